@@ -1,0 +1,97 @@
+# pinscope - build, test, run and benchmark.
+#
+#   make                 build ./pinscope
+#   make run             install missing packages, analyse the bundled samples
+#   make test            install missing packages, run the whole test suite
+#                        (unit, golden, corpus, tshark differential, live capture,
+#                        then again under ASan+UBSan, then bounded fuzzing)
+#   make bench           build the benchmark capture and measure throughput/RSS
+#   make fuzz            build the libFuzzer targets (clang)
+#   make SANITIZE=address,undefined   sanitizer build (objects in build-san/)
+
+CC       ?= cc
+SANITIZE ?=
+OPT      ?= -O2
+
+ifeq ($(SANITIZE),)
+BUILD    := build
+SANFLAGS :=
+else
+BUILD    := build-san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
+            -Wno-unused-parameter -D_GNU_SOURCE -Isrc $(SANFLAGS)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   := -lpcap -lssl -lcrypto -lcjson -lm
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c) $(filter-out src/main.c,$(wildcard src/*.c)))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+
+ifeq ($(SANITIZE),)
+PINSCOPE := pinscope
+else
+PINSCOPE := $(BUILD)/pinscope
+endif
+
+.PHONY: all deps run test unit bench fuzz clean golden-update check
+
+all: $(PINSCOPE)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libpinscope.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PINSCOPE): $(BUILD)/src/main.o $(BUILD)/libpinscope.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpinscope.a tests/unit/testhelp.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpinscope.a $(LDFLAGS) $(LDLIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do $$t; done
+
+deps:
+	@sh tests/scripts/setup.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@sh samples/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@sh tests/run_tests.sh
+
+check: all unit
+	@sh tests/run_tests.sh --quick
+
+# libFuzzer targets: every parser entry point plus whole-pcap input.
+FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DFUZZING -Isrc \
+               -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h src/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+bench: deps all
+	@sh tests/bench/run_bench.sh
+
+golden-update: all
+	@sh tests/run_tests.sh --golden-update
+
+clean:
+	rm -rf build build-san build-fuzz pinscope
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d

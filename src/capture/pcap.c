@@ -1,0 +1,134 @@
+/*
+ * pcap.c - libpcap sources (see pcap.h).
+ *
+ * pcapng files are read by libpcap as well; only the first section's link
+ * type is used (libpcap's own limit).
+ */
+#include "capture/pcap.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "decode/decode.h"
+
+static int apply_filter(struct capture *c, const char *filter, char errbuf[CAPTURE_ERRBUF])
+{
+    if (!filter || !*filter)
+        return 0;
+    struct bpf_program prog;
+    if (pcap_compile(c->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF, "bad filter '%s': %s", filter, pcap_geterr(c->p));
+        return -1;
+    }
+    int rc = pcap_setfilter(c->p, &prog);
+    pcap_freecode(&prog);
+    if (rc < 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF, "cannot set filter '%s': %s", filter,
+                 pcap_geterr(c->p));
+        return -1;
+    }
+    return 0;
+}
+
+static int check_linktype(struct capture *c, char errbuf[CAPTURE_ERRBUF])
+{
+    c->dlt = pcap_datalink(c->p);
+    if (!decode_linktype_supported(c->dlt)) {
+        const char *n = pcap_datalink_val_to_name(c->dlt);
+        snprintf(errbuf, CAPTURE_ERRBUF, "%s: unsupported link type %d (%s)", c->name,
+                 c->dlt, n ? n : "unknown");
+        return -1;
+    }
+    return 0;
+}
+
+int capture_open_file(struct capture *c, const char *path, const char *filter,
+                      char errbuf[CAPTURE_ERRBUF])
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    memset(c, 0, sizeof(*c));
+    c->name = strcmp(path, "-") == 0 ? "stdin" : path;
+    c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (!c->p) {
+        snprintf(errbuf, CAPTURE_ERRBUF, "cannot read %s: %s", c->name, perr);
+        return -1;
+    }
+    if (check_linktype(c, errbuf) < 0 || apply_filter(c, filter, errbuf) < 0) {
+        capture_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+int capture_open_live(struct capture *c, const char *iface, const char *filter,
+                      int snaplen, char errbuf[CAPTURE_ERRBUF])
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    memset(c, 0, sizeof(*c));
+    c->name = iface;
+    c->live = true;
+    c->p = pcap_create(iface, perr);
+    if (!c->p) {
+        snprintf(errbuf, CAPTURE_ERRBUF, "cannot open interface %s: %s", iface, perr);
+        return -1;
+    }
+    pcap_set_snaplen(c->p, snaplen);
+    pcap_set_promisc(c->p, 1);
+    pcap_set_timeout(c->p, CFG_PCAP_TIMEOUT_MS);
+    pcap_set_buffer_size(c->p, 32 * 1024 * 1024);
+    int rc = pcap_activate(c->p);
+    if (rc < 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF, "cannot capture on %s: %s", iface,
+                 rc == PCAP_ERROR ? pcap_geterr(c->p) : pcap_statustostr(rc));
+        capture_close(c);
+        return -1;
+    }
+    if (check_linktype(c, errbuf) < 0 || apply_filter(c, filter, errbuf) < 0) {
+        capture_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+enum capture_next capture_next(struct capture *c, const struct pcap_pkthdr **hdr,
+                               const uint8_t **data, char errbuf[CAPTURE_ERRBUF])
+{
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int rc = pcap_next_ex(c->p, &h, &d);
+    if (rc == 1) {
+        *hdr = h;
+        *data = d;
+        return CAPTURE_PACKET;
+    }
+    if (rc == 0)
+        return CAPTURE_TIMEOUT;
+    if (rc == PCAP_ERROR_BREAK)
+        return CAPTURE_END;
+    snprintf(errbuf, CAPTURE_ERRBUF, "%s: %s", c->name, pcap_geterr(c->p));
+    return CAPTURE_ERROR;
+}
+
+void capture_break(struct capture *c)
+{
+    if (c->p)
+        pcap_breakloop(c->p);
+}
+
+void capture_drops(struct capture *c, uint64_t *drops, uint64_t *ifdrops)
+{
+    struct pcap_stat ps;
+    *drops = *ifdrops = 0;
+    if (c->live && c->p && pcap_stats(c->p, &ps) == 0) {
+        *drops = ps.ps_drop;
+        *ifdrops = ps.ps_ifdrop;
+    }
+}
+
+void capture_close(struct capture *c)
+{
+    if (c->p)
+        pcap_close(c->p);
+    c->p = NULL;
+}

@@ -1,0 +1,72 @@
+/*
+ * decode.h - link, IP and transport headers of one captured packet.
+ *
+ * decode_packet() turns the bytes libpcap hands us into a struct pkt:
+ * addresses, ports, TCP sequence numbers and flags, and a view of the
+ * transport payload.  It copies nothing; `payload` points into the capture
+ * buffer and is valid until the next packet.
+ *
+ * Supported link types: Ethernet (with any mix of up to DECODE_MAX_VLAN
+ * 802.1Q / 802.1ad / QinQ tags), Linux SLL and SLL2, raw IPv4/IPv6
+ * (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD loopback (DLT_NULL, DLT_LOOP).
+ * IPv6 extension headers are skipped.  IP fragments other than the first
+ * are not reassembled (counted as ip_fragment); a first fragment is decoded
+ * as far as its bytes go.  Tunnels (GRE, VXLAN, ...) are not decapsulated.
+ */
+#ifndef PINSCOPE_DECODE_H
+#define PINSCOPE_DECODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/stats.h"
+
+#define DECODE_MAX_VLAN 4   /* VLAN tags followed before giving up */
+
+#define TCP_FIN 0x01
+#define TCP_SYN 0x02
+#define TCP_RST 0x04
+#define TCP_PSH 0x08
+#define TCP_ACK 0x10
+
+struct pkt {
+    uint64_t ts_us;            /* capture time, microseconds since the epoch */
+    size_t caplen, wirelen;
+
+    uint16_t vlan[DECODE_MAX_VLAN];
+    uint8_t n_vlan;
+
+    uint8_t ip_ver;            /* 4 or 6 */
+    uint8_t proto;             /* IPPROTO_TCP or IPPROTO_UDP */
+    uint8_t src[16], dst[16];  /* IPv4 in the first 4 bytes, rest zero */
+    uint16_t sport, dport;
+
+    uint32_t seq, ack;         /* TCP only */
+    uint8_t tcp_flags;
+
+    const uint8_t *payload;    /* transport payload (may be cut by snaplen) */
+    size_t payload_len;
+};
+
+enum decode_result {
+    DECODE_OK = 0,      /* TCP or UDP over IP: pkt filled */
+    DECODE_SKIP = 1,    /* valid but not for us (ARP, ICMP, non-first fragment...) */
+    DECODE_BAD = -1,    /* malformed; the anomaly has been counted */
+};
+
+/* True if pinscope can decode this libpcap DLT_ value. */
+bool decode_linktype_supported(int dlt);
+
+/*
+ * Decode one packet of link type `dlt`.  Fills `out` on DECODE_OK.  Counts
+ * anomalies in `st`.  Never reads beyond data[0..caplen).
+ */
+enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
+                                 size_t wirelen, struct pkt *out, struct stats *st);
+
+/* Internal stages, exported for unit tests. */
+enum decode_result decode_ip(struct pkt *p, const uint8_t *data, size_t len,
+                             unsigned ethertype_or_ver, struct stats *st);
+
+#endif

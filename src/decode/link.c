@@ -1,0 +1,163 @@
+/*
+ * link.c - link-layer headers down to the network layer (see decode.h).
+ *
+ * Each link type yields an EtherType (or an IP version) and the offset of
+ * the network header; decode_ip() takes it from there.  All reads go through
+ * util/rd.h.
+ *
+ *   Ethernet:  dst(6) src(6) type(2)  [tag: TPID(2)=0x8100/0x88a8/0x9100, TCI(2), type(2)]...
+ *   Linux SLL: pkttype(2) hatype(2) halen(2) addr(8) protocol(2)          (16 bytes)
+ *   Linux SLL2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1)
+ *              halen(1) addr(8)                                            (20 bytes)
+ *   BSD NULL/LOOP: family(4), host byte order of the capturing machine (NULL)
+ *              or network order (LOOP); AF_INET = 2, AF_INET6 = 24/28/30.
+ */
+#include "decode/decode.h"
+
+#include <pcap/dlt.h>
+#include <string.h>
+
+#include "util/rd.h"
+
+#define ETHERTYPE_IPV4   0x0800
+#define ETHERTYPE_IPV6   0x86dd
+#define ETHERTYPE_VLAN   0x8100
+#define ETHERTYPE_QINQ   0x88a8
+#define ETHERTYPE_QINQ_OLD 0x9100
+
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+bool decode_linktype_supported(int dlt)
+{
+    switch (dlt) {
+    case DLT_EN10MB:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+    case DLT_NULL:
+    case DLT_LOOP:
+        return true;
+    default:
+        /* LINKTYPE_RAW (101) is mapped to DLT_RAW by libpcap, but some
+         * platforms define DLT_RAW as 14; accept the raw value as well. */
+        return dlt == 101 || dlt == 12 || dlt == 14;
+    }
+}
+
+static enum decode_result decode_ether(struct pkt *p, struct rd *r, struct stats *st)
+{
+    if (!rd_skip(r, 12)) {
+        stats_anomaly(st, STATS_LINK_TRUNCATED);
+        return DECODE_BAD;
+    }
+    unsigned type = rd_u16(r);
+    while (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type == ETHERTYPE_QINQ_OLD) {
+        unsigned tci = rd_u16(r);
+        type = rd_u16(r);
+        if (r->bad) {
+            stats_anomaly(st, STATS_LINK_TRUNCATED);
+            return DECODE_BAD;
+        }
+        if (p->n_vlan == DECODE_MAX_VLAN) {
+            stats_anomaly(st, STATS_VLAN_TOO_DEEP);
+            return DECODE_BAD;
+        }
+        p->vlan[p->n_vlan++] = (uint16_t)(tci & 0x0fff);
+    }
+    if (r->bad) {
+        stats_anomaly(st, STATS_LINK_TRUNCATED);
+        return DECODE_BAD;
+    }
+    return decode_ip(p, rd_ptr(r), rd_left(r), type, st);
+}
+
+static enum decode_result decode_sll(struct pkt *p, struct rd *r, bool v2, struct stats *st)
+{
+    unsigned type;
+    if (v2) {
+        type = rd_u16(r);
+        rd_skip(r, 18);
+    } else {
+        rd_skip(r, 14);
+        type = rd_u16(r);
+    }
+    if (r->bad) {
+        stats_anomaly(st, STATS_LINK_TRUNCATED);
+        return DECODE_BAD;
+    }
+    return decode_ip(p, rd_ptr(r), rd_left(r), type, st);
+}
+
+static enum decode_result decode_null(struct pkt *p, struct rd *r, bool loop, struct stats *st)
+{
+    uint32_t fam;
+    if (loop) {
+        fam = rd_u32(r);
+    } else {
+        /* Host byte order of the writer: accept both orders, the values
+         * are small enough to tell apart. */
+        fam = rd_u32le(r);
+        if (fam > 0xffff)
+            fam = __builtin_bswap32(fam);
+    }
+    if (r->bad) {
+        stats_anomaly(st, STATS_LINK_TRUNCATED);
+        return DECODE_BAD;
+    }
+    unsigned ver;
+    if (fam == 2)
+        ver = 4;
+    else if (fam == 24 || fam == 28 || fam == 30 || fam == 10)
+        ver = 6;
+    else
+        return DECODE_SKIP;
+    return decode_ip(p, rd_ptr(r), rd_left(r), ver, st);
+}
+
+enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
+                                 size_t wirelen, struct pkt *out, struct stats *st)
+{
+    struct rd r;
+    rd_init(&r, data, caplen);
+    memset(out, 0, offsetof(struct pkt, payload));
+    out->payload = NULL;
+    out->payload_len = 0;
+    out->caplen = caplen;
+    out->wirelen = wirelen;
+
+    switch (dlt) {
+    case DLT_EN10MB:
+        return decode_ether(out, &r, st);
+    case DLT_LINUX_SLL:
+        return decode_sll(out, &r, false, st);
+    case DLT_LINUX_SLL2:
+        return decode_sll(out, &r, true, st);
+    case DLT_NULL:
+        return decode_null(out, &r, false, st);
+    case DLT_LOOP:
+        return decode_null(out, &r, true, st);
+    case DLT_IPV4:
+        return decode_ip(out, data, caplen, 4, st);
+    case DLT_IPV6:
+        return decode_ip(out, data, caplen, 6, st);
+    default:
+        if (dlt == DLT_RAW || dlt == 101 || dlt == 12 || dlt == 14) {
+            if (caplen < 1) {
+                stats_anomaly(st, STATS_LINK_TRUNCATED);
+                return DECODE_BAD;
+            }
+            return decode_ip(out, data, caplen, data[0] >> 4, st);
+        }
+        return DECODE_SKIP;
+    }
+}

@@ -1,0 +1,94 @@
+/*
+ * table.h - the bidirectional flow table.
+ *
+ * Keyed by (address, port) pairs + IP version + transport protocol, both
+ * directions of a connection map to one struct flow.  The key is stored
+ * normalised (lower endpoint first); `side` tells callers which endpoint a
+ * packet came from.
+ *
+ * Container contract:
+ *   max entries   ft->max (CFG_FLOW_MAX by default); flow_table_insert()
+ *                 refuses beyond it and the caller evicts the oldest
+ *                 CFG_FLOW_EVICT_PERCENT via flow_table_oldest().
+ *   memory        sizeof(struct flow) per entry + the bucket array
+ *                 (power of two >= max); analyzer state hangs off flow->app
+ *                 and is accounted by its owner.
+ *   order         an LRU list by last packet; flow_table_oldest() is the
+ *                 least recently active flow (timeouts and eviction walk it).
+ *   hashing       SipHash-2-4 with a key drawn per run.
+ *
+ * The table owns the struct flow allocations; it knows nothing of what
+ * hangs off flow->app.  flow_table_remove() unlinks and frees only the
+ * struct flow; the caller must have released flow->app first.
+ */
+#ifndef PINSCOPE_FLOW_TABLE_H
+#define PINSCOPE_FLOW_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "decode/decode.h"
+#include "util/hash.h"
+
+struct flow_key {
+    uint8_t addr[2][16];
+    uint16_t port[2];
+    uint8_t ip_ver;
+    uint8_t proto;
+    uint8_t pad[2];       /* zeroed: the key is hashed as bytes */
+};
+
+struct flow {
+    struct flow *hnext;                /* bucket chain */
+    struct flow *lru_prev, *lru_next;  /* prev = more recent */
+    struct flow_key key;
+    uint64_t hash;
+    uint64_t seq;                      /* creation order, 1-based */
+    uint64_t first_ts_us, last_ts_us;
+    uint64_t pkts[2], bytes[2];        /* per key side */
+    void *app;                         /* owned by the pipeline */
+};
+
+struct flow_table {
+    struct flow **buckets;
+    size_t n_buckets;      /* power of two */
+    size_t count, max;
+    uint64_t next_seq;
+    struct hash_key key;
+    struct flow *lru_head, *lru_tail;  /* head = most recent */
+};
+
+/* Create a table for at most `max` flows, hashing with `key`.
+ * Returns NULL on allocation failure. */
+struct flow_table *flow_table_new(size_t max, const struct hash_key *key);
+
+/* Free the table and every struct flow still in it (app must be released
+ * by the caller beforehand, e.g. by draining with flow_table_oldest()). */
+void flow_table_free(struct flow_table *ft);
+
+/* Build the normalised key of a packet; *side is 0 if the packet's source
+ * is key.addr[0]/port[0], else 1. */
+void flow_key_from_pkt(const struct pkt *p, struct flow_key *key, int *side);
+
+/* Find the flow for `key` (hash computed here) or NULL. */
+struct flow *flow_table_lookup(struct flow_table *ft, const struct flow_key *key);
+
+/* Insert a new flow for `key`.  Returns NULL when the table is full
+ * (count == max) or on allocation failure. */
+struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *key,
+                               uint64_t ts_us);
+
+/* Mark activity: move to the LRU head and set last_ts_us. */
+void flow_table_touch(struct flow_table *ft, struct flow *f, uint64_t ts_us);
+
+/* The least recently active flow, or NULL if empty. */
+static inline struct flow *flow_table_oldest(const struct flow_table *ft)
+{
+    return ft->lru_tail;
+}
+
+/* Unlink and free one flow. */
+void flow_table_remove(struct flow_table *ft, struct flow *f);
+
+#endif

@@ -1,0 +1,274 @@
+/*
+ * main.c - command line, input loop, signals.
+ *
+ * pinscope reads capture files (-r, repeatable, '-' for stdin) or one live
+ * interface (-i) and writes one JSON line per TLS connection.  Everything
+ * between a packet and an event happens in pipeline.c.
+ *
+ * Exit status: 0 on success (including a truncated capture file, which is
+ * read as far as it goes and warned about), 1 when an input cannot be
+ * opened or read or output fails, 2 on a usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture/pcap.h"
+#include "config.h"
+#include "output/event.h"
+#include "pipeline.h"
+#include "util/log.h"
+
+#define PINSCOPE_VERSION "0.1.0"
+#define MAX_INPUTS 256
+
+static volatile sig_atomic_t stop_requested;
+static struct capture *live_capture;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+    if (live_capture)
+        capture_break(live_capture);
+}
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: pinscope [options] -r FILE [-r FILE ...]\n"
+            "       pinscope [options] -i IFACE [-f FILTER]\n"
+            "\n"
+            "  -r FILE            read a pcap or pcapng file ('-' for stdin); repeatable\n"
+            "  -i IFACE           capture live on IFACE\n"
+            "  -f FILTER          BPF filter (live or file)\n"
+            "  -o FILE            append events to FILE (default: stdout)\n"
+            "  --stats            write a final JSON stats event\n"
+            "  --deterministic    reproducible output (no wall-clock values)\n"
+            "  --max-flows N      flows tracked at once (default %d)\n"
+            "  --memcap BYTES     memory for reassembly and TLS state (default %u)\n"
+            "  --depth BYTES      stream bytes examined per direction (default %d)\n"
+            "  -v, --verbose      debug messages on stderr\n"
+            "  -h, --help         this text\n"
+            "  -V, --version      print the version\n",
+            CFG_FLOW_MAX, CFG_REASM_MEMCAP, CFG_REASM_DEPTH);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static bool parse_size(const char *s, size_t min, size_t max, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || v < min || v > max)
+        return false;
+    if (*end == 'k' || *end == 'K')
+        v *= 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        v *= 1024 * 1024, end++;
+    if (*end || v < min || v > max)
+        return false;
+    *out = (size_t)v;
+    return true;
+}
+
+/* Read one source to its end.  Returns 0, or -1 on a read error that is
+ * not a truncation. */
+static int run_capture(struct capture *cap, struct pipeline *pl)
+{
+    char err[CAPTURE_ERRBUF];
+    for (;;) {
+        const struct pcap_pkthdr *h;
+        const uint8_t *d;
+        enum capture_next r = capture_next(cap, &h, &d, err);
+        if (r == CAPTURE_PACKET) {
+            uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+            pipeline_packet(pl, cap->dlt, ts, d, h->caplen, h->len);
+            if (cap->live && stop_requested)
+                return 0;
+            continue;
+        }
+        if (r == CAPTURE_TIMEOUT) {
+            if (stop_requested)
+                return 0;
+            pipeline_tick(pl, wall_us());
+            continue;
+        }
+        if (r == CAPTURE_END)
+            return 0;
+        /* CAPTURE_ERROR */
+        if (!cap->live) {
+            stats_anomaly(pipeline_stats(pl), STATS_PCAP_TRUNCATED);
+            log_warn("%s (read what was readable)", err);
+            return 0;
+        }
+        log_error("%s", err);
+        return -1;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *inputs[MAX_INPUTS];
+    int n_inputs = 0;
+    const char *iface = NULL, *filter = NULL, *outpath = NULL;
+    bool want_stats = false, deterministic = false;
+    struct pipeline_config cfg = {
+        .max_flows = CFG_FLOW_MAX,
+        .memcap = CFG_REASM_MEMCAP,
+        .depth = CFG_REASM_DEPTH,
+    };
+
+    enum { OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH };
+    static const struct option longopts[] = {
+        { "read", required_argument, NULL, 'r' },
+        { "interface", required_argument, NULL, 'i' },
+        { "filter", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
+        { "stats", no_argument, NULL, OPT_STATS },
+        { "deterministic", no_argument, NULL, OPT_DET },
+        { "max-flows", required_argument, NULL, OPT_MAXFLOWS },
+        { "memcap", required_argument, NULL, OPT_MEMCAP },
+        { "depth", required_argument, NULL, OPT_DEPTH },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int opt;
+    size_t v;
+    while ((opt = getopt_long(argc, argv, "r:i:f:o:vhV", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'r':
+            if (n_inputs == MAX_INPUTS) {
+                log_error("too many -r inputs (max %d)", MAX_INPUTS);
+                return 2;
+            }
+            inputs[n_inputs++] = optarg;
+            break;
+        case 'i': iface = optarg; break;
+        case 'f': filter = optarg; break;
+        case 'o': outpath = optarg; break;
+        case OPT_STATS: want_stats = true; break;
+        case OPT_DET: deterministic = true; break;
+        case OPT_MAXFLOWS:
+            if (!parse_size(optarg, 16, 1u << 26, &v)) {
+                log_error("--max-flows: expected a number from 16 to %u", 1u << 26);
+                return 2;
+            }
+            cfg.max_flows = v;
+            break;
+        case OPT_MEMCAP:
+            if (!parse_size(optarg, 1u << 20, (size_t)1 << 40, &v)) {
+                log_error("--memcap: expected bytes (suffix k/M allowed), at least 1M");
+                return 2;
+            }
+            cfg.memcap = v;
+            break;
+        case OPT_DEPTH:
+            if (!parse_size(optarg, 1024, 1u << 30, &v)) {
+                log_error("--depth: expected bytes from 1024 to 1G");
+                return 2;
+            }
+            cfg.depth = (uint32_t)v;
+            break;
+        case 'v': log_debug_enabled = true; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("pinscope %s\n", PINSCOPE_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        log_error("unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    if ((n_inputs == 0) == (iface == NULL)) {
+        log_error("give either -r FILE (one or more) or -i IFACE");
+        usage(stderr);
+        return 2;
+    }
+
+    /* Open every source before writing anything, so a bad one fails fast. */
+    static struct capture caps[MAX_INPUTS];
+    char err[CAPTURE_ERRBUF];
+    int n_caps = iface ? 1 : n_inputs;
+    for (int i = 0; i < n_caps; i++) {
+        int rc = iface ? capture_open_live(&caps[0], iface, filter, CFG_SNAPLEN, err)
+                       : capture_open_file(&caps[i], inputs[i], filter, err);
+        if (rc < 0) {
+            log_error("%s", err);
+            for (int k = 0; k < i; k++)
+                capture_close(&caps[k]);
+            return 1;
+        }
+    }
+
+    struct output out;
+    if (output_open(&out, outpath, iface != NULL, deterministic) < 0) {
+        log_error("cannot open output %s: %s", outpath, strerror(errno));
+        return 1;
+    }
+    struct pipeline *pl = pipeline_new(&cfg, &out);
+    if (!pl) {
+        log_error("out of memory");
+        return 1;
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    double t0 = now_s();
+    int status = 0;
+    for (int i = 0; i < n_caps && !stop_requested; i++) {
+        if (caps[i].live) {
+            live_capture = &caps[i];
+            log_info("listening on %s (%s)", caps[i].name,
+                     pcap_datalink_val_to_name(caps[i].dlt) ? pcap_datalink_val_to_name(caps[i].dlt)
+                                                           : "?");
+        }
+        if (run_capture(&caps[i], pl) < 0)
+            status = 1;
+        if (caps[i].live) {
+            struct stats *st = pipeline_stats(pl);
+            capture_drops(&caps[i], &st->pcap_drops, &st->pcap_ifdrops);
+            live_capture = NULL;
+        }
+        pipeline_flush(pl);   /* each input ends its flows */
+        capture_close(&caps[i]);
+    }
+    for (int i = 0; i < n_caps; i++)
+        capture_close(&caps[i]);
+    double elapsed = now_s() - t0;
+
+    struct stats *st = pipeline_stats(pl);
+    if (want_stats)
+        event_write_stats(&out, st, pipeline_last_ts(pl), elapsed);
+    event_print_summary(stderr, st, deterministic ? 0 : elapsed);
+    if (output_close(&out) < 0) {
+        log_error("writing output failed");
+        status = 1;
+    }
+    pipeline_free(pl);
+    return status;
+}

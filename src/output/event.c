@@ -1,0 +1,425 @@
+/*
+ * event.c - JSON serializers (see event.h).
+ *
+ * Built with cJSON, one object per event, printed unformatted on one line.
+ * Key order is fixed by the order of the cJSON_Add* calls below, so output
+ * is reproducible for the same input.
+ */
+#include "output/event.h"
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <openssl/ssl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/hash.h"
+
+int output_open(struct output *out, const char *path, bool live, bool deterministic)
+{
+    memset(out, 0, sizeof(*out));
+    out->live = live;
+    out->deterministic = deterministic;
+    if (!path || strcmp(path, "-") == 0) {
+        out->fp = stdout;
+    } else {
+        out->fp = fopen(path, "a");
+        if (!out->fp)
+            return -1;
+    }
+    return 0;
+}
+
+int output_close(struct output *out)
+{
+    if (!out->fp)
+        return 0;
+    int rc = fflush(out->fp);
+    if (out->fp != stdout)
+        rc |= fclose(out->fp);
+    out->fp = NULL;
+    return (rc || out->error) ? -1 : 0;
+}
+
+void ev_client_hello_release(struct ev_client_hello *c)
+{
+    free(c->ja3_str);
+    free(c->ja4_r);
+    free(c->ja4_ro);
+    free(c->alpn);
+    memset(c, 0, sizeof(*c));
+}
+
+void ev_server_hello_release(struct ev_server_hello *s)
+{
+    free(s->ja3s_str);
+    free(s->ja4s_r);
+    memset(s, 0, sizeof(*s));
+}
+
+void event_format_ts(uint64_t ts_us, char buf[40])
+{
+    time_t sec = (time_t)(ts_us / 1000000);
+    struct tm tm;
+    gmtime_r(&sec, &tm);
+    size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf + n, 40 - n, ".%06u+0000", (unsigned)(ts_us % 1000000));
+}
+
+uint64_t event_flow_id(const struct flow *f)
+{
+    struct hash_key k;
+    hash_fixed_key(&k);
+    struct {
+        struct flow_key key;
+        uint64_t ts;
+    } in;
+    memset(&in, 0, sizeof(in));
+    in.key = f->key;
+    in.ts = f->first_ts_us;
+    return hash_siphash(&k, &in, sizeof(in)) & ((1ULL << 51) - 1);
+}
+
+/* Validate UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+static size_t utf8_seq_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    if (c < 0x80)
+        return c ? 1 : 0;   /* NUL is not kept: it would cut C strings */
+    size_t len;
+    uint32_t min;
+    if ((c & 0xe0) == 0xc0) { len = 2; min = 0x80; }
+    else if ((c & 0xf0) == 0xe0) { len = 3; min = 0x800; }
+    else if ((c & 0xf8) == 0xf0) { len = 4; min = 0x10000; }
+    else return 0;
+    if (n < len)
+        return 0;
+    uint32_t cp = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* Copy wire bytes into a NUL-terminated valid UTF-8 string; each byte that
+ * is not part of a valid sequence becomes U+FFFD.  Returns true if the
+ * input was valid as it was.  `out` needs 3 * n + 1 bytes. */
+static bool to_utf8(const uint8_t *p, size_t n, char *out)
+{
+    bool clean = true;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq_len(p + i, n - i);
+        if (l == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+            clean = false;
+        } else {
+            memcpy(out + o, p + i, l);
+            o += l;
+            i += l;
+        }
+    }
+    out[o] = '\0';
+    return clean;
+}
+
+static void add_wire_string(cJSON *obj, const char *name, const uint8_t *p, size_t n)
+{
+    char buf[3 * 256 + 1];
+    if (n > 255)
+        n = 255;
+    bool clean = to_utf8(p, n, buf);
+    cJSON_AddStringToObject(obj, name, buf);
+    if (!clean) {
+        char hex[2 * 255 + 1];
+        for (size_t i = 0; i < n; i++)
+            snprintf(hex + 2 * i, 3, "%02x", p[i]);
+        hex[2 * n] = '\0';
+        char hname[64];
+        snprintf(hname, sizeof(hname), "%s_hex", name);
+        cJSON_AddStringToObject(obj, hname, hex);
+    }
+}
+
+static cJSON *alpn_item(const uint8_t *p, size_t n)
+{
+    char buf[3 * 256 + 1];
+    to_utf8(p, n, buf);
+    return cJSON_CreateString(buf);
+}
+
+static void addr_string(const struct flow *f, int side, char *buf, size_t len)
+{
+    if (f->key.ip_ver == 4)
+        inet_ntop(AF_INET, f->key.addr[side], buf, (socklen_t)len);
+    else
+        inet_ntop(AF_INET6, f->key.addr[side], buf, (socklen_t)len);
+}
+
+/* IANA name of a cipher suite from OpenSSL's table, or "0x%04x". */
+static const char *cipher_name(uint16_t id, char buf[8])
+{
+    static SSL_CTX *ctx;
+    static SSL *ssl;
+    if (!ssl) {
+        ctx = SSL_CTX_new(TLS_method());
+        ssl = ctx ? SSL_new(ctx) : NULL;
+    }
+    if (ssl) {
+        unsigned char b[2] = { (unsigned char)(id >> 8), (unsigned char)id };
+        const SSL_CIPHER *c = SSL_CIPHER_find(ssl, b);
+        const char *n = c ? SSL_CIPHER_standard_name(c) : NULL;
+        if (n)
+            return n;
+    }
+    snprintf(buf, 8, "0x%04x", id);
+    return buf;
+}
+
+static const char *end_name(enum ev_end e)
+{
+    switch (e) {
+    case EV_END_HANDSHAKE: return "handshake_complete";
+    case EV_END_FIN: return "fin";
+    case EV_END_RST: return "rst";
+    case EV_END_TIMEOUT: return "timeout";
+    case EV_END_EOF: return "end_of_input";
+    case EV_END_EVICTED: return "evicted";
+    case EV_END_STOPPED: return "analysis_stopped";
+    default: return "unknown";
+    }
+}
+
+static void add_client_fps(cJSON *o, const struct ev_client_hello *c)
+{
+    cJSON *ja3 = cJSON_AddObjectToObject(o, "ja3");
+    cJSON_AddStringToObject(ja3, "hash", c->ja3_hash);
+    cJSON_AddStringToObject(ja3, "string", c->ja3_str ? c->ja3_str : "");
+    cJSON_AddStringToObject(o, "ja4", c->ja4);
+    cJSON_AddStringToObject(o, "ja4_r", c->ja4_r ? c->ja4_r : "");
+    cJSON_AddStringToObject(o, "ja4_o", c->ja4_o);
+    cJSON_AddStringToObject(o, "ja4_ro", c->ja4_ro ? c->ja4_ro : "");
+}
+
+static void add_server_fps(cJSON *o, const struct ev_server_hello *s)
+{
+    cJSON *ja3s = cJSON_AddObjectToObject(o, "ja3s");
+    cJSON_AddStringToObject(ja3s, "hash", s->ja3s_hash);
+    cJSON_AddStringToObject(ja3s, "string", s->ja3s_str ? s->ja3s_str : "");
+    cJSON_AddStringToObject(o, "ja4s", s->ja4s);
+    cJSON_AddStringToObject(o, "ja4s_r", s->ja4s_r ? s->ja4s_r : "");
+}
+
+static void add_client_alpn(cJSON *alpn, const struct ev_client_hello *c)
+{
+    cJSON *arr = cJSON_AddArrayToObject(alpn, "client");
+    size_t off = 0;
+    for (unsigned i = 0; i < c->n_alpn && off < c->alpn_bytes; i++) {
+        size_t l = c->alpn[off++];
+        if (l > (size_t)c->alpn_bytes - off)
+            break;
+        cJSON_AddItemToArray(arr, alpn_item(c->alpn + off, l));
+        off += l;
+    }
+}
+
+static int write_line(struct output *out, cJSON *root)
+{
+    char *s = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!s) {
+        out->error = true;
+        return -1;
+    }
+    int rc = 0;
+    if (fputs(s, out->fp) == EOF || fputc('\n', out->fp) == EOF)
+        rc = -1;
+    if (out->live && fflush(out->fp) == EOF)
+        rc = -1;
+    free(s);
+    if (rc)
+        out->error = true;
+    else
+        out->lines++;
+    return rc;
+}
+
+int event_write_tls(struct output *out, const struct ev_tls *ev)
+{
+    const struct flow *f = ev->flow;
+    const struct tls_session *t = ev->tls;
+    int cs = ev->client_side, ss = cs ^ 1;
+    char ts[40], a[INET6_ADDRSTRLEN], vb[24];
+
+    cJSON *root = cJSON_CreateObject();
+    event_format_ts(f->first_ts_us, ts);
+    cJSON_AddStringToObject(root, "timestamp", ts);
+    cJSON_AddNumberToObject(root, "flow_id", (double)event_flow_id(f));
+    cJSON_AddStringToObject(root, "event_type", "tls");
+    addr_string(f, cs, a, sizeof(a));
+    cJSON_AddStringToObject(root, "src_ip", a);
+    cJSON_AddNumberToObject(root, "src_port", f->key.port[cs]);
+    addr_string(f, ss, a, sizeof(a));
+    cJSON_AddStringToObject(root, "dest_ip", a);
+    cJSON_AddNumberToObject(root, "dest_port", f->key.port[ss]);
+    cJSON_AddStringToObject(root, "proto", "TCP");
+
+    cJSON *tls = cJSON_AddObjectToObject(root, "tls");
+    const struct ev_client_hello *ch = ev->ch[0];
+    const struct ev_server_hello *sh = ev->sh[0];
+    /* After a HelloRetryRequest the real ServerHello is the second one. */
+    const struct ev_server_hello *final_sh = (ev->sh[1] && ev->sh[1]->present) ? ev->sh[1] : sh;
+
+    if (t->version)
+        cJSON_AddStringToObject(tls, "version", tls_version_name(t->version, vb));
+    if (t->progress == TLS_PROGRESS_SSLV2_HELLO) {
+        cJSON_AddBoolToObject(tls, "sslv2", true);
+        cJSON_AddStringToObject(tls, "client_version", tls_version_name(t->sslv2_version, vb));
+    } else if (ch && ch->present) {
+        cJSON_AddStringToObject(tls, "client_version", tls_version_name(t->client_version, vb));
+    }
+    if (ch && ch->present && ch->has_sni)
+        add_wire_string(tls, "sni", ch->sni, ch->sni_len);
+    if ((ch && ch->present && ch->has_alpn) || (final_sh && final_sh->present && final_sh->has_alpn)) {
+        cJSON *alpn = cJSON_AddObjectToObject(tls, "alpn");
+        if (ch && ch->present && ch->has_alpn)
+            add_client_alpn(alpn, ch);
+        if (final_sh && final_sh->present && final_sh->has_alpn)
+            cJSON_AddItemToObject(alpn, "server", alpn_item(final_sh->alpn, final_sh->alpn_len));
+    }
+    if (t->has_cipher) {
+        char cb[8];
+        cJSON_AddStringToObject(tls, "cipher", cipher_name(t->cipher, cb));
+    }
+    if (ch && ch->present)
+        add_client_fps(tls, ch);
+    else
+        cJSON_AddBoolToObject(tls, "client_hello_seen", false);
+    if (sh && sh->present)
+        add_server_fps(tls, sh);
+    if (t->tunnel != TLS_TUNNEL_NONE)
+        cJSON_AddStringToObject(tls, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
+    cJSON_AddStringToObject(tls, "state", tls_progress_name((enum tls_progress)t->progress));
+    cJSON_AddStringToObject(tls, "end", end_name(ev->end));
+
+    if (t->hrr || (ev->ch[1] && ev->ch[1]->present)) {
+        cJSON *hr = cJSON_AddObjectToObject(tls, "hello_retry");
+        if (ev->ch[1] && ev->ch[1]->present) {
+            add_client_fps(hr, ev->ch[1]);
+            if (ev->ch[1]->has_sni)
+                add_wire_string(hr, "sni", ev->ch[1]->sni, ev->ch[1]->sni_len);
+        }
+        if (ev->sh[1] && ev->sh[1]->present)
+            add_server_fps(hr, ev->sh[1]);
+    }
+
+    cJSON *alerts = cJSON_AddArrayToObject(tls, "alerts");
+    for (unsigned i = 0; i < t->n_alerts; i++) {
+        const struct tls_alert *al = &t->alerts[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "from", al->from_client ? "client" : "server");
+        if (al->encrypted) {
+            cJSON_AddBoolToObject(o, "encrypted", true);
+        } else {
+            cJSON_AddStringToObject(o, "level", al->level == 2 ? "fatal" :
+                                                al->level == 1 ? "warning" : "unknown");
+            cJSON_AddStringToObject(o, "description", tls_alert_name(al->description));
+            cJSON_AddNumberToObject(o, "code", al->description);
+        }
+        cJSON_AddBoolToObject(o, "after_certificate", al->after_certificate);
+        cJSON_AddItemToArray(alerts, o);
+    }
+    if (t->alerts_total > t->n_alerts)
+        cJSON_AddNumberToObject(tls, "alerts_dropped", t->alerts_total - t->n_alerts);
+
+    return write_line(out, root);
+}
+
+static cJSON *stats_object(const struct stats *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "packets", (double)st->packets);
+    cJSON_AddNumberToObject(o, "bytes", (double)st->bytes);
+    cJSON_AddNumberToObject(o, "packets_tcp", (double)st->packets_tcp);
+    cJSON_AddNumberToObject(o, "packets_udp", (double)st->packets_udp);
+    cJSON_AddNumberToObject(o, "packets_other", (double)st->packets_other);
+    cJSON_AddNumberToObject(o, "flows", (double)st->flows);
+    cJSON_AddNumberToObject(o, "flows_tls", (double)st->flows_tls);
+    cJSON_AddNumberToObject(o, "tls_events", (double)st->tls_events);
+    cJSON_AddNumberToObject(o, "tls_client_hellos", (double)st->tls_client_hellos);
+    cJSON_AddNumberToObject(o, "tls_server_hellos", (double)st->tls_server_hellos);
+    cJSON_AddNumberToObject(o, "tls_complete", (double)st->tls_complete);
+    cJSON_AddNumberToObject(o, "tls_tunnelled", (double)st->tls_tunnelled);
+    cJSON_AddNumberToObject(o, "capture_drops", (double)st->pcap_drops);
+    cJSON_AddNumberToObject(o, "capture_ifdrops", (double)st->pcap_ifdrops);
+    cJSON *an = cJSON_AddObjectToObject(o, "anomalies");
+    for (int i = 0; i < STATS_ANOMALY_COUNT; i++)
+        if (st->anomalies[i])
+            cJSON_AddNumberToObject(an, stats_anomaly_name((enum stats_anomaly)i),
+                                    (double)st->anomalies[i]);
+    cJSON *caps = cJSON_AddObjectToObject(o, "caps");
+    for (int i = 0; i < STATS_CAP_COUNT; i++)
+        if (st->caps[i])
+            cJSON_AddNumberToObject(caps, stats_cap_name((enum stats_cap)i),
+                                    (double)st->caps[i]);
+    return o;
+}
+
+int event_write_stats(struct output *out, const struct stats *st, uint64_t last_ts_us,
+                      double elapsed_s)
+{
+    char ts[40];
+    cJSON *root = cJSON_CreateObject();
+    event_format_ts(last_ts_us, ts);
+    cJSON_AddStringToObject(root, "timestamp", ts);
+    cJSON_AddStringToObject(root, "event_type", "stats");
+    cJSON *s = stats_object(st);
+    if (!out->deterministic)
+        cJSON_AddNumberToObject(s, "elapsed_seconds", elapsed_s);
+    cJSON_AddItemToObject(root, "stats", s);
+    return write_line(out, root);
+}
+
+void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s)
+{
+    fprintf(fp, "pinscope: %llu packets, %llu bytes, %llu flows, %llu TLS connections "
+                "(%llu complete, %llu tunnelled), %llu events",
+            (unsigned long long)st->packets, (unsigned long long)st->bytes,
+            (unsigned long long)st->flows, (unsigned long long)st->flows_tls,
+            (unsigned long long)st->tls_complete, (unsigned long long)st->tls_tunnelled,
+            (unsigned long long)st->tls_events);
+    if (elapsed_s > 0)
+        fprintf(fp, " in %.3f s", elapsed_s);
+    fputc('\n', fp);
+    if (st->pcap_drops || st->pcap_ifdrops)
+        fprintf(fp, "pinscope: capture drops: %llu kernel, %llu interface\n",
+                (unsigned long long)st->pcap_drops, (unsigned long long)st->pcap_ifdrops);
+    bool any = false;
+    for (int i = 0; i < STATS_ANOMALY_COUNT; i++) {
+        if (!st->anomalies[i])
+            continue;
+        fprintf(fp, "%s %s=%llu", any ? "," : "pinscope: anomalies:",
+                stats_anomaly_name((enum stats_anomaly)i), (unsigned long long)st->anomalies[i]);
+        any = true;
+    }
+    if (any)
+        fputc('\n', fp);
+    any = false;
+    for (int i = 0; i < STATS_CAP_COUNT; i++) {
+        if (!st->caps[i])
+            continue;
+        fprintf(fp, "%s %s=%llu", any ? "," : "pinscope: caps hit:",
+                stats_cap_name((enum stats_cap)i), (unsigned long long)st->caps[i]);
+        any = true;
+    }
+    if (any)
+        fputc('\n', fp);
+}

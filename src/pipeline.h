@@ -1,0 +1,47 @@
+/*
+ * pipeline.h - the analysis stages in order, for one worker.
+ *
+ *   capture -> decode -> flow -> reassembly -> tls -> fingerprint -> output
+ *
+ * pipeline_packet() runs one packet through every stage.  The pipeline owns
+ * the flow table, the memcap, the counters and the per-flow analysis state
+ * (struct conn, private to pipeline.c); modules to its left never call
+ * back into it.
+ */
+#ifndef PINSCOPE_PIPELINE_H
+#define PINSCOPE_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "output/event.h"
+#include "util/stats.h"
+
+struct pipeline_config {
+    size_t max_flows;
+    size_t memcap;
+    uint32_t depth;
+};
+
+struct pipeline;
+
+/* Create a pipeline writing to `out` (not owned).  NULL on failure. */
+struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct output *out);
+void pipeline_free(struct pipeline *pl);
+
+/* One captured packet of link type `dlt`. */
+void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *data,
+                     size_t caplen, size_t wirelen);
+
+/* Time passes without packets (live capture): expire idle flows. */
+void pipeline_tick(struct pipeline *pl, uint64_t now_us);
+
+/* End of an input: write the events of every open flow (creation order)
+ * and empty the table. */
+void pipeline_flush(struct pipeline *pl);
+
+struct stats *pipeline_stats(struct pipeline *pl);
+uint64_t pipeline_last_ts(const struct pipeline *pl);
+
+#endif

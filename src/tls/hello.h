@@ -1,0 +1,137 @@
+/*
+ * hello.h - ClientHello / ServerHello parsing into a plain struct.
+ *
+ * The parsers take the body of one complete handshake message (the bytes
+ * after the 4-byte handshake header: msg_type and uint24 length) and fill a
+ * struct tls_hello.  They do no I/O, keep no state, allocate nothing and
+ * never read outside the buffer they are given (all reads go through
+ * util/rd.h).  The record layer, handshake-message reassembly and the choice
+ * of which message is a hello live in tls/session.c.
+ *
+ * The struct keeps lists in wire order.  Each list is capped (TLS_HELLO_MAX_*)
+ * and keeps its true length beside the stored one; `capped` says that some
+ * list was cut, so fingerprints over it are not exact and the caller counts
+ * an anomaly.
+ *
+ * Wire layout (RFC 8446 4.1.2, RFC 5246 7.4.1.2):
+ *
+ *   ClientHello:  legacy_version(2) random(32) session_id<0..32>
+ *                 cipher_suites<2..2^16-2> compression_methods<1..2^8-1>
+ *                 [extensions<0..2^16-1>]           (absent in SSLv3/TLS1.0)
+ *   ServerHello:  legacy_version(2) random(32) session_id<0..32>
+ *                 cipher_suite(2) compression_method(1) [extensions<0..2^16-1>]
+ *   Extension:    type(2) extension_data<0..2^16-1>
+ */
+#ifndef PINSCOPE_TLS_HELLO_H
+#define PINSCOPE_TLS_HELLO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TLS_HELLO_MAX_CIPHERS   1024  /* cipher suites kept per hello */
+#define TLS_HELLO_MAX_EXTS       256  /* extensions kept per hello */
+#define TLS_HELLO_MAX_GROUPS     256  /* supported_groups entries kept */
+#define TLS_HELLO_MAX_SIGALGS    256  /* signature_algorithms entries kept */
+#define TLS_HELLO_MAX_POINTFMTS   32  /* ec_point_formats entries kept */
+#define TLS_HELLO_MAX_VERSIONS    32  /* supported_versions entries kept */
+#define TLS_HELLO_MAX_ALPN        16  /* ALPN protocol names kept */
+#define TLS_HELLO_MAX_SNI        255  /* bytes of the first host_name kept */
+
+/* Extension type numbers used by the parsers and fingerprints. */
+#define TLS_EXT_SERVER_NAME          0x0000
+#define TLS_EXT_SUPPORTED_GROUPS     0x000a
+#define TLS_EXT_EC_POINT_FORMATS     0x000b
+#define TLS_EXT_SIGNATURE_ALGORITHMS 0x000d
+#define TLS_EXT_ALPN                 0x0010
+#define TLS_EXT_SUPPORTED_VERSIONS   0x002b
+
+/* Return values of the parsers: 0 on success, one of these on failure. */
+enum tls_hello_err {
+    TLS_HELLO_OK = 0,
+    TLS_HELLO_ETRUNC = -1,     /* a length ran past the message */
+    TLS_HELLO_EMALFORMED = -2, /* lengths inconsistent (odd cipher list...) */
+    TLS_HELLO_EDUPEXT = -3,    /* reserved: duplicate extension (not fatal today) */
+};
+
+struct tls_alpn {
+    uint8_t len;
+    uint8_t name[255];
+};
+
+struct tls_hello {
+    bool is_server;
+    bool capped;               /* some list exceeded its TLS_HELLO_MAX_* */
+    bool is_hrr;               /* ServerHello carrying the HelloRetryRequest random */
+    uint16_t legacy_version;   /* ClientHello.legacy_version / ServerHello.version */
+
+    uint8_t random[32];
+    uint8_t session_id_len;
+
+    /* ClientHello: offered suites in order.  ServerHello: n_ciphers == 1,
+     * ciphers[0] is the selected suite. */
+    uint16_t ciphers[TLS_HELLO_MAX_CIPHERS];
+    size_t n_ciphers, total_ciphers;
+
+    uint8_t n_compression;     /* ClientHello: count; ServerHello: 1 */
+    uint8_t compression;       /* ServerHello: selected method */
+
+    bool has_extensions;       /* the extensions block was present */
+    uint16_t exts[TLS_HELLO_MAX_EXTS];
+    size_t n_exts, total_exts;
+
+    uint16_t groups[TLS_HELLO_MAX_GROUPS];
+    size_t n_groups, total_groups;
+
+    uint8_t point_formats[TLS_HELLO_MAX_POINTFMTS];
+    size_t n_point_formats, total_point_formats;
+
+    uint16_t sig_algs[TLS_HELLO_MAX_SIGALGS];
+    size_t n_sig_algs, total_sig_algs;
+
+    /* supported_versions: ClientHello list in order; ServerHello: the one
+     * selected_version (n_versions == 1). */
+    uint16_t versions[TLS_HELLO_MAX_VERSIONS];
+    size_t n_versions, total_versions;
+
+    /* server_name: the first host_name entry, raw bytes (untrusted: may hold
+     * any byte value; output escapes it).  has_sni is true when the
+     * extension is present even if its list is empty. */
+    bool has_sni;
+    uint16_t sni_len;
+    uint8_t sni[TLS_HELLO_MAX_SNI];
+
+    /* ALPN: ClientHello: offered names in order; ServerHello: the one
+     * selected name (n_alpn == 1). */
+    bool has_alpn;
+    struct tls_alpn alpn[TLS_HELLO_MAX_ALPN];
+    size_t n_alpn, total_alpn;
+};
+
+/* GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa. */
+static inline bool tls_is_grease(uint16_t v)
+{
+    return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+/*
+ * Parse a ClientHello body of `len` bytes.  `out` is fully overwritten.
+ * Returns TLS_HELLO_OK or a negative enum tls_hello_err; on failure `out`
+ * holds what was parsed before the error (callers must not fingerprint it).
+ * Note: unknown extensions are listed in exts[] and otherwise skipped; a
+ * malformed body of a known extension (SNI, groups, ALPN...) fails the parse.
+ */
+int tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_hello *out);
+
+/*
+ * Parse a ServerHello (or HelloRetryRequest) body.  Same contract as
+ * tls_client_hello_parse().  Sets is_hrr for the RFC 8446 4.1.3 special
+ * random value.
+ */
+int tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_hello *out);
+
+/* The version the hello speaks for: the highest non-GREASE entry of
+ * supported_versions when present, else legacy_version. */
+uint16_t tls_hello_version(const struct tls_hello *h);
+
+#endif

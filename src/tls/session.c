@@ -1,0 +1,635 @@
+/*
+ * session.c - TLS record layer, handshake framing and preamble detection
+ * for one TCP connection (see session.h).
+ *
+ *   TLSPlaintext (RFC 8446 5.1):  type(1) legacy_version(2) length(2) fragment
+ *   Handshake    (RFC 8446 4):    msg_type(1) length(3) body
+ *   Alert        (RFC 8446 6):    level(1) description(1)
+ *   SSLv2 CLIENT-HELLO (draft-hickman-netscape-ssl-00, RFC 6101 E.1):
+ *                 len(2, high bit set) msg_type(1)=1 version(2) ...
+ *
+ * A handshake record is walked in place: the record stays in the caller's
+ * stream until all of it has been looked at, so a hello found in the middle
+ * of a record can be returned to the caller and the walk resumed on the next
+ * call (d->rec_pos).  Only ClientHello and ServerHello bodies are copied
+ * (into d->hs); every other message is skipped by length.
+ *
+ * Shortcut, admitted: after the first ServerHello of TLS 1.3 the rest of the
+ * handshake is encrypted; the handshake is taken as complete when the client
+ * sends its first application_data record after it (its Finished).  An
+ * encrypted alert from the client looks the same; tls/ cannot tell them
+ * apart without keys.
+ */
+#include "tls/session.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/rd.h"
+
+#define TLS_CT_CCS        20
+#define TLS_CT_ALERT      21
+#define TLS_CT_HANDSHAKE  22
+#define TLS_CT_APPDATA    23
+#define TLS_CT_HEARTBEAT  24
+
+#define TLS_HS_CLIENT_HELLO  1
+#define TLS_HS_SERVER_HELLO  2
+#define TLS_HS_CERTIFICATE  11
+
+#define TLS_RECORD_MAX (16384 + 2048)  /* TLSCiphertext limit, RFC 5246 6.2.3 */
+#define PREAMBLE_BINARY_MAX 1024       /* bytes scanned after a binary preamble */
+
+void tls_session_init(struct tls_session *s)
+{
+    memset(s, 0, sizeof(*s));
+    s->client = -1;
+}
+
+void tls_session_release(struct tls_session *s, struct memcap *mc)
+{
+    for (int i = 0; i < 2; i++) {
+        memcap_free(mc, s->d[i].hs, s->d[i].hs_cap);
+        s->d[i].hs = NULL;
+        s->d[i].hs_cap = s->d[i].hs_len = 0;
+    }
+}
+
+static bool dir_active(const struct tls_dir *d)
+{
+    return d->mode != TLS_DIR_DONE && d->mode != TLS_DIR_NOT_TLS;
+}
+
+bool tls_session_finished(const struct tls_session *s)
+{
+    if (s->progress == TLS_PROGRESS_COMPLETE)
+        return true;
+    if (s->progress == TLS_PROGRESS_NONE &&
+        (s->d[0].mode == TLS_DIR_NOT_TLS || s->d[1].mode == TLS_DIR_NOT_TLS))
+        return true;
+    return !dir_active(&s->d[0]) && !dir_active(&s->d[1]);
+}
+
+static void set_progress(struct tls_session *s, enum tls_progress p)
+{
+    if (p > s->progress)
+        s->progress = (uint8_t)p;
+}
+
+/* ---- detection and preambles ------------------------------------------ */
+
+/* A plausible TLS record header carrying a hello at the start of r:
+ *   16 03 0x LL LL  1|2  HH HH HH  03 */
+static bool looks_like_hello_record(const uint8_t *p, size_t n)
+{
+    if (n < 10)
+        return false;
+    if (p[0] != TLS_CT_HANDSHAKE || p[1] != 3 || p[2] > 4)
+        return false;
+    unsigned rlen = (unsigned)p[3] << 8 | p[4];
+    if (rlen < 4 || rlen > TLS_RECORD_MAX)
+        return false;
+    if (p[5] != TLS_HS_CLIENT_HELLO && p[5] != TLS_HS_SERVER_HELLO)
+        return false;
+    uint32_t hlen = (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
+    return hlen >= 38 && hlen <= CFG_TLS_HS_MSG_MAX && p[9] == 3;
+}
+
+static bool is_text_byte(uint8_t c)
+{
+    return c == '\t' || c == '\r' || c == '\n' || (c >= 0x20 && c != 0x7f);
+}
+
+static bool prefix_ci(const uint8_t *p, size_t n, const char *kw)
+{
+    size_t k = strlen(kw);
+    if (n < k)
+        return false;
+    for (size_t i = 0; i < k; i++) {
+        uint8_t c = p[i];
+        if (c >= 'a' && c <= 'z')
+            c = (uint8_t)(c - 32);
+        uint8_t w = (uint8_t)kw[i];
+        if (w >= 'a' && w <= 'z')
+            w = (uint8_t)(w - 32);
+        if (c != w)
+            return false;
+    }
+    return true;
+}
+
+/* Name the protocol from one line of client text. */
+static enum tls_tunnel classify_line(const uint8_t *p, size_t n, enum tls_tunnel cur)
+{
+    if (prefix_ci(p, n, "CONNECT "))
+        return TLS_TUNNEL_HTTP_CONNECT;
+    if (prefix_ci(p, n, "EHLO ") || prefix_ci(p, n, "HELO "))
+        return TLS_TUNNEL_SMTP;
+    if (prefix_ci(p, n, "STLS"))
+        return TLS_TUNNEL_POP3;
+    if (prefix_ci(p, n, "AUTH TLS") || prefix_ci(p, n, "AUTH SSL"))
+        return TLS_TUNNEL_FTP;
+    if (prefix_ci(p, n, "<?xml") || prefix_ci(p, n, "<stream:stream") ||
+        prefix_ci(p, n, "<starttls"))
+        return TLS_TUNNEL_XMPP;
+    if (prefix_ci(p, n, "STARTTLS"))
+        return cur == TLS_TUNNEL_TEXT ? TLS_TUNNEL_SMTP : cur;
+    /* IMAP: "<tag> STARTTLS" */
+    size_t i = 0;
+    while (i < n && i < 32 && p[i] != ' ')
+        i++;
+    if (i > 0 && i < n && prefix_ci(p + i + 1, n - i - 1, "STARTTLS") &&
+        cur == TLS_TUNNEL_TEXT)
+        return TLS_TUNNEL_IMAP;
+    return cur;
+}
+
+/*
+ * Classify the first bytes of a direction.  Returns the mode to enter, or
+ * -1 when more bytes are needed.  Sets *skip for preambles whose length is
+ * known from their first bytes.
+ */
+static int detect(struct tls_dir *d, const uint8_t *p, size_t n)
+{
+    if (n < 1)
+        return -1;
+    if (p[0] == TLS_CT_HANDSHAKE) {
+        if (n < 3)
+            return -1;
+        return (p[1] == 3 && p[2] <= 4) ? TLS_DIR_RECORDS : TLS_DIR_NOT_TLS;
+    }
+    /* Binary preambles: exact first bytes, then TLS follows after a short,
+     * structured exchange that we scan for a hello record. */
+    if (n < 2)
+        return -1;
+    if (p[0] == 0x04 && (p[1] == 1 || p[1] == 2)) {
+        d->preamble_kind = TLS_TUNNEL_SOCKS4;
+        return TLS_DIR_PREAMBLE;
+    }
+    if (p[0] == 0x00 && p[1] >= 0x5a && p[1] <= 0x5d) {   /* SOCKS4 reply */
+        d->preamble_kind = TLS_TUNNEL_SOCKS4;
+        return TLS_DIR_PREAMBLE;
+    }
+    if (p[0] == 0x05 && p[1] <= 0x10) {   /* SOCKS5 greeting or method reply */
+        d->preamble_kind = TLS_TUNNEL_SOCKS5;
+        return TLS_DIR_PREAMBLE;
+    }
+    if (p[0] == 0x30) {                    /* BER SEQUENCE: LDAP message */
+        d->preamble_kind = TLS_TUNNEL_LDAP;
+        return TLS_DIR_PREAMBLE;
+    }
+    if (n < 8 && p[0] == 0x00)
+        return -1;
+    if (n >= 8 && memcmp(p, "\x00\x00\x00\x08\x04\xd2\x16\x2f", 8) == 0) {
+        d->preamble_kind = TLS_TUNNEL_POSTGRES;
+        return TLS_DIR_PREAMBLE;
+    }
+    if (p[0] == 'S' && p[1] == TLS_CT_HANDSHAKE) {        /* PostgreSQL 'S' */
+        d->preamble_kind = TLS_TUNNEL_POSTGRES;
+        return TLS_DIR_PREAMBLE;
+    }
+    if (is_text_byte(p[0]) && p[0] != '\r' && p[0] != '\n') {
+        d->preamble_kind = TLS_TUNNEL_TEXT;
+        return TLS_DIR_PREAMBLE;
+    }
+    return TLS_DIR_NOT_TLS;
+}
+
+static bool preamble_is_text(uint8_t kind)
+{
+    return kind == TLS_TUNNEL_TEXT || kind == TLS_TUNNEL_HTTP_CONNECT ||
+           (kind >= TLS_TUNNEL_SMTP && kind <= TLS_TUNNEL_XMPP);
+}
+
+/*
+ * Walk a preamble.  Text: line by line; TLS may start at a line start or
+ * after '>' (XMPP), and any non-text byte elsewhere means "not TLS".
+ * Binary (SOCKS, LDAP, PostgreSQL): scan for a hello record within
+ * PREAMBLE_BINARY_MAX bytes.  Sets *used to the bytes passed.  Returns the
+ * new mode, or -1 for "need more".
+ */
+static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *used)
+{
+    bool text = preamble_is_text(d->preamble_kind);
+    size_t limit = text ? CFG_TLS_PREAMBLE_MAX : PREAMBLE_BINARY_MAX;
+    size_t i = 0;
+
+    for (; i < n; i++) {
+        size_t pos = d->preamble_len + i;
+        if (pos >= limit) {
+            *used = i;
+            return TLS_DIR_NOT_TLS;
+        }
+        if (pos > 0 && (!text || d->line_start) && p[i] == TLS_CT_HANDSHAKE) {
+            if (n - i < 10) {
+                *used = i;
+                return -1;
+            }
+            if (looks_like_hello_record(p + i, n - i)) {
+                *used = i;
+                return TLS_DIR_RECORDS;
+            }
+        }
+        if (text) {
+            if (d->line_start)
+                d->preamble_kind = (uint8_t)classify_line(p + i, n - i,
+                                                          (enum tls_tunnel)d->preamble_kind);
+            if (!is_text_byte(p[i])) {
+                *used = i;
+                return TLS_DIR_NOT_TLS;
+            }
+            d->line_start = p[i] == '\n' || p[i] == '>';
+        }
+    }
+    *used = i;
+    return -1;
+}
+
+/* ---- records ----------------------------------------------------------- */
+
+static void add_alert(struct tls_session *s, struct stats *st, int dir, bool encrypted,
+                      uint8_t level, uint8_t desc)
+{
+    s->alerts_total++;
+    if (s->n_alerts == CFG_TLS_MAX_ALERTS) {
+        stats_cap(st, STATS_TLS_ALERTS);
+        return;
+    }
+    struct tls_alert *a = &s->alerts[s->n_alerts++];
+    a->from_client = s->client >= 0 && dir == s->client;
+    a->encrypted = encrypted;
+    a->level = encrypted ? 0 : level;
+    a->description = encrypted ? 0 : desc;
+    a->after_certificate = 0;
+    if (a->from_client && s->server_cert_seen) {
+        const struct tls_dir *c = &s->d[dir];
+        a->after_certificate = !c->ccs && c->last_hs_type == TLS_HS_CLIENT_HELLO;
+    }
+}
+
+static enum tls_event check_complete(struct tls_session *s)
+{
+    /* s->version is set by a real ServerHello, not by a HelloRetryRequest. */
+    if (s->version != 0 && s->progress != TLS_PROGRESS_COMPLETE) {
+        bool done = false;
+        if (s->version == 0x0304) {
+            done = s->client >= 0 && s->d[s->client].appdata;
+        } else {
+            done = s->d[0].ccs && s->d[1].ccs;
+        }
+        if (done) {
+            set_progress(s, TLS_PROGRESS_COMPLETE);
+            s->d[0].mode = s->d[1].mode = TLS_DIR_DONE;
+            return TLS_EV_PROGRESS;
+        }
+    }
+    return TLS_EV_NEED_MORE;
+}
+
+/* A complete hello body is in d->hs[4..hs_len).  Parse it into *hello. */
+static enum tls_event finish_hello(struct tls_session *s, struct stats *st, int dir,
+                                   struct tls_hello *hello, int *idx)
+{
+    struct tls_dir *d = &s->d[dir];
+    uint8_t type = d->hs[0];
+    const uint8_t *body = d->hs + 4;
+    size_t blen = d->hs_len - 4;
+    d->hs_len = 0;
+
+    if (type == TLS_HS_CLIENT_HELLO) {
+        if (s->client < 0)
+            s->client = (int8_t)dir;
+        /* A second ClientHello answers a HelloRetryRequest, which may not
+         * have been captured; after a real ServerHello it is unexpected
+         * (renegotiation is encrypted or refused in practice). */
+        if (s->client != dir || s->n_client_hellos >= 2 ||
+            (s->n_client_hellos == 1 && s->version != 0)) {
+            stats_anomaly(st, STATS_TLS_HS_UNEXPECTED);
+            return TLS_EV_NEED_MORE;
+        }
+        if (tls_client_hello_parse(body, blen, hello) != TLS_HELLO_OK) {
+            stats_anomaly(st, STATS_TLS_HELLO_MALFORMED);
+            return TLS_EV_NEED_MORE;
+        }
+        if (hello->capped)
+            stats_cap(st, STATS_TLS_HELLO_CAPPED);
+        *idx = s->n_client_hellos++;
+        if (*idx == 0) {
+            s->client_version = tls_hello_version(hello);
+            if (d->preamble_len > 0)
+                s->tunnel = d->preamble_kind;
+        }
+        set_progress(s, TLS_PROGRESS_CLIENT_HELLO);
+        return TLS_EV_CLIENT_HELLO;
+    }
+
+    /* ServerHello or HelloRetryRequest */
+    if (s->client < 0)
+        s->client = (int8_t)(dir ^ 1);
+    if (s->client == dir || s->n_server_hellos >= 2 ||
+        (s->n_server_hellos == 1 && !s->hrr)) {
+        stats_anomaly(st, STATS_TLS_HS_UNEXPECTED);
+        return TLS_EV_NEED_MORE;
+    }
+    if (tls_server_hello_parse(body, blen, hello) != TLS_HELLO_OK) {
+        stats_anomaly(st, STATS_TLS_HELLO_MALFORMED);
+        return TLS_EV_NEED_MORE;
+    }
+    if (hello->capped)
+        stats_cap(st, STATS_TLS_HELLO_CAPPED);
+    /* A ServerHello after a second ClientHello answers that one, even
+     * when the HelloRetryRequest before it was not captured. */
+    *idx = (s->n_client_hellos == 2 && !hello->is_hrr) ? 1 : s->n_server_hellos;
+    s->n_server_hellos++;
+    if (hello->is_hrr) {
+        s->hrr = true;
+    } else {
+        s->version = tls_hello_version(hello);
+        s->cipher = hello->ciphers[0];
+        s->has_cipher = true;
+        if (s->version == 0x0304)
+            d->encrypted = true;
+    }
+    set_progress(s, TLS_PROGRESS_SERVER_HELLO);
+    return TLS_EV_SERVER_HELLO;
+}
+
+/* A handshake message header arrived: decide to buffer or skip it. */
+static void start_message(struct tls_session *s, struct memcap *mc, struct stats *st,
+                          int dir)
+{
+    struct tls_dir *d = &s->d[dir];
+    uint8_t type = d->hs_hdr[0];
+    uint32_t len = (uint32_t)d->hs_hdr[1] << 16 | (uint32_t)d->hs_hdr[2] << 8 | d->hs_hdr[3];
+
+    d->last_hs_type = type;
+    if (type == TLS_HS_CERTIFICATE && s->client >= 0 && dir != s->client)
+        s->server_cert_seen = true;
+
+    if (type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO) {
+        if (len + 4 > CFG_TLS_HS_MSG_MAX) {
+            stats_cap(st, STATS_TLS_HS_MSG_TOO_LARGE);
+        } else {
+            if (len + 4 > d->hs_cap) {
+                uint8_t *nb = memcap_realloc(mc, d->hs, d->hs_cap, len + 4);
+                if (!nb) {
+                    stats_cap(st, STATS_MEMCAP);
+                    d->skip = len;
+                    d->hs_len = 0;
+                    return;
+                }
+                d->hs = nb;
+                d->hs_cap = len + 4;
+            }
+            memcpy(d->hs, d->hs_hdr, 4);
+            d->hs_len = 4;
+            d->skip = len;       /* here: bytes still to collect */
+            return;
+        }
+    }
+    d->hs_len = 0;
+    d->skip = len;
+}
+
+/*
+ * Walk the fragment of the handshake record at the front of `p` from
+ * rec_pos.  Returns an event when a hello completes (the record is not
+ * consumed yet), or NEED_MORE when the whole fragment has been walked.
+ */
+static enum tls_event walk_handshake(struct tls_session *s, struct memcap *mc,
+                                     struct stats *st, int dir, const uint8_t *frag,
+                                     size_t flen, struct tls_hello *hello, int *idx)
+{
+    struct tls_dir *d = &s->d[dir];
+    while (d->rec_pos < flen) {
+        size_t left = flen - d->rec_pos;
+        const uint8_t *q = frag + d->rec_pos;
+        if (d->skip > 0) {
+            size_t n = left < d->skip ? left : d->skip;
+            if (d->hs_len > 0) {
+                memcpy(d->hs + d->hs_len, q, n);
+                d->hs_len += (uint32_t)n;
+            }
+            d->skip -= (uint32_t)n;
+            d->rec_pos += (uint32_t)n;
+            if (d->skip == 0 && d->hs_len > 0) {
+                enum tls_event ev = finish_hello(s, st, dir, hello, idx);
+                if (ev != TLS_EV_NEED_MORE)
+                    return ev;
+            }
+            continue;
+        }
+        /* Collect a 4-byte message header (it may span records). */
+        d->hs_hdr[d->hdr_have++] = *q;
+        d->rec_pos++;
+        if (d->hdr_have == 4) {
+            d->hdr_have = 0;
+            start_message(s, mc, st, dir);
+            if (d->skip == 0 && d->hs_len > 0) {   /* empty body */
+                enum tls_event ev = finish_hello(s, st, dir, hello, idx);
+                if (ev != TLS_EV_NEED_MORE)
+                    return ev;
+            }
+        }
+    }
+    return TLS_EV_NEED_MORE;
+}
+
+enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
+                                struct stats *st, int dir, const uint8_t *data,
+                                size_t len, size_t *used, struct tls_hello *hello,
+                                int *idx)
+{
+    struct tls_dir *d = &s->d[dir];
+    *used = 0;
+
+    for (;;) {
+        const uint8_t *p = data + *used;
+        size_t n = len - *used;
+
+        switch (d->mode) {
+        case TLS_DIR_DETECT: {
+            if (n >= 5 && (p[0] & 0x80) && p[2] == 1 && p[3] <= 3) {
+                /* SSLv2-format CLIENT-HELLO: reported, not fingerprinted. */
+                if (s->client < 0)
+                    s->client = (int8_t)dir;
+                s->sslv2_version = (uint16_t)(p[3] << 8 | p[4]);
+                set_progress(s, TLS_PROGRESS_SSLV2_HELLO);
+                stats_anomaly(st, STATS_TLS_SSLV2_HELLO);
+                d->mode = TLS_DIR_DONE;
+                *used = len;
+                return TLS_EV_PROGRESS;
+            }
+            int m = detect(d, p, n);
+            if (m < 0)
+                return TLS_EV_NEED_MORE;
+            d->mode = (uint8_t)m;
+            d->line_start = true;
+            if (m == TLS_DIR_NOT_TLS)
+                return TLS_EV_DONE;
+            break;
+        }
+        case TLS_DIR_PREAMBLE: {
+            size_t u = 0;
+            int m = walk_preamble(d, p, n, &u);
+            d->preamble_len += (uint32_t)u;
+            *used += u;
+            if (m < 0)
+                return TLS_EV_NEED_MORE;
+            d->mode = (uint8_t)m;
+            if (m == TLS_DIR_NOT_TLS) {
+                if (s->progress == TLS_PROGRESS_NONE)
+                    stats_anomaly(st, STATS_TLS_PREAMBLE_NO_TLS);
+                *used = len;
+                return TLS_EV_DONE;
+            }
+            break;
+        }
+        case TLS_DIR_RECORDS: {
+            if (n < 5)
+                return TLS_EV_NEED_MORE;
+            uint8_t type = p[0];
+            unsigned rlen = (unsigned)p[3] << 8 | p[4];
+            if (type < TLS_CT_CCS || type > TLS_CT_HEARTBEAT || p[1] != 3 ||
+                rlen > TLS_RECORD_MAX || (rlen == 0 && type != TLS_CT_APPDATA)) {
+                stats_anomaly(st, STATS_TLS_RECORD_INVALID);
+                d->mode = TLS_DIR_DONE;
+                *used = len;
+                return TLS_EV_DONE;
+            }
+            if (n < 5 + (size_t)rlen)
+                return TLS_EV_NEED_MORE;
+            const uint8_t *frag = p + 5;
+
+            if (type == TLS_CT_HANDSHAKE && !d->encrypted) {
+                enum tls_event ev = walk_handshake(s, mc, st, dir, frag, rlen, hello, idx);
+                if (ev != TLS_EV_NEED_MORE)
+                    return ev;   /* the record stays; the walk resumes at rec_pos */
+                d->rec_pos = 0;
+            } else if (type == TLS_CT_CCS) {
+                /* Before any ServerHello a CCS is TLS 1.3 middlebox
+                 * compatibility (RFC 8446 D.4), not the start of encryption. */
+                d->ccs = true;
+                if (s->version != 0 && s->version != 0x0304)
+                    d->encrypted = true;
+            } else if (type == TLS_CT_ALERT) {
+                bool enc = d->encrypted || rlen != 2;
+                add_alert(s, st, dir, enc, enc ? 0 : frag[0], enc ? 0 : frag[1]);
+            } else if (type == TLS_CT_APPDATA) {
+                if (s->progress >= TLS_PROGRESS_SERVER_HELLO && !(s->hrr && s->n_server_hellos < 2))
+                    d->appdata = true;
+            }
+            *used += 5 + rlen;
+            if (++d->records >= CFG_TLS_MAX_RECORDS) {
+                stats_cap(st, STATS_TLS_RECORD_LIMIT);
+                d->mode = TLS_DIR_DONE;
+                return TLS_EV_DONE;
+            }
+            enum tls_event ev = check_complete(s);
+            if (ev != TLS_EV_NEED_MORE)
+                return ev;
+            break;
+        }
+        case TLS_DIR_DONE:
+        case TLS_DIR_NOT_TLS:
+        default:
+            *used = len;
+            return TLS_EV_DONE;
+        }
+    }
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+const char *tls_version_name(uint16_t v, char buf[24])
+{
+    switch (v) {
+    case 0x0002: return "SSLv2";
+    case 0x0300: return "SSLv3";
+    case 0x0301: return "TLSv1";
+    case 0x0302: return "TLS 1.1";
+    case 0x0303: return "TLS 1.2";
+    case 0x0304: return "TLS 1.3";
+    case 0xfeff: return "DTLS 1.0";
+    case 0xfefd: return "DTLS 1.2";
+    case 0xfefc: return "DTLS 1.3";
+    default:
+        if ((v >> 8) == 0x7f) {   /* TLS 1.3 drafts */
+            snprintf(buf, 24, "TLS 1.3 draft %u", v & 0xff);
+            return buf;
+        }
+        snprintf(buf, 24, "0x%04x", v);
+        return buf;
+    }
+}
+
+const char *tls_alert_name(uint8_t desc)
+{
+    switch (desc) {
+    case 0: return "close_notify";
+    case 10: return "unexpected_message";
+    case 20: return "bad_record_mac";
+    case 21: return "decryption_failed";
+    case 22: return "record_overflow";
+    case 30: return "decompression_failure";
+    case 40: return "handshake_failure";
+    case 41: return "no_certificate";
+    case 42: return "bad_certificate";
+    case 43: return "unsupported_certificate";
+    case 44: return "certificate_revoked";
+    case 45: return "certificate_expired";
+    case 46: return "certificate_unknown";
+    case 47: return "illegal_parameter";
+    case 48: return "unknown_ca";
+    case 49: return "access_denied";
+    case 50: return "decode_error";
+    case 51: return "decrypt_error";
+    case 60: return "export_restriction";
+    case 70: return "protocol_version";
+    case 71: return "insufficient_security";
+    case 80: return "internal_error";
+    case 86: return "inappropriate_fallback";
+    case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
+    case 109: return "missing_extension";
+    case 110: return "unsupported_extension";
+    case 111: return "certificate_unobtainable";
+    case 112: return "unrecognized_name";
+    case 113: return "bad_certificate_status_response";
+    case 114: return "bad_certificate_hash_value";
+    case 115: return "unknown_psk_identity";
+    case 116: return "certificate_required";
+    case 120: return "no_application_protocol";
+    case 121: return "ech_required";
+    default: return "unknown";
+    }
+}
+
+const char *tls_tunnel_name(enum tls_tunnel t)
+{
+    switch (t) {
+    case TLS_TUNNEL_HTTP_CONNECT: return "http-connect";
+    case TLS_TUNNEL_SOCKS4: return "socks4";
+    case TLS_TUNNEL_SOCKS5: return "socks5";
+    case TLS_TUNNEL_SMTP: return "starttls-smtp";
+    case TLS_TUNNEL_IMAP: return "starttls-imap";
+    case TLS_TUNNEL_POP3: return "starttls-pop3";
+    case TLS_TUNNEL_FTP: return "starttls-ftp";
+    case TLS_TUNNEL_XMPP: return "starttls-xmpp";
+    case TLS_TUNNEL_LDAP: return "starttls-ldap";
+    case TLS_TUNNEL_POSTGRES: return "starttls-postgres";
+    case TLS_TUNNEL_TEXT: return "plaintext-preamble";
+    default: return NULL;
+    }
+}
+
+const char *tls_progress_name(enum tls_progress p)
+{
+    switch (p) {
+    case TLS_PROGRESS_SSLV2_HELLO: return "sslv2_client_hello";
+    case TLS_PROGRESS_CLIENT_HELLO: return "client_hello";
+    case TLS_PROGRESS_SERVER_HELLO: return "server_hello";
+    case TLS_PROGRESS_COMPLETE: return "complete";
+    default: return "none";
+    }
+}

@@ -1,0 +1,162 @@
+/*
+ * session.h - TLS over one TCP connection, as seen from the wire.
+ *
+ * A struct tls_session consumes the reassembled bytes of both directions
+ * (in the order the packets arrived) and records what a passive observer
+ * can know about the handshake: which side is the client, the ClientHello(s)
+ * and ServerHello(s), the negotiated version and cipher, alerts, and when
+ * the handshake is over.  It does not compute fingerprints and does not
+ * write output: each hello is handed back to the caller (TLS_EV_*), which
+ * fingerprints it while the parsed struct is still in its scratch space.
+ *
+ * What it handles:
+ *   - detection by content on any port: a TLS handshake record, an SSLv2
+ *     CLIENT-HELLO, or TLS after a plaintext preamble: HTTP CONNECT,
+ *     SOCKS4/4a/5, STARTTLS in SMTP/IMAP/POP3/FTP/XMPP (line-based text),
+ *     LDAP StartTLS (one BER message), PostgreSQL SSLRequest;
+ *   - records of any size up to 2^14 + 2048, several handshake messages per
+ *     record and messages spanning records;
+ *   - HelloRetryRequest and the second ClientHello;
+ *   - ChangeCipherSpec, alerts in clear (and the fact of an encrypted one).
+ * What it does not (yet): decrypt anything, parse certificates (their bytes
+ * are skipped without buffering).
+ *
+ * Memory: one handshake-message buffer per direction, grown through the
+ * memcap up to CFG_TLS_HS_MSG_MAX and only for hello messages.
+ */
+#ifndef PINSCOPE_TLS_SESSION_H
+#define PINSCOPE_TLS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "tls/hello.h"
+#include "util/memcap.h"
+#include "util/stats.h"
+
+enum tls_tunnel {
+    TLS_TUNNEL_NONE = 0,
+    TLS_TUNNEL_HTTP_CONNECT,
+    TLS_TUNNEL_SOCKS4,
+    TLS_TUNNEL_SOCKS5,
+    TLS_TUNNEL_SMTP,
+    TLS_TUNNEL_IMAP,
+    TLS_TUNNEL_POP3,
+    TLS_TUNNEL_FTP,
+    TLS_TUNNEL_XMPP,
+    TLS_TUNNEL_LDAP,
+    TLS_TUNNEL_POSTGRES,
+    TLS_TUNNEL_TEXT,      /* a line-based plaintext exchange we did not name */
+};
+
+/* How far the handshake got (monotonic). */
+enum tls_progress {
+    TLS_PROGRESS_NONE = 0,
+    TLS_PROGRESS_SSLV2_HELLO,
+    TLS_PROGRESS_CLIENT_HELLO,
+    TLS_PROGRESS_SERVER_HELLO,
+    TLS_PROGRESS_COMPLETE,
+};
+
+/* State of one direction's byte stream. */
+enum tls_dir_mode {
+    TLS_DIR_DETECT = 0,   /* nothing seen yet */
+    TLS_DIR_PREAMBLE,     /* plaintext before TLS */
+    TLS_DIR_RECORDS,      /* TLS records */
+    TLS_DIR_DONE,         /* nothing more wanted from this direction */
+    TLS_DIR_NOT_TLS,      /* content is not TLS */
+};
+
+struct tls_alert {
+    uint8_t from_client;  /* 1 client, 0 server */
+    uint8_t encrypted;    /* sent after ChangeCipherSpec / in TLS 1.3 */
+    uint8_t level;        /* 1 warning, 2 fatal (0 if encrypted) */
+    uint8_t description;
+    uint8_t after_certificate;  /* server's Certificate was the last flight */
+};
+
+struct tls_dir {
+    uint8_t mode;                 /* enum tls_dir_mode */
+    uint8_t preamble_kind;        /* enum tls_tunnel guessed from first bytes */
+    bool ccs;                     /* ChangeCipherSpec sent */
+    bool encrypted;               /* later handshake records are ciphertext */
+    bool appdata;                 /* application_data record sent */
+    uint32_t preamble_len;        /* bytes of preamble consumed */
+    uint32_t records;
+    uint8_t last_hs_type;         /* last cleartext handshake message type */
+    /* Handshake message reassembly */
+    uint8_t *hs;
+    uint32_t hs_len, hs_cap;
+    uint32_t skip;                /* bytes of the current message still to come */
+    uint8_t hs_hdr[4];            /* header of the current message */
+    uint8_t hdr_have;             /* bytes of hs_hdr collected */
+    bool line_start;              /* text preamble: at the start of a line */
+    uint32_t rec_pos;             /* bytes of the front record already walked */
+};
+
+struct tls_session {
+    struct tls_dir d[2];          /* indexed by the caller's direction */
+    int8_t client;                /* direction of the client, -1 unknown */
+    uint8_t progress;             /* enum tls_progress */
+    uint8_t tunnel;               /* enum tls_tunnel */
+    uint8_t n_client_hellos;      /* 0..2 (a third is an anomaly) */
+    uint8_t n_server_hellos;
+    bool hrr;                     /* a HelloRetryRequest was seen */
+    bool server_cert_seen;        /* the server sent a Certificate in clear */
+    uint16_t client_version;      /* first ClientHello's highest version */
+    uint16_t version;             /* negotiated (ServerHello), 0 if unknown */
+    uint16_t cipher;              /* selected suite */
+    bool has_cipher;
+    uint16_t sslv2_version;       /* version in an SSLv2 CLIENT-HELLO */
+    uint8_t n_alerts;
+    uint32_t alerts_total;
+    struct tls_alert alerts[CFG_TLS_MAX_ALERTS];
+};
+
+/* What tls_session_feed() reports. */
+enum tls_event {
+    TLS_EV_NEED_MORE = 0,   /* consumed what it could; feed more later */
+    TLS_EV_CLIENT_HELLO,    /* *hello holds a parsed ClientHello (index in *idx) */
+    TLS_EV_SERVER_HELLO,    /* *hello holds a parsed ServerHello/HRR (index in *idx) */
+    TLS_EV_PROGRESS,        /* state changed (e.g. handshake complete); call again */
+    TLS_EV_DONE,            /* this direction wants no more bytes */
+};
+
+void tls_session_init(struct tls_session *s);
+
+/*
+ * Feed the contiguous bytes `data[0..len)` of direction `dir` (0 or 1; the
+ * caller's own numbering, stable for the connection).  Sets *used to the
+ * number of bytes the caller must drop from the front (they are fully
+ * processed).  Returns an enum tls_event; on TLS_EV_CLIENT_HELLO and
+ * TLS_EV_SERVER_HELLO, `*hello` (caller's scratch) holds the parsed message
+ * and *idx its 0-based index (0 first, 1 after a HelloRetryRequest).  The
+ * caller loops while the result is not NEED_MORE or DONE.
+ * Malformed input moves the direction to DONE or NOT_TLS and is counted.
+ */
+enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
+                                struct stats *st, int dir, const uint8_t *data,
+                                size_t len, size_t *used, struct tls_hello *hello,
+                                int *idx);
+
+/* True when neither direction needs more bytes. */
+bool tls_session_finished(const struct tls_session *s);
+
+/* True if this connection was recognised as TLS (any hello seen). */
+static inline bool tls_session_is_tls(const struct tls_session *s)
+{
+    return s->progress != TLS_PROGRESS_NONE;
+}
+
+/* Release buffers (the struct belongs to the caller). */
+void tls_session_release(struct tls_session *s, struct memcap *mc);
+
+/* Names for output: "TLS 1.2", "unknown_ca", "http-connect", ... */
+const char *tls_version_name(uint16_t v, char buf[24]);
+const char *tls_alert_name(uint8_t desc);
+const char *tls_tunnel_name(enum tls_tunnel t);
+const char *tls_progress_name(enum tls_progress p);
+
+#endif

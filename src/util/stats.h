@@ -1,0 +1,87 @@
+/*
+ * stats.h - counters for one analysis run.
+ *
+ * One struct stats per worker.  Malformed input is never fatal: each
+ * module reports a reason and the pipeline counts it here, once per
+ * occurrence.  Limits that were hit have their own counters (caps).  The
+ * summary on stderr and the JSON `stats` event are both printed from this
+ * struct by output/.
+ */
+#ifndef PINSCOPE_STATS_H
+#define PINSCOPE_STATS_H
+
+#include <stdint.h>
+
+/* Anomalies: input that broke a rule of its protocol. */
+#define STATS_ANOMALIES(X)                                                      \
+    X(LINK_TRUNCATED, "link_truncated")                                         \
+    X(VLAN_TOO_DEEP, "vlan_too_deep")                                           \
+    X(IP_TRUNCATED, "ip_truncated")                                             \
+    X(IP_BAD_HEADER, "ip_bad_header")                                           \
+    X(IP_FRAGMENT, "ip_fragment")                                               \
+    X(IPV6_EXT_TRUNCATED, "ipv6_ext_truncated")                                 \
+    X(TCP_TRUNCATED, "tcp_truncated")                                           \
+    X(TCP_BAD_HEADER, "tcp_bad_header")                                         \
+    X(UDP_TRUNCATED, "udp_truncated")                                           \
+    X(PKT_SNAPLEN_CUT, "packet_cut_by_snaplen")                                 \
+    X(TCP_OVERLAP_CONFLICT, "tcp_overlap_conflict")                             \
+    X(TCP_DATA_AFTER_CLOSE, "tcp_data_after_close")                             \
+    X(TLS_RECORD_INVALID, "tls_record_invalid")                                 \
+    X(TLS_HELLO_MALFORMED, "tls_hello_malformed")                               \
+    X(TLS_HS_UNEXPECTED, "tls_handshake_unexpected")                            \
+    X(TLS_PREAMBLE_NO_TLS, "tls_preamble_without_tls")                          \
+    X(TLS_SSLV2_HELLO, "tls_sslv2_client_hello")                                \
+    X(PCAP_TRUNCATED, "pcap_truncated")
+
+/* Limits that were reached. */
+#define STATS_CAPS(X)                                                           \
+    X(FLOW_TABLE_FULL, "flow_table_full")                                       \
+    X(FLOW_EVICTED, "flow_evicted")                                             \
+    X(REASM_DEPTH, "reassembly_depth")                                          \
+    X(REASM_WINDOW, "reassembly_window")                                        \
+    X(REASM_HOLES, "reassembly_holes")                                          \
+    X(MEMCAP, "memcap")                                                         \
+    X(TLS_HELLO_CAPPED, "tls_hello_list_capped")                                \
+    X(TLS_HS_MSG_TOO_LARGE, "tls_handshake_message_too_large")                  \
+    X(TLS_RECORD_LIMIT, "tls_record_limit")                                     \
+    X(TLS_ALERTS, "tls_alerts")
+
+#define STATS_ENUM(name, str) STATS_##name,
+enum stats_anomaly { STATS_ANOMALIES(STATS_ENUM) STATS_ANOMALY_COUNT };
+enum stats_cap { STATS_CAPS(STATS_ENUM) STATS_CAP_COUNT };
+#undef STATS_ENUM
+
+struct stats {
+    uint64_t packets;
+    uint64_t bytes;           /* wire bytes */
+    uint64_t packets_ip;
+    uint64_t packets_tcp;
+    uint64_t packets_udp;
+    uint64_t packets_other;   /* not IP, or IP but neither TCP nor UDP */
+    uint64_t flows;           /* flows created */
+    uint64_t flows_tls;       /* flows that carried a TLS hello */
+    uint64_t tls_events;      /* tls events written */
+    uint64_t tls_client_hellos;
+    uint64_t tls_server_hellos;
+    uint64_t tls_complete;
+    uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS */
+    uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */
+    uint64_t pcap_ifdrops;
+    uint64_t anomalies[STATS_ANOMALY_COUNT];
+    uint64_t caps[STATS_CAP_COUNT];
+};
+
+const char *stats_anomaly_name(enum stats_anomaly a);
+const char *stats_cap_name(enum stats_cap c);
+
+static inline void stats_anomaly(struct stats *s, enum stats_anomaly a)
+{
+    s->anomalies[a]++;
+}
+
+static inline void stats_cap(struct stats *s, enum stats_cap c)
+{
+    s->caps[c]++;
+}
+
+#endif
