@@ -69,7 +69,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@sh samples/run.sh
 
-test: deps
+test:
+	@sh tests/scripts/setup.sh --test
 	@$(MAKE) --no-print-directory all unit
 	@sh tests/run_tests.sh
 

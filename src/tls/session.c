@@ -100,6 +100,15 @@ static bool is_text_byte(uint8_t c)
     return c == '\t' || c == '\r' || c == '\n' || (c >= 0x20 && c != 0x7f);
 }
 
+/* True if p[0..n) is text without a line end (a line still arriving). */
+static bool all_text(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!is_text_byte(p[i]) || p[i] == '\n')
+            return false;
+    return true;
+}
+
 static bool prefix_ci(const uint8_t *p, size_t n, const char *kw)
 {
     size_t k = strlen(kw);
@@ -231,6 +240,12 @@ static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *
             }
         }
         if (text) {
+            /* Keywords are matched at line starts: wait for enough of the
+             * line to decide (12 bytes, or its end). */
+            if (d->line_start && n - i < 12 && all_text(p + i, n - i)) {
+                *used = i;
+                return -1;
+            }
             if (d->line_start)
                 d->preamble_kind = (uint8_t)classify_line(p + i, n - i,
                                                           (enum tls_tunnel)d->preamble_kind);

@@ -1,0 +1,185 @@
+/*
+ * test_decode.c - unit tests for decode/: every supported link type, VLAN
+ * stacks, IPv6 extension headers, fragments, clamping to the IP length,
+ * and every truncation of each packet (clean result, no over-read).
+ */
+#include <netinet/in.h>
+#include <pcap/dlt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode/decode.h"
+#include "testhelp.h"
+
+static struct stats st;
+
+struct buf {
+    uint8_t b[512];
+    size_t n;
+};
+static void put(struct buf *b, const void *p, size_t n) { memcpy(b->b + b->n, p, n); b->n += n; }
+static void u8(struct buf *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
+static void u16(struct buf *b, unsigned v) { u8(b, v >> 8); u8(b, v); }
+static void u32(struct buf *b, uint32_t v) { u16(b, v >> 16); u16(b, v & 0xffff); }
+
+static void tcp_hdr(struct buf *b, unsigned sport, unsigned dport, uint32_t seq, unsigned flags)
+{
+    u16(b, sport); u16(b, dport); u32(b, seq); u32(b, 0);
+    u8(b, 5 << 4); u8(b, flags); u16(b, 65535); u16(b, 0); u16(b, 0);
+}
+
+static void ipv4_tcp(struct buf *b, const char *payload, unsigned frag)
+{
+    size_t pl = strlen(payload);
+    u8(b, 0x45); u8(b, 0); u16(b, (unsigned)(20 + 20 + pl)); u16(b, 1); u16(b, frag);
+    u8(b, 64); u8(b, IPPROTO_TCP); u16(b, 0);
+    u8(b, 198); u8(b, 18); u8(b, 0); u8(b, 1);
+    u8(b, 198); u8(b, 18); u8(b, 0); u8(b, 2);
+    tcp_hdr(b, 40000, 443, 1000, TCP_ACK | TCP_PSH);
+    put(b, payload, pl);
+}
+
+static void ipv6_tcp_ext(struct buf *b, const char *payload)
+{
+    size_t pl = strlen(payload);
+    u32(b, 0x60000000); u16(b, (unsigned)(8 + 8 + 20 + pl)); u8(b, 0 /* hop-by-hop */); u8(b, 64);
+    uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+    a[15] = 1; put(b, a, 16);
+    a[15] = 2; put(b, a, 16);
+    u8(b, 60); u8(b, 0); u16(b, 0); u32(b, 0);                   /* hop-by-hop -> dest opts */
+    u8(b, IPPROTO_TCP); u8(b, 0); u16(b, 0x0104); u32(b, 0);     /* dest opts (PadN) -> TCP */
+    tcp_hdr(b, 40001, 443, 7, TCP_SYN);
+    put(b, payload, pl);
+}
+
+/* Decode every truncation; none may crash (ASan) and a truncated packet
+ * must never claim more payload than the full one. */
+static void all_truncations(const char *name, int dlt, const struct buf *b, size_t full_payload)
+{
+    int bad = 0;
+    for (size_t n = 0; n < b->n; n++) {
+        uint8_t *exact = malloc(n ? n : 1);
+        memcpy(exact, b->b, n);
+        struct pkt p;
+        enum decode_result r = decode_packet(dlt, exact, n, b->n, &p, &st);
+        if (r == DECODE_OK && p.payload_len > full_payload)
+            bad++;
+        free(exact);
+    }
+    char d[96];
+    snprintf(d, sizeof(d), "%s: every truncation decodes cleanly", name);
+    test_cond(d, bad == 0);
+}
+
+static void test_ethernet_vlan(void)
+{
+    struct buf b = { .n = 0 };
+    uint8_t mac[12] = { 0 };
+    put(&b, mac, 12);
+    u16(&b, 0x88a8); u16(&b, 100);    /* QinQ outer */
+    u16(&b, 0x8100); u16(&b, 200);    /* 802.1Q inner */
+    u16(&b, 0x0800);
+    ipv4_tcp(&b, "hello", 0);
+    for (int i = 0; i < 6; i++)
+        u8(&b, 0);                      /* Ethernet padding: must not become payload */
+    struct pkt p;
+    test_cond("QinQ decodes", decode_packet(DLT_EN10MB, b.b, b.n, b.n, &p, &st) == DECODE_OK);
+    test_cond("two VLAN ids", p.n_vlan == 2 && p.vlan[0] == 100 && p.vlan[1] == 200);
+    test_cond("IPv4 TCP tuple", p.ip_ver == 4 && p.proto == IPPROTO_TCP && p.sport == 40000 &&
+                                    p.dport == 443 && p.seq == 1000 && p.src[3] == 1 && p.dst[3] == 2);
+    test_cond("padding not payload", p.payload_len == 5 && memcmp(p.payload, "hello", 5) == 0);
+    all_truncations("ethernet+qinq", DLT_EN10MB, &b, 5);
+}
+
+static void test_ipv6_ext(void)
+{
+    struct buf b = { .n = 0 };
+    ipv6_tcp_ext(&b, "v6data");
+    struct pkt p;
+    test_cond("IPv6 with extension headers", decode_packet(DLT_RAW, b.b, b.n, b.n, &p, &st) == DECODE_OK);
+    test_cond("IPv6 TCP payload", p.ip_ver == 6 && p.payload_len == 6 && p.sport == 40001 &&
+                                      (p.tcp_flags & TCP_SYN));
+    all_truncations("raw ipv6+ext", DLT_RAW, &b, 6);
+}
+
+static void test_other_links(void)
+{
+    struct buf ip = { .n = 0 };
+    ipv4_tcp(&ip, "abc", 0);
+    struct pkt p;
+
+    struct buf sll = { .n = 0 };
+    u16(&sll, 0); u16(&sll, 1); u16(&sll, 6); put(&sll, "\0\0\0\0\0\0\0\0", 8); u16(&sll, 0x0800);
+    put(&sll, ip.b, ip.n);
+    test_cond("Linux SLL", decode_packet(DLT_LINUX_SLL, sll.b, sll.n, sll.n, &p, &st) == DECODE_OK &&
+                               p.payload_len == 3);
+    all_truncations("sll", DLT_LINUX_SLL, &sll, 3);
+
+    struct buf sll2 = { .n = 0 };
+    u16(&sll2, 0x0800); u16(&sll2, 0); u32(&sll2, 2); u16(&sll2, 1); u8(&sll2, 0); u8(&sll2, 6);
+    put(&sll2, "\0\0\0\0\0\0\0\0", 8);
+    put(&sll2, ip.b, ip.n);
+    test_cond("Linux SLL2", decode_packet(276, sll2.b, sll2.n, sll2.n, &p, &st) == DECODE_OK &&
+                                p.payload_len == 3);
+
+    struct buf null = { .n = 0 };
+    u8(&null, 2); u8(&null, 0); u8(&null, 0); u8(&null, 0);   /* AF_INET, little-endian */
+    put(&null, ip.b, ip.n);
+    test_cond("BSD NULL (LE)", decode_packet(DLT_NULL, null.b, null.n, null.n, &p, &st) == DECODE_OK);
+    null.b[0] = 0; null.b[3] = 2;                               /* big-endian writer */
+    test_cond("BSD NULL (BE)", decode_packet(DLT_NULL, null.b, null.n, null.n, &p, &st) == DECODE_OK);
+    test_cond("DLT_LOOP", decode_packet(DLT_LOOP, null.b, null.n, null.n, &p, &st) == DECODE_OK);
+    all_truncations("null", DLT_NULL, &null, 3);
+
+    test_cond("LINKTYPE_IPV4", decode_packet(228, ip.b, ip.n, ip.n, &p, &st) == DECODE_OK);
+    test_cond("unsupported link type skipped", decode_packet(147, ip.b, ip.n, ip.n, &p, &st) == DECODE_SKIP);
+    test_cond("supported list", decode_linktype_supported(DLT_EN10MB) && decode_linktype_supported(276) &&
+                                    !decode_linktype_supported(147));
+}
+
+static void test_fragments_and_bad(void)
+{
+    struct buf b = { .n = 0 };
+    ipv4_tcp(&b, "frag", 0x0010);   /* offset 16*8: not the first fragment */
+    struct pkt p;
+    uint64_t f = st.anomalies[STATS_IP_FRAGMENT];
+    test_cond("non-first fragment skipped", decode_packet(DLT_RAW, b.b, b.n, b.n, &p, &st) == DECODE_SKIP);
+    test_cond("fragment counted", st.anomalies[STATS_IP_FRAGMENT] == f + 1);
+
+    struct buf c = { .n = 0 };
+    ipv4_tcp(&c, "x", 0);
+    c.b[0] = 0x43;   /* IHL 3: below the minimum */
+    test_cond("bad IHL rejected", decode_packet(DLT_RAW, c.b, c.n, c.n, &p, &st) == DECODE_BAD);
+    struct buf d = { .n = 0 };
+    ipv4_tcp(&d, "x", 0);
+    d.b[20 + 12] = 0x20;   /* TCP data offset 8 bytes */
+    uint64_t t = st.anomalies[STATS_TCP_BAD_HEADER];
+    test_cond("bad TCP offset rejected", decode_packet(DLT_RAW, d.b, d.n, d.n, &p, &st) == DECODE_BAD &&
+                                             st.anomalies[STATS_TCP_BAD_HEADER] == t + 1);
+    /* Random bytes on every link type. */
+    srand(7);
+    int dlts[] = { DLT_EN10MB, DLT_LINUX_SLL, 276, DLT_RAW, DLT_NULL, DLT_LOOP, 228, 229 };
+    for (int k = 0; k < 20000; k++) {
+        uint8_t r[96];
+        size_t n = (size_t)rand() % sizeof(r);
+        for (size_t i = 0; i < n; i++)
+            r[i] = (uint8_t)rand();
+        if (n > 0 && k % 2)
+            r[0] = 0x45;
+        uint8_t *exact = malloc(n ? n : 1);
+        memcpy(exact, r, n);
+        decode_packet(dlts[k % 8], exact, n, n, &p, &st);
+        free(exact);
+    }
+    test_cond("random packets: malformed ones counted", st.anomalies[STATS_IP_TRUNCATED] > 0 &&
+                                                           st.anomalies[STATS_LINK_TRUNCATED] > 0);
+}
+
+int main(void)
+{
+    test_ethernet_vlan();
+    test_ipv6_ext();
+    test_other_links();
+    test_fragments_and_bad();
+    return test_report();
+}

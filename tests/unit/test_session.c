@@ -1,0 +1,339 @@
+/*
+ * test_session.c - unit tests for tls/session.c: records, handshake framing
+ * across records, preambles (CONNECT, SOCKS5, STARTTLS, PostgreSQL), SSLv2,
+ * HelloRetryRequest, alerts, completion, and every prefix of a valid
+ * conversation (a clean "need more", never a read out of bounds).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls/session.h"
+#include "testhelp.h"
+
+static struct memcap mc;
+static struct stats st;
+static struct tls_hello hello;
+
+struct buf {
+    uint8_t b[8192];
+    size_t n;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+    memcpy(b->b + b->n, p, n);
+    b->n += n;
+}
+static void u8(struct buf *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
+static void u16(struct buf *b, unsigned v) { u8(b, v >> 8); u8(b, v); }
+static void u24(struct buf *b, unsigned v) { u8(b, v >> 16); u16(b, v & 0xffff); }
+
+/* A ClientHello body: TLS 1.3 offer with SNI, ALPN h2, supported_versions. */
+static void client_hello_body(struct buf *b, const char *sni)
+{
+    uint8_t rnd[32] = { 1, 2, 3 };
+    u16(b, 0x0303);
+    put(b, rnd, 32);
+    u8(b, 0);                          /* session id */
+    u16(b, 4); u16(b, 0x1301); u16(b, 0xc02f);
+    u8(b, 1); u8(b, 0);                /* compression */
+    struct buf e = { .n = 0 };
+    size_t sl = strlen(sni);
+    u16(&e, 0x0000); u16(&e, (unsigned)sl + 5); u16(&e, (unsigned)sl + 3); u8(&e, 0);
+    u16(&e, (unsigned)sl); put(&e, sni, sl);
+    u16(&e, 0x0010); u16(&e, 5); u16(&e, 3); u8(&e, 2); put(&e, "h2", 2);
+    u16(&e, 0x002b); u16(&e, 5); u8(&e, 4); u16(&e, 0x0304); u16(&e, 0x0303);
+    u16(b, (unsigned)e.n);
+    put(b, e.b, e.n);
+}
+
+static void server_hello_body(struct buf *b, unsigned version, bool hrr)
+{
+    static const uint8_t hrr_random[32] = {
+        0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+        0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C };
+    uint8_t rnd[32] = { 9 };
+    u16(b, 0x0303);
+    put(b, hrr ? hrr_random : rnd, 32);
+    u8(b, 0);
+    u16(b, version == 0x0304 ? 0x1301 : 0xc02f);
+    u8(b, 0);
+    if (version == 0x0304) {
+        u16(b, 6);
+        u16(b, 0x002b); u16(b, 2); u16(b, 0x0304);
+    } else {
+        u16(b, 0);
+    }
+}
+
+static void handshake_msg(struct buf *out, unsigned type, const struct buf *body)
+{
+    u8(out, type);
+    u24(out, (unsigned)body->n);
+    put(out, body->b, body->n);
+}
+
+/* Wrap `payload` in records of at most `frag` bytes of content type `ct`. */
+static void records(struct buf *out, unsigned ct, const struct buf *payload, size_t frag)
+{
+    for (size_t off = 0; off < payload->n; off += frag) {
+        size_t n = payload->n - off < frag ? payload->n - off : frag;
+        u8(out, ct); u16(out, 0x0303); u16(out, (unsigned)n);
+        put(out, payload->b + off, n);
+    }
+}
+
+/* Feed a whole direction buffer in chunks of `step` bytes, as reassembly
+ * would deliver it, and collect events. */
+struct result {
+    int client_hellos, server_hellos, progress_events;
+    char sni[64];
+};
+
+static void feed(struct tls_session *s, int dir, const struct buf *b, size_t step,
+                 struct result *r)
+{
+    uint8_t window[8192];
+    size_t have = 0, next = 0;
+    while (next < b->n || have > 0) {
+        size_t add = b->n - next < step ? b->n - next : step;
+        memcpy(window + have, b->b + next, add);
+        have += add;
+        next += add;
+        for (;;) {
+            size_t used = 0;
+            int idx = -1;
+            /* Copy to an exact-size heap block so ASan sees over-reads. */
+            uint8_t *exact = malloc(have ? have : 1);
+            memcpy(exact, window, have);
+            enum tls_event ev = tls_session_feed(s, &mc, &st, dir, exact, have, &used,
+                                                 &hello, &idx);
+            free(exact);
+            memmove(window, window + used, have - used);
+            have -= used;
+            if (ev == TLS_EV_CLIENT_HELLO) {
+                r->client_hellos++;
+                memcpy(r->sni, hello.sni, hello.sni_len);
+                r->sni[hello.sni_len] = '\0';
+            } else if (ev == TLS_EV_SERVER_HELLO) {
+                r->server_hellos++;
+            } else if (ev == TLS_EV_PROGRESS) {
+                r->progress_events++;
+            } else {
+                break;
+            }
+        }
+        if (add == 0)
+            break;
+    }
+}
+
+static void build_client_flight(struct buf *out, const char *sni, size_t frag)
+{
+    struct buf body = { .n = 0 }, msg = { .n = 0 };
+    client_hello_body(&body, sni);
+    handshake_msg(&msg, 1, &body);
+    records(out, 22, &msg, frag);
+}
+
+static void test_basic_tls12(void)
+{
+    struct tls_session s;
+    struct result rc = { 0 }, rs = { 0 };
+    tls_session_init(&s);
+
+    struct buf cli = { .n = 0 }, srv = { .n = 0 };
+    build_client_flight(&cli, "www.example.test", 16384);
+    /* Server: ServerHello + Certificate (skipped) + ServerHelloDone in one record. */
+    struct buf body = { .n = 0 }, msgs = { .n = 0 }, cert = { .n = 0 }, empty = { .n = 0 };
+    server_hello_body(&body, 0x0303, false);
+    handshake_msg(&msgs, 2, &body);
+    for (int i = 0; i < 3000; i++)
+        u8(&cert, i);
+    handshake_msg(&msgs, 11, &cert);
+    handshake_msg(&msgs, 14, &empty);
+    records(&srv, 22, &msgs, 1000);   /* messages spanning records */
+
+    feed(&s, 0, &cli, 7, &rc);
+    test_cond("client hello seen", rc.client_hellos == 1);
+    test_streq("sni parsed", rc.sni, "www.example.test");
+    test_cond("client side is dir 0", s.client == 0);
+    feed(&s, 1, &srv, 3, &rs);
+    test_cond("server hello seen", rs.server_hellos == 1);
+    test_cond("certificate noted", s.server_cert_seen);
+    test_cond("version 1.2", s.version == 0x0303 && s.cipher == 0xc02f);
+
+    /* Client rejects the certificate: fatal unknown_ca. */
+    struct buf al = { .n = 0 };
+    u8(&al, 21); u16(&al, 0x0303); u16(&al, 2); u8(&al, 2); u8(&al, 48);
+    feed(&s, 0, &al, 100, &rc);
+    test_cond("alert recorded", s.n_alerts == 1 && s.alerts[0].from_client &&
+                                    s.alerts[0].level == 2 && s.alerts[0].description == 48);
+    test_cond("alert after certificate", s.alerts[0].after_certificate);
+    test_cond("not complete", s.progress == TLS_PROGRESS_SERVER_HELLO);
+    tls_session_release(&s, &mc);
+}
+
+static void test_complete_tls13_hrr(void)
+{
+    struct tls_session s;
+    struct result r = { 0 };
+    tls_session_init(&s);
+    struct buf c1 = { .n = 0 }, s1 = { .n = 0 }, c2 = { .n = 0 }, s2 = { .n = 0 };
+    build_client_flight(&c1, "a.test", 100);   /* hello split over records */
+    struct buf body = { .n = 0 }, msg = { .n = 0 };
+    server_hello_body(&body, 0x0304, true);
+    handshake_msg(&msg, 2, &body);
+    records(&s1, 22, &msg, 16384);
+    u8(&c2, 20); u16(&c2, 0x0303); u16(&c2, 1); u8(&c2, 1);   /* compat CCS */
+    build_client_flight(&c2, "a.test", 16384);
+    struct buf body2 = { .n = 0 }, msg2 = { .n = 0 };
+    server_hello_body(&body2, 0x0304, false);
+    handshake_msg(&msg2, 2, &body2);
+    records(&s2, 22, &msg2, 16384);
+    u8(&s2, 23); u16(&s2, 0x0303); u16(&s2, 3); u8(&s2, 1); u8(&s2, 2); u8(&s2, 3);
+
+    feed(&s, 0, &c1, 50, &r);
+    feed(&s, 1, &s1, 50, &r);
+    test_cond("HRR seen", s.hrr && s.version == 0);
+    feed(&s, 0, &c2, 50, &r);
+    test_cond("two client hellos", r.client_hellos == 2 && s.n_client_hellos == 2);
+    feed(&s, 1, &s2, 50, &r);
+    test_cond("two server hellos", r.server_hellos == 2 && s.version == 0x0304);
+    test_cond("not complete before client Finished", s.progress == TLS_PROGRESS_SERVER_HELLO);
+    struct buf fin = { .n = 0 };
+    u8(&fin, 23); u16(&fin, 0x0303); u16(&fin, 4); u16(&fin, 0); u16(&fin, 0);
+    feed(&s, 0, &fin, 50, &r);
+    test_cond("complete after client appdata", s.progress == TLS_PROGRESS_COMPLETE);
+    test_cond("finished", tls_session_finished(&s));
+    tls_session_release(&s, &mc);
+}
+
+static void test_preambles(void)
+{
+    static const struct {
+        const char *name;
+        const char *cli, *srv;
+        size_t cli_len, srv_len;
+        enum tls_tunnel want;
+    } cases[] = {
+        { "CONNECT", "CONNECT a.test:443 HTTP/1.1\r\nHost: a.test:443\r\n\r\n",
+          "HTTP/1.1 200 Connection established\r\n\r\n", 0, 0, TLS_TUNNEL_HTTP_CONNECT },
+        { "SMTP", "EHLO client\r\nSTARTTLS\r\n", "220 mx ESMTP\r\n250-mx\r\n250 STARTTLS\r\n220 go\r\n",
+          0, 0, TLS_TUNNEL_SMTP },
+        { "IMAP", "a1 STARTTLS\r\n", "* OK ready\r\na1 OK begin\r\n", 0, 0, TLS_TUNNEL_IMAP },
+        { "POP3", "STLS\r\n", "+OK\r\n+OK begin\r\n", 0, 0, TLS_TUNNEL_POP3 },
+        { "FTP", "AUTH TLS\r\n", "220 ftp\r\n234 ok\r\n", 0, 0, TLS_TUNNEL_FTP },
+        { "XMPP", "<?xml version='1.0'?><stream:stream to='a'><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+          "<?xml version='1.0'?><stream:stream><proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
+          0, 0, TLS_TUNNEL_XMPP },
+        { "SOCKS5", "\x05\x01\x00\x05\x01\x00\x03\x06" "a.test\x01\xbb",
+          "\x05\x00\x05\x00\x00\x01\x7f\x00\x00\x01\x01\xbb", 19, 12, TLS_TUNNEL_SOCKS5 },
+        { "SOCKS4", "\x04\x01\x01\xbb\x7f\x00\x00\x01user\x00", "\x00\x5a\x01\xbb\x7f\x00\x00\x01",
+          13, 8, TLS_TUNNEL_SOCKS4 },
+        { "PostgreSQL", "\x00\x00\x00\x08\x04\xd2\x16\x2f", "S", 8, 1, TLS_TUNNEL_POSTGRES },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tls_session s;
+        struct result r = { 0 };
+        tls_session_init(&s);
+        struct buf cli = { .n = 0 }, srv = { .n = 0 };
+        put(&cli, cases[i].cli, cases[i].cli_len ? cases[i].cli_len : strlen(cases[i].cli));
+        build_client_flight(&cli, "tunnel.test", 16384);
+        put(&srv, cases[i].srv, cases[i].srv_len ? cases[i].srv_len : strlen(cases[i].srv));
+        struct buf body = { .n = 0 }, msg = { .n = 0 };
+        server_hello_body(&body, 0x0303, false);
+        handshake_msg(&msg, 2, &body);
+        records(&srv, 22, &msg, 16384);
+        feed(&s, 0, &cli, 5, &r);
+        feed(&s, 1, &srv, 5, &r);
+        char d[80];
+        snprintf(d, sizeof(d), "%s: hellos found after the preamble", cases[i].name);
+        test_cond(d, r.client_hellos == 1 && r.server_hellos == 1);
+        snprintf(d, sizeof(d), "%s: tunnel named", cases[i].name);
+        test_streq(d, tls_tunnel_name((enum tls_tunnel)s.tunnel), tls_tunnel_name(cases[i].want));
+        tls_session_release(&s, &mc);
+    }
+}
+
+static void test_not_tls(void)
+{
+    struct tls_session s;
+    struct result r = { 0 };
+    tls_session_init(&s);
+    struct buf cli = { .n = 0 }, srv = { .n = 0 };
+    put(&cli, "SSH-2.0-OpenSSH_9.2\r\n", 21);
+    u8(&cli, 0); u8(&cli, 0); u8(&cli, 5); u8(&cli, 0xdc);   /* binary KEX */
+    feed(&s, 0, &cli, 100, &r);
+    test_cond("SSH is not TLS", s.d[0].mode == TLS_DIR_NOT_TLS && tls_session_finished(&s));
+    tls_session_release(&s, &mc);
+
+    tls_session_init(&s);
+    put(&srv, "\x16\x03\x01\x00\x05\x05\x00\x00\x00\x00", 10);   /* hello request-ish garbage */
+    srv.b[2] = 9;   /* bad minor version */
+    feed(&s, 1, &srv, 100, &r);
+    test_cond("bad version byte is not TLS", s.d[1].mode == TLS_DIR_NOT_TLS);
+    tls_session_release(&s, &mc);
+
+    /* SSLv2 CLIENT-HELLO */
+    tls_session_init(&s);
+    struct buf v2 = { .n = 0 };
+    u8(&v2, 0x80); u8(&v2, 0x2e); u8(&v2, 1); u16(&v2, 0x0301); u16(&v2, 21); u16(&v2, 0); u16(&v2, 16);
+    for (int i = 0; i < 21 + 16; i++)
+        u8(&v2, i);
+    feed(&s, 0, &v2, 100, &r);
+    test_cond("SSLv2 hello reported", s.progress == TLS_PROGRESS_SSLV2_HELLO && s.sslv2_version == 0x0301);
+    tls_session_release(&s, &mc);
+}
+
+/* Every prefix of a client flight: no event beyond what the bytes allow,
+ * never an error, and ASan checks the reads (exact-size copies in feed). */
+static void test_prefixes(void)
+{
+    struct buf cli = { .n = 0 };
+    build_client_flight(&cli, "prefix.test", 40);
+    int bad = 0;
+    for (size_t cut = 0; cut <= cli.n; cut++) {
+        struct tls_session s;
+        struct result r = { 0 };
+        tls_session_init(&s);
+        struct buf part = { .n = 0 };
+        put(&part, cli.b, cut);
+        feed(&s, 0, &part, cut ? cut : 1, &r);
+        if ((cut < cli.n && r.client_hellos != 0) || (cut == cli.n && r.client_hellos != 1))
+            bad++;
+        if (s.d[0].mode == TLS_DIR_NOT_TLS || s.d[0].mode == TLS_DIR_DONE)
+            bad++;
+        tls_session_release(&s, &mc);
+    }
+    test_cond("every prefix of a client flight waits cleanly", bad == 0);
+
+    /* Corrupt each byte of the record header and first handshake header. */
+    int undefined_state = 0;
+    for (size_t i = 0; i < 14; i++) {
+        for (unsigned v = 0; v < 256; v += 17) {
+            struct tls_session s;
+            struct result r = { 0 };
+            tls_session_init(&s);
+            struct buf c = cli;
+            c.b[i] = (uint8_t)v;
+            feed(&s, 0, &c, 13, &r);
+            if (s.d[0].mode > TLS_DIR_NOT_TLS || r.client_hellos > 1 || s.n_client_hellos > 1)
+                undefined_state++;
+            tls_session_release(&s, &mc);
+        }
+    }
+    test_cond("corrupted headers leave a defined state", undefined_state == 0);
+    test_cond("memcap balanced", mc.used == 0);
+}
+
+int main(void)
+{
+    memcap_init(&mc, 64u << 20);
+    test_basic_tls12();
+    test_complete_tls13_hrr();
+    test_preambles();
+    test_not_tls();
+    test_prefixes();
+    return test_report();
+}
