@@ -140,6 +140,11 @@ static void conn_free(struct pipeline *pl, struct conn *c)
  */
 static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev_end end)
 {
+    /* TLS records started but no hello ever completed: nothing to report
+     * as a connection, but not silently either. */
+    if (!c->done && !tls_session_is_tls(&c->tls) &&
+        (c->tls.d[0].mode == TLS_DIR_RECORDS || c->tls.d[1].mode == TLS_DIR_RECORDS))
+        stats_anomaly(&pl->st, STATS_TLS_HELLO_INCOMPLETE);
     if (!c->emitted && tls_session_is_tls(&c->tls)) {
         struct ev_tls ev = {
             .flow = f,
@@ -462,7 +467,8 @@ void pipeline_flush(struct pipeline *pl)
     }
     for (struct flow *f = pl->ft->lru_head; f && i < n; f = f->lru_next)
         all[i++] = f;
-    qsort(all, i, sizeof(*all), cmp_seq);
+    if (i > 1)
+        qsort(all, i, sizeof(*all), cmp_seq);
     for (size_t k = 0; k < i; k++) {
         const struct conn *c = all[k]->app;
         flow_finish_and_remove(pl, all[k], c && c->closed ? EV_END_FIN : EV_END_EOF);

@@ -100,7 +100,7 @@ static void ja3_md5_hex(const char *s, size_t len, char out[33])
     pthread_once(&ja3_md5_once, ja3_md5_fetch);
     if (!ja3_md5 || !EVP_Digest(s, len, md, &mdlen, ja3_md5, NULL) || mdlen != 16)
         return;
-    for (unsigned i = 0; i < 16; i++) {
+    for (size_t i = 0; i < 16; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0x0f];
     }
@@ -109,6 +109,10 @@ static void ja3_md5_hex(const char *s, size_t len, char out[33])
 
 /* ---- fingerprints ------------------------------------------------------- */
 
+/*
+ * Contract in fp.h: fills out->str and out->hash, never fails.  Lists
+ * longer than their TLS_HELLO_MAX_* are read only up to the cap.
+ */
 void fp_ja3(const struct tls_hello *ch, struct fp_ja3 *out)
 {
     struct ja3_buf b;
@@ -130,6 +134,7 @@ void fp_ja3(const struct tls_hello *ch, struct fp_ja3 *out)
 }
 
 /*
+ * Contract in fp.h: fills out->str and out->hash, never fails.
  * Note: the selected cipher is printed as is (a server never selects a
  * GREASE value); a struct with no cipher gives an empty field.
  */

@@ -109,7 +109,7 @@ static void ja4_hash12(const char *s, bool empty, char out[JA4_HASH_LEN + 1])
     if (!ja4_sha256 || !EVP_Digest(s, strlen(s), md, &mdlen, ja4_sha256, NULL) ||
         mdlen < JA4_HASH_LEN / 2)
         return;
-    for (unsigned i = 0; i < JA4_HASH_LEN / 2; i++) {
+    for (size_t i = 0; i < JA4_HASH_LEN / 2; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0x0f];
     }
@@ -151,6 +151,8 @@ static char ja4_transport_char(enum fp_transport t)
     }
 }
 
+/* Contract in fp.h; any value outside the table, including GREASE and
+ * draft versions, gives "00". */
 void fp_ja4_version(unsigned version, char out[3])
 {
     const char *s;
@@ -269,6 +271,12 @@ static void ja4_variant(const struct tls_hello *ch, const char *a, bool sorted,
     snprintf(raw, raw_cap, "%s_%s_%s", a, braw, craw);
 }
 
+/*
+ * Contract in fp.h: fills all four strings, never fails.
+ * Note: the SNI letter follows has_sni (the extension was present, even
+ * empty), not sni_len; a transport value outside enum fp_transport is
+ * printed as 't'.
+ */
 void fp_ja4(const struct tls_hello *ch, enum fp_transport t, struct fp_ja4 *out)
 {
     char ver[3], alpn[3], a[32];
@@ -287,6 +295,7 @@ void fp_ja4(const struct tls_hello *ch, enum fp_transport t, struct fp_ja4 *out)
 }
 
 /*
+ * Contract in fp.h: fills both strings, never fails.
  * Note: the version is the selected_version of supported_versions when the
  * server sent it, else legacy_version; the ALPN characters come from the
  * server's selected name.  GREASE is dropped from the extension list and

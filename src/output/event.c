@@ -280,8 +280,8 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
 
     if (t->version)
         cJSON_AddStringToObject(tls, "version", tls_version_name(t->version, vb));
-    if (t->progress == TLS_PROGRESS_SSLV2_HELLO) {
-        cJSON_AddBoolToObject(tls, "sslv2", true);
+    if (t->sslv2_version) {
+        cJSON_AddBoolToObject(tls, "sslv2_client_hello", true);
         cJSON_AddStringToObject(tls, "client_version", tls_version_name(t->sslv2_version, vb));
     } else if (ch && ch->present) {
         cJSON_AddStringToObject(tls, "client_version", tls_version_name(t->client_version, vb));
@@ -301,7 +301,7 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
     }
     if (ch && ch->present)
         add_client_fps(tls, ch);
-    else
+    else if (!t->sslv2_version)
         cJSON_AddBoolToObject(tls, "client_hello_seen", false);
     if (sh && sh->present)
         add_server_fps(tls, sh);

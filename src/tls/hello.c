@@ -305,14 +305,12 @@ static int ext_supported_versions_server(struct rd *d, struct tls_hello *h)
     return TLS_HELLO_OK;
 }
 
-typedef int (*ext_fn)(struct rd *d, struct tls_hello *h);
-
 /* Extensions whose bodies are decoded; NULL where a hello of that side does
  * not carry the extension (it is then only listed). */
 static const struct {
     uint16_t type;
-    ext_fn client;
-    ext_fn server;
+    int (*client)(struct rd *d, struct tls_hello *h);
+    int (*server)(struct rd *d, struct tls_hello *h);
 } known_exts[] = {
     { TLS_EXT_SERVER_NAME, ext_server_name, ext_server_name },
     { TLS_EXT_SUPPORTED_GROUPS, ext_supported_groups, NULL },
@@ -330,7 +328,7 @@ static int parse_one_extension(uint16_t type, struct rd *data, struct tls_hello 
                                unsigned *seen)
 {
     for (size_t i = 0; i < N_KNOWN_EXTS; i++) {
-        ext_fn fn;
+        int (*fn)(struct rd *d, struct tls_hello *h);
 
         if (known_exts[i].type != type)
             continue;
@@ -387,6 +385,11 @@ static int parse_version_random(struct rd *r, struct tls_hello *h)
 
 /* ---- entry points ------------------------------------------------------ */
 
+/*
+ * Contract in hello.h: `out` is cleared first, then filled part by part;
+ * returns TLS_HELLO_OK or the first part's negative error.
+ * Note: a DTLS ClientHello is recognised by legacy_version 0xfeXX alone.
+ */
 int tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_hello *out)
 {
     struct rd r;
@@ -412,6 +415,10 @@ int tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_hello *ou
     return TLS_HELLO_OK;
 }
 
+/*
+ * Contract in hello.h.  is_hrr is set as soon as the random is read, so it
+ * is meaningful even when a later part fails.
+ */
 int tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_hello *out)
 {
     struct rd r;
@@ -436,6 +443,8 @@ int tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_hello *ou
 }
 
 /*
+ * Contract in hello.h.  Works for both sides: a ServerHello stores its
+ * selected_version as the only entry.
  * Note: "highest" is the numerically largest value, as JA4.md words it.  For
  * DTLS this is not the newest protocol (DTLS 1.3 is 0xfefc, below DTLS 1.2's
  * 0xfefd), so a DTLS 1.3 hello offering both reports 0xfefd; the conformance

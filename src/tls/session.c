@@ -162,7 +162,9 @@ static int detect(struct tls_dir *d, const uint8_t *p, size_t n)
 {
     if (n < 1)
         return -1;
-    if (p[0] == TLS_CT_HANDSHAKE) {
+    /* A handshake record, or an alert (a server refusing a ClientHello
+     * answers with an alert before any handshake message). */
+    if (p[0] == TLS_CT_HANDSHAKE || p[0] == TLS_CT_ALERT) {
         if (n < 3)
             return -1;
         return (p[1] == 3 && p[2] <= 4) ? TLS_DIR_RECORDS : TLS_DIR_NOT_TLS;
@@ -556,6 +558,8 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
 
 /* ---- names ------------------------------------------------------------- */
 
+/* Spelled as Suricata EVE spells them ("TLSv1" for 1.0 included), so that
+ * existing SIEM parsers and dashboards keep working. */
 const char *tls_version_name(uint16_t v, char buf[24])
 {
     switch (v) {

@@ -30,6 +30,7 @@
     X(TLS_HELLO_MALFORMED, "tls_hello_malformed")                               \
     X(TLS_HS_UNEXPECTED, "tls_handshake_unexpected")                            \
     X(TLS_PREAMBLE_NO_TLS, "tls_preamble_without_tls")                          \
+    X(TLS_HELLO_INCOMPLETE, "tls_hello_incomplete")                             \
     X(TLS_SSLV2_HELLO, "tls_sslv2_client_hello")                                \
     X(PCAP_TRUNCATED, "pcap_truncated")
 

@@ -1,0 +1,240 @@
+#!/bin/sh
+# run_bench.sh - measures pinscope's throughput and memory on a large capture.
+#
+# Called by `make bench` from the repository root once ./pinscope is built.
+# Builds gen_bench and pcap_loop into build/bench/, writes the benchmark
+# capture build/bench/bench.pcap once (kept while the generator source and
+# its arguments are unchanged), warms the page cache, then times on that
+# same file: pcap_loop (a bare libpcap read-and-decode loop, the ceiling),
+# `pinscope -r bench.pcap -o /dev/null` and, when installed, ndpiReader.
+# tshark is about a hundred times slower, so it and a second pcap_loop and
+# pinscope run get only a slice holding the first BENCH_SLICE packets.
+# Wall time is the best of BENCH_REPEAT runs (tshark and ndpiReader: one
+# run); peak RSS comes from /usr/bin/time -v.  A last, untimed pinscope run
+# writes its JSON lines to build/bench/pinscope.jsonl to check that it
+# reports one TLS connection per generated flow.
+#
+# Exit status: 0, or 1 when a measured tool fails or pinscope's TLS event
+# count differs from the number of flows generated.  When run as root it
+# apt-get installs `time` and ndpiReader (libndpi-bin) if they are missing;
+# it works without ndpiReader and tshark.
+#
+# Environment:
+#   PINSCOPE        analyser to measure (default ./pinscope)
+#   BENCH_FLOWS     TLS flows in the capture (default 40000, ~1.5 GB)
+#   BENCH_SEED      generator seed (default 1)
+#   BENCH_REPEAT    timed runs of pcap_loop and pinscope, best kept (default 3)
+#   BENCH_SLICE     packets in the tshark slice (default 200000)
+#   BENCH_INSTALL   0 to never run apt-get (default 1)
+#   BENCH_TLS_MATCH grep -F pattern that marks a TLS event line in pinscope's
+#                   output (default "ja4")
+set -eu
+
+cd "$(dirname "$0")/../.."
+
+PINSCOPE=${PINSCOPE:-./pinscope}
+BENCH_FLOWS=${BENCH_FLOWS:-40000}
+BENCH_SEED=${BENCH_SEED:-1}
+BENCH_REPEAT=${BENCH_REPEAT:-3}
+BENCH_SLICE=${BENCH_SLICE:-200000}
+BENCH_INSTALL=${BENCH_INSTALL:-1}
+BENCH_TLS_MATCH=${BENCH_TLS_MATCH:-ja4}
+CC=${CC:-cc}
+
+OUT=build/bench
+PCAP=$OUT/bench.pcap
+SLICE=$OUT/slice.pcap
+RESULTS=$OUT/results.txt
+STATUS=0
+
+have() { command -v "$1" >/dev/null 2>&1; }
+say() { printf '%s\n' "$*"; }
+
+mkdir -p "$OUT"
+
+if [ ! -x "$PINSCOPE" ] && ! have "$PINSCOPE"; then
+    say "run_bench: $PINSCOPE not found; run make first (or set PINSCOPE)" >&2
+    exit 1
+fi
+
+# --- optional packages ----------------------------------------------------
+apt_install() {
+    [ "$BENCH_INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && have apt-get || return 1
+    say "run_bench: installing $* (log: $OUT/apt.log)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "$@" >>"$OUT/apt.log" 2>&1 && return 0
+    apt-get update -q >>"$OUT/apt.log" 2>&1 &&
+        apt-get install -y -q "$@" >>"$OUT/apt.log" 2>&1
+}
+
+[ -x /usr/bin/time ] || apt_install time || true
+have ndpiReader || apt_install libndpi-bin || true
+if [ -x /usr/bin/time ]; then
+    TIMER="/usr/bin/time -v -o"
+else
+    say "run_bench: /usr/bin/time missing, peak RSS will not be reported"
+    TIMER=""
+fi
+
+# --- build the helpers ------------------------------------------------------
+BFLAGS="-O2 -std=c11 -Wall -Wextra"
+$CC $BFLAGS -o "$OUT/gen_bench" tests/bench/gen_bench.c
+$CC $BFLAGS -o "$OUT/pcap_loop" tests/bench/pcap_loop.c -lpcap
+
+# --- the capture, reused while generator and arguments are unchanged -------
+KEY="$("$OUT/gen_bench" --version) flows=$BENCH_FLOWS seed=$BENCH_SEED src=$(cksum <tests/bench/gen_bench.c | cut -d' ' -f1)"
+if [ -f "$PCAP" ] && [ -f "$PCAP.stamp" ] && [ "$(sed -n 1p "$PCAP.stamp")" = "$KEY" ]; then
+    say "run_bench: reusing $PCAP"
+else
+    say "run_bench: generating $PCAP ($BENCH_FLOWS flows, seed $BENCH_SEED)"
+    rm -f "$PCAP" "$PCAP.stamp" "$SLICE"
+    "$OUT/gen_bench" "$PCAP.tmp" "$BENCH_FLOWS" "$BENCH_SEED" >"$OUT/gen.txt"
+    mv "$PCAP.tmp" "$PCAP"
+    { say "$KEY"; cat "$OUT/gen.txt"; } >"$PCAP.stamp"
+fi
+GEN=$(sed -n 2p "$PCAP.stamp")
+field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+FLOWS=$(field "$GEN" flows)
+
+HAVE_TSHARK=0
+if have tshark && have editcap; then
+    HAVE_TSHARK=1
+    if [ ! -f "$SLICE" ] || [ "$(cat "$SLICE.stamp" 2>/dev/null)" != "$KEY slice=$BENCH_SLICE" ]; then
+        editcap -r "$PCAP" "$SLICE" "1-$BENCH_SLICE"
+        say "$KEY slice=$BENCH_SLICE" >"$SLICE.stamp"
+    fi
+fi
+
+# --- measuring ---------------------------------------------------------------
+# run_timed NAME CMD...: runs once, sets NS (wall ns), RSS (KiB or "") and RC.
+run_timed() {
+    name=$1
+    shift
+    t0=$(date +%s%N)
+    if [ -n "$TIMER" ]; then
+        RC=0
+        $TIMER "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || RC=$?
+        RSS=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$OUT/$name.time")
+    else
+        RC=0
+        "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || RC=$?
+        RSS=""
+    fi
+    t1=$(date +%s%N)
+    NS=$((t1 - t0))
+}
+
+# measure NAME INPUT PACKETS BYTES REPEAT CMD...: appends a result row.
+measure() {
+    name=$1 input=$2 pk=$3 by=$4 rep=$5
+    shift 5
+    best="" peak="" note=""
+    i=0
+    while [ "$i" -lt "$rep" ]; do
+        i=$((i + 1))
+        run_timed "$name" "$@"
+        if [ "$RC" -ne 0 ]; then
+            note="FAILED (exit $RC, see $OUT/$name.err)"
+            STATUS=1
+            break
+        fi
+        if [ -z "$best" ] || [ "$NS" -lt "$best" ]; then best=$NS; fi
+        if [ -n "$RSS" ] && { [ -z "$peak" ] || [ "$RSS" -gt "$peak" ]; }; then peak=$RSS; fi
+    done
+    say "$name|$input|$pk|$by|${best:-0}|${peak:--}|$note" >>"$RESULTS"
+}
+
+say "run_bench: warming the page cache"
+cat "$PCAP" >/dev/null
+[ "$HAVE_TSHARK" = 0 ] || cat "$SLICE" >/dev/null
+
+# Packet and byte counts come from pcap_loop itself.
+"$OUT/pcap_loop" "$PCAP" >"$OUT/count.txt"
+PK=$(field "$(cat "$OUT/count.txt")" packets)
+BY=$(field "$(cat "$OUT/count.txt")" bytes)
+
+: >"$RESULTS"
+say "run_bench: timing pcap_loop"
+measure pcap_loop bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$OUT/pcap_loop" "$PCAP"
+say "run_bench: timing pinscope"
+measure pinscope bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$PINSCOPE" -r "$PCAP" -o /dev/null
+if have ndpiReader; then
+    say "run_bench: timing ndpiReader"
+    measure ndpiReader bench.pcap "$PK" "$BY" 1 ndpiReader -i "$PCAP"
+fi
+if [ "$HAVE_TSHARK" = 1 ]; then
+    "$OUT/pcap_loop" "$SLICE" >"$OUT/count_slice.txt"
+    SPK=$(field "$(cat "$OUT/count_slice.txt")" packets)
+    SBY=$(field "$(cat "$OUT/count_slice.txt")" bytes)
+    say "run_bench: timing the $SPK-packet slice"
+    measure pcap_loop_slice slice.pcap "$SPK" "$SBY" "$BENCH_REPEAT" "$OUT/pcap_loop" "$SLICE"
+    measure pinscope_slice slice.pcap "$SPK" "$SBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$SLICE" -o /dev/null
+    measure tshark_slice slice.pcap "$SPK" "$SBY" 1 tshark -n -r "$SLICE" \
+        -o tcp.reassemble_out_of_order:TRUE -Y tls.handshake.type==1 \
+        -T fields -e tls.handshake.ja3
+fi
+
+say "run_bench: checking pinscope's TLS events"
+PRC=0
+rm -f "$OUT/pinscope.jsonl"
+"$PINSCOPE" -r "$PCAP" -o "$OUT/pinscope.jsonl" --stats 2>"$OUT/pinscope.stats" || PRC=$?
+EVENTS=0 LINES=0
+if [ -f "$OUT/pinscope.jsonl" ]; then
+    EVENTS=$(grep -cF -- "$BENCH_TLS_MATCH" "$OUT/pinscope.jsonl" || true)
+    LINES=$(wc -l <"$OUT/pinscope.jsonl")
+fi
+
+# --- report --------------------------------------------------------------------
+CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n 1)
+say ""
+say "pinscope benchmark: $(nproc) CPU(s), ${CPU:-unknown CPU}"
+say "capture: $PCAP, $(wc -c <"$PCAP" | awk '{printf "%.0f MB", $1 / 1e6}'), $PK packets, $FLOWS TLS flows (seed $BENCH_SEED)"
+say "  $GEN"
+say ""
+awk -F'|' '
+    BEGIN {
+        printf "%-16s %-11s %10s %9s %9s %8s %13s\n", "tool", "input", "packets",
+               "seconds", "Mpkt/s", "Gbit/s", "peak RSS MiB"
+    }
+    {
+        s = $5 / 1e9
+        if ($7 != "") {
+            printf "%-16s %-11s %10d %9s %9s %8s %13s  %s\n", $1, $2, $3, "-", "-", "-", "-", $7
+            next
+        }
+        rss = $6 == "-" ? "-" : sprintf("%.1f", $6 / 1024)
+        printf "%-16s %-11s %10d %9.3f %9.2f %8.2f %13s\n", $1, $2, $3, s,
+               $3 / s / 1e6, $4 * 8 / s / 1e9, rss
+    }' "$RESULTS"
+say ""
+say "Seconds: best of $BENCH_REPEAT wall-clock runs (ndpiReader and tshark: one run)."
+say "Gbit/s counts on-the-wire bytes (Ethernet frames, no pcap headers)."
+if [ "$HAVE_TSHARK" = 1 ]; then
+    SCH=$(grep -c . "$OUT/tshark_slice.out" 2>/dev/null || true)
+    say "tshark ran on slice.pcap only (the first $SPK packets, cut with editcap -r),"
+    say "  with -n -o tcp.reassemble_out_of_order:TRUE; it printed $SCH JA3 strings."
+else
+    say "tshark/editcap not installed: no tshark row."
+fi
+have ndpiReader || say "ndpiReader not installed: no ndpiReader row."
+
+awk -F'|' '
+    $1 == "pcap_loop" { l = $5 } $1 == "pinscope" && $7 == "" { p = $5 }
+    END {
+        if (l > 0 && p > 0)
+            printf "pinscope vs the plain libpcap loop: %.2fx the time, %.0f%% of its packet rate\n",
+                   p / l, 100 * l / p
+    }' "$RESULTS"
+
+if [ "$PRC" -ne 0 ]; then
+    say "pinscope sanity run FAILED (exit $PRC, see $OUT/pinscope.stats)"
+    STATUS=1
+else
+    if [ "$EVENTS" = "$FLOWS" ]; then verdict=OK; else verdict=MISMATCH; STATUS=1; fi
+    say "pinscope TLS events: $EVENTS (of $LINES JSON lines) for $FLOWS generated flows: $verdict"
+    if [ -s "$OUT/pinscope.stats" ]; then
+        say "pinscope --stats:"
+        sed 's/^/  /' "$OUT/pinscope.stats" | head -n 40
+    fi
+fi
+exit "$STATUS"

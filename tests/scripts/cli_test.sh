@@ -1,0 +1,94 @@
+#!/bin/sh
+# cli_test.sh - the command line's contract on bad and unusual input:
+# clear one-line errors and exit codes, truncated files, stdin, -o, --stats,
+# several -r inputs, every output line valid JSON.
+#
+# Usage: sh tests/scripts/cli_test.sh   (PINSCOPE overrides ./pinscope)
+set -u
+PINSCOPE=${PINSCOPE:-./pinscope}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+ko() { fail=$((fail + 1)); echo "FAIL cli: $*" >&2; }
+
+SAMPLE=tests/golden/hostile_sni.pcap
+
+# expect CODE DESCRIPTION CMD...: exit status CODE and, for errors, exactly
+# one line on stderr that starts with "pinscope: error:".
+expect() {
+    want=$1 desc=$2
+    shift 2
+    "$@" >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        ko "$desc: exit $got, want $want ($(head -c 300 "$T/err"))"
+        return
+    fi
+    if [ "$want" != 0 ]; then
+        if ! head -n 1 "$T/err" | grep -q '^pinscope: error: '; then
+            ko "$desc: no 'pinscope: error:' line: $(head -c 300 "$T/err")"
+            return
+        fi
+    fi
+    ok
+}
+
+expect 1 "missing file" "$PINSCOPE" -r "$T/does-not-exist.pcap"
+expect 1 "not a capture" "$PINSCOPE" -r /etc/hostname
+expect 1 "bad BPF filter on a file" "$PINSCOPE" -r "$SAMPLE" -f 'not a filter ((('
+expect 1 "missing interface" "$PINSCOPE" -i pinscope-no-such-if0
+expect 2 "no input" "$PINSCOPE"
+expect 2 "both -r and -i" "$PINSCOPE" -r "$SAMPLE" -i lo
+expect 2 "bad option value" "$PINSCOPE" -r "$SAMPLE" --max-flows banana
+expect 2 "stray argument" "$PINSCOPE" -r "$SAMPLE" extra
+expect 0 "help" "$PINSCOPE" --help
+
+# A link type we do not decode (LINKTYPE_USER0 = 147): refused clearly.
+python3 - "$T/user0.pcap" <<'PY'
+import struct, sys
+with open(sys.argv[1], "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 147))
+    f.write(struct.pack("<IIII", 1, 0, 4, 4) + b"abcd")
+PY
+expect 1 "unsupported link type" "$PINSCOPE" -r "$T/user0.pcap"
+if grep -q "unsupported link type 147" "$T/err"; then ok; else ko "link type error names the type"; fi
+
+# Truncated file: what is readable is processed, a warning, exit 0.
+full=$(wc -c < "$SAMPLE")
+head -c $((full - 30)) "$SAMPLE" > "$T/trunc.pcap"
+"$PINSCOPE" -r "$T/trunc.pcap" > "$T/out" 2> "$T/err"
+rc=$?
+if [ $rc = 0 ] && grep -q "warning" "$T/err" && grep -q '"event_type":"tls"' "$T/out"; then
+    ok
+else
+    ko "truncated file: rc=$rc, stderr: $(head -c 300 "$T/err")"
+fi
+
+# stdin gives the same events as the file.
+"$PINSCOPE" -r "$SAMPLE" > "$T/a" 2>/dev/null
+"$PINSCOPE" -r - < "$SAMPLE" > "$T/b" 2>/dev/null
+if cmp -s "$T/a" "$T/b" && [ -s "$T/a" ]; then ok; else ko "stdin output differs from file output"; fi
+
+# -o writes the file; --stats appends a stats event; several -r inputs.
+rm -f "$T/o.json"
+"$PINSCOPE" -r "$SAMPLE" -r tests/golden/sslv2_hello.pcap -o "$T/o.json" --stats 2>/dev/null
+if [ "$(grep -c '"event_type":"tls"' "$T/o.json")" = 2 ] && tail -n 1 "$T/o.json" | grep -q '"event_type":"stats"'; then
+    ok
+else
+    ko "-o with two inputs and --stats"
+fi
+
+# Every line valid JSON (hostile SNI included), and deterministic output.
+if python3 -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    json.loads(line)
+' "$T/o.json"; then ok; else ko "invalid JSON line"; fi
+"$PINSCOPE" --deterministic -r "$SAMPLE" --stats > "$T/d1" 2>/dev/null
+"$PINSCOPE" --deterministic -r "$SAMPLE" --stats > "$T/d2" 2>/dev/null
+if cmp -s "$T/d1" "$T/d2"; then ok; else ko "--deterministic output differs between runs"; fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

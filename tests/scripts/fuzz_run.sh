@@ -1,0 +1,41 @@
+#!/bin/sh
+# fuzz_run.sh SECONDS - build every libFuzzer target (clang) and run each
+# for SECONDS, seeded from the golden captures, the conformance corpus when
+# present, and tests/fuzz/seeds/.  A crash fails the run and leaves the
+# reproducer in build-fuzz/artifacts/; turn it into a named regression
+# capture under tests/golden/.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+SECS=${1:-30}
+if ! command -v clang >/dev/null 2>&1; then
+    echo "fuzz: skipped (no clang)"
+    exit 0
+fi
+make --no-print-directory fuzz >/dev/null || { echo "fuzz: 0 passed, 1 failed (build)"; exit 1; }
+mkdir -p build-fuzz/artifacts
+pass=0
+fail=0
+for t in build-fuzz/fuzz_*; do
+    name=$(basename "$t")
+    work=build-fuzz/corpus-$name
+    mkdir -p "$work"
+    seeds="tests/golden"
+    [ -d tests/fuzz/seeds/$name ] && seeds="$seeds tests/fuzz/seeds/$name"
+    if [ "$name" = fuzz_pcap ] && [ -d ../shared/corpus ]; then
+        seeds="$seeds ../shared/corpus/synthetic"
+        [ -d ../shared/corpus/foxio/pcap ] && seeds="$seeds ../shared/corpus/foxio/pcap"
+    fi
+    # shellcheck disable=SC2086
+    if "$t" -max_total_time="$SECS" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
+        -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=0 "$work" $seeds \
+        > build-fuzz/$name.log 2>&1; then
+        echo "$name: ok ($(grep -Eo 'Done [0-9]+ runs' build-fuzz/$name.log | tail -n 1))"
+        pass=$((pass + 1))
+    else
+        echo "$name: FAILED, see build-fuzz/$name.log"
+        grep -E 'ERROR|SUMMARY|artifact' build-fuzz/$name.log | head -n 10
+        fail=$((fail + 1))
+    fi
+done
+echo "fuzz: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,393 @@
+#!/usr/bin/env bash
+# Makes the golden captures tests/golden/*.pcap from real TLS handshakes.
+#
+# Two network namespaces joined by a veth pair, client 198.18.0.1 and server
+# 198.18.0.2 (RFC 2544 benchmark range; no other address is used and nothing
+# leaves the namespaces).  A throwaway PKI (root CA, RSA and ECDSA server
+# certificates for www.pinscope.test, and an unrelated CA) is made with
+# openssl in a temporary directory.  Each scenario runs one server and one
+# client under timeouts while tcpdump records the server side of the veth
+# into NAME.pcap; only scenarios that behaved as planned replace the files in
+# tests/golden/.  Regenerate the .jsonl files afterwards with
+# tests/scripts/golden.sh --update and review the diff.
+#
+# Usage: sudo tests/scripts/make_golden_captures.sh [SCENARIO...]
+#        (no argument: all scenarios; -l lists them)
+# Needs root (namespaces, tcpdump); installs missing Debian packages.
+set -u
+
+cd "$(dirname "$0")/../.." || exit 1
+GOLDEN=tests/golden
+C_IP=198.18.0.1
+S_IP=198.18.0.2
+HOST=www.pinscope.test
+NS_C=pinscope-gc-$$
+NS_S=pinscope-gs-$$
+VETH_C=pgc$$
+VETH_S=pgs$$
+WORK=
+PIDS=()
+
+SCENARIOS="openssl_tls13_rsa openssl_tls12_ecdsa openssl_tls13_hrr openssl_tls13_nosni
+openssl_tls12_unknown_ca openssl_version_mismatch curl_tls13 curl_tls12_port8443
+gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls"
+
+die() { echo "make_golden_captures: $*" >&2; exit 1; }
+log() { echo "make_golden_captures: $*" >&2; }
+
+if [ "${1:-}" = "-l" ]; then echo "$SCENARIOS" | tr ' ' '\n'; exit 0; fi
+[ "$(id -u)" = 0 ] || die "must run as root (network namespaces, tcpdump)"
+
+# ---- packages -------------------------------------------------------------
+install_missing() {
+    local missing="" pair
+    for pair in openssl:openssl curl:curl gnutls-cli:gnutls-bin tcpdump:tcpdump \
+                python3:python3 ip:iproute2 ss:iproute2 timeout:coreutils; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+    done
+    if [ -n "$missing" ]; then
+        log "installing:$missing"
+        DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        # shellcheck disable=SC2086 # $missing is a list of package names
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null ||
+            die "apt-get install$missing failed"
+    fi
+    # Optional: turns off checksum offload so the pcaps carry valid checksums.
+    command -v ethtool >/dev/null 2>&1 ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ethtool >/dev/null 2>&1 || true
+}
+install_missing
+
+# ---- cleanup --------------------------------------------------------------
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.2
+    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    ip netns del "$NS_C" 2>/dev/null
+    ip netns del "$NS_S" 2>/dev/null
+    [ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+WORK=$(mktemp -d /tmp/pinscope-golden.XXXXXX) || die "mktemp failed"
+
+# ---- namespaces -----------------------------------------------------------
+ip netns add "$NS_C" || die "ip netns add failed (need CAP_SYS_ADMIN)"
+ip netns add "$NS_S" || die "ip netns add failed"
+ip link add "$VETH_C" netns "$NS_C" type veth peer name "$VETH_S" netns "$NS_S" ||
+    die "cannot create veth pair"
+ip -n "$NS_C" addr add "$C_IP/30" dev "$VETH_C"
+ip -n "$NS_S" addr add "$S_IP/30" dev "$VETH_S"
+for ns in "$NS_C" "$NS_S"; do ip -n "$ns" link set lo up; done
+ip -n "$NS_C" link set "$VETH_C" up
+ip -n "$NS_S" link set "$VETH_S" up
+if command -v ethtool >/dev/null 2>&1; then
+    ip netns exec "$NS_C" ethtool -K "$VETH_C" tx off rx off tso off gso off gro off >/dev/null 2>&1
+    ip netns exec "$NS_S" ethtool -K "$VETH_S" tx off rx off tso off gso off gro off >/dev/null 2>&1
+fi
+# Wait for the link (no DAD on /30 IPv4, but the veth needs a moment).
+for _ in $(seq 50); do
+    ip netns exec "$NS_C" ping -c1 -W1 "$S_IP" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+sx() { ip netns exec "$NS_S" "$@"; }   # run in the server namespace
+cx() { ip netns exec "$NS_C" "$@"; }   # run in the client namespace
+
+# ---- PKI ------------------------------------------------------------------
+make_pki() (
+    mkdir -p "$WORK/pki" && cd "$WORK/pki" || exit 1
+    {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 \
+        -subj "/C=ZZ/O=Pinscope Test/CN=Pinscope Test Root CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other.crt -days 3650 \
+        -subj "/C=ZZ/O=Unrelated/CN=Unrelated Root CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+    printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+        "extendedKeyUsage=serverAuth" "subjectAltName=DNS:$HOST" > ext.cnf &&
+    openssl req -newkey rsa:2048 -nodes -keyout rsa.key -out rsa.csr -subj "/O=Pinscope Test/CN=$HOST" &&
+    openssl x509 -req -in rsa.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile ext.cnf -out rsa.crt &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ec.key -out ec.csr \
+        -subj "/O=Pinscope Test/CN=$HOST" &&
+    openssl x509 -req -in ec.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+        -extfile ext.cnf -out ec.crt &&
+    cat rsa.crt ca.crt > rsa-chain.crt && cat ec.crt ca.crt > ec-chain.crt
+    } >"$WORK/pki.log" 2>&1
+)
+make_pki || { cat "$WORK/pki.log" >&2; die "PKI generation failed"; }
+PKI=$WORK/pki
+mkdir -p "$WORK/www" && echo "hello from pinscope test server" > "$WORK/www/hello.txt"
+
+# ---- helpers --------------------------------------------------------------
+# HTTP CONNECT proxy: one tunnel, only to www.pinscope.test:443 (mapped to the
+# server address), everything else refused.
+cat > "$WORK/connect_proxy.py" <<'EOF'
+import select, signal, socket, sys
+signal.alarm(30)
+listen_ip, port, target_ip = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ALLOWED = {("www.pinscope.test", 443): (target_ip, 443)}
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((listen_ip, port)); ls.listen(1)
+c, _ = ls.accept(); c.settimeout(10)
+req = b""
+while b"\r\n\r\n" not in req:
+    d = c.recv(4096)
+    if not d: sys.exit(1)
+    req += d
+line = req.split(b"\r\n", 1)[0].decode("ascii", "replace").split()
+host, _, p = line[1].rpartition(":") if len(line) == 3 and line[0] == "CONNECT" else ("", "", "0")
+dest = ALLOWED.get((host, int(p) if p.isdigit() else 0))
+if not dest:
+    c.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"); sys.exit(1)
+u = socket.create_connection(dest, timeout=10)
+c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+socks = [c, u]
+while True:
+    r, _, _ = select.select(socks, [], [], 10)
+    if not r: break
+    for s in r:
+        d = s.recv(65536)
+        if not d: sys.exit(0)
+        (u if s is c else c).sendall(d)
+EOF
+
+# SMTP server that offers STARTTLS, then speaks a little SMTP over TLS.
+cat > "$WORK/smtp_starttls.py" <<'EOF'
+import signal, socket, ssl, sys
+signal.alarm(30)
+listen_ip, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(cert, key)
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((listen_ip, port)); ls.listen(1)
+c, _ = ls.accept(); c.settimeout(10)
+f = c.makefile("rb")
+c.sendall(b"220 mail.pinscope.test ESMTP ready\r\n")
+while True:
+    line = f.readline()
+    if not line: sys.exit(1)
+    cmd = line.strip().upper()
+    if cmd.startswith(b"EHLO") or cmd.startswith(b"HELO"):
+        c.sendall(b"250-mail.pinscope.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+    elif cmd == b"STARTTLS":
+        c.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+        break
+    else:
+        c.sendall(b"500 unexpected\r\n")
+t = ctx.wrap_socket(c, server_side=True)
+tf = t.makefile("rb")
+while True:
+    line = tf.readline()
+    if not line: break
+    cmd = line.strip().upper()
+    if cmd.startswith(b"EHLO"):
+        t.sendall(b"250-mail.pinscope.test\r\n250 PIPELINING\r\n")
+    elif cmd == b"QUIT":
+        t.sendall(b"221 2.0.0 Bye\r\n"); break
+    else:
+        t.sendall(b"250 OK\r\n")
+try: t.unwrap()
+except (OSError, ssl.SSLError): pass
+EOF
+
+TCPDUMP_PID=
+start_capture() {   # NAME FILTER
+    local name=$1 filter=$2
+    rm -f "$WORK/$name.pcap"
+    # Not through sx(): $! must be tcpdump's own pid (ip netns exec execs).
+    ip netns exec "$NS_S" timeout 60 tcpdump -i "$VETH_S" -n -s 0 -U -w "$WORK/$name.pcap" "$filter" \
+        2>"$WORK/$name.tcpdump.log" &
+    TCPDUMP_PID=$!
+    PIDS+=("$TCPDUMP_PID")
+    for _ in $(seq 50); do
+        grep -q "listening on" "$WORK/$name.tcpdump.log" 2>/dev/null && { sleep 0.2; return 0; }
+        kill -0 "$TCPDUMP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "$name: tcpdump did not start: $(cat "$WORK/$name.tcpdump.log")"
+    return 1
+}
+
+stop_capture() {
+    [ -n "$TCPDUMP_PID" ] || return 0
+    sleep 0.3   # let the last FIN/ACKs through
+    kill -INT "$TCPDUMP_PID" 2>/dev/null
+    for _ in $(seq 50); do
+        kill -0 "$TCPDUMP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$TCPDUMP_PID" 2>/dev/null
+    wait "$TCPDUMP_PID" 2>/dev/null
+    TCPDUMP_PID=
+}
+
+SERVER_PID=
+start_server() {    # NAME PORT CMD... (run in the server namespace, cwd $WORK/www)
+    local name=$1 port=$2; shift 2
+    (cd "$WORK/www" && exec ip netns exec "$NS_S" timeout 30 "$@") \
+        >"$WORK/$name.server.log" 2>&1 </dev/null &
+    SERVER_PID=$!
+    PIDS+=("$SERVER_PID")
+    for _ in $(seq 50); do
+        [ -n "$(sx ss -Hltn "sport = :$port" 2>/dev/null)" ] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "$name: server did not start listening on $port"
+    return 1
+}
+
+stop_server() {
+    [ -n "$SERVER_PID" ] || return 0
+    for _ in $(seq 30); do   # servers with -naccept 1 exit by themselves
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM "$SERVER_PID" 2>/dev/null
+    wait "$SERVER_PID" 2>/dev/null
+    SERVER_PID=
+}
+
+# Client stdin: one line, then a pause so replies and tickets arrive, then EOF.
+line_then_eof() { printf '%s\n' "$1"; sleep 0.5; }
+
+# run_client NAME EXPECT(ok|fail) CMD... (client namespace, 15 s timeout)
+run_client() {
+    local name=$1 expect=$2; shift 2
+    local rc
+    line_then_eof "${CLIENT_INPUT:-hello}" | cx timeout 15 "$@" >"$WORK/$name.client.log" 2>&1
+    rc=$?
+    if [ "$expect" = ok ] && [ $rc -ne 0 ]; then
+        log "$name: client exited $rc, expected success"; return 1
+    fi
+    if [ "$expect" = fail ] && { [ $rc -eq 0 ] || [ $rc -eq 124 ]; }; then
+        log "$name: client exited $rc, expected a handshake failure"; return 1
+    fi
+    return 0
+}
+
+S_RSA=(-cert "$PKI/rsa.crt" -key "$PKI/rsa.key" -cert_chain "$PKI/ca.crt")
+S_EC=(-cert "$PKI/ec.crt" -key "$PKI/ec.key" -cert_chain "$PKI/ca.crt")
+SC=(openssl s_client -CAfile "$PKI/ca.crt" -verify_return_error -connect)
+
+# ---- scenarios (each: server, client, expectation) --------------------------
+scenario() {
+    local n=$1
+    CLIENT_INPUT=hello
+    case $n in
+    openssl_tls13_rsa)
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" \
+            -alpn h2,http/1.1 || return 1
+        run_client "$n" ok "${SC[@]}" "$S_IP:443" -tls1_3 -servername "$HOST" -alpn h2,http/1.1 ;;
+    openssl_tls12_ecdsa)
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_EC[@]}" \
+            -alpn http/1.1 || return 1
+        run_client "$n" ok "${SC[@]}" "$S_IP:443" -tls1_2 -servername "$HOST" -alpn h2,http/1.1 ;;
+    openssl_tls13_hrr)
+        # Client sends an X25519 key share; the server only accepts P-256 and
+        # answers with a HelloRetryRequest.
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" \
+            -groups P-256 || return 1
+        run_client "$n" ok "${SC[@]}" "$S_IP:443" -tls1_3 -servername "$HOST" -groups X25519:P-256 ;;
+    openssl_tls13_nosni)
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_EC[@]}" || return 1
+        run_client "$n" ok openssl s_client -connect "$S_IP:443" -CAfile "$PKI/ca.crt" \
+            -tls1_3 -noservername ;;
+    openssl_tls12_unknown_ca)
+        # The client trusts another CA: fatal unknown_ca alert after the
+        # server's Certificate (visible, as TLS 1.2 does not encrypt it).
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" || return 1
+        run_client "$n" fail openssl s_client -connect "$S_IP:443" -CAfile "$PKI/other.crt" \
+            -verify_return_error -tls1_2 -servername "$HOST" ;;
+    openssl_version_mismatch)
+        # TLS 1.3-only server, TLS 1.2-only client: protocol_version alert,
+        # no ServerHello.
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" \
+            -tls1_3 || return 1
+        run_client "$n" fail "${SC[@]}" "$S_IP:443" -tls1_2 -servername "$HOST" ;;
+    curl_tls13)
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -WWW "${S_RSA[@]}" \
+            -alpn http/1.1 || return 1
+        run_client "$n" ok curl -sS -o /dev/null --max-time 10 --cacert "$PKI/ca.crt" \
+            --resolve "$HOST:443:$S_IP" "https://$HOST/hello.txt" ;;
+    curl_tls12_port8443)
+        start_server "$n" 8443 openssl s_server -accept 8443 -naccept 1 -WWW "${S_EC[@]}" || return 1
+        run_client "$n" ok curl -sS -o /dev/null --max-time 10 --cacert "$PKI/ca.crt" \
+            --tlsv1.2 --tls-max 1.2 --resolve "$HOST:8443:$S_IP" "https://$HOST:8443/hello.txt" ;;
+    gnutls_tls13)
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" \
+            -alpn h2,http/1.1 || return 1
+        run_client "$n" ok gnutls-cli --x509cafile="$PKI/ca.crt" --sni-hostname="$HOST" \
+            --verify-hostname="$HOST" --alpn=h2 --alpn=http/1.1 -p 443 "$S_IP" ;;
+    gnutls_tls12)
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_EC[@]}" || return 1
+        run_client "$n" ok gnutls-cli --x509cafile="$PKI/ca.crt" --sni-hostname="$HOST" \
+            --verify-hostname="$HOST" --priority="NORMAL:-VERS-ALL:+VERS-TLS1.2" -p 443 "$S_IP" ;;
+    http_connect_tunnel)
+        # Only the client <-> proxy leg (port 3128) is captured.
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -WWW "${S_RSA[@]}" \
+            -alpn http/1.1 || return 1
+        ip netns exec "$NS_S" timeout 30 python3 "$WORK/connect_proxy.py" "$S_IP" 3128 "$S_IP" \
+            >"$WORK/$n.proxy.log" 2>&1 </dev/null &
+        PIDS+=("$!")
+        for _ in $(seq 50); do
+            [ -n "$(sx ss -Hltn "sport = :3128")" ] && break; sleep 0.1
+        done
+        run_client "$n" ok curl -sS -o /dev/null --max-time 10 --cacert "$PKI/ca.crt" \
+            --proxy "http://$S_IP:3128" --noproxy "" "https://$HOST/hello.txt" ;;
+    smtp_starttls)
+        start_server "$n" 25 python3 "$WORK/smtp_starttls.py" "$S_IP" 25 \
+            "$PKI/rsa-chain.crt" "$PKI/rsa.key" || return 1
+        CLIENT_INPUT=QUIT
+        run_client "$n" ok "${SC[@]}" "$S_IP:25" -starttls smtp -servername "$HOST" -crlf ;;
+    *)
+        log "unknown scenario $n"; return 1 ;;
+    esac
+}
+
+filter_for() {
+    case $1 in
+    http_connect_tunnel) echo "tcp port 3128" ;;
+    smtp_starttls) echo "tcp port 25" ;;
+    curl_tls12_port8443) echo "tcp port 8443" ;;
+    *) echo "tcp port 443" ;;
+    esac
+}
+
+# ---- main -----------------------------------------------------------------
+want=${*:-$SCENARIOS}
+mkdir -p "$GOLDEN"
+ok=0 bad=0
+for n in $want; do
+    if ! echo " $SCENARIOS " | tr '\n' ' ' | grep -q " $n "; then
+        log "unknown scenario $n (-l lists them)"; bad=$((bad + 1)); continue
+    fi
+    if start_capture "$n" "$(filter_for "$n")"; then
+        scenario "$n"
+        rc=$?
+        stop_server
+        stop_capture
+    else
+        rc=1
+    fi
+    pkts=0
+    [ -s "$WORK/$n.pcap" ] && pkts=$(tcpdump -nr "$WORK/$n.pcap" 2>/dev/null | wc -l)
+    if [ $rc -eq 0 ] && [ "$pkts" -ge 6 ]; then
+        cp "$WORK/$n.pcap" "$GOLDEN/$n.pcap"
+        echo "ok   $n ($pkts packets, $(wc -c < "$GOLDEN/$n.pcap") bytes)"
+        ok=$((ok + 1))
+    else
+        echo "FAIL $n (rc=$rc, $pkts packets); logs:"
+        for f in "$WORK/$n".*.log; do
+            [ -f "$f" ] && { echo "  --- ${f##*/}"; tail -n 8 "$f" | sed 's/^/  /'; }
+        done
+        bad=$((bad + 1))
+    fi
+done
+total=$(cat "$GOLDEN"/*.pcap "$GOLDEN"/*.pcapng 2>/dev/null | wc -c)
+echo "make_golden_captures: $ok written, $bad failed; tests/golden pcaps total $total bytes"
+[ "$total" -lt 1048576 ] || echo "make_golden_captures: WARNING: golden pcaps exceed 1 MB"
+[ $bad -eq 0 ]
