@@ -1,32 +1,34 @@
 /*
  * gen_bench.c - writes a large synthetic TLS-over-TCP capture for benchmarks.
  *
- *   gen_bench [--small] OUT.pcap [n_flows] [seed]
+ *   gen_bench [--small] OUT.pcap [n_flows] [seed]     (OUT "-": stdout)
  *   gen_bench --version
  *
  * The output is a classic pcap file (microsecond timestamps, Ethernet link
  * type) written directly with stdio; no library is needed.  It holds
  * n_flows complete TLS connections to port 443 (default 40000; --small
- * means 2000), each made of a TCP three-way handshake, a ClientHello in the
- * shape of one of four real clients (Chrome with GREASE and shuffled
- * extensions, Firefox, Safari with padding, curl on OpenSSL limited to
- * TLS 1.2), the server's first flight (TLS 1.3: ServerHello,
+ * means 2000).  Each is a TCP three-way handshake; a ClientHello shaped like
+ * one of four real clients (Chrome with GREASE and shuffled extensions,
+ * Firefox, Safari with GREASE, curl on OpenSSL limited to TLS 1.2; the shape
+ * table lists their JA4); the server's first flight (TLS 1.3: ServerHello,
  * ChangeCipherSpec and encrypted records; TLS 1.2: ServerHello, a
  * Certificate message carrying a DER chain, ServerKeyExchange,
- * ServerHelloDone), both Finished flights, an application-data phase that
- * carries most of the bytes, a close_notify and a FIN teardown.
+ * ServerHelloDone); both Finished flights; an application-data phase that
+ * carries most of the bytes; a close_notify and a FIN teardown.
  *
- * Traffic shape: 300 servers picked with a Zipf-like popularity, a client
- * pool that scales with n_flows, about 600 flows open at once with their
- * packets interleaved, about 30% IPv6, 15% with an 802.1Q tag, 20% of
- * ClientHellos split over two TCP segments and a quarter of those (5% of
- * all flows) sent second-segment-first.  The application-data phase mixes
- * request/response exchanges, chatty small-message sessions, bulk downloads
- * and uploads; full-size segments carry most bytes while small records and
- * delayed ACKs make up most packets, which keeps the file near 1.5 GB for
- * more than 5 million packets at the default size.  IPv4 and TCP checksums
- * are correct.  The output is a pure function of (GEN_VERSION, n_flows,
- * seed); a summary line goes to stdout.
+ * Traffic shape: 300 servers picked with a Zipf popularity, a client pool
+ * that scales with n_flows, about 600 flows open at once with their packets
+ * interleaved, about 30% IPv6, 15% with an 802.1Q tag, 20% of ClientHellos
+ * split over two TCP segments and a quarter of those (5% of all flows) sent
+ * second segment first, SYN options and TTLs of Windows, macOS or Linux
+ * clients (TCP timestamps on all but Windows).  The application-data phase
+ * mixes request/response exchanges, chatty small-message sessions, bulk
+ * downloads and uploads: full-size segments carry most bytes while small
+ * records and delayed ACKs make up most packets, which gives more than 5
+ * million packets in about 1.5 GB at the default size.  IPv4 and TCP
+ * checksums are correct.  The output is a pure function of (GEN_VERSION,
+ * n_flows, seed); a one-line key=value summary goes to stdout (to stderr
+ * when the capture does).
  *
  * Not modelled: loss, retransmission, SACK blocks, session resumption,
  * HelloRetryRequest, QUIC, ports other than 443.  Encrypted bytes are
@@ -159,7 +161,8 @@ static void buf_free(struct buf *b)
 
 static void put(struct buf *b, const void *d, size_t n)
 {
-    memcpy(buf_room(b, n), d, n);
+    if (n)
+        memcpy(buf_room(b, n), d, n);
 }
 
 static void put_u8(struct buf *b, unsigned v)
@@ -677,6 +680,19 @@ static void make_clients(uint32_t n_flows)
     }
 }
 
+/* TLS record content types (RFC 8446 5.1) and handshake types (4). */
+#define CT_CCS        0x14
+#define CT_ALERT      0x15
+#define CT_HANDSHAKE  0x16
+#define CT_APPDATA    0x17
+#define HS_CLIENT_HELLO   0x01
+#define HS_SERVER_HELLO   0x02
+#define HS_NEW_TICKET     0x04
+#define HS_CERTIFICATE    0x0b
+#define HS_SERVER_KX      0x0c
+#define HS_SERVER_DONE    0x0e
+#define HS_CLIENT_KX      0x10
+
 /* ------------------------------------------------------------------ */
 /* ClientHello shapes (RFC 8446 4.1.2; extension numbers from IANA).   */
 /*
@@ -965,10 +981,10 @@ static void client_hello(struct buf *b, const struct hello_ctx *cx,
         }
     }
 
-    put_u8(b, 0x16);
+    put_u8(b, CT_HANDSHAKE);
     put_u16(b, 0x0301);
     size_t rec = len_open(b, 2);
-    put_u8(b, 0x01);
+    put_u8(b, HS_CLIENT_HELLO);
     size_t hs = len_open(b, 3);
     put_u16(b, 0x0303);
     put_rand(b, 32);
@@ -1014,7 +1030,7 @@ static size_t rec_open(struct buf *b, unsigned type)
 
 static void ccs(struct buf *b)
 {
-    put_u8(b, 0x14);
+    put_u8(b, CT_CCS);
     put_u16(b, 0x0303);
     put_u16(b, 1);
     put_u8(b, 1);
@@ -1030,8 +1046,8 @@ static void opaque_record(struct buf *b, unsigned type, size_t n)
 static void server_hello13(struct buf *b, const struct server *s,
                            const uint8_t sid[32])
 {
-    size_t r = rec_open(b, 0x16);
-    put_u8(b, 0x02);
+    size_t r = rec_open(b, CT_HANDSHAKE);
+    put_u8(b, HS_SERVER_HELLO);
     size_t hs = len_open(b, 3);
     put_u16(b, 0x0303);
     put_rand(b, 32);
@@ -1062,9 +1078,9 @@ static void server_hello13(struct buf *b, const struct server *s,
  * or one record per message depending on the server. */
 static void server_flight12(struct buf *b, const struct server *s, bool alpn_h2)
 {
-    size_t r = rec_open(b, 0x16);
+    size_t r = rec_open(b, CT_HANDSHAKE);
 
-    put_u8(b, 0x02);
+    put_u8(b, HS_SERVER_HELLO);
     size_t hs = len_open(b, 3);
     put_u16(b, 0x0303);
     put_rand(b, 32);
@@ -1099,9 +1115,9 @@ static void server_flight12(struct buf *b, const struct server *s, bool alpn_h2)
 
     if (!s->coalesce) {
         len_close(b, r, 2);
-        r = rec_open(b, 0x16);
+        r = rec_open(b, CT_HANDSHAKE);
     }
-    put_u8(b, 0x0b);
+    put_u8(b, HS_CERTIFICATE);
     hs = len_open(b, 3);
     put_u24(b, s->chain.len);
     put(b, s->chain.p, s->chain.len);
@@ -1109,9 +1125,9 @@ static void server_flight12(struct buf *b, const struct server *s, bool alpn_h2)
 
     if (!s->coalesce) {
         len_close(b, r, 2);
-        r = rec_open(b, 0x16);
+        r = rec_open(b, CT_HANDSHAKE);
     }
-    put_u8(b, 0x0c);
+    put_u8(b, HS_SERVER_KX);
     hs = len_open(b, 3);
     put_u8(b, 3);
     put_u16(b, 0x001d);
@@ -1124,9 +1140,9 @@ static void server_flight12(struct buf *b, const struct server *s, bool alpn_h2)
 
     if (!s->coalesce) {
         len_close(b, r, 2);
-        r = rec_open(b, 0x16);
+        r = rec_open(b, CT_HANDSHAKE);
     }
-    put_u8(b, 0x0e);
+    put_u8(b, HS_SERVER_DONE);
     put_u24(b, 0);
     len_close(b, r, 2);
 }
@@ -1136,7 +1152,6 @@ static void server_flight12(struct buf *b, const struct server *s, bool alpn_h2)
 
 #define TH_FIN 0x01
 #define TH_SYN 0x02
-#define TH_RST 0x04
 #define TH_PSH 0x08
 #define TH_ACK 0x10
 
@@ -1224,7 +1239,7 @@ static void app_data(struct flow *f, int dir, size_t n)
     size_t overhead = f->tls13 ? 17 : 24;
     while (n > 0) {
         size_t k = n < TLS_MAX_PLAIN ? n : TLS_MAX_PLAIN;
-        opaque_record(&f->st[dir], 0x17, k + overhead);
+        opaque_record(&f->st[dir], CT_APPDATA, k + overhead);
         n -= k;
     }
 }
@@ -1284,9 +1299,9 @@ static void phase_upload(struct flow *f)
 static void close_notify(struct flow *f, int dir)
 {
     if (f->tls13)
-        opaque_record(&f->st[dir], 0x17, 19);
+        opaque_record(&f->st[dir], CT_APPDATA, 19);
     else
-        opaque_record(&f->st[dir], 0x15, 26);
+        opaque_record(&f->st[dir], CT_ALERT, 26);
     flush(f, dir, false);
 }
 
@@ -1346,36 +1361,36 @@ static void flow_script(struct flow *f, enum shape shape, bool split, bool ooo)
         size_t ee = 4 + 2 + 4 + 2 + 1 + (cx.alpn_h2 ? 2 : 8);
         size_t cv = 4 + 4 + 256, fin_msg = 4 + 32;
         if (s->coalesce) {
-            opaque_record(sv, 0x17, ee + cert + cv + fin_msg + 17);
+            opaque_record(sv, CT_APPDATA, ee + cert + cv + fin_msg + 17);
         } else {
-            opaque_record(sv, 0x17, ee + 17);
-            opaque_record(sv, 0x17, cert + 17);
-            opaque_record(sv, 0x17, cv + 17);
-            opaque_record(sv, 0x17, fin_msg + 17);
+            opaque_record(sv, CT_APPDATA, ee + 17);
+            opaque_record(sv, CT_APPDATA, cert + 17);
+            opaque_record(sv, CT_APPDATA, cv + 17);
+            opaque_record(sv, CT_APPDATA, fin_msg + 17);
         }
         flush(f, 1, false);
         ccs(cl);
-        opaque_record(cl, 0x17, 53);
+        opaque_record(cl, CT_APPDATA, 53);
         flush(f, 0, false);
-        opaque_record(sv, 0x17, 0xda);
+        opaque_record(sv, CT_APPDATA, 0xda);
         if (chance(60))
-            opaque_record(sv, 0x17, 0xda);
+            opaque_record(sv, CT_APPDATA, 0xda);
         flush(f, 1, false);
     } else {
         server_flight12(sv, s, cx.alpn_h2);
         flush(f, 1, false);
-        size_t r = rec_open(cl, 0x16);
-        put_u8(cl, 0x10);
+        size_t r = rec_open(cl, CT_HANDSHAKE);
+        put_u8(cl, HS_CLIENT_KX);
         put_u24(cl, 33);
         put_u8(cl, 32);
         put_rand(cl, 32);
         len_close(cl, r, 2);
         ccs(cl);
-        opaque_record(cl, 0x16, 40);
+        opaque_record(cl, CT_HANDSHAKE, 40);
         flush(f, 0, false);
         if (s->ticket) {
-            r = rec_open(sv, 0x16);
-            put_u8(sv, 0x04);
+            r = rec_open(sv, CT_HANDSHAKE);
+            put_u8(sv, HS_NEW_TICKET);
             size_t hs = len_open(sv, 3);
             put_u32(sv, chance(50) ? 7200 : 300);
             put_u16(sv, 192);
@@ -1384,7 +1399,7 @@ static void flow_script(struct flow *f, enum shape shape, bool split, bool ooo)
             len_close(sv, r, 2);
         }
         ccs(sv);
-        opaque_record(sv, 0x16, 40);
+        opaque_record(sv, CT_HANDSHAKE, 40);
         flush(f, 1, false);
     }
 
@@ -1731,6 +1746,7 @@ int main(int argc, char **argv)
     uint32_t n_flows = DEFAULT_FLOWS;
     uint64_t seed = DEFAULT_SEED;
     const char *path = NULL;
+    bool small = false;
     int pos = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -1738,7 +1754,7 @@ int main(int argc, char **argv)
             printf("gen_bench %d\n", GEN_VERSION);
             return 0;
         } else if (!strcmp(argv[i], "--small")) {
-            n_flows = SMALL_FLOWS;
+            small = true;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             usage();
         } else if (pos == 0) {
@@ -1759,6 +1775,8 @@ int main(int argc, char **argv)
     }
     if (!path)
         usage();
+    if (small && pos < 2)
+        n_flows = SMALL_FLOWS;
 
     rng_seed(seed * 0x2545f4914f6cdd1dull + GEN_VERSION);
     for (size_t i = 0; i < POOL_SIZE; i += 8) {
@@ -1798,21 +1816,24 @@ int main(int argc, char **argv)
             live[i] = live[--n_open];
         }
     }
-    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0))
+    /* The summary goes to stderr when the capture itself is on stdout. */
+    FILE *report = out == stdout ? stderr : stdout;
+    if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0))
         die("write failed");
 
-    printf("gen_bench %d: flows=%u packets=%llu file_bytes=%llu wire_bytes=%llu "
-           "tls13=%u tls12=%u ipv6=%u vlan=%u split_ch=%u ooo_ch=%u "
-           "chrome=%u firefox=%u safari=%u curl=%u max_open=%u "
-           "servers=%d clients=%u duration_s=%.1f full_segs=%llu "
-           "tcp_payload=%llu full_seg_payload=%llu\n",
-           GEN_VERSION, stats.flows, (unsigned long long)stats.packets,
-           (unsigned long long)stats.file_bytes, (unsigned long long)stats.wire_bytes,
-           stats.tls13, stats.tls12, stats.v6, stats.vlan, stats.split, stats.ooo,
-           stats.shape[SHAPE_CHROME], stats.shape[SHAPE_FIREFOX],
-           stats.shape[SHAPE_SAFARI], stats.shape[SHAPE_CURL12], stats.max_open,
-           N_SERVERS, n_clients, (double)clock_us / 1e6,
-           (unsigned long long)stats.full_segs, (unsigned long long)stats.payload,
-           (unsigned long long)stats.full_payload);
+    fprintf(report,
+            "gen_bench %d: flows=%u packets=%llu file_bytes=%llu wire_bytes=%llu "
+            "tls13=%u tls12=%u ipv6=%u vlan=%u split_ch=%u ooo_ch=%u "
+            "chrome=%u firefox=%u safari=%u curl=%u max_open=%u "
+            "servers=%d clients=%u duration_s=%.1f full_segs=%llu "
+            "tcp_payload=%llu full_seg_payload=%llu\n",
+            GEN_VERSION, stats.flows, (unsigned long long)stats.packets,
+            (unsigned long long)stats.file_bytes, (unsigned long long)stats.wire_bytes,
+            stats.tls13, stats.tls12, stats.v6, stats.vlan, stats.split, stats.ooo,
+            stats.shape[SHAPE_CHROME], stats.shape[SHAPE_FIREFOX],
+            stats.shape[SHAPE_SAFARI], stats.shape[SHAPE_CURL12], stats.max_open,
+            N_SERVERS, n_clients, (double)clock_us / 1e6,
+            (unsigned long long)stats.full_segs, (unsigned long long)stats.payload,
+            (unsigned long long)stats.full_payload);
     return 0;
 }

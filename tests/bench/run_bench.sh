@@ -27,7 +27,7 @@
 #   BENCH_SLICE     packets in the tshark slice (default 200000)
 #   BENCH_INSTALL   0 to never run apt-get (default 1)
 #   BENCH_TLS_MATCH grep -F pattern that marks a TLS event line in pinscope's
-#                   output (default "ja4")
+#                   output (default "event_type":"tls")
 set -eu
 
 cd "$(dirname "$0")/../.."
@@ -38,7 +38,7 @@ BENCH_SEED=${BENCH_SEED:-1}
 BENCH_REPEAT=${BENCH_REPEAT:-3}
 BENCH_SLICE=${BENCH_SLICE:-200000}
 BENCH_INSTALL=${BENCH_INSTALL:-1}
-BENCH_TLS_MATCH=${BENCH_TLS_MATCH:-ja4}
+BENCH_TLS_MATCH=${BENCH_TLS_MATCH:-'"event_type":"tls"'}
 CC=${CC:-cc}
 
 OUT=build/bench

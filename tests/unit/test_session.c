@@ -228,7 +228,7 @@ static void test_preambles(void)
           "<?xml version='1.0'?><stream:stream><proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
           0, 0, TLS_TUNNEL_XMPP },
         { "SOCKS5", "\x05\x01\x00\x05\x01\x00\x03\x06" "a.test\x01\xbb",
-          "\x05\x00\x05\x00\x00\x01\x7f\x00\x00\x01\x01\xbb", 19, 12, TLS_TUNNEL_SOCKS5 },
+          "\x05\x00\x05\x00\x00\x01\x7f\x00\x00\x01\x01\xbb", 16, 12, TLS_TUNNEL_SOCKS5 },
         { "SOCKS4", "\x04\x01\x01\xbb\x7f\x00\x00\x01user\x00", "\x00\x5a\x01\xbb\x7f\x00\x00\x01",
           13, 8, TLS_TUNNEL_SOCKS4 },
         { "PostgreSQL", "\x00\x00\x00\x08\x04\xd2\x16\x2f", "S", 8, 1, TLS_TUNNEL_POSTGRES },
