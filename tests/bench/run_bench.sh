@@ -110,18 +110,18 @@ fi
 run_timed() {
     name=$1
     shift
+    RC=0 RSS=""
     t0=$(date +%s%N)
     if [ -n "$TIMER" ]; then
-        RC=0
         $TIMER "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || RC=$?
-        RSS=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$OUT/$name.time")
     else
-        RC=0
         "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || RC=$?
-        RSS=""
     fi
     t1=$(date +%s%N)
     NS=$((t1 - t0))
+    if [ -n "$TIMER" ]; then
+        RSS=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$OUT/$name.time")
+    fi
 }
 
 # measure NAME INPUT PACKETS BYTES REPEAT CMD...: appends a result row.

@@ -15,8 +15,9 @@ make --no-print-directory fuzz >/dev/null || { echo "fuzz: 0 passed, 1 failed (b
 mkdir -p build-fuzz/artifacts
 pass=0
 fail=0
-for t in build-fuzz/fuzz_*; do
-    name=$(basename "$t")
+for src in tests/fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    t=build-fuzz/$name
     work=build-fuzz/corpus-$name
     mkdir -p "$work"
     seeds="tests/golden"
