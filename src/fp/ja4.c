@@ -25,15 +25,11 @@
  * Lists come from the struct as stored, so a capped hello hashes the stored
  * prefix only (tls_hello.capped tells the caller).
  */
-#include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "fp/fp.h"
+#include "fp/fp_util.h"
 
 #define JA4_HASH_LEN 12          /* hex characters kept of each SHA-256 */
 #define JA4_EMPTY_HASH "000000000000"
@@ -43,77 +39,14 @@
 #define JA4_CIPHERS_RAW_MAX (TLS_HELLO_MAX_CIPHERS * 5 + 1)
 #define JA4_EXTS_RAW_MAX ((TLS_HELLO_MAX_EXTS + TLS_HELLO_MAX_SIGALGS) * 5 + 2)
 
-/* ---- bounded string building ------------------------------------------ */
-
-/* Appends into a caller-owned buffer; output is cut at cap - 1 characters
- * and always NUL-terminated. */
-struct ja4_buf {
-    char *p;
-    size_t cap;  /* > 0 */
-    size_t len;  /* invariant: len < cap, p[len] == '\0' */
-};
-
-static void ja4_buf_init(struct ja4_buf *b, char *p, size_t cap)
-{
-    b->p = p;
-    b->cap = cap;
-    b->len = 0;
-    p[0] = '\0';
-}
-
-__attribute__((format(printf, 2, 3)))
-static void ja4_buf_printf(struct ja4_buf *b, const char *fmt, ...)
-{
-    size_t room = b->cap - b->len;
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(b->p + b->len, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        b->p[b->len] = '\0';
-    else if ((size_t)n >= room)
-        b->len = b->cap - 1;
-    else
-        b->len += (size_t)n;
-}
-
-/* ---- SHA-256 ------------------------------------------------------------ */
-
-static pthread_once_t ja4_sha256_once = PTHREAD_ONCE_INIT;
-static const EVP_MD *ja4_sha256;
-
-static void ja4_sha256_fetch(void)
-{
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    ja4_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-#endif
-    if (!ja4_sha256)
-        ja4_sha256 = EVP_sha256();
-}
-
 /* First 12 lower-case hex characters of SHA-256(s) into out[13]; twelve
  * zeros when `empty` (the list behind s had no entries).  If the digest
  * fails the result is also twelve zeros. */
 static void ja4_hash12(const char *s, bool empty, char out[JA4_HASH_LEN + 1])
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-
     memcpy(out, JA4_EMPTY_HASH, JA4_HASH_LEN + 1);
-    if (empty)
-        return;
-    pthread_once(&ja4_sha256_once, ja4_sha256_fetch);
-    if (!ja4_sha256 || !EVP_Digest(s, strlen(s), md, &mdlen, ja4_sha256, NULL) ||
-        mdlen < JA4_HASH_LEN / 2)
-        return;
-    for (size_t i = 0; i < JA4_HASH_LEN / 2; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0x0f];
-    }
-    out[JA4_HASH_LEN] = '\0';
+    if (!empty)
+        fp_digest_hex(FP_SHA256, s, strlen(s), out, JA4_HASH_LEN);
 }
 
 /* ---- parts -------------------------------------------------------------- */
@@ -215,7 +148,7 @@ static int ja4_cmp_u16(const void *a, const void *b)
  * when asked, leaving out SNI and ALPN when asked.  Returns the number of
  * entries written.
  */
-static size_t ja4_put_hex_list(struct ja4_buf *b, const uint16_t *v, size_t n,
+static size_t ja4_put_hex_list(struct fp_buf *b, const uint16_t *v, size_t n,
                                size_t cap, bool sorted, bool drop_sni_alpn)
 {
     uint16_t tmp[TLS_HELLO_MAX_CIPHERS > TLS_HELLO_MAX_EXTS ? TLS_HELLO_MAX_CIPHERS
@@ -233,7 +166,7 @@ static size_t ja4_put_hex_list(struct ja4_buf *b, const uint16_t *v, size_t n,
     if (sorted && m > 1)
         qsort(tmp, m, sizeof tmp[0], ja4_cmp_u16);
     for (size_t i = 0; i < m; i++)
-        ja4_buf_printf(b, i ? ",%04x" : "%04x", (unsigned)tmp[i]);
+        fp_buf_printf(b, i ? ",%04x" : "%04x", (unsigned)tmp[i]);
     return m;
 }
 
@@ -246,14 +179,14 @@ static void ja4_variant(const struct tls_hello *ch, const char *a, bool sorted,
 {
     char braw[JA4_CIPHERS_RAW_MAX], craw[JA4_EXTS_RAW_MAX];
     char bhash[JA4_HASH_LEN + 1], chash[JA4_HASH_LEN + 1];
-    struct ja4_buf b, c;
+    struct fp_buf b, c;
     size_t nb, nc, ns;
 
-    ja4_buf_init(&b, braw, sizeof braw);
+    fp_buf_init(&b, braw, sizeof braw);
     nb = ja4_put_hex_list(&b, ch->ciphers, ch->n_ciphers, TLS_HELLO_MAX_CIPHERS,
                           sorted, false);
 
-    ja4_buf_init(&c, craw, sizeof craw);
+    fp_buf_init(&c, craw, sizeof craw);
     nc = ja4_put_hex_list(&c, ch->exts, ch->n_exts, TLS_HELLO_MAX_EXTS, sorted, sorted);
     ns = 0;
     for (size_t i = 0; i < ja4_clamp(ch->n_sig_algs, TLS_HELLO_MAX_SIGALGS); i++) {
@@ -261,7 +194,7 @@ static void ja4_variant(const struct tls_hello *ch, const char *a, bool sorted,
 
         if (tls_is_grease(s))
             continue;
-        ja4_buf_printf(&c, ns ? ",%04x" : "_%04x", (unsigned)s);
+        fp_buf_printf(&c, ns ? ",%04x" : "_%04x", (unsigned)s);
         ns++;
     }
 
@@ -304,7 +237,7 @@ void fp_ja4(const struct tls_hello *ch, enum fp_transport t, struct fp_ja4 *out)
 void fp_ja4s(const struct tls_hello *sh, enum fp_transport t, struct fp_ja4s *out)
 {
     char ver[3], alpn[3], a[32], craw[JA4_EXTS_RAW_MAX], chash[JA4_HASH_LEN + 1];
-    struct ja4_buf c;
+    struct fp_buf c;
     size_t nc;
 
     fp_ja4_version(tls_hello_version(sh), ver);
@@ -312,7 +245,7 @@ void fp_ja4s(const struct tls_hello *sh, enum fp_transport t, struct fp_ja4s *ou
     snprintf(a, sizeof a, "%c%s%02u%s", ja4_transport_char(t), ver,
              ja4_count(sh->exts, sh->n_exts, sh->total_exts, TLS_HELLO_MAX_EXTS), alpn);
 
-    ja4_buf_init(&c, craw, sizeof craw);
+    fp_buf_init(&c, craw, sizeof craw);
     nc = ja4_put_hex_list(&c, sh->exts, sh->n_exts, TLS_HELLO_MAX_EXTS, false, false);
     ja4_hash12(craw, nc == 0, chash);
 

@@ -77,9 +77,10 @@ else
 fi
 
 # --- build the helpers ------------------------------------------------------
-BFLAGS="-O2 -std=c11 -Wall -Wextra"
-$CC $BFLAGS -o "$OUT/gen_bench" tests/bench/gen_bench.c
-$CC $BFLAGS -o "$OUT/pcap_loop" tests/bench/pcap_loop.c -lpcap
+# shellcheck disable=SC2086 # CC may carry flags, e.g. CC="ccache cc"
+$CC -O2 -std=c11 -Wall -Wextra -o "$OUT/gen_bench" tests/bench/gen_bench.c
+# shellcheck disable=SC2086
+$CC -O2 -std=c11 -Wall -Wextra -o "$OUT/pcap_loop" tests/bench/pcap_loop.c -lpcap
 
 # --- the capture, reused while generator and arguments are unchanged -------
 KEY="$("$OUT/gen_bench" --version) flows=$BENCH_FLOWS seed=$BENCH_SEED src=$(cksum <tests/bench/gen_bench.c | cut -d' ' -f1)"
