@@ -25,6 +25,7 @@
  * Lists come from the struct as stored, so a capped hello hashes the stored
  * prefix only (tls_hello.capped tells the caller).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
