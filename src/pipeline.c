@@ -54,6 +54,7 @@ struct pipeline {
     struct output *out;
     uint64_t now_us;
     uint64_t next_sweep_us;
+    struct flow *last_flow;   /* one-entry lookup cache: bursts of one flow */
     /* Scratch space, reused for every hello. */
     struct tls_hello hello;
     struct fp_ja3 ja3;
@@ -169,6 +170,8 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enu
 
 static void flow_finish_and_remove(struct pipeline *pl, struct flow *f, enum ev_end end)
 {
+    if (pl->last_flow == f)
+        pl->last_flow = NULL;
     struct conn *c = f->app;
     if (c) {
         conn_finish(pl, f, c, end);
@@ -310,7 +313,9 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
     struct flow_key key;
     int side;
     flow_key_from_pkt(p, &key, &side);
-    struct flow *f = flow_table_lookup(pl->ft, &key);
+    struct flow *f = pl->last_flow;
+    if (!f || memcmp(&f->key, &key, sizeof(key)) != 0)
+        f = flow_table_lookup(pl->ft, &key);
     uint8_t fl = p->tcp_flags;
 
     if (!f) {
@@ -339,6 +344,7 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
         f->app = c;
         pl->st.flows++;
     }
+    pl->last_flow = f;
     flow_table_touch(pl->ft, f, p->ts_us);
     f->pkts[side]++;
     f->bytes[side] += p->wirelen;

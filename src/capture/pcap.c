@@ -6,11 +6,14 @@
  */
 #include "capture/pcap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config.h"
 #include "decode/decode.h"
+
+#define CAPTURE_FILE_BUFFER (1024 * 1024)   /* stdio buffer for capture files */
 
 static int apply_filter(struct capture *c, const char *filter, char errbuf[CAPTURE_ERRBUF])
 {
@@ -48,10 +51,22 @@ int capture_open_file(struct capture *c, const char *path, const char *filter,
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     memset(c, 0, sizeof(*c));
-    c->name = strcmp(path, "-") == 0 ? "stdin" : path;
-    c->p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    bool is_stdin = strcmp(path, "-") == 0;
+    c->name = is_stdin ? "stdin" : path;
+    /* Open the stream ourselves to give it a large buffer: libpcap reads
+     * each record with two fread() calls, and the default stdio buffer
+     * (one page) turns that into a read() per few packets. */
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
+    if (!fp) {
+        snprintf(errbuf, CAPTURE_ERRBUF, "cannot read %s: %s", c->name, strerror(errno));
+        return -1;
+    }
+    setvbuf(fp, NULL, _IOFBF, CAPTURE_FILE_BUFFER);
+    c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (!c->p) {
         snprintf(errbuf, CAPTURE_ERRBUF, "cannot read %s: %s", c->name, perr);
+        if (!is_stdin)
+            fclose(fp);
         return -1;
     }
     if (check_linktype(c, errbuf) < 0 || apply_filter(c, filter, errbuf) < 0) {

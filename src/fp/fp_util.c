@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 void fp_buf_init(struct fp_buf *b, char *p, size_t cap)
 {
@@ -31,6 +32,38 @@ void fp_buf_printf(struct fp_buf *b, const char *fmt, ...)
         b->len = b->cap - 1;
     else
         b->len += (size_t)n;
+}
+
+void fp_buf_u16(struct fp_buf *b, char sep, unsigned v, bool hex4)
+{
+    static const char hex[] = "0123456789abcdef";
+    char tmp[8];
+    size_t n = 0;
+
+    if (sep)
+        tmp[n++] = sep;
+    if (hex4) {
+        tmp[n++] = hex[(v >> 12) & 0xf];
+        tmp[n++] = hex[(v >> 8) & 0xf];
+        tmp[n++] = hex[(v >> 4) & 0xf];
+        tmp[n++] = hex[v & 0xf];
+    } else {
+        char d[5];
+        size_t k = 0;
+        v &= 0xffff;
+        do {
+            d[k++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (k)
+            tmp[n++] = d[--k];
+    }
+    size_t room = b->cap - 1 - b->len;
+    if (n > room)
+        n = room;
+    memcpy(b->p + b->len, tmp, n);
+    b->len += n;
+    b->p[b->len] = '\0';
 }
 
 static pthread_once_t digests_once = PTHREAD_ONCE_INIT;

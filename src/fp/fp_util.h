@@ -21,6 +21,11 @@ struct fp_buf {
 void fp_buf_init(struct fp_buf *b, char *p, size_t cap);
 void fp_buf_printf(struct fp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Append `sep` (unless it is '\0') and then v, in decimal or as exactly
+ * four lower-case hex digits.  The hot path of every list in a
+ * fingerprint string; same truncation rule as fp_buf_printf(). */
+void fp_buf_u16(struct fp_buf *b, char sep, unsigned v, bool hex4);
+
 enum fp_digest { FP_MD5, FP_SHA256 };
 
 /*

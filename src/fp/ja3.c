@@ -28,7 +28,7 @@ static void ja3_put_u16_list(struct fp_buf *b, const uint16_t *v, size_t n,
     for (size_t i = 0; i < n; i++) {
         if (drop_grease && tls_is_grease(v[i]))
             continue;
-        fp_buf_printf(b, first ? "%u" : "-%u", (unsigned)v[i]);
+        fp_buf_u16(b, first ? '\0' : '-', v[i], false);
         first = false;
     }
 }

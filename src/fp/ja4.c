@@ -167,7 +167,7 @@ static size_t ja4_put_hex_list(struct fp_buf *b, const uint16_t *v, size_t n,
     if (sorted && m > 1)
         qsort(tmp, m, sizeof tmp[0], ja4_cmp_u16);
     for (size_t i = 0; i < m; i++)
-        fp_buf_printf(b, i ? ",%04x" : "%04x", (unsigned)tmp[i]);
+        fp_buf_u16(b, i ? ',' : '\0', tmp[i], true);
     return m;
 }
 
@@ -195,7 +195,7 @@ static void ja4_variant(const struct tls_hello *ch, const char *a, bool sorted,
 
         if (tls_is_grease(s))
             continue;
-        fp_buf_printf(&c, ns ? ",%04x" : "_%04x", (unsigned)s);
+        fp_buf_u16(&c, ns ? ',' : '_', s, true);
         ns++;
     }
 

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <openssl/ssl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -231,20 +232,98 @@ static void add_client_alpn(cJSON *alpn, const struct ev_client_hello *c)
     }
 }
 
+/*
+ * cJSON allocates every node and string separately.  An event is built,
+ * printed and thrown away at once, so while one is being built cJSON's
+ * allocator hooks point at a bump arena that is reset after the line is
+ * written: one arena per process, no free() per node.  Blocks that do not
+ * fit the arena fall back to malloc and are chained for the reset.
+ */
+#define ARENA_SIZE (64 * 1024)
+
+struct arena_big {
+    struct arena_big *next;
+    max_align_t data[];
+};
+
+static struct {
+    unsigned char *buf;
+    size_t used;
+    struct arena_big *big;
+} arena;
+
+static void *arena_malloc(size_t n)
+{
+    size_t a = (n + 15) & ~(size_t)15;
+    if (!arena.buf)
+        arena.buf = malloc(ARENA_SIZE);
+    if (arena.buf && a <= ARENA_SIZE - arena.used) {
+        void *p = arena.buf + arena.used;
+        arena.used += a;
+        return p;
+    }
+    struct arena_big *b = malloc(sizeof(*b) + n);
+    if (!b)
+        return NULL;
+    b->next = arena.big;
+    arena.big = b;
+    return b->data;
+}
+
+static void arena_free(void *p)
+{
+    (void)p;   /* released all at once by arena_reset() */
+}
+
+static void arena_begin(void)
+{
+    cJSON_Hooks h = { arena_malloc, arena_free };
+    cJSON_InitHooks(&h);
+}
+
+static void arena_reset(void)
+{
+    while (arena.big) {
+        struct arena_big *n = arena.big->next;
+        free(arena.big);
+        arena.big = n;
+    }
+    arena.used = 0;
+    cJSON_InitHooks(NULL);
+}
+
+/* Integers as raw JSON text: exact for 64-bit values (cJSON keeps numbers
+ * as doubles) and without a printf/strtod round trip. */
+static void add_uint(cJSON *obj, const char *name, uint64_t v)
+{
+    char buf[24], *p = buf + sizeof(buf);
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    cJSON_AddRawToObject(obj, name, p);
+}
+
 static int write_line(struct output *out, cJSON *root)
 {
-    char *s = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!s) {
-        out->error = true;
-        return -1;
-    }
+    static char line[32 * 1024];
+    char *s = line;
+    if (!cJSON_PrintPreallocated(root, line, (int)sizeof(line) - 1, false))
+        s = cJSON_PrintUnformatted(root);   /* arena memory too */
     int rc = 0;
-    if (fputs(s, out->fp) == EOF || fputc('\n', out->fp) == EOF)
+    if (!s) {
         rc = -1;
+    } else {
+        size_t n = strlen(s);
+        s[n] = '\n';   /* room is reserved above; heap: cJSON's own NUL slot */
+        if (fwrite(s, 1, n + 1, out->fp) != n + 1)
+            rc = -1;
+        s[n] = '\0';
+    }
     if (out->live && fflush(out->fp) == EOF)
         rc = -1;
-    free(s);
+    arena_reset();   /* frees root, every node and a printed copy */
     if (rc)
         out->error = true;
     else
@@ -259,17 +338,18 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
     int cs = ev->client_side, ss = cs ^ 1;
     char ts[40], a[INET6_ADDRSTRLEN], vb[24];
 
+    arena_begin();
     cJSON *root = cJSON_CreateObject();
     event_format_ts(f->first_ts_us, ts);
     cJSON_AddStringToObject(root, "timestamp", ts);
-    cJSON_AddNumberToObject(root, "flow_id", (double)event_flow_id(f));
+    add_uint(root, "flow_id", event_flow_id(f));
     cJSON_AddStringToObject(root, "event_type", "tls");
     addr_string(f, cs, a, sizeof(a));
     cJSON_AddStringToObject(root, "src_ip", a);
-    cJSON_AddNumberToObject(root, "src_port", f->key.port[cs]);
+    add_uint(root, "src_port", f->key.port[cs]);
     addr_string(f, ss, a, sizeof(a));
     cJSON_AddStringToObject(root, "dest_ip", a);
-    cJSON_AddNumberToObject(root, "dest_port", f->key.port[ss]);
+    add_uint(root, "dest_port", f->key.port[ss]);
     cJSON_AddStringToObject(root, "proto", "TCP");
 
     cJSON *tls = cJSON_AddObjectToObject(root, "tls");
@@ -332,13 +412,13 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
             cJSON_AddStringToObject(o, "level", al->level == 2 ? "fatal" :
                                                 al->level == 1 ? "warning" : "unknown");
             cJSON_AddStringToObject(o, "description", tls_alert_name(al->description));
-            cJSON_AddNumberToObject(o, "code", al->description);
+            add_uint(o, "code", al->description);
         }
         cJSON_AddBoolToObject(o, "after_certificate", al->after_certificate);
         cJSON_AddItemToArray(alerts, o);
     }
     if (t->alerts_total > t->n_alerts)
-        cJSON_AddNumberToObject(tls, "alerts_dropped", t->alerts_total - t->n_alerts);
+        add_uint(tls, "alerts_dropped", t->alerts_total - t->n_alerts);
 
     return write_line(out, root);
 }
@@ -346,30 +426,28 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
 static cJSON *stats_object(const struct stats *st)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "packets", (double)st->packets);
-    cJSON_AddNumberToObject(o, "bytes", (double)st->bytes);
-    cJSON_AddNumberToObject(o, "packets_tcp", (double)st->packets_tcp);
-    cJSON_AddNumberToObject(o, "packets_udp", (double)st->packets_udp);
-    cJSON_AddNumberToObject(o, "packets_other", (double)st->packets_other);
-    cJSON_AddNumberToObject(o, "flows", (double)st->flows);
-    cJSON_AddNumberToObject(o, "flows_tls", (double)st->flows_tls);
-    cJSON_AddNumberToObject(o, "tls_events", (double)st->tls_events);
-    cJSON_AddNumberToObject(o, "tls_client_hellos", (double)st->tls_client_hellos);
-    cJSON_AddNumberToObject(o, "tls_server_hellos", (double)st->tls_server_hellos);
-    cJSON_AddNumberToObject(o, "tls_complete", (double)st->tls_complete);
-    cJSON_AddNumberToObject(o, "tls_tunnelled", (double)st->tls_tunnelled);
-    cJSON_AddNumberToObject(o, "capture_drops", (double)st->pcap_drops);
-    cJSON_AddNumberToObject(o, "capture_ifdrops", (double)st->pcap_ifdrops);
+    add_uint(o, "packets", st->packets);
+    add_uint(o, "bytes", st->bytes);
+    add_uint(o, "packets_tcp", st->packets_tcp);
+    add_uint(o, "packets_udp", st->packets_udp);
+    add_uint(o, "packets_other", st->packets_other);
+    add_uint(o, "flows", st->flows);
+    add_uint(o, "flows_tls", st->flows_tls);
+    add_uint(o, "tls_events", st->tls_events);
+    add_uint(o, "tls_client_hellos", st->tls_client_hellos);
+    add_uint(o, "tls_server_hellos", st->tls_server_hellos);
+    add_uint(o, "tls_complete", st->tls_complete);
+    add_uint(o, "tls_tunnelled", st->tls_tunnelled);
+    add_uint(o, "capture_drops", st->pcap_drops);
+    add_uint(o, "capture_ifdrops", st->pcap_ifdrops);
     cJSON *an = cJSON_AddObjectToObject(o, "anomalies");
     for (int i = 0; i < STATS_ANOMALY_COUNT; i++)
         if (st->anomalies[i])
-            cJSON_AddNumberToObject(an, stats_anomaly_name((enum stats_anomaly)i),
-                                    (double)st->anomalies[i]);
+            add_uint(an, stats_anomaly_name((enum stats_anomaly)i), st->anomalies[i]);
     cJSON *caps = cJSON_AddObjectToObject(o, "caps");
     for (int i = 0; i < STATS_CAP_COUNT; i++)
         if (st->caps[i])
-            cJSON_AddNumberToObject(caps, stats_cap_name((enum stats_cap)i),
-                                    (double)st->caps[i]);
+            add_uint(caps, stats_cap_name((enum stats_cap)i), st->caps[i]);
     return o;
 }
 
@@ -377,6 +455,7 @@ int event_write_stats(struct output *out, const struct stats *st, uint64_t last_
                       double elapsed_s)
 {
     char ts[40];
+    arena_begin();
     cJSON *root = cJSON_CreateObject();
     event_format_ts(last_ts_us, ts);
     cJSON_AddStringToObject(root, "timestamp", ts);
