@@ -1,7 +1,8 @@
 #!/bin/sh
 # fuzz_run.sh SECONDS - build every libFuzzer target (clang) and run each
-# for SECONDS, seeded from the golden captures, the conformance corpus when
-# present, and tests/fuzz/seeds/.  A crash fails the run and leaves the
+# for SECONDS, seeded from tests/fuzz/seeds/NAME (tests/fuzz/make_seeds.py),
+# and for the whole-pcap target the golden captures and the conformance
+# corpus when present.  A crash fails the run and leaves the
 # reproducer in build-fuzz/artifacts/; turn it into a named regression
 # capture under tests/golden/.
 set -u
@@ -20,8 +21,9 @@ for src in tests/fuzz/fuzz_*.c; do
     t=build-fuzz/$name
     work=build-fuzz/corpus-$name
     mkdir -p "$work"
-    seeds="tests/golden"
-    [ -d tests/fuzz/seeds/$name ] && seeds="$seeds tests/fuzz/seeds/$name"
+    seeds=""
+    [ -d tests/fuzz/seeds/$name ] && seeds="tests/fuzz/seeds/$name"
+    [ "$name" = fuzz_pcap ] && seeds="$seeds tests/golden"
     if [ "$name" = fuzz_pcap ] && [ -d ../shared/corpus ]; then
         seeds="$seeds ../shared/corpus/synthetic"
         [ -d ../shared/corpus/foxio/pcap ] && seeds="$seeds ../shared/corpus/foxio/pcap"

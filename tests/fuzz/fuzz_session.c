@@ -1,0 +1,77 @@
+/*
+ * fuzz_session.c - libFuzzer target: the TLS session state machine
+ * (detection, preambles, records, handshake framing, hellos, alerts) fed
+ * two directions of arbitrary bytes in arbitrary chunks.
+ *
+ * Input framing: a sequence of chunks, each one header byte (bit 7: the
+ * direction; bits 0-6: length 1..128 after adding one) followed by that
+ * many bytes.  Each direction accumulates what it has not consumed, as the
+ * reassembly window does in the pipeline.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls/session.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define WIN 65536
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct tls_hello hello;
+    static uint8_t win[2][WIN];
+    size_t have[2] = { 0, 0 };
+    struct memcap mc;
+    struct stats st;
+    struct tls_session s;
+
+    memcap_init(&mc, 1u << 20);
+    memset(&st, 0, sizeof(st));
+    tls_session_init(&s);
+
+    size_t i = 0;
+    while (i < size) {
+        int dir = data[i] >> 7;
+        size_t n = (size_t)(data[i] & 0x7f) + 1;
+        i++;
+        if (n > size - i)
+            n = size - i;
+        if (have[dir] + n > WIN)
+            break;
+        memcpy(win[dir] + have[dir], data + i, n);
+        have[dir] += n;
+        i += n;
+        for (int guard = 0; guard < 100000; guard++) {
+            size_t used = 0;
+            int idx = -1;
+            /* An exact-size copy so ASan catches any read past the data. */
+            uint8_t *exact = malloc(have[dir] ? have[dir] : 1);
+            if (!exact)
+                break;
+            memcpy(exact, win[dir], have[dir]);
+            enum tls_event ev = tls_session_feed(&s, &mc, &st, dir, exact, have[dir], &used,
+                                                 &hello, &idx);
+            free(exact);
+            if (used > have[dir])
+                abort();   /* the session may never claim more than it was given */
+            memmove(win[dir], win[dir] + used, have[dir] - used);
+            have[dir] -= used;
+            if (ev == TLS_EV_CLIENT_HELLO || ev == TLS_EV_SERVER_HELLO) {
+                if (idx < 0 || idx > 1)
+                    abort();
+                continue;
+            }
+            if (ev == TLS_EV_PROGRESS)
+                continue;
+            break;
+        }
+    }
+    if (s.n_alerts > CFG_TLS_MAX_ALERTS)
+        abort();
+    tls_session_release(&s, &mc);
+    if (mc.used != 0)
+        abort();   /* every buffer returned to the memcap */
+    return 0;
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""make_seeds.py - seed inputs for the fuzz targets, from the golden captures.
+
+fuzz_session: the TCP payloads of each golden connection, framed as
+fuzz_session.c expects (header byte: direction bit + length - 1).
+fuzz_hello: the bodies of the ClientHello and ServerHello messages found at
+the start of each direction.
+
+Standard library only; reads Ethernet/IPv4/IPv6 pcaps (the golden captures).
+"""
+import os
+import struct
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+GOLDEN = os.path.join(ROOT, "tests", "golden")
+OUT = os.path.join(ROOT, "tests", "fuzz", "seeds")
+
+
+def packets(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24 or data[:4] not in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1"):
+        return
+    dlt = struct.unpack("<I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        _, _, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+        yield dlt, data[off + 16:off + 16 + incl]
+        off += 16 + incl
+
+
+def tcp_payload(dlt, frame):
+    if dlt != 1 or len(frame) < 14:
+        return None
+    et = struct.unpack("!H", frame[12:14])[0]
+    ip = frame[14:]
+    if et == 0x0800 and len(ip) >= 20 and ip[9] == 6:
+        ihl = (ip[0] & 15) * 4
+        tot = struct.unpack("!H", ip[2:4])[0]
+        seg = ip[ihl:tot]
+        key = (ip[12:16], ip[16:20])
+    elif et == 0x86DD and len(ip) >= 40 and ip[6] == 6:
+        seg = ip[40:40 + struct.unpack("!H", ip[4:6])[0]]
+        key = (ip[8:24], ip[24:40])
+    else:
+        return None
+    if len(seg) < 20:
+        return None
+    sport, dport = struct.unpack("!HH", seg[:4])
+    doff = (seg[12] >> 4) * 4
+    return (key[0], sport), (key[1], dport), seg[doff:]
+
+
+def main():
+    os.makedirs(os.path.join(OUT, "fuzz_session"), exist_ok=True)
+    os.makedirs(os.path.join(OUT, "fuzz_hello"), exist_ok=True)
+    for name in sorted(os.listdir(GOLDEN)):
+        if not name.endswith(".pcap"):
+            continue
+        first = None
+        framed = bytearray()
+        streams = {0: bytearray(), 1: bytearray()}
+        for dlt, frame in packets(os.path.join(GOLDEN, name)):
+            r = tcp_payload(dlt, frame)
+            if not r or not r[2]:
+                continue
+            src, _, pl = r
+            if first is None:
+                first = src
+            d = 0 if src == first else 1
+            streams[d] += pl
+            for i in range(0, len(pl), 128):
+                chunk = pl[i:i + 128]
+                framed += bytes([(d << 7) | (len(chunk) - 1)]) + chunk
+        base = os.path.splitext(name)[0]
+        with open(os.path.join(OUT, "fuzz_session", base), "wb") as f:
+            f.write(bytes(framed[:16384]))
+        for d, s in streams.items():
+            i = s.find(b"\x16\x03")
+            if i < 0 or len(s) < i + 9 or s[i + 5] not in (1, 2):
+                continue
+            hl = int.from_bytes(s[i + 6:i + 9], "big")
+            body = s[i + 9:i + 9 + hl]
+            with open(os.path.join(OUT, "fuzz_hello", "%s_%d" % (base, d)), "wb") as f:
+                f.write(bytes(body))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
