@@ -23,7 +23,7 @@
 
 /* TLS */
 #define CFG_TLS_PREAMBLE_MAX    8192      /* bytes of CONNECT/SOCKS/STARTTLS text before TLS */
-#define CFG_TLS_HS_MSG_MAX      (128 * 1024) /* largest handshake message buffered */
+#define CFG_TLS_HS_MSG_MAX      (256 * 1024) /* largest handshake message buffered (chains) */
 #define CFG_TLS_MAX_ALERTS      8         /* alerts recorded per connection */
 #define CFG_TLS_MAX_RECORDS     4096      /* records examined per direction before giving up */
 

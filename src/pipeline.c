@@ -269,16 +269,17 @@ static void drive_tls(struct pipeline *pl, struct conn *c, int side)
         const uint8_t *p;
         size_t n = reasm_peek(rs, &p);
         size_t used = 0;
-        int idx = -1;
-        enum tls_event ev = tls_session_feed(&c->tls, &pl->mc, &pl->st, side, p, n, &used,
-                                             &pl->hello, &idx);
+        struct tls_msg msg = { .hello = &pl->hello, .idx = -1 };
+        enum tls_event ev = tls_session_feed(&c->tls, &pl->mc, &pl->st, side, p, n, &used, &msg);
         reasm_consume(rs, used);
         switch (ev) {
         case TLS_EV_CLIENT_HELLO:
-            record_client_hello(pl, c, idx, &pl->hello);
+            record_client_hello(pl, c, msg.idx, &pl->hello);
             break;
         case TLS_EV_SERVER_HELLO:
-            record_server_hello(pl, c, idx, &pl->hello);
+            record_server_hello(pl, c, msg.idx, &pl->hello);
+            break;
+        case TLS_EV_CERTIFICATE:
             break;
         case TLS_EV_PROGRESS:
             break;

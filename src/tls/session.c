@@ -303,15 +303,14 @@ static enum tls_event check_complete(struct tls_session *s)
     return TLS_EV_NEED_MORE;
 }
 
-/* A complete hello body is in d->hs[4..hs_len).  Parse it into *hello. */
+/* A complete hello body: parse it into msg->hello. */
 static enum tls_event finish_hello(struct tls_session *s, struct stats *st, int dir,
-                                   struct tls_hello *hello, int *idx)
+                                   uint8_t type, const uint8_t *body, size_t blen,
+                                   struct tls_msg *msg)
 {
     struct tls_dir *d = &s->d[dir];
-    uint8_t type = d->hs[0];
-    const uint8_t *body = d->hs + 4;
-    size_t blen = d->hs_len - 4;
-    d->hs_len = 0;
+    struct tls_hello *hello = msg->hello;
+    int *idx = &msg->idx;
 
     if (type == TLS_HS_CLIENT_HELLO) {
         if (s->client < 0)
@@ -371,9 +370,16 @@ static enum tls_event finish_hello(struct tls_session *s, struct stats *st, int 
     return TLS_EV_SERVER_HELLO;
 }
 
+/* Handshake messages whose bodies are kept whole; the rest are skipped by
+ * length without buffering. */
+static bool message_wanted(uint8_t type)
+{
+    return type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO ||
+           type == TLS_HS_CERTIFICATE;
+}
+
 /* A handshake message header arrived: decide to buffer or skip it. */
-static void start_message(struct tls_session *s, struct memcap *mc, struct stats *st,
-                          int dir)
+static void start_message(struct tls_session *s, struct stats *st, int dir)
 {
     struct tls_dir *d = &s->d[dir];
     uint8_t type = d->hs_hdr[0];
@@ -383,39 +389,72 @@ static void start_message(struct tls_session *s, struct memcap *mc, struct stats
     if (type == TLS_HS_CERTIFICATE && s->client >= 0 && dir != s->client)
         s->server_cert_seen = true;
 
-    if (type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO) {
-        if (len + 4 > CFG_TLS_HS_MSG_MAX) {
-            stats_cap(st, STATS_TLS_HS_MSG_TOO_LARGE);
-        } else {
-            if (len + 4 > d->hs_cap) {
-                uint8_t *nb = memcap_realloc(mc, d->hs, d->hs_cap, len + 4);
-                if (!nb) {
-                    stats_cap(st, STATS_MEMCAP);
-                    d->skip = len;
-                    d->hs_len = 0;
-                    return;
-                }
-                d->hs = nb;
-                d->hs_cap = len + 4;
-            }
-            memcpy(d->hs, d->hs_hdr, 4);
-            d->hs_len = 4;
-            d->skip = len;       /* here: bytes still to collect */
-            return;
-        }
-    }
-    d->hs_len = 0;
     d->skip = len;
+    d->hs_len = 0;
+    d->keep = false;
+    if (message_wanted(type)) {
+        if (len > CFG_TLS_HS_MSG_MAX)
+            stats_cap(st, STATS_TLS_HS_MSG_TOO_LARGE);
+        else
+            d->keep = true;   /* d->skip: bytes still to collect */
+    }
+}
+
+/* Append n body bytes of the current message, growing the buffer with the
+ * bytes that actually arrive (a declared length alone reserves nothing). */
+static bool keep_bytes(struct tls_dir *d, struct memcap *mc, struct stats *st,
+                       const uint8_t *q, size_t n)
+{
+    if (d->hs_len + n > d->hs_cap) {
+        size_t want = d->hs_cap ? d->hs_cap : 1024;
+        while (want < d->hs_len + n)
+            want *= 2;
+        if (want > CFG_TLS_HS_MSG_MAX)
+            want = CFG_TLS_HS_MSG_MAX;
+        uint8_t *nb = memcap_realloc(mc, d->hs, d->hs_cap, want);
+        if (!nb) {
+            stats_cap(st, STATS_MEMCAP);
+            return false;
+        }
+        d->hs = nb;
+        d->hs_cap = (uint32_t)want;
+    }
+    memcpy(d->hs + d->hs_len, q, n);
+    d->hs_len += (uint32_t)n;
+    return true;
+}
+
+/* A kept message is complete in d->hs[0..hs_len). */
+static enum tls_event finish_message(struct tls_session *s, struct stats *st, int dir,
+                                     struct tls_msg *msg)
+{
+    struct tls_dir *d = &s->d[dir];
+    uint8_t type = d->hs_hdr[0];
+    d->keep = false;
+    msg->type = type;
+    msg->from_client = s->client >= 0 && dir == s->client;
+    msg->body = d->hs;
+    msg->len = d->hs_len;
+    msg->tls13 = s->version == 0x0304;
+    if (type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO)
+        return finish_hello(s, st, dir, type, d->hs, d->hs_len, msg);
+    if (type == TLS_HS_CERTIFICATE) {
+        if (s->n_certificates[dir] < 255)
+            s->n_certificates[dir]++;
+        return TLS_EV_CERTIFICATE;
+    }
+    return TLS_EV_NEED_MORE;
 }
 
 /*
- * Walk the fragment of the handshake record at the front of `p` from
- * rec_pos.  Returns an event when a hello completes (the record is not
- * consumed yet), or NEED_MORE when the whole fragment has been walked.
+ * Walk the handshake bytes frag[0..flen) of the record at the front of the
+ * stream, from d->rec_pos.  Returns an event when a wanted message
+ * completes (the record is not consumed yet; the next call resumes at
+ * rec_pos), or NEED_MORE when the whole fragment has been walked.
  */
 static enum tls_event walk_handshake(struct tls_session *s, struct memcap *mc,
                                      struct stats *st, int dir, const uint8_t *frag,
-                                     size_t flen, struct tls_hello *hello, int *idx)
+                                     size_t flen, struct tls_msg *msg)
 {
     struct tls_dir *d = &s->d[dir];
     while (d->rec_pos < flen) {
@@ -423,14 +462,12 @@ static enum tls_event walk_handshake(struct tls_session *s, struct memcap *mc,
         const uint8_t *q = frag + d->rec_pos;
         if (d->skip > 0) {
             size_t n = left < d->skip ? left : d->skip;
-            if (d->hs_len > 0) {
-                memcpy(d->hs + d->hs_len, q, n);
-                d->hs_len += (uint32_t)n;
-            }
+            if (d->keep && !keep_bytes(d, mc, st, q, n))
+                d->keep = false;   /* memcap: skip the rest of it */
             d->skip -= (uint32_t)n;
             d->rec_pos += (uint32_t)n;
-            if (d->skip == 0 && d->hs_len > 0) {
-                enum tls_event ev = finish_hello(s, st, dir, hello, idx);
+            if (d->skip == 0 && d->keep) {
+                enum tls_event ev = finish_message(s, st, dir, msg);
                 if (ev != TLS_EV_NEED_MORE)
                     return ev;
             }
@@ -441,9 +478,9 @@ static enum tls_event walk_handshake(struct tls_session *s, struct memcap *mc,
         d->rec_pos++;
         if (d->hdr_have == 4) {
             d->hdr_have = 0;
-            start_message(s, mc, st, dir);
-            if (d->skip == 0 && d->hs_len > 0) {   /* empty body */
-                enum tls_event ev = finish_hello(s, st, dir, hello, idx);
+            start_message(s, st, dir);
+            if (d->skip == 0 && d->keep) {   /* empty body */
+                enum tls_event ev = finish_message(s, st, dir, msg);
                 if (ev != TLS_EV_NEED_MORE)
                     return ev;
             }
@@ -454,8 +491,7 @@ static enum tls_event walk_handshake(struct tls_session *s, struct memcap *mc,
 
 enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                                 struct stats *st, int dir, const uint8_t *data,
-                                size_t len, size_t *used, struct tls_hello *hello,
-                                int *idx)
+                                size_t len, size_t *used, struct tls_msg *msg)
 {
     struct tls_dir *d = &s->d[dir];
     *used = 0;
@@ -519,7 +555,7 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
             const uint8_t *frag = p + 5;
 
             if (type == TLS_CT_HANDSHAKE && !d->encrypted) {
-                enum tls_event ev = walk_handshake(s, mc, st, dir, frag, rlen, hello, idx);
+                enum tls_event ev = walk_handshake(s, mc, st, dir, frag, rlen, msg);
                 if (ev != TLS_EV_NEED_MORE)
                     return ev;   /* the record stays; the walk resumes at rec_pos */
                 d->rec_pos = 0;

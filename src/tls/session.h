@@ -90,6 +90,7 @@ struct tls_dir {
     uint8_t *hs;
     uint32_t hs_len, hs_cap;
     uint32_t skip;                /* bytes of the current message still to come */
+    bool keep;                    /* the current message is being buffered */
     uint8_t hs_hdr[4];            /* header of the current message */
     uint8_t hdr_have;             /* bytes of hs_hdr collected */
     bool line_start;              /* text preamble: at the start of a line */
@@ -105,6 +106,7 @@ struct tls_session {
     uint8_t n_server_hellos;
     bool hrr;                     /* a HelloRetryRequest was seen */
     bool server_cert_seen;        /* the server sent a Certificate in clear */
+    uint8_t n_certificates[2];    /* Certificate messages seen per direction */
     uint16_t client_version;      /* first ClientHello's highest version */
     uint16_t version;             /* negotiated (ServerHello), 0 if unknown */
     uint16_t cipher;              /* selected suite */
@@ -118,10 +120,24 @@ struct tls_session {
 /* What tls_session_feed() reports. */
 enum tls_event {
     TLS_EV_NEED_MORE = 0,   /* consumed what it could; feed more later */
-    TLS_EV_CLIENT_HELLO,    /* *hello holds a parsed ClientHello (index in *idx) */
-    TLS_EV_SERVER_HELLO,    /* *hello holds a parsed ServerHello/HRR (index in *idx) */
+    TLS_EV_CLIENT_HELLO,    /* msg->hello holds a parsed ClientHello (index in msg->idx) */
+    TLS_EV_SERVER_HELLO,    /* msg->hello holds a parsed ServerHello/HRR (index in msg->idx) */
+    TLS_EV_CERTIFICATE,     /* msg->body is a Certificate message body */
     TLS_EV_PROGRESS,        /* state changed (e.g. handshake complete); call again */
     TLS_EV_DONE,            /* this direction wants no more bytes */
+};
+
+/* A message handed to the caller.  `hello` is the caller's scratch; the
+ * other fields are filled by tls_session_feed().  `body` points into the
+ * session's buffers and is valid until the next call. */
+struct tls_msg {
+    struct tls_hello *hello;
+    int idx;
+    uint8_t type;            /* handshake message type */
+    bool from_client;
+    bool tls13;              /* TLS 1.3 message format (e.g. Certificate) */
+    const uint8_t *body;
+    size_t len;
 };
 
 void tls_session_init(struct tls_session *s);
@@ -130,16 +146,15 @@ void tls_session_init(struct tls_session *s);
  * Feed the contiguous bytes `data[0..len)` of direction `dir` (0 or 1; the
  * caller's own numbering, stable for the connection).  Sets *used to the
  * number of bytes the caller must drop from the front (they are fully
- * processed).  Returns an enum tls_event; on TLS_EV_CLIENT_HELLO and
- * TLS_EV_SERVER_HELLO, `*hello` (caller's scratch) holds the parsed message
- * and *idx its 0-based index (0 first, 1 after a HelloRetryRequest).  The
- * caller loops while the result is not NEED_MORE or DONE.
+ * processed).  Returns an enum tls_event; for the message events `*msg`
+ * describes the message (hellos are parsed into msg->hello, the caller's
+ * scratch; msg->idx is 0 for the first hello, 1 after a HelloRetryRequest).
+ * The caller loops while the result is not NEED_MORE or DONE.
  * Malformed input moves the direction to DONE or NOT_TLS and is counted.
  */
 enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                                 struct stats *st, int dir, const uint8_t *data,
-                                size_t len, size_t *used, struct tls_hello *hello,
-                                int *idx);
+                                size_t len, size_t *used, struct tls_msg *msg);
 
 /* True when neither direction needs more bytes. */
 bool tls_session_finished(const struct tls_session *s);

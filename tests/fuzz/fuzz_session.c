@@ -45,21 +45,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i += n;
         for (int guard = 0; guard < 100000; guard++) {
             size_t used = 0;
-            int idx = -1;
+            struct tls_msg msg = { .hello = &hello, .idx = -1 };
             /* An exact-size copy so ASan catches any read past the data. */
             uint8_t *exact = malloc(have[dir] ? have[dir] : 1);
             if (!exact)
                 break;
             memcpy(exact, win[dir], have[dir]);
             enum tls_event ev = tls_session_feed(&s, &mc, &st, dir, exact, have[dir], &used,
-                                                 &hello, &idx);
+                                                 &msg);
             free(exact);
             if (used > have[dir])
                 abort();   /* the session may never claim more than it was given */
             memmove(win[dir], win[dir] + used, have[dir] - used);
             have[dir] -= used;
             if (ev == TLS_EV_CLIENT_HELLO || ev == TLS_EV_SERVER_HELLO) {
-                if (idx < 0 || idx > 1)
+                if (msg.idx < 0 || msg.idx > 1)
                     abort();
                 continue;
             }

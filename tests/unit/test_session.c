@@ -86,7 +86,8 @@ static void records(struct buf *out, unsigned ct, const struct buf *payload, siz
 /* Feed a whole direction buffer in chunks of `step` bytes, as reassembly
  * would deliver it, and collect events. */
 struct result {
-    int client_hellos, server_hellos, progress_events;
+    int client_hellos, server_hellos, progress_events, certificates;
+    size_t cert_len;
     char sni[64];
 };
 
@@ -102,12 +103,12 @@ static void feed(struct tls_session *s, int dir, const struct buf *b, size_t ste
         next += add;
         for (;;) {
             size_t used = 0;
-            int idx = -1;
+            struct tls_msg msg = { .hello = &hello, .idx = -1 };
             /* Copy to an exact-size heap block so ASan sees over-reads. */
             uint8_t *exact = malloc(have ? have : 1);
             memcpy(exact, window, have);
             enum tls_event ev = tls_session_feed(s, &mc, &st, dir, exact, have, &used,
-                                                 &hello, &idx);
+                                                 &msg);
             free(exact);
             memmove(window, window + used, have - used);
             have -= used;
@@ -117,6 +118,12 @@ static void feed(struct tls_session *s, int dir, const struct buf *b, size_t ste
                 r->sni[hello.sni_len] = '\0';
             } else if (ev == TLS_EV_SERVER_HELLO) {
                 r->server_hellos++;
+            } else if (ev == TLS_EV_CERTIFICATE) {
+                r->certificates++;
+                r->cert_len = msg.len;
+                if (msg.from_client || msg.tls13 || msg.len == 0 || msg.body[0] != 0 ||
+                    msg.body[msg.len - 1] != (uint8_t)(msg.len - 1))
+                    r->cert_len = 0;   /* wrong framing: the check below fails */
             } else if (ev == TLS_EV_PROGRESS) {
                 r->progress_events++;
             } else {
@@ -161,6 +168,8 @@ static void test_basic_tls12(void)
     feed(&s, 1, &srv, 3, &rs);
     test_cond("server hello seen", rs.server_hellos == 1);
     test_cond("certificate noted", s.server_cert_seen);
+    test_cond("certificate message handed over whole across records",
+              rs.certificates == 1 && rs.cert_len == 3000);
     test_cond("version 1.2", s.version == 0x0303 && s.cipher == 0xc02f);
 
     /* Client rejects the certificate: fatal unknown_ca. */
