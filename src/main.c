@@ -22,6 +22,7 @@
 #include "output/event.h"
 #include "pipeline.h"
 #include "util/log.h"
+#include "x509/spki.h"
 
 #define PINSCOPE_VERSION "0.1.0"
 #define MAX_INPUTS 256
@@ -42,6 +43,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: pinscope [options] -r FILE [-r FILE ...]\n"
             "       pinscope [options] -i IFACE [-f FILTER]\n"
+            "       pinscope spki FILE...   print SPKI pins of certificates or public keys\n"
             "\n"
             "  -r FILE            read a pcap or pcapng file ('-' for stdin); repeatable\n"
             "  -i IFACE           capture live on IFACE\n"
@@ -124,8 +126,31 @@ static int run_capture(struct capture *cap, struct pipeline *pl)
     }
 }
 
+/* `pinscope spki FILE...`: one "<pin>  <file>" line per file. */
+static int cmd_spki(int argc, char **argv)
+{
+    if (argc < 3) {
+        log_error("usage: pinscope spki FILE...");
+        return 2;
+    }
+    int status = 0;
+    for (int i = 2; i < argc; i++) {
+        char pin[X509_SPKI_PIN_LEN + 1], err[512];
+        if (x509_spki_pin_file(argv[i], pin, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            status = 1;
+            continue;
+        }
+        printf("%s  %s\n", pin, argv[i]);
+    }
+    return status;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "spki") == 0)
+        return cmd_spki(argc, argv);
+
     const char *inputs[MAX_INPUTS];
     int n_inputs = 0;
     const char *iface = NULL, *filter = NULL, *outpath = NULL;

@@ -30,10 +30,10 @@
  *                 KEYLOG_MAX_ENTRIES_LIMIT).  Secrets for a new client random
  *                 beyond the cap are dropped and counted (counts.capped);
  *                 secrets for a known random are still added.
- *   memory        sizeof(struct keylog_entry) (about 360 bytes) per client
+ *   memory        sizeof(struct keylog_entry) (384 bytes on LP64) per client
  *                 random plus a bucket array (a power of two, grown with the
  *                 entries, at most the next power of two >= max_entries).
- *                 With the default cap that is about 45 MiB at most.  The
+ *                 With the default cap that is about 50 MiB at most.  The
  *                 store is filled at startup from user-supplied files, so it
  *                 uses the system allocator, not a packet-path memcap.
  *   eviction      none: entries live until keylog_free().
@@ -131,8 +131,7 @@ int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errl
  * Load key log text from memory (e.g. a pcapng Decryption Secrets Block).
  * The buffer is not kept and not modified (the caller wipes it).  Returns
  * the number of secrets newly stored, KEYLOG_E_ARG, or KEYLOG_E_NOMEM.  A
- * NUL byte ends nothing: a line containing one is malformed, except that
- * NULs at the very end of the buffer (padding) are ignored.
+ * NUL byte counts as a blank, so zero padding after the text is harmless.
  */
 int keylog_load_buffer(struct keylog *kl, const uint8_t *data, size_t len);
 

@@ -1,0 +1,444 @@
+/*
+ * keylog.c - the NSS key log store (see keylog.h).
+ *
+ * Text is split into lines and each line into whitespace-separated fields
+ * through the bounds-checked reader; nothing here indexes the input
+ * directly.  The store is a chained hash table keyed by SipHash of the
+ * client random, grown by doubling up to the power of two that covers
+ * max_entries.  It does not know what the secrets are for.
+ */
+#include "tls/keylog.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "util/hash.h"
+#include "util/rd.h"
+
+#define KEYLOG_BUCKETS_MIN  256           /* initial bucket array */
+#define KEYLOG_READ_CHUNK   (64 * 1024)   /* file read buffer */
+
+struct keylog {
+    struct keylog_entry **b;
+    size_t nb;            /* buckets, a power of two */
+    size_t nb_max;        /* growth stops here */
+    size_t n;             /* entries */
+    size_t max;           /* entry cap */
+    struct hash_key key;
+    struct keylog_counts c;
+};
+
+static const struct {
+    const char *name;
+    int label;            /* enum keylog_label, or -1: recognised, not kept */
+} label_table[] = {
+    { "CLIENT_RANDOM", KEYLOG_CLIENT_RANDOM },
+    { "CLIENT_EARLY_TRAFFIC_SECRET", KEYLOG_CLIENT_EARLY_TRAFFIC_SECRET },
+    { "CLIENT_HANDSHAKE_TRAFFIC_SECRET", KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET },
+    { "SERVER_HANDSHAKE_TRAFFIC_SECRET", KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET },
+    { "CLIENT_TRAFFIC_SECRET_0", KEYLOG_CLIENT_TRAFFIC_SECRET_0 },
+    { "SERVER_TRAFFIC_SECRET_0", KEYLOG_SERVER_TRAFFIC_SECRET_0 },
+    { "EXPORTER_SECRET", KEYLOG_EXPORTER_SECRET },
+    { "EARLY_EXPORTER_SECRET", -1 },
+    { "RSA", -1 },
+    { "ECH_SECRET", -1 },
+    { "ECH_CONFIG", -1 },
+};
+
+const char *keylog_label_name(enum keylog_label l)
+{
+    for (size_t i = 0; i < sizeof label_table / sizeof label_table[0]; i++)
+        if (label_table[i].label >= 0 && label_table[i].label == (int)l)
+            return label_table[i].name;
+    return "?";
+}
+
+static size_t pow2_at_least(size_t n)
+{
+    size_t p = 1;
+    while (p < n && p <= SIZE_MAX / 2)
+        p <<= 1;
+    return p;
+}
+
+struct keylog *keylog_new(size_t max_entries)
+{
+    if (max_entries == 0)
+        max_entries = KEYLOG_MAX_ENTRIES_DEFAULT;
+    if (max_entries > KEYLOG_MAX_ENTRIES_LIMIT)
+        return NULL;
+    struct keylog *kl = calloc(1, sizeof *kl);
+    if (!kl)
+        return NULL;
+    kl->max = max_entries;
+    kl->nb_max = pow2_at_least(max_entries);
+    kl->nb = kl->nb_max < KEYLOG_BUCKETS_MIN ? kl->nb_max : KEYLOG_BUCKETS_MIN;
+    kl->b = calloc(kl->nb, sizeof *kl->b);
+    if (!kl->b) {
+        free(kl);
+        return NULL;
+    }
+    hash_random_key(&kl->key);
+    return kl;
+}
+
+void keylog_free(struct keylog *kl)
+{
+    if (!kl)
+        return;
+    for (size_t i = 0; i < kl->nb; i++) {
+        struct keylog_entry *e = kl->b[i];
+        while (e) {
+            struct keylog_entry *next = e->next;
+            OPENSSL_cleanse(e, sizeof *e);
+            free(e);
+            e = next;
+        }
+    }
+    free(kl->b);
+    OPENSSL_cleanse(&kl->key, sizeof kl->key);
+    free(kl);
+}
+
+static size_t bucket_of(const struct keylog *kl, const uint8_t *cr)
+{
+    return (size_t)hash_siphash(&kl->key, cr, KEYLOG_RANDOM_LEN) & (kl->nb - 1);
+}
+
+const struct keylog_entry *keylog_find(const struct keylog *kl,
+                                       const uint8_t client_random[KEYLOG_RANDOM_LEN])
+{
+    if (!kl || !client_random)
+        return NULL;
+    for (const struct keylog_entry *e = kl->b[bucket_of(kl, client_random)]; e; e = e->next)
+        if (memcmp(e->client_random, client_random, KEYLOG_RANDOM_LEN) == 0)
+            return e;
+    return NULL;
+}
+
+size_t keylog_size(const struct keylog *kl)
+{
+    return kl ? kl->n : 0;
+}
+
+const struct keylog_counts *keylog_counts(const struct keylog *kl)
+{
+    return kl ? &kl->c : NULL;
+}
+
+/* Double the bucket array.  On allocation failure the old array stays (the
+ * table still works, with longer chains). */
+static void grow(struct keylog *kl)
+{
+    size_t nb = kl->nb * 2;
+    struct keylog_entry **b = calloc(nb, sizeof *b);
+    if (!b)
+        return;
+    size_t old_nb = kl->nb;
+    struct keylog_entry **old = kl->b;
+    kl->b = b;
+    kl->nb = nb;
+    for (size_t i = 0; i < old_nb; i++) {
+        struct keylog_entry *e = old[i];
+        while (e) {
+            struct keylog_entry *next = e->next;
+            size_t h = bucket_of(kl, e->client_random);
+            e->next = b[h];
+            b[h] = e;
+            e = next;
+        }
+    }
+    free(old);
+}
+
+/* Store one secret.  Returns 1 if stored, 0 if not (counted), or
+ * KEYLOG_E_NOMEM. */
+static int store(struct keylog *kl, const uint8_t *cr, int label, const uint8_t *secret,
+                 size_t len)
+{
+    size_t h = bucket_of(kl, cr);
+    struct keylog_entry *e;
+    for (e = kl->b[h]; e; e = e->next)
+        if (memcmp(e->client_random, cr, KEYLOG_RANDOM_LEN) == 0)
+            break;
+    if (!e) {
+        if (kl->n >= kl->max) {
+            kl->c.capped++;
+            return 0;
+        }
+        e = calloc(1, sizeof *e);
+        if (!e)
+            return KEYLOG_E_NOMEM;
+        memcpy(e->client_random, cr, KEYLOG_RANDOM_LEN);
+        e->next = kl->b[h];
+        kl->b[h] = e;
+        kl->n++;
+        if (kl->n > kl->nb && kl->nb < kl->nb_max)
+            grow(kl);
+    }
+    struct keylog_secret *s = &e->secret[label];
+    if (s->len) {
+        if (s->len == len && CRYPTO_memcmp(s->v, secret, len) == 0)
+            kl->c.duplicates++;
+        else
+            kl->c.conflicts++;
+        return 0;
+    }
+    memcpy(s->v, secret, len);
+    s->len = (uint8_t)len;
+    kl->c.secrets++;
+    return 1;
+}
+
+static bool is_blank(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\0';
+}
+
+static void skip_blank(struct rd *r)
+{
+    while (rd_has(r, 1) && is_blank(rd_peek(r, 0)))
+        rd_skip(r, 1);
+}
+
+/* Next field of a line: a maximal run of non-blank bytes. */
+static bool next_field(struct rd *line, struct rd *f)
+{
+    skip_blank(line);
+    size_t n = 0;
+    while (rd_has(line, n + 1) && !is_blank(rd_peek(line, n)))
+        n++;
+    if (n == 0)
+        return false;
+    return rd_sub(line, n, f);
+}
+
+static int hex_val(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode a field of exactly 2*n hex digits into out[n]. */
+static bool hex_field(struct rd *f, uint8_t *out, size_t n)
+{
+    if (rd_left(f) != 2 * n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_val(rd_u8(f));
+        int lo = hex_val(rd_u8(f));
+        if (hi < 0 || lo < 0 || f->bad)
+            return false;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
+static int find_label(struct rd *f, bool *known)
+{
+    size_t n = rd_left(f);
+    for (size_t i = 0; i < sizeof label_table / sizeof label_table[0]; i++) {
+        if (strlen(label_table[i].name) == n && memcmp(rd_ptr(f), label_table[i].name, n) == 0) {
+            *known = true;
+            return label_table[i].label;
+        }
+    }
+    *known = false;
+    return -1;
+}
+
+/* One line without its LF.  Returns 1 if a secret was stored, 0 if not,
+ * or KEYLOG_E_NOMEM. */
+static int parse_line(struct keylog *kl, struct rd *line)
+{
+    kl->c.lines++;
+    if (rd_left(line) > KEYLOG_LINE_MAX) {
+        kl->c.malformed++;
+        return 0;
+    }
+    skip_blank(line);
+    if (!rd_has(line, 1) || rd_peek(line, 0) == '#')
+        return 0;
+
+    struct rd f_label, f_random, f_secret, f_extra;
+    if (!next_field(line, &f_label) || !next_field(line, &f_random) ||
+        !next_field(line, &f_secret) || next_field(line, &f_extra)) {
+        kl->c.malformed++;
+        return 0;
+    }
+    bool known;
+    int label = find_label(&f_label, &known);
+
+    uint8_t cr[KEYLOG_RANDOM_LEN];
+    uint8_t secret[KEYLOG_SECRET_MAX];
+    size_t slen = rd_left(&f_secret) / 2;
+    int rc = 0;
+    if (!known) {
+        kl->c.malformed++;
+    } else if (label < 0) {
+        kl->c.ignored++;   /* RSA's first field is 8 bytes: not a client random */
+    } else if (!hex_field(&f_random, cr, sizeof cr) ||
+               (label == KEYLOG_CLIENT_RANDOM ? slen != 48 : (slen != 32 && slen != 48)) ||
+               !hex_field(&f_secret, secret, slen)) {
+        kl->c.malformed++;
+    } else {
+        rc = store(kl, cr, label, secret, slen);
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+    return rc;
+}
+
+/* Add a per-call stored count without overflowing int. */
+static int add_sat(int total, int rc)
+{
+    return total == INT_MAX ? total : total + rc;
+}
+
+/* Walk the complete lines of buf.  If `partial` is set, a last line without
+ * LF is left unparsed and its offset returned in *rest; otherwise it is
+ * parsed.  Returns secrets stored or KEYLOG_E_NOMEM. */
+static int parse_lines(struct keylog *kl, const uint8_t *buf, size_t len, bool partial,
+                       size_t *rest)
+{
+    struct rd r;
+    int total = 0;
+    rd_init(&r, buf, len);
+    while (rd_has(&r, 1)) {
+        const uint8_t *nl = memchr(rd_ptr(&r), '\n', rd_left(&r));
+        size_t n = nl ? (size_t)(nl - rd_ptr(&r)) : rd_left(&r);
+        if (!nl && partial)
+            break;
+        struct rd line;
+        rd_sub(&r, n, &line);
+        if (nl)
+            rd_skip(&r, 1);
+        int rc = parse_line(kl, &line);
+        if (rc < 0)
+            return rc;
+        total = add_sat(total, rc);
+    }
+    if (rest)
+        *rest = r.off;
+    return total;
+}
+
+int keylog_load_buffer(struct keylog *kl, const uint8_t *data, size_t len)
+{
+    if (!kl || (!data && len))
+        return KEYLOG_E_ARG;
+    return parse_lines(kl, data, len, false, NULL);
+}
+
+static void set_err(char *err, size_t errlen, const char *path, const char *why)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "keylog %s: %s", path, why);
+}
+
+int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    if (!kl || !path) {
+        set_err(err, errlen, path ? path : "(null)", "invalid argument");
+        return KEYLOG_E_ARG;
+    }
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_err(err, errlen, path, strerror(errno));
+        return KEYLOG_E_OPEN;
+    }
+    uint8_t *buf = malloc(KEYLOG_READ_CHUNK);
+    if (!buf) {
+        fclose(f);
+        set_err(err, errlen, path, "out of memory");
+        return KEYLOG_E_NOMEM;
+    }
+    int total = 0, rc = 0;
+    size_t have = 0;
+    bool skipping = false;   /* inside a line that overflowed the buffer */
+    for (;;) {
+        size_t got = fread(buf + have, 1, KEYLOG_READ_CHUNK - have, f);
+        have += got;
+        bool end = got == 0;
+        size_t start = 0;
+        if (skipping) {
+            /* Drop the rest of an over-long line, already counted. */
+            const uint8_t *nl = memchr(buf, '\n', have);
+            if (nl) {
+                start = (size_t)(nl - buf) + 1;
+                skipping = false;
+            } else {
+                start = have;
+            }
+        }
+        size_t rest = 0;
+        rc = parse_lines(kl, buf + start, have - start, !end, &rest);
+        if (rc < 0)
+            break;
+        total = add_sat(total, rc);
+        start += rest;
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (have == KEYLOG_READ_CHUNK) {
+            /* No LF in a full buffer: a line far over KEYLOG_LINE_MAX. */
+            kl->c.lines++;
+            kl->c.malformed++;
+            skipping = true;
+            have = 0;
+        }
+        if (end)
+            break;
+    }
+    if (rc >= 0 && ferror(f)) {
+        rc = KEYLOG_E_READ;
+        set_err(err, errlen, path, "read error");
+    } else if (rc == KEYLOG_E_NOMEM) {
+        set_err(err, errlen, path, "out of memory");
+    }
+    OPENSSL_cleanse(buf, KEYLOG_READ_CHUNK);
+    free(buf);
+    fclose(f);
+    return rc < 0 ? rc : total;
+}
+
+const char *keylog_summary(const struct keylog *kl, char *buf, size_t len)
+{
+    if (!buf || !len)
+        return buf;
+    if (!kl) {
+        snprintf(buf, len, "no key log");
+        return buf;
+    }
+    const struct keylog_counts *c = &kl->c;
+    int n = snprintf(buf, len, "%llu secrets for %zu client randoms",
+                     (unsigned long long)c->secrets, kl->n);
+    struct {
+        uint64_t v;
+        const char *what;
+    } extra[] = {
+        { c->malformed, "malformed lines skipped" },
+        { c->ignored, "lines with unused labels" },
+        { c->duplicates, "duplicates" },
+        { c->conflicts, "conflicting secrets (first kept)" },
+        { c->capped, "secrets dropped at the entry cap" },
+    };
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; i++) {
+        if (!extra[i].v || n < 0 || (size_t)n >= len)
+            continue;
+        n += snprintf(buf + n, len - (size_t)n, "; %llu %s",
+                      (unsigned long long)extra[i].v, extra[i].what);
+    }
+    return buf;
+}
