@@ -25,7 +25,7 @@ CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
             -Wno-unused-parameter -D_GNU_SOURCE -Isrc $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lpcap -lssl -lcrypto -lcjson -lm
+LDLIBS   := -lpcap -lssl -lcrypto -lcjson -lz -lbrotlidec -lm
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c) $(filter-out src/main.c,$(wildcard src/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)

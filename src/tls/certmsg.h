@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/memcap.h"
+
 #define TLS_CERTMSG_MAX_CERTS 16   /* certificates kept per message (leaf first) */
 
 struct tls_cert_view {
@@ -36,7 +38,9 @@ struct tls_cert_list {
 enum tls_certmsg_err {
     TLS_CERTMSG_OK = 0,
     TLS_CERTMSG_ETRUNC = -1,      /* a length runs past the message */
-    TLS_CERTMSG_EMALFORMED = -2,  /* empty certificate, trailing bytes */
+    TLS_CERTMSG_EMALFORMED = -2,  /* empty certificate, trailing bytes, bad compression */
+    TLS_CERTMSG_EUNSUPPORTED = -3, /* compression algorithm not available */
+    TLS_CERTMSG_ENOMEM = -4,      /* memcap */
 };
 
 /*
@@ -46,5 +50,20 @@ enum tls_certmsg_err {
  * certificates found before an error.
  */
 int tls_certmsg_parse(const uint8_t *body, size_t len, bool tls13, struct tls_cert_list *out);
+
+/*
+ * CompressedCertificate (RFC 8879 4):
+ *     struct { CertificateCompressionAlgorithm algorithm;   (2: 1 zlib, 2 brotli, 3 zstd)
+ *              uint24 uncompressed_length;
+ *              opaque compressed_certificate_message<1..2^24-1>; }
+ * Decompress into *buf (grown through the memcap; caller frees *cap
+ * bytes), giving a TLS 1.3 Certificate message body of *out_len bytes.
+ * The declared length is checked before anything is inflated and must be
+ * met exactly; it may not exceed CFG_TLS_HS_MSG_MAX (decompression bombs).
+ * Returns TLS_CERTMSG_OK, TLS_CERTMSG_EMALFORMED, or
+ * TLS_CERTMSG_EUNSUPPORTED (zstd, unknown algorithm).
+ */
+int tls_certmsg_decompress(const uint8_t *body, size_t len, struct memcap *mc, uint8_t **buf,
+                           uint32_t *cap, size_t *out_len);
 
 #endif

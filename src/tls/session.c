@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tls/certmsg.h"
 #include "util/rd.h"
 
 #define TLS_CT_CCS        20
@@ -36,6 +37,8 @@
 #define TLS_HS_CLIENT_HELLO  1
 #define TLS_HS_SERVER_HELLO  2
 #define TLS_HS_CERTIFICATE  11
+#define TLS_HS_FINISHED     20
+#define TLS_HS_COMPRESSED_CERTIFICATE 25   /* RFC 8879 */
 
 #define TLS_RECORD_MAX (16384 + 2048)  /* TLSCiphertext limit, RFC 5246 6.2.3 */
 #define PREAMBLE_BINARY_MAX 1024       /* bytes scanned after a binary preamble */
@@ -46,12 +49,29 @@ void tls_session_init(struct tls_session *s)
     s->client = -1;
 }
 
+static void release_cipher(struct tls_dir *d, struct memcap *mc)
+{
+    if (d->cipher) {
+        tls13_dir_cipher_release(d->cipher);
+        memcap_free(mc, d->cipher, sizeof(*d->cipher));
+        d->cipher = NULL;
+    }
+    memcap_free(mc, d->plain, TLS13_MAX_CIPHERTEXT);
+    d->plain = NULL;
+    d->plain_len = 0;
+}
+
 void tls_session_release(struct tls_session *s, struct memcap *mc)
 {
     for (int i = 0; i < 2; i++) {
-        memcap_free(mc, s->d[i].hs, s->d[i].hs_cap);
-        s->d[i].hs = NULL;
-        s->d[i].hs_cap = s->d[i].hs_len = 0;
+        struct tls_dir *d = &s->d[i];
+        memcap_free(mc, d->hs, d->hs_cap);
+        d->hs = NULL;
+        d->hs_cap = d->hs_len = 0;
+        memcap_free(mc, d->decomp, d->decomp_cap);
+        d->decomp = NULL;
+        d->decomp_cap = 0;
+        release_cipher(d, mc);
     }
 }
 
@@ -265,7 +285,7 @@ static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *
 /* ---- records ----------------------------------------------------------- */
 
 static void add_alert(struct tls_session *s, struct stats *st, int dir, bool encrypted,
-                      uint8_t level, uint8_t desc)
+                      bool decrypted, uint8_t level, uint8_t desc)
 {
     s->alerts_total++;
     if (s->n_alerts == CFG_TLS_MAX_ALERTS) {
@@ -275,6 +295,7 @@ static void add_alert(struct tls_session *s, struct stats *st, int dir, bool enc
     struct tls_alert *a = &s->alerts[s->n_alerts++];
     a->from_client = s->client >= 0 && dir == s->client;
     a->encrypted = encrypted;
+    a->decrypted = decrypted;
     a->level = encrypted ? 0 : level;
     a->description = encrypted ? 0 : desc;
     a->after_certificate = 0;
@@ -304,8 +325,50 @@ static enum tls_event check_complete(struct tls_session *s)
 }
 
 /* A complete hello body: parse it into msg->hello. */
-static enum tls_event finish_hello(struct tls_session *s, struct stats *st, int dir,
-                                   uint8_t type, const uint8_t *body, size_t blen,
+/* One direction's handshake cipher from a traffic secret of the key log. */
+static void start_cipher(struct tls_session *s, struct memcap *mc, struct stats *st,
+                         struct tls_dir *d, const struct keylog_secret *sec)
+{
+    if (!sec->len)
+        return;
+    struct tls13_dir_cipher *c = memcap_calloc(mc, sizeof(*c));
+    if (!c) {
+        stats_cap(st, STATS_MEMCAP);
+        return;
+    }
+    int rc = tls13_dir_cipher_init_secret(c, s->cipher, sec->v, sec->len);
+    if (rc != TLS13_OK) {
+        if (!s->decrypt_error)
+            s->decrypt_error = rc;
+        stats_anomaly(st, STATS_TLS13_DECRYPT_FAILED);
+        tls13_dir_cipher_release(c);
+        memcap_free(mc, c, sizeof(*c));
+        return;
+    }
+    d->cipher = c;
+}
+
+/* TLS 1.3 ServerHello from `server_dir`: look the connection up in the key
+ * log and prepare both directions' handshake ciphers. */
+static void setup_tls13_keys(struct tls_session *s, struct memcap *mc, struct stats *st,
+                             int server_dir)
+{
+    if (!s->keylog || !s->have_random)
+        return;
+    const struct keylog_entry *e = keylog_find(s->keylog, s->client_random);
+    if (!e)
+        return;
+    const struct keylog_secret *ss = &e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET];
+    const struct keylog_secret *cs = &e->secret[KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET];
+    if (!ss->len && !cs->len)
+        return;
+    s->keys_found = true;
+    start_cipher(s, mc, st, &s->d[server_dir], ss);
+    start_cipher(s, mc, st, &s->d[server_dir ^ 1], cs);
+}
+
+static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, struct stats *st,
+                                   int dir, uint8_t type, const uint8_t *body, size_t blen,
                                    struct tls_msg *msg)
 {
     struct tls_dir *d = &s->d[dir];
@@ -334,6 +397,8 @@ static enum tls_event finish_hello(struct tls_session *s, struct stats *st, int 
             s->client_version = tls_hello_version(hello);
             if (d->preamble_len > 0)
                 s->tunnel = d->preamble_kind;
+            memcpy(s->client_random, hello->random, sizeof(s->client_random));
+            s->have_random = true;
         }
         set_progress(s, TLS_PROGRESS_CLIENT_HELLO);
         return TLS_EV_CLIENT_HELLO;
@@ -363,8 +428,10 @@ static enum tls_event finish_hello(struct tls_session *s, struct stats *st, int 
         s->version = tls_hello_version(hello);
         s->cipher = hello->ciphers[0];
         s->has_cipher = true;
-        if (s->version == 0x0304)
+        if (s->version == 0x0304) {
             d->encrypted = true;
+            setup_tls13_keys(s, mc, st, dir);
+        }
     }
     set_progress(s, TLS_PROGRESS_SERVER_HELLO);
     return TLS_EV_SERVER_HELLO;
@@ -375,7 +442,7 @@ static enum tls_event finish_hello(struct tls_session *s, struct stats *st, int 
 static bool message_wanted(uint8_t type)
 {
     return type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO ||
-           type == TLS_HS_CERTIFICATE;
+           type == TLS_HS_CERTIFICATE || type == TLS_HS_COMPRESSED_CERTIFICATE;
 }
 
 /* A handshake message header arrived: decide to buffer or skip it. */
@@ -425,8 +492,8 @@ static bool keep_bytes(struct tls_dir *d, struct memcap *mc, struct stats *st,
 }
 
 /* A kept message is complete in d->hs[0..hs_len). */
-static enum tls_event finish_message(struct tls_session *s, struct stats *st, int dir,
-                                     struct tls_msg *msg)
+static enum tls_event finish_message(struct tls_session *s, struct memcap *mc,
+                                     struct stats *st, int dir, struct tls_msg *msg)
 {
     struct tls_dir *d = &s->d[dir];
     uint8_t type = d->hs_hdr[0];
@@ -437,7 +504,18 @@ static enum tls_event finish_message(struct tls_session *s, struct stats *st, in
     msg->len = d->hs_len;
     msg->tls13 = s->version == 0x0304;
     if (type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO)
-        return finish_hello(s, st, dir, type, d->hs, d->hs_len, msg);
+        return finish_hello(s, mc, st, dir, type, d->hs, d->hs_len, msg);
+    if (type == TLS_HS_COMPRESSED_CERTIFICATE) {
+        size_t n = 0;
+        int rc = tls_certmsg_decompress(d->hs, d->hs_len, mc, &d->decomp, &d->decomp_cap, &n);
+        if (rc != TLS_CERTMSG_OK) {
+            stats_anomaly(st, STATS_TLS_CERTMSG_MALFORMED);
+            return TLS_EV_NEED_MORE;
+        }
+        msg->body = d->decomp;
+        msg->len = n;
+        type = TLS_HS_CERTIFICATE;
+    }
     if (type == TLS_HS_CERTIFICATE) {
         if (s->n_certificates[dir] < 255)
             s->n_certificates[dir]++;
@@ -467,7 +545,7 @@ static enum tls_event walk_handshake(struct tls_session *s, struct memcap *mc,
             d->skip -= (uint32_t)n;
             d->rec_pos += (uint32_t)n;
             if (d->skip == 0 && d->keep) {
-                enum tls_event ev = finish_message(s, st, dir, msg);
+                enum tls_event ev = finish_message(s, mc, st, dir, msg);
                 if (ev != TLS_EV_NEED_MORE)
                     return ev;
             }
@@ -480,12 +558,77 @@ static enum tls_event walk_handshake(struct tls_session *s, struct memcap *mc,
             d->hdr_have = 0;
             start_message(s, st, dir);
             if (d->skip == 0 && d->keep) {   /* empty body */
-                enum tls_event ev = finish_message(s, st, dir, msg);
+                enum tls_event ev = finish_message(s, mc, st, dir, msg);
                 if (ev != TLS_EV_NEED_MORE)
                     return ev;
             }
         }
     }
+    return TLS_EV_NEED_MORE;
+}
+
+/*
+ * A TLS 1.3 protected record of the handshake epoch, with keys: decrypt it
+ * (once: the plaintext stays in d->plain while it is walked) and treat its
+ * content as a cleartext record would be.  A record that does not
+ * authenticate ends decryption for this direction (wrong or missing keys).
+ */
+static enum tls_event walk_protected(struct tls_session *s, struct memcap *mc,
+                                     struct stats *st, int dir, const uint8_t *hdr,
+                                     const uint8_t *frag, size_t flen, struct tls_msg *msg)
+{
+    struct tls_dir *d = &s->d[dir];
+    bool client = s->client >= 0 && dir == s->client;
+
+    if (d->plain_len == 0) {
+        if (!d->plain) {
+            d->plain = memcap_calloc(mc, TLS13_MAX_CIPHERTEXT);
+            if (!d->plain) {
+                stats_cap(st, STATS_MEMCAP);
+                release_cipher(d, mc);
+                return TLS_EV_NEED_MORE;
+            }
+        }
+        size_t n = 0;
+        uint8_t inner = 0;
+        int rc = tls13_record_open(d->cipher, hdr, frag, flen, d->plain, TLS13_MAX_CIPHERTEXT,
+                                   &n, &inner);
+        if (rc != TLS13_OK || n == 0) {
+            if (!s->decrypt_error)
+                s->decrypt_error = rc ? rc : TLS13_E_NO_CONTENT_TYPE;
+            stats_anomaly(st, STATS_TLS13_DECRYPT_FAILED);
+            release_cipher(d, mc);
+            if (client)
+                d->appdata = true;   /* as without keys */
+            return TLS_EV_NEED_MORE;
+        }
+        d->plain_len = (uint32_t)n;
+        d->plain_type = inner;
+        d->rec_pos = 0;
+    }
+
+    if (d->plain_type == TLS_CT_HANDSHAKE) {
+        enum tls_event ev = walk_handshake(s, mc, st, dir, d->plain, d->plain_len, msg);
+        if (ev != TLS_EV_NEED_MORE)
+            return ev;
+        if (d->last_hs_type == TLS_HS_FINISHED && d->skip == 0 && d->hdr_have == 0) {
+            d->hs_done = true;
+            if (!client && s->n_certificates[dir] == 0)
+                s->resumed = true;   /* PSK: no Certificate in the server's flight */
+            if (client)
+                d->appdata = true;   /* the client's Finished ends the handshake */
+        }
+    } else if (d->plain_type == TLS_CT_ALERT && d->plain_len >= 2) {
+        add_alert(s, st, dir, false, true, d->plain[0], d->plain[1]);
+    } else if (d->plain_type == TLS_CT_APPDATA) {
+        d->hs_done = true;
+        if (client)
+            d->appdata = true;
+    }
+    d->plain_len = 0;
+    d->rec_pos = 0;
+    if (d->hs_done)
+        release_cipher(d, mc);   /* the handshake epoch is over: keys and buffer */
     return TLS_EV_NEED_MORE;
 }
 
@@ -567,10 +710,15 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                     d->encrypted = true;
             } else if (type == TLS_CT_ALERT) {
                 bool enc = d->encrypted || rlen != 2;
-                add_alert(s, st, dir, enc, enc ? 0 : frag[0], enc ? 0 : frag[1]);
+                add_alert(s, st, dir, enc, false, enc ? 0 : frag[0], enc ? 0 : frag[1]);
             } else if (type == TLS_CT_APPDATA) {
-                if (s->progress >= TLS_PROGRESS_SERVER_HELLO && !(s->hrr && s->n_server_hellos < 2))
+                if (d->cipher && !d->hs_done) {
+                    enum tls_event ev = walk_protected(s, mc, st, dir, p, frag, rlen, msg);
+                    if (ev != TLS_EV_NEED_MORE)
+                        return ev;   /* the record stays; its plaintext too */
+                } else if (s->version != 0) {
                     d->appdata = true;
+                }
             }
             *used += 5 + rlen;
             if (++d->records >= CFG_TLS_MAX_RECORDS) {

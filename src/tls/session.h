@@ -18,8 +18,11 @@
  *     record and messages spanning records;
  *   - HelloRetryRequest and the second ClientHello;
  *   - ChangeCipherSpec, alerts in clear (and the fact of an encrypted one).
- * What it does not (yet): decrypt anything, parse certificates (their bytes
- * are skipped without buffering).
+ *   - TLS 1.3 with session keys (a key log): the encrypted handshake of
+ *     each direction is decrypted (tls/decrypt.c) and walked like a clear
+ *     one, so Certificate, CompressedCertificate and alerts become visible.
+ * What it does not do: parse certificates (Certificate bodies are handed to
+ * the caller), decrypt application data, or decrypt TLS 1.2.
  *
  * Memory: one handshake-message buffer per direction, grown through the
  * memcap up to CFG_TLS_HS_MSG_MAX and only for hello messages.
@@ -32,7 +35,9 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "tls/decrypt.h"
 #include "tls/hello.h"
+#include "tls/keylog.h"
 #include "util/memcap.h"
 #include "util/stats.h"
 
@@ -71,7 +76,8 @@ enum tls_dir_mode {
 
 struct tls_alert {
     uint8_t from_client;  /* 1 client, 0 server */
-    uint8_t encrypted;    /* sent after ChangeCipherSpec / in TLS 1.3 */
+    uint8_t encrypted;    /* sent after ChangeCipherSpec / in TLS 1.3, not decrypted */
+    uint8_t decrypted;    /* read from a record decrypted with the key log */
     uint8_t level;        /* 1 warning, 2 fatal (0 if encrypted) */
     uint8_t description;
     uint8_t after_certificate;  /* server's Certificate was the last flight */
@@ -95,6 +101,14 @@ struct tls_dir {
     uint8_t hdr_have;             /* bytes of hs_hdr collected */
     bool line_start;              /* text preamble: at the start of a line */
     uint32_t rec_pos;             /* bytes of the front record already walked */
+    /* TLS 1.3 with keys: the handshake epoch of this direction */
+    struct tls13_dir_cipher *cipher;  /* NULL: no keys or handshake over */
+    uint8_t *plain;               /* the record being walked, decrypted */
+    uint32_t plain_len;           /* 0: no decrypted record pending */
+    uint8_t plain_type;           /* its inner content type */
+    bool hs_done;                 /* Finished sent (decrypted) */
+    uint8_t *decomp;              /* CompressedCertificate, decompressed */
+    uint32_t decomp_cap;
 };
 
 struct tls_session {
@@ -107,6 +121,12 @@ struct tls_session {
     bool hrr;                     /* a HelloRetryRequest was seen */
     bool server_cert_seen;        /* the server sent a Certificate in clear */
     uint8_t n_certificates[2];    /* Certificate messages seen per direction */
+    const struct keylog *keylog;  /* set by the caller after init; may be NULL */
+    uint8_t client_random[32];
+    bool have_random;
+    bool keys_found;              /* TLS 1.3 handshake secrets were in the key log */
+    int decrypt_error;            /* first TLS13_E_* on this connection, 0 if none */
+    bool resumed;                 /* the server finished without a Certificate */
     uint16_t client_version;      /* first ClientHello's highest version */
     uint16_t version;             /* negotiated (ServerHello), 0 if unknown */
     uint16_t cipher;              /* selected suite */
@@ -122,7 +142,8 @@ enum tls_event {
     TLS_EV_NEED_MORE = 0,   /* consumed what it could; feed more later */
     TLS_EV_CLIENT_HELLO,    /* msg->hello holds a parsed ClientHello (index in msg->idx) */
     TLS_EV_SERVER_HELLO,    /* msg->hello holds a parsed ServerHello/HRR (index in msg->idx) */
-    TLS_EV_CERTIFICATE,     /* msg->body is a Certificate message body */
+    TLS_EV_CERTIFICATE,     /* msg->body is a Certificate message body (a
+                               CompressedCertificate arrives decompressed) */
     TLS_EV_PROGRESS,        /* state changed (e.g. handshake complete); call again */
     TLS_EV_DONE,            /* this direction wants no more bytes */
 };

@@ -32,6 +32,9 @@
     X(TLS_PREAMBLE_NO_TLS, "tls_preamble_without_tls")                          \
     X(TLS_HELLO_INCOMPLETE, "tls_hello_incomplete")                             \
     X(TLS_SSLV2_HELLO, "tls_sslv2_client_hello")                                \
+    X(TLS_CERTMSG_MALFORMED, "tls_certificate_message_malformed")               \
+    X(X509_UNPARSABLE, "x509_unparsable")                                       \
+    X(TLS13_DECRYPT_FAILED, "tls13_decrypt_failed")                             \
     X(PCAP_TRUNCATED, "pcap_truncated")
 
 /* Limits that were reached. */

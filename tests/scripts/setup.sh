@@ -8,7 +8,7 @@
 # otherwise prints the missing packages and fails.
 set -eu
 
-BUILD_PKGS="gcc make libc6-dev libpcap-dev libssl-dev libcjson-dev libmaxminddb-dev"
+BUILD_PKGS="gcc make libc6-dev libpcap-dev libssl-dev libcjson-dev libmaxminddb-dev zlib1g-dev libbrotli-dev ca-certificates"
 TEST_PKGS="python3 tshark tcpdump openssl curl gnutls-bin iproute2 clang libclang-rt-14-dev time"
 
 want="$BUILD_PKGS"
