@@ -21,6 +21,8 @@
 #include "config.h"
 #include "output/event.h"
 #include "pipeline.h"
+#include "tls/keylog.h"
+#include "tls/pcapng_dsb.h"
 #include "util/log.h"
 #include "x509/spki.h"
 
@@ -49,6 +51,7 @@ static void usage(FILE *fp)
             "  -i IFACE           capture live on IFACE\n"
             "  -f FILTER          BPF filter (live or file)\n"
             "  -o FILE            append events to FILE (default: stdout)\n"
+            "  --keylog FILE      TLS session secrets (NSS SSLKEYLOGFILE format); repeatable\n"
             "  --stats            write a final JSON stats event\n"
             "  --deterministic    reproducible output (no wall-clock values)\n"
             "  --max-flows N      flows tracked at once (default %d)\n"
@@ -161,13 +164,16 @@ int main(int argc, char **argv)
         .depth = CFG_REASM_DEPTH,
     };
 
-    enum { OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH };
+    enum { OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG };
+    const char *keylogs[MAX_INPUTS];
+    int n_keylogs = 0;
     static const struct option longopts[] = {
         { "read", required_argument, NULL, 'r' },
         { "interface", required_argument, NULL, 'i' },
         { "filter", required_argument, NULL, 'f' },
         { "output", required_argument, NULL, 'o' },
         { "stats", no_argument, NULL, OPT_STATS },
+        { "keylog", required_argument, NULL, OPT_KEYLOG },
         { "deterministic", no_argument, NULL, OPT_DET },
         { "max-flows", required_argument, NULL, OPT_MAXFLOWS },
         { "memcap", required_argument, NULL, OPT_MEMCAP },
@@ -192,6 +198,13 @@ int main(int argc, char **argv)
         case 'f': filter = optarg; break;
         case 'o': outpath = optarg; break;
         case OPT_STATS: want_stats = true; break;
+        case OPT_KEYLOG:
+            if (n_keylogs == MAX_INPUTS) {
+                log_error("too many --keylog files (max %d)", MAX_INPUTS);
+                return 2;
+            }
+            keylogs[n_keylogs++] = optarg;
+            break;
         case OPT_DET: deterministic = true; break;
         case OPT_MAXFLOWS:
             if (!parse_size(optarg, 16, 1u << 26, &v)) {
@@ -245,6 +258,38 @@ int main(int argc, char **argv)
         }
     }
 
+    /* Session secrets: --keylog files first (the first value seen for a
+     * connection wins), then Decryption Secrets Blocks of pcapng inputs. */
+    struct keylog *kl = keylog_new(0);
+    if (!kl) {
+        log_error("out of memory");
+        return 1;
+    }
+    for (int i = 0; i < n_keylogs; i++) {
+        char kerr[512] = "";
+        int rc = keylog_load_file(kl, keylogs[i], kerr, sizeof(kerr));
+        if (rc < 0) {
+            log_error("%s", kerr);
+            return 1;
+        }
+        if (kerr[0])
+            log_warn("%s", kerr);
+    }
+    for (int i = 0; !iface && i < n_inputs; i++) {
+        char kerr[512] = "";
+        if (strcmp(inputs[i], "-") == 0)
+            continue;   /* a pre-scan would consume the stream */
+        if (pcapng_dsb_scan(inputs[i], kl, kerr, sizeof(kerr)) < 0)
+            log_warn("%s", kerr);
+        else if (kerr[0])
+            log_warn("%s", kerr);
+    }
+    if (keylog_size(kl) > 0) {
+        char sum[256];
+        LOG_DEBUG("key log: %s", keylog_summary(kl, sum, sizeof(sum)));
+    }
+    cfg.keylog = kl;
+
     struct output out;
     if (output_open(&out, outpath, iface != NULL, deterministic) < 0) {
         log_error("cannot open output %s: %s", outpath, strerror(errno));
@@ -295,5 +340,6 @@ int main(int argc, char **argv)
         status = 1;
     }
     pipeline_free(pl);
+    keylog_free(kl);
     return status;
 }

@@ -100,6 +100,7 @@ static struct conn *conn_new(struct pipeline *pl)
         return NULL;
     }
     tls_session_init(&c->tls);
+    c->tls.keylog = pl->cfg.keylog;
     return c;
 }
 
@@ -280,6 +281,7 @@ static void drive_tls(struct pipeline *pl, struct conn *c, int side)
             record_server_hello(pl, c, msg.idx, &pl->hello);
             break;
         case TLS_EV_CERTIFICATE:
+            pl->st.tls_certificate_msgs++;
             break;
         case TLS_EV_PROGRESS:
             break;

@@ -18,10 +18,13 @@
 #include "output/event.h"
 #include "util/stats.h"
 
+struct keylog;
+
 struct pipeline_config {
     size_t max_flows;
     size_t memcap;
     uint32_t depth;
+    const struct keylog *keylog;   /* TLS session secrets; not owned, may be NULL */
 };
 
 struct pipeline;

@@ -437,6 +437,7 @@ static cJSON *stats_object(const struct stats *st)
     add_uint(o, "tls_client_hellos", st->tls_client_hellos);
     add_uint(o, "tls_server_hellos", st->tls_server_hellos);
     add_uint(o, "tls_complete", st->tls_complete);
+    add_uint(o, "tls_certificate_msgs", st->tls_certificate_msgs);
     add_uint(o, "tls_tunnelled", st->tls_tunnelled);
     add_uint(o, "capture_drops", st->pcap_drops);
     add_uint(o, "capture_ifdrops", st->pcap_ifdrops);
