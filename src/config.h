@@ -27,6 +27,10 @@
 #define CFG_TLS_MAX_ALERTS      8         /* alerts recorded per connection */
 #define CFG_TLS_MAX_RECORDS     4096      /* records examined per direction before giving up */
 
+/* Certificates */
+#define CFG_X509_CERT_CACHE     1024      /* unreferenced parsed certificates kept (LRU) */
+#define CFG_X509_VERIFY_CACHE   4096      /* chain validation results kept (direct-mapped) */
+
 /* Capture */
 #define CFG_SNAPLEN             262144    /* live capture snap length */
 #define CFG_PCAP_TIMEOUT_MS     200       /* live capture read timeout (drives idle expiry) */

@@ -24,6 +24,7 @@
 #include "tls/keylog.h"
 #include "tls/pcapng_dsb.h"
 #include "util/log.h"
+#include "x509/chain.h"
 #include "x509/spki.h"
 
 #define PINSCOPE_VERSION "0.1.0"
@@ -52,6 +53,9 @@ static void usage(FILE *fp)
             "  -f FILTER          BPF filter (live or file)\n"
             "  -o FILE            append events to FILE (default: stdout)\n"
             "  --keylog FILE      TLS session secrets (NSS SSLKEYLOGFILE format); repeatable\n"
+            "  --ca-bundle FILE   trust store for chain validation (default: the system's)\n"
+            "  --ca-path DIR      hashed CA directory for chain validation\n"
+            "  --dump-certs DIR   write each distinct certificate seen as DIR/<sha256>.pem\n"
             "  --stats            write a final JSON stats event\n"
             "  --deterministic    reproducible output (no wall-clock values)\n"
             "  --max-flows N      flows tracked at once (default %d)\n"
@@ -164,7 +168,12 @@ int main(int argc, char **argv)
         .depth = CFG_REASM_DEPTH,
     };
 
-    enum { OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG };
+    enum { OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG,
+           OPT_CABUNDLE, OPT_CAPATH, OPT_DUMPCERTS };
+    struct x509_ctx_config xcfg = {
+        .cert_cache_max = CFG_X509_CERT_CACHE,
+        .verify_cache_size = CFG_X509_VERIFY_CACHE,
+    };
     const char *keylogs[MAX_INPUTS];
     int n_keylogs = 0;
     static const struct option longopts[] = {
@@ -174,6 +183,9 @@ int main(int argc, char **argv)
         { "output", required_argument, NULL, 'o' },
         { "stats", no_argument, NULL, OPT_STATS },
         { "keylog", required_argument, NULL, OPT_KEYLOG },
+        { "ca-bundle", required_argument, NULL, OPT_CABUNDLE },
+        { "ca-path", required_argument, NULL, OPT_CAPATH },
+        { "dump-certs", required_argument, NULL, OPT_DUMPCERTS },
         { "deterministic", no_argument, NULL, OPT_DET },
         { "max-flows", required_argument, NULL, OPT_MAXFLOWS },
         { "memcap", required_argument, NULL, OPT_MEMCAP },
@@ -198,6 +210,9 @@ int main(int argc, char **argv)
         case 'f': filter = optarg; break;
         case 'o': outpath = optarg; break;
         case OPT_STATS: want_stats = true; break;
+        case OPT_CABUNDLE: xcfg.ca_bundle = optarg; break;
+        case OPT_CAPATH: xcfg.ca_path = optarg; break;
+        case OPT_DUMPCERTS: xcfg.dump_dir = optarg; break;
         case OPT_KEYLOG:
             if (n_keylogs == MAX_INPUTS) {
                 log_error("too many --keylog files (max %d)", MAX_INPUTS);
@@ -290,6 +305,14 @@ int main(int argc, char **argv)
     }
     cfg.keylog = kl;
 
+    char xerr[512];
+    struct x509_ctx *x509 = x509_ctx_new(&xcfg, xerr, sizeof(xerr));
+    if (!x509) {
+        log_error("%s", xerr);
+        return 1;
+    }
+    cfg.x509 = x509;
+
     struct output out;
     if (output_open(&out, outpath, iface != NULL, deterministic) < 0) {
         log_error("cannot open output %s: %s", outpath, strerror(errno));
@@ -340,6 +363,7 @@ int main(int argc, char **argv)
         status = 1;
     }
     pipeline_free(pl);
+    x509_ctx_free(x509);
     keylog_free(kl);
     return status;
 }

@@ -26,11 +26,13 @@
 #include "flow/table.h"
 #include "fp/fp.h"
 #include "reasm/stream.h"
+#include "tls/certmsg.h"
 #include "tls/hello.h"
 #include "tls/session.h"
 #include "util/hash.h"
 #include "util/log.h"
 #include "util/memcap.h"
+#include "x509/chain.h"
 
 struct conn {
     bool syn[2];
@@ -44,6 +46,7 @@ struct conn {
     struct tls_session tls;
     struct ev_client_hello *ch[2];
     struct ev_server_hello *sh[2];
+    struct x509_chain *chain[2];      /* [0] server's, [1] client's */
 };
 
 struct pipeline {
@@ -124,6 +127,13 @@ static void conn_release_analysis(struct pipeline *pl, struct conn *c)
             c->sh[i] = NULL;
         }
     }
+    for (int i = 0; i < 2; i++) {
+        if (c->chain[i]) {
+            x509_chain_release(pl->cfg.x509, c->chain[i]);
+            memcap_free(&pl->mc, c->chain[i], sizeof(*c->chain[i]));
+            c->chain[i] = NULL;
+        }
+    }
     tls_session_release(&c->tls, &pl->mc);
     c->done = true;
 }
@@ -154,6 +164,8 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enu
             .tls = &c->tls,
             .ch = { c->ch[0], c->ch[1] },
             .sh = { c->sh[0], c->sh[1] },
+            .chain = c->chain[0],
+            .client_chain = c->chain[1],
             .end = end,
         };
         if (event_write_tls(pl->out, &ev) == 0)
@@ -259,6 +271,29 @@ static void record_server_hello(struct pipeline *pl, struct conn *c, int idx,
     c->sh[idx] = e;
 }
 
+/* The first Certificate message of each side becomes that side's chain. */
+static void record_certificate(struct pipeline *pl, struct conn *c, const struct tls_msg *m)
+{
+    int which = m->from_client ? 1 : 0;
+    if (!pl->cfg.x509 || c->chain[which])
+        return;
+    struct tls_cert_list list;
+    if (tls_certmsg_parse(m->body, m->len, m->tls13, &list) != TLS_CERTMSG_OK)
+        stats_anomaly(&pl->st, STATS_TLS_CERTMSG_MALFORMED);   /* keep what parsed */
+    struct x509_chain *ch = memcap_calloc(&pl->mc, sizeof(*ch));
+    if (!ch) {
+        stats_cap(&pl->st, STATS_MEMCAP);
+        return;
+    }
+    const struct ev_client_hello *hello = c->ch[1] ? c->ch[1] : c->ch[0];
+    bool has_sni = hello && hello->has_sni && hello->sni_len > 0;
+    x509_chain_build(pl->cfg.x509, &list,
+                     m->from_client ? X509_PURPOSE_CLIENT_CHAIN : X509_PURPOSE_SERVER_CHAIN,
+                     has_sni && !m->from_client, has_sni ? hello->sni : NULL,
+                     has_sni ? hello->sni_len : 0, pl->now_us, ch, &pl->st);
+    c->chain[which] = ch;
+}
+
 /* ---- TCP --------------------------------------------------------------- */
 
 /* Hand the contiguous bytes of `side` to the TLS session until it has
@@ -282,6 +317,7 @@ static void drive_tls(struct pipeline *pl, struct conn *c, int side)
             break;
         case TLS_EV_CERTIFICATE:
             pl->st.tls_certificate_msgs++;
+            record_certificate(pl, c, &msg);
             break;
         case TLS_EV_PROGRESS:
             break;

@@ -19,12 +19,14 @@
 #include "util/stats.h"
 
 struct keylog;
+struct x509_ctx;
 
 struct pipeline_config {
     size_t max_flows;
     size_t memcap;
     uint32_t depth;
     const struct keylog *keylog;   /* TLS session secrets; not owned, may be NULL */
+    struct x509_ctx *x509;         /* certificate caches and trust store; not owned */
 };
 
 struct pipeline;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -61,12 +62,18 @@ int capture_open_file(struct capture *c, const char *path, const char *filter,
         snprintf(errbuf, CAPTURE_ERRBUF, "cannot read %s: %s", c->name, strerror(errno));
         return -1;
     }
-    setvbuf(fp, NULL, _IOFBF, CAPTURE_FILE_BUFFER);
+    /* glibc ignores the size when setvbuf() is given no buffer: give one.
+     * It must outlive the FILE, which pcap_close() closes. */
+    c->iobuf = malloc(CAPTURE_FILE_BUFFER);
+    if (c->iobuf)
+        setvbuf(fp, c->iobuf, _IOFBF, CAPTURE_FILE_BUFFER);
     c->p = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (!c->p) {
         snprintf(errbuf, CAPTURE_ERRBUF, "cannot read %s: %s", c->name, perr);
         if (!is_stdin)
             fclose(fp);
+        free(c->iobuf);
+        c->iobuf = NULL;
         return -1;
     }
     if (check_linktype(c, errbuf) < 0 || apply_filter(c, filter, errbuf) < 0) {
@@ -146,4 +153,6 @@ void capture_close(struct capture *c)
     if (c->p)
         pcap_close(c->p);
     c->p = NULL;
+    free(c->iobuf);
+    c->iobuf = NULL;
 }

@@ -21,6 +21,7 @@ struct capture {
     int dlt;
     bool live;
     const char *name;
+    char *iobuf;       /* stdio buffer of a capture file */
 };
 
 enum capture_next {

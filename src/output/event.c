@@ -18,6 +18,8 @@
 
 #include "util/hash.h"
 
+static void add_uint(cJSON *obj, const char *name, uint64_t v);
+
 int output_open(struct output *out, const char *path, bool live, bool deterministic)
 {
     memset(out, 0, sizeof(*out));
@@ -219,6 +221,159 @@ static void add_server_fps(cJSON *o, const struct ev_server_hello *s)
     cJSON_AddStringToObject(o, "ja4s_r", s->ja4s_r ? s->ja4s_r : "");
 }
 
+/* ---- certificates ------------------------------------------------------ */
+
+static void add_opt_string(cJSON *o, const char *name, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, name, v);
+}
+
+static void add_string_list(cJSON *o, const char *name, const struct x509_cert_list *l)
+{
+    if (l->n == 0)
+        return;
+    cJSON *arr = cJSON_AddArrayToObject(o, name);
+    for (size_t i = 0; i < l->n; i++)
+        cJSON_AddItemToArray(arr, cJSON_CreateString(l->v[i]));
+}
+
+static cJSON *cert_object(const struct x509_cert *x)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "subject", x->subject.dn ? x->subject.dn : "");
+    cJSON_AddStringToObject(o, "issuer", x->issuer.dn ? x->issuer.dn : "");
+    add_opt_string(o, "subject_cn", x->subject.cn);
+    add_opt_string(o, "subject_o", x->subject.o);
+    add_opt_string(o, "issuer_cn", x->issuer.cn);
+    add_opt_string(o, "issuer_o", x->issuer.o);
+    add_opt_string(o, "serial", x->serial);
+    if (x->not_before.valid)
+        cJSON_AddStringToObject(o, "not_before", x->not_before.iso);
+    if (x->not_after.valid)
+        cJSON_AddStringToObject(o, "not_after", x->not_after.iso);
+    if (x->has_san) {
+        cJSON *san = cJSON_AddObjectToObject(o, "san");
+        add_string_list(san, "dns", &x->san_dns);
+        add_string_list(san, "ip", &x->san_ip);
+        add_string_list(san, "email", &x->san_email);
+        add_string_list(san, "uri", &x->san_uri);
+    }
+    cJSON_AddStringToObject(o, "sha1", x->sha1);
+    cJSON_AddStringToObject(o, "sha256", x->sha256);
+    cJSON_AddStringToObject(o, "spki_sha256", x->spki_sha256);
+    cJSON *key = cJSON_AddObjectToObject(o, "key");
+    cJSON_AddStringToObject(key, "algorithm", x->key_alg);
+    if (x->key_bits > 0)
+        add_uint(key, "bits", (uint64_t)x->key_bits);
+    if (x->curve_nist[0])
+        cJSON_AddStringToObject(key, "curve", x->curve_nist);
+    else if (x->curve[0])
+        cJSON_AddStringToObject(key, "curve", x->curve);
+    cJSON_AddStringToObject(o, "signature_algorithm", x->sig_alg);
+    cJSON_AddBoolToObject(o, "is_ca", x->is_ca);
+    cJSON_AddBoolToObject(o, "self_signed", x->self_signed);
+    add_opt_string(o, "ski", x->skid);
+    add_opt_string(o, "aki", x->akid);
+    add_uint(o, "sct_count", x->sct_count);
+    cJSON_AddStringToObject(o, "ja4x", x->ja4x);
+    cJSON_AddStringToObject(o, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
+    return o;
+}
+
+static cJSON *chain_array(const struct x509_chain *c)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < c->n; i++)
+        cJSON_AddItemToArray(arr, cert_object(&c->e[i]->info));
+    return arr;
+}
+
+/* "ab:cd:..." of a lower-case hex string, upper-cased if asked. */
+static void colon_hex(const char *hex, bool upper, char *out, size_t cap)
+{
+    size_t n = strlen(hex), o = 0;
+    size_t start = n % 2;   /* an odd-length serial gets a leading 0 */
+    char first[3] = { '0', hex[0], 0 };
+    for (size_t i = 0; i < n + start && o + 3 < cap; i += 2) {
+        const char *pair = (i == 0 && start) ? first : hex + i - start;
+        if (o)
+            out[o++] = ':';
+        for (int k = 0; k < 2; k++) {
+            char ch = pair[k];
+            out[o++] = (char)(upper && ch >= 'a' && ch <= 'f' ? ch - 32 : ch);
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The leaf's main fields where Suricata EVE puts them. */
+static void add_eve_leaf(cJSON *tls, const struct x509_cert *x)
+{
+    char buf[3 * 128 + 1];
+    cJSON_AddStringToObject(tls, "subject", x->subject.dn ? x->subject.dn : "");
+    cJSON_AddStringToObject(tls, "issuerdn", x->issuer.dn ? x->issuer.dn : "");
+    if (x->serial && x->serial[0] != '-' && strlen(x->serial) <= 2 * 64) {
+        colon_hex(x->serial, true, buf, sizeof(buf));
+        cJSON_AddStringToObject(tls, "serial", buf);
+    }
+    colon_hex(x->sha1, false, buf, sizeof(buf));
+    cJSON_AddStringToObject(tls, "fingerprint", buf);
+    if (x->not_before.valid) {
+        snprintf(buf, sizeof(buf), "%.19s", x->not_before.iso);
+        cJSON_AddStringToObject(tls, "notbefore", buf);
+    }
+    if (x->not_after.valid) {
+        snprintf(buf, sizeof(buf), "%.19s", x->not_after.iso);
+        cJSON_AddStringToObject(tls, "notafter", buf);
+    }
+}
+
+static void add_chain_checks(cJSON *tls, const struct x509_chain *c)
+{
+    cJSON *o = cJSON_AddObjectToObject(tls, "chain_checks");
+    cJSON_AddBoolToObject(o, "linked", c->linked);
+    cJSON *v = cJSON_AddObjectToObject(o, "validation");
+    cJSON_AddStringToObject(v, "code", x509_verify_name(c->verify_error));
+    cJSON_AddStringToObject(v, "text", x509_verify_text(c->verify_error));
+    if (c->verify_error)
+        add_uint(v, "depth", (uint64_t)c->verify_depth);
+    if (c->has_sni)
+        cJSON_AddBoolToObject(o, "sni_match", c->sni_match);
+    cJSON_AddBoolToObject(o, "leaf_shares_issuer_key", c->leaf_shares_issuer_key);
+    cJSON_AddNumberToObject(o, "validity_days", (double)c->validity_days);
+    cJSON_AddNumberToObject(o, "not_before_age_seconds", (double)c->not_before_age_s);
+    if (c->unparsable)
+        add_uint(o, "unparsable_certificates", c->unparsable);
+    if (c->total > c->n + c->unparsable)
+        add_uint(o, "certificates_not_kept", c->total - c->n - c->unparsable);
+}
+
+/* Why no server chain is shown, or NULL when one is. */
+static const char *chain_invisible_reason(const struct ev_tls *ev)
+{
+    const struct tls_session *t = ev->tls;
+    if (ev->chain && ev->chain->n > 0)
+        return NULL;
+    if (ev->chain)
+        return "unparsable";             /* a Certificate message, nothing OpenSSL read */
+    if (t->version == 0)
+        return "not_captured";           /* no ServerHello */
+    int server = t->client >= 0 ? t->client ^ 1 : 1;
+    if (t->version == 0x0304) {
+        if (!t->keys_found)
+            return "tls13_no_keys";
+        if (t->decrypt_error)
+            return "tls13_decryption_failed";
+        if (t->resumed)
+            return "resumed";
+        return "not_captured";
+    }
+    if (t->d[server].ccs && t->n_certificates[server] == 0)
+        return "resumed";
+    return "not_captured";
+}
+
 static void add_client_alpn(cJSON *alpn, const struct ev_client_hello *c)
 {
     cJSON *arr = cJSON_AddArrayToObject(alpn, "client");
@@ -401,6 +556,19 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
             add_server_fps(hr, ev->sh[1]);
     }
 
+    if (ev->chain && ev->chain->n > 0)
+        add_eve_leaf(tls, &ev->chain->e[0]->info);
+    const char *why = chain_invisible_reason(ev);
+    cJSON_AddBoolToObject(tls, "chain_visible", why == NULL);
+    if (why)
+        cJSON_AddStringToObject(tls, "chain_invisible_reason", why);
+    if (ev->chain && ev->chain->n > 0) {
+        cJSON_AddItemToObject(tls, "chain", chain_array(ev->chain));
+        add_chain_checks(tls, ev->chain);
+    }
+    if (ev->client_chain && ev->client_chain->n > 0)
+        cJSON_AddItemToObject(tls, "client_chain", chain_array(ev->client_chain));
+
     cJSON *alerts = cJSON_AddArrayToObject(tls, "alerts");
     for (unsigned i = 0; i < t->n_alerts; i++) {
         const struct tls_alert *al = &t->alerts[i];
@@ -409,6 +577,8 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
         if (al->encrypted) {
             cJSON_AddBoolToObject(o, "encrypted", true);
         } else {
+            if (al->decrypted)
+                cJSON_AddBoolToObject(o, "decrypted", true);
             cJSON_AddStringToObject(o, "level", al->level == 2 ? "fatal" :
                                                 al->level == 1 ? "warning" : "unknown");
             cJSON_AddStringToObject(o, "description", tls_alert_name(al->description));

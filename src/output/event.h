@@ -17,6 +17,7 @@
 #include "flow/table.h"
 #include "tls/session.h"
 #include "util/stats.h"
+#include "x509/chain.h"
 
 /* What one ClientHello contributed to the event. */
 struct ev_client_hello {
@@ -65,6 +66,8 @@ struct ev_tls {
     const struct tls_session *tls;
     const struct ev_client_hello *ch[2];
     const struct ev_server_hello *sh[2];
+    const struct x509_chain *chain;         /* server's, NULL if none */
+    const struct x509_chain *client_chain;  /* client's, NULL if none */
     enum ev_end end;
 };
 

@@ -19,8 +19,8 @@ itself) and compare its TLS events with the directory's expected.jsonl:
     capture without any expected row must produce no TLS event at all; a TCP
     TLS event that carries a fingerprint but matches no row is a failure.
 
-JA4X (tls.chain[].ja4x / ja4x_r, leaf first) is compared only with
---with-ja4x.
+JA4X (tls.chain[].ja4x / ja4x_r, leaf first) is compared too, unless
+--without-ja4x is given.
 
 Exit status 0 when everything matched, 1 otherwise.  The last line printed is
 "corpus: N passed, M failed" where N counts matched TCP rows and M counts
@@ -324,8 +324,8 @@ def main():
                     ", ".join(str(d) for d in DEFAULT_DIRS))
     ap.add_argument("--pinscope", default=os.environ.get("PINSCOPE", str(REPO / "pinscope")),
                     help="pinscope binary (default: $PINSCOPE or ./pinscope)")
-    ap.add_argument("--with-ja4x", action="store_true",
-                    help="also compare ja4x/ja4x_r with tls.chain[].ja4x/ja4x_r")
+    ap.add_argument("--without-ja4x", dest="with_ja4x", action="store_false",
+                    help="do not compare ja4x/ja4x_r with tls.chain[].ja4x/ja4x_r")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="parallel pinscope runs")
     ap.add_argument("-v", "--verbose", action="store_true", help="list captures that passed too")
     args = ap.parse_args()

@@ -1,0 +1,400 @@
+/*
+ * chain.c - chains as sent, the certificate cache and the validation cache
+ * (see chain.h).
+ *
+ * A server seen a thousand times costs: SHA-256 of each DER certificate
+ * (the cache key), a cache lookup, and one validation-cache probe.  Parsing
+ * with OpenSSL and X509_verify_cert() run only for certificates and chains
+ * not seen before (or evicted since).
+ */
+#include "x509/chain.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define CERT_BUCKETS 4096   /* power of two */
+
+struct verify_slot {
+    bool used;
+    uint8_t key[32];
+    int error;
+    int depth;
+};
+
+struct x509_ctx {
+    X509_STORE *store;
+    struct x509_entry *buckets[CERT_BUCKETS];
+    struct x509_entry *lru_head, *lru_tail;   /* unreferenced entries only */
+    size_t n_entries, n_unref, cert_cache_max;
+    struct verify_slot *slots;
+    size_t n_slots;
+    char *dump_dir;
+};
+
+struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size_t errlen)
+{
+    struct x509_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ctx->cert_cache_max = cfg->cert_cache_max;
+    ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
+    ctx->slots = calloc(ctx->n_slots, sizeof(*ctx->slots));
+    ctx->store = X509_STORE_new();
+    if (!ctx->slots || !ctx->store) {
+        snprintf(err, errlen, "out of memory");
+        x509_ctx_free(ctx);
+        return NULL;
+    }
+    if (cfg->ca_bundle && !X509_STORE_load_file(ctx->store, cfg->ca_bundle)) {
+        snprintf(err, errlen, "cannot load CA bundle %s: %s", cfg->ca_bundle,
+                 ERR_reason_error_string(ERR_peek_last_error()) ? ERR_reason_error_string(ERR_peek_last_error())
+                                                                : "no certificates");
+        ERR_clear_error();
+        x509_ctx_free(ctx);
+        return NULL;
+    }
+    if (cfg->ca_path && !X509_STORE_load_path(ctx->store, cfg->ca_path)) {
+        snprintf(err, errlen, "cannot use CA directory %s", cfg->ca_path);
+        ERR_clear_error();
+        x509_ctx_free(ctx);
+        return NULL;
+    }
+    if (!cfg->ca_bundle && !cfg->ca_path)
+        X509_STORE_set_default_paths(ctx->store);   /* a missing bundle only fails validation */
+    ERR_clear_error();
+    if (cfg->dump_dir) {
+        struct stat sb;
+        if (stat(cfg->dump_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+            snprintf(err, errlen, "--dump-certs: %s is not a directory", cfg->dump_dir);
+            x509_ctx_free(ctx);
+            return NULL;
+        }
+        ctx->dump_dir = strdup(cfg->dump_dir);
+    }
+    return ctx;
+}
+
+static void entry_free(struct x509_entry *e)
+{
+    X509_free(e->x509);
+    x509_cert_release(&e->info);
+    free(e);
+}
+
+void x509_ctx_free(struct x509_ctx *ctx)
+{
+    if (!ctx)
+        return;
+    for (size_t b = 0; b < CERT_BUCKETS; b++) {
+        struct x509_entry *e = ctx->buckets[b];
+        while (e) {
+            struct x509_entry *n = e->hnext;
+            entry_free(e);
+            e = n;
+        }
+    }
+    X509_STORE_free(ctx->store);
+    free(ctx->slots);
+    free(ctx->dump_dir);
+    free(ctx);
+}
+
+/* ---- certificate cache ------------------------------------------------- */
+
+static size_t bucket_of(const uint8_t sha[32])
+{
+    /* The key is a cryptographic hash of attacker-sent bytes: its own bits
+     * are as good as a keyed hash for spreading. */
+    return ((size_t)sha[0] << 8 | sha[1]) & (CERT_BUCKETS - 1);
+}
+
+static void lru_unlink(struct x509_ctx *ctx, struct x509_entry *e)
+{
+    if (e->lru_prev)
+        e->lru_prev->lru_next = e->lru_next;
+    else if (ctx->lru_head == e)
+        ctx->lru_head = e->lru_next;
+    if (e->lru_next)
+        e->lru_next->lru_prev = e->lru_prev;
+    else if (ctx->lru_tail == e)
+        ctx->lru_tail = e->lru_prev;
+    e->lru_prev = e->lru_next = NULL;
+}
+
+static void remove_entry(struct x509_ctx *ctx, struct x509_entry *e)
+{
+    struct x509_entry **pp = &ctx->buckets[bucket_of(e->sha256)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    ctx->n_entries--;
+    entry_free(e);
+}
+
+static void dump_pem(const struct x509_ctx *ctx, const struct x509_entry *e)
+{
+    char path[4096], hex[65];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", e->sha256[i]);
+    snprintf(path, sizeof(path), "%s/%s.pem", ctx->dump_dir, hex);
+    FILE *f = fopen(path, "wx");   /* exists already: seen in an earlier run */
+    if (!f)
+        return;
+    PEM_write_X509(f, e->x509);
+    fclose(f);
+}
+
+/* A referenced entry for this DER, from the cache or newly parsed; NULL if
+ * OpenSSL cannot parse it. */
+static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, size_t len)
+{
+    uint8_t sha[32];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(der, len, sha, &mdlen, EVP_sha256(), NULL))
+        return NULL;
+    size_t b = bucket_of(sha);
+    for (struct x509_entry *e = ctx->buckets[b]; e; e = e->hnext) {
+        if (memcmp(e->sha256, sha, 32) == 0) {
+            if (e->refs++ == 0) {
+                lru_unlink(ctx, e);
+                ctx->n_unref--;
+            }
+            return e;
+        }
+    }
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (!x) {
+        ERR_clear_error();
+        return NULL;
+    }
+    struct x509_entry *e = calloc(1, sizeof(*e));
+    if (!e) {
+        X509_free(x);
+        return NULL;
+    }
+    if (x509_cert_parse(der, len, &e->info) != 0) {
+        x509_cert_release(&e->info);
+        X509_free(x);
+        free(e);
+        ERR_clear_error();
+        return NULL;
+    }
+    memcpy(e->sha256, sha, 32);
+    e->x509 = x;
+    e->refs = 1;
+    e->hnext = ctx->buckets[b];
+    ctx->buckets[b] = e;
+    ctx->n_entries++;
+    if (ctx->dump_dir)
+        dump_pem(ctx, e);
+    return e;
+}
+
+static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
+{
+    if (--e->refs > 0)
+        return;
+    /* Most recently released first; evict from the tail over the cap. */
+    e->lru_prev = NULL;
+    e->lru_next = ctx->lru_head;
+    if (ctx->lru_head)
+        ctx->lru_head->lru_prev = e;
+    ctx->lru_head = e;
+    if (!ctx->lru_tail)
+        ctx->lru_tail = e;
+    ctx->n_unref++;
+    while (ctx->n_unref > ctx->cert_cache_max && ctx->lru_tail) {
+        struct x509_entry *old = ctx->lru_tail;
+        lru_unlink(ctx, old);
+        ctx->n_unref--;
+        remove_entry(ctx, old);
+    }
+}
+
+/* ---- checks ------------------------------------------------------------ */
+
+static void verify_key(const struct x509_chain *c, enum x509_purpose purpose, uint64_t hour,
+                       uint8_t out[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    uint8_t tail[9];
+    for (int i = 0; i < 8; i++)
+        tail[i] = (uint8_t)(hour >> (8 * i));
+    tail[8] = (uint8_t)purpose;
+    memset(out, 0, 32);
+    if (!md)
+        return;
+    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (size_t i = 0; i < c->n; i++)
+        EVP_DigestUpdate(md, c->e[i]->sha256, 32);
+    EVP_DigestUpdate(md, tail, sizeof(tail));
+    EVP_DigestFinal_ex(md, out, &n);
+    EVP_MD_CTX_free(md);
+}
+
+static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_purpose purpose,
+                         time_t t)
+{
+    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    X509_STORE_CTX *vctx = X509_STORE_CTX_new();
+    c->verify_error = X509_V_ERR_UNSPECIFIED;
+    c->verify_depth = 0;
+    if (!untrusted || !vctx)
+        goto out;
+    for (size_t i = 1; i < c->n; i++)
+        sk_X509_push(untrusted, (X509 *)c->e[i]->x509);
+    if (!X509_STORE_CTX_init(vctx, ctx->store, (X509 *)c->e[0]->x509, untrusted))
+        goto out;
+    X509_STORE_CTX_set_purpose(vctx, purpose == X509_PURPOSE_SERVER_CHAIN ? X509_PURPOSE_SSL_SERVER
+                                                                           : X509_PURPOSE_SSL_CLIENT);
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(vctx), t);
+    if (X509_verify_cert(vctx) == 1) {
+        c->verify_error = X509_V_OK;
+    } else {
+        c->verify_error = X509_STORE_CTX_get_error(vctx);
+        c->verify_depth = X509_STORE_CTX_get_error_depth(vctx);
+    }
+out:
+    X509_STORE_CTX_free(vctx);
+    sk_X509_free(untrusted);
+    ERR_clear_error();
+}
+
+void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
+                      enum x509_purpose purpose, bool has_sni, const uint8_t *sni,
+                      size_t sni_len, uint64_t ts_us, struct x509_chain *out,
+                      struct stats *st)
+{
+    memset(out, 0, sizeof(*out));
+    out->total = list->total_certs;
+    for (size_t i = 0; i < list->n_certs; i++) {
+        struct x509_entry *e = entry_get(ctx, list->certs[i].der, list->certs[i].len);
+        if (!e) {
+            out->unparsable++;
+            stats_anomaly(st, STATS_X509_UNPARSABLE);
+            continue;
+        }
+        out->e[out->n++] = e;
+    }
+    if (out->n == 0)
+        return;
+
+    X509 *leaf = out->e[0]->x509;
+    out->linked = true;
+    for (size_t i = 0; i + 1 < out->n; i++) {
+        X509 *a = out->e[i]->x509, *b = out->e[i + 1]->x509;
+        if (X509_NAME_cmp(X509_get_issuer_name(a), X509_get_subject_name(b)) != 0)
+            out->linked = false;
+    }
+    if (out->n > 1) {
+        const EVP_PKEY *k0 = X509_get0_pubkey(leaf);
+        const EVP_PKEY *k1 = X509_get0_pubkey((X509 *)out->e[1]->x509);
+        out->leaf_shares_issuer_key = k0 && k1 && EVP_PKEY_eq(k0, k1) == 1;
+    }
+
+    time_t t = (time_t)(ts_us / 1000000);
+    int days = 0, secs = 0;
+    if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), X509_get0_notAfter(leaf)))
+        out->validity_days = days;
+    ASN1_TIME *now = ASN1_TIME_set(NULL, t);
+    if (now && ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), now))
+        out->not_before_age_s = (int64_t)days * 86400 + secs;
+    ASN1_TIME_free(now);
+
+    if (has_sni) {
+        out->has_sni = true;
+        out->sni_match = X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
+    }
+
+    uint8_t key[32];
+    verify_key(out, purpose, (uint64_t)t / 3600, key);
+    size_t slot = ((size_t)key[0] << 16 | (size_t)key[1] << 8 | key[2]) % ctx->n_slots;
+    struct verify_slot *vs = &ctx->slots[slot];
+    if (vs->used && memcmp(vs->key, key, 32) == 0) {
+        out->verify_error = vs->error;
+        out->verify_depth = vs->depth;
+    } else {
+        verify_chain(ctx, out, purpose, t);
+        vs->used = true;
+        memcpy(vs->key, key, 32);
+        vs->error = out->verify_error;
+        vs->depth = out->verify_depth;
+    }
+    ERR_clear_error();
+}
+
+void x509_chain_release(struct x509_ctx *ctx, struct x509_chain *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        entry_put(ctx, c->e[i]);
+    c->n = 0;
+}
+
+/* ---- names ------------------------------------------------------------- */
+
+#define V(name) { X509_V_ERR_##name, #name }
+static const struct {
+    int code;
+    const char *name;
+} verify_names[] = {
+    V(UNSPECIFIED), V(UNABLE_TO_GET_ISSUER_CERT), V(UNABLE_TO_GET_CRL),
+    V(UNABLE_TO_DECRYPT_CERT_SIGNATURE), V(UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY),
+    V(CERT_SIGNATURE_FAILURE), V(CERT_NOT_YET_VALID), V(CERT_HAS_EXPIRED),
+    V(ERROR_IN_CERT_NOT_BEFORE_FIELD), V(ERROR_IN_CERT_NOT_AFTER_FIELD),
+    V(OUT_OF_MEM), V(DEPTH_ZERO_SELF_SIGNED_CERT), V(SELF_SIGNED_CERT_IN_CHAIN),
+    V(UNABLE_TO_GET_ISSUER_CERT_LOCALLY), V(UNABLE_TO_VERIFY_LEAF_SIGNATURE),
+    V(CERT_CHAIN_TOO_LONG), V(CERT_REVOKED), V(INVALID_CA), V(PATH_LENGTH_EXCEEDED),
+    V(INVALID_PURPOSE), V(CERT_UNTRUSTED), V(CERT_REJECTED), V(SUBJECT_ISSUER_MISMATCH),
+    V(AKID_SKID_MISMATCH), V(AKID_ISSUER_SERIAL_MISMATCH), V(KEYUSAGE_NO_CERTSIGN),
+    V(INVALID_EXTENSION), V(INVALID_POLICY_EXTENSION), V(NO_EXPLICIT_POLICY),
+    V(UNSUPPORTED_CONSTRAINT_TYPE), V(UNSUPPORTED_NAME_SYNTAX), V(HOSTNAME_MISMATCH),
+    V(EE_KEY_TOO_SMALL), V(CA_KEY_TOO_SMALL), V(CA_MD_TOO_WEAK), V(INVALID_CALL),
+    V(STORE_LOOKUP), V(NO_VALID_SCTS), V(PATHLEN_INVALID_FOR_NON_CA),
+    V(PATHLEN_WITHOUT_KU_KEY_CERT_SIGN), V(KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA),
+    V(ISSUER_NAME_EMPTY), V(SUBJECT_NAME_EMPTY), V(MISSING_AUTHORITY_KEY_IDENTIFIER),
+    V(MISSING_SUBJECT_KEY_IDENTIFIER), V(EMPTY_SUBJECT_ALT_NAME),
+    V(EMPTY_SUBJECT_SAN_NOT_CRITICAL), V(CA_BCONS_NOT_CRITICAL),
+    V(AUTHORITY_KEY_IDENTIFIER_CRITICAL), V(SUBJECT_KEY_IDENTIFIER_CRITICAL),
+    V(CA_CERT_MISSING_KEY_USAGE), V(EXTENSIONS_REQUIRE_VERSION_3),
+    V(EC_KEY_EXPLICIT_PARAMS),
+};
+#undef V
+
+const char *x509_verify_name(int err)
+{
+    static char buf[sizeof(verify_names) / sizeof(verify_names[0])][64];
+    if (err == X509_V_OK)
+        return "ok";
+    for (size_t i = 0; i < sizeof(verify_names) / sizeof(verify_names[0]); i++) {
+        if (verify_names[i].code != err)
+            continue;
+        /* Lower-cased once into a static slot per table row. */
+        char *b = buf[i];
+        if (!b[0]) {
+            size_t k = 0;
+            for (const char *p = verify_names[i].name; *p && k + 1 < sizeof(buf[0]); p++)
+                b[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+            b[k] = '\0';
+        }
+        return b;
+    }
+    return "other";
+}
+
+const char *x509_verify_text(int err)
+{
+    return X509_verify_cert_error_string(err);
+}

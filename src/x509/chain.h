@@ -1,0 +1,88 @@
+/*
+ * chain.h - certificate chains as sent: parsed certificates (cached),
+ * and facts about the chain: issuer/subject linkage, validation against a
+ * trust store at capture time (cached), SNI match, key reuse, validity.
+ *
+ * Facts, not verdicts: policy/ decides what they mean.
+ *
+ * Containers (one struct x509_ctx per worker):
+ *   certificate cache   distinct certificates by SHA-256 of the DER, at most
+ *                       cert_cache_max unreferenced entries kept (LRU);
+ *                       entries in use by a chain are never evicted.
+ *   validation cache    direct-mapped, verify_cache_size slots, keyed by the
+ *                       chain's certificate hashes, the purpose and the
+ *                       capture hour; a collision just verifies again.
+ *
+ * Everything X.509 goes through OpenSSL; x509/cert.c extracts the fields.
+ */
+#ifndef PINSCOPE_X509_CHAIN_H
+#define PINSCOPE_X509_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tls/certmsg.h"
+#include "util/stats.h"
+#include "x509/cert.h"
+
+struct x509_ctx_config {
+    const char *ca_bundle;     /* PEM file; NULL: the system default store */
+    const char *ca_path;       /* hashed directory; may be combined with ca_bundle */
+    size_t cert_cache_max;     /* unreferenced certificates kept */
+    size_t verify_cache_size;  /* validation cache slots */
+    const char *dump_dir;      /* --dump-certs: write each new certificate as PEM */
+};
+
+struct x509_ctx;
+
+/* One distinct certificate, shared by every chain that holds it. */
+struct x509_entry {
+    uint8_t sha256[32];
+    void *x509;                /* X509 *, owned */
+    struct x509_cert info;
+    unsigned refs;
+    struct x509_entry *hnext, *lru_prev, *lru_next;
+};
+
+enum x509_purpose { X509_PURPOSE_SERVER_CHAIN = 0, X509_PURPOSE_CLIENT_CHAIN = 1 };
+
+struct x509_chain {
+    size_t n;                          /* parsed and kept, leaf first */
+    size_t total;                      /* certificates in the message */
+    size_t unparsable;                 /* DER that OpenSSL refused */
+    struct x509_entry *e[TLS_CERTMSG_MAX_CERTS];
+    bool linked;                       /* each issuer == next subject */
+    int verify_error;                  /* X509_V_OK (0) or X509_V_ERR_* */
+    int verify_depth;                  /* where the error was found */
+    bool has_sni, sni_match;
+    bool leaf_shares_issuer_key;       /* leaf key == next certificate's key */
+    int64_t validity_days;             /* leaf not_after - not_before */
+    int64_t not_before_age_s;          /* capture time - leaf not_before */
+};
+
+/* Create a context.  Returns NULL with a one-line reason in err (e.g. an
+ * unreadable CA bundle). */
+struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size_t errlen);
+void x509_ctx_free(struct x509_ctx *ctx);
+
+/*
+ * Build `out` from the certificates of one Certificate message, checked
+ * for `purpose` at capture time ts_us, against `sni` when has_sni.  Never
+ * fails as a whole: certificates OpenSSL cannot parse are counted in
+ * out->unparsable (and in st); an empty result has n == 0.  The chain
+ * holds references until x509_chain_release().
+ */
+void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
+                      enum x509_purpose purpose, bool has_sni, const uint8_t *sni,
+                      size_t sni_len, uint64_t ts_us, struct x509_chain *out,
+                      struct stats *st);
+
+void x509_chain_release(struct x509_ctx *ctx, struct x509_chain *c);
+
+/* Stable short name of a verification result ("ok",
+ * "certificate_has_expired", ...) and OpenSSL's text for it. */
+const char *x509_verify_name(int err);
+const char *x509_verify_text(int err);
+
+#endif
