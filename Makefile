@@ -57,7 +57,7 @@ $(PINSCOPE): $(BUILD)/src/main.o $(BUILD)/libpinscope.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libpinscope.a tests/unit/testhelp.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpinscope.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpinscope.a $(LDFLAGS) $(LDLIBS) -lbrotlienc
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do $$t; done

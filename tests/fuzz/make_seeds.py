@@ -5,6 +5,8 @@ fuzz_session: the TCP payloads of each golden connection, framed as
 fuzz_session.c expects (header byte: direction bit + length - 1).
 fuzz_hello: the bodies of the ClientHello and ServerHello messages found at
 the start of each direction.
+fuzz_certmsg: Certificate messages (TLS 1.2, TLS 1.3, zlib-compressed)
+built around the DER test certificates of tests/unit/data/x509.
 
 Standard library only; reads Ethernet/IPv4/IPv6 pcaps (the golden captures).
 """
@@ -86,5 +88,29 @@ def main():
                 f.write(bytes(body))
 
 
+def u24(n):
+    return n.to_bytes(3, "big")
+
+
+def certmsg_seeds():
+    import zlib
+    src = os.path.join(ROOT, "tests", "unit", "data", "x509")
+    out = os.path.join(OUT, "fuzz_certmsg")
+    os.makedirs(out, exist_ok=True)
+    ders = [open(os.path.join(src, n), "rb").read() for n in sorted(os.listdir(src)) if n.endswith(".der")]
+    for i in range(0, len(ders), 2):
+        chain = ders[i:i + 2]
+        tls12 = b"".join(u24(len(d)) + d for d in chain)
+        tls13 = b"".join(u24(len(d)) + d + b"\0\0" for d in chain)
+        msg12 = u24(len(tls12)) + tls12
+        msg13 = b"\0" + u24(len(tls13)) + tls13
+        comp = zlib.compress(msg13)
+        cc = b"\x00\x01" + u24(len(msg13)) + u24(len(comp)) + comp
+        for form, body in ((0, msg12), (1, msg13), (2, cc)):
+            with open(os.path.join(out, "chain%d_form%d" % (i, form)), "wb") as f:
+                f.write(bytes([form]) + body)
+
+
 if __name__ == "__main__":
+    certmsg_seeds()
     sys.exit(main())

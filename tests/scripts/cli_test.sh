@@ -90,5 +90,29 @@ for line in open(sys.argv[1], encoding="utf-8"):
 "$PINSCOPE" --deterministic -r "$SAMPLE" --stats > "$T/d2" 2>/dev/null
 if cmp -s "$T/d1" "$T/d2"; then ok; else ko "--deterministic output differs between runs"; fi
 
+# --dump-certs writes each distinct certificate once, named by its SHA-256;
+# a missing directory is refused.
+CERTPCAP=tests/golden/openssl_tls12_ecdsa.pcap
+mkdir -p "$T/dump"
+"$PINSCOPE" -r "$CERTPCAP" -r "$CERTPCAP" --dump-certs "$T/dump" > "$T/out" 2>/dev/null
+ndump=$(ls "$T/dump" | wc -l)
+leaf=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["tls"]["chain"][0]["sha256"])' "$T/out" 2>/dev/null)
+if [ "$ndump" = 2 ] && [ -f "$T/dump/$leaf.pem" ] && openssl x509 -in "$T/dump/$leaf.pem" -noout 2>/dev/null; then
+    ok
+else
+    ko "--dump-certs: $ndump files, leaf $leaf"
+fi
+expect 1 "--dump-certs to a missing directory" "$PINSCOPE" -r "$CERTPCAP" --dump-certs "$T/nope"
+expect 1 "unreadable --keylog" "$PINSCOPE" -r "$CERTPCAP" --keylog "$T/nope.keylog"
+expect 1 "unreadable --ca-bundle" "$PINSCOPE" -r "$CERTPCAP" --ca-bundle "$T/nope.pem"
+
+# pinscope spki: equal to the openssl pipeline; errors for a non-certificate.
+if [ -f tests/golden/certs/root.pem ]; then
+    want=$(openssl x509 -pubkey -noout -in tests/golden/certs/root.pem | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64)
+    got=$("$PINSCOPE" spki tests/golden/certs/root.pem | cut -d' ' -f1)
+    if [ "$want" = "$got" ]; then ok; else ko "spki: $got != $want"; fi
+fi
+expect 1 "spki of a non-certificate" "$PINSCOPE" spki /etc/hostname
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
