@@ -703,9 +703,11 @@ out:
 static int cert_fill(struct x509_cert *c, X509 *x, const uint8_t *der, size_t len)
 {
     const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+    long version;
     int rc;
 
-    c->version = X509_get_version(x) + 1;
+    version = X509_get_version(x);   /* any INTEGER: OpenSSL does not check it */
+    c->version = (version >= 0 && version <= 2) ? version + 1 : 0;
     if ((rc = cert_name(c, X509_get_subject_name(x), &c->subject)) != X509_CERT_OK ||
         (rc = cert_name(c, X509_get_issuer_name(x), &c->issuer)) != X509_CERT_OK)
         return rc;

@@ -24,6 +24,7 @@ for src in tests/fuzz/fuzz_*.c; do
     seeds=""
     [ -d tests/fuzz/seeds/$name ] && seeds="tests/fuzz/seeds/$name"
     [ "$name" = fuzz_pcap ] && seeds="$seeds tests/golden"
+    [ "$name" = fuzz_x509 ] && seeds="$seeds tests/unit/data/x509"
     if [ "$name" = fuzz_pcap ] && [ -d ../shared/corpus ]; then
         seeds="$seeds ../shared/corpus/synthetic"
         [ -d ../shared/corpus/foxio/pcap ] && seeds="$seeds ../shared/corpus/foxio/pcap"

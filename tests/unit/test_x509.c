@@ -947,6 +947,20 @@ static void test_patched(void)
         free(p);
     }
 
+    /* Version 5 (encoded 4): OpenSSL decodes it; reported as 0. */
+    static const uint8_t v3[] = { 0xa0, 0x03, 0x02, 0x01, 0x02 }, v5[] = { 0xa0, 0x03, 0x02, 0x01, 0x04 };
+    p = patched(der_ca, sizeof der_ca, 0, v3, v5, sizeof v3);
+    test_cond("patch: version found", p != NULL);
+    if (p) {
+        rc = x509_cert_parse(p, sizeof der_ca, &c);
+        if (rc == X509_CERT_OK)
+            test_cond("patch: unknown version is 0", c.version == 0);
+        else
+            test_cond("patch: unknown version clean error", all_zero(&c));
+        x509_cert_release(&c);
+        free(p);
+    }
+
     /* Outer signatureAlgorithm ecdsa-with-SHA384 changed to -SHA512: the TBS
      * copy still says SHA384, so the two differ and the self-signature no
      * longer verifies. */
