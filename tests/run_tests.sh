@@ -1,8 +1,9 @@
 #!/bin/sh
 # run_tests.sh - the whole test suite after the unit tests (make test).
 #
-#   1. golden captures, CLI contract, conformance corpus, tshark differential,
-#      live capture in network namespaces (root only)
+#   1. golden captures, CLI contract, conformance corpus, certificate chains
+#      against openssl's own reading, tshark differential, live capture in
+#      network namespaces (root only)
 #   2. the same (unit tests included) on an ASan+UBSan build
 #   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 30)
 #
@@ -49,6 +50,7 @@ stage1() {
     run "golden$tag" env PINSCOPE="$bin" sh tests/scripts/golden.sh
     run "cli$tag" env PINSCOPE="$bin" sh tests/scripts/cli_test.sh
     run "corpus$tag" python3 tests/scripts/check_corpus.py --pinscope "$bin"
+    run "certs$tag" python3 tests/scripts/check_certs.py --pinscope "$bin"
 }
 
 stage1 ./pinscope ""

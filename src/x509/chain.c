@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define CERT_BUCKETS 4096   /* power of two */
 
@@ -27,6 +28,7 @@ struct verify_slot {
     uint8_t key[32];
     int error;
     int depth;
+    int64_t lo, hi;   /* capture times [lo, hi) for which the result holds */
 };
 
 struct x509_ctx {
@@ -69,8 +71,17 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
         x509_ctx_free(ctx);
         return NULL;
     }
-    if (!cfg->ca_bundle && !cfg->ca_path)
-        X509_STORE_set_default_paths(ctx->store);   /* a missing bundle only fails validation */
+    if (!cfg->ca_bundle && !cfg->ca_path) {
+        /* The system's hashed CA directory, looked up lazily by subject
+         * hash; the bundle file only when there is no such directory.
+         * (X509_STORE_set_default_paths() in OpenSSL 3 also adds a store
+         * loader that lists the whole directory on every lookup.)  A
+         * missing store only makes validation fail, it is not fatal. */
+        const char *dir = getenv(X509_get_default_cert_dir_env());
+        const char *file = getenv(X509_get_default_cert_file_env());
+        if (!X509_STORE_load_path(ctx->store, dir ? dir : X509_get_default_cert_dir()))
+            X509_STORE_load_file(ctx->store, file ? file : X509_get_default_cert_file());
+    }
     ERR_clear_error();
     if (cfg->dump_dir) {
         struct stat sb;
@@ -225,15 +236,11 @@ static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
 
 /* ---- checks ------------------------------------------------------------ */
 
-static void verify_key(const struct x509_chain *c, enum x509_purpose purpose, uint64_t hour,
-                       uint8_t out[32])
+static void verify_key(const struct x509_chain *c, enum x509_purpose purpose, uint8_t out[32])
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int n = 0;
-    uint8_t tail[9];
-    for (int i = 0; i < 8; i++)
-        tail[i] = (uint8_t)(hour >> (8 * i));
-    tail[8] = (uint8_t)purpose;
+    uint8_t tail[1] = { (uint8_t)purpose };
     memset(out, 0, 32);
     if (!md)
         return;
@@ -245,8 +252,28 @@ static void verify_key(const struct x509_chain *c, enum x509_purpose purpose, ui
     EVP_MD_CTX_free(md);
 }
 
+/* Narrow [*lo, *hi) around t so that no validity bound of `x` lies inside:
+ * within it, x is valid (or not) exactly as it is at t. */
+static void narrow_window(const X509 *x, int64_t t, int64_t *lo, int64_t *hi)
+{
+    const ASN1_TIME *bounds[2] = { X509_get0_notBefore(x), X509_get0_notAfter(x) };
+    for (int i = 0; i < 2; i++) {
+        struct tm tm;
+        if (!bounds[i] || !ASN1_TIME_to_tm(bounds[i], &tm)) {
+            *lo = *hi = t;   /* unreadable time: do not reuse this result */
+            return;
+        }
+        /* notAfter is inclusive: the certificate expires one second later. */
+        int64_t b = (int64_t)timegm(&tm) + (i == 1 ? 1 : 0);
+        if (b <= t && b > *lo)
+            *lo = b;
+        if (b > t && b < *hi)
+            *hi = b;
+    }
+}
+
 static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_purpose purpose,
-                         time_t t)
+                         time_t t, int64_t *lo, int64_t *hi)
 {
     STACK_OF(X509) *untrusted = sk_X509_new_null();
     X509_STORE_CTX *vctx = X509_STORE_CTX_new();
@@ -267,6 +294,13 @@ static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_p
         c->verify_error = X509_STORE_CTX_get_error(vctx);
         c->verify_depth = X509_STORE_CTX_get_error_depth(vctx);
     }
+    /* The result can be reused while no certificate involved (sent, or
+     * taken from the trust store) changes validity state. */
+    STACK_OF(X509) *built = X509_STORE_CTX_get0_chain(vctx);
+    for (int i = 0; built && i < sk_X509_num(built); i++)
+        narrow_window(sk_X509_value(built, i), (int64_t)t, lo, hi);
+    for (size_t i = 0; i < c->n; i++)
+        narrow_window(c->e[i]->x509, (int64_t)t, lo, hi);
 out:
     X509_STORE_CTX_free(vctx);
     sk_X509_free(untrusted);
@@ -320,18 +354,21 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
     }
 
     uint8_t key[32];
-    verify_key(out, purpose, (uint64_t)t / 3600, key);
+    verify_key(out, purpose, key);
     size_t slot = ((size_t)key[0] << 16 | (size_t)key[1] << 8 | key[2]) % ctx->n_slots;
     struct verify_slot *vs = &ctx->slots[slot];
-    if (vs->used && memcmp(vs->key, key, 32) == 0) {
+    if (vs->used && memcmp(vs->key, key, 32) == 0 && vs->lo <= (int64_t)t && (int64_t)t < vs->hi) {
         out->verify_error = vs->error;
         out->verify_depth = vs->depth;
     } else {
-        verify_chain(ctx, out, purpose, t);
+        int64_t lo = INT64_MIN, hi = INT64_MAX;
+        verify_chain(ctx, out, purpose, t, &lo, &hi);
         vs->used = true;
         memcpy(vs->key, key, 32);
         vs->error = out->verify_error;
         vs->depth = out->verify_depth;
+        vs->lo = lo;
+        vs->hi = hi;
     }
     ERR_clear_error();
 }

@@ -10,8 +10,10 @@
  *                       cert_cache_max unreferenced entries kept (LRU);
  *                       entries in use by a chain are never evicted.
  *   validation cache    direct-mapped, verify_cache_size slots, keyed by the
- *                       chain's certificate hashes, the purpose and the
- *                       capture hour; a collision just verifies again.
+ *                       chain's certificate hashes and the purpose; a result
+ *                       is reused only between the validity bounds (of every
+ *                       certificate involved) around the time it was
+ *                       computed for; a collision just verifies again.
  *
  * Everything X.509 goes through OpenSSL; x509/cert.c extracts the fields.
  */

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Golden tests: runs `pinscope --deterministic -r X` for every
+# Golden tests: runs `pinscope --deterministic -r X` (with --keylog X.keylog
+# when present, and the test PKI's root as --ca-bundle) for every
 # tests/golden/X.pcap and X.pcapng and compares the output with X.jsonl.
 #
 # Usage: tests/scripts/golden.sh [--update] [NAME...]
@@ -60,7 +61,13 @@ for name in $names; do
         fail=$((fail + 1))
         continue
     fi
-    timeout "$TIMEOUT" "$PINSCOPE" --deterministic -r "$pcap" -o "$got" \
+    # The test PKI's root is the trust store for every capture, so that
+    # validation results do not depend on the machine's CA bundle; a
+    # capture's own key log (X.keylog) is used when present.
+    set --
+    [ -f "$GOLDEN/certs/root.pem" ] && set -- "$@" --ca-bundle "$GOLDEN/certs/root.pem"
+    [ -f "$GOLDEN/$base.keylog" ] && set -- "$@" --keylog "$GOLDEN/$base.keylog"
+    timeout "$TIMEOUT" "$PINSCOPE" --deterministic "$@" -r "$pcap" -o "$got" \
         </dev/null >"$tmp/stdout" 2>"$tmp/stderr"
     rc=$?
     if [ $rc -ne 0 ]; then
