@@ -273,19 +273,27 @@ int main(int argc, char **argv)
         }
     }
 
+    /* From here on, failures release what was set up (status 1). */
+    int status = 0;
+    struct keylog *kl = NULL;
+    struct x509_ctx *x509 = NULL;
+    struct pipeline *pl = NULL;
+    struct output out = { 0 };
+
     /* Session secrets: --keylog files first (the first value seen for a
      * connection wins), then Decryption Secrets Blocks of pcapng inputs. */
-    struct keylog *kl = keylog_new(0);
+    kl = keylog_new(0);
     if (!kl) {
         log_error("out of memory");
-        return 1;
+        status = 1;
+        goto done;
     }
     for (int i = 0; i < n_keylogs; i++) {
         char kerr[512] = "";
-        int rc = keylog_load_file(kl, keylogs[i], kerr, sizeof(kerr));
-        if (rc < 0) {
+        if (keylog_load_file(kl, keylogs[i], kerr, sizeof(kerr)) < 0) {
             log_error("%s", kerr);
-            return 1;
+            status = 1;
+            goto done;
         }
         if (kerr[0])
             log_warn("%s", kerr);
@@ -294,9 +302,8 @@ int main(int argc, char **argv)
         char kerr[512] = "";
         if (strcmp(inputs[i], "-") == 0)
             continue;   /* a pre-scan would consume the stream */
-        if (pcapng_dsb_scan(inputs[i], kl, kerr, sizeof(kerr)) < 0)
-            log_warn("%s", kerr);
-        else if (kerr[0])
+        pcapng_dsb_scan(inputs[i], kl, kerr, sizeof(kerr));
+        if (kerr[0])
             log_warn("%s", kerr);
     }
     if (keylog_size(kl) > 0) {
@@ -306,22 +313,24 @@ int main(int argc, char **argv)
     cfg.keylog = kl;
 
     char xerr[512];
-    struct x509_ctx *x509 = x509_ctx_new(&xcfg, xerr, sizeof(xerr));
+    x509 = x509_ctx_new(&xcfg, xerr, sizeof(xerr));
     if (!x509) {
         log_error("%s", xerr);
-        return 1;
+        status = 1;
+        goto done;
     }
     cfg.x509 = x509;
 
-    struct output out;
     if (output_open(&out, outpath, iface != NULL, deterministic) < 0) {
         log_error("cannot open output %s: %s", outpath, strerror(errno));
-        return 1;
+        status = 1;
+        goto done;
     }
-    struct pipeline *pl = pipeline_new(&cfg, &out);
+    pl = pipeline_new(&cfg, &out);
     if (!pl) {
         log_error("out of memory");
-        return 1;
+        status = 1;
+        goto done;
     }
 
     struct sigaction sa;
@@ -332,7 +341,6 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     double t0 = now_s();
-    int status = 0;
     for (int i = 0; i < n_caps && !stop_requested; i++) {
         if (caps[i].live) {
             live_capture = &caps[i];
@@ -358,11 +366,18 @@ int main(int argc, char **argv)
     if (want_stats)
         event_write_stats(&out, st, pipeline_last_ts(pl), elapsed);
     event_print_summary(stderr, st, deterministic ? 0 : elapsed);
+    pipeline_free(pl);   /* writes nothing more: flows were flushed per input */
+    pl = NULL;
     if (output_close(&out) < 0) {
         log_error("writing output failed");
         status = 1;
     }
+
+done:
     pipeline_free(pl);
+    output_close(&out);
+    for (int i = 0; i < n_caps; i++)
+        capture_close(&caps[i]);
     x509_ctx_free(x509);
     keylog_free(kl);
     return status;
