@@ -41,6 +41,10 @@
 #define TLS_HS_COMPRESSED_CERTIFICATE 25   /* RFC 8879 */
 
 #define TLS_RECORD_MAX (16384 + 2048)  /* TLSCiphertext limit, RFC 5246 6.2.3 */
+/* Smallest protected record that can carry a TLS 1.3 Finished: a 32-byte
+ * verify_data, the inner content type and an 8-byte tag (CCM_8); an alert
+ * is 2 bytes + 1 + tag, at most 19. */
+#define TLS13_FINISHED_RECORD_MIN (32 + 1 + 8)
 #define PREAMBLE_BINARY_MAX 1024       /* bytes scanned after a binary preamble */
 
 void tls_session_init(struct tls_session *s)
@@ -717,7 +721,16 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                     if (ev != TLS_EV_NEED_MORE)
                         return ev;   /* the record stays; its plaintext too */
                 } else if (s->version != 0) {
-                    d->appdata = true;
+                    bool from_client = s->client >= 0 && dir == s->client;
+                    if (from_client && s->version == 0x0304 && !d->appdata &&
+                        rlen < TLS13_FINISHED_RECORD_MIN) {
+                        /* Too short to hold the client's Finished: the
+                         * client closed with an (encrypted) alert instead. */
+                        add_alert(s, st, dir, true, false, 0, 0);
+                        s->client_aborted_tls13 = true;
+                    } else {
+                        d->appdata = true;
+                    }
                 }
             }
             *used += 5 + rlen;

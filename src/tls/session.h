@@ -127,6 +127,8 @@ struct tls_session {
     bool keys_found;              /* TLS 1.3 handshake secrets were in the key log */
     int decrypt_error;            /* first TLS13_E_* on this connection, 0 if none */
     bool resumed;                 /* the server finished without a Certificate */
+    bool client_aborted_tls13;    /* TLS 1.3, no keys: the client's first protected
+                                     record after the ServerHello was alert-sized */
     uint16_t client_version;      /* first ClientHello's highest version */
     uint16_t version;             /* negotiated (ServerHello), 0 if unknown */
     uint16_t cipher;              /* selected suite */

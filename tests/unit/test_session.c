@@ -210,10 +210,27 @@ static void test_complete_tls13_hrr(void)
     feed(&s, 1, &s2, 50, &r);
     test_cond("two server hellos", r.server_hellos == 2 && s.version == 0x0304);
     test_cond("not complete before client Finished", s.progress == TLS_PROGRESS_SERVER_HELLO);
+    /* A 19-byte protected record (alert-sized) is not the Finished. */
+    struct tls_session a = s;   /* same state so far; buffers are not shared below */
+    struct buf al = { .n = 0 };
+    u8(&al, 23); u16(&al, 0x0303); u16(&al, 19);
+    for (int i = 0; i < 19; i++)
+        u8(&al, i);
+    a.d[0].hs = a.d[1].hs = NULL;
+    a.d[0].hs_cap = a.d[1].hs_cap = 0;
+    struct result ra = { 0 };
+    feed(&a, 0, &al, 50, &ra);
+    test_cond("alert-sized first record: not complete", a.progress == TLS_PROGRESS_SERVER_HELLO);
+    test_cond("alert-sized first record: encrypted client alert, abort noted",
+              a.client_aborted_tls13 && a.n_alerts == 1 && a.alerts[0].from_client &&
+                  a.alerts[0].encrypted);
+
     struct buf fin = { .n = 0 };
-    u8(&fin, 23); u16(&fin, 0x0303); u16(&fin, 4); u16(&fin, 0); u16(&fin, 0);
+    u8(&fin, 23); u16(&fin, 0x0303); u16(&fin, 53);
+    for (int i = 0; i < 53; i++)
+        u8(&fin, i);
     feed(&s, 0, &fin, 50, &r);
-    test_cond("complete after client appdata", s.progress == TLS_PROGRESS_COMPLETE);
+    test_cond("complete after the client's Finished-sized record", s.progress == TLS_PROGRESS_COMPLETE);
     test_cond("finished", tls_session_finished(&s));
     tls_session_release(&s, &mc);
 }
