@@ -486,19 +486,17 @@ static int write_line(struct output *out, cJSON *root)
     return rc;
 }
 
-int event_write_tls(struct output *out, const struct ev_tls *ev)
+/* The envelope every per-connection event shares (Suricata EVE). */
+static cJSON *envelope(const struct ev_tls *ev, const char *type)
 {
     const struct flow *f = ev->flow;
-    const struct tls_session *t = ev->tls;
     int cs = ev->client_side, ss = cs ^ 1;
-    char ts[40], a[INET6_ADDRSTRLEN], vb[24];
-
-    arena_begin();
+    char ts[40], a[INET6_ADDRSTRLEN];
     cJSON *root = cJSON_CreateObject();
     event_format_ts(f->first_ts_us, ts);
     cJSON_AddStringToObject(root, "timestamp", ts);
     add_uint(root, "flow_id", event_flow_id(f));
-    cJSON_AddStringToObject(root, "event_type", "tls");
+    cJSON_AddStringToObject(root, "event_type", type);
     addr_string(f, cs, a, sizeof(a));
     cJSON_AddStringToObject(root, "src_ip", a);
     add_uint(root, "src_port", f->key.port[cs]);
@@ -506,6 +504,47 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
     cJSON_AddStringToObject(root, "dest_ip", a);
     add_uint(root, "dest_port", f->key.port[ss]);
     cJSON_AddStringToObject(root, "proto", "TCP");
+    return root;
+}
+
+int event_write_alert(struct output *out, const struct ev_tls *ev, const struct detect_alert *al)
+{
+    arena_begin();
+    cJSON *root = envelope(ev, "alert");
+    cJSON *a = cJSON_AddObjectToObject(root, "alert");
+    cJSON_AddStringToObject(a, "action", "allowed");
+    add_uint(a, "gid", 1);
+    add_uint(a, "signature_id", al->sid);
+    add_uint(a, "rev", 1);
+    cJSON_AddStringToObject(a, "signature", al->signature);
+    cJSON_AddStringToObject(a, "category", al->category);
+    add_uint(a, "severity", (uint64_t)al->severity);
+    cJSON_AddStringToObject(a, "confidence", al->confidence);
+    cJSON_AddStringToObject(a, "reason", al->reason);
+    cJSON *e = cJSON_AddObjectToObject(a, "evidence");
+    for (int i = 0; i < al->n_ev; i++)
+        cJSON_AddStringToObject(e, al->ev[i].key, al->ev[i].value);
+    if (al->related_flow_id) {
+        cJSON *r = cJSON_AddArrayToObject(a, "related_flow_ids");
+        char num[24];
+        snprintf(num, sizeof(num), "%llu", (unsigned long long)al->related_flow_id);
+        cJSON_AddItemToArray(r, cJSON_CreateRaw(num));
+    }
+    const struct ev_client_hello *ch = ev->ch[0];
+    if (ch && ch->present && ch->has_sni) {
+        cJSON *tls = cJSON_AddObjectToObject(root, "tls");
+        add_wire_string(tls, "sni", ch->sni, ch->sni_len);
+    }
+    return write_line(out, root);
+}
+
+int event_write_tls(struct output *out, const struct ev_tls *ev)
+{
+    const struct tls_session *t = ev->tls;
+    char vb[24];
+
+    arena_begin();
+    cJSON *root = envelope(ev, "tls");
 
     cJSON *tls = cJSON_AddObjectToObject(root, "tls");
     const struct ev_client_hello *ch = ev->ch[0];
@@ -542,6 +581,10 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
         add_server_fps(tls, sh);
     if (t->tunnel != TLS_TUNNEL_NONE)
         cJSON_AddStringToObject(tls, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
+    if (ev->client_app)
+        cJSON_AddStringToObject(tls, "client_app", ev->client_app);
+    if (ev->interception_product)
+        cJSON_AddStringToObject(tls, "interception_product", ev->interception_product);
     cJSON_AddStringToObject(tls, "state", tls_progress_name((enum tls_progress)t->progress));
     cJSON_AddStringToObject(tls, "end", end_name(ev->end));
 

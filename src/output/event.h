@@ -17,6 +17,7 @@
 #include "flow/table.h"
 #include "tls/session.h"
 #include "util/stats.h"
+#include "policy/detect.h"
 #include "x509/chain.h"
 
 /* What one ClientHello contributed to the event. */
@@ -68,6 +69,8 @@ struct ev_tls {
     const struct ev_server_hello *sh[2];
     const struct x509_chain *chain;         /* server's, NULL if none */
     const struct x509_chain *client_chain;  /* client's, NULL if none */
+    const char *client_app;                 /* signature match on JA4/JA3, or NULL */
+    const char *interception_product;       /* signature match on the chain, or NULL */
     enum ev_end end;
 };
 
@@ -89,6 +92,10 @@ void ev_server_hello_release(struct ev_server_hello *s);
 
 /* Write one tls event.  Returns 0 or -1 on a write error. */
 int event_write_tls(struct output *out, const struct ev_tls *ev);
+
+/* Write one alert event for the connection of `ev` (its envelope: same
+ * flow_id, addresses, timestamp).  Returns 0 or -1 on a write error. */
+int event_write_alert(struct output *out, const struct ev_tls *ev, const struct detect_alert *a);
 
 /* Write the stats event (and, to `summary` if not NULL, the text summary). */
 int event_write_stats(struct output *out, const struct stats *st, uint64_t last_ts_us,

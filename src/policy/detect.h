@@ -1,0 +1,111 @@
+/*
+ * detect.h - interception detections: facts of one TLS connection in,
+ * alerts out.
+ *
+ * Inputs are plain data (struct detect_conn): fingerprints, the chain and
+ * its checks (x509/chain.h), the TLS session facts (alerts, version).  The
+ * detector applies the analyst's policy (policy/policy.h) and the shipped
+ * signatures (policy/sigdb.h) and returns struct detect_alert values; it
+ * writes nothing (output/ serializes alerts) and sees no packets.
+ *
+ * One detector per worker.  It keeps a short memory of recent connections
+ * per server name to link the two legs of one interception (client->proxy
+ * and proxy->server): DETECT_LEGS_MAX entries, DETECT_LEG_WINDOW_S seconds,
+ * oldest overwritten first.
+ *
+ * Signature ids are stable; names and reasons may be reworded.
+ */
+#ifndef PINSCOPE_DETECT_H
+#define PINSCOPE_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tls/session.h"
+#include "x509/chain.h"
+
+#define DETECT_MAX_ALERTS    12   /* alerts per connection */
+#define DETECT_MAX_EVIDENCE  8    /* evidence fields per alert */
+#define DETECT_LEGS_MAX      1024 /* recent connections remembered for leg linking */
+#define DETECT_LEG_WINDOW_S  30   /* seconds between two legs of one interception */
+#define DETECT_MINTED_S      3600 /* a leaf younger than this at first use was "just minted" */
+
+enum detect_sid {
+    DETECT_SID_PIN_MISMATCH = 9100001,
+    DETECT_SID_PIN_EXPIRED_MISMATCH = 9100002,
+    DETECT_SID_UNEXPECTED_ISSUER = 9100003,
+    DETECT_SID_KNOWN_PRODUCT = 9100004,
+    DETECT_SID_UNTRUSTED_PUBLIC_NAME = 9100005,
+    DETECT_SID_NO_SCTS = 9100006,
+    DETECT_SID_LEAF_SHARES_ISSUER_KEY = 9100007,
+    DETECT_SID_JUST_MINTED = 9100008,
+    DETECT_SID_CLIENT_FP_BASELINE = 9100009,
+    DETECT_SID_KNOWN_INTERCEPTOR_FP = 9100010,
+    DETECT_SID_SERVER_FP_BASELINE = 9100011,
+    DETECT_SID_VERSION_DOWNGRADE = 9100012,
+    DETECT_SID_ALPN_BASELINE = 9100013,
+    DETECT_SID_CLIENT_REFUSED_CERT = 9100014,
+    DETECT_SID_CLIENT_ABORTED_TLS13 = 9100015,
+    DETECT_SID_TWO_LEGS = 9100016,
+};
+
+struct detect_evidence {
+    const char *key;
+    char value[192];
+};
+
+struct detect_alert {
+    uint32_t sid;
+    const char *signature;      /* short name */
+    const char *category;       /* "interception", "policy", "client-refused" */
+    int severity;               /* 1 high, 2 medium, 3 low (Suricata's scale) */
+    const char *confidence;     /* "high", "medium", "low" */
+    char reason[320];           /* one sentence for the analyst */
+    struct detect_evidence ev[DETECT_MAX_EVIDENCE];
+    int n_ev;
+    uint64_t related_flow_id;   /* the other leg, 0 if none */
+};
+
+/* Facts of one connection (all pointers borrowed for the call). */
+struct detect_conn {
+    uint64_t flow_id;
+    uint64_t ts_us;                  /* first packet */
+    uint8_t ip_ver;
+    const uint8_t *client_ip, *server_ip;   /* 4 or 16 bytes */
+    uint16_t client_port, server_port;
+    const char *sni;                 /* NUL-terminated, valid UTF-8, NULL if none */
+    const char *ja4, *ja3;           /* first ClientHello, NULL if not seen */
+    const char *ja4s, *ja3s;         /* ServerHello answering it, NULL if not seen */
+    const char *alpn_client;         /* first offered, NULL if none */
+    const char *alpn_server;         /* chosen, NULL if none */
+    const struct tls_session *tls;
+    const struct x509_chain *chain;  /* server chain, NULL if not visible */
+};
+
+struct policy;
+struct sigdb;
+struct detect;
+
+/* A detector applying `pol` and `sigs` (either may be NULL: those checks
+ * are skipped).  Neither is owned. */
+struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs);
+void detect_free(struct detect *d);
+
+/* Run every detection on one connection; returns the number of alerts
+ * written to out[0..max). */
+size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_alert *out,
+                  size_t max);
+
+/* What the signatures say about this connection, for the tls event
+ * (tls.client_app, tls.interception_product); NULL when nothing matched. */
+const char *detect_client_app(const struct detect *d, const struct detect_conn *c);
+const char *detect_interception_product(const struct detect *d, const struct detect_conn *c);
+
+/* True for a name that looks publicly resolvable: at least two labels, not
+ * an IP literal, and not under a special-use or private top-level name
+ * (test, example, invalid, localhost, local, internal, lan, home, corp,
+ * intranet, arpa, ...).  Exported for tests. */
+bool detect_public_looking(const char *name);
+
+#endif
