@@ -15,12 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "capture/pcap.h"
 #include "config.h"
 #include "output/event.h"
 #include "pipeline.h"
+#include "policy/detect.h"
+#include "policy/sigdb.h"
 #include "tls/keylog.h"
 #include "tls/pcapng_dsb.h"
 #include "util/log.h"
@@ -28,6 +31,9 @@
 #include "x509/spki.h"
 
 #define PINSCOPE_VERSION "0.1.0"
+#ifndef PINSCOPE_DATADIR
+#define PINSCOPE_DATADIR "/usr/local/share/pinscope"
+#endif
 #define MAX_INPUTS 256
 
 static volatile sig_atomic_t stop_requested;
@@ -56,6 +62,8 @@ static void usage(FILE *fp)
             "  --ca-bundle FILE   trust store for chain validation (default: the system's)\n"
             "  --ca-path DIR      hashed CA directory for chain validation\n"
             "  --dump-certs DIR   write each distinct certificate seen as DIR/<sha256>.pem\n"
+            "  --signatures DIR   interception signatures (default: ./signatures, then\n"
+            "                     " PINSCOPE_DATADIR "/signatures)\n"
             "  --stats            write a final JSON stats event\n"
             "  --deterministic    reproducible output (no wall-clock values)\n"
             "  --max-flows N      flows tracked at once (default %d)\n"
@@ -169,7 +177,8 @@ int main(int argc, char **argv)
     };
 
     enum { OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG,
-           OPT_CABUNDLE, OPT_CAPATH, OPT_DUMPCERTS };
+           OPT_CABUNDLE, OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS };
+    const char *sigdir = NULL;
     struct x509_ctx_config xcfg = {
         .cert_cache_max = CFG_X509_CERT_CACHE,
         .verify_cache_size = CFG_X509_VERIFY_CACHE,
@@ -186,6 +195,7 @@ int main(int argc, char **argv)
         { "ca-bundle", required_argument, NULL, OPT_CABUNDLE },
         { "ca-path", required_argument, NULL, OPT_CAPATH },
         { "dump-certs", required_argument, NULL, OPT_DUMPCERTS },
+        { "signatures", required_argument, NULL, OPT_SIGS },
         { "deterministic", no_argument, NULL, OPT_DET },
         { "max-flows", required_argument, NULL, OPT_MAXFLOWS },
         { "memcap", required_argument, NULL, OPT_MEMCAP },
@@ -213,6 +223,7 @@ int main(int argc, char **argv)
         case OPT_CABUNDLE: xcfg.ca_bundle = optarg; break;
         case OPT_CAPATH: xcfg.ca_path = optarg; break;
         case OPT_DUMPCERTS: xcfg.dump_dir = optarg; break;
+        case OPT_SIGS: sigdir = optarg; break;
         case OPT_KEYLOG:
             if (n_keylogs == MAX_INPUTS) {
                 log_error("too many --keylog files (max %d)", MAX_INPUTS);
@@ -278,6 +289,8 @@ int main(int argc, char **argv)
     struct keylog *kl = NULL;
     struct x509_ctx *x509 = NULL;
     struct pipeline *pl = NULL;
+    struct sigdb *sigs = NULL;
+    struct detect *det = NULL;
     struct output out = { 0 };
 
     /* Session secrets: --keylog files first (the first value seen for a
@@ -320,6 +333,34 @@ int main(int argc, char **argv)
         goto done;
     }
     cfg.x509 = x509;
+
+    /* Signatures: the directory given, else the first default that exists. */
+    if (!sigdir) {
+        struct stat sb;
+        if (stat("signatures/" SIGDB_ISSUERS_FILE, &sb) == 0)
+            sigdir = "signatures";
+        else if (stat(PINSCOPE_DATADIR "/signatures/" SIGDB_ISSUERS_FILE, &sb) == 0)
+            sigdir = PINSCOPE_DATADIR "/signatures";
+        else
+            log_warn("no signatures found (./signatures, " PINSCOPE_DATADIR
+                     "/signatures): known interception products will not be named");
+    }
+    if (sigdir) {
+        char serr[512];
+        sigs = sigdb_load(sigdir, serr, sizeof(serr));
+        if (!sigs) {
+            log_error("%s", serr);
+            status = 1;
+            goto done;
+        }
+    }
+    det = detect_new(NULL, sigs);
+    if (!det) {
+        log_error("out of memory");
+        status = 1;
+        goto done;
+    }
+    cfg.detect = det;
 
     if (output_open(&out, outpath, iface != NULL, deterministic) < 0) {
         log_error("cannot open output %s: %s", outpath, strerror(errno));
@@ -378,6 +419,8 @@ done:
     output_close(&out);
     for (int i = 0; i < n_caps; i++)
         capture_close(&caps[i]);
+    detect_free(det);
+    sigdb_free(sigs);
     x509_ctx_free(x509);
     keylog_free(kl);
     return status;

@@ -25,6 +25,7 @@
 #include "decode/decode.h"
 #include "flow/table.h"
 #include "fp/fp.h"
+#include "policy/detect.h"
 #include "reasm/stream.h"
 #include "tls/certmsg.h"
 #include "tls/hello.h"
@@ -150,6 +151,62 @@ static void conn_free(struct pipeline *pl, struct conn *c)
  * The analysis of this flow is over for `end`: write its event if it was
  * TLS and none was written, then free its buffers.
  */
+/* A NUL-terminated copy of a wire name for matching: bytes outside
+ * printable ASCII become '?', so they match no domain. */
+static const char *name_copy(const uint8_t *p, size_t n, char *buf, size_t cap)
+{
+    if (n >= cap)
+        n = cap - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = (p[i] > 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Run the detections for a finished connection and write its tls event
+ * and then its alerts. */
+static void write_events(struct pipeline *pl, struct flow *f, struct conn *c, struct ev_tls *ev)
+{
+    struct detect_alert alerts[DETECT_MAX_ALERTS];
+    size_t n_alerts = 0;
+    if (pl->cfg.detect) {
+        char sni[TLS_HELLO_MAX_SNI + 1], alpn_c[256], alpn_s[256];
+        const struct ev_client_hello *ch = c->ch[0];
+        const struct ev_server_hello *sh = c->sh[1] && c->sh[1]->present ? c->sh[1] : c->sh[0];
+        int cs = ev->client_side;
+        struct detect_conn dc = {
+            .flow_id = event_flow_id(f),
+            .ts_us = f->first_ts_us,
+            .ip_ver = f->key.ip_ver,
+            .client_ip = f->key.addr[cs],
+            .server_ip = f->key.addr[cs ^ 1],
+            .client_port = f->key.port[cs],
+            .server_port = f->key.port[cs ^ 1],
+            .sni = ch && ch->has_sni && ch->sni_len ? name_copy(ch->sni, ch->sni_len, sni, sizeof(sni))
+                                                    : NULL,
+            .ja4 = ch ? ch->ja4 : NULL,
+            .ja3 = ch ? ch->ja3_hash : NULL,
+            .ja4s = c->sh[0] ? c->sh[0]->ja4s : NULL,
+            .ja3s = c->sh[0] ? c->sh[0]->ja3s_hash : NULL,
+            .alpn_client = ch && ch->n_alpn && ch->alpn ? name_copy(ch->alpn + 1, ch->alpn[0], alpn_c,
+                                                                    sizeof(alpn_c))
+                                                        : NULL,
+            .alpn_server = sh && sh->has_alpn ? name_copy(sh->alpn, sh->alpn_len, alpn_s, sizeof(alpn_s))
+                                              : NULL,
+            .tls = &c->tls,
+            .chain = c->chain[0],
+        };
+        n_alerts = detect_run(pl->cfg.detect, &dc, alerts, DETECT_MAX_ALERTS);
+        ev->client_app = detect_client_app(pl->cfg.detect, &dc);
+        ev->interception_product = detect_interception_product(pl->cfg.detect, &dc);
+    }
+    if (event_write_tls(pl->out, ev) == 0)
+        pl->st.tls_events++;
+    for (size_t i = 0; i < n_alerts; i++)
+        if (event_write_alert(pl->out, ev, &alerts[i]) == 0)
+            pl->st.alerts++;
+}
+
 static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev_end end)
 {
     /* TLS records started but no hello ever completed: nothing to report
@@ -168,8 +225,7 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enu
             .client_chain = c->chain[1],
             .end = end,
         };
-        if (event_write_tls(pl->out, &ev) == 0)
-            pl->st.tls_events++;
+        write_events(pl, f, c, &ev);
         c->emitted = true;
         pl->st.flows_tls++;
         if (c->tls.progress == TLS_PROGRESS_COMPLETE)

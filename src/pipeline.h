@@ -20,6 +20,7 @@
 
 struct keylog;
 struct x509_ctx;
+struct detect;
 
 struct pipeline_config {
     size_t max_flows;
@@ -27,6 +28,7 @@ struct pipeline_config {
     uint32_t depth;
     const struct keylog *keylog;   /* TLS session secrets; not owned, may be NULL */
     struct x509_ctx *x509;         /* certificate caches and trust store; not owned */
+    struct detect *detect;         /* interception detections; not owned, may be NULL */
 };
 
 struct pipeline;

@@ -647,6 +647,7 @@ static cJSON *stats_object(const struct stats *st)
     add_uint(o, "flows", st->flows);
     add_uint(o, "flows_tls", st->flows_tls);
     add_uint(o, "tls_events", st->tls_events);
+    add_uint(o, "alerts", st->alerts);
     add_uint(o, "tls_client_hellos", st->tls_client_hellos);
     add_uint(o, "tls_server_hellos", st->tls_server_hellos);
     add_uint(o, "tls_complete", st->tls_complete);

@@ -30,6 +30,7 @@
 #define DETECT_LEGS_MAX      1024 /* recent connections remembered for leg linking */
 #define DETECT_LEG_WINDOW_S  30   /* seconds between two legs of one interception */
 #define DETECT_MINTED_S      3600 /* a leaf younger than this at first use was "just minted" */
+#define DETECT_CT_REQUIRED_SINCE 1525046400 /* 2018-04-30: CT required for new public leaves */
 
 enum detect_sid {
     DETECT_SID_PIN_MISMATCH = 9100001,
@@ -103,9 +104,11 @@ const char *detect_client_app(const struct detect *d, const struct detect_conn *
 const char *detect_interception_product(const struct detect *d, const struct detect_conn *c);
 
 /* True for a name that looks publicly resolvable: at least two labels, not
- * an IP literal, and not under a special-use or private top-level name
- * (test, example, invalid, localhost, local, internal, lan, home, corp,
- * intranet, arpa, ...).  Exported for tests. */
+ * an IP literal, not under a special-use or private top-level name (test,
+ * example, invalid, localhost, local, internal, lan, home, corp, intranet,
+ * arpa, ...) nor under example.com/.net/.org (RFC 2606).  No public
+ * suffix list: a private name under a real TLD looks public.  Exported
+ * for tests. */
 bool detect_public_looking(const char *name);
 
 #endif

@@ -65,6 +65,7 @@ struct stats {
     uint64_t flows;           /* flows created */
     uint64_t flows_tls;       /* flows that carried a TLS hello */
     uint64_t tls_events;      /* tls events written */
+    uint64_t alerts;          /* alert events written */
     uint64_t tls_client_hellos;
     uint64_t tls_server_hellos;
     uint64_t tls_complete;

@@ -1,0 +1,512 @@
+/*
+ * detect.c - interception detections (see detect.h).
+ *
+ * Each detection is one function over struct detect_conn that appends at
+ * most one alert.  Reasons are written for an analyst who has not read this
+ * file: what was seen, what was expected, what it usually means.
+ */
+#include "policy/detect.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "policy/sigdb.h"
+
+struct leg {
+    bool used;
+    uint64_t flow_id;
+    int64_t ts_s;
+    uint8_t ip_ver;
+    uint8_t client_ip[16], server_ip[16];
+    char sni[256];
+    char leaf_sha256[65];
+    char issuer[160];
+    char ja4[48];
+};
+
+#define PRODUCT_CACHE 1024   /* chains remembered with their signature match */
+
+struct product_slot {
+    char leaf_sha256[65];
+    const struct sig_issuer *sig;   /* NULL: no match */
+};
+
+struct detect {
+    const struct policy *pol;
+    const struct sigdb *sigs;
+    struct leg legs[DETECT_LEGS_MAX];
+    size_t next_leg;
+    struct product_slot products[PRODUCT_CACHE];
+};
+
+struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs)
+{
+    struct detect *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->pol = pol;
+    d->sigs = sigs;
+    return d;
+}
+
+void detect_free(struct detect *d)
+{
+    free(d);
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static struct detect_alert *new_alert(struct detect_alert *out, size_t max, size_t *n,
+                                      uint32_t sid, const char *sig, const char *cat,
+                                      int severity, const char *confidence)
+{
+    if (*n >= max)
+        return NULL;
+    struct detect_alert *a = &out[(*n)++];
+    memset(a, 0, sizeof(*a));
+    a->sid = sid;
+    a->signature = sig;
+    a->category = cat;
+    a->severity = severity;
+    a->confidence = confidence;
+    return a;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void reason(struct detect_alert *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->reason, sizeof(a->reason), fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void evidence(struct detect_alert *a, const char *key, const char *fmt, ...)
+{
+    if (a->n_ev >= DETECT_MAX_EVIDENCE)
+        return;
+    struct detect_evidence *e = &a->ev[a->n_ev++];
+    e->key = key;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->value, sizeof(e->value), fmt, ap);
+    va_end(ap);
+}
+
+static const struct x509_cert *leaf_of(const struct detect_conn *c)
+{
+    return c->chain && c->chain->n > 0 ? &c->chain->e[0]->info : NULL;
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+bool detect_public_looking(const char *name)
+{
+    static const char *const special[] = {
+        "test", "example", "invalid", "localhost", "local", "internal", "lan", "home",
+        "corp", "intranet", "private", "arpa", "localdomain", "home.arpa",
+    };
+    if (!name || !*name)
+        return false;
+    const char *dot = strrchr(name, '.');
+    if (!dot || dot == name || dot[1] == '\0')
+        return false;   /* single label, or trailing dot only */
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1)
+        return false;
+    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
+        if (strcasecmp(dot + 1, special[i]) == 0)
+            return false;
+    /* RFC 2606 second-level names reserved for documentation. */
+    static const char *const reserved[] = { "example.com", "example.net", "example.org" };
+    size_t len = strlen(name);
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        size_t rl = strlen(reserved[i]);
+        if (len >= rl && strcasecmp(name + len - rl, reserved[i]) == 0 &&
+            (len == rl || name[len - rl - 1] == '.'))
+            return false;
+    }
+    return true;
+}
+
+/* ---- chain facts --------------------------------------------------------- */
+
+static void check_untrusted(const struct detect_conn *c, struct detect_alert *out, size_t max,
+                            size_t *n)
+{
+    const struct x509_cert *leaf = leaf_of(c);
+    if (!leaf || c->chain->verify_error == 0 || !detect_public_looking(c->sni))
+        return;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_UNTRUSTED_PUBLIC_NAME,
+                                       "chain does not validate for a public name",
+                                       "interception", 2, "medium");
+    if (!a)
+        return;
+    reason(a, "The certificate chain for %s does not validate against the trust store "
+              "(%s), which a public site's chain normally does; a proxy's own CA is the "
+              "usual cause.", c->sni, x509_verify_text(c->chain->verify_error));
+    evidence(a, "sni", "%s", c->sni);
+    evidence(a, "validation", "%s", x509_verify_name(c->chain->verify_error));
+    evidence(a, "issuer", "%s", or_dash(leaf->issuer.dn));
+}
+
+static void check_no_scts(const struct detect_conn *c, struct detect_alert *out, size_t max,
+                          size_t *n)
+{
+    const struct x509_cert *leaf = leaf_of(c);
+    if (!leaf || leaf->sct_count > 0 || leaf->is_ca || !detect_public_looking(c->sni))
+        return;
+    /* Chrome has required CT for every certificate issued since
+     * 2018-04-30; older ones may carry none, and that says nothing. */
+    if (!leaf->not_before.valid || leaf->not_before.epoch < DETECT_CT_REQUIRED_SINCE)
+        return;
+    /* Publicly trusted leaves have embedded SCTs since 2018 (Chrome's CT
+     * policy); a validating chain without them is odd, a failing one
+     * without them is what interception CAs mint. */
+    bool trusted = c->chain->verify_error == 0;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_NO_SCTS,
+                                       "leaf without embedded SCTs", "interception",
+                                       trusted ? 3 : 2, trusted ? "low" : "medium");
+    if (!a)
+        return;
+    reason(a, "The certificate for %s carries no Certificate Transparency SCTs, which a "
+              "public CA embeds in every certificate it issues; locally minted "
+              "certificates lack them.", c->sni);
+    evidence(a, "sni", "%s", c->sni);
+    evidence(a, "expected", "embedded SCTs (>= 2)");
+    evidence(a, "seen", "0");
+    evidence(a, "issuer", "%s", or_dash(leaf->issuer.dn));
+}
+
+static void check_shared_key(const struct detect_conn *c, struct detect_alert *out, size_t max,
+                             size_t *n)
+{
+    if (!leaf_of(c) || !c->chain->leaf_shares_issuer_key)
+        return;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_LEAF_SHARES_ISSUER_KEY,
+                                       "leaf shares its issuer's key", "interception", 1,
+                                       "high");
+    if (!a)
+        return;
+    reason(a, "The server certificate for %s uses the same public key as the certificate "
+              "that issued it; CAs never do this, but some interception tools (mitmproxy, "
+              "Burp) sign their minted leaves this way.", or_dash(c->sni));
+    evidence(a, "leaf_spki_sha256", "%s", c->chain->e[0]->info.spki_sha256);
+    evidence(a, "issuer_spki_sha256", "%s", c->chain->e[1]->info.spki_sha256);
+    evidence(a, "issuer", "%s", or_dash(c->chain->e[0]->info.issuer.dn));
+}
+
+static void check_just_minted(const struct detect_conn *c, struct detect_alert *out, size_t max,
+                              size_t *n)
+{
+    const struct x509_cert *leaf = leaf_of(c);
+    if (!leaf || c->chain->not_before_age_s < 0 ||
+        c->chain->not_before_age_s >= DETECT_MINTED_S)
+        return;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_JUST_MINTED,
+                                       "leaf minted moments before use", "interception", 2,
+                                       "medium");
+    if (!a)
+        return;
+    reason(a, "The certificate for %s became valid only %lld seconds before this "
+              "connection; interception proxies mint certificates on the fly, public CAs "
+              "issue them ahead of deployment.", or_dash(c->sni),
+           (long long)c->chain->not_before_age_s);
+    evidence(a, "not_before", "%s", leaf->not_before.iso);
+    evidence(a, "age_seconds", "%lld", (long long)c->chain->not_before_age_s);
+    evidence(a, "issuer", "%s", or_dash(leaf->issuer.dn));
+}
+
+/* ---- the client's reaction ------------------------------------------------ */
+
+static bool refusal_alert(uint8_t desc)
+{
+    switch (desc) {
+    case 42: /* bad_certificate */
+    case 43: /* unsupported_certificate */
+    case 44: /* certificate_revoked */
+    case 45: /* certificate_expired */
+    case 46: /* certificate_unknown */
+    case 48: /* unknown_ca */
+    case 49: /* access_denied */
+    case 51: /* decrypt_error (a pinning failure in some stacks) */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void check_client_refused(const struct detect_conn *c, struct detect_alert *out,
+                                 size_t max, size_t *n)
+{
+    const struct tls_session *t = c->tls;
+    for (unsigned i = 0; i < t->n_alerts; i++) {
+        const struct tls_alert *al = &t->alerts[i];
+        if (!al->from_client || al->encrypted || al->level != 2 || !refusal_alert(al->description))
+            continue;
+        if (!al->after_certificate && !al->decrypted)
+            continue;
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_REFUSED_CERT,
+                                           "client refused the server's certificate",
+                                           "client-refused", 1, "high");
+        if (!a)
+            return;
+        reason(a, "The client aborted the handshake with %s right after receiving the "
+                  "certificate for %s: it did not trust what it was handed, as a pinning "
+                  "or strict client does when a proxy intercepts it.",
+               tls_alert_name(al->description), or_dash(c->sni));
+        evidence(a, "alert", "%s", tls_alert_name(al->description));
+        evidence(a, "alert_code", "%u", al->description);
+        if (leaf_of(c))
+            evidence(a, "issuer", "%s", or_dash(leaf_of(c)->issuer.dn));
+        return;
+    }
+    if (t->client_aborted_tls13 && t->version == 0x0304 && !t->keys_found) {
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_ABORTED_TLS13,
+                                           "client closed TLS 1.3 before its Finished",
+                                           "client-refused", 2, "medium");
+        if (!a)
+            return;
+        reason(a, "After the server's encrypted certificate flight the client of %s sent "
+                  "one alert-sized encrypted record instead of its Finished: most likely an "
+                  "alert refusing the certificate (without session keys this cannot be "
+                  "confirmed).", or_dash(c->sni));
+        evidence(a, "version", "TLS 1.3");
+        evidence(a, "keys", "none");
+    }
+}
+
+/* ---- signatures ----------------------------------------------------------- */
+
+/* The interception product matching this chain, cached by leaf (a chain
+ * match runs a few hundred regexec() calls). */
+static const struct sig_issuer *chain_product(const struct detect *dc, const struct detect_conn *c)
+{
+    struct detect *d = (struct detect *)dc;   /* the cache is not observable state */
+    const struct x509_cert *leaf = leaf_of(c);
+    if (!d->sigs || !leaf)
+        return NULL;
+    size_t slot = 0;
+    for (int i = 0; i < 6; i++) {
+        char h = leaf->sha256[i];
+        slot = slot * 16 + (size_t)(h <= '9' ? h - '0' : h - 'a' + 10);
+    }
+    slot %= PRODUCT_CACHE;
+    struct product_slot *ps = &d->products[slot];
+    if (strcmp(ps->leaf_sha256, leaf->sha256) == 0)
+        return ps->sig;
+    const struct x509_cert *certs[TLS_CERTMSG_MAX_CERTS];
+    for (size_t i = 0; i < c->chain->n; i++)
+        certs[i] = &c->chain->e[i]->info;
+    struct sigdb_chain_facts facts = {
+        .leaf_shares_issuer_key = c->chain->n > 1 ? (c->chain->leaf_shares_issuer_key ? SIGDB_YES
+                                                                                      : SIGDB_NO)
+                                                  : SIGDB_UNKNOWN,
+        .chain_length = c->chain->total,
+        .has_validity_days = true,
+        .validity_days = c->chain->validity_days,
+    };
+    ps->sig = sigdb_match_chain(d->sigs, certs, c->chain->n, &facts);
+    memcpy(ps->leaf_sha256, leaf->sha256, sizeof(ps->leaf_sha256));
+    return ps->sig;
+}
+
+const char *detect_interception_product(const struct detect *d, const struct detect_conn *c)
+{
+    const struct sig_issuer *sig = chain_product(d, c);
+    return sig ? sig->product : NULL;
+}
+
+/* Fingerprint entries for the client: JA4 first, then JA3. */
+static size_t client_fps(const struct detect *d, const struct detect_conn *c,
+                         const struct sig_fp **out, size_t max)
+{
+    if (!d->sigs)
+        return 0;
+    size_t n = 0;
+    if (c->ja4)
+        n = sigdb_find_fingerprint(d->sigs, SIG_FP_JA4, c->ja4, out, max);
+    if (n == 0 && c->ja3)
+        n = sigdb_find_fingerprint(d->sigs, SIG_FP_JA3, c->ja3, out, max);
+    return n < max ? n : max;
+}
+
+const char *detect_client_app(const struct detect *d, const struct detect_conn *c)
+{
+    const struct sig_fp *fps[8];
+    size_t n = client_fps(d, c, fps, 8);
+    for (size_t i = 0; i < n; i++)   /* prefer a known-good name */
+        if (fps[i]->kind == SIG_KIND_KNOWN_GOOD)
+            return fps[i]->application;
+    return n ? fps[0]->application : NULL;
+}
+
+static void detect_signature_checks(struct detect *d, const struct detect_conn *c,
+                                    struct detect_alert *out, size_t max, size_t *n)
+{
+    const struct sig_issuer *sig = chain_product(d, c);
+    if (sig) {
+        const struct x509_cert *leaf = leaf_of(c);
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_KNOWN_PRODUCT,
+                                           "known interception product", "interception", 1,
+                                           "high");
+        if (a) {
+            reason(a, "The certificate for %s was issued by %s (%s), an interception product: "
+                      "this connection was decrypted and re-encrypted on the way.",
+                   or_dash(c->sni), sig->product, sig->category);
+            evidence(a, "product", "%s", sig->product);
+            evidence(a, "signature", "%s", sig->id);
+            evidence(a, "matched", "%s", sig->matched ? sig->matched : "-");
+            evidence(a, "issuer", "%s", or_dash(leaf->issuer.dn));
+            evidence(a, "source", "%s", sig->source);
+        }
+    }
+
+    const struct sig_fp *fps[8];
+    size_t nf = client_fps(d, c, fps, 8);
+    const struct sig_fp *bad = NULL;
+    bool also_good = false;
+    for (size_t i = 0; i < nf; i++) {
+        if (fps[i]->kind == SIG_KIND_KNOWN_INTERCEPTOR && !bad)
+            bad = fps[i];
+        if (fps[i]->kind == SIG_KIND_KNOWN_GOOD)
+            also_good = true;
+    }
+    if (bad) {
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_KNOWN_INTERCEPTOR_FP,
+                                           "known interceptor client fingerprint",
+                                           "interception", also_good ? 3 : 2,
+                                           also_good ? "low" : "medium");
+        if (!a)
+            return;
+        reason(a, "The client of %s presented the TLS fingerprint of %s's upstream "
+                  "connections%s; a fingerprint names a TLS library more than a product.",
+               or_dash(c->sni), bad->application,
+               also_good ? ", which an ordinary client also shares" : "");
+        evidence(a, "fingerprint_type", "%s", sigdb_fp_type_name(bad->type));
+        evidence(a, "fingerprint", "%s", bad->value);
+        evidence(a, "product", "%s", bad->application);
+        evidence(a, "source", "%s", bad->source);
+    }
+}
+
+/* ---- two legs ------------------------------------------------------------- */
+
+static size_t alen(uint8_t ver)
+{
+    return ver == 4 ? 4 : 16;
+}
+
+static void addr_text(uint8_t ver, const uint8_t *a, char *buf, size_t len)
+{
+    inet_ntop(ver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
+}
+
+/*
+ * One interception has two legs for the same server name within seconds:
+ * client -> proxy and proxy -> server.  The proxy's address is the server
+ * of one leg and the client of the other, and the two legs differ in the
+ * leaf certificate or the client fingerprint.
+ */
+static void check_two_legs(struct detect *d, const struct detect_conn *c,
+                           struct detect_alert *out, size_t max, size_t *n)
+{
+    if (!c->sni || !*c->sni)
+        return;
+    const struct x509_cert *leaf = leaf_of(c);
+    int64_t now = (int64_t)(c->ts_us / 1000000);
+    size_t al = alen(c->ip_ver);
+
+    for (size_t i = 0; i < DETECT_LEGS_MAX; i++) {
+        const struct leg *l = &d->legs[i];
+        if (!l->used || l->ip_ver != c->ip_ver || strcmp(l->sni, c->sni) != 0)
+            continue;
+        if (now - l->ts_s > DETECT_LEG_WINDOW_S || l->ts_s - now > DETECT_LEG_WINDOW_S)
+            continue;
+        bool proxy_shape = memcmp(l->server_ip, c->client_ip, al) == 0 ||
+                           memcmp(l->client_ip, c->server_ip, al) == 0;
+        if (!proxy_shape)
+            continue;
+        bool other_leaf = leaf && l->leaf_sha256[0] && strcmp(l->leaf_sha256, leaf->sha256) != 0;
+        bool other_fp = c->ja4 && l->ja4[0] && strcmp(l->ja4, c->ja4) != 0;
+        if (!other_leaf && !other_fp)
+            continue;
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_LEGS,
+                                           "both legs of one interception", "interception",
+                                           1, other_leaf ? "high" : "medium");
+        if (!a)
+            return;
+        char pa[48];
+        addr_text(c->ip_ver, memcmp(l->server_ip, c->client_ip, al) == 0 ? c->client_ip
+                                                                          : c->server_ip,
+                  pa, sizeof(pa));
+        reason(a, "Two connections for %s within %llds meet at %s, which is the server of "
+                  "one and the client of the other, and they %s: a proxy terminated the "
+                  "client's TLS and opened its own to the server.",
+               c->sni, (long long)(now >= l->ts_s ? now - l->ts_s : l->ts_s - now), pa,
+               other_leaf ? "present different server certificates"
+                          : "come from different TLS clients");
+        a->related_flow_id = l->flow_id;
+        evidence(a, "proxy", "%s", pa);
+        evidence(a, "sni", "%s", c->sni);
+        if (other_leaf) {
+            evidence(a, "leaf_sha256_this_leg", "%s", leaf->sha256);
+            evidence(a, "leaf_sha256_other_leg", "%s", l->leaf_sha256);
+            evidence(a, "issuer_this_leg", "%s", or_dash(leaf->issuer.dn));
+            evidence(a, "issuer_other_leg", "%s", or_dash(l->issuer));
+        }
+        if (other_fp) {
+            evidence(a, "ja4_this_leg", "%s", c->ja4);
+            evidence(a, "ja4_other_leg", "%s", l->ja4);
+        }
+        return;
+    }
+}
+
+static void remember_leg(struct detect *d, const struct detect_conn *c)
+{
+    if (!c->sni || !*c->sni)
+        return;
+    struct leg *l = &d->legs[d->next_leg];
+    d->next_leg = (d->next_leg + 1) % DETECT_LEGS_MAX;
+    memset(l, 0, sizeof(*l));
+    l->used = true;
+    l->flow_id = c->flow_id;
+    l->ts_s = (int64_t)(c->ts_us / 1000000);
+    l->ip_ver = c->ip_ver;
+    memcpy(l->client_ip, c->client_ip, alen(c->ip_ver));
+    memcpy(l->server_ip, c->server_ip, alen(c->ip_ver));
+    snprintf(l->sni, sizeof(l->sni), "%s", c->sni);
+    const struct x509_cert *leaf = leaf_of(c);
+    if (leaf) {
+        snprintf(l->leaf_sha256, sizeof(l->leaf_sha256), "%s", leaf->sha256);
+        snprintf(l->issuer, sizeof(l->issuer), "%s", or_dash(leaf->issuer.dn));
+    }
+    if (c->ja4)
+        snprintf(l->ja4, sizeof(l->ja4), "%s", c->ja4);
+}
+
+/* ---- entry points ---------------------------------------------------------- */
+
+size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_alert *out,
+                  size_t max)
+{
+    size_t n = 0;
+    detect_signature_checks(d, c, out, max, &n);
+    check_untrusted(c, out, max, &n);
+    check_no_scts(c, out, max, &n);
+    check_shared_key(c, out, max, &n);
+    check_just_minted(c, out, max, &n);
+    check_client_refused(c, out, max, &n);
+    check_two_legs(d, c, out, max, &n);
+    remember_leg(d, c);
+    return n;
+}

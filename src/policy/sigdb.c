@@ -1,0 +1,1042 @@
+/*
+ * sigdb.c - load and query the shipped signature database.
+ *
+ * Loading reads each JSON file whole (cJSON), walks every entry, checks
+ * every key against the list of keys its object may have, checks each
+ * value's JSON type and shape, compiles the regexes (POSIX <regex.h>,
+ * REG_EXTENDED | REG_ICASE | REG_NOSUB) and copies the strings out, so no
+ * cJSON object outlives sigdb_load().  The first problem stops the load
+ * with "FILE: entry N (id): reason".  Fingerprints are then sorted by
+ * (type, value, file position) for binary search.
+ *
+ * Matching walks the issuer entries in file order and evaluates each
+ * entry's conditions (all must hold): traits first (cheap), then the
+ * leaf's subject, then the issuer_* conditions against each CA name the
+ * chain carries.  OU conditions need the individual OU attributes, which
+ * struct x509_cert does not keep: they are read back out of the RFC 4514
+ * string (x509/cert.c writes it with OpenSSL's RFC 2253 flags: "," between
+ * RDNs, "+" inside one, "\c" or "\HH" escapes).
+ *
+ * What it does not do: no reload, no incremental update, no locking (the
+ * database is read-only after load), no JSON output, no verdicts.
+ */
+#include "policy/sigdb.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+/* Which part of a name a regex condition looks at. */
+enum sig_attr { SIG_ATTR_NONE = 0, SIG_ATTR_CN, SIG_ATTR_O, SIG_ATTR_OU, SIG_ATTR_DN };
+
+struct sig_cond {
+    unsigned field;     /* one enum sig_field bit */
+    enum sig_attr attr; /* regex conditions: the attribute */
+    bool is_regex;
+    regex_t re;
+    int64_t max_days;   /* SIG_F_MAX_VALIDITY */
+};
+
+struct sigdb {
+    struct sig_issuer *iss;
+    size_t n_iss;
+    struct sig_fp *fps;
+    size_t n_fps;
+    const struct sig_fp **fp_sorted;
+    char **strs;            /* every string the entries point to */
+    size_t n_strs, cap_strs;
+};
+
+/* The keys of an issuer entry's "match" object, in evaluation and
+ * description order (the order of the enum sig_field bits). */
+enum cond_kind { COND_REGEX, COND_TRUE, COND_DAYS };
+static const struct {
+    const char *key;
+    unsigned field;
+    enum cond_kind kind;
+    enum sig_attr attr;
+} cond_keys[] = {
+    {"issuer_cn_regex", SIG_F_ISSUER_CN, COND_REGEX, SIG_ATTR_CN},
+    {"issuer_o_regex", SIG_F_ISSUER_O, COND_REGEX, SIG_ATTR_O},
+    {"issuer_ou_regex", SIG_F_ISSUER_OU, COND_REGEX, SIG_ATTR_OU},
+    {"issuer_dn_regex", SIG_F_ISSUER_DN, COND_REGEX, SIG_ATTR_DN},
+    {"subject_cn_regex", SIG_F_SUBJECT_CN, COND_REGEX, SIG_ATTR_CN},
+    {"subject_o_regex", SIG_F_SUBJECT_O, COND_REGEX, SIG_ATTR_O},
+    {"subject_ou_regex", SIG_F_SUBJECT_OU, COND_REGEX, SIG_ATTR_OU},
+    {"subject_dn_regex", SIG_F_SUBJECT_DN, COND_REGEX, SIG_ATTR_DN},
+    {"leaf_shares_issuer_key", SIG_F_LEAF_SHARES_KEY, COND_TRUE, SIG_ATTR_NONE},
+    {"no_subject_key_identifier", SIG_F_NO_SKI, COND_TRUE, SIG_ATTR_NONE},
+    {"chain_length_1", SIG_F_CHAIN_LEN_1, COND_TRUE, SIG_ATTR_NONE},
+    {"max_validity_days", SIG_F_MAX_VALIDITY, COND_DAYS, SIG_ATTR_NONE},
+};
+#define N_COND_KEYS (sizeof cond_keys / sizeof cond_keys[0])
+
+#define SIG_F_SUBJECT_NAME (SIG_F_SUBJECT_CN | SIG_F_SUBJECT_O | SIG_F_SUBJECT_OU | SIG_F_SUBJECT_DN)
+
+static const char *const fp_type_names[SIG_FP_TYPE_COUNT] = {"ja3", "ja3s", "ja4", "ja4s"};
+static const char *const fp_kind_names[] = {"known-good", "known-interceptor", "suspicious",
+                                            "library"};
+
+const char *sigdb_fp_type_name(enum sig_fp_type type)
+{
+    return ((unsigned)type < SIG_FP_TYPE_COUNT) ? fp_type_names[type] : "?";
+}
+
+const char *sigdb_field_name(unsigned field)
+{
+    for (size_t i = 0; i < N_COND_KEYS; i++)
+        if (cond_keys[i].field == field)
+            return cond_keys[i].key;
+    return "?";
+}
+
+/* ---- load: error context -------------------------------------------------- */
+
+struct load_ctx {
+    struct sigdb *db;
+    const char *path;
+    size_t entry;       /* 1-based; 0 outside the entries */
+    char id[80];        /* printable form of the entry's id, "?" if none */
+    char *err;
+    size_t errlen;
+};
+
+static bool load_fail(struct load_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static bool load_fail(struct load_ctx *c, const char *fmt, ...)
+{
+    if (!c->err || c->errlen == 0)
+        return false;
+    int k;
+    if (c->entry > 0)
+        k = snprintf(c->err, c->errlen, "%s: entry %zu (%s): ", c->path, c->entry, c->id);
+    else
+        k = snprintf(c->err, c->errlen, "%s: ", c->path);
+    if (k < 0)
+        k = 0;
+    if ((size_t)k < c->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+/* Copy at most 64 printable ASCII bytes of s into the context id. */
+static void ctx_set_id(struct load_ctx *c, const char *s)
+{
+    size_t j = 0;
+    if (s)
+        for (; s[j] && j < 64; j++)
+            c->id[j] = (s[j] >= 0x20 && s[j] < 0x7f) ? s[j] : '?';
+    if (j == 0)
+        c->id[j++] = '?';
+    else if (s[j])
+        for (int d = 0; d < 3; d++)
+            c->id[j++] = '.';
+    c->id[j] = '\0';
+}
+
+/* ---- load: strings -------------------------------------------------------- */
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing above U+10FFFF) without control characters. */
+static bool text_ok(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        unsigned c = p[i];
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return false;
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned cp, min;
+        if ((c & 0xe0) == 0xc0) {
+            n = 1, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            n = 2, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            n = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* Keep a copy of s in the database; NULL on allocation failure. */
+static const char *db_strdup(struct sigdb *db, const char *s)
+{
+    if (db->n_strs == db->cap_strs) {
+        size_t cap = db->cap_strs ? db->cap_strs * 2 : 256;
+        char **v = realloc(db->strs, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        db->strs = v;
+        db->cap_strs = cap;
+    }
+    char *d = strdup(s);
+    if (!d)
+        return NULL;
+    db->strs[db->n_strs++] = d;
+    return d;
+}
+
+/*
+ * Check that `it` (the value of `key`) is a string of at most max bytes,
+ * non-empty unless allow_empty, valid UTF-8 without control characters, and
+ * store a database copy in *out.
+ */
+static bool take_str(struct load_ctx *c, const cJSON *it, const char *key, size_t max,
+                     bool allow_empty, const char **out)
+{
+    if (!cJSON_IsString(it) || !it->valuestring)
+        return load_fail(c, "%s: must be a string", key);
+    const char *s = it->valuestring;
+    size_t len = strlen(s);
+    if (len == 0 && !allow_empty)
+        return load_fail(c, "%s: must not be empty", key);
+    if (len > max)
+        return load_fail(c, "%s: longer than %zu bytes", key, max);
+    if (!text_ok(s, len))
+        return load_fail(c, "%s: not valid UTF-8 text (control character or bad sequence)", key);
+    *out = db_strdup(c->db, s);
+    if (!*out)
+        return load_fail(c, "out of memory");
+    return true;
+}
+
+/* ---- load: files ---------------------------------------------------------- */
+
+/* Read path whole into a NUL-terminated heap buffer. */
+static char *read_file(struct load_ctx *c, size_t *len_out)
+{
+    FILE *f = fopen(c->path, "rb");
+    if (!f) {
+        load_fail(c, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        load_fail(c, "not a regular file");
+        fclose(f);
+        return NULL;
+    }
+    if ((uintmax_t)st.st_size > SIGDB_MAX_FILE_BYTES) {
+        load_fail(c, "larger than %u bytes", (unsigned)SIGDB_MAX_FILE_BYTES);
+        fclose(f);
+        return NULL;
+    }
+    size_t cap = (size_t)st.st_size + 1;
+    char *buf = malloc(cap);
+    if (!buf) {
+        load_fail(c, "out of memory");
+        fclose(f);
+        return NULL;
+    }
+    size_t len = fread(buf, 1, cap, f);
+    bool bad = ferror(f) || len >= cap; /* grew while reading */
+    fclose(f);
+    if (bad) {
+        load_fail(c, "read error");
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    *len_out = len;
+    return buf;
+}
+
+/*
+ * Parse the file and check the envelope: an object with "version": 1, an
+ * optional "comment" string and an "entries" array.  Returns the root
+ * (caller deletes) and the array in *entries.
+ */
+static cJSON *parse_envelope(struct load_ctx *c, size_t max_entries, const cJSON **entries)
+{
+    size_t len;
+    char *buf = read_file(c, &len);
+    if (!buf)
+        return NULL;
+    cJSON *root = cJSON_ParseWithLength(buf, len);
+    if (!root) {
+        const char *at = cJSON_GetErrorPtr();
+        size_t line = 1;
+        if (at && at >= buf && at <= buf + len)
+            for (const char *p = buf; p < at; p++)
+                line += (*p == '\n');
+        free(buf);
+        load_fail(c, "line %zu: JSON syntax error", line);
+        return NULL;
+    }
+    free(buf);
+    if (!cJSON_IsObject(root)) {
+        load_fail(c, "top level must be a JSON object");
+        goto bad;
+    }
+    *entries = NULL;
+    bool seen_version = false, seen_comment = false;
+    for (const cJSON *it = root->child; it; it = it->next) {
+        const char *k = it->string ? it->string : "";
+        if (strcmp(k, "version") == 0) {
+            if (seen_version) {
+                load_fail(c, "duplicate key \"version\"");
+                goto bad;
+            }
+            seen_version = true;
+            if (!cJSON_IsNumber(it) || it->valuedouble != 1.0) {
+                load_fail(c, "version: must be the number 1");
+                goto bad;
+            }
+        } else if (strcmp(k, "comment") == 0) {
+            if (seen_comment || !cJSON_IsString(it)) {
+                load_fail(c, "comment: must be one string");
+                goto bad;
+            }
+            seen_comment = true;
+        } else if (strcmp(k, "entries") == 0) {
+            if (*entries || !cJSON_IsArray(it)) {
+                load_fail(c, "entries: must be one array");
+                goto bad;
+            }
+            *entries = it;
+        } else {
+            load_fail(c, "unknown top-level key \"%s\"", k);
+            goto bad;
+        }
+    }
+    if (!seen_version) {
+        load_fail(c, "missing key \"version\"");
+        goto bad;
+    }
+    if (!*entries) {
+        load_fail(c, "missing key \"entries\"");
+        goto bad;
+    }
+    if ((size_t)cJSON_GetArraySize(*entries) > max_entries) {
+        load_fail(c, "more than %zu entries", max_entries);
+        goto bad;
+    }
+    return root;
+bad:
+    cJSON_Delete(root);
+    return NULL;
+}
+
+static void cond_release(struct sig_cond *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i].is_regex)
+            regfree(&v[i].re);
+    free(v);
+}
+
+/* ---- load: interception_issuers.json -------------------------------------- */
+
+static bool id_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SIGDB_MAX_ID_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' ||
+              s[i] == '_' || s[i] == '.'))
+            return false;
+    return true;
+}
+
+/* Parse one "match" object into e->cond (sorted by field bit). */
+static bool parse_match(struct load_ctx *c, const cJSON *m, struct sig_issuer *e)
+{
+    if (!cJSON_IsObject(m))
+        return load_fail(c, "match: must be an object");
+    struct sig_cond *conds = calloc(N_COND_KEYS, sizeof *conds);
+    if (!conds)
+        return load_fail(c, "out of memory");
+    unsigned seen = 0;
+    size_t n = 0;
+    for (const cJSON *it = m->child; it; it = it->next) {
+        const char *k = it->string ? it->string : "";
+        size_t ki = 0;
+        while (ki < N_COND_KEYS && strcmp(cond_keys[ki].key, k) != 0)
+            ki++;
+        if (ki == N_COND_KEYS) {
+            load_fail(c, "match: unknown key \"%s\"", k);
+            goto bad;
+        }
+        if (seen & cond_keys[ki].field) {
+            load_fail(c, "match: duplicate key \"%s\"", k);
+            goto bad;
+        }
+        struct sig_cond cd = {.field = cond_keys[ki].field, .attr = cond_keys[ki].attr};
+        switch (cond_keys[ki].kind) {
+        case COND_REGEX: {
+            if (!cJSON_IsString(it) || !it->valuestring) {
+                load_fail(c, "match.%s: must be a string", k);
+                goto bad;
+            }
+            size_t len = strlen(it->valuestring);
+            if (len == 0 || len > SIGDB_MAX_REGEX_LEN) {
+                load_fail(c, "match.%s: regex must be 1..%d bytes", k, SIGDB_MAX_REGEX_LEN);
+                goto bad;
+            }
+            if (!text_ok(it->valuestring, len)) {
+                load_fail(c, "match.%s: not valid UTF-8 text", k);
+                goto bad;
+            }
+            int rc = regcomp(&cd.re, it->valuestring, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+            if (rc != 0) {
+                char why[128];
+                regerror(rc, &cd.re, why, sizeof why);
+                load_fail(c, "match.%s: regex does not compile (POSIX extended): %s", k, why);
+                goto bad;
+            }
+            cd.is_regex = true;
+            break;
+        }
+        case COND_TRUE:
+            if (!cJSON_IsBool(it)) {
+                load_fail(c, "match.%s: must be true or false", k);
+                goto bad;
+            }
+            if (!cJSON_IsTrue(it)) {
+                load_fail(c, "match.%s: only true is meaningful (omit the key instead)", k);
+                goto bad;
+            }
+            break;
+        case COND_DAYS:
+            if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+                it->valuedouble < 1 || it->valuedouble > SIGDB_MAX_VALIDITY_DAYS) {
+                load_fail(c, "match.%s: must be a whole number of days, 1..%d", k,
+                          SIGDB_MAX_VALIDITY_DAYS);
+                goto bad;
+            }
+            cd.max_days = (int64_t)it->valuedouble;
+            break;
+        }
+        conds[n++] = cd;
+        seen |= cd.field;
+    }
+    if (n == 0) {
+        load_fail(c, "match: no condition");
+        goto bad;
+    }
+    /* Canonical order: by field bit (insertion sort; n <= 12). */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && conds[j - 1].field > conds[j].field; j--) {
+            struct sig_cond t = conds[j - 1];
+            conds[j - 1] = conds[j];
+            conds[j] = t;
+        }
+    char desc[512];
+    size_t dl = 0;
+    desc[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        dl += (size_t)snprintf(desc + dl, sizeof desc - dl, "%s%s", i ? "+" : "",
+                               sigdb_field_name(conds[i].field));
+    e->matched = db_strdup(c->db, desc);
+    if (!e->matched) {
+        load_fail(c, "out of memory");
+        goto bad;
+    }
+    e->cond = conds;
+    e->n_cond = n;
+    e->fields = seen;
+    return true;
+bad:
+    cond_release(conds, n);
+    return false;
+}
+
+enum { IK_ID = 1, IK_PRODUCT = 2, IK_CATEGORY = 4, IK_KIND = 8, IK_MATCH = 16, IK_SOURCE = 32,
+       IK_COMMENT = 64 };
+
+static bool parse_issuer(struct load_ctx *c, const cJSON *o, struct sig_issuer *e)
+{
+    ctx_set_id(c, NULL);
+    if (!cJSON_IsObject(o))
+        return load_fail(c, "must be an object");
+    const cJSON *idv = cJSON_GetObjectItemCaseSensitive(o, "id");
+    if (cJSON_IsString(idv))
+        ctx_set_id(c, idv->valuestring);
+    e->comment = "";
+    unsigned seen = 0;
+    const cJSON *match = NULL;
+    for (const cJSON *it = o->child; it; it = it->next) {
+        const char *k = it->string ? it->string : "";
+        unsigned bit;
+        bool ok = true;
+        if (strcmp(k, "id") == 0) {
+            bit = IK_ID;
+            ok = take_str(c, it, k, SIGDB_MAX_ID_LEN, false, &e->id);
+            if (ok && !id_ok(e->id))
+                return load_fail(c, "id: use lower-case letters, digits, '-', '_', '.' (at most "
+                                    "%d)", SIGDB_MAX_ID_LEN);
+        } else if (strcmp(k, "product") == 0) {
+            bit = IK_PRODUCT;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, false, &e->product);
+        } else if (strcmp(k, "category") == 0) {
+            bit = IK_CATEGORY;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, false, &e->category);
+        } else if (strcmp(k, "kind") == 0) {
+            bit = IK_KIND;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, false, &e->kind);
+            if (ok && strcmp(e->kind, "known-interceptor") != 0)
+                return load_fail(c, "kind: must be \"known-interceptor\"");
+        } else if (strcmp(k, "match") == 0) {
+            bit = IK_MATCH;
+            match = it;
+        } else if (strcmp(k, "source") == 0) {
+            bit = IK_SOURCE;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, false, &e->source);
+        } else if (strcmp(k, "comment") == 0) {
+            bit = IK_COMMENT;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, true, &e->comment);
+        } else {
+            return load_fail(c, "unknown key \"%s\"", k);
+        }
+        if (!ok)
+            return false;
+        if (seen & bit)
+            return load_fail(c, "duplicate key \"%s\"", k);
+        seen |= bit;
+    }
+    static const struct { unsigned bit; const char *key; } req[] = {
+        {IK_ID, "id"},         {IK_PRODUCT, "product"}, {IK_CATEGORY, "category"},
+        {IK_KIND, "kind"},     {IK_MATCH, "match"},     {IK_SOURCE, "source"},
+    };
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+        if (!(seen & req[i].bit))
+            return load_fail(c, "missing key \"%s\"", req[i].key);
+    /* Last, so nothing can fail after the regexes are compiled. */
+    return parse_match(c, match, e);
+}
+
+static bool load_issuers(struct load_ctx *c)
+{
+    const cJSON *arr;
+    cJSON *root = parse_envelope(c, SIGDB_MAX_ISSUERS, &arr);
+    if (!root)
+        return false;
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    struct sigdb *db = c->db;
+    db->iss = calloc(n ? n : 1, sizeof *db->iss);
+    if (!db->iss) {
+        cJSON_Delete(root);
+        return load_fail(c, "out of memory");
+    }
+    bool ok = true;
+    for (const cJSON *it = arr->child; it; it = it->next) {
+        c->entry = db->n_iss + 1;
+        struct sig_issuer *e = &db->iss[db->n_iss];
+        if (!parse_issuer(c, it, e)) {
+            ok = false;
+            break;
+        }
+        e->index = db->n_iss++;
+        for (size_t j = 0; j + 1 < db->n_iss; j++)
+            if (strcmp(db->iss[j].id, e->id) == 0) {
+                ok = load_fail(c, "id: duplicate of entry %zu", j + 1);
+                break;
+            }
+        if (!ok)
+            break;
+    }
+    c->entry = 0;
+    cJSON_Delete(root);
+    return ok;
+}
+
+/* ---- load: known_fingerprints.json ---------------------------------------- */
+
+struct fp_shapes {
+    regex_t ja4, ja4s, hex32;
+    bool ready;
+};
+
+static bool shapes_init(struct fp_shapes *s)
+{
+    /* JA4: protocol, version, SNI d/i, 2-digit counts, ALPN, two 12-hex hashes.
+     * JA4S: protocol, version, extension count, ALPN, cipher, one hash. */
+    if (regcomp(&s->ja4,
+                "^[tqd][0-9s][0-9a-z][di][0-9]{2}[0-9]{2}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$",
+                REG_EXTENDED | REG_NOSUB) != 0)
+        return false;
+    if (regcomp(&s->ja4s, "^[tqd][0-9s][0-9a-z][0-9]{2}[0-9a-z]{2}_[0-9a-f]{4}_[0-9a-f]{12}$",
+                REG_EXTENDED | REG_NOSUB) != 0) {
+        regfree(&s->ja4);
+        return false;
+    }
+    if (regcomp(&s->hex32, "^[0-9a-f]{32}$", REG_EXTENDED | REG_NOSUB) != 0) {
+        regfree(&s->ja4);
+        regfree(&s->ja4s);
+        return false;
+    }
+    s->ready = true;
+    return true;
+}
+
+static void shapes_free(struct fp_shapes *s)
+{
+    if (!s->ready)
+        return;
+    regfree(&s->ja4);
+    regfree(&s->ja4s);
+    regfree(&s->hex32);
+    s->ready = false;
+}
+
+static bool shape_ok(const struct fp_shapes *s, enum sig_fp_type t, const char *v)
+{
+    const regex_t *re = (t == SIG_FP_JA4) ? &s->ja4 : (t == SIG_FP_JA4S) ? &s->ja4s : &s->hex32;
+    return regexec(re, v, 0, NULL, 0) == 0;
+}
+
+enum { FK_TYPE = 1, FK_VALUE = 2, FK_APP = 4, FK_CATEGORY = 8, FK_KIND = 16, FK_SOURCE = 32,
+       FK_COMMENT = 64 };
+
+static bool parse_fp(struct load_ctx *c, const struct fp_shapes *shapes, const cJSON *o,
+                     struct sig_fp *e)
+{
+    ctx_set_id(c, NULL);
+    if (!cJSON_IsObject(o))
+        return load_fail(c, "must be an object");
+    {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "type");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "value");
+        char idb[128];
+        snprintf(idb, sizeof idb, "%s %s", cJSON_IsString(t) ? t->valuestring : "?",
+                 cJSON_IsString(v) ? v->valuestring : "?");
+        ctx_set_id(c, idb);
+    }
+    e->comment = "";
+    unsigned seen = 0;
+    const char *type = NULL, *kind = NULL;
+    const cJSON *value = NULL;
+    for (const cJSON *it = o->child; it; it = it->next) {
+        const char *k = it->string ? it->string : "";
+        unsigned bit;
+        bool ok = true;
+        if (strcmp(k, "type") == 0) {
+            bit = FK_TYPE;
+            ok = take_str(c, it, k, 16, false, &type);
+        } else if (strcmp(k, "value") == 0) {
+            bit = FK_VALUE;
+            value = it;
+        } else if (strcmp(k, "application") == 0) {
+            bit = FK_APP;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, false, &e->application);
+        } else if (strcmp(k, "category") == 0) {
+            bit = FK_CATEGORY;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, false, &e->category);
+        } else if (strcmp(k, "kind") == 0) {
+            bit = FK_KIND;
+            ok = take_str(c, it, k, 32, false, &kind);
+        } else if (strcmp(k, "source") == 0) {
+            bit = FK_SOURCE;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, false, &e->source);
+        } else if (strcmp(k, "comment") == 0) {
+            bit = FK_COMMENT;
+            ok = take_str(c, it, k, SIGDB_MAX_STR, true, &e->comment);
+        } else {
+            return load_fail(c, "unknown key \"%s\"", k);
+        }
+        if (!ok)
+            return false;
+        if (seen & bit)
+            return load_fail(c, "duplicate key \"%s\"", k);
+        seen |= bit;
+    }
+    static const struct { unsigned bit; const char *key; } req[] = {
+        {FK_TYPE, "type"}, {FK_VALUE, "value"},   {FK_APP, "application"},
+        {FK_CATEGORY, "category"}, {FK_KIND, "kind"}, {FK_SOURCE, "source"},
+    };
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+        if (!(seen & req[i].bit))
+            return load_fail(c, "missing key \"%s\"", req[i].key);
+
+    size_t t = 0;
+    while (t < SIG_FP_TYPE_COUNT && strcmp(fp_type_names[t], type) != 0)
+        t++;
+    if (t == SIG_FP_TYPE_COUNT)
+        return load_fail(c, "type: must be \"ja3\", \"ja3s\", \"ja4\" or \"ja4s\"");
+    e->type = (enum sig_fp_type)t;
+
+    size_t k = 0;
+    while (k < sizeof fp_kind_names / sizeof fp_kind_names[0] && strcmp(fp_kind_names[k], kind))
+        k++;
+    if (k == sizeof fp_kind_names / sizeof fp_kind_names[0])
+        return load_fail(c, "kind: must be \"known-good\", \"known-interceptor\", "
+                            "\"suspicious\" or \"library\"");
+    e->kind = (enum sig_fp_kind)k;
+    e->kind_name = fp_kind_names[k];
+
+    if (!cJSON_IsString(value) || !value->valuestring)
+        return load_fail(c, "value: must be a string");
+    if (!shape_ok(shapes, e->type, value->valuestring)) {
+        static const char *const want[SIG_FP_TYPE_COUNT] = {
+            "32 lower-case hex digits", "32 lower-case hex digits",
+            "a_b_c with a like t13d1516h2 and two 12-hex-digit hashes (lower case)",
+            "a_b_c with a like t130200, a 4-hex-digit cipher and a 12-hex-digit hash (lower case)",
+        };
+        return load_fail(c, "value: not a %s fingerprint: want %s", fp_type_names[e->type],
+                         want[e->type]);
+    }
+    e->value = db_strdup(c->db, value->valuestring);
+    if (!e->value)
+        return load_fail(c, "out of memory");
+    return true;
+}
+
+static int fp_cmp(const void *a, const void *b)
+{
+    const struct sig_fp *x = *(const struct sig_fp *const *)a;
+    const struct sig_fp *y = *(const struct sig_fp *const *)b;
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    int r = strcmp(x->value, y->value);
+    if (r)
+        return r;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+static bool load_fps(struct load_ctx *c)
+{
+    const cJSON *arr;
+    cJSON *root = parse_envelope(c, SIGDB_MAX_FPS, &arr);
+    if (!root)
+        return false;
+    struct sigdb *db = c->db;
+    size_t n = (size_t)cJSON_GetArraySize(arr);
+    db->fps = calloc(n ? n : 1, sizeof *db->fps);
+    db->fp_sorted = calloc(n ? n : 1, sizeof *db->fp_sorted);
+    struct fp_shapes shapes = {0};
+    if (!db->fps || !db->fp_sorted || !shapes_init(&shapes)) {
+        cJSON_Delete(root);
+        return load_fail(c, "out of memory");
+    }
+    bool ok = true;
+    for (const cJSON *it = arr->child; it; it = it->next) {
+        c->entry = db->n_fps + 1;
+        struct sig_fp *e = &db->fps[db->n_fps];
+        if (!parse_fp(c, &shapes, it, e)) {
+            ok = false;
+            break;
+        }
+        e->index = db->n_fps;
+        db->fp_sorted[db->n_fps++] = e;
+    }
+    c->entry = 0;
+    shapes_free(&shapes);
+    cJSON_Delete(root);
+    if (ok)
+        qsort(db->fp_sorted, db->n_fps, sizeof *db->fp_sorted, fp_cmp);
+    return ok;
+}
+
+/* ---- load / free ---------------------------------------------------------- */
+
+void sigdb_free(struct sigdb *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->n_iss; i++)
+        cond_release((struct sig_cond *)db->iss[i].cond, db->iss[i].n_cond);
+    free(db->iss);
+    free(db->fps);
+    free(db->fp_sorted);
+    for (size_t i = 0; i < db->n_strs; i++)
+        free(db->strs[i]);
+    free(db->strs);
+    free(db);
+}
+
+struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    char path[PATH_MAX];
+    struct load_ctx c = {.path = path, .err = err, .errlen = errlen};
+    if (!dir || !*dir) {
+        c.path = "sigdb";
+        load_fail(&c, "no signature directory given");
+        return NULL;
+    }
+    size_t dl = strlen(dir);
+    const char *sep = (dir[dl - 1] == '/') ? "" : "/";
+    c.db = calloc(1, sizeof *c.db);
+    if (!c.db) {
+        c.path = dir;
+        load_fail(&c, "out of memory");
+        return NULL;
+    }
+    static const char *const files[2] = {SIGDB_ISSUERS_FILE, SIGDB_FPS_FILE};
+    for (int f = 0; f < 2; f++) {
+        if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, sep, files[f]) >= sizeof path) {
+            c.path = dir;
+            load_fail(&c, "path too long");
+            goto bad;
+        }
+        if (!(f == 0 ? load_issuers(&c) : load_fps(&c)))
+            goto bad;
+    }
+    return c.db;
+bad:
+    sigdb_free(c.db);
+    return NULL;
+}
+
+size_t sigdb_issuer_count(const struct sigdb *db)
+{
+    return db ? db->n_iss : 0;
+}
+
+size_t sigdb_fp_count(const struct sigdb *db)
+{
+    return db ? db->n_fps : 0;
+}
+
+const struct sig_issuer *sigdb_issuer_at(const struct sigdb *db, size_t i)
+{
+    return (db && i < db->n_iss) ? &db->iss[i] : NULL;
+}
+
+/* ---- matching ------------------------------------------------------------- */
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = (char)tolower((unsigned char)ch);
+    return (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : -1;
+}
+
+/*
+ * True when some attribute of type `type` (e.g. "OU") in the RFC 4514
+ * string dn has a value matching re.  Values are unescaped first ("\,"
+ * -> ",", "\HH" -> byte).  A value longer than X509_CERT_MAX_TEXT is cut
+ * (cert.c never stores longer text).
+ */
+static bool dn_attr_matches(const char *dn, const char *type, const regex_t *re)
+{
+    char val[X509_CERT_MAX_TEXT + 1];
+    size_t tl = strlen(type);
+    const char *p = dn;
+    while (p && *p) {
+        const char *t = p;
+        while (*p && *p != '=' && *p != ',' && *p != '+')
+            p++;
+        bool has_eq = (*p == '=');
+        size_t tlen = (size_t)(p - t);
+        if (has_eq)
+            p++;
+        size_t vl = 0;
+        while (*p && *p != ',' && *p != '+') {
+            char ch = *p;
+            if (ch == '\\' && p[1]) {
+                int h = hexval(p[1]), l = p[2] ? hexval(p[2]) : -1;
+                if (h >= 0 && l >= 0) {
+                    ch = (char)(h * 16 + l);
+                    p += 3;
+                } else {
+                    ch = p[1];
+                    p += 2;
+                }
+            } else {
+                p++;
+            }
+            if (vl < sizeof val - 1)
+                val[vl++] = ch;
+        }
+        val[vl] = '\0';
+        if (*p)
+            p++;
+        if (has_eq && tlen == tl && strncasecmp(t, type, tl) == 0 &&
+            regexec(re, val, 0, NULL, 0) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool cond_on_name(const struct sig_cond *cd, const struct x509_cert_name *nm)
+{
+    switch (cd->attr) {
+    case SIG_ATTR_CN:
+        return nm->cn && regexec(&cd->re, nm->cn, 0, NULL, 0) == 0;
+    case SIG_ATTR_O:
+        return nm->o && regexec(&cd->re, nm->o, 0, NULL, 0) == 0;
+    case SIG_ATTR_OU:
+        return nm->dn && dn_attr_matches(nm->dn, "OU", &cd->re);
+    case SIG_ATTR_DN:
+        return nm->dn && regexec(&cd->re, nm->dn, 0, NULL, 0) == 0;
+    case SIG_ATTR_NONE:
+        break;
+    }
+    return false;
+}
+
+/* All conditions of e in `mask` hold on name nm. */
+static bool name_holds(const struct sig_issuer *e, unsigned mask, const struct x509_cert_name *nm)
+{
+    for (size_t i = 0; i < e->n_cond; i++)
+        if ((e->cond[i].field & mask) && !cond_on_name(&e->cond[i], nm))
+            return false;
+    return true;
+}
+
+static bool traits_hold(const struct sig_issuer *e, const struct x509_cert *leaf,
+                        const struct sigdb_chain_facts *f)
+{
+    for (size_t i = 0; i < e->n_cond; i++) {
+        const struct sig_cond *cd = &e->cond[i];
+        switch (cd->field) {
+        case SIG_F_LEAF_SHARES_KEY:
+            if (f->leaf_shares_issuer_key != SIGDB_YES)
+                return false;
+            break;
+        case SIG_F_NO_SKI:
+            if (!leaf || leaf->skid)
+                return false;
+            break;
+        case SIG_F_CHAIN_LEN_1:
+            if (f->chain_length != 1)
+                return false;
+            break;
+        case SIG_F_MAX_VALIDITY:
+            if (!f->has_validity_days || f->validity_days > cd->max_days)
+                return false;
+            break;
+        default:
+            break;
+        }
+    }
+    return true;
+}
+
+const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
+                                              const struct x509_cert *const *chain, size_t n,
+                                              const struct sigdb_chain_facts *facts,
+                                              struct sig_match *out)
+{
+    struct sig_match none = {0};
+    if (out)
+        *out = none;
+    if (!db || !chain || n == 0)
+        return NULL;
+    const struct x509_cert *leaf = chain[0];
+
+    struct sigdb_chain_facts f = {0};
+    if (facts) {
+        f = *facts;
+        if (f.chain_length == 0)
+            f.chain_length = n;
+    } else {
+        f.chain_length = n;
+        if (n >= 2 && chain[0] && chain[1])
+            f.leaf_shares_issuer_key =
+                memcmp(chain[0]->spki_sha256_raw, chain[1]->spki_sha256_raw, 32) == 0
+                    ? SIGDB_YES
+                    : SIGDB_NO;
+        if (leaf && leaf->not_before.valid && leaf->not_after.valid) {
+            f.has_validity_days = true;
+            f.validity_days = (leaf->not_after.epoch - leaf->not_before.epoch) / 86400;
+        }
+    }
+
+    for (size_t i = 0; i < db->n_iss; i++) {
+        const struct sig_issuer *e = &db->iss[i];
+        if (!traits_hold(e, leaf, &f))
+            continue;
+        if (e->fields & SIG_F_SUBJECT_NAME) {
+            if (!leaf || !name_holds(e, SIG_F_SUBJECT_NAME, &leaf->subject))
+                continue;
+        }
+        struct sig_match m = {.sig = e, .role = SIG_NAME_NONE, .cert_index = 0};
+        if (e->fields & SIG_F_ISSUER_NAME) {
+            bool found = false;
+            if (leaf && name_holds(e, SIG_F_ISSUER_NAME, &leaf->issuer)) {
+                m.role = SIG_NAME_LEAF_ISSUER;
+                found = true;
+            }
+            for (size_t k = 1; k < n && !found; k++) {
+                if (!chain[k])
+                    continue;
+                if (name_holds(e, SIG_F_ISSUER_NAME, &chain[k]->issuer)) {
+                    m.role = SIG_NAME_CHAIN_ISSUER;
+                    found = true;
+                } else if (name_holds(e, SIG_F_ISSUER_NAME, &chain[k]->subject)) {
+                    m.role = SIG_NAME_CHAIN_SUBJECT;
+                    found = true;
+                }
+                m.cert_index = k;
+            }
+            if (!found)
+                continue;
+        }
+        if (out)
+            *out = m;
+        return e;
+    }
+    return NULL;
+}
+
+const struct sig_issuer *sigdb_match_chain(const struct sigdb *db,
+                                           const struct x509_cert *const *chain, size_t n,
+                                           const struct sigdb_chain_facts *facts)
+{
+    return sigdb_match_chain_ex(db, chain, n, facts, NULL);
+}
+
+size_t sigdb_find_fingerprint(const struct sigdb *db, enum sig_fp_type type, const char *value,
+                              const struct sig_fp **out, size_t max)
+{
+    if (!db || !value || (unsigned)type >= SIG_FP_TYPE_COUNT)
+        return 0;
+    /* lower bound of (type, value) */
+    size_t lo = 0, hi = db->n_fps;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const struct sig_fp *e = db->fp_sorted[mid];
+        int r = (e->type != type) ? (e->type < type ? -1 : 1) : strcmp(e->value, value);
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t total = 0;
+    for (size_t i = lo; i < db->n_fps; i++) {
+        const struct sig_fp *e = db->fp_sorted[i];
+        if (e->type != type || strcmp(e->value, value) != 0)
+            break;
+        if (out && total < max)
+            out[total] = e;
+        total++;
+    }
+    return total;
+}
