@@ -74,18 +74,18 @@ static bool has_ctl(const char *s)
     return false;
 }
 
-/* Make room for one more element of size `sz` in *arr (n used, *cap). */
-static bool grow(void **arr, size_t *cap, size_t n, size_t sz)
+/* Room for one more element of size `sz` in arr (n used, *cap): returns
+ * the array to use from now on (possibly moved), or NULL with arr and
+ * *cap unchanged. */
+static void *grow(void *arr, size_t *cap, size_t n, size_t sz)
 {
     if (n < *cap)
-        return true;
+        return arr;
     size_t ncap = *cap ? *cap * 2 : 4;
-    void *na = realloc(*arr, ncap * sz);
-    if (!na)
-        return false;
-    *arr = na;
-    *cap = ncap;
-    return true;
+    void *na = realloc(arr, ncap * sz);
+    if (na)
+        *cap = ncap;
+    return na;
 }
 
 /* Lists grow one element at a time with exact-size realloc: they are short
@@ -694,8 +694,10 @@ static bool ix_search(const struct policy_ix *ix, const char *k, size_t klen, si
 
 static bool ix_insert(struct policy_ix *ix, size_t pos, const char *key, size_t idx, bool sub)
 {
-    if (!grow((void **)&ix->v, &ix->cap, ix->n, sizeof(ix->v[0])))
+    struct policy_ix_ent *nv = grow(ix->v, &ix->cap, ix->n, sizeof(ix->v[0]));
+    if (!nv)
         return false;
+    ix->v = nv;
     memmove(&ix->v[pos + 1], &ix->v[pos], (ix->n - pos) * sizeof(ix->v[0]));
     ix->v[pos] = (struct policy_ix_ent){key, idx, sub};
     ix->n++;
@@ -722,16 +724,18 @@ static ssize_t ix_lookup_domain(const struct policy_ix *ix, const char *name, si
 
 struct policy {
     char *comment;
-    struct policy_pin_set **pin_sets;
+    /* Entry arrays hold void pointers so that one add_entry() serves all
+     * four sections; each element points to the section's entry type. */
+    void **pin_sets;
     size_t n_pin_sets, cap_pin_sets;
     struct policy_ix pin_ix;
-    struct policy_issuer_set **issuer_sets;
+    void **issuer_sets;
     size_t n_issuer_sets, cap_issuer_sets;
     struct policy_ix issuer_ix;
-    struct policy_client_baseline **clients;
+    void **clients;
     size_t n_clients, cap_clients;
     struct policy_ix client_ix;
-    struct policy_server_baseline **servers;
+    void **servers;
     size_t n_servers, cap_servers;
     struct policy_ix server_ix;
     uint64_t learn_capped;
@@ -827,8 +831,10 @@ void policy_free(struct policy *p)
 static bool add_entry(void ***arr, size_t *n, size_t *cap, struct policy_ix *ix, size_t pos,
                       void *e, const char *key, bool sub)
 {
-    if (!grow((void **)arr, cap, *n, sizeof(void *)))
+    void **na = grow(*arr, cap, *n, sizeof(void *));
+    if (!na)
         return false;
+    *arr = na;
     if (!ix_insert(ix, pos, key, *n, sub))
         return false;
     (*arr)[(*n)++] = e;
@@ -1194,7 +1200,7 @@ static int load_pin_set(struct ld *l, struct policy *p, const cJSON *e, size_t i
     }
     if (get_comment(l, e, &s->comment) < 0 || get_learned(l, e, &s->origin) < 0)
         goto fail;
-    if (!add_entry((void ***)&p->pin_sets, &p->n_pin_sets, &p->cap_pin_sets, &p->pin_ix, pos, s,
+    if (!add_entry(&p->pin_sets, &p->n_pin_sets, &p->cap_pin_sets, &p->pin_ix, pos, s,
                    s->domain, s->include_subdomains)) {
         ld_fail(l, "out of memory");
         goto fail;
@@ -1232,7 +1238,7 @@ static int load_issuer_set(struct ld *l, struct policy *p, const cJSON *e, size_
     }
     if (get_comment(l, e, &s->comment) < 0 || get_learned(l, e, &s->origin) < 0)
         goto fail;
-    if (!add_entry((void ***)&p->issuer_sets, &p->n_issuer_sets, &p->cap_issuer_sets,
+    if (!add_entry(&p->issuer_sets, &p->n_issuer_sets, &p->cap_issuer_sets,
                    &p->issuer_ix, pos, s, s->domain, s->include_subdomains)) {
         ld_fail(l, "out of memory");
         goto fail;
@@ -1271,7 +1277,7 @@ static int load_client(struct ld *l, struct policy *p, const cJSON *e, size_t i)
     }
     if (get_comment(l, e, &b->comment) < 0 || get_learned(l, e, &b->origin) < 0)
         goto fail;
-    if (!add_entry((void ***)&p->clients, &p->n_clients, &p->cap_clients, &p->client_ix, pos, b,
+    if (!add_entry(&p->clients, &p->n_clients, &p->cap_clients, &p->client_ix, pos, b,
                    b->name, false)) {
         ld_fail(l, "out of memory");
         goto fail;
@@ -1318,7 +1324,7 @@ static int load_server(struct ld *l, struct policy *p, const cJSON *e, size_t i)
     }
     if (get_comment(l, e, &b->comment) < 0 || get_learned(l, e, &b->origin) < 0)
         goto fail;
-    if (!add_entry((void ***)&p->servers, &p->n_servers, &p->cap_servers, &p->server_ix, pos, b,
+    if (!add_entry(&p->servers, &p->n_servers, &p->cap_servers, &p->server_ix, pos, b,
                    b->name, false)) {
         ld_fail(l, "out of memory");
         goto fail;
@@ -1773,7 +1779,7 @@ static int merge_pin_set(struct policy *dst, const struct policy_pin_set *s,
         return 0;
     }
     ssize_t cov = ix_lookup_domain(&dst->pin_ix, s->domain, len);
-    if (cov >= 0 && !dst->pin_sets[cov]->origin.learned) {
+    if (cov >= 0 && !((struct policy_pin_set *)dst->pin_sets[cov])->origin.learned) {
         st->shadowed++;
         return 1;
     }
@@ -1791,7 +1797,7 @@ static int merge_pin_set(struct policy *dst, const struct policy_pin_set *s,
     d->origin = s->origin;
     d->origin.learned = true;
     if (origin_comment(&d->origin, &d->comment) < 0 ||
-        !add_entry((void ***)&dst->pin_sets, &dst->n_pin_sets, &dst->cap_pin_sets, &dst->pin_ix,
+        !add_entry(&dst->pin_sets, &dst->n_pin_sets, &dst->cap_pin_sets, &dst->pin_ix,
                    pos, d, d->domain, d->include_subdomains))
         goto nomem;
     st->added++;
@@ -1821,7 +1827,7 @@ static int merge_issuer_set(struct policy *dst, const struct policy_issuer_set *
         return 0;
     }
     ssize_t cov = ix_lookup_domain(&dst->issuer_ix, s->domain, len);
-    if (cov >= 0 && !dst->issuer_sets[cov]->origin.learned) {
+    if (cov >= 0 && !((struct policy_issuer_set *)dst->issuer_sets[cov])->origin.learned) {
         st->shadowed++;
         return 1;
     }
@@ -1837,7 +1843,7 @@ static int merge_issuer_set(struct policy *dst, const struct policy_issuer_set *
     d->origin = s->origin;
     d->origin.learned = true;
     if (origin_comment(&d->origin, &d->comment) < 0 ||
-        !add_entry((void ***)&dst->issuer_sets, &dst->n_issuer_sets, &dst->cap_issuer_sets,
+        !add_entry(&dst->issuer_sets, &dst->n_issuer_sets, &dst->cap_issuer_sets,
                    &dst->issuer_ix, pos, d, d->domain, d->include_subdomains))
         goto nomem;
     st->added++;
@@ -1888,7 +1894,7 @@ static int merge_client(struct policy *dst, const struct policy_client_baseline 
     d->origin = s->origin;
     d->origin.learned = true;
     if (origin_comment(&d->origin, &d->comment) < 0 ||
-        !add_entry((void ***)&dst->clients, &dst->n_clients, &dst->cap_clients, &dst->client_ix,
+        !add_entry(&dst->clients, &dst->n_clients, &dst->cap_clients, &dst->client_ix,
                    pos, d, d->name, false))
         goto nomem;
     st->added++;
@@ -1936,7 +1942,7 @@ static int merge_server(struct policy *dst, const struct policy_server_baseline 
     d->origin = s->origin;
     d->origin.learned = true;
     if (origin_comment(&d->origin, &d->comment) < 0 ||
-        !add_entry((void ***)&dst->servers, &dst->n_servers, &dst->cap_servers, &dst->server_ix,
+        !add_entry(&dst->servers, &dst->n_servers, &dst->cap_servers, &dst->server_ix,
                    pos, d, d->name, false))
         goto nomem;
     st->added++;
@@ -1956,35 +1962,31 @@ int policy_merge(struct policy *dst, const struct policy *src, struct policy_mer
     /* ECAP from one entry does not stop the others (other sections may
      * have room); ENOMEM does. */
     for (size_t i = 0; i < src->n_pin_sets; i++) {
-        if (!src->pin_sets[i]->origin.learned) {
+        const struct policy_pin_set *s = src->pin_sets[i];
+        if (!s->origin.learned)
             st->skipped++;
-            continue;
-        }
-        if (merge_pin_set(dst, src->pin_sets[i], st) == POLICY_ENOMEM)
+        else if (merge_pin_set(dst, s, st) == POLICY_ENOMEM)
             return POLICY_ENOMEM;
     }
     for (size_t i = 0; i < src->n_issuer_sets; i++) {
-        if (!src->issuer_sets[i]->origin.learned) {
+        const struct policy_issuer_set *s = src->issuer_sets[i];
+        if (!s->origin.learned)
             st->skipped++;
-            continue;
-        }
-        if (merge_issuer_set(dst, src->issuer_sets[i], st) == POLICY_ENOMEM)
+        else if (merge_issuer_set(dst, s, st) == POLICY_ENOMEM)
             return POLICY_ENOMEM;
     }
     for (size_t i = 0; i < src->n_clients; i++) {
-        if (!src->clients[i]->origin.learned) {
+        const struct policy_client_baseline *s = src->clients[i];
+        if (!s->origin.learned)
             st->skipped++;
-            continue;
-        }
-        if (merge_client(dst, src->clients[i], st) == POLICY_ENOMEM)
+        else if (merge_client(dst, s, st) == POLICY_ENOMEM)
             return POLICY_ENOMEM;
     }
     for (size_t i = 0; i < src->n_servers; i++) {
-        if (!src->servers[i]->origin.learned) {
+        const struct policy_server_baseline *s = src->servers[i];
+        if (!s->origin.learned)
             st->skipped++;
-            continue;
-        }
-        if (merge_server(dst, src->servers[i], st) == POLICY_ENOMEM)
+        else if (merge_server(dst, s, st) == POLICY_ENOMEM)
             return POLICY_ENOMEM;
     }
     return 0;
@@ -2257,10 +2259,11 @@ size_t policy_find_client_baselines(const struct policy *p, const uint8_t *clien
     const char *name = nlen ? buf : NULL;
     size_t found = 0;
     for (size_t i = 0; p && i < p->n_clients; i++) {
-        if (!match_ok(&p->clients[i]->match, client_ip, ip_ver, name, nlen, server_ip))
+        const struct policy_client_baseline *b = p->clients[i];
+        if (!match_ok(&b->match, client_ip, ip_ver, name, nlen, server_ip))
             continue;
         if (out && found < max_out)
-            out[found] = p->clients[i];
+            out[found] = b;
         found++;
     }
     return found;
@@ -2276,10 +2279,11 @@ size_t policy_find_server_baselines(const struct policy *p, const uint8_t *clien
     const char *name = nlen ? buf : NULL;
     size_t found = 0;
     for (size_t i = 0; p && i < p->n_servers; i++) {
-        if (!match_ok(&p->servers[i]->match, client_ip, ip_ver, name, nlen, server_ip))
+        const struct policy_server_baseline *b = p->servers[i];
+        if (!match_ok(&b->match, client_ip, ip_ver, name, nlen, server_ip))
             continue;
         if (out && found < max_out)
-            out[found] = p->servers[i];
+            out[found] = b;
         found++;
     }
     return found;
