@@ -17,12 +17,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture/pcap.h"
 #include "config.h"
 #include "output/event.h"
 #include "pipeline.h"
 #include "policy/detect.h"
+#include "policy/policy.h"
 #include "policy/sigdb.h"
 #include "tls/keylog.h"
 #include "tls/pcapng_dsb.h"
@@ -52,12 +54,15 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: pinscope [options] -r FILE [-r FILE ...]\n"
             "       pinscope [options] -i IFACE [-f FILTER]\n"
+            "       pinscope learn [options] -r FILE [-r FILE ...] -o POLICY.json\n"
             "       pinscope spki FILE...   print SPKI pins of certificates or public keys\n"
             "\n"
             "  -r FILE            read a pcap or pcapng file ('-' for stdin); repeatable\n"
             "  -i IFACE           capture live on IFACE\n"
             "  -f FILTER          BPF filter (live or file)\n"
-            "  -o FILE            append events to FILE (default: stdout)\n"
+            "  -o FILE            append events to FILE (default: stdout); for learn: the\n"
+            "                     policy to write (an existing one is merged into)\n"
+            "  --policy FILE      pins, expected issuers, client/server baselines (JSON)\n"
             "  --keylog FILE      TLS session secrets (NSS SSLKEYLOGFILE format); repeatable\n"
             "  --ca-bundle FILE   trust store for chain validation (default: the system's)\n"
             "  --ca-path DIR      hashed CA directory for chain validation\n"
@@ -161,10 +166,39 @@ static int cmd_spki(int argc, char **argv)
     return status;
 }
 
+/* Write `pol` to `path` through a temporary file renamed into place. */
+static int write_policy(const struct policy *pol, const char *path)
+{
+    char tmp[4096], err[512];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        log_error("cannot write %s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    int rc = policy_write(pol, f, err, sizeof(err));
+    if (fclose(f) != 0 || rc < 0) {
+        log_error("writing %s failed%s%s", tmp, rc < 0 ? ": " : "", rc < 0 ? err : "");
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, path) < 0) {
+        log_error("cannot rename %s to %s: %s", tmp, path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "spki") == 0)
         return cmd_spki(argc, argv);
+    bool learn = argc > 1 && strcmp(argv[1], "learn") == 0;
+    if (learn) {
+        argc--;
+        argv++;
+    }
 
     const char *inputs[MAX_INPUTS];
     int n_inputs = 0;
@@ -177,8 +211,8 @@ int main(int argc, char **argv)
     };
 
     enum { OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG,
-           OPT_CABUNDLE, OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS };
-    const char *sigdir = NULL;
+           OPT_CABUNDLE, OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY };
+    const char *sigdir = NULL, *policy_path = NULL;
     struct x509_ctx_config xcfg = {
         .cert_cache_max = CFG_X509_CERT_CACHE,
         .verify_cache_size = CFG_X509_VERIFY_CACHE,
@@ -196,6 +230,7 @@ int main(int argc, char **argv)
         { "ca-path", required_argument, NULL, OPT_CAPATH },
         { "dump-certs", required_argument, NULL, OPT_DUMPCERTS },
         { "signatures", required_argument, NULL, OPT_SIGS },
+        { "policy", required_argument, NULL, OPT_POLICY },
         { "deterministic", no_argument, NULL, OPT_DET },
         { "max-flows", required_argument, NULL, OPT_MAXFLOWS },
         { "memcap", required_argument, NULL, OPT_MEMCAP },
@@ -224,6 +259,7 @@ int main(int argc, char **argv)
         case OPT_CAPATH: xcfg.ca_path = optarg; break;
         case OPT_DUMPCERTS: xcfg.dump_dir = optarg; break;
         case OPT_SIGS: sigdir = optarg; break;
+        case OPT_POLICY: policy_path = optarg; break;
         case OPT_KEYLOG:
             if (n_keylogs == MAX_INPUTS) {
                 log_error("too many --keylog files (max %d)", MAX_INPUTS);
@@ -263,6 +299,10 @@ int main(int argc, char **argv)
         log_error("unexpected argument '%s'", argv[optind]);
         return 2;
     }
+    if (learn && (!outpath || iface)) {
+        log_error("learn needs -r FILE inputs and -o POLICY.json");
+        return 2;
+    }
     if ((n_inputs == 0) == (iface == NULL)) {
         log_error("give either -r FILE (one or more) or -i IFACE");
         usage(stderr);
@@ -291,6 +331,7 @@ int main(int argc, char **argv)
     struct pipeline *pl = NULL;
     struct sigdb *sigs = NULL;
     struct detect *det = NULL;
+    struct policy *pol = NULL, *learned = NULL;
     struct output out = { 0 };
 
     /* Session secrets: --keylog files first (the first value seen for a
@@ -354,7 +395,25 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    det = detect_new(NULL, sigs);
+    if (policy_path) {
+        char perr[512];
+        pol = policy_load(policy_path, perr, sizeof(perr));
+        if (!pol) {
+            log_error("%s", perr);
+            status = 1;
+            goto done;
+        }
+    }
+    if (learn) {
+        learned = policy_new();
+        if (!learned) {
+            log_error("out of memory");
+            status = 1;
+            goto done;
+        }
+        cfg.learn = learned;
+    }
+    det = detect_new(pol, sigs);
     if (!det) {
         log_error("out of memory");
         status = 1;
@@ -362,7 +421,7 @@ int main(int argc, char **argv)
     }
     cfg.detect = det;
 
-    if (output_open(&out, outpath, iface != NULL, deterministic) < 0) {
+    if (output_open(&out, learn ? "/dev/null" : outpath, iface != NULL, deterministic) < 0) {
         log_error("cannot open output %s: %s", outpath, strerror(errno));
         status = 1;
         goto done;
@@ -409,6 +468,35 @@ int main(int argc, char **argv)
     event_print_summary(stderr, st, deterministic ? 0 : elapsed);
     pipeline_free(pl);   /* writes nothing more: flows were flushed per input */
     pl = NULL;
+    if (learn) {
+        /* Merge into the policy given, else into the one already at -o,
+         * keeping every hand-written entry. */
+        struct policy *base = pol;
+        struct stat sb;
+        if (!base && stat(outpath, &sb) == 0) {
+            char perr[512];
+            base = pol = policy_load(outpath, perr, sizeof(perr));
+            if (!base) {
+                log_error("%s (not overwritten)", perr);
+                status = 1;
+                goto done;
+            }
+        }
+        struct policy_merge_stats ms = { 0 };
+        if (base && policy_merge(base, learned, &ms) < 0) {
+            log_error("merging the learned policy failed");
+            status = 1;
+            goto done;
+        }
+        if (write_policy(base ? base : learned, outpath) < 0) {
+            status = 1;
+            goto done;
+        }
+        struct policy_summary sum;
+        policy_summary(base ? base : learned, &sum);
+        log_info("policy %s: %zu pin-sets, %zu issuer sets, %zu client and %zu server baselines",
+                 outpath, sum.pin_sets, sum.issuer_sets, sum.client_baselines, sum.server_baselines);
+    }
     if (output_close(&out) < 0) {
         log_error("writing output failed");
         status = 1;
@@ -420,6 +508,8 @@ done:
     for (int i = 0; i < n_caps; i++)
         capture_close(&caps[i]);
     detect_free(det);
+    policy_free(learned);
+    policy_free(pol);
     sigdb_free(sigs);
     x509_ctx_free(x509);
     keylog_free(kl);

@@ -26,6 +26,7 @@
 #include "flow/table.h"
 #include "fp/fp.h"
 #include "policy/detect.h"
+#include "policy/policy.h"
 #include "reasm/stream.h"
 #include "tls/certmsg.h"
 #include "tls/hello.h"
@@ -207,6 +208,47 @@ static void write_events(struct pipeline *pl, struct flow *f, struct conn *c, st
             pl->st.alerts++;
 }
 
+/* `pinscope learn`: what a trusted connection says about its server and
+ * client, into the policy being built. */
+static void learn_connection(struct pipeline *pl, struct flow *f, struct conn *c, int cs)
+{
+    struct policy *p = pl->cfg.learn;
+    const struct ev_client_hello *ch = c->ch[0];
+    const struct ev_server_hello *sh = c->sh[1] && c->sh[1]->present ? c->sh[1] : c->sh[0];
+    int64_t when = (int64_t)(f->first_ts_us / 1000000);
+    char sni_buf[TLS_HELLO_MAX_SNI + 1], alpn_c[256], alpn_s[256], vb[24], cvb[24];
+    const char *sni = ch && ch->has_sni && ch->sni_len ? name_copy(ch->sni, ch->sni_len, sni_buf,
+                                                                   sizeof(sni_buf))
+                                                       : NULL;
+    const char *version = c->tls.version ? tls_version_name(c->tls.version, vb) : NULL;
+    const struct x509_chain *chain = c->chain[0];
+
+    if (sni && chain && chain->n > 0) {
+        for (size_t i = 0; i < chain->n; i++)
+            policy_learn_pin(p, sni, chain->e[i]->info.spki_sha256_raw, when);
+        const struct x509_cert *leaf = &chain->e[0]->info;
+        const uint8_t *issuer_spki = chain->n > 1 && chain->linked ? chain->e[1]->info.spki_sha256_raw
+                                                                   : NULL;
+        policy_learn_issuer(p, sni, leaf->issuer.dn, issuer_spki, when);
+    }
+    if (ch) {
+        const char *alpn = ch->n_alpn && ch->alpn ? name_copy(ch->alpn + 1, ch->alpn[0], alpn_c,
+                                                              sizeof(alpn_c))
+                                                  : NULL;
+        policy_learn_client(p, f->key.addr[cs], f->key.ip_ver, ch->ja4, ch->ja3_hash,
+                            c->tls.client_version ? tls_version_name(c->tls.client_version, cvb)
+                                                  : NULL,
+                            alpn, when);
+    }
+    if (c->sh[0]) {
+        const char *alpn = sh && sh->has_alpn ? name_copy(sh->alpn, sh->alpn_len, alpn_s,
+                                                          sizeof(alpn_s))
+                                              : NULL;
+        policy_learn_server(p, sni, f->key.addr[cs ^ 1], f->key.ip_ver, c->sh[0]->ja4s,
+                            c->sh[0]->ja3s_hash, version, alpn, when);
+    }
+}
+
 static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev_end end)
 {
     /* TLS records started but no hello ever completed: nothing to report
@@ -225,7 +267,10 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enu
             .client_chain = c->chain[1],
             .end = end,
         };
-        write_events(pl, f, c, &ev);
+        if (pl->cfg.learn)
+            learn_connection(pl, f, c, ev.client_side);
+        else
+            write_events(pl, f, c, &ev);
         c->emitted = true;
         pl->st.flows_tls++;
         if (c->tls.progress == TLS_PROGRESS_COMPLETE)

@@ -21,6 +21,7 @@
 struct keylog;
 struct x509_ctx;
 struct detect;
+struct policy;
 
 struct pipeline_config {
     size_t max_flows;
@@ -29,6 +30,8 @@ struct pipeline_config {
     const struct keylog *keylog;   /* TLS session secrets; not owned, may be NULL */
     struct x509_ctx *x509;         /* certificate caches and trust store; not owned */
     struct detect *detect;         /* interception detections; not owned, may be NULL */
+    struct policy *learn;          /* `pinscope learn`: record connections here instead
+                                      of writing events; not owned, may be NULL */
 };
 
 struct pipeline;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "policy/policy.h"
 #include "policy/sigdb.h"
 
 struct leg {
@@ -284,6 +285,175 @@ static void check_client_refused(const struct detect_conn *c, struct detect_aler
     }
 }
 
+/* ---- policy --------------------------------------------------------------- */
+
+static void join_values(const char *const *v, size_t n, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && o + 1 < cap; i++) {
+        int w = snprintf(buf + o, cap - o, "%s%s", i ? "," : "", v[i]);
+        if (w < 0 || (size_t)w >= cap - o)
+            break;
+        o += (size_t)w;
+    }
+}
+
+static void check_pins(const struct detect *d, const struct detect_conn *c,
+                       struct detect_alert *out, size_t max, size_t *n)
+{
+    if (!c->sni || !c->chain || c->chain->n == 0)
+        return;
+    const struct policy_pin_set *set = policy_find_pinset(d->pol, c->sni, strlen(c->sni));
+    if (!set)
+        return;
+    uint8_t spkis[TLS_CERTMSG_MAX_CERTS][32];
+    for (size_t i = 0; i < c->chain->n; i++)
+        memcpy(spkis[i], c->chain->e[i]->info.spki_sha256_raw, 32);
+    struct policy_pin_result r;
+    if (policy_pinset_check(set, (const uint8_t(*)[32])spkis, c->chain->n,
+                            (int64_t)(c->ts_us / 1000000), &r) != 0 || r.matched)
+        return;
+    bool expired = r.expired;
+    struct detect_alert *a = new_alert(out, max, n,
+                                       expired ? DETECT_SID_PIN_EXPIRED_MISMATCH
+                                               : DETECT_SID_PIN_MISMATCH,
+                                       expired ? "pin mismatch (pin-set expired)" : "pin mismatch",
+                                       "policy", expired ? 3 : 1, expired ? "low" : "high");
+    if (!a)
+        return;
+    const struct x509_cert *leaf = &c->chain->e[0]->info;
+    if (expired)
+        reason(a, "No certificate served for %s matches its pin-set, but the pin-set has "
+                  "expired, so the pins may simply be out of date.", c->sni);
+    else
+        reason(a, "No certificate served for %s matches the SPKI pins expected for it: the "
+                  "client was handed a different key than the real server's, as an "
+                  "interception proxy does.", c->sni);
+    evidence(a, "domain", "%s%s", set->include_subdomains ? "*." : "", set->domain);
+    evidence(a, "expected_pins", "%zu pins, %zu backup", set->pins.n, set->backup_pins.n);
+    evidence(a, "seen_leaf_spki", "%s", leaf->spki_sha256);
+    if (c->chain->n > 1)
+        evidence(a, "seen_issuer_spki", "%s", c->chain->e[1]->info.spki_sha256);
+    evidence(a, "issuer", "%s", or_dash(leaf->issuer.dn));
+}
+
+static void check_issuer(const struct detect *d, const struct detect_conn *c,
+                         struct detect_alert *out, size_t max, size_t *n)
+{
+    if (!c->sni || !c->chain || c->chain->n == 0)
+        return;
+    const struct policy_issuer_set *set = policy_find_issuers(d->pol, c->sni, strlen(c->sni));
+    if (!set)
+        return;
+    const struct x509_cert *leaf = &c->chain->e[0]->info;
+    const uint8_t *issuer_spki = NULL;
+    if (c->chain->n > 1 && c->chain->linked)
+        issuer_spki = c->chain->e[1]->info.spki_sha256_raw;
+    struct policy_issuer_result r;
+    if (policy_issuer_check(set, leaf->issuer.dn, leaf->issuer.cn, issuer_spki, &r) < 0 ||
+        r.verdict != POLICY_ISSUER_MISMATCH)
+        return;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_UNEXPECTED_ISSUER,
+                                       "unexpected issuer for the domain", "policy", 1, "high");
+    if (!a)
+        return;
+    char exp[160];
+    join_values((const char *const *)set->issuers.v, set->issuers.n, exp, sizeof(exp));
+    reason(a, "The certificate for %s was issued by %s, not by any CA the policy expects "
+              "for this domain.", c->sni, or_dash(leaf->issuer.dn));
+    evidence(a, "domain", "%s%s", set->include_subdomains ? "*." : "", set->domain);
+    evidence(a, "expected", "%s", exp[0] ? exp : "(issuer pins)");
+    evidence(a, "seen", "%s", or_dash(leaf->issuer.dn));
+}
+
+/* One alert per deviation of a baseline: fingerprint, version, ALPN. */
+static void baseline_alert(const struct detect_conn *c, const char *who, const char *name,
+                           const struct policy_dev_item *it, struct detect_alert *out,
+                           size_t max, size_t *n)
+{
+    uint32_t sid;
+    const char *sig;
+    switch (it->attr) {
+    case POLICY_ATTR_JA4:
+    case POLICY_ATTR_JA3:
+        sid = DETECT_SID_CLIENT_FP_BASELINE;
+        sig = "client fingerprint outside its baseline";
+        break;
+    case POLICY_ATTR_JA4S:
+    case POLICY_ATTR_JA3S:
+        sid = DETECT_SID_SERVER_FP_BASELINE;
+        sig = "server fingerprint outside its baseline";
+        break;
+    case POLICY_ATTR_TLS_VERSION:
+    case POLICY_ATTR_MIN_TLS_VERSION:
+        sid = DETECT_SID_VERSION_DOWNGRADE;
+        sig = "TLS version outside its baseline";
+        break;
+    default:
+        sid = DETECT_SID_ALPN_BASELINE;
+        sig = "ALPN outside its baseline";
+        break;
+    }
+    struct detect_alert *a = new_alert(out, max, n, sid, sig, "policy", 2, "medium");
+    if (!a)
+        return;
+    char exp[170];
+    join_values(it->expected, it->n_expected, exp, sizeof(exp));
+    reason(a, "The %s of %s (baseline \"%s\") presented %s %s, which its baseline does not "
+              "allow; a middlebox re-originating the connection changes exactly this.",
+           who, or_dash(c->sni), name, it->key, or_dash(it->seen));
+    evidence(a, "baseline", "%s", name);
+    evidence(a, "attribute", "%s", it->key);
+    evidence(a, "expected", "%s", exp);
+    evidence(a, "seen", "%s", or_dash(it->seen));
+}
+
+static const char *version_text(uint16_t v, char buf[24])
+{
+    return v ? tls_version_name(v, buf) : NULL;
+}
+
+static void check_baselines(const struct detect *d, const struct detect_conn *c,
+                            struct detect_alert *out, size_t max, size_t *n)
+{
+    char vb[24];
+    const char *version = version_text(c->tls->version, vb);
+    size_t sni_len = c->sni ? strlen(c->sni) : 0;
+
+    const struct policy_client_baseline *cb[8];
+    size_t ncb = policy_find_client_baselines(d->pol, c->client_ip, c->ip_ver, c->sni, sni_len,
+                                              c->server_ip, cb, 8);
+    for (size_t i = 0; i < ncb && i < 8; i++) {
+        struct policy_dev dev;
+        if (policy_client_check(cb[i], c->ja4, c->ja3, version, c->alpn_client, &dev) <= 0)
+            continue;
+        for (size_t k = 0; k < dev.n; k++)
+            baseline_alert(c, "client", cb[i]->name, &dev.item[k], out, max, n);
+    }
+
+    const struct policy_server_baseline *sb[8];
+    size_t nsb = policy_find_server_baselines(d->pol, c->client_ip, c->ip_ver, c->sni, sni_len,
+                                              c->server_ip, sb, 8);
+    for (size_t i = 0; i < nsb && i < 8; i++) {
+        struct policy_dev dev;
+        if (policy_server_check(sb[i], c->ja4s, c->ja3s, version, c->alpn_server, &dev) <= 0)
+            continue;
+        for (size_t k = 0; k < dev.n; k++)
+            baseline_alert(c, "server", sb[i]->name, &dev.item[k], out, max, n);
+    }
+}
+
+static void detect_policy_checks(const struct detect *d, const struct detect_conn *c,
+                                 struct detect_alert *out, size_t max, size_t *n)
+{
+    if (!d->pol)
+        return;
+    check_pins(d, c, out, max, n);
+    check_issuer(d, c, out, max, n);
+    check_baselines(d, c, out, max, n);
+}
+
 /* ---- signatures ----------------------------------------------------------- */
 
 /* The interception product matching this chain, cached by leaf (a chain
@@ -500,6 +670,7 @@ size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_a
                   size_t max)
 {
     size_t n = 0;
+    detect_policy_checks(d, c, out, max, &n);
     detect_signature_checks(d, c, out, max, &n);
     check_untrusted(c, out, max, &n);
     check_no_scts(c, out, max, &n);
