@@ -601,29 +601,44 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
             continue;
         if (now - l->ts_s > DETECT_LEG_WINDOW_S || l->ts_s - now > DETECT_LEG_WINDOW_S)
             continue;
-        bool proxy_shape = memcmp(l->server_ip, c->client_ip, al) == 0 ||
-                           memcmp(l->client_ip, c->server_ip, al) == 0;
-        if (!proxy_shape)
+        /* Explicit proxy: its address is the server of one leg and the
+         * client of the other.  Transparent proxy: both legs go to the same
+         * server address from different clients. */
+        bool explicit_shape = memcmp(l->server_ip, c->client_ip, al) == 0 ||
+                              memcmp(l->client_ip, c->server_ip, al) == 0;
+        bool transparent_shape = !explicit_shape && memcmp(l->server_ip, c->server_ip, al) == 0 &&
+                                 memcmp(l->client_ip, c->client_ip, al) != 0;
+        if (!explicit_shape && !transparent_shape)
             continue;
         bool other_leaf = leaf && l->leaf_sha256[0] && strcmp(l->leaf_sha256, leaf->sha256) != 0;
         bool other_fp = c->ja4 && l->ja4[0] && strcmp(l->ja4, c->ja4) != 0;
-        if (!other_leaf && !other_fp)
+        /* Two ordinary clients of one server differ in fingerprint all the
+         * time: the transparent shape needs different certificates. */
+        if (!other_leaf && (!other_fp || transparent_shape))
             continue;
         struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_LEGS,
                                            "both legs of one interception", "interception",
-                                           1, other_leaf ? "high" : "medium");
+                                           1, other_leaf && explicit_shape ? "high" : "medium");
         if (!a)
             return;
         char pa[48];
-        addr_text(c->ip_ver, memcmp(l->server_ip, c->client_ip, al) == 0 ? c->client_ip
-                                                                          : c->server_ip,
-                  pa, sizeof(pa));
-        reason(a, "Two connections for %s within %llds meet at %s, which is the server of "
-                  "one and the client of the other, and they %s: a proxy terminated the "
-                  "client's TLS and opened its own to the server.",
-               c->sni, (long long)(now >= l->ts_s ? now - l->ts_s : l->ts_s - now), pa,
-               other_leaf ? "present different server certificates"
-                          : "come from different TLS clients");
+        long long dt = (long long)(now >= l->ts_s ? now - l->ts_s : l->ts_s - now);
+        if (explicit_shape) {
+            addr_text(c->ip_ver, memcmp(l->server_ip, c->client_ip, al) == 0 ? c->client_ip
+                                                                              : c->server_ip,
+                      pa, sizeof(pa));
+            reason(a, "Two connections for %s within %llds meet at %s, which is the server of "
+                      "one and the client of the other, and they %s: a proxy terminated the "
+                      "client's TLS and opened its own to the server.",
+                   c->sni, dt, pa,
+                   other_leaf ? "present different server certificates"
+                              : "come from different TLS clients");
+        } else {
+            addr_text(c->ip_ver, c->server_ip, pa, sizeof(pa));
+            reason(a, "Within %llds two clients reached %s at %s and were shown different "
+                      "certificates: one of them talked to a transparent proxy that minted "
+                      "its own certificate.", dt, c->sni, pa);
+        }
         a->related_flow_id = l->flow_id;
         evidence(a, "proxy", "%s", pa);
         evidence(a, "sni", "%s", c->sni);
