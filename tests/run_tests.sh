@@ -2,8 +2,9 @@
 # run_tests.sh - the whole test suite after the unit tests (make test).
 #
 #   1. golden captures, CLI contract, conformance corpus, certificate chains
-#      against openssl's own reading, tshark differential, live capture in
-#      network namespaces (root only)
+#      against openssl's own reading, interception detections (a positive and
+#      a negative case each), tshark differential, live capture in network
+#      namespaces (root only)
 #   2. the same (unit tests included) on an ASan+UBSan build
 #   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 30)
 #
@@ -51,6 +52,7 @@ stage1() {
     run "cli$tag" env PINSCOPE="$bin" sh tests/scripts/cli_test.sh
     run "corpus$tag" python3 tests/scripts/check_corpus.py --pinscope "$bin"
     run "certs$tag" python3 tests/scripts/check_certs.py --pinscope "$bin"
+    run "detect$tag" python3 tests/scripts/check_detect.py --pinscope "$bin"
 }
 
 stage1 ./pinscope ""

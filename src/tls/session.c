@@ -306,6 +306,11 @@ static void add_alert(struct tls_session *s, struct stats *st, int dir, bool enc
     if (a->from_client && s->server_cert_seen) {
         const struct tls_dir *c = &s->d[dir];
         a->after_certificate = !c->ccs && c->last_hs_type == TLS_HS_CLIENT_HELLO;
+    } else if (a->from_client && s->version == 0x0304) {
+        /* TLS 1.3: the server's Certificate travels in its encrypted flight;
+         * an alert after that flight and before the client's Finished
+         * answers it. */
+        a->after_certificate = s->d[dir ^ 1].appdata && !s->d[dir].appdata;
     }
 }
 

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""check_detect.py - every interception detection, one positive and one
+negative case, on real captures (samples/, tests/golden/) and policies
+written here from samples/policy.json or learned by `pinscope learn`.
+
+Each case runs pinscope and checks that a signature id is present (or
+absent) among the alerts of the capture.  Also checks `pinscope learn`
+(a learned policy flags a capture from another PKI and not its own
+captures) and that the conformance corpus's ordinary browser traffic
+raises no alert (when ../shared/corpus is present).
+
+Final line: "detect: N passed, M failed".
+"""
+import argparse
+import copy
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+S = os.path.join(REPO, "samples")
+G = os.path.join(REPO, "tests", "golden")
+CORPUS = os.path.abspath(os.path.join(REPO, "..", "shared", "corpus", "foxio", "pcap"))
+
+PIN_MISMATCH, PIN_EXPIRED, ISSUER, PRODUCT = 9100001, 9100002, 9100003, 9100004
+UNTRUSTED, NO_SCTS, SHARED_KEY, MINTED = 9100005, 9100006, 9100007, 9100008
+CLIENT_FP, INTERCEPTOR_FP, SERVER_FP, VERSION, ALPN = 9100009, 9100010, 9100011, 9100012, 9100013
+REFUSED, ABORTED13, TWO_LEGS = 9100014, 9100015, 9100016
+
+passed = failed = 0
+
+
+def run(pinscope, capture, policy=None, keylog=True, extra=()):
+    cmd = [pinscope, "-r", capture] + list(extra)
+    kl = os.path.splitext(capture)[0] + ".keylog"
+    if keylog and os.path.exists(kl):
+        cmd += ["--keylog", kl]
+    if policy:
+        cmd += ["--policy", policy]
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    if p.returncode != 0:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), p.returncode, p.stderr[-300:]))
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+def sids(events):
+    return {e["alert"]["signature_id"] for e in events if e["event_type"] == "alert"}
+
+
+def check(name, cond, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL %s %s" % (name, detail))
+
+
+def case(pinscope, name, sid, pos, neg, policy=None, keylog=True):
+    """pos/neg: capture paths; sid must be raised on pos and not on neg."""
+    for capture, want in ((pos, True), (neg, False)):
+        if capture is None:
+            continue
+        if not os.path.exists(capture):
+            check("%s (%s)" % (name, os.path.basename(capture)), False, "capture missing")
+            continue
+        got = sids(run(pinscope, capture, policy, keylog))
+        check("%s %s on %s" % (name, "fires" if want else "stays quiet", os.path.basename(capture)),
+              (sid in got) == want, "alerts: %s" % sorted(got))
+
+
+def write_policy(tmp, name, pol):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        json.dump(pol, f)
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pinscope", default=os.environ.get("PINSCOPE", os.path.join(REPO, "pinscope")))
+    args = ap.parse_args()
+    ps = os.path.abspath(args.pinscope)
+    tmp = tempfile.mkdtemp(prefix="pinscope-detect.")
+    base = json.load(open(os.path.join(S, "policy.json")))
+    sample_policy = os.path.join(S, "policy.json")
+
+    mitm = os.path.join(S, "mitm_socat_curl.pcap")
+    clean13 = os.path.join(S, "clean_curl_tls13.pcap")
+    clean12 = os.path.join(S, "clean_curl_tls12.pcap")
+
+    case(ps, "pin mismatch", PIN_MISMATCH, mitm, clean13, sample_policy)
+
+    expired = copy.deepcopy(base)
+    for p in expired["pin_sets"]:
+        p["expires"] = "2001-01-01"
+    pe = write_policy(tmp, "expired.json", expired)
+    case(ps, "expired pin-set", PIN_EXPIRED, mitm, clean13, pe)
+    check("expired pin-set is not a plain mismatch", PIN_MISMATCH not in sids(run(ps, mitm, pe)))
+
+    wrong_issuer = copy.deepcopy(base)
+    wrong_issuer["expected_issuers"] = [{"domain": "bank.test", "include_subdomains": True,
+                                         "issuers": ["CN=Pinscope Demo Public Issuing CA 1,O=Pinscope Demo Trust Services,C=ZZ"]}]
+    pi = write_policy(tmp, "issuer.json", wrong_issuer)
+    case(ps, "unexpected issuer", ISSUER, mitm, clean13, pi)
+
+    case(ps, "known interception product", PRODUCT, mitm, clean13)
+    case(ps, "leaf shares issuer key", SHARED_KEY, os.path.join(G, "certs_shared_key.pcap"),
+         os.path.join(G, "certs_rsa_san.pcap"))
+    case(ps, "leaf minted moments before use", MINTED, mitm, clean13)
+    case(ps, "client refused the certificate (TLS 1.2)", REFUSED,
+         os.path.join(G, "openssl_tls12_unknown_ca.pcap"), os.path.join(G, "certs_rsa_san.pcap"))
+    case(ps, "client refused the certificate (TLS 1.3, no keys)", REFUSED,
+         os.path.join(S, "pinning_python_refuses_tls13.pcap"), clean13, keylog=False)
+    case(ps, "two legs of one interception", TWO_LEGS, mitm, clean13)
+    case(ps, "server fingerprint outside baseline", SERVER_FP, mitm, clean12, sample_policy)
+
+    # Client baselines: learned from one client, another client deviates.
+    learned = os.path.join(tmp, "learned.json")
+    subprocess.run([ps, "learn", "-r", os.path.join(S, "clean_curl_tls13.pcap"), "--keylog",
+                    os.path.join(S, "clean_curl_tls13.keylog"), "-o", learned],
+                   check=True, capture_output=True, cwd=REPO)
+    case(ps, "client fingerprint outside baseline", CLIENT_FP,
+         os.path.join(S, "clean_python_tls13.pcap"), clean13, learned)
+    lp = json.load(open(learned))
+    check("learn: pin-set for www.bank.test", any(p["domain"] == "www.bank.test" for p in lp["pin_sets"]),
+          json.dumps(lp)[:300])
+    check("learn: client and server baselines", lp.get("client_baselines") and lp.get("server_baselines"))
+    # Merging keeps a hand-written entry.
+    hand = copy.deepcopy(base)
+    merged = write_policy(tmp, "merged.json", hand)
+    subprocess.run([ps, "learn", "-r", clean13, "-o", merged], check=True, capture_output=True, cwd=REPO)
+    mp = json.load(open(merged))
+    check("learn: merging keeps hand-written entries",
+          all(any(q.get("name") == b["name"] and "learned" not in q for q in mp["server_baselines"])
+              for b in base["server_baselines"]))
+
+    vers = copy.deepcopy(base)
+    vers["client_baselines"] = [{"name": "tls13 only", "match": {"client_subnets": ["198.18.0.0/15"]},
+                                 "tls_versions": ["TLS 1.3"]}]
+    pv = write_policy(tmp, "version.json", vers)
+    case(ps, "TLS version outside baseline", VERSION, clean12, clean13, pv)
+
+    alpn = copy.deepcopy(base)
+    alpn["client_baselines"] = [{"name": "http/1.1 only", "match": {"client_subnets": ["198.18.0.0/15"]},
+                                 "alpn": ["http/1.1"]}]
+    pa = write_policy(tmp, "alpn.json", alpn)
+    # curl offers h2 first; python's client offers no ALPN (nothing to check).
+    case(ps, "ALPN outside baseline", ALPN, clean13, os.path.join(S, "clean_python_tls13.pcap"), pa)
+
+    # The conformance corpus's browser captures: no alert at all with a
+    # permissive (empty) policy.
+    if os.path.isdir(CORPUS):
+        empty = write_policy(tmp, "empty.json", {"version": 1})
+        for name in ("tls-handshake.pcapng", "tls-sni.pcapng", "browsers-x509.pcapng", "latest.pcapng",
+                     "tls12.pcap", "tls3.pcapng", "tls-alpn-h2.pcap", "ipv6.pcapng"):
+            got = sids(run(ps, os.path.join(CORPUS, name), empty))
+            check("no alert on ordinary browser traffic: %s" % name, not got, "alerts: %s" % sorted(got))
+    else:
+        print("detect: corpus not present, browser-traffic check skipped")
+
+    print("detect: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

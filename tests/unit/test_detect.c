@@ -1,0 +1,141 @@
+/*
+ * test_detect.c - unit tests for policy/detect.c on hand-built connection
+ * facts: the detections that need a public server name, a given trust
+ * store or a listed fingerprint (the others are exercised end to end on
+ * captures by tests/scripts/check_detect.py).  Each has a positive and a
+ * negative case.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/detect.h"
+#include "policy/sigdb.h"
+#include "testhelp.h"
+
+static struct stats st;
+
+static size_t read_file(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/* A one-certificate chain from a DER test file, checked at `ts_us`. */
+static bool chain_from(struct x509_ctx *x, const char *path, const char *sni, uint64_t ts_us,
+                       struct x509_chain *out)
+{
+    static uint8_t der[16384];
+    size_t n = read_file(path, der, sizeof(der));
+    if (n == 0)
+        return false;
+    struct tls_cert_list list = { .n_certs = 1, .total_certs = 1 };
+    list.certs[0].der = der;
+    list.certs[0].len = n;
+    x509_chain_build(x, &list, X509_PURPOSE_SERVER_CHAIN, true, (const uint8_t *)sni, strlen(sni),
+                     ts_us, out, &st);
+    return out->n == 1;
+}
+
+static bool has(const struct detect_alert *a, size_t n, uint32_t sid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].sid == sid)
+            return true;
+    return false;
+}
+
+static size_t run(struct detect *d, const char *sni, const struct x509_chain *chain,
+                  const struct tls_session *t, const char *ja3, const char *ja4,
+                  struct detect_alert *out)
+{
+    static uint8_t cip[4] = { 198, 18, 0, 1 }, sip[4] = { 198, 18, 0, 2 };
+    static uint64_t flow = 1;
+    struct detect_conn c = {
+        .flow_id = flow++, .ts_us = 1790000000000000ULL, .ip_ver = 4,
+        .client_ip = cip, .server_ip = sip, .client_port = 40000, .server_port = 443,
+        .sni = sni, .ja3 = ja3, .ja4 = ja4, .tls = t, .chain = chain,
+    };
+    return detect_run(d, &c, out, DETECT_MAX_ALERTS);
+}
+
+int main(void)
+{
+    char err[512];
+    test_cond("public-looking names", detect_public_looking("www.github.com") &&
+                                          detect_public_looking("a.b.co.uk"));
+    test_cond("private and special names", !detect_public_looking("www.pinscope.test") &&
+                                               !detect_public_looking("localhost") &&
+                                               !detect_public_looking("intranet") &&
+                                               !detect_public_looking("198.18.0.1") &&
+                                               !detect_public_looking("www.example.com") &&
+                                               !detect_public_looking("host.corp") &&
+                                               !detect_public_looking(NULL));
+
+    struct sigdb *sigs = sigdb_load("signatures", err, sizeof(err));
+    test_cond("signatures load", sigs != NULL);
+    struct x509_ctx_config xc = { .ca_path = "/nonexistent-pinscope-ca-dir",
+                                  .cert_cache_max = 16, .verify_cache_size = 16 };
+    struct x509_ctx *x = x509_ctx_new(&xc, err, sizeof(err));
+    test_cond("empty trust store", x != NULL);
+    struct detect *d = detect_new(NULL, sigs);
+    if (!sigs || !x || !d)
+        return test_report();
+
+    struct tls_session t;
+    tls_session_init(&t);
+    t.version = 0x0303;
+    struct detect_alert a[DETECT_MAX_ALERTS];
+    struct x509_chain self, ms;
+    const uint64_t now = 1790000000000000ULL;   /* 2026-09 */
+
+    /* A self-signed leaf for a public name, without SCTs: it neither
+     * validates nor carries SCTs. */
+    test_cond("self-signed leaf parsed",
+              chain_from(x, "tests/unit/data/x509/nosct_selfsigned_leaf.der", "www.github.com", now,
+                         &self));
+    size_t n = run(d, "www.github.com", &self, &t, NULL, NULL, a);
+    test_cond("untrusted chain for a public name fires", has(a, n, DETECT_SID_UNTRUSTED_PUBLIC_NAME));
+    test_cond("missing SCTs fire", has(a, n, DETECT_SID_NO_SCTS));
+    n = run(d, "shop.pinscope.test", &self, &t, NULL, NULL, a);
+    test_cond("private name: no untrusted-chain alert", !has(a, n, DETECT_SID_UNTRUSTED_PUBLIC_NAME));
+    test_cond("private name: no SCT alert", !has(a, n, DETECT_SID_NO_SCTS));
+
+    /* A public leaf with embedded SCTs (from the corpus' browser capture). */
+    test_cond("public leaf parsed",
+              chain_from(x, "tests/unit/data/x509/browsers_ms_oids.der", "edge.microsoft.com",
+                         1690000000000000ULL, &ms));
+    n = run(d, "edge.microsoft.com", &ms, &t, NULL, NULL, a);
+    test_cond("leaf with SCTs: no SCT alert", !has(a, n, DETECT_SID_NO_SCTS));
+
+    /* Known fingerprints. */
+    n = run(d, "a.pinscope.test", NULL, &t, "c3ca411515180e79c765dc2c3c8cea88", NULL, a);
+    test_cond("known interceptor JA3 fires", has(a, n, DETECT_SID_KNOWN_INTERCEPTOR_FP));
+    n = run(d, "a.pinscope.test", NULL, &t, NULL, "t13d1516h2_8daaf6152771_02713d6af862", a);
+    test_cond("browser JA4 stays quiet", !has(a, n, DETECT_SID_KNOWN_INTERCEPTOR_FP));
+    struct detect_conn probe = { .ja4 = "t13d1516h2_8daaf6152771_02713d6af862", .tls = &t };
+    const char *app = detect_client_app(d, &probe);
+    test_cond("client_app names the browser", app && strstr(app, "Chrom") != NULL);
+
+    /* TLS 1.3 without keys: an alert-sized record instead of the Finished. */
+    struct tls_session t13;
+    tls_session_init(&t13);
+    t13.version = 0x0304;
+    t13.client_aborted_tls13 = true;
+    n = run(d, "a.pinscope.test", NULL, &t13, NULL, NULL, a);
+    test_cond("TLS 1.3 abort fires", has(a, n, DETECT_SID_CLIENT_ABORTED_TLS13));
+    t13.client_aborted_tls13 = false;
+    n = run(d, "a.pinscope.test", NULL, &t13, NULL, NULL, a);
+    test_cond("TLS 1.3 completed stays quiet", !has(a, n, DETECT_SID_CLIENT_ABORTED_TLS13));
+
+    x509_chain_release(x, &self);
+    x509_chain_release(x, &ms);
+    detect_free(d);
+    x509_ctx_free(x);
+    sigdb_free(sigs);
+    return test_report();
+}
