@@ -781,7 +781,7 @@ policy = {
     "issuers": [shop_issuer],
     "comment": "Certificates for *.shop.test come from the demo public issuing CA only (by issuer DN; no issuer_pins, so a chain sent without its issuer, as mitmproxy sends it, is still judged)."}],
   "client_baselines": [{
-    "name": "demo clients", "match": {"client_subnets": ["198.18.0.0/24"]}, "ja4": ja4,
+    "name": "demo clients", "match": {"client_subnets": ["198.18.0.10/32"]}, "ja4": ja4,
     "comment": "JA4 of every client in the clean captures: curl, openssl s_client, gnutls-cli, python3, Chromium, Firefox ESR (TLS 1.2 and 1.3 hellos differ)."}],
   "server_baselines": [{
     "name": "bank", "match": {"sni": ["www.bank.test"]}, "ja4s": ja4s, "min_tls_version": "TLS 1.2",

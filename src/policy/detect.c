@@ -351,11 +351,18 @@ static void check_issuer(const struct detect *d, const struct detect_conn *c,
     if (c->chain->n > 1 && c->chain->linked)
         issuer_spki = c->chain->e[1]->info.spki_sha256_raw;
     struct policy_issuer_result r;
-    if (policy_issuer_check(set, leaf->issuer.dn, leaf->issuer.cn, issuer_spki, &r) < 0 ||
-        r.verdict != POLICY_ISSUER_MISMATCH)
+    if (policy_issuer_check(set, leaf->issuer.dn, leaf->issuer.cn, issuer_spki, &r) < 0)
+        return;
+    /* UNKNOWN: no expected name matched and the issuing certificate, whose
+     * key an issuer pin could have matched, was not sent (mitmproxy sends
+     * the leaf alone).  Still reported, with less confidence, when the
+     * policy names its issuers. */
+    bool unknown = r.verdict == POLICY_ISSUER_UNKNOWN;
+    if (r.verdict == POLICY_ISSUER_MATCH || (unknown && set->issuers.n == 0))
         return;
     struct detect_alert *a = new_alert(out, max, n, DETECT_SID_UNEXPECTED_ISSUER,
-                                       "unexpected issuer for the domain", "policy", 1, "high");
+                                       "unexpected issuer for the domain", "policy",
+                                       unknown ? 2 : 1, unknown ? "medium" : "high");
     if (!a)
         return;
     char exp[160];
@@ -634,13 +641,17 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
                    other_leaf ? "present different server certificates"
                               : "come from different TLS clients");
         } else {
+            char ca[48], cb[48];
             addr_text(c->ip_ver, c->server_ip, pa, sizeof(pa));
-            reason(a, "Within %llds two clients reached %s at %s and were shown different "
-                      "certificates: one of them talked to a transparent proxy that minted "
-                      "its own certificate.", dt, c->sni, pa);
+            addr_text(c->ip_ver, c->client_ip, ca, sizeof(ca));
+            addr_text(c->ip_ver, l->client_ip, cb, sizeof(cb));
+            reason(a, "Within %llds two clients (%s, %s) reached %s at %s and were shown "
+                      "different certificates: one of them is a transparent proxy's upstream "
+                      "connection, the other its minted reply.", dt, ca, cb, c->sni, pa);
+            evidence(a, "clients", "%s,%s", ca, cb);
         }
         a->related_flow_id = l->flow_id;
-        evidence(a, "proxy", "%s", pa);
+        evidence(a, explicit_shape ? "proxy" : "server", "%s", pa);
         evidence(a, "sni", "%s", c->sni);
         if (other_leaf) {
             evidence(a, "leaf_sha256_this_leg", "%s", leaf->sha256);

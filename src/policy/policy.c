@@ -1230,7 +1230,7 @@ static int load_issuer_set(struct ld *l, struct policy *p, const cJSON *e, size_
     }
     if (get_bool(l, e, "include_subdomains", &s->include_subdomains) < 0 ||
         get_strs(l, e, "issuers", "", V_ISSUER, &s->issuers) < 0 ||
-        get_pins(l, e, "issuer_pins", false, &s->issuer_pins, NULL, NULL) < 0)
+        get_pins(l, e, "issuer_pins", true, &s->issuer_pins, NULL, NULL) < 0)
         goto fail;
     if (s->issuers.n == 0 && s->issuer_pins.n == 0) {
         ld_fail(l, "needs \"issuers\" or \"issuer_pins\"");
