@@ -53,6 +53,7 @@ stage1() {
     run "corpus$tag" python3 tests/scripts/check_corpus.py --pinscope "$bin"
     run "certs$tag" python3 tests/scripts/check_certs.py --pinscope "$bin"
     run "detect$tag" python3 tests/scripts/check_detect.py --pinscope "$bin"
+    run "samples$tag" env PINSCOPE="$bin" sh tests/scripts/samples_golden.sh
 }
 
 stage1 ./pinscope ""
