@@ -374,46 +374,74 @@ static void check_issuer(const struct detect *d, const struct detect_conn *c,
     evidence(a, "seen", "%s", or_dash(leaf->issuer.dn));
 }
 
-/* One alert per deviation of a baseline: fingerprint, version, ALPN. */
-static void baseline_alert(const struct detect_conn *c, const char *who, const char *name,
-                           const struct policy_dev_item *it, struct detect_alert *out,
-                           size_t max, size_t *n)
+/* The alert a deviating attribute belongs to. */
+static uint32_t baseline_sid(enum policy_attr attr, const char **sig)
 {
-    uint32_t sid;
-    const char *sig;
-    switch (it->attr) {
+    switch (attr) {
     case POLICY_ATTR_JA4:
     case POLICY_ATTR_JA3:
-        sid = DETECT_SID_CLIENT_FP_BASELINE;
-        sig = "client fingerprint outside its baseline";
-        break;
+        *sig = "client fingerprint outside its baseline";
+        return DETECT_SID_CLIENT_FP_BASELINE;
     case POLICY_ATTR_JA4S:
     case POLICY_ATTR_JA3S:
-        sid = DETECT_SID_SERVER_FP_BASELINE;
-        sig = "server fingerprint outside its baseline";
-        break;
+        *sig = "server fingerprint outside its baseline";
+        return DETECT_SID_SERVER_FP_BASELINE;
     case POLICY_ATTR_TLS_VERSION:
     case POLICY_ATTR_MIN_TLS_VERSION:
-        sid = DETECT_SID_VERSION_DOWNGRADE;
-        sig = "TLS version outside its baseline";
-        break;
+        *sig = "TLS version outside its baseline";
+        return DETECT_SID_VERSION_DOWNGRADE;
     default:
-        sid = DETECT_SID_ALPN_BASELINE;
-        sig = "ALPN outside its baseline";
-        break;
+        *sig = "ALPN outside its baseline";
+        return DETECT_SID_ALPN_BASELINE;
     }
-    struct detect_alert *a = new_alert(out, max, n, sid, sig, "policy", 2, "medium");
-    if (!a)
-        return;
-    char exp[170];
-    join_values(it->expected, it->n_expected, exp, sizeof(exp));
-    reason(a, "The %s of %s (baseline \"%s\") presented %s %s, which its baseline does not "
-              "allow; a middlebox re-originating the connection changes exactly this.",
-           who, or_dash(c->sni), name, it->key, or_dash(it->seen));
-    evidence(a, "baseline", "%s", name);
-    evidence(a, "attribute", "%s", it->key);
-    evidence(a, "expected", "%s", exp);
-    evidence(a, "seen", "%s", or_dash(it->seen));
+}
+
+/*
+ * The deviations of one baseline, one alert per kind: a JA4 and a JA3 that
+ * both deviate are one "fingerprint" alert with both in its evidence.
+ */
+static void baseline_alerts(const struct detect_conn *c, const char *who, const char *name,
+                            const struct policy_dev *dev, struct detect_alert *out, size_t max,
+                            size_t *n)
+{
+    bool done[POLICY_DEV_MAX] = { false };
+    for (size_t i = 0; i < dev->n; i++) {
+        if (done[i])
+            continue;
+        const char *sig;
+        uint32_t sid = baseline_sid(dev->item[i].attr, &sig);
+        struct detect_alert *a = new_alert(out, max, n, sid, sig, "policy", 2, "medium");
+        if (!a)
+            return;
+        char seen[200] = "";
+        size_t o = 0;
+        evidence(a, "baseline", "%s", name);
+        for (size_t k = i; k < dev->n; k++) {
+            const struct policy_dev_item *it = &dev->item[k];
+            const char *unused;
+            if (done[k] || baseline_sid(it->attr, &unused) != sid)
+                continue;
+            done[k] = true;
+            char exp[170];
+            join_values(it->expected, it->n_expected, exp, sizeof(exp));
+            /* Evidence keys are not copied: the attribute's own static
+             * name for what was seen, a literal for what was expected. */
+            evidence(a, it->key, "%s", or_dash(it->seen));
+            evidence(a, it->attr == POLICY_ATTR_JA4 ? "expected_ja4" :
+                        it->attr == POLICY_ATTR_JA3 ? "expected_ja3" :
+                        it->attr == POLICY_ATTR_JA4S ? "expected_ja4s" :
+                        it->attr == POLICY_ATTR_JA3S ? "expected_ja3s" :
+                        it->attr == POLICY_ATTR_ALPN ? "expected_alpn" : "expected_tls_version",
+                     "%s", exp);
+            int w = snprintf(seen + o, sizeof(seen) - o, "%s%s %s", o ? " and " : "", it->key,
+                             or_dash(it->seen));
+            if (w > 0 && (size_t)w < sizeof(seen) - o)
+                o += (size_t)w;
+        }
+        reason(a, "The %s of %s (baseline \"%s\") presented %s, which its baseline does not "
+                  "allow; a middlebox re-originating the connection changes exactly this.",
+               who, or_dash(c->sni), name, seen);
+    }
 }
 
 static const char *version_text(uint16_t v, char buf[24])
@@ -433,10 +461,8 @@ static void check_baselines(const struct detect *d, const struct detect_conn *c,
                                               c->server_ip, cb, 8);
     for (size_t i = 0; i < ncb && i < 8; i++) {
         struct policy_dev dev;
-        if (policy_client_check(cb[i], c->ja4, c->ja3, version, c->alpn_client, &dev) <= 0)
-            continue;
-        for (size_t k = 0; k < dev.n; k++)
-            baseline_alert(c, "client", cb[i]->name, &dev.item[k], out, max, n);
+        if (policy_client_check(cb[i], c->ja4, c->ja3, version, c->alpn_client, &dev) > 0)
+            baseline_alerts(c, "client", cb[i]->name, &dev, out, max, n);
     }
 
     const struct policy_server_baseline *sb[8];
@@ -444,10 +470,8 @@ static void check_baselines(const struct detect *d, const struct detect_conn *c,
                                               c->server_ip, sb, 8);
     for (size_t i = 0; i < nsb && i < 8; i++) {
         struct policy_dev dev;
-        if (policy_server_check(sb[i], c->ja4s, c->ja3s, version, c->alpn_server, &dev) <= 0)
-            continue;
-        for (size_t k = 0; k < dev.n; k++)
-            baseline_alert(c, "server", sb[i]->name, &dev.item[k], out, max, n);
+        if (policy_server_check(sb[i], c->ja4s, c->ja3s, version, c->alpn_server, &dev) > 0)
+            baseline_alerts(c, "server", sb[i]->name, &dev, out, max, n);
     }
 }
 
