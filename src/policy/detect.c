@@ -588,8 +588,8 @@ static void detect_signature_checks(struct detect *d, const struct detect_conn *
                                            also_good ? "low" : "medium");
         if (!a)
             return;
-        reason(a, "The client of %s presented the TLS fingerprint of %s's upstream "
-                  "connections%s; a fingerprint names a TLS library more than a product.",
+        reason(a, "The client of %s presented a TLS fingerprint listed for an interception "
+                  "product (%s)%s; a fingerprint names a TLS library more than a product.",
                or_dash(c->sni), bad->application,
                also_good ? ", which an ordinary client also shares" : "");
         evidence(a, "fingerprint_type", "%s", sigdb_fp_type_name(bad->type));
