@@ -302,7 +302,7 @@ static void join_values(const char *const *v, size_t n, char *buf, size_t cap)
 static void check_pins(const struct detect *d, const struct detect_conn *c,
                        struct detect_alert *out, size_t max, size_t *n)
 {
-    if (!c->sni || !c->chain || c->chain->n == 0)
+    if (!c->sni || !leaf_of(c))
         return;
     const struct policy_pin_set *set = policy_find_pinset(d->pol, c->sni, strlen(c->sni));
     if (!set)
@@ -341,7 +341,7 @@ static void check_pins(const struct detect *d, const struct detect_conn *c,
 static void check_issuer(const struct detect *d, const struct detect_conn *c,
                          struct detect_alert *out, size_t max, size_t *n)
 {
-    if (!c->sni || !c->chain || c->chain->n == 0)
+    if (!c->sni || !leaf_of(c))
         return;
     const struct policy_issuer_set *set = policy_find_issuers(d->pol, c->sni, strlen(c->sni));
     if (!set)
