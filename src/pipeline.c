@@ -13,9 +13,10 @@
  * uses as its own direction numbers; the client is whichever side sent the
  * ClientHello.
  *
- * UDP is decoded and counted but not analysed yet.
+ * UDP flows carrying QUIC or DTLS are analysed in pipeline_udp.c with the
+ * same struct conn, TLS session, fingerprints and events.
  */
-#include "pipeline.h"
+#include "pipeline_priv.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -35,37 +36,6 @@
 #include "util/log.h"
 #include "util/memcap.h"
 #include "x509/chain.h"
-
-struct conn {
-    bool syn[2];
-    bool fin[2];
-    bool rst;
-    bool closed;      /* FIN both ways or RST: event written, lingering */
-    bool done;        /* analysis over: no more buffering */
-    bool emitted;
-    uint32_t isn1[2]; /* first data sequence number per side, if syn[] */
-    struct reasm_stream *rs[2];
-    struct tls_session tls;
-    struct ev_client_hello *ch[2];
-    struct ev_server_hello *sh[2];
-    struct x509_chain *chain[2];      /* [0] server's, [1] client's */
-};
-
-struct pipeline {
-    struct pipeline_config cfg;
-    struct flow_table *ft;
-    struct memcap mc;
-    struct stats st;
-    struct output *out;
-    uint64_t now_us;
-    uint64_t next_sweep_us;
-    struct flow *last_flow;   /* one-entry lookup cache: bursts of one flow */
-    /* Scratch space, reused for every hello. */
-    struct tls_hello hello;
-    struct fp_ja3 ja3;
-    struct fp_ja4 ja4;
-    struct fp_ja4s ja4s;
-};
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct output *out)
 {
@@ -97,7 +67,7 @@ uint64_t pipeline_last_ts(const struct pipeline *pl)
 
 /* ---- per-connection state ---------------------------------------------- */
 
-static struct conn *conn_new(struct pipeline *pl)
+struct conn *pl_conn_new(struct pipeline *pl)
 {
     struct conn *c = memcap_calloc(&pl->mc, sizeof(*c));
     if (!c) {
@@ -106,6 +76,7 @@ static struct conn *conn_new(struct pipeline *pl)
     }
     tls_session_init(&c->tls);
     c->tls.keylog = pl->cfg.keylog;
+    c->transport = FP_TRANSPORT_TCP;
     return c;
 }
 
@@ -137,14 +108,16 @@ static void conn_release_analysis(struct pipeline *pl, struct conn *c)
         }
     }
     tls_session_release(&c->tls, &pl->mc);
+    pl_udp_release(pl, c);
     c->done = true;
 }
 
-static void conn_free(struct pipeline *pl, struct conn *c)
+void pl_conn_free(struct pipeline *pl, struct conn *c)
 {
     if (!c)
         return;
     conn_release_analysis(pl, c);
+    pl_udp_free(pl, c);
     memcap_free(&pl->mc, c, sizeof(*c));
 }
 
@@ -249,7 +222,7 @@ static void learn_connection(struct pipeline *pl, struct flow *f, struct conn *c
     }
 }
 
-static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev_end end)
+void pl_conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev_end end)
 {
     /* TLS records started but no hello ever completed: nothing to report
      * as a connection, but not silently either. */
@@ -267,12 +240,17 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enu
             .client_chain = c->chain[1],
             .end = end,
         };
+        pl_udp_event(c, &ev);
         if (pl->cfg.learn)
             learn_connection(pl, f, c, ev.client_side);
         else
             write_events(pl, f, c, &ev);
         c->emitted = true;
         pl->st.flows_tls++;
+        if (c->transport == FP_TRANSPORT_QUIC)
+            pl->st.flows_quic++;
+        else if (c->transport == FP_TRANSPORT_DTLS)
+            pl->st.flows_dtls++;
         if (c->tls.progress == TLS_PROGRESS_COMPLETE)
             pl->st.tls_complete++;
         if (c->tls.tunnel != TLS_TUNNEL_NONE)
@@ -282,17 +260,41 @@ static void conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enu
         conn_release_analysis(pl, c);
 }
 
-static void flow_finish_and_remove(struct pipeline *pl, struct flow *f, enum ev_end end)
+void pl_flow_finish_and_remove(struct pipeline *pl, struct flow *f, enum ev_end end)
 {
     if (pl->last_flow == f)
         pl->last_flow = NULL;
     struct conn *c = f->app;
     if (c) {
-        conn_finish(pl, f, c, end);
-        conn_free(pl, c);
+        pl_conn_finish(pl, f, c, end);
+        pl_conn_free(pl, c);
         f->app = NULL;
     }
     flow_table_remove(pl->ft, f);
+}
+
+struct flow *pl_flow_create(struct pipeline *pl, const struct flow_key *key, struct conn *c,
+                            uint64_t ts_us)
+{
+    if (pl->ft->count >= pl->ft->max) {
+        stats_cap(&pl->st, STATS_FLOW_TABLE_FULL);
+        size_t n = pl->ft->max * CFG_FLOW_EVICT_PERCENT / 100;
+        if (n == 0)
+            n = 1;
+        while (n-- > 0 && flow_table_oldest(pl->ft)) {
+            stats_cap(&pl->st, STATS_FLOW_EVICTED);
+            pl_flow_finish_and_remove(pl, flow_table_oldest(pl->ft), EV_END_EVICTED);
+        }
+    }
+    struct flow *f = flow_table_insert(pl->ft, key, ts_us);
+    if (!f) {
+        pl_conn_free(pl, c);
+        stats_cap(&pl->st, STATS_FLOW_TABLE_FULL);
+        return NULL;
+    }
+    f->app = c;
+    pl->st.flows++;
+    return f;
 }
 
 /* ---- hellos -> fingerprints -------------------------------------------- */
@@ -302,7 +304,7 @@ static char *dup_str(const char *s)
     return strdup(s);   /* NULL on failure; output writes "" then */
 }
 
-static void record_client_hello(struct pipeline *pl, struct conn *c, int idx,
+void pl_record_client_hello(struct pipeline *pl, struct conn *c, int idx,
                                 const struct tls_hello *h)
 {
     pl->st.tls_client_hellos++;
@@ -314,7 +316,7 @@ static void record_client_hello(struct pipeline *pl, struct conn *c, int idx,
         return;
     }
     fp_ja3(h, &pl->ja3);
-    fp_ja4(h, FP_TRANSPORT_TCP, &pl->ja4);
+    fp_ja4(h, (enum fp_transport)c->transport, &pl->ja4);
     e->present = true;
     memcpy(e->ja3_hash, pl->ja3.hash, sizeof(e->ja3_hash));
     e->ja3_str = dup_str(pl->ja3.str);
@@ -345,7 +347,7 @@ static void record_client_hello(struct pipeline *pl, struct conn *c, int idx,
     c->ch[idx] = e;
 }
 
-static void record_server_hello(struct pipeline *pl, struct conn *c, int idx,
+void pl_record_server_hello(struct pipeline *pl, struct conn *c, int idx,
                                 const struct tls_hello *h)
 {
     pl->st.tls_server_hellos++;
@@ -357,7 +359,7 @@ static void record_server_hello(struct pipeline *pl, struct conn *c, int idx,
         return;
     }
     fp_ja3s(h, &pl->ja3);
-    fp_ja4s(h, FP_TRANSPORT_TCP, &pl->ja4s);
+    fp_ja4s(h, (enum fp_transport)c->transport, &pl->ja4s);
     e->present = true;
     e->hrr = h->is_hrr;
     memcpy(e->ja3s_hash, pl->ja3.hash, sizeof(e->ja3s_hash));
@@ -373,7 +375,7 @@ static void record_server_hello(struct pipeline *pl, struct conn *c, int idx,
 }
 
 /* The first Certificate message of each side becomes that side's chain. */
-static void record_certificate(struct pipeline *pl, struct conn *c, const struct tls_msg *m)
+void pl_record_certificate(struct pipeline *pl, struct conn *c, const struct tls_msg *m)
 {
     int which = m->from_client ? 1 : 0;
     if (!pl->cfg.x509 || c->chain[which])
@@ -395,6 +397,30 @@ static void record_certificate(struct pipeline *pl, struct conn *c, const struct
     c->chain[which] = ch;
 }
 
+/* What the TLS session reported: record hellos and certificates.  False
+ * when the session wants nothing more for now (NEED_MORE, DONE). */
+bool pl_tls_event(struct pipeline *pl, struct conn *c, enum tls_event ev, const struct tls_msg *msg)
+{
+    switch (ev) {
+    case TLS_EV_CLIENT_HELLO:
+        pl_record_client_hello(pl, c, msg->idx, msg->hello);
+        return true;
+    case TLS_EV_SERVER_HELLO:
+        pl_record_server_hello(pl, c, msg->idx, msg->hello);
+        return true;
+    case TLS_EV_CERTIFICATE:
+        pl->st.tls_certificate_msgs++;
+        pl_record_certificate(pl, c, msg);
+        return true;
+    case TLS_EV_PROGRESS:
+        return true;
+    case TLS_EV_NEED_MORE:
+    case TLS_EV_DONE:
+    default:
+        return false;
+    }
+}
+
 /* ---- TCP --------------------------------------------------------------- */
 
 /* Hand the contiguous bytes of `side` to the TLS session until it has
@@ -409,24 +435,8 @@ static void drive_tls(struct pipeline *pl, struct conn *c, int side)
         struct tls_msg msg = { .hello = &pl->hello, .idx = -1 };
         enum tls_event ev = tls_session_feed(&c->tls, &pl->mc, &pl->st, side, p, n, &used, &msg);
         reasm_consume(rs, used);
-        switch (ev) {
-        case TLS_EV_CLIENT_HELLO:
-            record_client_hello(pl, c, msg.idx, &pl->hello);
-            break;
-        case TLS_EV_SERVER_HELLO:
-            record_server_hello(pl, c, msg.idx, &pl->hello);
-            break;
-        case TLS_EV_CERTIFICATE:
-            pl->st.tls_certificate_msgs++;
-            record_certificate(pl, c, &msg);
-            break;
-        case TLS_EV_PROGRESS:
-            break;
-        case TLS_EV_NEED_MORE:
-        case TLS_EV_DONE:
-        default:
+        if (!pl_tls_event(pl, c, ev, &msg))
             return;
-        }
     }
 }
 
@@ -462,27 +472,9 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
         /* Stray resets and bare ACKs/FINs do not open a flow. */
         if (!(fl & TCP_SYN) && p->payload_len == 0)
             return;
-        if (pl->ft->count >= pl->ft->max) {
-            stats_cap(&pl->st, STATS_FLOW_TABLE_FULL);
-            size_t n = pl->ft->max * CFG_FLOW_EVICT_PERCENT / 100;
-            if (n == 0)
-                n = 1;
-            while (n-- > 0 && flow_table_oldest(pl->ft)) {
-                stats_cap(&pl->st, STATS_FLOW_EVICTED);
-                flow_finish_and_remove(pl, flow_table_oldest(pl->ft), EV_END_EVICTED);
-            }
-        }
-        struct conn *c = conn_new(pl);
-        if (!c)
+        struct conn *c = pl_conn_new(pl);
+        if (!c || !(f = pl_flow_create(pl, &key, c, p->ts_us)))
             return;
-        f = flow_table_insert(pl->ft, &key, p->ts_us);
-        if (!f) {
-            conn_free(pl, c);
-            stats_cap(&pl->st, STATS_FLOW_TABLE_FULL);
-            return;
-        }
-        f->app = c;
-        pl->st.flows++;
     }
     pl->last_flow = f;
     flow_table_touch(pl->ft, f, p->ts_us);
@@ -493,7 +485,7 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
     if (c->closed) {
         if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && !c->syn[side]) {
             /* Port reuse: a new connection on the same addresses. */
-            flow_finish_and_remove(pl, f, EV_END_FIN);
+            pl_flow_finish_and_remove(pl, f, EV_END_FIN);
             handle_tcp(pl, p);
         } else if (p->payload_len > 0) {
             stats_anomaly(&pl->st, STATS_TCP_DATA_AFTER_CLOSE);
@@ -510,7 +502,7 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
     if (!c->done && p->payload_len > 0 && !(fl & TCP_RST)) {
         tcp_payload(pl, c, side, p);
         if (tls_session_finished(&c->tls))
-            conn_finish(pl, f, c,
+            pl_conn_finish(pl, f, c,
                         c->tls.progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
                                                                    : EV_END_STOPPED);
     }
@@ -519,7 +511,7 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
     if (fl & TCP_RST)
         c->rst = true;
     if (c->rst || (c->fin[0] && c->fin[1])) {
-        conn_finish(pl, f, c, c->rst ? EV_END_RST : EV_END_FIN);
+        pl_conn_finish(pl, f, c, c->rst ? EV_END_RST : EV_END_FIN);
         c->closed = true;
     }
 }
@@ -551,7 +543,7 @@ static void expire(struct pipeline *pl, uint64_t now)
             break;   /* everything newer is younger still */
         if (idle >= flow_timeout_us(f)) {
             const struct conn *c = f->app;
-            flow_finish_and_remove(pl, f, c && c->closed ? EV_END_FIN : EV_END_TIMEOUT);
+            pl_flow_finish_and_remove(pl, f, c && c->closed ? EV_END_FIN : EV_END_TIMEOUT);
         } else {
             examined++;
         }
@@ -590,6 +582,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         handle_tcp(pl, &p);
     } else {
         pl->st.packets_udp++;
+        pl_handle_udp(pl, &p);
     }
     if (pl->now_us >= pl->next_sweep_us)
         pipeline_tick(pl, pl->now_us);
@@ -608,7 +601,7 @@ void pipeline_flush(struct pipeline *pl)
     if (n && !all) {
         /* No memory to sort: flush in LRU order rather than lose events. */
         while (flow_table_oldest(pl->ft))
-            flow_finish_and_remove(pl, flow_table_oldest(pl->ft), EV_END_EOF);
+            pl_flow_finish_and_remove(pl, flow_table_oldest(pl->ft), EV_END_EOF);
         return;
     }
     for (struct flow *f = pl->ft->lru_head; f && i < n; f = f->lru_next)
@@ -617,7 +610,7 @@ void pipeline_flush(struct pipeline *pl)
         qsort(all, i, sizeof(*all), cmp_seq);
     for (size_t k = 0; k < i; k++) {
         const struct conn *c = all[k]->app;
-        flow_finish_and_remove(pl, all[k], c && c->closed ? EV_END_FIN : EV_END_EOF);
+        pl_flow_finish_and_remove(pl, all[k], c && c->closed ? EV_END_FIN : EV_END_EOF);
     }
     free(all);
     pl->next_sweep_us = 0;

@@ -10,12 +10,14 @@
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "quic/quic.h"
 #include "util/hash.h"
 
 static void add_uint(cJSON *obj, const char *name, uint64_t v);
@@ -360,7 +362,7 @@ static const char *chain_invisible_reason(const struct ev_tls *ev)
     if (t->version == 0)
         return "not_captured";           /* no ServerHello */
     int server = t->client >= 0 ? t->client ^ 1 : 1;
-    if (t->version == 0x0304) {
+    if (tls_session_is_13(t)) {
         if (!t->keys_found)
             return "tls13_no_keys";
         if (t->decrypt_error)
@@ -503,7 +505,7 @@ static cJSON *envelope(const struct ev_tls *ev, const char *type)
     addr_string(f, ss, a, sizeof(a));
     cJSON_AddStringToObject(root, "dest_ip", a);
     add_uint(root, "dest_port", f->key.port[ss]);
-    cJSON_AddStringToObject(root, "proto", "TCP");
+    cJSON_AddStringToObject(root, "proto", f->key.proto == IPPROTO_UDP ? "UDP" : "TCP");
     return root;
 }
 
@@ -536,6 +538,57 @@ int event_write_alert(struct output *out, const struct ev_tls *ev, const struct 
         add_wire_string(tls, "sni", ch->sni, ch->sni_len);
     }
     return write_line(out, root);
+}
+
+static void add_quic_version(cJSON *o, const char *name, uint32_t v)
+{
+    char buf[16];
+    cJSON_AddStringToObject(o, name, quic_version_name(v, buf));
+}
+
+static void add_quic(cJSON *tls, const struct ev_quic *q)
+{
+    cJSON *o = cJSON_AddObjectToObject(tls, "quic");
+    add_quic_version(o, "version", q->version);
+    if (q->final_version && q->final_version != q->version)
+        add_quic_version(o, "final_version", q->final_version);
+    if (q->has_tp) {
+        cJSON *tp = cJSON_AddArrayToObject(o, "transport_parameters");
+        for (unsigned i = 0; i < q->n_tp; i++) {
+            char num[24];
+            snprintf(num, sizeof(num), "%llu", (unsigned long long)q->tp_ids[i]);
+            cJSON_AddItemToArray(tp, cJSON_CreateRaw(num));
+        }
+        if (q->tp_total > q->n_tp)
+            add_uint(o, "transport_parameters_not_kept", q->tp_total - q->n_tp);
+    }
+    cJSON_AddBoolToObject(o, "version_negotiation", q->version_negotiation);
+    cJSON_AddBoolToObject(o, "retry", q->retry);
+    if (q->retry)
+        cJSON_AddBoolToObject(o, "retry_verified", q->retry_verified);
+    cJSON *pk = cJSON_AddObjectToObject(o, "packets_decrypted");
+    add_uint(pk, "client_initial", q->initial_packets[0]);
+    add_uint(pk, "server_initial", q->initial_packets[1]);
+    add_uint(pk, "client_handshake", q->handshake_packets[0]);
+    add_uint(pk, "server_handshake", q->handshake_packets[1]);
+    if (q->undecryptable)
+        add_uint(o, "packets_undecryptable", q->undecryptable);
+}
+
+static void add_dtls(cJSON *tls, const struct ev_dtls *d)
+{
+    char vb[24];
+    cJSON *o = cJSON_AddObjectToObject(tls, "dtls");
+    cJSON_AddBoolToObject(o, "hello_verify_request", d->hello_verify_request);
+    if (d->hello_verify_request) {
+        add_uint(o, "cookie_length", d->cookie_len);
+        cJSON_AddStringToObject(o, "hello_verify_version", tls_version_name(d->hvr_version, vb));
+    }
+    if (d->retransmissions)
+        add_uint(o, "retransmissions", d->retransmissions);
+    cJSON *e = cJSON_AddObjectToObject(o, "encrypted_records");
+    add_uint(e, "client", d->encrypted_records[0]);
+    add_uint(e, "server", d->encrypted_records[1]);
 }
 
 int event_write_tls(struct output *out, const struct ev_tls *ev)
@@ -599,6 +652,11 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
             add_server_fps(hr, ev->sh[1]);
     }
 
+    if (ev->quic)
+        add_quic(tls, ev->quic);
+    if (ev->dtls)
+        add_dtls(tls, ev->dtls);
+
     if (ev->chain && ev->chain->n > 0)
         add_eve_leaf(tls, &ev->chain->e[0]->info);
     const char *why = chain_invisible_reason(ev);
@@ -643,9 +701,13 @@ static cJSON *stats_object(const struct stats *st)
     add_uint(o, "bytes", st->bytes);
     add_uint(o, "packets_tcp", st->packets_tcp);
     add_uint(o, "packets_udp", st->packets_udp);
+    add_uint(o, "packets_quic", st->packets_quic);
+    add_uint(o, "packets_dtls", st->packets_dtls);
     add_uint(o, "packets_other", st->packets_other);
     add_uint(o, "flows", st->flows);
     add_uint(o, "flows_tls", st->flows_tls);
+    add_uint(o, "flows_quic", st->flows_quic);
+    add_uint(o, "flows_dtls", st->flows_dtls);
     add_uint(o, "tls_events", st->tls_events);
     add_uint(o, "alerts", st->alerts);
     add_uint(o, "tls_client_hellos", st->tls_client_hellos);

@@ -49,6 +49,32 @@ struct ev_server_hello {
     uint8_t alpn[255];
 };
 
+/* QUIC details of a connection (tls.quic). */
+#define EV_QUIC_TP_MAX 64   /* transport-parameter ids kept */
+struct ev_quic {
+    uint32_t version;               /* of the client's first Initial */
+    uint32_t final_version;         /* after Version Negotiation, if it changed */
+    bool version_negotiation;       /* the server sent Version Negotiation */
+    bool retry;                     /* the server sent a Retry */
+    bool retry_verified;            /* its integrity tag checked out */
+    bool has_tp;                    /* the ClientHello carried transport parameters */
+    uint16_t n_tp;
+    uint32_t tp_total;
+    uint64_t tp_ids[EV_QUIC_TP_MAX]; /* client's transport-parameter ids, wire order */
+    uint32_t initial_packets[2];    /* [0] client, [1] server: decrypted */
+    uint32_t handshake_packets[2];  /* decrypted with the key log */
+    uint32_t undecryptable;         /* Initial/Handshake packets that did not open */
+};
+
+/* DTLS details of a connection (tls.dtls). */
+struct ev_dtls {
+    bool hello_verify_request;
+    uint8_t cookie_len;             /* HelloVerifyRequest cookie length */
+    uint16_t hvr_version;
+    uint32_t retransmissions;       /* handshake messages seen again */
+    uint32_t encrypted_records[2];  /* [0] client, [1] server */
+};
+
 /* Why the event was written. */
 enum ev_end {
     EV_END_HANDSHAKE = 0,
@@ -69,6 +95,8 @@ struct ev_tls {
     const struct ev_server_hello *sh[2];
     const struct x509_chain *chain;         /* server's, NULL if none */
     const struct x509_chain *client_chain;  /* client's, NULL if none */
+    const struct ev_quic *quic;             /* QUIC connection, else NULL */
+    const struct ev_dtls *dtls;             /* DTLS connection, else NULL */
     const char *client_app;                 /* signature match on JA4/JA3, or NULL */
     const char *interception_product;       /* signature match on the chain, or NULL */
     enum ev_end end;

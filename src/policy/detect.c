@@ -270,7 +270,7 @@ static void check_client_refused(const struct detect_conn *c, struct detect_aler
             evidence(a, "issuer", "%s", or_dash(leaf_of(c)->issuer.dn));
         return;
     }
-    if (t->client_aborted_tls13 && t->version == 0x0304 && !t->keys_found) {
+    if (t->client_aborted_tls13 && tls_session_is_13(t) && !t->keys_found) {
         struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_ABORTED_TLS13,
                                            "client closed TLS 1.3 before its Finished",
                                            "client-refused", 2, "medium");

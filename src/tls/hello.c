@@ -365,6 +365,11 @@ static int parse_extensions(struct rd *r, struct tls_hello *h)
             return TLS_HELLO_ETRUNC;
         push_u16(h->exts, TLS_HELLO_MAX_EXTS, &h->n_exts, &h->total_exts, type,
                  &h->capped);
+        if ((type == TLS_EXT_QUIC_TRANSPORT_PARAMS || type == TLS_EXT_QUIC_TRANSPORT_PARAMS_DRAFT) &&
+            !h->quic_tp) {
+            h->quic_tp = rd_ptr(&data);
+            h->quic_tp_len = (uint16_t)rd_left(&data);
+        }
         rc = parse_one_extension(type, &data, h, &seen);
         if (rc < 0)
             return rc;

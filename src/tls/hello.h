@@ -45,6 +45,8 @@
 #define TLS_EXT_SIGNATURE_ALGORITHMS 0x000d
 #define TLS_EXT_ALPN                 0x0010
 #define TLS_EXT_SUPPORTED_VERSIONS   0x002b
+#define TLS_EXT_QUIC_TRANSPORT_PARAMS 0x0039          /* RFC 9001 8.2 */
+#define TLS_EXT_QUIC_TRANSPORT_PARAMS_DRAFT 0xffa5    /* drafts up to 32 */
 
 /* Return values of the parsers: 0 on success, one of these on failure. */
 enum tls_hello_err {
@@ -106,6 +108,12 @@ struct tls_hello {
     bool has_alpn;
     struct tls_alpn alpn[TLS_HELLO_MAX_ALPN];
     size_t n_alpn, total_alpn;
+
+    /* QUIC transport parameters (first such extension): a view into the
+     * parsed message, valid only as long as the bytes given to the parser;
+     * NULL when absent.  Parsed by quic/. */
+    const uint8_t *quic_tp;
+    uint16_t quic_tp_len;
 };
 
 /* GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa. */

@@ -306,7 +306,7 @@ static void add_alert(struct tls_session *s, struct stats *st, int dir, bool enc
     if (a->from_client && s->server_cert_seen) {
         const struct tls_dir *c = &s->d[dir];
         a->after_certificate = !c->ccs && c->last_hs_type == TLS_HS_CLIENT_HELLO;
-    } else if (a->from_client && s->version == 0x0304) {
+    } else if (a->from_client && tls_session_is_13(s)) {
         /* TLS 1.3: the server's Certificate travels in its encrypted flight;
          * an alert after that flight and before the client's Finished
          * answers it. */
@@ -319,7 +319,7 @@ static enum tls_event check_complete(struct tls_session *s)
     /* s->version is set by a real ServerHello, not by a HelloRetryRequest. */
     if (s->version != 0 && s->progress != TLS_PROGRESS_COMPLETE) {
         bool done = false;
-        if (s->version == 0x0304) {
+        if (tls_session_is_13(s)) {
             done = s->client >= 0 && s->d[s->client].appdata;
         } else {
             done = s->d[0].ccs && s->d[1].ccs;
@@ -401,6 +401,13 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
         }
         if (hello->capped)
             stats_cap(st, STATS_TLS_HELLO_CAPPED);
+        if (s->transport == TLS_TRANSPORT_DTLS && s->dtls_hvr && s->n_client_hellos == 1 &&
+            !s->hrr) {
+            /* The first ClientHello again, now with the server's cookie
+             * (RFC 6347 4.2.1): not a new hello. */
+            s->dtls_cookie_hello = true;
+            return TLS_EV_NEED_MORE;
+        }
         *idx = s->n_client_hellos++;
         if (*idx == 0) {
             s->client_version = tls_hello_version(hello);
@@ -437,7 +444,7 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
         s->version = tls_hello_version(hello);
         s->cipher = hello->ciphers[0];
         s->has_cipher = true;
-        if (s->version == 0x0304) {
+        if (s->version == 0x0304 && s->transport == TLS_TRANSPORT_TCP) {
             d->encrypted = true;
             setup_tls13_keys(s, mc, st, dir);
         }
@@ -511,7 +518,7 @@ static enum tls_event finish_message(struct tls_session *s, struct memcap *mc,
     msg->from_client = s->client >= 0 && dir == s->client;
     msg->body = d->hs;
     msg->len = d->hs_len;
-    msg->tls13 = s->version == 0x0304;
+    msg->tls13 = tls_session_is_13(s);
     if (type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO)
         return finish_hello(s, mc, st, dir, type, d->hs, d->hs_len, msg);
     if (type == TLS_HS_COMPRESSED_CERTIFICATE) {
@@ -756,6 +763,65 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
             return TLS_EV_DONE;
         }
     }
+}
+
+/* ---- QUIC and DTLS ----------------------------------------------------- */
+
+enum tls_event tls_session_feed_handshake(struct tls_session *s, struct memcap *mc,
+                                          struct stats *st, int dir, const uint8_t *data,
+                                          size_t len, size_t *used, struct tls_msg *msg)
+{
+    struct tls_dir *d = &s->d[dir];
+    *used = 0;
+    if (d->mode == TLS_DIR_DETECT)
+        d->mode = TLS_DIR_RECORDS;
+    if (d->mode != TLS_DIR_RECORDS) {
+        *used = len;
+        return TLS_EV_DONE;
+    }
+    /* The whole input is one "fragment" walked from its start; what the
+     * walk covered is consumed, so the next call starts at the new front. */
+    d->rec_pos = 0;
+    enum tls_event ev = walk_handshake(s, mc, st, dir, data, len, msg);
+    *used = d->rec_pos;
+    d->rec_pos = 0;
+    return ev;
+}
+
+enum tls_event tls_session_dgram_record(struct tls_session *s, struct stats *st, int dir,
+                                        uint8_t type, bool encrypted, const uint8_t *frag,
+                                        size_t len)
+{
+    struct tls_dir *d = &s->d[dir];
+    if (d->mode == TLS_DIR_DETECT)
+        d->mode = TLS_DIR_RECORDS;
+    if (encrypted) {
+        d->encrypted = true;
+        if (type == TLS_CT_ALERT && !tls_session_is_13(s))
+            add_alert(s, st, dir, true, false, 0, 0);
+        else if (s->version != 0)
+            d->appdata = true;   /* protected traffic after the ServerHello */
+    } else if (type == TLS_CT_CCS) {
+        d->ccs = true;
+    } else if (type == TLS_CT_ALERT) {
+        bool enc = d->encrypted || len != 2;
+        add_alert(s, st, dir, enc, false, enc ? 0 : frag[0], enc ? 0 : frag[1]);
+    } else if (type == TLS_CT_APPDATA && s->version != 0) {
+        d->appdata = true;
+    }
+    return check_complete(s);
+}
+
+void tls_session_set_complete(struct tls_session *s)
+{
+    set_progress(s, TLS_PROGRESS_COMPLETE);
+    s->d[0].mode = s->d[1].mode = TLS_DIR_DONE;
+}
+
+bool tls_session_between_messages(const struct tls_session *s, int dir)
+{
+    const struct tls_dir *d = &s->d[dir];
+    return d->skip == 0 && d->hdr_have == 0;
 }
 
 /* ---- names ------------------------------------------------------------- */

@@ -1,5 +1,6 @@
 /*
- * session.h - TLS over one TCP connection, as seen from the wire.
+ * session.h - one TLS handshake as seen from the wire: over TCP (records),
+ * or over QUIC and DTLS (handshake messages handed over already framed).
  *
  * A struct tls_session consumes the reassembled bytes of both directions
  * (in the order the packets arrived) and records what a passive observer
@@ -40,6 +41,17 @@
 #include "tls/keylog.h"
 #include "util/memcap.h"
 #include "util/stats.h"
+
+/* What carries the handshake.  TCP: tls_session_feed() parses records.
+ * QUIC and DTLS: the caller removes its own framing (QUIC CRYPTO frames,
+ * DTLS records and fragments) and hands over the bare handshake messages
+ * with tls_session_feed_handshake(); record-level events of DTLS go
+ * through tls_session_dgram_record(). */
+enum tls_transport {
+    TLS_TRANSPORT_TCP = 0,
+    TLS_TRANSPORT_QUIC,
+    TLS_TRANSPORT_DTLS,
+};
 
 enum tls_tunnel {
     TLS_TUNNEL_NONE = 0,
@@ -113,6 +125,9 @@ struct tls_dir {
 
 struct tls_session {
     struct tls_dir d[2];          /* indexed by the caller's direction */
+    uint8_t transport;            /* enum tls_transport, set by the caller after init */
+    bool dtls_hvr;                /* DTLS: a HelloVerifyRequest was seen (caller sets it) */
+    bool dtls_cookie_hello;       /* DTLS: the ClientHello repeated with the cookie */
     int8_t client;                /* direction of the client, -1 unknown */
     uint8_t progress;             /* enum tls_progress */
     uint8_t tunnel;               /* enum tls_tunnel */
@@ -178,6 +193,42 @@ void tls_session_init(struct tls_session *s);
 enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                                 struct stats *st, int dir, const uint8_t *data,
                                 size_t len, size_t *used, struct tls_msg *msg);
+
+/*
+ * QUIC and DTLS: feed bare handshake messages (type, uint24 length, body,
+ * as in TLS) of direction `dir`, contiguous and in order.  Same contract
+ * as tls_session_feed(); *used bytes are fully processed.  A message may
+ * span calls.  TLS 1.3 record decryption is never attempted here: QUIC
+ * removes its own packet protection and hands over the Handshake-space
+ * CRYPTO bytes in the same way.
+ */
+enum tls_event tls_session_feed_handshake(struct tls_session *s, struct memcap *mc,
+                                          struct stats *st, int dir, const uint8_t *data,
+                                          size_t len, size_t *used, struct tls_msg *msg);
+
+/*
+ * DTLS: a record other than a cleartext handshake record, of content type
+ * `type` (20 ChangeCipherSpec, 21 alert, 23 application data, or any type
+ * when `encrypted`: an epoch > 0 or DTLS 1.3 ciphertext record).  Returns
+ * TLS_EV_PROGRESS when this completes the handshake, else NEED_MORE.
+ */
+enum tls_event tls_session_dgram_record(struct tls_session *s, struct stats *st, int dir,
+                                        uint8_t type, bool encrypted, const uint8_t *frag,
+                                        size_t len);
+
+/* The caller knows the handshake is over (QUIC: the client's Finished or
+ * its first 1-RTT packet).  Both directions become DONE. */
+void tls_session_set_complete(struct tls_session *s);
+
+/* True while direction `dir` is between handshake messages (no partial
+ * message or header pending). */
+bool tls_session_between_messages(const struct tls_session *s, int dir);
+
+/* The negotiated version is TLS 1.3 or DTLS 1.3 (encrypted handshake). */
+static inline bool tls_session_is_13(const struct tls_session *s)
+{
+    return s->version == 0x0304 || s->version == 0xfefc;
+}
 
 /* True when neither direction needs more bytes. */
 bool tls_session_finished(const struct tls_session *s);

@@ -35,7 +35,18 @@
     X(TLS_CERTMSG_MALFORMED, "tls_certificate_message_malformed")               \
     X(X509_UNPARSABLE, "x509_unparsable")                                       \
     X(TLS13_DECRYPT_FAILED, "tls13_decrypt_failed")                             \
-    X(PCAP_TRUNCATED, "pcap_truncated")
+    X(PCAP_TRUNCATED, "pcap_truncated")                                         \
+    X(UDP_DATAGRAM_CUT, "udp_datagram_cut_by_snaplen")                          \
+    X(QUIC_PACKET_MALFORMED, "quic_packet_malformed")                           \
+    X(QUIC_INITIAL_UNDECRYPTABLE, "quic_initial_undecryptable")                 \
+    X(QUIC_DECRYPT_FAILED, "quic_decrypt_failed")                               \
+    X(QUIC_FRAME_INVALID, "quic_frame_invalid")                                 \
+    X(QUIC_RETRY_INTEGRITY, "quic_retry_integrity_failed")                      \
+    X(QUIC_HANDSHAKE_BEFORE_KEYS, "quic_handshake_before_keys")                 \
+    X(QUIC_TRANSPORT_PARAMS_MALFORMED, "quic_transport_parameters_malformed")   \
+    X(DTLS_RECORD_MALFORMED, "dtls_record_malformed")                           \
+    X(DTLS_FRAGMENT_INVALID, "dtls_fragment_invalid")                           \
+    X(DTLS_HANDSHAKE_GAP, "dtls_handshake_gap")
 
 /* Limits that were reached. */
 #define STATS_CAPS(X)                                                           \
@@ -48,7 +59,10 @@
     X(TLS_HELLO_CAPPED, "tls_hello_list_capped")                                \
     X(TLS_HS_MSG_TOO_LARGE, "tls_handshake_message_too_large")                  \
     X(TLS_RECORD_LIMIT, "tls_record_limit")                                     \
-    X(TLS_ALERTS, "tls_alerts")
+    X(TLS_ALERTS, "tls_alerts")                                                 \
+    X(QUIC_CRYPTO_OFFSET, "quic_crypto_offset")                                 \
+    X(DTLS_MSG_TOO_LARGE, "dtls_handshake_message_too_large")                   \
+    X(DTLS_REASSEMBLY, "dtls_reassembly_slots")
 
 #define STATS_ENUM(name, str) STATS_##name,
 enum stats_anomaly { STATS_ANOMALIES(STATS_ENUM) STATS_ANOMALY_COUNT };
@@ -61,9 +75,13 @@ struct stats {
     uint64_t packets_ip;
     uint64_t packets_tcp;
     uint64_t packets_udp;
+    uint64_t packets_quic;    /* QUIC long-header packets examined */
+    uint64_t packets_dtls;    /* DTLS records examined */
     uint64_t packets_other;   /* not IP, or IP but neither TCP nor UDP */
     uint64_t flows;           /* flows created */
     uint64_t flows_tls;       /* flows that carried a TLS hello */
+    uint64_t flows_quic;      /* of which QUIC */
+    uint64_t flows_dtls;      /* of which DTLS */
     uint64_t tls_events;      /* tls events written */
     uint64_t alerts;          /* alert events written */
     uint64_t tls_client_hellos;

@@ -6,15 +6,15 @@ For each corpus directory (default: ../shared/corpus/foxio and
 every capture (the pcap/ subdirectory when it exists, else the directory
 itself) and compare its TLS events with the directory's expected.jsonl:
 
-  * transport "tcp" rows are compared field by field.  A row is matched to an
-    event by (src, sport, dst, dport), client side first.  hello_index 1 is
+  * every row is compared field by field.  A row is matched to an event by
+    (transport, src, sport, dst, dport), client side first; "tcp" rows match
+    events with proto TCP, "udp" rows (QUIC, DTLS) events with proto UDP.  hello_index 1 is
     compared with the top level of "tls", hello_index 2 with
     "tls.hello_retry".  Rows with orphan_server_hello match an event that
     carries only server fingerprints.  A field missing from a row must be
     missing (or null) in the event too; for sni an empty string counts as
     missing.  When several connections share a 4-tuple (port reuse) they are
     paired in capture order.
-  * transport "udp" rows (QUIC, DTLS) only require a clean run of that capture.
   * every capture must exit 0 and print only JSON objects, one per line; a
     capture without any expected row must produce no TLS event at all; a TCP
     TLS event that carries a fingerprint but matches no row is a failure.
@@ -23,7 +23,7 @@ JA4X (tls.chain[].ja4x / ja4x_r, leaf first) is compared too, unless
 --without-ja4x is given.
 
 Exit status 0 when everything matched, 1 otherwise.  The last line printed is
-"corpus: N passed, M failed" where N counts matched TCP rows and M counts
+"corpus: N passed, M failed" where N counts matched rows and M counts
 failed rows plus failed captures, or "corpus: skipped" when no corpus
 directory exists.
 """
@@ -135,17 +135,19 @@ def compare(conn, tls, with_ja4x):
 
 def ev_key(ev):
     return (norm_ip(ev.get("src_ip")), ev.get("src_port"),
-            norm_ip(ev.get("dest_ip")), ev.get("dest_port"))
+            norm_ip(ev.get("dest_ip")), ev.get("dest_port"),
+            "tcp" if is_tcp_event(ev) else "udp")
 
 
 def row_key(row):
-    return (norm_ip(row["src"]), row["sport"], norm_ip(row["dst"]), row["dport"])
+    return (norm_ip(row["src"]), row["sport"], norm_ip(row["dst"]), row["dport"],
+            row.get("transport", "tcp"))
 
 
 def fmt_key(k):
     def hp(ip, port):
         return "[%s]:%s" % (ip, port) if ":" in str(ip) else "%s:%s" % (ip, port)
-    return "%s -> %s" % (hp(k[0], k[1]), hp(k[2], k[3]))
+    return "%s %s -> %s" % (k[4], hp(k[0], k[1]), hp(k[2], k[3]))
 
 
 def short(v, limit=400):
@@ -230,24 +232,22 @@ def check_capture(pinscope, capture, rows, with_ja4x):
     """Returns (passed_rows, failed_rows, capture_failures, report_lines)."""
     report = []
     problems, events = run_pinscope(pinscope, capture)
-    tcp_rows = [r for r in rows if r.get("transport") == "tcp"]
-    udp_rows = [r for r in rows if r.get("transport") != "tcp"]
     tls_events = [e for e in events if is_tls_event(e)]
 
     if not rows and tls_events:
         problems.append("capture has no TLS but pinscope emitted %d TLS event(s), first: %s"
                         % (len(tls_events), short(tls_events[0], 300)))
 
-    # Pair expected connections with TCP TLS events of the same 4-tuple.
+    # Pair expected connections with TLS events of the same transport and 4-tuple.
     by_key = {}
-    for i, ev in enumerate(e for e in tls_events if is_tcp_event(e)):
+    for i, ev in enumerate(tls_events):
         tls = ev.get("tls") if isinstance(ev.get("tls"), dict) else {}
         by_key.setdefault(ev_key(ev), []).append((str(ev.get("timestamp", "")), i, ev, tls))
     for lst in by_key.values():
         lst.sort(key=lambda t: (t[0], t[1]))
     used = set()
     passed = failed = 0
-    for conn in group_connections(tcp_rows):
+    for conn in group_connections(rows):
         k = row_key(conn[0])
         best = None
         for ts, i, ev, tls in by_key.get(k, []):
@@ -283,7 +283,7 @@ def check_capture(pinscope, capture, rows, with_ja4x):
         else:
             passed += len(conn)
 
-    # TCP TLS events that matched no row.
+    # TLS events that matched no row.
     for k, lst in by_key.items():
         for ts, i, ev, tls in lst:
             if i in used or not rows:
@@ -299,8 +299,6 @@ def check_capture(pinscope, capture, rows, with_ja4x):
 
     for prob in problems:
         report.insert(0, "  ERROR " + prob)
-    if udp_rows and not problems:
-        report.append("  %d udp row(s) not compared (capture ran cleanly)" % len(udp_rows))
     return passed, failed, len(problems), report
 
 

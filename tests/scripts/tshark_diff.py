@@ -3,10 +3,13 @@
 
 For every capture given (default: the shared corpus captures, when
 ../shared/corpus exists, plus tests/golden/*.pcap*), run pinscope and tshark
-and compare, per TCP connection, the JA3 (hash and full string) of each
-ClientHello and the JA3S of each ServerHello, in order (the second pair after
-a HelloRetryRequest is pinscope's tls.hello_retry).  Only TCP is compared;
-QUIC and DTLS are ignored.
+and compare, per TCP connection and per QUIC connection, the JA3 (hash and full string)
+of each ClientHello and the JA3S of each ServerHello, in order (the second
+pair after a HelloRetryRequest is pinscope's tls.hello_retry).  tshark
+decrypts QUIC Initial packets itself, so the QUIC comparison checks
+pinscope's Initial decryption, CRYPTO reassembly and hello parsing against
+an independent implementation; for QUIC the SNI is compared too.  DTLS is
+not compared (tshark 4.0 computes no JA3 for it).
 
 tshark finds TLS on well-known ports and by heuristics; when pinscope reports
 a TLS connection on which tshark saw no hello, tshark is run again with
@@ -54,6 +57,8 @@ TSHARK_FIELDS = [
     "tls.handshake.type",
     "tls.handshake.ja3", "tls.handshake.ja3_full",
     "tls.handshake.ja3s", "tls.handshake.ja3s_full",
+    "udp.stream", "udp.srcport", "udp.dstport", "quic.version",
+    "tls.handshake.extensions_server_name",
 ]
 
 
@@ -69,7 +74,8 @@ def hp(ip, port):
 
 
 def fmt_key(k):
-    return "%s -> %s" % (hp(k[0], k[1]), hp(k[2], k[3]))
+    return "%s%s -> %s" % ("QUIC " if len(k) > 4 and k[4] == "udp" else "",
+                           hp(k[0], k[1]), hp(k[2], k[3]))
 
 
 def default_captures():
@@ -133,15 +139,22 @@ def run_tshark(tshark, capture, tls_ports=()):
         if len(f) < len(TSHARK_FIELDS):
             f += [""] * (len(TSHARK_FIELDS) - len(f))
         (frame, stream, ip4s, ip6s, sport, ip4d, ip6d, dport, types,
-         ja3, ja3_full, ja3s, ja3s_full) = f[:len(TSHARK_FIELDS)]
+         ja3, ja3_full, ja3s, ja3s_full, ustream, usport, udport, qtype,
+         sni) = f[:len(TSHARK_FIELDS)]
         stream = last(stream)
+        proto = "tcp"
         if stream == "":
-            continue  # not TCP (DTLS, QUIC)
+            if last(ustream) == "" or qtype == "":
+                continue  # neither TCP nor QUIC (DTLS)
+            proto, stream = "udp", "u" + last(ustream)
+            sport, dport = usport, udport
         src = norm_ip(last(ip6s) or last(ip4s))
         dst = norm_ip(last(ip6d) or last(ip4d))
         sport, dport = int(last(sport)), int(last(dport))
-        c = conns.setdefault(stream, {"key": None, "ch": [], "sh": [],
-                                      "order": int(stream)})
+        c = conns.setdefault(stream, {"key": None, "ch": [], "sh": [], "sni": None,
+                                      "order": int(frame.split(";")[0])})
+        if proto == "udp" and sni and c["sni"] is None:
+            c["sni"] = sni.split(";")[0]
         tl = types.split(";")
         ja3s_l = ja3.split(";") if ja3 else []
         ja3f_l = ja3_full.split(";") if ja3_full else []
@@ -153,12 +166,12 @@ def run_tshark(tshark, capture, tls_ports=()):
             c["ch"].append((ja3s_l[i] if i < len(ja3s_l) else None,
                             ja3f_l[i] if i < len(ja3f_l) else None))
             if c["key"] is None:
-                c["key"] = (src, sport, dst, dport)
+                c["key"] = (src, sport, dst, dport, proto)
         for i in range(n_sh):
             c["sh"].append((sh_l[i] if i < len(sh_l) else None,
                             shf_l[i] if i < len(shf_l) else None))
             if c["key"] is None:
-                c["key"] = (dst, dport, src, sport)
+                c["key"] = (dst, dport, src, sport, proto)
     return conns, None
 
 
@@ -214,15 +227,17 @@ def pinscope_conns(events):
     for i, ev in enumerate(events):
         if ev.get("event_type") != "tls":
             continue
-        if str(ev.get("proto", "TCP")).upper() != "TCP":
-            continue
+        proto = str(ev.get("proto", "TCP")).lower()
         tls = ev.get("tls") if isinstance(ev.get("tls"), dict) else {}
+        if proto != "tcp" and "quic" not in tls:
+            continue  # DTLS: not compared
         hr = tls.get("hello_retry") if isinstance(tls.get("hello_retry"), dict) else {}
         ch = [x for x in (hello_pair(tls, "ja3"), hello_pair(hr, "ja3")) if x]
         sh = [x for x in (hello_pair(tls, "ja3s"), hello_pair(hr, "ja3s")) if x]
         key = (norm_ip(ev.get("src_ip")), ev.get("src_port"),
-               norm_ip(ev.get("dest_ip")), ev.get("dest_port"))
+               norm_ip(ev.get("dest_ip")), ev.get("dest_port"), proto)
         conns.append({"key": key, "ch": ch, "sh": sh, "tunnel": tls.get("tunnel"),
+                      "sni": tls.get("sni") if proto == "udp" else None,
                       "order": (str(ev.get("timestamp", "")), i)})
     return conns
 
@@ -237,6 +252,8 @@ def diff_conn(t, p):
             pv = pl[i] if i < len(pl) else None
             if tv != pv:
                 diffs.append((field, "%s #%d" % (field, i + 1), tv, pv))
+    if t.get("sni") != p.get("sni"):
+        diffs.append(("sni", "sni", (t.get("sni"), ""), (p.get("sni"), "")))
     return diffs
 
 
@@ -268,6 +285,7 @@ def compare_capture(tshark, pinscope, capture):
     seen = {c["key"] for c in tconns.values() if c["key"]}
     retry_ports = {c["key"][3] for c in pconns
                    if c["key"] not in seen and not c["tunnel"] and (c["ch"] or c["sh"])
+                   and c["key"][4] == "tcp"
                    and isinstance(c["key"][3], int)}
     if retry_ports:
         t2, terr2 = run_tshark(tshark, capture, retry_ports)
@@ -323,7 +341,7 @@ def compare_capture(tshark, pinscope, capture):
             passed += 1
             continue
         bad = False
-        for field in ("ja3", "ja3s"):
+        for field in ("ja3", "ja3s", "sni"):
             fd = [d for d in best[1] if d[0] == field]
             if not fd:
                 continue
