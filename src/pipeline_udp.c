@@ -403,7 +403,7 @@ static void quic_datagram(struct pipeline *pl, struct conn *c, int side, const u
 /* First datagram of a flow: a QUIC client Initial? (header test only) */
 static bool quic_candidate(const uint8_t *d, size_t n, struct quic_long_hdr *h)
 {
-    return n >= 7 && (d[0] & 0xc0) == 0xc0 && quic_parse_long(d, n, h) == 0 &&
+    return n >= 7 && (d[0] & 0x80) && quic_parse_long(d, n, h) == 0 &&
            h->type == QUIC_PT_INITIAL && quic_version_kind(h->version) != QUIC_VK_UNKNOWN &&
            h->dcid_len >= 8;
 }

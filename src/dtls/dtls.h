@@ -19,14 +19,16 @@
  * DTLSPlaintext (RFC 6347 4.1; RFC 9147 4 keeps it for epoch 0), 13 bytes
  * of header, several records per datagram:
  *
- *    0      1      2      3      4      5                       10     11     12
- *   +------+------+------+------+------+------+--- ... ---+------+------+------+
- *   | type | version     | epoch       | sequence_number (48 bits) | length      |
- *   +------+------+------+------+------+------+--- ... ---+------+------+------+
- *   | fragment (length bytes) ...
+ *   byte  0      1-2       3-4     5-10               11-12
+ *        +------+---------+-------+------------------+--------+------------
+ *        | type | version | epoch | sequence_number  | length | fragment
+ *        |      |         |       | (48 bits)        |        | (length)
+ *        +------+---------+-------+------------------+--------+------------
  *
  *   version: 0xfeff DTLS 1.0, 0xfefd DTLS 1.2 (DTLS 1.3 keeps 0xfefd as
- *   legacy_record_version; 0xfefc appears only inside hellos).
+ *   legacy_record_version; its own number, 0xfefc, belongs inside hellos,
+ *   but the detection test accepts it on a record too).  Clients commonly
+ *   send their first ClientHello in a 0xfeff record whatever they offer.
  *   type: 20 change_cipher_spec, 21 alert, 22 handshake, 23 application
  *   data, 24 heartbeat, 25 tls12_cid (RFC 9146), 26 ack (RFC 9147).
  *
@@ -50,11 +52,15 @@
  * DTLS handshake fragment (RFC 6347 4.2.2), 12 bytes of header; a record
  * may carry several:
  *
- *   +---------+----------------+-------------+------------------+------------------+
- *   | msg_type| length (24)    | message_seq | fragment_offset  | fragment_length  |
- *   |   (8)   | whole body     |    (16)     |      (24)        |      (24)        |
- *   +---------+----------------+-------------+------------------+------------------+
- *   | body bytes [fragment_offset, fragment_offset + fragment_length) ...
+ *   byte  0          1-3      4-5           6-8           9-11
+ *        +----------+--------+-------------+-------------+-------------+-----
+ *        | msg_type | length | message_seq | fragment_   | fragment_   | body
+ *        |          | (body) |             | offset      | length      | ...
+ *        +----------+--------+-------------+-------------+-------------+-----
+ *
+ *   The body bytes are [fragment_offset, fragment_offset + fragment_length)
+ *   of a message of `length` bytes; delivered, the message is rebuilt in
+ *   TLS framing: msg_type(1) length(3) body.
  *
  * Container contract (struct dtls_hs_dir, one per direction):
  *   slots      at most DTLS_MAX_PENDING messages under reassembly at once.
@@ -68,8 +74,9 @@
  *   ranges     at most DTLS_MAX_RANGES disjoint received ranges per message;
  *              a fragment that would need more is dropped (RANGES).
  *   memory     each message buffer grows (doubling, capped at the message
- *              size) through the memcap; a refusal drops the fragment
- *              (MEMCAP), the slot stays usable.
+ *              size) through the memcap, so at most DTLS_MAX_PENDING *
+ *              (DTLS_MSG_MAX + 4) bytes per direction; a refusal drops the
+ *              fragment (MEMCAP).  Delivered messages are freed at once.
  *   overlaps   the first copy of a byte wins; a later copy with other
  *              content is reported (OVERLAP).
  *   timeout    none here: the flow's idle timeout frees the direction.
@@ -81,7 +88,10 @@
  *   - the skip-ahead happens as soon as all slots are full, so a flight of
  *     more than DTLS_MAX_PENDING messages reordered as a whole loses its
  *     late first message.
- *   - message_seq is not expected to wrap (it does not within a handshake).
+ *   - message_seq does not wrap within a handshake; next_seq is 32 bits,
+ *     so after 65535 every fragment counts as a retransmission.
+ *   - the limits below live here, not in config.h as STYLE.md asks; moving
+ *     them there is left to whoever owns config.h.
  *
  * Error reporting: one namespace of reasons, DTLS_E_*, each a bit.  The
  * record layer returns one of them negated; dtls_hs_add() returns the OR of

@@ -238,8 +238,9 @@ int quic_parse_long(const uint8_t *buf, size_t len, struct quic_long_hdr *h)
     if (!vi)
         return QUIC_E_VERSION;
     h->type = type_of(vi, h->first);
-    if (!(h->first & 0x40))
-        return QUIC_E_FIXED_BIT;
+    /* A clear fixed bit is legal once the peer advertised grease_quic_bit
+     * (RFC 9287), which ngtcp2 and others do: noted, not refused. */
+    h->fixed_bit_clear = !(h->first & 0x40);
 
     if (h->type == QUIC_PT_RETRY) {
         /* Retry (RFC 9000 17.2.5): token, then the 16-byte tag. */

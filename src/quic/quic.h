@@ -177,6 +177,7 @@ struct quic_long_hdr {
     uint8_t first;              /* first byte as on the wire (still protected) */
     uint32_t version;
     uint8_t type;               /* enum quic_ptype */
+    bool fixed_bit_clear;       /* greased QUIC bit (RFC 9287), accepted */
     uint8_t dcid_len, scid_len;
     uint8_t dcid[QUIC_MAX_CID], scid[QUIC_MAX_CID];
     const uint8_t *token;       /* Initial token or Retry token */
