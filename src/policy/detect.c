@@ -16,10 +16,12 @@
 
 #include "policy/policy.h"
 #include "policy/sigdb.h"
+#include "util/hash.h"
 
 struct leg {
     bool used;
     uint64_t flow_id;
+    uint64_t sni_h, leaf_h, ja4_h;   /* keyed hashes: most legs differ in these */
     int64_t ts_s;
     uint8_t ip_ver;
     uint8_t client_ip[16], server_ip[16];
@@ -41,12 +43,15 @@ struct detect {
     const struct sigdb *sigs;
     struct leg legs[DETECT_LEGS_MAX];
     size_t next_leg;
+    struct hash_key key;             /* for the legs' string hashes */
     struct product_slot products[PRODUCT_CACHE];
 };
 
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs)
 {
     struct detect *d = calloc(1, sizeof(*d));
+    if (d)
+        hash_random_key(&d->key);
     if (!d)
         return NULL;
     d->pol = pol;
@@ -617,6 +622,11 @@ static void addr_text(uint8_t ver, const uint8_t *a, char *buf, size_t len)
  * of one leg and the client of the other, and the two legs differ in the
  * leaf certificate or the client fingerprint.
  */
+static uint64_t str_hash(const struct detect *d, const char *s)
+{
+    return hash_siphash(&d->key, s, strlen(s));
+}
+
 static void check_two_legs(struct detect *d, const struct detect_conn *c,
                            struct detect_alert *out, size_t max, size_t *n)
 {
@@ -625,10 +635,21 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
     const struct x509_cert *leaf = leaf_of(c);
     int64_t now = (int64_t)(c->ts_us / 1000000);
     size_t al = alen(c->ip_ver);
+    uint64_t sni_h = str_hash(d, c->sni);
+    uint64_t leaf_h = leaf ? str_hash(d, leaf->sha256) : 0;
+    uint64_t ja4_h = c->ja4 ? str_hash(d, c->ja4) : 0;
 
     for (size_t i = 0; i < DETECT_LEGS_MAX; i++) {
         const struct leg *l = &d->legs[i];
-        if (!l->used || l->ip_ver != c->ip_ver || strcmp(l->sni, c->sni) != 0)
+        /* Cheap tests first: most remembered legs are another name, or
+         * the same certificate and client fingerprint.  Keyed 64-bit
+         * hashes decide (SipHash with a per-run key: a collision cannot be
+         * arranged from outside). */
+        if (!l->used || l->sni_h != sni_h || l->ip_ver != c->ip_ver)
+            continue;
+        bool other_leaf = leaf && l->leaf_sha256[0] && l->leaf_h != leaf_h;
+        bool other_fp = c->ja4 && l->ja4[0] && l->ja4_h != ja4_h;
+        if (!other_leaf && !other_fp)
             continue;
         if (now - l->ts_s > DETECT_LEG_WINDOW_S || l->ts_s - now > DETECT_LEG_WINDOW_S)
             continue;
@@ -641,11 +662,9 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
                                  memcmp(l->client_ip, c->client_ip, al) != 0;
         if (!explicit_shape && !transparent_shape)
             continue;
-        bool other_leaf = leaf && l->leaf_sha256[0] && strcmp(l->leaf_sha256, leaf->sha256) != 0;
-        bool other_fp = c->ja4 && l->ja4[0] && strcmp(l->ja4, c->ja4) != 0;
         /* Two ordinary clients of one server differ in fingerprint all the
          * time: the transparent shape needs different certificates. */
-        if (!other_leaf && (!other_fp || transparent_shape))
+        if (!other_leaf && transparent_shape)
             continue;
         struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_LEGS,
                                            "both legs of one interception", "interception",
@@ -705,13 +724,17 @@ static void remember_leg(struct detect *d, const struct detect_conn *c)
     memcpy(l->client_ip, c->client_ip, alen(c->ip_ver));
     memcpy(l->server_ip, c->server_ip, alen(c->ip_ver));
     snprintf(l->sni, sizeof(l->sni), "%s", c->sni);
+    l->sni_h = str_hash(d, l->sni);
     const struct x509_cert *leaf = leaf_of(c);
     if (leaf) {
         snprintf(l->leaf_sha256, sizeof(l->leaf_sha256), "%s", leaf->sha256);
         snprintf(l->issuer, sizeof(l->issuer), "%s", or_dash(leaf->issuer.dn));
+        l->leaf_h = str_hash(d, l->leaf_sha256);
     }
-    if (c->ja4)
+    if (c->ja4) {
         snprintf(l->ja4, sizeof(l->ja4), "%s", c->ja4);
+        l->ja4_h = str_hash(d, l->ja4);
+    }
 }
 
 /* ---- entry points ---------------------------------------------------------- */

@@ -14,6 +14,13 @@
 # writes its JSON lines to build/bench/pinscope.jsonl to check that it
 # reports one TLS connection per generated flow.
 #
+# QUIC: tests/bench/gen_quic.py replays one real QUIC connection (the golden
+# udp_quic_v1_keylog capture, ngtcp2 client and server) BENCH_QUIC_FLOWS
+# times from distinct client addresses into build/bench/quic.pcap; pinscope
+# is timed on it without and with the connection's key log (Initial
+# decryption only, then Handshake decryption and the chain too), and must
+# report one complete QUIC connection per copy.
+#
 # Exit status: 0, or 1 when a measured tool fails or pinscope's TLS event
 # count differs from the number of flows generated.  When run as root it
 # apt-get installs `time` and ndpiReader (libndpi-bin) if they are missing;
@@ -25,6 +32,7 @@
 #   BENCH_SEED      generator seed (default 1)
 #   BENCH_REPEAT    timed runs of pcap_loop and pinscope, best kept (default 3)
 #   BENCH_SLICE     packets in the tshark slice (default 200000)
+#   BENCH_QUIC_FLOWS QUIC connections in quic.pcap (default 20000, 0: skip)
 #   BENCH_INSTALL   0 to never run apt-get (default 1)
 #   BENCH_TLS_MATCH grep -F pattern that marks a TLS event line in pinscope's
 #                   output (default "event_type":"tls")
@@ -37,6 +45,7 @@ BENCH_FLOWS=${BENCH_FLOWS:-40000}
 BENCH_SEED=${BENCH_SEED:-1}
 BENCH_REPEAT=${BENCH_REPEAT:-3}
 BENCH_SLICE=${BENCH_SLICE:-200000}
+BENCH_QUIC_FLOWS=${BENCH_QUIC_FLOWS:-20000}
 BENCH_INSTALL=${BENCH_INSTALL:-1}
 BENCH_TLS_MATCH=${BENCH_TLS_MATCH:-'"event_type":"tls"'}
 CC=${CC:-cc}
@@ -175,6 +184,29 @@ if [ "$HAVE_TSHARK" = 1 ]; then
         -T fields -e tls.handshake.ja3
 fi
 
+QPCAP=$OUT/quic.pcap
+QTEMPLATE=tests/golden/udp_quic_v1_keylog
+QEVENTS=-1
+if [ "$BENCH_QUIC_FLOWS" -gt 0 ] && have python3 && [ -f "$QTEMPLATE.pcap" ]; then
+    QKEY="quic flows=$BENCH_QUIC_FLOWS src=$(cat tests/bench/gen_quic.py "$QTEMPLATE.pcap" | cksum | cut -d' ' -f1)"
+    if [ ! -f "$QPCAP" ] || [ "$(sed -n 1p "$QPCAP.stamp" 2>/dev/null)" != "$QKEY" ]; then
+        say "run_bench: generating $QPCAP ($BENCH_QUIC_FLOWS QUIC connections)"
+        python3 tests/bench/gen_quic.py "$QTEMPLATE.pcap" "$QPCAP" "$BENCH_QUIC_FLOWS" >"$OUT/genq.txt"
+        { say "$QKEY"; cat "$OUT/genq.txt"; } >"$QPCAP.stamp"
+    fi
+    cat "$QPCAP" >/dev/null
+    "$OUT/pcap_loop" "$QPCAP" >"$OUT/count_quic.txt"
+    QPK=$(field "$(cat "$OUT/count_quic.txt")" packets)
+    QBY=$(field "$(cat "$OUT/count_quic.txt")" bytes)
+    say "run_bench: timing pinscope on QUIC"
+    measure pcap_loop_quic quic.pcap "$QPK" "$QBY" "$BENCH_REPEAT" "$OUT/pcap_loop" "$QPCAP"
+    measure pinscope_quic quic.pcap "$QPK" "$QBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$QPCAP" -o /dev/null
+    measure pinscope_quic_keys quic.pcap "$QPK" "$QBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$QPCAP" \
+        --keylog "$QTEMPLATE.keylog" -o /dev/null
+    "$PINSCOPE" -r "$QPCAP" --keylog "$QTEMPLATE.keylog" -o "$OUT/quic.jsonl" 2>/dev/null || true
+    QEVENTS=$(grep -c '"proto":"UDP".*"state":"complete".*"chain_visible":true' "$OUT/quic.jsonl" || true)
+fi
+
 say "run_bench: checking pinscope's TLS events"
 PRC=0
 rm -f "$OUT/pinscope.jsonl"
@@ -194,17 +226,17 @@ say "  $GEN"
 say ""
 awk -F'|' '
     BEGIN {
-        printf "%-16s %-11s %10s %9s %9s %8s %13s\n", "tool", "input", "packets",
+        printf "%-18s %-11s %10s %9s %9s %8s %13s\n", "tool", "input", "packets",
                "seconds", "Mpkt/s", "Gbit/s", "peak RSS MiB"
     }
     {
         s = $5 / 1e9
         if ($7 != "") {
-            printf "%-16s %-11s %10d %9s %9s %8s %13s  %s\n", $1, $2, $3, "-", "-", "-", "-", $7
+            printf "%-18s %-11s %10d %9s %9s %8s %13s  %s\n", $1, $2, $3, "-", "-", "-", "-", $7
             next
         }
         rss = $6 == "-" ? "-" : sprintf("%.1f", $6 / 1024)
-        printf "%-16s %-11s %10d %9.3f %9.2f %8.2f %13s\n", $1, $2, $3, s,
+        printf "%-18s %-11s %10d %9.3f %9.2f %8.2f %13s\n", $1, $2, $3, s,
                $3 / s / 1e6, $4 * 8 / s / 1e9, rss
     }' "$RESULTS"
 say ""
@@ -218,6 +250,15 @@ else
     say "tshark/editcap not installed: no tshark row."
 fi
 have ndpiReader || say "ndpiReader not installed: no ndpiReader row."
+if [ "$QEVENTS" -ge 0 ]; then
+    say "quic.pcap: $BENCH_QUIC_FLOWS copies of one QUIC v1 connection (16 packets each);"
+    say "  pinscope_quic_keys also decrypts the Handshake packets with the key log."
+    awk -F'|' -v n="$BENCH_QUIC_FLOWS" '
+        ($1 == "pinscope_quic" || $1 == "pinscope_quic_keys") && $7 == "" {
+            printf "  %s: %.0f QUIC connections/s\n", $1, n / ($5 / 1e9) }' "$RESULTS"
+    if [ "$QEVENTS" = "$BENCH_QUIC_FLOWS" ]; then qv=OK; else qv=MISMATCH; STATUS=1; fi
+    say "  complete QUIC connections with a visible chain: $QEVENTS of $BENCH_QUIC_FLOWS: $qv"
+fi
 
 awk -F'|' '
     $1 == "pcap_loop" { l = $5 } $1 == "pinscope" && $7 == "" { p = $5 }

@@ -353,6 +353,151 @@ static void test_prefixes(void)
     test_cond("memcap balanced", mc.used == 0);
 }
 
+/* QUIC and DTLS: bare handshake messages fed in chunks of `step` bytes. */
+struct raw_result {
+    int client_hellos, server_hellos, certificates, tls13_certs;
+    uint16_t ch_version;
+};
+
+static void feed_raw(struct tls_session *s, int dir, const struct buf *b, size_t step,
+                     struct raw_result *r)
+{
+    uint8_t window[8192];
+    size_t have = 0, next = 0;
+    while (next < b->n || have > 0) {
+        size_t add = b->n - next < step ? b->n - next : step;
+        memcpy(window + have, b->b + next, add);
+        have += add;
+        next += add;
+        for (;;) {
+            size_t used = 0;
+            struct tls_msg msg = { .hello = &hello, .idx = -1 };
+            uint8_t *exact = malloc(have ? have : 1);
+            memcpy(exact, window, have);
+            enum tls_event ev = tls_session_feed_handshake(s, &mc, &st, dir, exact, have, &used,
+                                                           &msg);
+            free(exact);
+            memmove(window, window + used, have - used);
+            have -= used;
+            if (ev == TLS_EV_CLIENT_HELLO) {
+                r->client_hellos++;
+                r->ch_version = hello.legacy_version;
+            } else if (ev == TLS_EV_SERVER_HELLO) {
+                r->server_hellos++;
+            } else if (ev == TLS_EV_CERTIFICATE) {
+                r->certificates++;
+                r->tls13_certs += msg.tls13;
+            } else if (ev != TLS_EV_PROGRESS) {
+                break;
+            }
+        }
+        if (add == 0)
+            break;
+    }
+}
+
+static void test_quic_framing(void)
+{
+    for (size_t step = 1; step <= 400; step += 57) {
+        struct tls_session s;
+        tls_session_init(&s);
+        s.transport = TLS_TRANSPORT_QUIC;
+        struct buf body = { .n = 0 }, c = { .n = 0 }, sv = { .n = 0 };
+        struct raw_result r = { 0 };
+        client_hello_body(&body, "quic.example");
+        handshake_msg(&c, 1, &body);
+        feed_raw(&s, 0, &c, step, &r);
+        test_cond("quic: ClientHello from bare messages", r.client_hellos == 1 && s.client == 0);
+        body.n = 0;
+        server_hello_body(&body, 0x0304, false);
+        handshake_msg(&sv, 2, &body);
+        /* The Handshake space continues the message sequence:
+         * EncryptedExtensions, Certificate (TLS 1.3 form), Finished. */
+        struct buf ee = { .n = 0 }, cert = { .n = 0 }, fin = { .n = 0 };
+        u16(&ee, 0);
+        handshake_msg(&sv, 8, &ee);
+        u8(&cert, 0); u24(&cert, 0);
+        handshake_msg(&sv, 11, &cert);
+        for (int i = 0; i < 32; i++)
+            u8(&fin, (unsigned)i);
+        handshake_msg(&sv, 20, &fin);
+        feed_raw(&s, 1, &sv, step, &r);
+        test_cond("quic: ServerHello", r.server_hellos == 1 && s.version == 0x0304);
+        test_cond("quic: no TLS record cipher is set up", s.d[1].cipher == NULL);
+        test_cond("quic: Certificate in TLS 1.3 form", r.certificates == 1 && r.tls13_certs == 1);
+        test_cond("quic: server ends between messages, Finished last",
+                  tls_session_between_messages(&s, 1) && s.d[1].last_hs_type == 20);
+        test_cond("quic: not complete before the caller says so", !tls_session_finished(&s));
+        tls_session_set_complete(&s);
+        test_cond("quic: complete", tls_session_finished(&s) &&
+                                    s.progress == TLS_PROGRESS_COMPLETE);
+        tls_session_release(&s, &mc);
+    }
+}
+
+/* DTLS ClientHello body: legacy_version 0xfefd and a cookie. */
+static void dtls_client_hello_body(struct buf *b, uint8_t cookie_len)
+{
+    uint8_t rnd[32] = { 7 };
+    u16(b, 0xfefd);
+    put(b, rnd, 32);
+    u8(b, 0);
+    u8(b, cookie_len);
+    for (unsigned i = 0; i < cookie_len; i++)
+        u8(b, i);
+    u16(b, 2); u16(b, 0xc02b);
+    u8(b, 1); u8(b, 0);
+    u16(b, 0);
+}
+
+static void test_dtls_framing(void)
+{
+    struct tls_session s;
+    tls_session_init(&s);
+    s.transport = TLS_TRANSPORT_DTLS;
+    struct buf body = { .n = 0 }, m = { .n = 0 };
+    struct raw_result r = { 0 };
+    dtls_client_hello_body(&body, 0);
+    handshake_msg(&m, 1, &body);
+    feed_raw(&s, 0, &m, 13, &r);
+    test_cond("dtls: first ClientHello", r.client_hellos == 1 && r.ch_version == 0xfefd);
+    /* HelloVerifyRequest (the caller marks it), then the hello again with
+     * the cookie: not a second hello. */
+    s.dtls_hvr = true;
+    body.n = m.n = 0;
+    dtls_client_hello_body(&body, 20);
+    handshake_msg(&m, 1, &body);
+    feed_raw(&s, 0, &m, 1000, &r);
+    test_cond("dtls: cookie hello is not a new hello",
+              r.client_hellos == 1 && s.dtls_cookie_hello && s.n_client_hellos == 1);
+    body.n = m.n = 0;
+    server_hello_body(&body, 0x0303, false);
+    body.b[0] = 0xfe; body.b[1] = 0xfd;
+    handshake_msg(&m, 2, &body);
+    feed_raw(&s, 1, &m, 5, &r);
+    test_cond("dtls: ServerHello DTLS 1.2", r.server_hellos == 1 && s.version == 0xfefd);
+    uint8_t ccs = 1, alert[2] = { 2, 40 };
+    test_cond("dtls: one CCS does not complete",
+              tls_session_dgram_record(&s, &st, 0, 20, false, &ccs, 1) == TLS_EV_NEED_MORE);
+    test_cond("dtls: CCS both ways completes",
+              tls_session_dgram_record(&s, &st, 1, 20, false, &ccs, 1) == TLS_EV_PROGRESS &&
+              s.progress == TLS_PROGRESS_COMPLETE);
+    tls_session_release(&s, &mc);
+
+    tls_session_init(&s);
+    s.transport = TLS_TRANSPORT_DTLS;
+    body.n = m.n = 0;
+    dtls_client_hello_body(&body, 0);
+    handshake_msg(&m, 1, &body);
+    feed_raw(&s, 0, &m, 64, &r);
+    tls_session_dgram_record(&s, &st, 1, 21, false, alert, 2);
+    test_cond("dtls: clear alert recorded", s.n_alerts == 1 && s.alerts[0].description == 40 &&
+                                            s.alerts[0].level == 2 && !s.alerts[0].encrypted);
+    tls_session_dgram_record(&s, &st, 1, 21, true, alert, 2);
+    test_cond("dtls: encrypted alert recorded", s.n_alerts == 2 && s.alerts[1].encrypted);
+    tls_session_release(&s, &mc);
+}
+
 int main(void)
 {
     memcap_init(&mc, 64u << 20);
@@ -361,5 +506,7 @@ int main(void)
     test_preambles();
     test_not_tls();
     test_prefixes();
+    test_quic_framing();
+    test_dtls_framing();
     return test_report();
 }
