@@ -22,9 +22,9 @@
  * offset; the caller orders them), parse TLS, track connections, follow key
  * updates (1-RTT key phase), seal packets, or decode frames that are not
  * allowed in Initial and Handshake packets (STREAM, NEW_CONNECTION_ID, ...:
- * quic_frames_walk() stops there with QUIC_E_FRAME).  Greasing of the QUIC
- * bit (RFC 9287) is not supported: a known version with the fixed bit clear
- * is QUIC_E_FIXED_BIT.
+ * quic_frames_walk() stops there with QUIC_E_FRAME).  A clear fixed bit
+ * (the QUIC bit greased after grease_quic_bit, RFC 9287) is accepted and
+ * noted in fixed_bit_clear.
  *
  * Long header (RFC 9000 17.2; RFC 8999 for the version-independent part):
  *
@@ -106,7 +106,8 @@ enum quic_err {
     QUIC_E_SHORT_HEADER = -1,   /* header form bit clear: not a long header */
     QUIC_E_TRUNCATED = -2,      /* packet ends inside a header field */
     QUIC_E_CID_LEN = -3,        /* connection ID over QUIC_MAX_CID bytes */
-    QUIC_E_FIXED_BIT = -4,      /* known version with the fixed bit clear */
+    QUIC_E_FIXED_BIT = -4,      /* fixed bit clear (kept for names; quic_parse_long()
+                                   accepts it since RFC 9287 greasing) */
     QUIC_E_LENGTH = -5,         /* Length field past the datagram; VN list
                                    not a multiple of 4 */
     QUIC_E_VERSION = -6,        /* version this module does not know */
@@ -198,8 +199,6 @@ struct quic_long_hdr {
  *                        DCID length; pn_offset = 1 + that);
  *   QUIC_E_TRUNCATED     a field runs past len;
  *   QUIC_E_CID_LEN       a CID length over 20: fields before it set;
- *   QUIC_E_FIXED_BIT     v1/v2/draft-29 with the fixed bit clear: fields
- *                        through scid set;
  *   QUIC_E_VERSION       unknown version: fields through scid set, type
  *                        QUIC_PT_UNKNOWN;
  *   QUIC_E_LENGTH        Length past the datagram (pn_offset set), or a VN
@@ -210,7 +209,8 @@ struct quic_long_hdr {
  * fields not reached are zero.
  * Note: RFC 8999 allows 255-byte CIDs in versions other than these; such
  * packets are reported as QUIC_E_CID_LEN.  Version Negotiation ignores the
- * fixed bit and the type bits (RFC 9000 17.2.1).
+ * fixed bit and the type bits (RFC 9000 17.2.1); other packets with the
+ * fixed bit clear parse normally, with fixed_bit_clear set (RFC 9287).
  */
 int quic_parse_long(const uint8_t *buf, size_t len, struct quic_long_hdr *h);
 
