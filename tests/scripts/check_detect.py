@@ -117,6 +117,29 @@ def main():
     case(ps, "two legs of one interception", TWO_LEGS, mitm, clean13)
     case(ps, "server fingerprint outside baseline", SERVER_FP, mitm, clean12, sample_policy)
 
+    # QUIC and DTLS: the same detections.  A pin-set for the golden UDP
+    # captures' server name that does not hold their key fires on QUIC
+    # (chain from the key log) and on DTLS 1.2 (chain in clear); one
+    # learned from the QUIC capture holds it and stays quiet on both.
+    quic = os.path.join(G, "udp_quic_v1_keylog.pcap")
+    dtls = os.path.join(G, "udp_dtls12_openssl_hvr.pcap")
+    other = copy.deepcopy(base)
+    other["pin_sets"] = [dict(base["pin_sets"][0], domain="ec.pinscope.test")]
+    po = write_policy(tmp, "udp_other_pins.json", other)
+    case(ps, "pin mismatch over QUIC", PIN_MISMATCH, quic, None, po)
+    case(ps, "pin mismatch over DTLS", PIN_MISMATCH, dtls, None, po)
+    ql = os.path.join(tmp, "learned_quic.json")
+    subprocess.run([ps, "learn", "-r", quic, "--keylog", os.path.splitext(quic)[0] + ".keylog",
+                    "-o", ql], check=True, capture_output=True, cwd=REPO)
+    qp = json.load(open(ql))
+    check("learn over QUIC: pin-set for ec.pinscope.test",
+          any(p["domain"] == "ec.pinscope.test" for p in qp["pin_sets"]), json.dumps(qp)[:300])
+    case(ps, "learned QUIC pins hold over QUIC", PIN_MISMATCH, None, quic, ql)
+    case(ps, "learned QUIC pins hold over DTLS", PIN_MISMATCH, None, dtls, ql)
+    quic_alerts = [e for e in run(ps, quic, po) if e["event_type"] == "alert"]
+    check("QUIC alert envelope says UDP", quic_alerts and all(e["proto"] == "UDP" for e in quic_alerts),
+          json.dumps(quic_alerts)[:300])
+
     # Client baselines: learned from one client, another client deviates.
     learned = os.path.join(tmp, "learned.json")
     subprocess.run([ps, "learn", "-r", os.path.join(S, "clean_curl_tls13.pcap"), "--keylog",

@@ -54,6 +54,7 @@ WORK=$(mktemp -d /tmp/pinscope-udp.XXXXXX) || die "mktemp failed"
 # shellcheck source=tests/scripts/netns_lib.sh
 . "$REPO/tests/scripts/netns_lib.sh"
 netns_setup pudp || die "network namespaces could not be set up"
+netns_host "$HOST" || die "cannot write /etc/netns/$NS_C/hosts"
 
 mkdir -p "$WORK/www" && echo "hello from pinscope test server" > "$WORK/www/hello.txt"
 cat "$PKI/leaf_ec.pem" "$PKI/inter.pem" > "$WORK/chain.pem"
@@ -71,7 +72,7 @@ quic() {   # NAME [gtlsclient options...]
     server_start "$n" udp 443 gtlsserver -q ${QUIC_SERVER_OPTS:-} "$S_IP" 443 "$KEY" "$WORK/chain.pem" ||
         return 1
     SSLKEYLOGFILE=$WORK/$n.keylog run_client "$n" gtlsclient -q --exit-on-all-streams-close \
-        --sni="$HOST" "$@" "$S_IP" 443 "https://$HOST/hello.txt"
+        "$@" "$HOST" 443 "https://$HOST/hello.txt"
 }
 
 scenario() {

@@ -6,6 +6,7 @@
 #                           used and nothing leaves the namespaces); a
 #                           cleanup trap removes both and every pid in PIDS
 #   cx CMD... / sx CMD...   run in the client / server namespace
+#   netns_host NAME         NAME resolves to the server in the client namespace
 #   capture_start NAME IFACE-SIDE FILTER   tcpdump into $WORK/NAME.pcap
 #   capture_stop
 #   server_start NAME tcp|udp PORT CMD...  in the server namespace, cwd
@@ -28,6 +29,7 @@ netns_cleanup() {
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
     sleep 0.2
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    [ -n "$NS_C" ] && rm -rf "/etc/netns/$NS_C"
     [ -n "$NS_C" ] && ip netns del "$NS_C" 2>/dev/null
     [ -n "$NS_S" ] && ip netns del "$NS_S" 2>/dev/null
     [ -n "${WORK:-}" ] && rm -rf "$WORK"
@@ -65,6 +67,13 @@ netns_setup() {
     fi
     sleep 1
     return 0
+}
+
+# netns_host NAME: NAME resolves to the server inside the client namespace
+# (ip netns exec bind-mounts /etc/netns/NS/hosts over /etc/hosts).
+netns_host() {
+    mkdir -p "/etc/netns/$NS_C" &&
+        printf '127.0.0.1 localhost\n%s %s\n' "$S_IP" "$1" > "/etc/netns/$NS_C/hosts"
 }
 
 sx() { ip netns exec "$NS_S" "$@"; }
