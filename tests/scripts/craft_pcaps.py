@@ -16,6 +16,21 @@ behaviour down:
                           arrives, then RST (event at close, state client_hello)
   garbage_after_hello.pcap a ClientHello followed by a record with a bad
                           version (analysis stops, event still written)
+  quic_rfc_initials.pcap  the protected client and server Initial packets of
+                          RFC 9001 A.2/A.3 (QUIC v1) and RFC 9369 A.2/A.3
+                          (v2), as the RFCs print them (copied from
+                          tests/unit/test_quic.c, where they are checked)
+  quic_version_negotiation.pcap  the RFC 9001 client Initial answered by a
+                          Version Negotiation packet
+  quic_hostile.pcap       an Initial with one ciphertext byte changed (no
+                          flow), one cut short (its Length runs past the
+                          datagram), a lone server Initial, and a good client
+                          Initial followed by a long header whose Length
+                          runs past the datagram
+  dtls_hostile.pcap       a DTLS ClientHello in three fragments, out of order,
+                          with an overlapping retransmission that carries
+                          other bytes; a fragment past its message length; a
+                          record whose length runs past the datagram
 
 Standard library only; addresses from 198.18.0.0/15.
 """
@@ -73,8 +88,41 @@ class Pcap:
             seg = tcp(dport, sport, seq, ack, flags, payload)
             self.pkt(eth + ipv4(S, C, 6, seg))
 
+    def udp(self, from_client, payload, sport=41000, dport=443):
+        eth = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00"
+        a, b = (sport, dport) if from_client else (dport, sport)
+        seg = struct.pack("!HHHH", a, b, 8 + len(payload), 0) + payload
+        self.pkt(eth + (ipv4(C, S, 17, seg) if from_client else ipv4(S, C, 17, seg)))
+
     def close(self):
         self.f.close()
+
+
+def rfc_packet(name):
+    """A QUIC packet printed in RFC 9001/9369 Appendix A, read from the C
+    string literal of that name in tests/unit/test_quic.c."""
+    path = os.path.join(os.path.dirname(__file__), "..", "unit", "test_quic.c")
+    src = open(path).read()
+    start = src.index("static const char %s[] =" % name)
+    body = src[start:src.index(";", start)]
+    return bytes.fromhex("".join(part.split('"')[1] for part in body.split("\n")[1:] if '"' in part))
+
+
+def dtls_client_hello_frags(sni, msg_seq=0, pieces=1):
+    """A DTLS 1.2 ClientHello (empty cookie) as handshake fragments."""
+    exts = ext(0, v16(b"\0" + v16(sni))) + ext(0x000A, v16(struct.pack("!H", 0x0017)))
+    body = struct.pack("!H", 0xFEFD) + bytes(range(32)) + v8(b"") + v8(b"") + \
+        v16(struct.pack("!HH", 0xC02B, 0xC02F)) + v8(b"\0") + v16(exts)
+    n, out, step = len(body), [], -(-len(body) // pieces)
+    for off in range(0, n, step):
+        part = body[off:off + step]
+        out.append(struct.pack("!B", 1) + n.to_bytes(3, "big") + struct.pack("!H", msg_seq) +
+                   off.to_bytes(3, "big") + len(part).to_bytes(3, "big") + part)
+    return out
+
+
+def dtls_record(ct, payload, epoch=0, seq=0, ver=0xFEFD):
+    return struct.pack("!BHH", ct, ver, epoch) + seq.to_bytes(6, "big") + v16(payload)
 
 
 def v8(b):
@@ -179,6 +227,57 @@ def main():
     ch = record(0x16, client_hello(b"garbage.test"))
     junk = b"\x16\x09\x09\x00\x10" + bytes(16)
     handshake(p, ch + junk, record(0x16, server_hello()))
+    p.close()
+
+    v1c, v1s = rfc_packet("v1_client_initial"), rfc_packet("v1_server_initial")
+    v2c, v2s = rfc_packet("v2_client_initial"), rfc_packet("v2_server_initial")
+
+    p = Pcap(os.path.join(OUT, "quic_rfc_initials.pcap"))
+    p.udp(True, v1c, sport=41010)
+    p.udp(False, v1s, sport=41010)
+    p.udp(True, v2c, sport=41011)
+    p.udp(False, v2s, sport=41011)
+    p.close()
+
+    p = Pcap(os.path.join(OUT, "quic_version_negotiation.pcap"))
+    p.udp(True, v1c, sport=41012)
+    # Version Negotiation (RFC 9000 17.2.1): version 0, the client's CIDs
+    # swapped (its SCID was empty), the versions the server speaks.
+    vn = b"\xc5" + bytes(4) + v8(b"") + v8(bytes.fromhex("8394c8f03e515708")) + \
+        struct.pack("!II", 0x6B3343CF, 0x1A2A3A4A)
+    p.udp(False, vn, sport=41012)
+    p.close()
+
+    p = Pcap(os.path.join(OUT, "quic_hostile.pcap"))
+    bad = bytearray(v1c)
+    bad[600] ^= 0x01
+    p.udp(True, bytes(bad), sport=41013)       # does not authenticate: no flow
+    p.udp(True, v1c[:600], sport=41014)        # Length past the datagram
+    p.udp(False, v1s, sport=41015)             # server Initial, no client: no flow
+    # A good Initial, then a Handshake-type long header whose Length runs
+    # past the datagram: the first is analysed, the second counted.
+    tail = b"\xe0\x00\x00\x00\x01" + v8(b"\x01" * 8) + v8(b"") + b"\x7f\xff" + bytes(8)
+    p.udp(True, v1c + tail, sport=41016)
+    p.udp(False, v1s, sport=41016)
+    p.close()
+
+    p = Pcap(os.path.join(OUT, "dtls_hostile.pcap"))
+    good = dtls_client_hello_frags(b"frag.dtls.test", pieces=3)
+    evil = dtls_client_hello_frags(b"evil.dtls.test", pieces=3)
+    # Third piece first, then the first, then a retransmission of the
+    # middle carrying other bytes (first copy of a byte wins), then the
+    # real middle.
+    p.udp(True, dtls_record(22, good[2], seq=0), sport=41020, dport=4433)
+    p.udp(True, dtls_record(22, good[0], seq=1), sport=41020, dport=4433)
+    p.udp(True, dtls_record(22, evil[0][:12] + good[1][12:], seq=2), sport=41020, dport=4433)
+    p.udp(True, dtls_record(22, good[1], seq=3), sport=41020, dport=4433)
+    # A fragment that claims bytes past its message's length.
+    frag = bytearray(dtls_client_hello_frags(b"range.dtls.test")[0])
+    frag[6:9] = (10).to_bytes(3, "big")                   # fragment_offset 10
+    p.udp(True, dtls_record(22, bytes(frag)), sport=41021, dport=4433)
+    # A record whose length runs past the end of the datagram.
+    rec = dtls_record(22, dtls_client_hello_frags(b"short.dtls.test")[0])
+    p.udp(True, rec[:-30], sport=41022, dport=4433)
     p.close()
 
 
