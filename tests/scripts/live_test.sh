@@ -7,7 +7,10 @@
 #      veth, a real openssl s_client handshake (TLS 1.3, SNI, ALPN) and a curl
 #      one (TLS 1.2); SIGINT must make pinscope flush, exit 0, and its output
 #      must hold valid JSON with a tls event 198.18.0.1 -> 198.18.0.2:443
-#      carrying the sni and a ja4.
+#      carrying the sni and a ja4.  When ngtcp2's example client and server
+#      are installed (ngtcp2-client, ngtcp2-server), a QUIC handshake to
+#      UDP 443 runs too and must give a tls event with proto UDP and a
+#      QUIC JA4 ('q').
 #   2. a bad BPF filter and 3. a nonexistent interface must each give a
 #      non-zero exit and a one-line error.
 #
@@ -155,6 +158,21 @@ if command -v curl >/dev/null 2>&1; then
         >"$WORK/curl.log" 2>&1
     # s_server -rev does not speak HTTP; only the handshake matters here.
 fi
+QUIC=0
+GTLSSERVER=$(command -v gtlsserver || echo /usr/sbin/gtlsserver)
+if command -v gtlsclient >/dev/null 2>&1 && [ -x "$GTLSSERVER" ]; then
+    QUIC=1
+    ip netns exec "$NS_S" timeout -k 2 20 "$GTLSSERVER" -q "$S_IP" 443 "$WORK/key.pem" \
+        "$WORK/cert.pem" >"$WORK/quic-server.log" 2>&1 </dev/null &
+    PIDS+=("$!")
+    for _ in $(seq 50); do
+        [ -n "$(sx ss -Hlun "sport = :443" 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+    cx timeout 10 gtlsclient -q --exit-on-all-streams-close "$S_IP" 443 "https://$HOST/" \
+        >"$WORK/quic-client.log" 2>&1 ||
+        fail "ngtcp2 QUIC handshake failed: $(tail -n 3 "$WORK/quic-client.log")"
+fi
 sleep 0.5
 
 kill -INT "$PS_PID" 2>/dev/null
@@ -175,10 +193,10 @@ fi
 if [ ! -f "$OUT" ]; then
     fail "pinscope wrote no output file"
 elif command -v python3 >/dev/null 2>&1; then
-    check=$(python3 - "$OUT" "$C_IP" "$S_IP" "$HOST" <<'EOF'
+    check=$(python3 - "$OUT" "$C_IP" "$S_IP" "$HOST" "$QUIC" <<'EOF'
 import json, sys
-path, cip, sip, host = sys.argv[1:5]
-problems, found, tls_events = [], False, 0
+path, cip, sip, host, want_quic = sys.argv[1:6]
+problems, found, tls_events, quic = [], False, 0, False
 for n, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
     try:
         ev = json.loads(line)
@@ -188,6 +206,9 @@ for n, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
         continue
     tls_events += 1
     t = ev.get("tls") or {}
+    if (ev.get("proto") == "UDP" and ev.get("src_ip") == cip and ev.get("dest_port") == 443
+            and str(t.get("ja4", "")).startswith("q13") and t.get("state") == "complete"):
+        quic = quic or "QUIC %s:%s ja4=%s" % (cip, ev.get("src_port"), t["ja4"])
     if (ev.get("src_ip") == cip and ev.get("dest_ip") == sip and ev.get("dest_port") == 443
             and t.get("sni") == host and isinstance(t.get("ja4"), str) and t["ja4"]):
         found = found or "%s:%s -> %s:443 sni=%s ja4=%s" % (cip, ev.get("src_port"), sip,
@@ -195,10 +216,12 @@ for n, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
 if not found:
     problems.append("no tls event %s -> %s:443 with sni %s and a ja4 (%d tls event(s) in output)"
                     % (cip, sip, host, tls_events))
+if want_quic == "1" and not quic:
+    problems.append("no complete QUIC tls event (proto UDP, ja4 q13...) from %s" % cip)
 if problems:
     print("\n".join(problems))
 else:
-    print("OK %d tls event(s), one is %s" % (tls_events, found))
+    print("OK %d tls event(s), one is %s%s" % (tls_events, found, "; " + quic if quic else ""))
 EOF
 )
     case $check in

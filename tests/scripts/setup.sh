@@ -9,7 +9,7 @@
 set -eu
 
 BUILD_PKGS="gcc make libc6-dev libpcap-dev libssl-dev libcjson-dev libmaxminddb-dev zlib1g-dev libbrotli-dev ca-certificates"
-TEST_PKGS="python3 tshark tcpdump openssl curl gnutls-bin iproute2 clang libclang-rt-14-dev time"
+TEST_PKGS="python3 tshark tcpdump openssl curl gnutls-bin iproute2 clang libclang-rt-14-dev time ngtcp2-client ngtcp2-server"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--test" ] && want="$BUILD_PKGS $TEST_PKGS"
