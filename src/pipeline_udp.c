@@ -46,6 +46,7 @@
 
 #define TLS_HS_HELLO_VERIFY_REQUEST 3
 #define TLS_HS_FINISHED 20
+#define TLS_CT_ALERT 21
 #define TLS_CT_HANDSHAKE 22
 
 enum { SPACE_INITIAL = 0, SPACE_HANDSHAKE = 1, N_SPACES = 2 };
@@ -339,6 +340,17 @@ static void quic_protected(struct pipeline *pl, struct conn *c, int side, int sp
     struct quic_frame_info info;
     if (quic_frames_walk(pl->udp_plain, out_len, on_crypto, &x, &info) != 0)
         stats_anomaly(&pl->st, STATS_QUIC_FRAME_INVALID);
+    if (info.conn_close && !q->ev.has_close) {
+        q->ev.has_close = true;
+        q->ev.close_from_client = client;
+        q->ev.close_error = info.close_error;
+        /* A crypto error carries a TLS alert (RFC 9001 4.8): it joins
+         * tls.alerts like an alert record would. */
+        if (!info.close_app && info.close_error >= 0x100 && info.close_error <= 0x1ff) {
+            uint8_t alert[2] = { 2, (uint8_t)(info.close_error - 0x100) };
+            tls_session_dgram_record(&c->tls, &pl->st, side, TLS_CT_ALERT, false, alert, 2);
+        }
+    }
     /* Walk what arrived now: a ServerHello yields the Handshake keys that
      * the next packet of the same datagram needs. */
     quic_drive_side(pl, c, side);
@@ -391,10 +403,15 @@ static void quic_datagram(struct pipeline *pl, struct conn *c, int side, const u
                 quic_retry(pl, c, pkt, h.packet_len, &h);
             break;
         }
-        if (h.type == QUIC_PT_INITIAL)
+        if (h.type == QUIC_PT_INITIAL) {
             quic_protected(pl, c, side, SPACE_INITIAL, pkt, &h);
-        else if (h.type == QUIC_PT_HANDSHAKE)
+        } else if (h.type == QUIC_PT_HANDSHAKE) {
+            /* The server's encrypted flight went out (what an alert that
+             * follows answers), whether or not it can be read. */
+            if (side != q->client && c->tls.version)
+                c->tls.d[side].appdata = true;
             quic_protected(pl, c, side, SPACE_HANDSHAKE, pkt, &h);
+        }
         /* 0-RTT: application data, not ours */
         off += h.packet_len;
     }

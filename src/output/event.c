@@ -573,6 +573,13 @@ static void add_quic(cJSON *tls, const struct ev_quic *q)
     add_uint(pk, "server_handshake", q->handshake_packets[1]);
     if (q->undecryptable)
         add_uint(o, "packets_undecryptable", q->undecryptable);
+    if (q->has_close) {
+        cJSON *cc = cJSON_AddObjectToObject(o, "connection_close");
+        cJSON_AddStringToObject(cc, "from", q->close_from_client ? "client" : "server");
+        add_uint(cc, "error_code", q->close_error);
+        if (q->close_error >= 0x100 && q->close_error <= 0x1ff)
+            cJSON_AddStringToObject(cc, "tls_alert", tls_alert_name((uint8_t)(q->close_error - 0x100)));
+    }
 }
 
 static void add_dtls(cJSON *tls, const struct ev_dtls *d)

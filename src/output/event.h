@@ -64,6 +64,9 @@ struct ev_quic {
     uint32_t initial_packets[2];    /* [0] client, [1] server: decrypted */
     uint32_t handshake_packets[2];  /* decrypted with the key log */
     uint32_t undecryptable;         /* Initial/Handshake packets that did not open */
+    bool has_close;                 /* a CONNECTION_CLOSE was read (first one kept) */
+    bool close_from_client;
+    uint64_t close_error;           /* its error code (0x100-0x1ff: TLS alert) */
 };
 
 /* DTLS details of a connection (tls.dtls). */

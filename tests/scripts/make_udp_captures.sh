@@ -4,8 +4,10 @@
 #   QUIC  ngtcp2's example client and server (packages ngtcp2-client,
 #         ngtcp2-server: gtlsclient/gtlsserver, GnuTLS), QUIC v1, with the
 #         key log the client wrote (SSLKEYLOGFILE) saved as NAME.keylog, for
-#         AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305 handshakes, and one
-#         with address validation (the server answers with a Retry);
+#         AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305 handshakes, one
+#         with address validation (the server answers with a Retry), and one
+#         where client and server share no cipher suite (the server closes
+#         with a CONNECTION_CLOSE carrying the handshake_failure alert);
 #   DTLS  openssl s_server/s_client (DTLS 1.2 with -listen, which sends a
 #         HelloVerifyRequest; DTLS 1.0) and gnutls-serv/gnutls-cli (DTLS 1.2).
 # The servers present the test PKI of tests/golden/certs (leaf_ec ->
@@ -27,7 +29,7 @@ HOST=ec.pinscope.test
 NETNS_TAG=make_udp_captures
 
 SCENARIOS="udp_quic_v1_keylog udp_quic_aes256_keylog udp_quic_chacha20_keylog udp_quic_retry
-udp_dtls12_openssl_hvr udp_dtls10_openssl udp_dtls12_gnutls"
+udp_quic_no_shared_cipher udp_quic_chromium udp_dtls12_openssl_hvr udp_dtls10_openssl udp_dtls12_gnutls"
 
 die() { echo "make_udp_captures: $*" >&2; exit 1; }
 log() { echo "make_udp_captures: $*" >&2; }
@@ -78,6 +80,7 @@ quic() {   # NAME [gtlsclient options...]
 scenario() {
     local n=$1
     QUIC_SERVER_OPTS=
+    MIN_PKTS=4
     case $n in
     udp_quic_v1_keylog) quic "$n" ;;
     udp_quic_aes256_keylog) quic "$n" --ciphers="$GNUTLS_PRIO:+AES-256-GCM" ;;
@@ -85,6 +88,30 @@ scenario() {
     udp_quic_retry)
         QUIC_SERVER_OPTS=--validate-addr
         quic "$n" && rm -f "$WORK/$n.keylog" ;;
+    udp_quic_no_shared_cipher)
+        # The client offers only AES-128-GCM, the server only AES-256-GCM:
+        # two packets, the client's Initial and the server's close (the
+        # client's exit status says nothing useful here).
+        QUIC_SERVER_OPTS=--ciphers=$GNUTLS_PRIO:+AES-256-GCM
+        quic "$n" --ciphers="$GNUTLS_PRIO:+AES-128-GCM" --handshake-timeout=3s
+        grep -q ERR_CRYPTO "$WORK/$n.server.log"
+        MIN_PKTS=2 ;;
+    udp_quic_chromium)
+        # Chromium trusts the leaf by its SPKI pin (no CA import needed) and
+        # is forced onto QUIC for the origin.
+        local spki
+        spki=$(openssl x509 -in "$PKI/leaf_ec.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+            openssl dgst -sha256 -binary | base64)
+        server_start "$n" udp 443 gtlsserver -q "$S_IP" 443 "$KEY" "$WORK/chain.pem" || return 1
+        mkdir -p "$WORK/chrome-home" "$WORK/chrome-profile"
+        cx env HOME="$WORK/chrome-home" SSLKEYLOGFILE="$WORK/$n.keylog" timeout 40 chromium \
+            --headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking \
+            --disable-component-update --disable-sync --disable-dev-shm-usage \
+            --user-data-dir="$WORK/chrome-profile" --enable-quic \
+            --origin-to-force-quic-on="$HOST:443" --ignore-certificate-errors-spki-list="$spki" \
+            --host-resolver-rules="MAP $HOST $S_IP, MAP * ~NOTFOUND" \
+            --dump-dom "https://$HOST/hello.txt" >"$WORK/$n.dom" 2>"$WORK/$n.client.log"
+        grep -q "hello from pinscope" "$WORK/$n.dom" ;;
     udp_dtls12_openssl_hvr)
         # s_server quits at EOF on stdin: keep it open while the client runs.
         server_start "$n" udp 4433 sh -c 'sleep 20 | exec "$@"' sh \
@@ -124,7 +151,7 @@ for n in $want; do
     fi
     pkts=0
     [ -s "$WORK/$n.pcap" ] && pkts=$(tcpdump -nr "$WORK/$n.pcap" 2>/dev/null | wc -l)
-    if [ $rc -eq 0 ] && [ "$pkts" -ge 4 ]; then
+    if [ $rc -eq 0 ] && [ "$pkts" -ge "$MIN_PKTS" ]; then
         cp "$WORK/$n.pcap" "$GOLDEN/$n.pcap"
         rm -f "$GOLDEN/$n.keylog"
         [ -s "$WORK/$n.keylog" ] && cp "$WORK/$n.keylog" "$GOLDEN/$n.keylog"

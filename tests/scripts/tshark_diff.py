@@ -44,7 +44,14 @@ TIMEOUT = 120
 #   field:  "ja3" / "ja3s" (hash and string of that hello), or "connection"
 #           (one side saw a TLS connection the other did not)
 #   reason: why the difference is acceptable (cite the spec or tshark bug)
+CID_REUSE = ("tshark 4.0 tracks a QUIC connection by its connection IDs, not its UDP "
+             "ports; this crafted capture replays the RFC 9001/9369 packets (same CIDs) on "
+             "several ports, so tshark files the later ones under the first connection")
 ALLOWLIST = [
+    {"pcap": "quic_hostile.pcap", "client": "198.18.0.10:41016", "field": "ja3s",
+     "reason": CID_REUSE},
+    {"pcap": "quic_rfc_initials.pcap", "client": "198.18.0.10:41011", "field": "connection",
+     "reason": CID_REUSE},
     # Example:
     # {"pcap": "foo.pcap", "client": "10.0.0.1:1234", "field": "ja3",
     #  "reason": "tshark 4.0 keeps GREASE in the signature list (bug NNNN)"},
