@@ -582,13 +582,14 @@ struct fp_shapes {
 
 static bool shapes_init(struct fp_shapes *s)
 {
-    /* JA4: protocol, version, SNI d/i, 2-digit counts, ALPN, two 12-hex hashes.
+    /* JA4: protocol (t, q, d), version (13, 12.., s3, d1..d3), SNI d/i,
+     * 2-digit counts, ALPN, two 12-hex hashes.
      * JA4S: protocol, version, extension count, ALPN, cipher, one hash. */
     if (regcomp(&s->ja4,
-                "^[tqd][0-9s][0-9a-z][di][0-9]{2}[0-9]{2}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$",
+                "^[tqd][0-9sd][0-9a-z][di][0-9]{2}[0-9]{2}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$",
                 REG_EXTENDED | REG_NOSUB) != 0)
         return false;
-    if (regcomp(&s->ja4s, "^[tqd][0-9s][0-9a-z][0-9]{2}[0-9a-z]{2}_[0-9a-f]{4}_[0-9a-f]{12}$",
+    if (regcomp(&s->ja4s, "^[tqd][0-9sd][0-9a-z][0-9]{2}[0-9a-z]{2}_[0-9a-f]{4}_[0-9a-f]{12}$",
                 REG_EXTENDED | REG_NOSUB) != 0) {
         regfree(&s->ja4);
         return false;

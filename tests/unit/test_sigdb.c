@@ -489,7 +489,7 @@ static void test_real_certs(const struct sigdb *db)
 
 static void test_shipped_fps(const struct sigdb *db)
 {
-    test_cond("fingerprint entries loaded", sigdb_fp_count(db) == 498);
+    test_cond("fingerprint entries loaded", sigdb_fp_count(db) == 503);
     const struct sig_fp *out[16];
 
     size_t n = sigdb_find_fingerprint(db, SIG_FP_JA4, "t13d1516h2_8daaf6152771_02713d6af862", out,
