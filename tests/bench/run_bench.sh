@@ -203,6 +203,7 @@ if [ "$BENCH_QUIC_FLOWS" -gt 0 ] && have python3 && [ -f "$QTEMPLATE.pcap" ]; th
     measure pinscope_quic quic.pcap "$QPK" "$QBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$QPCAP" -o /dev/null
     measure pinscope_quic_keys quic.pcap "$QPK" "$QBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$QPCAP" \
         --keylog "$QTEMPLATE.keylog" -o /dev/null
+    rm -f "$OUT/quic.jsonl"   # -o appends
     "$PINSCOPE" -r "$QPCAP" --keylog "$QTEMPLATE.keylog" -o "$OUT/quic.jsonl" 2>/dev/null || true
     QEVENTS=$(grep -c '"proto":"UDP".*"state":"complete".*"chain_visible":true' "$OUT/quic.jsonl" || true)
 fi
