@@ -117,7 +117,6 @@ void pl_conn_free(struct pipeline *pl, struct conn *c)
     if (!c)
         return;
     conn_release_analysis(pl, c);
-    pl_udp_free(pl, c);
     memcap_free(&pl->mc, c, sizeof(*c));
 }
 

@@ -72,8 +72,8 @@ bool pl_tls_event(struct pipeline *pl, struct conn *c, enum tls_event ev, const 
 
 /* pipeline_udp.c */
 void pl_handle_udp(struct pipeline *pl, const struct pkt *p);
-void pl_udp_release(struct pipeline *pl, struct conn *c);   /* buffers and keys */
-void pl_udp_free(struct pipeline *pl, struct conn *c);      /* and the state */
+/* Free the QUIC/DTLS state (after the event is written). */
+void pl_udp_release(struct pipeline *pl, struct conn *c);
 /* Fill the QUIC/DTLS parts of an event. */
 void pl_udp_event(const struct conn *c, struct ev_tls *ev);
 

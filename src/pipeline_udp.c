@@ -79,6 +79,9 @@ static void quic_keys_release(struct quic_state *q, int space)
     }
 }
 
+/* Called once the connection's event is written (or the conn goes): the
+ * whole QUIC/DTLS state is freed, so a finished flow that lingers in the
+ * table costs only its struct conn. */
 void pl_udp_release(struct pipeline *pl, struct conn *c)
 {
     if (c->quic) {
@@ -92,27 +95,12 @@ void pl_udp_release(struct pipeline *pl, struct conn *c)
                 }
             }
         }
-        /* The event may still be written after the analysis is released
-         * (flow end): keep what it reports. */
-        struct ev_quic keep = q->ev;
-        memset(q, 0, sizeof(*q));
-        q->ev = keep;
+        memcap_free(&pl->mc, q, sizeof(*q));
+        c->quic = NULL;
     }
     if (c->dtls) {
         for (int s = 0; s < 2; s++)
             dtls_hs_release(&c->dtls->hs[s], &pl->mc);
-    }
-}
-
-/* The conn itself goes: its UDP state too (memcap'd). */
-void pl_udp_free(struct pipeline *pl, struct conn *c)
-{
-    pl_udp_release(pl, c);
-    if (c->quic) {
-        memcap_free(&pl->mc, c->quic, sizeof(*c->quic));
-        c->quic = NULL;
-    }
-    if (c->dtls) {
         memcap_free(&pl->mc, c->dtls, sizeof(*c->dtls));
         c->dtls = NULL;
     }
