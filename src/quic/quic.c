@@ -8,7 +8,7 @@
  * OpenSSL's: HKDF-Extract is EVP_KDF "HKDF" in EXTRACT_ONLY mode,
  * HKDF-Expand-Label is tls/decrypt.c's, the AEADs and the header protection
  * ciphers (AES-ECB, ChaCha20) are EVP ciphers fetched once per process
- * (CRYPTO_THREAD_run_once) and shared read-only.  Each struct quic_pp keys
+ * (util/algs.c) and shared read-only.  Each struct quic_pp keys
  * its two contexts once; a packet costs one header-protection block, one
  * nonce setup and one AEAD pass.
  *
@@ -34,6 +34,7 @@
 #include <openssl/params.h>
 
 #include "tls/decrypt.h"
+#include "util/algs.h"
 
 /* ------------------------------------------------------------- versions */
 
@@ -111,16 +112,6 @@ const char *quic_version_name(uint32_t version, char buf[16])
 
 /* ----------------------------------------------------------- algorithms */
 
-enum {
-    ALG_AES128GCM, ALG_AES256GCM, ALG_CHACHAPOLY, ALG_AES128CCM,
-    ALG_AES128ECB, ALG_AES256ECB, ALG_CHACHA20, ALG_COUNT
-};
-
-static const char *const alg_names[ALG_COUNT] = {
-    "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305", "AES-128-CCM",
-    "AES-128-ECB", "AES-256-ECB", "ChaCha20",
-};
-
 enum aead_kind { AEAD_GCM, AEAD_CHACHA, AEAD_CCM };
 
 struct suite_info {
@@ -128,42 +119,21 @@ struct suite_info {
     uint8_t hash;               /* enum tls13_hash */
     uint8_t key_len;            /* AEAD key = hp key length */
     uint8_t kind;               /* enum aead_kind */
-    uint8_t aead_alg, hp_alg;   /* index into ciphers[] */
+    uint8_t aead_alg, hp_alg;   /* enum algs_cipher */
 };
 
 /* RFC 9001 5.3, 5.4.3, 5.4.4; CCM_8 (0x1305) is not allowed in QUIC. */
 static const struct suite_info suites[] = {
-    { TLS13_SUITE_AES_128_GCM_SHA256, TLS13_HASH_SHA256, 16, AEAD_GCM, ALG_AES128GCM, ALG_AES128ECB },
-    { TLS13_SUITE_AES_256_GCM_SHA384, TLS13_HASH_SHA384, 32, AEAD_GCM, ALG_AES256GCM, ALG_AES256ECB },
-    { TLS13_SUITE_CHACHA20_POLY1305_SHA256, TLS13_HASH_SHA256, 32, AEAD_CHACHA, ALG_CHACHAPOLY,
-      ALG_CHACHA20 },
-    { TLS13_SUITE_AES_128_CCM_SHA256, TLS13_HASH_SHA256, 16, AEAD_CCM, ALG_AES128CCM, ALG_AES128ECB },
+    { TLS13_SUITE_AES_128_GCM_SHA256, TLS13_HASH_SHA256, 16, AEAD_GCM, ALGS_AES128GCM, ALGS_AES128ECB },
+    { TLS13_SUITE_AES_256_GCM_SHA384, TLS13_HASH_SHA384, 32, AEAD_GCM, ALGS_AES256GCM, ALGS_AES256ECB },
+    { TLS13_SUITE_CHACHA20_POLY1305_SHA256, TLS13_HASH_SHA256, 32, AEAD_CHACHA, ALGS_CHACHAPOLY,
+      ALGS_CHACHA20 },
+    { TLS13_SUITE_AES_128_CCM_SHA256, TLS13_HASH_SHA256, 16, AEAD_CCM, ALGS_AES128CCM, ALGS_AES128ECB },
 };
-
-static CRYPTO_ONCE fetch_once = CRYPTO_ONCE_STATIC_INIT;
-static EVP_CIPHER *ciphers[ALG_COUNT];
-static EVP_KDF *hkdf;
-
-static void fetch_algorithms(void)
-{
-    for (int i = 0; i < ALG_COUNT; i++)
-        ciphers[i] = EVP_CIPHER_fetch(NULL, alg_names[i], NULL);
-    hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
-}
-
-static bool fetched(void)
-{
-    return CRYPTO_THREAD_run_once(&fetch_once, fetch_algorithms) == 1;
-}
 
 void quic_crypto_cleanup(void)
 {
-    for (int i = 0; i < ALG_COUNT; i++) {
-        EVP_CIPHER_free(ciphers[i]);
-        ciphers[i] = NULL;
-    }
-    EVP_KDF_free(hkdf);
-    hkdf = NULL;
+    algs_cleanup();
 }
 
 static const struct suite_info *suite_find(uint16_t id)
@@ -285,7 +255,7 @@ int quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
         OPENSSL_cleanse(out, QUIC_INITIAL_SECRET_LEN);
         return QUIC_E_ARG;
     }
-    if (!fetched() || !hkdf) {
+    if (!algs_hkdf()) {
         OPENSSL_cleanse(out, QUIC_INITIAL_SECRET_LEN);
         return QUIC_E_CRYPTO;
     }
@@ -298,7 +268,7 @@ int quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
                                           salt_len),
         OSSL_PARAM_construct_end(),
     };
-    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(hkdf);
+    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(algs_hkdf());
     int ok = kctx && EVP_KDF_derive(kctx, out, QUIC_INITIAL_SECRET_LEN, params) == 1;
     EVP_KDF_CTX_free(kctx);
     if (!ok) {
@@ -365,7 +335,7 @@ int quic_pp_from_secret(struct quic_pp *pp, uint32_t version, uint16_t suite,
         return QUIC_E_SUITE;
     if (secret_len != tls13_hash_len((enum tls13_hash)s->hash))
         return QUIC_E_SECRET_LEN;
-    if (!fetched() || !ciphers[s->aead_alg] || !ciphers[s->hp_alg])
+    if (!algs_cipher(s->aead_alg) || !algs_cipher(s->hp_alg))
         return QUIC_E_CRYPTO;
 
     enum tls13_hash hash = (enum tls13_hash)s->hash;
@@ -384,14 +354,14 @@ int quic_pp_from_secret(struct quic_pp *pp, uint32_t version, uint16_t suite,
         pp->aead = EVP_CIPHER_CTX_new();
         pp->hpctx = EVP_CIPHER_CTX_new();
         ok = pp->aead && pp->hpctx &&
-             EVP_DecryptInit_ex2(pp->aead, ciphers[s->aead_alg], NULL, NULL, NULL) == 1 &&
+             EVP_DecryptInit_ex2(pp->aead, algs_cipher(s->aead_alg), NULL, NULL, NULL) == 1 &&
              EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_IVLEN, QUIC_IV_LEN, NULL) == 1;
     }
     if (ok && s->kind == AEAD_CCM)
         ok = EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, NULL) == 1;
     if (ok)
         ok = EVP_DecryptInit_ex2(pp->aead, NULL, pp->key, NULL, NULL) == 1 &&
-             EVP_EncryptInit_ex2(pp->hpctx, ciphers[s->hp_alg], pp->hp, NULL, NULL) == 1;
+             EVP_EncryptInit_ex2(pp->hpctx, algs_cipher(s->hp_alg), pp->hp, NULL, NULL) == 1;
     if (ok && s->kind != AEAD_CHACHA)
         ok = EVP_CIPHER_CTX_set_padding(pp->hpctx, 0) == 1;
     if (!ok) {
@@ -723,7 +693,7 @@ bool quic_retry_verify(const uint8_t *pkt, size_t len, uint32_t version,
     if (!vi || !pkt || len <= QUIC_TAG_LEN || len > INT_MAX || odcid_len > QUIC_MAX_CID ||
         (!odcid && odcid_len))
         return false;
-    if (!fetched() || !ciphers[ALG_AES128GCM])
+    if (!algs_cipher(ALGS_AES128GCM))
         return false;
 
     struct rd r, body, tag;
@@ -737,7 +707,7 @@ bool quic_retry_verify(const uint8_t *pkt, size_t len, uint32_t version,
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int n = 0;
     bool ok = ctx &&
-              EVP_DecryptInit_ex2(ctx, ciphers[ALG_AES128GCM], vi->retry_key, vi->retry_nonce,
+              EVP_DecryptInit_ex2(ctx, algs_cipher(ALGS_AES128GCM), vi->retry_key, vi->retry_nonce,
                                   NULL) == 1 &&
               EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, tagbuf) == 1 &&
               EVP_DecryptUpdate(ctx, NULL, &n, &odl, 1) == 1 &&

@@ -4,7 +4,7 @@
  * The HKDF, the AEAD ciphers and the tag check are OpenSSL's; this file
  * builds the HkdfLabel, the per-record nonce and additional data, checks the
  * lengths RFC 8446 sets, and strips the inner padding.  Algorithms are
- * fetched once (CRYPTO_THREAD_run_once) and shared read-only; a suite whose
+ * fetched once (util/algs.c) and shared read-only; a suite whose
  * cipher the loaded providers lack reports TLS13_E_CRYPTO.
  *
  * GCM and ChaCha20-Poly1305 are keyed once per direction; each record only
@@ -23,6 +23,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
+#include "util/algs.h"
 #include "util/rd.h"
 
 enum aead_kind { AEAD_GCM, AEAD_CHACHA, AEAD_CCM };
@@ -33,47 +34,20 @@ struct suite_info {
     uint8_t key_len;
     uint8_t tag_len;
     uint8_t kind;         /* enum aead_kind */
-    uint8_t alg;          /* index into ciphers[] */
-};
-
-enum { ALG_AES128GCM, ALG_AES256GCM, ALG_CHACHA, ALG_AES128CCM, ALG_COUNT };
-
-static const char *const alg_names[ALG_COUNT] = {
-    "AES-128-GCM", "AES-256-GCM", "ChaCha20-Poly1305", "AES-128-CCM",
+    uint8_t alg;          /* enum algs_cipher */
 };
 
 static const struct suite_info suites[] = {
-    { TLS13_SUITE_AES_128_GCM_SHA256, TLS13_HASH_SHA256, 16, 16, AEAD_GCM, ALG_AES128GCM },
-    { TLS13_SUITE_AES_256_GCM_SHA384, TLS13_HASH_SHA384, 32, 16, AEAD_GCM, ALG_AES256GCM },
-    { TLS13_SUITE_CHACHA20_POLY1305_SHA256, TLS13_HASH_SHA256, 32, 16, AEAD_CHACHA, ALG_CHACHA },
-    { TLS13_SUITE_AES_128_CCM_SHA256, TLS13_HASH_SHA256, 16, 16, AEAD_CCM, ALG_AES128CCM },
-    { TLS13_SUITE_AES_128_CCM_8_SHA256, TLS13_HASH_SHA256, 16, 8, AEAD_CCM, ALG_AES128CCM },
+    { TLS13_SUITE_AES_128_GCM_SHA256, TLS13_HASH_SHA256, 16, 16, AEAD_GCM, ALGS_AES128GCM },
+    { TLS13_SUITE_AES_256_GCM_SHA384, TLS13_HASH_SHA384, 32, 16, AEAD_GCM, ALGS_AES256GCM },
+    { TLS13_SUITE_CHACHA20_POLY1305_SHA256, TLS13_HASH_SHA256, 32, 16, AEAD_CHACHA, ALGS_CHACHAPOLY },
+    { TLS13_SUITE_AES_128_CCM_SHA256, TLS13_HASH_SHA256, 16, 16, AEAD_CCM, ALGS_AES128CCM },
+    { TLS13_SUITE_AES_128_CCM_8_SHA256, TLS13_HASH_SHA256, 16, 8, AEAD_CCM, ALGS_AES128CCM },
 };
-
-static CRYPTO_ONCE fetch_once = CRYPTO_ONCE_STATIC_INIT;
-static EVP_CIPHER *ciphers[ALG_COUNT];
-static EVP_KDF *hkdf;
-
-static void fetch_algorithms(void)
-{
-    for (int i = 0; i < ALG_COUNT; i++)
-        ciphers[i] = EVP_CIPHER_fetch(NULL, alg_names[i], NULL);
-    hkdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_HKDF, NULL);
-}
-
-static bool fetched(void)
-{
-    return CRYPTO_THREAD_run_once(&fetch_once, fetch_algorithms) == 1;
-}
 
 void tls13_crypto_cleanup(void)
 {
-    for (int i = 0; i < ALG_COUNT; i++) {
-        EVP_CIPHER_free(ciphers[i]);
-        ciphers[i] = NULL;
-    }
-    EVP_KDF_free(hkdf);
-    hkdf = NULL;
+    algs_cleanup();
 }
 
 static const struct suite_info *suite_find(uint16_t id)
@@ -87,7 +61,7 @@ static const struct suite_info *suite_find(uint16_t id)
 bool tls13_suite_supported(uint16_t suite)
 {
     const struct suite_info *s = suite_find(suite);
-    return s && fetched() && ciphers[s->alg] && hkdf;
+    return s && algs_cipher(s->alg) && algs_hkdf();
 }
 
 size_t tls13_hash_len(enum tls13_hash h)
@@ -129,7 +103,7 @@ int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t 
         OPENSSL_cleanse(out, out_len);
         return TLS13_E_ARG;
     }
-    if (!fetched() || !hkdf) {
+    if (!algs_hkdf()) {
         OPENSSL_cleanse(out, out_len);
         return TLS13_E_CRYPTO;
     }
@@ -157,7 +131,7 @@ int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t 
         OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n),
         OSSL_PARAM_construct_end(),
     };
-    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(hkdf);
+    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(algs_hkdf());
     int ok = kctx && EVP_KDF_derive(kctx, out, out_len, params) == 1;
     EVP_KDF_CTX_free(kctx);   /* clears its copy of the key */
     if (!ok) {
@@ -217,13 +191,13 @@ int tls13_dir_cipher_init(struct tls13_dir_cipher *c, const struct tls13_keys *k
     const struct suite_info *s = suite_find(k->suite);
     if (!s || k->key_len != s->key_len || k->tag_len != s->tag_len)
         return TLS13_E_SUITE;
-    if (!fetched() || !ciphers[s->alg])
+    if (!algs_cipher(s->alg))
         return TLS13_E_CRYPTO;
 
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (!ctx)
         return TLS13_E_CRYPTO;
-    int ok = EVP_DecryptInit_ex2(ctx, ciphers[s->alg], NULL, NULL, NULL) == 1 &&
+    int ok = EVP_DecryptInit_ex2(ctx, algs_cipher(s->alg), NULL, NULL, NULL) == 1 &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, TLS13_IV_LEN, NULL) == 1;
     if (ok && s->kind == AEAD_CCM)
         ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, s->tag_len, NULL) == 1;
