@@ -510,6 +510,58 @@ static struct conn *udp_conn_new(struct pipeline *pl, uint8_t transport, int cli
     return c;
 }
 
+/* After a datagram: write the event once the handshake needs nothing more. */
+static void udp_check_finished(struct pipeline *pl, struct flow *f, struct conn *c)
+{
+    if (tls_session_finished(&c->tls))
+        pl_conn_finish(pl, f, c,
+                       c->tls.progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE : EV_END_STOPPED);
+}
+
+/* The first datagram of a 5-tuple not in the table.  A QUIC flow is created
+ * only once its client Initial has opened: what merely looks like one (or
+ * is a QUIC connection whose first Initial was not captured) costs no flow
+ * and writes no event. */
+static void udp_first(struct pipeline *pl, const struct pkt *p, const struct flow_key *key,
+                      int side)
+{
+    struct quic_long_hdr h;
+    uint8_t transport = 0;
+    if (quic_candidate(p->payload, p->payload_len, &h))
+        transport = FP_TRANSPORT_QUIC;
+    else if (dtls_looks_like_handshake(p->payload, p->payload_len))
+        transport = FP_TRANSPORT_DTLS;
+    if (!transport)
+        return;
+    if (p->caplen < p->wirelen) {
+        stats_anomaly(&pl->st, STATS_UDP_DATAGRAM_CUT);
+        return;
+    }
+    struct conn *c = udp_conn_new(pl, transport, side);
+    if (!c)
+        return;
+    if (transport == FP_TRANSPORT_QUIC) {
+        c->quic->ev.version = h.version;
+        quic_derive_initial(c->quic, h.version, h.dcid, h.dcid_len);
+        quic_datagram(pl, c, side, p->payload, p->payload_len);
+        if (c->quic->ev.initial_packets[0] == 0) {
+            stats_anomaly(&pl->st, STATS_QUIC_INITIAL_UNDECRYPTABLE);
+            pl_conn_free(pl, c);
+            return;
+        }
+    }
+    struct flow *f = pl_flow_create(pl, key, c, p->ts_us);
+    if (!f)
+        return;   /* c went with it */
+    pl->last_flow = f;
+    flow_table_touch(pl->ft, f, p->ts_us);
+    f->pkts[side]++;
+    f->bytes[side] += p->wirelen;
+    if (transport == FP_TRANSPORT_DTLS)
+        dtls_datagram(pl, c, side, p->payload, p->payload_len);
+    udp_check_finished(pl, f, c);
+}
+
 void pl_handle_udp(struct pipeline *pl, const struct pkt *p)
 {
     if (p->payload_len == 0)
@@ -520,30 +572,9 @@ void pl_handle_udp(struct pipeline *pl, const struct pkt *p)
     struct flow *f = pl->last_flow;
     if (!f || memcmp(&f->key, &key, sizeof(key)) != 0)
         f = flow_table_lookup(pl->ft, &key);
-    bool cut = p->caplen < p->wirelen;
-    bool created = false;
-
     if (!f) {
-        struct quic_long_hdr h;
-        uint8_t transport = 0;
-        if (quic_candidate(p->payload, p->payload_len, &h))
-            transport = FP_TRANSPORT_QUIC;
-        else if (dtls_looks_like_handshake(p->payload, p->payload_len))
-            transport = FP_TRANSPORT_DTLS;
-        if (!transport)
-            return;
-        if (cut) {
-            stats_anomaly(&pl->st, STATS_UDP_DATAGRAM_CUT);
-            return;
-        }
-        struct conn *c = udp_conn_new(pl, transport, side);
-        if (!c || !(f = pl_flow_create(pl, &key, c, p->ts_us)))
-            return;
-        if (transport == FP_TRANSPORT_QUIC) {
-            c->quic->ev.version = h.version;
-            quic_derive_initial(c->quic, h.version, h.dcid, h.dcid_len);
-        }
-        created = true;
+        udp_first(pl, p, &key, side);
+        return;
     }
     pl->last_flow = f;
     flow_table_touch(pl->ft, f, p->ts_us);
@@ -553,24 +584,13 @@ void pl_handle_udp(struct pipeline *pl, const struct pkt *p)
     struct conn *c = f->app;
     if (!c || c->done)
         return;
-    if (cut) {
+    if (p->caplen < p->wirelen) {
         stats_anomaly(&pl->st, STATS_UDP_DATAGRAM_CUT);
         return;
     }
-    if (c->quic) {
+    if (c->quic)
         quic_datagram(pl, c, side, p->payload, p->payload_len);
-        if (created && c->quic->ev.initial_packets[0] == 0) {
-            /* Looked like a client Initial but did not open: not QUIC we
-             * can read (or not QUIC at all).  No flow, no event. */
-            stats_anomaly(&pl->st, STATS_QUIC_INITIAL_UNDECRYPTABLE);
-            pl->st.flows--;
-            pl_flow_finish_and_remove(pl, f, EV_END_STOPPED);
-            return;
-        }
-    } else if (c->dtls) {
+    else if (c->dtls)
         dtls_datagram(pl, c, side, p->payload, p->payload_len);
-    }
-    if (tls_session_finished(&c->tls))
-        pl_conn_finish(pl, f, c,
-                       c->tls.progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE : EV_END_STOPPED);
+    udp_check_finished(pl, f, c);
 }
