@@ -51,6 +51,19 @@
 
 enum { SPACE_INITIAL = 0, SPACE_HANDSHAKE = 1, N_SPACES = 2 };
 
+/* Handshake packets that arrive before the ServerHello that gives their
+ * keys (reordering, a ServerHello split over Initials) are kept, with a key
+ * log, until the keys exist: at most this many per connection, and this
+ * many bytes in all (through the memcap). */
+#define QUIC_STASH_MAX       8
+#define QUIC_STASH_BYTES     (16 * 1024)
+
+struct quic_stashed {
+    uint8_t side;
+    uint16_t len;
+    uint8_t *pkt;
+};
+
 struct quic_state {
     struct ev_quic ev;
     int client;                       /* flow key side of the client */
@@ -61,6 +74,9 @@ struct quic_state {
     struct quic_pp pp[N_SPACES][2];
     bool hs_keys_tried;
     bool hs_walk[2];                  /* the Handshake space is being walked, per side */
+    uint8_t n_stash;
+    uint32_t stash_bytes;
+    struct quic_stashed stash[QUIC_STASH_MAX];
     struct reasm_stream *cs[N_SPACES][2];  /* CRYPTO streams */
 };
 
@@ -79,6 +95,14 @@ static void quic_keys_release(struct quic_state *q, int space)
     }
 }
 
+static void stash_free(struct pipeline *pl, struct quic_state *q)
+{
+    for (unsigned i = 0; i < q->n_stash; i++)
+        memcap_free(&pl->mc, q->stash[i].pkt, q->stash[i].len);
+    q->n_stash = 0;
+    q->stash_bytes = 0;
+}
+
 /* Called once the connection's event is written (or the conn goes): the
  * whole QUIC/DTLS state is freed, so a finished flow that lingers in the
  * table costs only its struct conn. */
@@ -86,6 +110,7 @@ void pl_udp_release(struct pipeline *pl, struct conn *c)
 {
     if (c->quic) {
         struct quic_state *q = c->quic;
+        stash_free(pl, q);
         for (int sp = 0; sp < N_SPACES; sp++) {
             quic_keys_release(q, sp);
             for (int s = 0; s < 2; s++) {
@@ -259,6 +284,48 @@ static void quic_drive_side(struct pipeline *pl, struct conn *c, int side)
         tls_session_set_complete(&c->tls);
 }
 
+/* Keep a Handshake packet until its keys exist (see QUIC_STASH_MAX). */
+static void quic_stash(struct pipeline *pl, struct quic_state *q, int side, const uint8_t *pkt,
+                       size_t len)
+{
+    if (q->n_stash >= QUIC_STASH_MAX || len > QUIC_STASH_BYTES - q->stash_bytes) {
+        stats_anomaly(&pl->st, STATS_QUIC_HANDSHAKE_BEFORE_KEYS);
+        return;
+    }
+    uint8_t *copy = memcap_calloc(&pl->mc, len);
+    if (!copy) {
+        stats_cap(&pl->st, STATS_MEMCAP);
+        return;
+    }
+    memcpy(copy, pkt, len);
+    q->stash[q->n_stash++] = (struct quic_stashed){ (uint8_t)side, (uint16_t)len, copy };
+    q->stash_bytes += (uint32_t)len;
+}
+
+static void quic_protected(struct pipeline *pl, struct conn *c, int side, int space,
+                           const uint8_t *pkt, const struct quic_long_hdr *h);
+
+/* The keys were looked up: open the kept packets in arrival order (or
+ * count them lost when there were no keys for this connection). */
+static void quic_replay(struct pipeline *pl, struct conn *c)
+{
+    struct quic_state *q = c->quic;
+    unsigned n = q->n_stash;
+    struct quic_stashed kept[QUIC_STASH_MAX];
+    memcpy(kept, q->stash, n * sizeof(kept[0]));
+    q->n_stash = 0;
+    q->stash_bytes = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct quic_long_hdr h;
+        if (q->ready[SPACE_HANDSHAKE][kept[i].side] &&
+            quic_parse_long(kept[i].pkt, kept[i].len, &h) == 0 && h.type == QUIC_PT_HANDSHAKE)
+            quic_protected(pl, c, kept[i].side, SPACE_HANDSHAKE, kept[i].pkt, &h);
+        else
+            stats_anomaly(&pl->st, STATS_QUIC_HANDSHAKE_BEFORE_KEYS);
+        memcap_free(&pl->mc, kept[i].pkt, kept[i].len);
+    }
+}
+
 /* Open one Initial or Handshake packet and hand its frames over. */
 static void quic_protected(struct pipeline *pl, struct conn *c, int side, int space,
                            const uint8_t *pkt, const struct quic_long_hdr *h)
@@ -306,7 +373,7 @@ static void quic_protected(struct pipeline *pl, struct conn *c, int side, int sp
     } else {
         if (!q->ready[space][side]) {
             if (pl->cfg.keylog && !q->hs_keys_tried)
-                stats_anomaly(&pl->st, STATS_QUIC_HANDSHAKE_BEFORE_KEYS);
+                quic_stash(pl, q, side, pkt, h->packet_len);
             return;   /* no key log, or no secrets for this connection */
         }
         rc = quic_packet_open(&q->pp[space][side], pkt, h->packet_len, h->pn_offset, true,
@@ -403,6 +470,9 @@ static void quic_datagram(struct pipeline *pl, struct conn *c, int side, const u
         /* 0-RTT: application data, not ours */
         off += h.packet_len;
     }
+    /* Outside the walk above: replaying re-enters the CRYPTO streams. */
+    if (q->n_stash && q->hs_keys_tried)
+        quic_replay(pl, c);
 }
 
 /* First datagram of a flow: a QUIC client Initial? (header test only) */

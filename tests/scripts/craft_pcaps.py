@@ -27,6 +27,13 @@ behaviour down:
                           datagram), a lone server Initial, and a good client
                           Initial followed by a long header whose Length
                           runs past the datagram
+  quic_handshake_reordered.pcap  the real ngtcp2 connection of
+                          udp_quic_v1_keylog.pcap with the server's first
+                          datagram (Initial + Handshake, coalesced) split in
+                          two and its Initial (the ServerHello) delivered
+                          after the server's Handshake packets: with the key
+                          log, those wait for their keys and the chain is
+                          still seen (NAME.keylog is the same key log)
   dtls_hostile.pcap       a DTLS ClientHello in three fragments, out of order,
                           with an overlapping retransmission that carries
                           other bytes; a fragment past its message length; a
@@ -106,6 +113,38 @@ def rfc_packet(name):
     start = src.index("static const char %s[] =" % name)
     body = src[start:src.index(";", start)]
     return bytes.fromhex("".join(part.split('"')[1] for part in body.split("\n")[1:] if '"' in part))
+
+
+def read_pcap(path):
+    """(header, [(ts_sec, ts_usec, frame)]) of a classic little-endian pcap."""
+    data = open(path, "rb").read()
+    recs, off = [], 24
+    while off + 16 <= len(data):
+        sec, usec, incl, _ = struct.unpack("<IIII", data[off:off + 16])
+        recs.append((sec, usec, data[off + 16:off + 16 + incl]))
+        off += 16 + incl
+    return data[:24], recs
+
+
+def quic_varint(b, off):
+    n = 1 << (b[off] >> 6)
+    v = b[off] & 0x3F
+    for i in range(1, n):
+        v = v << 8 | b[off + i]
+    return v, off + n
+
+
+def quic_long_len(b):
+    """Length of the long-header packet at the start of b (Initial,
+    0-RTT or Handshake of QUIC v1)."""
+    off = 5
+    off += 1 + b[off]                     # DCID
+    off += 1 + b[off]                     # SCID
+    if (b[0] >> 4) & 3 == 0:              # Initial: token
+        tl, off = quic_varint(b, off)
+        off += tl
+    ln, off = quic_varint(b, off)
+    return off + ln
 
 
 def dtls_client_hello_frags(sni, msg_seq=0, pieces=1):
@@ -260,6 +299,35 @@ def main():
     p.udp(True, v1c + tail, sport=41016)
     p.udp(False, v1s, sport=41016)
     p.close()
+
+    # The server's first datagram split into its Initial and its
+    # Handshake packet; the Initial then goes after the next server datagram.
+    src = os.path.join(OUT, "udp_quic_v1_keylog")
+    hdr, recs = read_pcap(src + ".pcap")
+    eth_ip_udp = 14 + 20 + 8
+    frame = recs[1][2]    # the server's Initial + Handshake
+    dgram = frame[eth_ip_udp:]
+    n = quic_long_len(dgram)
+
+    def with_payload(fr, payload):
+        ip = bytearray(fr[14:34])
+        ip[2:4] = struct.pack("!H", 20 + 8 + len(payload))
+        ip[10:12] = b"\0\0"
+        ip[10:12] = struct.pack("!H", csum(bytes(ip)))
+        udp = bytearray(fr[34:42])
+        udp[4:6] = struct.pack("!H", 8 + len(payload))
+        udp[6:8] = b"\0\0"
+        return fr[:14] + bytes(ip) + bytes(udp) + payload
+
+    initial_dg, handshake_dg = with_payload(frame, dgram[:n]), with_payload(frame, dgram[n:])
+    out = [recs[0][2], handshake_dg, recs[2][2], initial_dg] + [r[2] for r in recs[3:]]
+    p = Pcap(os.path.join(OUT, "quic_handshake_reordered.pcap"))
+    for fr in out:
+        p.pkt(fr)
+    p.close()
+    with open(src + ".keylog", "rb") as f_in, \
+            open(os.path.join(OUT, "quic_handshake_reordered.keylog"), "wb") as f_out:
+        f_out.write(f_in.read())
 
     p = Pcap(os.path.join(OUT, "dtls_hostile.pcap"))
     good = dtls_client_hello_frags(b"frag.dtls.test", pieces=3)
