@@ -272,6 +272,22 @@ void pl_flow_finish_and_remove(struct pipeline *pl, struct flow *f, enum ev_end 
     flow_table_remove(pl->ft, f);
 }
 
+struct flow *pl_flow_lookup(struct pipeline *pl, const struct flow_key *key)
+{
+    struct flow *f = pl->last_flow;
+    if (!f || memcmp(&f->key, key, sizeof(*key)) != 0)
+        f = flow_table_lookup(pl->ft, key);
+    return f;
+}
+
+void pl_flow_seen(struct pipeline *pl, struct flow *f, int side, const struct pkt *p)
+{
+    pl->last_flow = f;
+    flow_table_touch(pl->ft, f, p->ts_us);
+    f->pkts[side]++;
+    f->bytes[side] += p->wirelen;
+}
+
 struct flow *pl_flow_create(struct pipeline *pl, const struct flow_key *key, struct conn *c,
                             uint64_t ts_us)
 {
@@ -303,7 +319,7 @@ static char *dup_str(const char *s)
     return strdup(s);   /* NULL on failure; output writes "" then */
 }
 
-void pl_record_client_hello(struct pipeline *pl, struct conn *c, int idx,
+static void record_client_hello(struct pipeline *pl, struct conn *c, int idx,
                                 const struct tls_hello *h)
 {
     pl->st.tls_client_hellos++;
@@ -346,7 +362,7 @@ void pl_record_client_hello(struct pipeline *pl, struct conn *c, int idx,
     c->ch[idx] = e;
 }
 
-void pl_record_server_hello(struct pipeline *pl, struct conn *c, int idx,
+static void record_server_hello(struct pipeline *pl, struct conn *c, int idx,
                                 const struct tls_hello *h)
 {
     pl->st.tls_server_hellos++;
@@ -374,7 +390,7 @@ void pl_record_server_hello(struct pipeline *pl, struct conn *c, int idx,
 }
 
 /* The first Certificate message of each side becomes that side's chain. */
-void pl_record_certificate(struct pipeline *pl, struct conn *c, const struct tls_msg *m)
+static void record_certificate(struct pipeline *pl, struct conn *c, const struct tls_msg *m)
 {
     int which = m->from_client ? 1 : 0;
     if (!pl->cfg.x509 || c->chain[which])
@@ -402,14 +418,14 @@ bool pl_tls_event(struct pipeline *pl, struct conn *c, enum tls_event ev, const 
 {
     switch (ev) {
     case TLS_EV_CLIENT_HELLO:
-        pl_record_client_hello(pl, c, msg->idx, msg->hello);
+        record_client_hello(pl, c, msg->idx, msg->hello);
         return true;
     case TLS_EV_SERVER_HELLO:
-        pl_record_server_hello(pl, c, msg->idx, msg->hello);
+        record_server_hello(pl, c, msg->idx, msg->hello);
         return true;
     case TLS_EV_CERTIFICATE:
         pl->st.tls_certificate_msgs++;
-        pl_record_certificate(pl, c, msg);
+        record_certificate(pl, c, msg);
         return true;
     case TLS_EV_PROGRESS:
         return true;
@@ -462,9 +478,7 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
     struct flow_key key;
     int side;
     flow_key_from_pkt(p, &key, &side);
-    struct flow *f = pl->last_flow;
-    if (!f || memcmp(&f->key, &key, sizeof(key)) != 0)
-        f = flow_table_lookup(pl->ft, &key);
+    struct flow *f = pl_flow_lookup(pl, &key);
     uint8_t fl = p->tcp_flags;
 
     if (!f) {
@@ -475,10 +489,7 @@ static void handle_tcp(struct pipeline *pl, const struct pkt *p)
         if (!c || !(f = pl_flow_create(pl, &key, c, p->ts_us)))
             return;
     }
-    pl->last_flow = f;
-    flow_table_touch(pl->ft, f, p->ts_us);
-    f->pkts[side]++;
-    f->bytes[side] += p->wirelen;
+    pl_flow_seen(pl, f, side, p);
 
     struct conn *c = f->app;
     if (c->closed) {

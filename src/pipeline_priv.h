@@ -59,15 +59,14 @@ struct conn *pl_conn_new(struct pipeline *pl);
 void pl_conn_free(struct pipeline *pl, struct conn *c);
 void pl_conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev_end end);
 void pl_flow_finish_and_remove(struct pipeline *pl, struct flow *f, enum ev_end end);
+/* The flow of `key` (one-entry cache first), or NULL. */
+struct flow *pl_flow_lookup(struct pipeline *pl, const struct flow_key *key);
+/* A packet of `side` belongs to `f`: activity, counters, lookup cache. */
+void pl_flow_seen(struct pipeline *pl, struct flow *f, int side, const struct pkt *p);
 /* A new flow for `key` with `c` attached (evicting if the table is full);
  * NULL (and c freed) on failure. */
 struct flow *pl_flow_create(struct pipeline *pl, const struct flow_key *key, struct conn *c,
                             uint64_t ts_us);
-void pl_record_client_hello(struct pipeline *pl, struct conn *c, int idx,
-                            const struct tls_hello *h);
-void pl_record_server_hello(struct pipeline *pl, struct conn *c, int idx,
-                            const struct tls_hello *h);
-void pl_record_certificate(struct pipeline *pl, struct conn *c, const struct tls_msg *m);
 bool pl_tls_event(struct pipeline *pl, struct conn *c, enum tls_event ev, const struct tls_msg *msg);
 
 /* pipeline_udp.c */

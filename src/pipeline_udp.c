@@ -233,29 +233,37 @@ static void quic_transport_params(struct pipeline *pl, struct conn *c, const str
     e->tp_total = (uint32_t)total;
 }
 
+/* Hand bare handshake messages of `side` (QUIC CRYPTO bytes, DTLS
+ * reassembled messages) to the TLS session until it has nothing more to
+ * say; QUIC also takes the transport parameters from the ClientHello and
+ * the Handshake keys after the ServerHello.  Returns the bytes consumed. */
+static size_t feed_handshake(struct pipeline *pl, struct conn *c, int side, const uint8_t *p,
+                             size_t n)
+{
+    size_t off = 0;
+    for (;;) {
+        size_t used = 0;
+        struct tls_msg msg = { .hello = &pl->hello, .idx = -1 };
+        enum tls_event ev = tls_session_feed_handshake(&c->tls, &pl->mc, &pl->st, side, p + off,
+                                                       n - off, &used, &msg);
+        off += used;
+        if (ev == TLS_EV_CLIENT_HELLO && c->quic)
+            quic_transport_params(pl, c, &pl->hello);
+        if (!pl_tls_event(pl, c, ev, &msg))
+            return off;
+        if (ev == TLS_EV_SERVER_HELLO && c->quic)
+            quic_handshake_keys(pl, c);
+    }
+}
+
 /* Walk the contiguous CRYPTO bytes of one space and direction. */
 static void quic_drive(struct pipeline *pl, struct conn *c, int space, int side)
 {
     struct reasm_stream *rs = c->quic->cs[space][side];
-    if (!rs)
-        return;
-    for (;;) {
-        const uint8_t *p;
-        size_t n = reasm_peek(rs, &p);
-        if (n == 0)
-            return;
-        size_t used = 0;
-        struct tls_msg msg = { .hello = &pl->hello, .idx = -1 };
-        enum tls_event ev = tls_session_feed_handshake(&c->tls, &pl->mc, &pl->st, side, p, n,
-                                                       &used, &msg);
-        reasm_consume(rs, used);
-        if (ev == TLS_EV_CLIENT_HELLO)
-            quic_transport_params(pl, c, &pl->hello);
-        if (!pl_tls_event(pl, c, ev, &msg))
-            return;
-        if (ev == TLS_EV_SERVER_HELLO)
-            quic_handshake_keys(pl, c);
-    }
+    const uint8_t *p;
+    size_t n;
+    if (rs && (n = reasm_peek(rs, &p)) > 0)
+        reasm_consume(rs, feed_handshake(pl, c, side, p, n));
 }
 
 /* Finished walked in the Handshake space of `side`? */
@@ -506,16 +514,7 @@ static void on_dtls_message(void *ctx, const uint8_t *msg, size_t len)
         if (dtls_hello_verify_parse(msg + 4, len - 4, &e->hvr_version, &e->cookie_len) != 0)
             stats_anomaly(&pl->st, STATS_DTLS_FRAGMENT_INVALID);
     }
-    size_t off = 0;
-    while (off < len) {
-        size_t used = 0;
-        struct tls_msg m = { .hello = &pl->hello, .idx = -1 };
-        enum tls_event ev = tls_session_feed_handshake(&c->tls, &pl->mc, &pl->st, x->side,
-                                                       msg + off, len - off, &used, &m);
-        off += used;
-        if (!pl_tls_event(pl, c, ev, &m) && (ev == TLS_EV_DONE || used == 0))
-            break;
-    }
+    feed_handshake(pl, c, x->side, msg, len);
 }
 
 static void dtls_datagram(struct pipeline *pl, struct conn *c, int side, const uint8_t *d,
@@ -623,10 +622,7 @@ static void udp_first(struct pipeline *pl, const struct pkt *p, const struct flo
     struct flow *f = pl_flow_create(pl, key, c, p->ts_us);
     if (!f)
         return;   /* c went with it */
-    pl->last_flow = f;
-    flow_table_touch(pl->ft, f, p->ts_us);
-    f->pkts[side]++;
-    f->bytes[side] += p->wirelen;
+    pl_flow_seen(pl, f, side, p);
     if (transport == FP_TRANSPORT_DTLS)
         dtls_datagram(pl, c, side, p->payload, p->payload_len);
     udp_check_finished(pl, f, c);
@@ -639,17 +635,12 @@ void pl_handle_udp(struct pipeline *pl, const struct pkt *p)
     struct flow_key key;
     int side;
     flow_key_from_pkt(p, &key, &side);
-    struct flow *f = pl->last_flow;
-    if (!f || memcmp(&f->key, &key, sizeof(key)) != 0)
-        f = flow_table_lookup(pl->ft, &key);
+    struct flow *f = pl_flow_lookup(pl, &key);
     if (!f) {
         udp_first(pl, p, &key, side);
         return;
     }
-    pl->last_flow = f;
-    flow_table_touch(pl->ft, f, p->ts_us);
-    f->pkts[side]++;
-    f->bytes[side] += p->wirelen;
+    pl_flow_seen(pl, f, side, p);
 
     struct conn *c = f->app;
     if (!c || c->done)

@@ -21,6 +21,7 @@
 #include "util/hash.h"
 
 static void add_uint(cJSON *obj, const char *name, uint64_t v);
+static void add_uint_item(cJSON *arr, uint64_t v);
 
 int output_open(struct output *out, const char *path, bool live, bool deterministic)
 {
@@ -451,15 +452,28 @@ static void arena_reset(void)
 
 /* Integers as raw JSON text: exact for 64-bit values (cJSON keeps numbers
  * as doubles) and without a printf/strtod round trip. */
-static void add_uint(cJSON *obj, const char *name, uint64_t v)
+static const char *uint_text(uint64_t v, char buf[24])
 {
-    char buf[24], *p = buf + sizeof(buf);
-    *--p = '\0';
+    char *p = buf + 23;
+    *p = '\0';
     do {
         *--p = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    cJSON_AddRawToObject(obj, name, p);
+    return p;
+}
+
+static void add_uint(cJSON *obj, const char *name, uint64_t v)
+{
+    char buf[24];
+    cJSON_AddRawToObject(obj, name, uint_text(v, buf));
+}
+
+/* The same, as an array element. */
+static void add_uint_item(cJSON *arr, uint64_t v)
+{
+    char buf[24];
+    cJSON_AddItemToArray(arr, cJSON_CreateRaw(uint_text(v, buf)));
 }
 
 static int write_line(struct output *out, cJSON *root)
@@ -528,9 +542,7 @@ int event_write_alert(struct output *out, const struct ev_tls *ev, const struct 
         cJSON_AddStringToObject(e, al->ev[i].key, al->ev[i].value);
     if (al->related_flow_id) {
         cJSON *r = cJSON_AddArrayToObject(a, "related_flow_ids");
-        char num[24];
-        snprintf(num, sizeof(num), "%llu", (unsigned long long)al->related_flow_id);
-        cJSON_AddItemToArray(r, cJSON_CreateRaw(num));
+        add_uint_item(r, al->related_flow_id);
     }
     const struct ev_client_hello *ch = ev->ch[0];
     if (ch && ch->present && ch->has_sni) {
@@ -554,11 +566,8 @@ static void add_quic(cJSON *tls, const struct ev_quic *q)
         add_quic_version(o, "final_version", q->final_version);
     if (q->has_tp) {
         cJSON *tp = cJSON_AddArrayToObject(o, "transport_parameters");
-        for (unsigned i = 0; i < q->n_tp; i++) {
-            char num[24];
-            snprintf(num, sizeof(num), "%llu", (unsigned long long)q->tp_ids[i]);
-            cJSON_AddItemToArray(tp, cJSON_CreateRaw(num));
-        }
+        for (unsigned i = 0; i < q->n_tp; i++)
+            add_uint_item(tp, q->tp_ids[i]);
         if (q->tp_total > q->n_tp)
             add_uint(o, "transport_parameters_not_kept", q->tp_total - q->n_tp);
     }

@@ -314,6 +314,15 @@ static void add_alert(struct tls_session *s, struct stats *st, int dir, bool enc
     }
 }
 
+/* An alert record of `len` bytes: readable when it was sent in clear and
+ * has the 2-byte form, else counted as an encrypted alert. */
+static void record_alert(struct tls_session *s, struct stats *st, int dir, const uint8_t *frag,
+                         size_t len)
+{
+    bool enc = s->d[dir].encrypted || len != 2;
+    add_alert(s, st, dir, enc, false, enc ? 0 : frag[0], enc ? 0 : frag[1]);
+}
+
 static enum tls_event check_complete(struct tls_session *s)
 {
     /* s->version is set by a real ServerHello, not by a HelloRetryRequest. */
@@ -325,8 +334,7 @@ static enum tls_event check_complete(struct tls_session *s)
             done = s->d[0].ccs && s->d[1].ccs;
         }
         if (done) {
-            set_progress(s, TLS_PROGRESS_COMPLETE);
-            s->d[0].mode = s->d[1].mode = TLS_DIR_DONE;
+            tls_session_set_complete(s);
             return TLS_EV_PROGRESS;
         }
     }
@@ -725,8 +733,7 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                 if (s->version != 0 && s->version != 0x0304)
                     d->encrypted = true;
             } else if (type == TLS_CT_ALERT) {
-                bool enc = d->encrypted || rlen != 2;
-                add_alert(s, st, dir, enc, false, enc ? 0 : frag[0], enc ? 0 : frag[1]);
+                record_alert(s, st, dir, frag, rlen);
             } else if (type == TLS_CT_APPDATA) {
                 if (d->cipher && !d->hs_done) {
                     enum tls_event ev = walk_protected(s, mc, st, dir, p, frag, rlen, msg);
@@ -804,8 +811,7 @@ enum tls_event tls_session_dgram_record(struct tls_session *s, struct stats *st,
     } else if (type == TLS_CT_CCS) {
         d->ccs = true;
     } else if (type == TLS_CT_ALERT) {
-        bool enc = d->encrypted || len != 2;
-        add_alert(s, st, dir, enc, false, enc ? 0 : frag[0], enc ? 0 : frag[1]);
+        record_alert(s, st, dir, frag, len);
     } else if (type == TLS_CT_APPDATA && s->version != 0) {
         d->appdata = true;
     }
