@@ -36,53 +36,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decode hex (spaces ignored) into out; returns bytes written. */
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v = hexval(*s);
-        if (v < 0)
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            if (n < cap)
-                out[n] = (uint8_t)(hi << 4 | v);
-            n++;
-            hi = -1;
-        }
-    }
-    return n;
-}
-
-static int hexeq(const uint8_t *got, size_t len, const char *want)
-{
-    uint8_t w[2048];
-    size_t n = unhex(want, w, sizeof w);
-    return n == len && memcmp(got, w, len) == 0;
-}
-
-static int all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return 0;
-    return 1;
-}
-
 /* Open a whole record (header included) with c. */
 static int open_rec(struct tls13_dir_cipher *c, const uint8_t *rec, size_t rec_len,
                     uint8_t *out, size_t cap, size_t *out_len, uint8_t *type)
@@ -221,28 +174,28 @@ static void test_rfc8448_keys(void)
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         uint8_t s[32];
         struct tls13_keys k;
-        unhex(v[i].secret, s, sizeof s);
+        test_unhex(v[i].secret, s, sizeof s);
         int rc = tls13_keys_derive(0x1301, s, sizeof s, &k);
         test_cond("rfc8448: derive", rc == 0);
-        test_cond("rfc8448: key", k.key_len == 16 && hexeq(k.key, 16, v[i].key));
-        test_cond("rfc8448: iv", hexeq(k.iv, 12, v[i].iv));
+        test_cond("rfc8448: key", k.key_len == 16 && test_hexeq(k.key, 16, v[i].key));
+        test_cond("rfc8448: iv", test_hexeq(k.iv, 12, v[i].iv));
         test_cond("rfc8448: tag length", k.tag_len == 16 && k.suite == 0x1301);
         tls13_keys_wipe(&k);
-        test_cond("wipe zeroes the keys", all_zero((const uint8_t *)&k, sizeof k));
+        test_cond("wipe zeroes the keys", test_all_zero((const uint8_t *)&k, sizeof k));
     }
 }
 
 static void test_rfc8448_records(void)
 {
     static uint8_t rec[1024], pt[1024], out[1024], s[32];
-    size_t rec_len = unhex(rfc8448_server_flight_record, rec, sizeof rec);
-    size_t pt_len = unhex(rfc8448_server_flight, pt, sizeof pt);
+    size_t rec_len = test_unhex(rfc8448_server_flight_record, rec, sizeof rec);
+    size_t pt_len = test_unhex(rfc8448_server_flight, pt, sizeof pt);
     struct tls13_dir_cipher c = { 0 };
     size_t out_len = 99;
     uint8_t type = 99;
 
     test_cond("rfc8448: record and plaintext sizes", rec_len == 679 && pt_len == 657);
-    unhex(rfc8448_s_hs, s, sizeof s);
+    test_unhex(rfc8448_s_hs, s, sizeof s);
     test_cond("rfc8448: cipher init", tls13_dir_cipher_init_secret(&c, 0x1301, s, 32) == 0);
 
     /* A flipped byte anywhere (header, body, tag) fails authentication and
@@ -256,7 +209,7 @@ static void test_rfc8448_records(void)
         memset(out, 0xAA, sizeof out);
         int rc = open_rec(&c, rec, rec_len, out, sizeof out, &out_len, &type);
         test_cond("rfc8448: flipped byte -> auth failure", rc == TLS13_E_AUTH);
-        test_cond("rfc8448: failure wipes the output", all_zero(out, rec_len - 5 - 16));
+        test_cond("rfc8448: failure wipes the output", test_all_zero(out, rec_len - 5 - 16));
         test_cond("rfc8448: failure leaves outputs zero", out_len == 0 && type == 0);
         test_cond("rfc8448: failure keeps seq", c.seq == 0);
         rec[at] ^= 0x01;
@@ -275,61 +228,61 @@ static void test_rfc8448_records(void)
     test_cond("rfc8448: replay at seq 1 -> auth failure", rc == TLS13_E_AUTH && c.seq == 1);
 
     /* Wrong secret: the client's for the server's record. */
-    unhex(rfc8448_c_hs, s, sizeof s);
+    test_unhex(rfc8448_c_hs, s, sizeof s);
     test_cond("reinit with client secret", tls13_dir_cipher_init_secret(&c, 0x1301, s, 32) == 0);
     rc = open_rec(&c, rec, rec_len, out, sizeof out, &out_len, &type);
     test_cond("rfc8448: wrong secret -> auth failure", rc == TLS13_E_AUTH);
 
     /* Client Finished under the client handshake secret. */
-    rec_len = unhex(rfc8448_client_finished_record, rec, sizeof rec);
+    rec_len = test_unhex(rfc8448_client_finished_record, rec, sizeof rec);
     test_cond("rfc8448: client finished record size", rec_len == 58);
     rc = open_rec(&c, rec, rec_len, out, sizeof out, &out_len, &type);
     test_cond("rfc8448: client Finished opens", rc == 0 && type == 22);
     test_cond("rfc8448: client Finished plaintext",
-              hexeq(out, out_len, rfc8448_client_finished));
+              test_hexeq(out, out_len, rfc8448_client_finished));
 
     /* In place. */
-    unhex(rfc8448_s_hs, s, sizeof s);
+    test_unhex(rfc8448_s_hs, s, sizeof s);
     tls13_dir_cipher_init_secret(&c, 0x1301, s, 32);
-    rec_len = unhex(rfc8448_server_flight_record, rec, sizeof rec);
+    rec_len = test_unhex(rfc8448_server_flight_record, rec, sizeof rec);
     rc = tls13_record_open(&c, rec, rec + 5, rec_len - 5, rec + 5, rec_len - 5, &out_len, &type);
     test_cond("rfc8448: opens in place", rc == 0 && out_len == pt_len &&
                                          memcmp(rec + 5, pt, pt_len) == 0);
     tls13_dir_cipher_release(&c);
-    test_cond("release zeroes the struct", all_zero((const uint8_t *)&c, sizeof c));
+    test_cond("release zeroes the struct", test_all_zero((const uint8_t *)&c, sizeof c));
     tls13_dir_cipher_release(&c);   /* twice is harmless */
 }
 
 static void test_rfc9001_labels(void)
 {
     uint8_t initial[32], client[32], server[32], out[32];
-    unhex("7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44", initial, 32);
+    test_unhex("7db5df06e7a69e432496adedb00851923595221596ae2ae9fb8115c1e9ed0a44", initial, 32);
     test_cond("quic: client in",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, initial, 32, "client in", NULL, 0,
                                       client, 32) == 0 &&
-                  hexeq(client, 32, "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea"));
+                  test_hexeq(client, 32, "c00cf151ca5be075ed0ebfb5c80323c42d6b7db67881289af4008f1f6c357aea"));
     test_cond("quic: server in",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, initial, 32, "server in", NULL, 0,
                                       server, 32) == 0 &&
-                  hexeq(server, 32, "3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b"));
+                  test_hexeq(server, 32, "3c199828fd139efd216c155ad844cc81fb82fa8d7446fa7d78be803acdda951b"));
     test_cond("quic: client key",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, client, 32, "quic key", NULL, 0, out, 16) == 0 &&
-                  hexeq(out, 16, "1f369613dd76d5467730efcbe3b1a22d"));
+                  test_hexeq(out, 16, "1f369613dd76d5467730efcbe3b1a22d"));
     test_cond("quic: client iv",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, client, 32, "quic iv", NULL, 0, out, 12) == 0 &&
-                  hexeq(out, 12, "fa044b2f42a3fd3b46fb255c"));
+                  test_hexeq(out, 12, "fa044b2f42a3fd3b46fb255c"));
     test_cond("quic: client hp",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, client, 32, "quic hp", NULL, 0, out, 16) == 0 &&
-                  hexeq(out, 16, "9f50449e04a0e810283a1e9933adedd2"));
+                  test_hexeq(out, 16, "9f50449e04a0e810283a1e9933adedd2"));
     test_cond("quic: server key",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, server, 32, "quic key", NULL, 0, out, 16) == 0 &&
-                  hexeq(out, 16, "cf3a5331653c364c88f0f379b6067e37"));
+                  test_hexeq(out, 16, "cf3a5331653c364c88f0f379b6067e37"));
     test_cond("quic: server iv",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, server, 32, "quic iv", NULL, 0, out, 12) == 0 &&
-                  hexeq(out, 12, "0ac1493ca1905853b0bba03e"));
+                  test_hexeq(out, 12, "0ac1493ca1905853b0bba03e"));
     test_cond("quic: server hp",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, server, 32, "quic hp", NULL, 0, out, 16) == 0 &&
-                  hexeq(out, 16, "c206b8d9b9f0f37644430b490eeaa314"));
+                  test_hexeq(out, 16, "c206b8d9b9f0f37644430b490eeaa314"));
 
     /* Argument limits. */
     char label[300];
@@ -531,7 +484,7 @@ static void test_openssl_vectors(void)
 
         /* The client random is the second field of any line. */
         uint8_t cr[32];
-        unhex(strchr(v->keylog, ' ') + 1, cr, 32);
+        test_unhex(strchr(v->keylog, ' ') + 1, cr, 32);
         const struct keylog_entry *e = keylog_find(kl, cr);
         test_cond("key log: found by client random", e != NULL);
         if (!e) {
@@ -553,7 +506,7 @@ static void test_openssl_vectors(void)
         test_cond("init with SERVER_HANDSHAKE_TRAFFIC_SECRET", rc == 0);
 
         /* A flipped ciphertext byte: authentication failure. */
-        size_t rl = unhex(v->ee, rec, sizeof rec);
+        size_t rl = test_unhex(v->ee, rec, sizeof rec);
         rec[6] ^= 0x80;
         rc = open_rec(&c, rec, rl, out, sizeof out, &out_len, &type);
         test_cond("flipped EE byte -> auth failure", rc == TLS13_E_AUTH && c.seq == 0);
@@ -565,7 +518,7 @@ static void test_openssl_vectors(void)
         test_cond("EE: handshake type 8", out_len >= 4 && out[0] == 8 &&
                                           get24(out + 1) + 4 == out_len);
 
-        rl = unhex(v->cert, rec, sizeof rec);
+        rl = test_unhex(v->cert, rec, sizeof rec);
         rc = open_rec(&c, rec, rl, out, sizeof out, &out_len, &type);
         test_cond("Certificate opens at seq 1", rc == 0 && type == 22 && c.seq == 2);
         /* Certificate: type 11, uint24 len, context<0..255> (empty),
@@ -576,7 +529,7 @@ static void test_openssl_vectors(void)
                   out[4] == 0 && get24(out + 8) == 369 && out[11] == 0x30 && out[12] == 0x82);
 
         /* The application secret opens the ticket; the handshake key does not. */
-        rl = unhex(v->nst, rec, sizeof rec);
+        rl = test_unhex(v->nst, rec, sizeof rec);
         rc = open_rec(&c, rec, rl, out, sizeof out, &out_len, &type);
         test_cond("NST under handshake key -> auth failure", rc == TLS13_E_AUTH);
         rc = tls13_dir_cipher_init_secret(&c, v->suite, sap->v, sap->len);
@@ -585,7 +538,7 @@ static void test_openssl_vectors(void)
                   rc == 0 && type == 22 && out_len > 4 && out[0] == 4);
 
         /* Wrong secret of the right length. */
-        rl = unhex(v->ee, rec, sizeof rec);
+        rl = test_unhex(v->ee, rec, sizeof rec);
         tls13_dir_cipher_init_secret(&c, v->suite, chs->v, chs->len);
         rc = open_rec(&c, rec, rl, out, sizeof out, &out_len, &type);
         test_cond("EE with client secret -> auth failure", rc == TLS13_E_AUTH);
@@ -760,18 +713,18 @@ static void test_keylog_parse(void)
     test_cond("keylog: 8 lines, none malformed", c->lines == 8 && c->malformed == 0);
 
     uint8_t cr[32];
-    unhex(cr_a, cr, 32);
+    test_unhex(cr_a, cr, 32);
     const struct keylog_entry *e = keylog_find(kl, cr);
     test_cond("keylog: find a", e != NULL);
     test_cond("keylog: CLIENT_RANDOM 48",
               e && e->secret[KEYLOG_CLIENT_RANDOM].len == 48 &&
-                  hexeq(e->secret[KEYLOG_CLIENT_RANDOM].v, 48, s48));
+                  test_hexeq(e->secret[KEYLOG_CLIENT_RANDOM].v, 48, s48));
     test_cond("keylog: SHTS via CRLF",
               e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
-                  hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32, s32));
+                  test_hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32, s32));
     test_cond("keylog: CHTS via tabs", e && e->secret[KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET].len == 32);
     test_cond("keylog: unknown secret has len 0", e && e->secret[KEYLOG_EXPORTER_SECRET].len == 0);
-    unhex(cr_b, cr, 32);
+    test_unhex(cr_b, cr, 32);
     e = keylog_find(kl, cr);
     test_cond("keylog: mixed-case random found", e != NULL);
     test_cond("keylog: 48-byte traffic secret", e && e->secret[KEYLOG_SERVER_TRAFFIC_SECRET_0].len == 48);
@@ -835,11 +788,11 @@ static void test_keylog_parse(void)
     test_cond("keylog: duplicate not stored", load_str(kl, buf) == 0 && c->duplicates == 1);
     snprintf(buf, sizeof buf, "SERVER_HANDSHAKE_TRAFFIC_SECRET %s %s\n", cr_a, s48);
     test_cond("keylog: conflict not stored", load_str(kl, buf) == 0 && c->conflicts == 1);
-    unhex(cr_a, cr, 32);
+    test_unhex(cr_a, cr, 32);
     e = keylog_find(kl, cr);
     test_cond("keylog: first value kept",
               e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
-                  hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32, s32));
+                  test_hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32, s32));
 
     char sum[256];
     keylog_summary(kl, sum, sizeof sum);
@@ -902,7 +855,7 @@ static void test_keylog_cap(void)
     for (int i = 0; i < N; i++) {
         uint8_t cr[32];
         snprintf(r, sizeof r, "%064x", i * 2654435761u);
-        unhex(r, cr, 32);
+        test_unhex(r, cr, 32);
         found += keylog_find(kl, cr) != NULL;
     }
     test_cond("keylog: 5000 stored and found", stored == N && found == N && keylog_size(kl) == N);
@@ -1103,7 +1056,7 @@ static int has_key(const struct keylog *kl, int i)
     char r[65];
     uint8_t cr[32];
     snprintf(r, sizeof r, "%064x", 0x5000 + i);
-    unhex(r, cr, 32);
+    test_unhex(r, cr, 32);
     const struct keylog_entry *e = keylog_find(kl, cr);
     return e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
            e->secret[KEYLOG_CLIENT_TRAFFIC_SECRET_0].len == 48;
@@ -1284,11 +1237,11 @@ static void test_corpus(void)
                                         keylog_counts(kl)->secrets >= 4 &&
                                         keylog_counts(kl)->malformed == 0);
     uint8_t cr[32];
-    unhex("a8ba73151e99d1a071af2e07e67c8b38f14914d8757d56f0f1d85a5a3372f741", cr, 32);
+    test_unhex("a8ba73151e99d1a071af2e07e67c8b38f14914d8757d56f0f1d85a5a3372f741", cr, 32);
     const struct keylog_entry *e = keylog_find(kl, cr);
     test_cond("corpus: SERVER_HANDSHAKE_TRAFFIC_SECRET of the first connection",
               e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
-                  hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32,
+                  test_hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32,
                         "e669c56fb9f4933a70c3a33dd1014e0145b9f283edd5023839f474017a06ccb0"));
     keylog_free(kl);
 }

@@ -18,45 +18,31 @@ static struct memcap mc;
 
 /* ---- builders -------------------------------------------------------- */
 
-struct buf {
-    uint8_t b[16384];
-    size_t n;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-    memcpy(b->b + b->n, p, n);
-    b->n += n;
-}
-static void u8(struct buf *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
-static void u16(struct buf *b, unsigned v) { u8(b, v >> 8); u8(b, v); }
-static void u24(struct buf *b, unsigned v) { u8(b, v >> 16); u16(b, v & 0xffff); }
-
 /* A DTLSPlaintext record carrying p[0..n). */
-static void record(struct buf *dg, unsigned type, unsigned ver, unsigned epoch, uint64_t seq,
+static void record(struct tbuf *dg, unsigned type, unsigned ver, unsigned epoch, uint64_t seq,
                    const void *p, size_t n)
 {
-    u8(dg, type);
-    u16(dg, ver);
-    u16(dg, epoch);
-    u16(dg, (unsigned)(seq >> 32));
-    u16(dg, (unsigned)(seq >> 16) & 0xffff);
-    u16(dg, (unsigned)seq & 0xffff);
-    u16(dg, (unsigned)n);
-    put(dg, p, n);
+    tb_u8(dg, type);
+    tb_u16(dg, ver);
+    tb_u16(dg, epoch);
+    tb_u16(dg, (unsigned)(seq >> 32));
+    tb_u16(dg, (unsigned)(seq >> 16) & 0xffff);
+    tb_u16(dg, (unsigned)seq & 0xffff);
+    tb_u16(dg, (unsigned)n);
+    tb_put(dg, p, n);
 }
 
 /* A handshake fragment of the message whose whole body is `body`. */
-static void frag(struct buf *rec, unsigned type, uint32_t length, unsigned seq, uint32_t off,
+static void frag(struct tbuf *rec, unsigned type, uint32_t length, unsigned seq, uint32_t off,
                  uint32_t flen, const uint8_t *body)
 {
-    u8(rec, type);
-    u24(rec, length);
-    u16(rec, seq);
-    u24(rec, off);
-    u24(rec, flen);
+    tb_u8(rec, type);
+    tb_u24(rec, length);
+    tb_u16(rec, seq);
+    tb_u24(rec, off);
+    tb_u24(rec, flen);
     if (flen)
-        put(rec, body + off, flen);
+        tb_put(rec, body + off, flen);
 }
 
 static void pattern(uint8_t *p, size_t n, unsigned seed)
@@ -110,7 +96,7 @@ struct walk {
     int hs_flags;
 };
 
-static struct walk feed(struct dtls_hs_dir *d, const struct buf *dg, struct got *g)
+static struct walk feed(struct dtls_hs_dir *d, const struct tbuf *dg, struct got *g)
 {
     struct walk w = { 0 };
     struct rd r;
@@ -135,17 +121,17 @@ static struct walk feed(struct dtls_hs_dir *d, const struct buf *dg, struct got 
 
 static void test_records(void)
 {
-    struct buf dg = { .n = 0 };
+    struct tbuf dg = { .n = 0 };
     uint8_t hs[20], ct[5] = { 9, 8, 7, 6, 5 }, alert[18], ack[10];
     pattern(hs, sizeof(hs), 1);
     pattern(alert, sizeof(alert), 2);
     pattern(ack, sizeof(ack), 3);
 
     record(&dg, 22, 0xfefd, 0, 0xa1b2c3d4e5f6ull, hs, sizeof(hs));
-    u8(&dg, 0x2d);                      /* 001 C=0 S=1 L=1 EE=01 */
-    u16(&dg, 0x1234);
-    u16(&dg, sizeof(ct));
-    put(&dg, ct, sizeof(ct));
+    tb_u8(&dg, 0x2d);                      /* 001 C=0 S=1 L=1 EE=01 */
+    tb_u16(&dg, 0x1234);
+    tb_u16(&dg, sizeof(ct));
+    tb_put(&dg, ct, sizeof(ct));
     record(&dg, 21, 0xfefd, 1, 7, alert, sizeof(alert));
     record(&dg, 26, 0xfefd, 0, 8, ack, sizeof(ack));
 
@@ -171,11 +157,11 @@ static void test_records(void)
     test_cond("end stays end", dtls_record_next(&r, &rec) == 0);
 
     /* Unified header without L runs to the end, 8-bit sequence number. */
-    struct buf d2 = { .n = 0 };
+    struct tbuf d2 = { .n = 0 };
     record(&d2, 22, 0xfefd, 0, 1, hs, 12);
-    u8(&d2, 0x22);                      /* 001 C=0 S=0 L=0 EE=10 */
-    u8(&d2, 0x99);
-    put(&d2, alert, sizeof(alert));
+    tb_u8(&d2, 0x22);                      /* 001 C=0 S=0 L=0 EE=10 */
+    tb_u8(&d2, 0x99);
+    tb_put(&d2, alert, sizeof(alert));
     rd_init(&r, d2.b, d2.n);
     test_cond("record before unified", dtls_record_next(&r, &rec) == 1 && rec.len == 12);
     test_cond("unified without length", dtls_record_next(&r, &rec) == 1);
@@ -204,9 +190,9 @@ static void test_records(void)
         { "content type 64", { 64, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, 13, -DTLS_E_TYPE },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        struct buf d3 = { .n = 0 };
+        struct tbuf d3 = { .n = 0 };
         record(&d3, 23, 0xfeff, 0, 0, ack, 3);
-        put(&d3, bad[i].b, bad[i].n);
+        tb_put(&d3, bad[i].b, bad[i].n);
         rd_init(&r, d3.b, d3.n);
         int first = dtls_record_next(&r, &rec);
         int rc = dtls_record_next(&r, &rec);
@@ -256,13 +242,13 @@ static void test_looks_like(void)
         { "offset beyond length", 22, 0xfefd, 0, 1, 10, 20, 0, false },
     };
     for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-        struct buf rec = { .n = 0 }, dg = { .n = 0 };
-        u8(&rec, c[i].mt);
-        u24(&rec, c[i].mlen);
-        u16(&rec, 0);
-        u24(&rec, c[i].off);
-        u24(&rec, c[i].flen);
-        put(&rec, body, c[i].flen);
+        struct tbuf rec = { .n = 0 }, dg = { .n = 0 };
+        tb_u8(&rec, c[i].mt);
+        tb_u24(&rec, c[i].mlen);
+        tb_u16(&rec, 0);
+        tb_u24(&rec, c[i].off);
+        tb_u24(&rec, c[i].flen);
+        tb_put(&rec, body, c[i].flen);
         record(&dg, c[i].type, c[i].ver, c[i].epoch, 0, rec.b, rec.n);
         test_cond(c[i].name, dtls_looks_like_handshake(dg.b, dg.n) == c[i].want);
         if (c[i].want) {
@@ -288,7 +274,7 @@ static void test_single(void)
     pattern(ch, sizeof(ch), 5);
     dtls_hs_init(&d);
 
-    struct buf rec = { .n = 0 }, dg = { .n = 0 };
+    struct tbuf rec = { .n = 0 }, dg = { .n = 0 };
     frag(&rec, 1, sizeof(ch), 0, 0, sizeof(ch), ch);
     record(&dg, 22, 0xfefd, 0, 0, rec.b, rec.n);
     struct walk w = feed(&d, &dg, &g);
@@ -308,7 +294,7 @@ static void test_out_of_order(void)
     pattern(ch, sizeof(ch), 6);
     dtls_hs_init(&d);
 
-    struct buf r1 = { .n = 0 }, r2 = { .n = 0 }, r3 = { .n = 0 }, dg = { .n = 0 };
+    struct tbuf r1 = { .n = 0 }, r2 = { .n = 0 }, r3 = { .n = 0 }, dg = { .n = 0 };
     frag(&r1, 1, 300, 0, 200, 100, ch);
     frag(&r2, 1, 300, 0, 0, 120, ch);
     frag(&r3, 1, 300, 0, 100, 150, ch);   /* retransmission cut differently */
@@ -334,7 +320,7 @@ static void test_out_of_order(void)
     /* One message in two records of one datagram (as DTLS 1.3 clients do
      * when a hello is cut at a record boundary). */
     dtls_hs_init(&d);
-    struct buf a = { .n = 0 }, b = { .n = 0 }, d2 = { .n = 0 };
+    struct tbuf a = { .n = 0 }, b = { .n = 0 }, d2 = { .n = 0 };
     frag(&a, 1, 69, 0, 0, 34, ch);
     frag(&b, 1, 69, 0, 34, 35, ch);
     record(&d2, 22, 0xfeff, 0, 0, a.b, a.n);
@@ -358,7 +344,7 @@ static void test_big_certificate(void)
     pattern(ske, sizeof(ske), 9);
     dtls_hs_init(&d);
 
-    struct buf rec = { .n = 0 }, dg1 = { .n = 0 }, dg2 = { .n = 0 }, dg3 = { .n = 0 };
+    struct tbuf rec = { .n = 0 }, dg1 = { .n = 0 }, dg2 = { .n = 0 }, dg3 = { .n = 0 };
     frag(&rec, 2, sizeof(sh), 0, 0, sizeof(sh), sh);
     record(&dg1, 22, 0xfefd, 0, 0, rec.b, rec.n);
     rec.n = 0;
@@ -406,7 +392,7 @@ static void test_two_in_one_record(void)
     pattern(ske, sizeof(ske), 10);
     dtls_hs_init(&d);
 
-    struct buf rec = { .n = 0 };
+    struct tbuf rec = { .n = 0 };
     frag(&rec, 12, sizeof(ske), 0, 0, sizeof(ske), ske);
     frag(&rec, 14, 0, 1, 0, 0, NULL);
     int rc = dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
@@ -441,13 +427,13 @@ static void test_mixed_datagram(void)
     pattern(fin, sizeof(fin), 74);
     dtls_hs_init(&d);
 
-    struct buf rec = { .n = 0 }, dg = { .n = 0 };
+    struct tbuf rec = { .n = 0 }, dg = { .n = 0 };
     frag(&rec, 2, sizeof(sh), 0, 0, sizeof(sh), sh);
     record(&dg, 22, 0xfefd, 0, 0, rec.b, rec.n);
-    u8(&dg, 0x2e);                      /* 001 C=0 S=1 L=1 EE=10 */
-    u16(&dg, 0x0001);
-    u16(&dg, sizeof(ct));
-    put(&dg, ct, sizeof(ct));
+    tb_u8(&dg, 0x2e);                      /* 001 C=0 S=1 L=1 EE=10 */
+    tb_u16(&dg, 0x0001);
+    tb_u16(&dg, sizeof(ct));
+    tb_put(&dg, ct, sizeof(ct));
     rec.n = 0;
     frag(&rec, 2, sizeof(m2), 1, 0, sizeof(m2), m2);
     record(&dg, 22, 0xfefd, 0, 1, rec.b, rec.n);
@@ -490,7 +476,7 @@ static void test_hello_verify(void)
     dtls_hs_init(&cli);
     dtls_hs_init(&srv);
 
-    struct buf rec = { .n = 0 }, dg = { .n = 0 };
+    struct tbuf rec = { .n = 0 }, dg = { .n = 0 };
     frag(&rec, 1, sizeof(ch0), 0, 0, sizeof(ch0), ch0);
     record(&dg, 22, 0xfeff, 0, 0, rec.b, rec.n);
     test_cond("looks like DTLS", dtls_looks_like_handshake(dg.b, dg.n));
@@ -557,7 +543,7 @@ static void test_late_start(void)
     pattern(m2, sizeof(m2), 17);
     dtls_hs_init(&d);
 
-    struct buf rec = { .n = 0 };
+    struct tbuf rec = { .n = 0 };
     frag(&rec, 16, sizeof(m3), 3, 0, sizeof(m3), m3);
     dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
     test_cond("message_seq 3 starts the sequence", g.n == 1 && got_is(&g, 0, 16, m3, sizeof(m3)) &&
@@ -604,7 +590,7 @@ static void test_slots(void)
         pattern(m[i], sizeof(m[i]), 20 + (unsigned)i);
     dtls_hs_init(&d);
 
-    struct buf rec = { .n = 0 };
+    struct tbuf rec = { .n = 0 };
     frag(&rec, 1, 40, 0, 0, 40, m[0]);
     dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
     /* 1 is lost; 2, 3, 4 wait for it. */
@@ -673,7 +659,7 @@ static void test_conflicts(void)
     pattern(other, sizeof(other), 31);
     dtls_hs_init(&d);
 
-    struct buf rec = { .n = 0 };
+    struct tbuf rec = { .n = 0 };
     frag(&rec, 1, 100, 0, 0, 50, body);
     int rc = dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
     rec.n = 0;
@@ -718,13 +704,13 @@ static void test_malformed(void)
     dtls_hs_init(&d);
 
     /* offset + length beyond the message, then a good fragment. */
-    struct buf rec = { .n = 0 };
-    u8(&rec, 1);
-    u24(&rec, 10);
-    u16(&rec, 0);
-    u24(&rec, 8);
-    u24(&rec, 4);
-    put(&rec, body, 4);
+    struct tbuf rec = { .n = 0 };
+    tb_u8(&rec, 1);
+    tb_u24(&rec, 10);
+    tb_u16(&rec, 0);
+    tb_u24(&rec, 8);
+    tb_u24(&rec, 4);
+    tb_put(&rec, body, 4);
     frag(&rec, 1, 40, 0, 0, 40, body);
     int rc = dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
     test_cond("fragment beyond length", (rc & DTLS_E_FRAG_RANGE) && d.malformed == 1);
@@ -732,16 +718,16 @@ static void test_malformed(void)
 
     /* Offset alone beyond length; huge values must not wrap. */
     rec.n = 0;
-    u8(&rec, 2);
-    u24(&rec, 10);
-    u16(&rec, 1);
-    u24(&rec, 0xffffff);
-    u24(&rec, 0);
+    tb_u8(&rec, 2);
+    tb_u24(&rec, 10);
+    tb_u16(&rec, 1);
+    tb_u24(&rec, 0xffffff);
+    tb_u24(&rec, 0);
     rc = dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
     test_cond("offset beyond length", rc == DTLS_E_FRAG_RANGE && d.malformed == 2);
 
     rec.n = 0;
-    put(&rec, "\x02\x00\x00", 3);
+    tb_put(&rec, "\x02\x00\x00", 3);
     rc = dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
     test_cond("short fragment header", rc == DTLS_E_FRAG_HDR && d.malformed == 3);
 
@@ -782,13 +768,13 @@ static void test_caps(void)
     dtls_hs_init(&d);
 
     /* Too large: passed over in order, the next message still delivered. */
-    struct buf rec = { .n = 0 };
-    u8(&rec, 11);
-    u24(&rec, DTLS_MSG_MAX + 1);
-    u16(&rec, 0);
-    u24(&rec, 0);
-    u24(&rec, 30);
-    put(&rec, small, 30);
+    struct tbuf rec = { .n = 0 };
+    tb_u8(&rec, 11);
+    tb_u24(&rec, DTLS_MSG_MAX + 1);
+    tb_u16(&rec, 0);
+    tb_u24(&rec, 0);
+    tb_u24(&rec, 30);
+    tb_put(&rec, small, 30);
     int rc = dtls_hs_add(&d, &mc, rec.b, rec.n, collect, &g);
     test_cond("too large", rc == DTLS_E_TOO_LARGE && d.too_large == 1 && mc.used == 0 &&
                                g.n == 0 && d.next_seq == 1);
@@ -834,11 +820,11 @@ static void test_memcap(void)
         dtls_hs_init(&d);
         int flags = 0;
         for (uint32_t off = 0; off < 5000; off += 1200) {
-            struct buf rec = { .n = 0 };
+            struct tbuf rec = { .n = 0 };
             frag(&rec, 11, 5000, 0, off, off + 1200 > 5000 ? 5000 - off : 1200, cert);
             flags |= dtls_hs_add(&d, &tiny, rec.b, rec.n, collect, &g);
         }
-        struct buf rec = { .n = 0 };
+        struct tbuf rec = { .n = 0 };
         frag(&rec, 14, 0, 1, 0, 0, NULL);
         frag(&rec, 16, sizeof(small), 2, 0, sizeof(small), small);
         flags |= dtls_hs_add(&d, &tiny, rec.b, rec.n, collect, &g);
@@ -885,18 +871,18 @@ static void test_random(void)
         struct dtls_hs_dir d;
         dtls_hs_init(&d);
         for (int i = 0; i < 60; i++) {
-            struct buf rec = { .n = 0 };
+            struct tbuf rec = { .n = 0 };
             int nfrag = (int)(rnd() % 4);
             for (int f = 0; f < nfrag; f++) {
                 uint32_t length = rnd() % 4 == 0 ? rnd() % 0x20000 : rnd() % 300;
                 uint32_t off = rnd() % (length + 20), flen = rnd() % 200;
-                u8(&rec, rnd() % 20);
-                u24(&rec, length);
-                u16(&rec, rnd() % 12);
-                u24(&rec, off);
-                u24(&rec, flen);
+                tb_u8(&rec, rnd() % 20);
+                tb_u24(&rec, length);
+                tb_u16(&rec, rnd() % 12);
+                tb_u24(&rec, off);
+                tb_u24(&rec, flen);
                 for (uint32_t k = 0; k < flen && rec.n < 4000; k++)
-                    u8(&rec, rnd() % 3);
+                    tb_u8(&rec, rnd() % 3);
             }
             size_t n = rec.n ? rnd() % (rec.n + 1) : 0;
             uint8_t *exact = malloc(n ? n : 1);

@@ -31,53 +31,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decode hex (other characters ignored) into out; returns bytes written. */
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    int hi = -1;
-    for (; *s; s++) {
-        int v = hexval(*s);
-        if (v < 0)
-            continue;
-        if (hi < 0) {
-            hi = v;
-        } else {
-            if (n < cap)
-                out[n] = (uint8_t)(hi << 4 | v);
-            n++;
-            hi = -1;
-        }
-    }
-    return n;
-}
-
-static int hexeq(const uint8_t *got, size_t len, const char *want)
-{
-    uint8_t w[2048];
-    size_t n = unhex(want, w, sizeof w);
-    return n == len && memcmp(got, w, len) == 0;
-}
-
-static int all_zero(const uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return 0;
-    return 1;
-}
-
 /* Test-side packet protection with EVP (independent of quic.c): encrypt
  * payload under key/iv with AAD = hdr (unprotected, packet number at
  * pn_offset, pn_len bytes), then mask the header with hp.  Returns the
@@ -359,7 +312,7 @@ static void test_varint(void)
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         uint8_t b[8];
-        size_t n = unhex(v[i].hex, b, sizeof b), len = 99;
+        size_t n = test_unhex(v[i].hex, b, sizeof b), len = 99;
         struct rd r;
         rd_init(&r, b, n);
         uint64_t got = quic_rd_varint(&r, &len);
@@ -419,34 +372,34 @@ static void test_pn_decode(void)
 static void test_keys(const struct initial_vec *v)
 {
     uint8_t dcid[8], out[32], cs[32], ss[32], salt[20];
-    unhex(dcid_hex, dcid, sizeof dcid);
+    test_unhex(dcid_hex, dcid, sizeof dcid);
     if (v->initial_secret) {
-        unhex(v->salt, salt, sizeof salt);
+        test_unhex(v->salt, salt, sizeof salt);
         test_cond("keys: HKDF-Extract = initial_secret",
                   quic_hkdf_extract(salt, 20, dcid, 8, out) == 0 &&
-                      hexeq(out, 32, v->initial_secret));
+                      test_hexeq(out, 32, v->initial_secret));
     }
     test_cond("keys: initial secrets", quic_initial_secrets(v->version, dcid, 8, cs, ss) == 0);
-    test_cond("keys: client_initial_secret", hexeq(cs, 32, v->client_secret));
-    test_cond("keys: server_initial_secret", hexeq(ss, 32, v->server_secret));
+    test_cond("keys: client_initial_secret", test_hexeq(cs, 32, v->client_secret));
+    test_cond("keys: server_initial_secret", test_hexeq(ss, 32, v->server_secret));
 
     struct quic_pp c = { 0 }, s = { 0 };
     test_cond("keys: initial keys", quic_initial_keys(v->version, dcid, 8, &c, &s) == 0);
-    test_cond("keys: client key", c.key_len == 16 && hexeq(c.key, 16, v->client_key));
-    test_cond("keys: client iv", hexeq(c.iv, 12, v->client_iv));
-    test_cond("keys: client hp", hexeq(c.hp, 16, v->client_hp));
-    test_cond("keys: server key", s.key_len == 16 && hexeq(s.key, 16, v->server_key));
-    test_cond("keys: server iv", hexeq(s.iv, 12, v->server_iv));
-    test_cond("keys: server hp", hexeq(s.hp, 16, v->server_hp));
+    test_cond("keys: client key", c.key_len == 16 && test_hexeq(c.key, 16, v->client_key));
+    test_cond("keys: client iv", test_hexeq(c.iv, 12, v->client_iv));
+    test_cond("keys: client hp", test_hexeq(c.hp, 16, v->client_hp));
+    test_cond("keys: server key", s.key_len == 16 && test_hexeq(s.key, 16, v->server_key));
+    test_cond("keys: server iv", test_hexeq(s.iv, 12, v->server_iv));
+    test_cond("keys: server hp", test_hexeq(s.hp, 16, v->server_hp));
     test_cond("keys: state", c.suite == 0x1301 && c.largest_pn == -1 && c.aead && c.hpctx);
     /* One side only. */
     struct quic_pp only = { 0 };
     test_cond("keys: server only", quic_initial_keys(v->version, dcid, 8, NULL, &only) == 0 &&
-                                       hexeq(only.key, 16, v->server_key));
+                                       test_hexeq(only.key, 16, v->server_key));
     quic_pp_release(&only);
     quic_pp_release(&c);
     quic_pp_release(&s);
-    test_cond("keys: release zeroes", all_zero((const uint8_t *)&c, sizeof c));
+    test_cond("keys: release zeroes", test_all_zero((const uint8_t *)&c, sizeof c));
     quic_pp_release(&c);
     quic_pp_release(NULL);
 }
@@ -457,7 +410,7 @@ static void test_keys_misc(void)
     struct quic_pp c = { 0 }, s = { 0 };
     test_cond("keys: unknown version",
               quic_initial_secrets(0x1a2a3a4a, cid, 8, cs, ss) == QUIC_E_VERSION &&
-                  all_zero(cs, 32) && all_zero(ss, 32));
+                  test_all_zero(cs, 32) && test_all_zero(ss, 32));
     test_cond("keys: 21-byte dcid", quic_initial_secrets(1, cid, 21, cs, ss) == QUIC_E_CID_LEN);
     test_cond("keys: NULL dcid", quic_initial_secrets(1, NULL, 4, cs, ss) == QUIC_E_ARG);
     /* An empty DCID (after a Retry with an empty SCID) still derives. */
@@ -494,7 +447,7 @@ static void test_keys_misc(void)
     uint8_t out[32];
     test_cond("extract: NULL out", quic_hkdf_extract(cid, 1, cid, 1, NULL) == QUIC_E_ARG);
     test_cond("extract: NULL ikm", quic_hkdf_extract(cid, 1, NULL, 1, out) == QUIC_E_ARG &&
-                                       all_zero(out, 32));
+                                       test_all_zero(out, 32));
 }
 
 /* A.2 and A.3 for one version. */
@@ -502,13 +455,13 @@ static void test_initial_packets(const struct initial_vec *v)
 {
     static uint8_t pkt[1300], out[1300], frame[300], sp[200], dgram[1400], copy[1300];
     uint8_t dcid[8];
-    unhex(dcid_hex, dcid, sizeof dcid);
+    test_unhex(dcid_hex, dcid, sizeof dcid);
     struct quic_pp c = { 0 }, s = { 0 };
     quic_initial_keys(v->version, dcid, 8, &c, &s);
 
     /* --- client Initial --- */
-    size_t len = unhex(v->client_packet, pkt, sizeof pkt);
-    size_t flen = unhex(client_crypto_frame, frame, sizeof frame);
+    size_t len = test_unhex(v->client_packet, pkt, sizeof pkt);
+    size_t flen = test_unhex(client_crypto_frame, frame, sizeof frame);
     test_cond("A.2: sizes", len == 1200 && flen == 245);
     struct quic_long_hdr h;
     int rc = quic_parse_long(pkt, len, &h);
@@ -528,7 +481,7 @@ static void test_initial_packets(const struct initial_vec *v)
     test_cond("A.2: packet number 2", pn == 2 && c.largest_pn == 2);
     test_cond("A.2: payload 1162 bytes", out_len == 1162);
     test_cond("A.2: CRYPTO frame then PADDING",
-              memcmp(out, frame, flen) == 0 && all_zero(out + flen, 1162 - flen));
+              memcmp(out, frame, flen) == 0 && test_all_zero(out + flen, 1162 - flen));
     test_cond("A.2: packet not modified", memcmp(copy, pkt, len) == 0);
 
     struct crypto_sink sink;
@@ -561,7 +514,7 @@ static void test_initial_packets(const struct initial_vec *v)
     memset(out, 0xAA, sizeof out);
     rc = quic_packet_open(&s, pkt, len, 18, true, out, sizeof out, &out_len, &pn);
     test_cond("A.2: wrong direction -> auth", rc == QUIC_E_AUTH && out_len == 0 && pn == 0);
-    test_cond("A.2: failure wipes out", all_zero(out, 1162));
+    test_cond("A.2: failure wipes out", test_all_zero(out, 1162));
     test_cond("A.2: failure keeps largest", s.largest_pn == -1);
 
     /* A flipped byte in header, packet number, payload, sample, tag. */
@@ -590,13 +543,13 @@ static void test_initial_packets(const struct initial_vec *v)
                                                     &pn) == QUIC_E_OUT_SPACE);
 
     /* --- server Initial --- */
-    len = unhex(v->server_packet, pkt, sizeof pkt);
-    size_t splen = unhex(server_payload, sp, sizeof sp);
+    len = test_unhex(v->server_packet, pkt, sizeof pkt);
+    size_t splen = test_unhex(server_payload, sp, sizeof sp);
     test_cond("A.3: sizes", len == 135 && splen == 99);
     rc = quic_parse_long(pkt, len, &h);
     test_cond("A.3: parses", rc == 0 && h.type == QUIC_PT_INITIAL && h.version == v->version);
     test_cond("A.3: cids", h.dcid_len == 0 && h.scid_len == 8 &&
-                               hexeq(h.scid, 8, "f067a5502a4262b5"));
+                               test_hexeq(h.scid, 8, "f067a5502a4262b5"));
     test_cond("A.3: pn_offset and length", h.pn_offset == 18 && h.packet_len == 135);
     rc = quic_packet_open(&s, pkt, h.packet_len, h.pn_offset, true, out, sizeof out, &out_len,
                           &pn);
@@ -615,7 +568,7 @@ static void test_initial_packets(const struct initial_vec *v)
 
     /* Coalesced: server Initial then client Initial in one datagram. */
     memcpy(dgram, pkt, 135);
-    unhex(v->client_packet, dgram + 135, 1200);
+    test_unhex(v->client_packet, dgram + 135, 1200);
     size_t off = 0, n = 0;
     uint8_t types[4];
     while (off < 1335 && n < 4) {
@@ -627,7 +580,7 @@ static void test_initial_packets(const struct initial_vec *v)
     }
     test_cond("coalesced: two packets", n == 2 && off == 1335 && types[0] == QUIC_PT_INITIAL);
     /* A Length 1 past the datagram. */
-    unhex(v->server_packet, pkt, sizeof pkt);
+    test_unhex(v->server_packet, pkt, sizeof pkt);
     pkt[17] = 0x76;
     rc = quic_parse_long(pkt, 135, &h);
     test_cond("A.3: length past end", rc == QUIC_E_LENGTH && h.packet_len == 135 &&
@@ -640,13 +593,13 @@ static void test_initial_packets(const struct initial_vec *v)
 static void test_retry(const char *hex, uint32_t version, const char *name)
 {
     uint8_t pkt[64], odcid[8];
-    size_t len = unhex(hex, pkt, sizeof pkt);
-    unhex(dcid_hex, odcid, sizeof odcid);
+    size_t len = test_unhex(hex, pkt, sizeof pkt);
+    test_unhex(dcid_hex, odcid, sizeof odcid);
     struct quic_long_hdr h;
     int rc = quic_parse_long(pkt, len, &h);
     test_cond(name, rc == 0 && h.type == QUIC_PT_RETRY && h.version == version);
     test_cond("retry: fields", h.dcid_len == 0 && h.scid_len == 8 &&
-                                   hexeq(h.scid, 8, "f067a5502a4262b5") && h.token_len == 5 &&
+                                   test_hexeq(h.scid, 8, "f067a5502a4262b5") && h.token_len == 5 &&
                                    memcmp(h.token, "token", 5) == 0 &&
                                    h.retry_tag == pkt + len - 16 && h.packet_len == len);
     test_cond("retry: tag verifies", quic_retry_verify(pkt, len, version, odcid, 8));
@@ -688,13 +641,13 @@ static void test_chacha_short(uint32_t version, const char *key, const char *iv,
                               const char *packet)
 {
     uint8_t secret[32], pkt[32], out[32];
-    unhex(a5_secret, secret, sizeof secret);
-    size_t len = unhex(packet, pkt, sizeof pkt);
+    test_unhex(a5_secret, secret, sizeof secret);
+    size_t len = test_unhex(packet, pkt, sizeof pkt);
     struct quic_pp pp = { 0 };
     test_cond("A.5: keys", quic_pp_from_secret(&pp, version, 0x1303, secret, 32) == 0);
-    test_cond("A.5: key", pp.key_len == 32 && hexeq(pp.key, 32, key));
-    test_cond("A.5: iv", hexeq(pp.iv, 12, iv));
-    test_cond("A.5: hp", hexeq(pp.hp, 32, hp));
+    test_cond("A.5: key", pp.key_len == 32 && test_hexeq(pp.key, 32, key));
+    test_cond("A.5: iv", test_hexeq(pp.iv, 12, iv));
+    test_cond("A.5: hp", test_hexeq(pp.hp, 32, hp));
     struct quic_long_hdr h;
     test_cond("A.5: short header", quic_parse_long(pkt, len, &h) == QUIC_E_SHORT_HEADER &&
                                        h.type == QUIC_PT_SHORT && h.first == pkt[0] &&
@@ -771,7 +724,7 @@ static void test_suites(void)
                 pp.largest_pn = 1000;
                 rc = quic_packet_open(&pp, pkt, pl, pn_offset, true, out, sizeof out, &out_len,
                                       &pn);
-                test_cond("suite: bad tag", rc == QUIC_E_AUTH && all_zero(out, plen) &&
+                test_cond("suite: bad tag", rc == QUIC_E_AUTH && test_all_zero(out, plen) &&
                                                 pp.largest_pn == 1000);
             }
             quic_pp_release(&pp);
@@ -787,7 +740,7 @@ static void test_suites(void)
     uint64_t pn = 0;
     int rc = quic_packet_open(&pp, pkt, pl, 9, true, out, sizeof out, &out_len, &pn);
     test_cond("reserved bits", rc == QUIC_E_RESERVED_BITS && pn == 7 && out_len == 0 &&
-                                   pp.largest_pn == 7 && all_zero(out, 22));
+                                   pp.largest_pn == 7 && test_all_zero(out, 22));
     /* Short header: reserved bits 0x18; key phase 0x04 is not reserved. */
     uint8_t h3[] = { 0x40 | 0x04 | 0x00, 0xaa, 0xbb, 0x09 };
     pl = seal(0x1301, pp.key, pp.iv, pp.hp, h3, sizeof h3, 3, 9, payload, 20, 0, pkt);

@@ -14,87 +14,79 @@ static struct memcap mc;
 static struct stats st;
 static struct tls_hello hello;
 
-struct buf {
-    uint8_t b[8192];
-    size_t n;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
-{
-    memcpy(b->b + b->n, p, n);
-    b->n += n;
-}
-static void u8(struct buf *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
-static void u16(struct buf *b, unsigned v) { u8(b, v >> 8); u8(b, v); }
-static void u24(struct buf *b, unsigned v) { u8(b, v >> 16); u16(b, v & 0xffff); }
-
 /* A ClientHello body: TLS 1.3 offer with SNI, ALPN h2, supported_versions. */
-static void client_hello_body(struct buf *b, const char *sni)
+static void client_hello_body(struct tbuf *b, const char *sni)
 {
     uint8_t rnd[32] = { 1, 2, 3 };
-    u16(b, 0x0303);
-    put(b, rnd, 32);
-    u8(b, 0);                          /* session id */
-    u16(b, 4); u16(b, 0x1301); u16(b, 0xc02f);
-    u8(b, 1); u8(b, 0);                /* compression */
-    struct buf e = { .n = 0 };
+    tb_u16(b, 0x0303);
+    tb_put(b, rnd, 32);
+    tb_u8(b, 0);                          /* session id */
+    tb_u16(b, 4); tb_u16(b, 0x1301); tb_u16(b, 0xc02f);
+    tb_u8(b, 1); tb_u8(b, 0);                /* compression */
+    struct tbuf e = { .n = 0 };
     size_t sl = strlen(sni);
-    u16(&e, 0x0000); u16(&e, (unsigned)sl + 5); u16(&e, (unsigned)sl + 3); u8(&e, 0);
-    u16(&e, (unsigned)sl); put(&e, sni, sl);
-    u16(&e, 0x0010); u16(&e, 5); u16(&e, 3); u8(&e, 2); put(&e, "h2", 2);
-    u16(&e, 0x002b); u16(&e, 5); u8(&e, 4); u16(&e, 0x0304); u16(&e, 0x0303);
-    u16(b, (unsigned)e.n);
-    put(b, e.b, e.n);
+    tb_u16(&e, 0x0000); tb_u16(&e, (unsigned)sl + 5); tb_u16(&e, (unsigned)sl + 3); tb_u8(&e, 0);
+    tb_u16(&e, (unsigned)sl); tb_put(&e, sni, sl);
+    tb_u16(&e, 0x0010); tb_u16(&e, 5); tb_u16(&e, 3); tb_u8(&e, 2); tb_put(&e, "h2", 2);
+    tb_u16(&e, 0x002b); tb_u16(&e, 5); tb_u8(&e, 4); tb_u16(&e, 0x0304); tb_u16(&e, 0x0303);
+    tb_u16(b, (unsigned)e.n);
+    tb_put(b, e.b, e.n);
 }
 
-static void server_hello_body(struct buf *b, unsigned version, bool hrr)
+static void server_hello_body(struct tbuf *b, unsigned version, bool hrr)
 {
     static const uint8_t hrr_random[32] = {
         0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
         0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C };
     uint8_t rnd[32] = { 9 };
-    u16(b, 0x0303);
-    put(b, hrr ? hrr_random : rnd, 32);
-    u8(b, 0);
-    u16(b, version == 0x0304 ? 0x1301 : 0xc02f);
-    u8(b, 0);
+    tb_u16(b, 0x0303);
+    tb_put(b, hrr ? hrr_random : rnd, 32);
+    tb_u8(b, 0);
+    tb_u16(b, version == 0x0304 ? 0x1301 : 0xc02f);
+    tb_u8(b, 0);
     if (version == 0x0304) {
-        u16(b, 6);
-        u16(b, 0x002b); u16(b, 2); u16(b, 0x0304);
+        tb_u16(b, 6);
+        tb_u16(b, 0x002b); tb_u16(b, 2); tb_u16(b, 0x0304);
     } else {
-        u16(b, 0);
+        tb_u16(b, 0);
     }
 }
 
-static void handshake_msg(struct buf *out, unsigned type, const struct buf *body)
+static void handshake_msg(struct tbuf *out, unsigned type, const struct tbuf *body)
 {
-    u8(out, type);
-    u24(out, (unsigned)body->n);
-    put(out, body->b, body->n);
+    tb_u8(out, type);
+    tb_u24(out, (unsigned)body->n);
+    tb_put(out, body->b, body->n);
 }
 
 /* Wrap `payload` in records of at most `frag` bytes of content type `ct`. */
-static void records(struct buf *out, unsigned ct, const struct buf *payload, size_t frag)
+static void records(struct tbuf *out, unsigned ct, const struct tbuf *payload, size_t frag)
 {
     for (size_t off = 0; off < payload->n; off += frag) {
         size_t n = payload->n - off < frag ? payload->n - off : frag;
-        u8(out, ct); u16(out, 0x0303); u16(out, (unsigned)n);
-        put(out, payload->b + off, n);
+        tb_u8(out, ct); tb_u16(out, 0x0303); tb_u16(out, (unsigned)n);
+        tb_put(out, payload->b + off, n);
     }
 }
 
-/* Feed a whole direction buffer in chunks of `step` bytes, as reassembly
- * would deliver it, and collect events. */
 struct result {
-    int client_hellos, server_hellos, progress_events, certificates;
+    int client_hellos, server_hellos, progress_events, certificates, tls13_certs;
     size_t cert_len;
+    uint16_t ch_version;
     char sni[64];
 };
 
-static void feed(struct tls_session *s, int dir, const struct buf *b, size_t step,
-                 struct result *r)
+/* tls_session_feed (TCP records) or tls_session_feed_handshake (bare
+ * messages, QUIC and DTLS): the same contract. */
+typedef enum tls_event (*feeder)(struct tls_session *, struct memcap *, struct stats *, int,
+                                 const uint8_t *, size_t, size_t *, struct tls_msg *);
+
+/* Feed a whole direction buffer in chunks of `step` bytes, as reassembly
+ * would deliver it, and collect events. */
+static void feed_with(feeder fn, struct tls_session *s, int dir, const struct tbuf *b,
+                      size_t step, struct result *r)
 {
-    uint8_t window[8192];
+    uint8_t window[sizeof b->b];
     size_t have = 0, next = 0;
     while (next < b->n || have > 0) {
         size_t add = b->n - next < step ? b->n - next : step;
@@ -107,19 +99,20 @@ static void feed(struct tls_session *s, int dir, const struct buf *b, size_t ste
             /* Copy to an exact-size heap block so ASan sees over-reads. */
             uint8_t *exact = malloc(have ? have : 1);
             memcpy(exact, window, have);
-            enum tls_event ev = tls_session_feed(s, &mc, &st, dir, exact, have, &used,
-                                                 &msg);
+            enum tls_event ev = fn(s, &mc, &st, dir, exact, have, &used, &msg);
             free(exact);
             memmove(window, window + used, have - used);
             have -= used;
             if (ev == TLS_EV_CLIENT_HELLO) {
                 r->client_hellos++;
+                r->ch_version = hello.legacy_version;
                 memcpy(r->sni, hello.sni, hello.sni_len);
                 r->sni[hello.sni_len] = '\0';
             } else if (ev == TLS_EV_SERVER_HELLO) {
                 r->server_hellos++;
             } else if (ev == TLS_EV_CERTIFICATE) {
                 r->certificates++;
+                r->tls13_certs += msg.tls13;
                 r->cert_len = msg.len;
                 if (msg.from_client || msg.tls13 || msg.len == 0 || msg.body[0] != 0 ||
                     msg.body[msg.len - 1] != (uint8_t)(msg.len - 1))
@@ -135,9 +128,15 @@ static void feed(struct tls_session *s, int dir, const struct buf *b, size_t ste
     }
 }
 
-static void build_client_flight(struct buf *out, const char *sni, size_t frag)
+static void feed(struct tls_session *s, int dir, const struct tbuf *b, size_t step,
+                 struct result *r)
 {
-    struct buf body = { .n = 0 }, msg = { .n = 0 };
+    feed_with(tls_session_feed, s, dir, b, step, r);
+}
+
+static void build_client_flight(struct tbuf *out, const char *sni, size_t frag)
+{
+    struct tbuf body = { .n = 0 }, msg = { .n = 0 };
     client_hello_body(&body, sni);
     handshake_msg(&msg, 1, &body);
     records(out, 22, &msg, frag);
@@ -149,14 +148,14 @@ static void test_basic_tls12(void)
     struct result rc = { 0 }, rs = { 0 };
     tls_session_init(&s);
 
-    struct buf cli = { .n = 0 }, srv = { .n = 0 };
+    struct tbuf cli = { .n = 0 }, srv = { .n = 0 };
     build_client_flight(&cli, "www.example.test", 16384);
     /* Server: ServerHello + Certificate (skipped) + ServerHelloDone in one record. */
-    struct buf body = { .n = 0 }, msgs = { .n = 0 }, cert = { .n = 0 }, empty = { .n = 0 };
+    struct tbuf body = { .n = 0 }, msgs = { .n = 0 }, cert = { .n = 0 }, empty = { .n = 0 };
     server_hello_body(&body, 0x0303, false);
     handshake_msg(&msgs, 2, &body);
     for (int i = 0; i < 3000; i++)
-        u8(&cert, i);
+        tb_u8(&cert, i);
     handshake_msg(&msgs, 11, &cert);
     handshake_msg(&msgs, 14, &empty);
     records(&srv, 22, &msgs, 1000);   /* messages spanning records */
@@ -173,8 +172,8 @@ static void test_basic_tls12(void)
     test_cond("version 1.2", s.version == 0x0303 && s.cipher == 0xc02f);
 
     /* Client rejects the certificate: fatal unknown_ca. */
-    struct buf al = { .n = 0 };
-    u8(&al, 21); u16(&al, 0x0303); u16(&al, 2); u8(&al, 2); u8(&al, 48);
+    struct tbuf al = { .n = 0 };
+    tb_u8(&al, 21); tb_u16(&al, 0x0303); tb_u16(&al, 2); tb_u8(&al, 2); tb_u8(&al, 48);
     feed(&s, 0, &al, 100, &rc);
     test_cond("alert recorded", s.n_alerts == 1 && s.alerts[0].from_client &&
                                     s.alerts[0].level == 2 && s.alerts[0].description == 48);
@@ -188,19 +187,20 @@ static void test_complete_tls13_hrr(void)
     struct tls_session s;
     struct result r = { 0 };
     tls_session_init(&s);
-    struct buf c1 = { .n = 0 }, s1 = { .n = 0 }, c2 = { .n = 0 }, s2 = { .n = 0 };
+    struct tbuf c1 = { .n = 0 }, s1 = { .n = 0 }, c2 = { .n = 0 }, s2 = { .n = 0 };
     build_client_flight(&c1, "a.test", 100);   /* hello split over records */
-    struct buf body = { .n = 0 }, msg = { .n = 0 };
+    struct tbuf body = { .n = 0 }, msg = { .n = 0 };
     server_hello_body(&body, 0x0304, true);
     handshake_msg(&msg, 2, &body);
     records(&s1, 22, &msg, 16384);
-    u8(&c2, 20); u16(&c2, 0x0303); u16(&c2, 1); u8(&c2, 1);   /* compat CCS */
+    tb_u8(&c2, 20); tb_u16(&c2, 0x0303); tb_u16(&c2, 1); tb_u8(&c2, 1);   /* compat CCS */
     build_client_flight(&c2, "a.test", 16384);
-    struct buf body2 = { .n = 0 }, msg2 = { .n = 0 };
+    struct tbuf body2 = { .n = 0 }, msg2 = { .n = 0 };
     server_hello_body(&body2, 0x0304, false);
     handshake_msg(&msg2, 2, &body2);
     records(&s2, 22, &msg2, 16384);
-    u8(&s2, 23); u16(&s2, 0x0303); u16(&s2, 3); u8(&s2, 1); u8(&s2, 2); u8(&s2, 3);
+    tb_u8(&s2, 23); tb_u16(&s2, 0x0303); tb_u16(&s2, 3);
+    tb_u8(&s2, 1); tb_u8(&s2, 2); tb_u8(&s2, 3);
 
     feed(&s, 0, &c1, 50, &r);
     feed(&s, 1, &s1, 50, &r);
@@ -212,10 +212,10 @@ static void test_complete_tls13_hrr(void)
     test_cond("not complete before client Finished", s.progress == TLS_PROGRESS_SERVER_HELLO);
     /* A 19-byte protected record (alert-sized) is not the Finished. */
     struct tls_session a = s;   /* same state so far; buffers are not shared below */
-    struct buf al = { .n = 0 };
-    u8(&al, 23); u16(&al, 0x0303); u16(&al, 19);
+    struct tbuf al = { .n = 0 };
+    tb_u8(&al, 23); tb_u16(&al, 0x0303); tb_u16(&al, 19);
     for (int i = 0; i < 19; i++)
-        u8(&al, i);
+        tb_u8(&al, i);
     a.d[0].hs = a.d[1].hs = NULL;
     a.d[0].hs_cap = a.d[1].hs_cap = 0;
     struct result ra = { 0 };
@@ -225,10 +225,10 @@ static void test_complete_tls13_hrr(void)
               a.client_aborted_tls13 && a.n_alerts == 1 && a.alerts[0].from_client &&
                   a.alerts[0].encrypted);
 
-    struct buf fin = { .n = 0 };
-    u8(&fin, 23); u16(&fin, 0x0303); u16(&fin, 53);
+    struct tbuf fin = { .n = 0 };
+    tb_u8(&fin, 23); tb_u16(&fin, 0x0303); tb_u16(&fin, 53);
     for (int i = 0; i < 53; i++)
-        u8(&fin, i);
+        tb_u8(&fin, i);
     feed(&s, 0, &fin, 50, &r);
     test_cond("complete after the client's Finished-sized record", s.progress == TLS_PROGRESS_COMPLETE);
     test_cond("finished", tls_session_finished(&s));
@@ -263,11 +263,11 @@ static void test_preambles(void)
         struct tls_session s;
         struct result r = { 0 };
         tls_session_init(&s);
-        struct buf cli = { .n = 0 }, srv = { .n = 0 };
-        put(&cli, cases[i].cli, cases[i].cli_len ? cases[i].cli_len : strlen(cases[i].cli));
+        struct tbuf cli = { .n = 0 }, srv = { .n = 0 };
+        tb_put(&cli, cases[i].cli, cases[i].cli_len ? cases[i].cli_len : strlen(cases[i].cli));
         build_client_flight(&cli, "tunnel.test", 16384);
-        put(&srv, cases[i].srv, cases[i].srv_len ? cases[i].srv_len : strlen(cases[i].srv));
-        struct buf body = { .n = 0 }, msg = { .n = 0 };
+        tb_put(&srv, cases[i].srv, cases[i].srv_len ? cases[i].srv_len : strlen(cases[i].srv));
+        struct tbuf body = { .n = 0 }, msg = { .n = 0 };
         server_hello_body(&body, 0x0303, false);
         handshake_msg(&msg, 2, &body);
         records(&srv, 22, &msg, 16384);
@@ -287,15 +287,15 @@ static void test_not_tls(void)
     struct tls_session s;
     struct result r = { 0 };
     tls_session_init(&s);
-    struct buf cli = { .n = 0 }, srv = { .n = 0 };
-    put(&cli, "SSH-2.0-OpenSSH_9.2\r\n", 21);
-    u8(&cli, 0); u8(&cli, 0); u8(&cli, 5); u8(&cli, 0xdc);   /* binary KEX */
+    struct tbuf cli = { .n = 0 }, srv = { .n = 0 };
+    tb_put(&cli, "SSH-2.0-OpenSSH_9.2\r\n", 21);
+    tb_u8(&cli, 0); tb_u8(&cli, 0); tb_u8(&cli, 5); tb_u8(&cli, 0xdc);   /* binary KEX */
     feed(&s, 0, &cli, 100, &r);
     test_cond("SSH is not TLS", s.d[0].mode == TLS_DIR_NOT_TLS && tls_session_finished(&s));
     tls_session_release(&s, &mc);
 
     tls_session_init(&s);
-    put(&srv, "\x16\x03\x01\x00\x05\x05\x00\x00\x00\x00", 10);   /* hello request-ish garbage */
+    tb_put(&srv, "\x16\x03\x01\x00\x05\x05\x00\x00\x00\x00", 10);   /* hello request-ish garbage */
     srv.b[2] = 9;   /* bad minor version */
     feed(&s, 1, &srv, 100, &r);
     test_cond("bad version byte is not TLS", s.d[1].mode == TLS_DIR_NOT_TLS);
@@ -303,10 +303,11 @@ static void test_not_tls(void)
 
     /* SSLv2 CLIENT-HELLO */
     tls_session_init(&s);
-    struct buf v2 = { .n = 0 };
-    u8(&v2, 0x80); u8(&v2, 0x2e); u8(&v2, 1); u16(&v2, 0x0301); u16(&v2, 21); u16(&v2, 0); u16(&v2, 16);
+    struct tbuf v2 = { .n = 0 };
+    tb_u8(&v2, 0x80); tb_u8(&v2, 0x2e); tb_u8(&v2, 1); tb_u16(&v2, 0x0301);
+    tb_u16(&v2, 21); tb_u16(&v2, 0); tb_u16(&v2, 16);
     for (int i = 0; i < 21 + 16; i++)
-        u8(&v2, i);
+        tb_u8(&v2, i);
     feed(&s, 0, &v2, 100, &r);
     test_cond("SSLv2 hello reported", s.progress == TLS_PROGRESS_SSLV2_HELLO && s.sslv2_version == 0x0301);
     tls_session_release(&s, &mc);
@@ -316,15 +317,15 @@ static void test_not_tls(void)
  * never an error, and ASan checks the reads (exact-size copies in feed). */
 static void test_prefixes(void)
 {
-    struct buf cli = { .n = 0 };
+    struct tbuf cli = { .n = 0 };
     build_client_flight(&cli, "prefix.test", 40);
     int bad = 0;
     for (size_t cut = 0; cut <= cli.n; cut++) {
         struct tls_session s;
         struct result r = { 0 };
         tls_session_init(&s);
-        struct buf part = { .n = 0 };
-        put(&part, cli.b, cut);
+        struct tbuf part = { .n = 0 };
+        tb_put(&part, cli.b, cut);
         feed(&s, 0, &part, cut ? cut : 1, &r);
         if ((cut < cli.n && r.client_hellos != 0) || (cut == cli.n && r.client_hellos != 1))
             bad++;
@@ -341,7 +342,7 @@ static void test_prefixes(void)
             struct tls_session s;
             struct result r = { 0 };
             tls_session_init(&s);
-            struct buf c = cli;
+            struct tbuf c = cli;
             c.b[i] = (uint8_t)v;
             feed(&s, 0, &c, 13, &r);
             if (s.d[0].mode > TLS_DIR_NOT_TLS || r.client_hellos > 1 || s.n_client_hellos > 1)
@@ -353,47 +354,11 @@ static void test_prefixes(void)
     test_cond("memcap balanced", mc.used == 0);
 }
 
-/* QUIC and DTLS: bare handshake messages fed in chunks of `step` bytes. */
-struct raw_result {
-    int client_hellos, server_hellos, certificates, tls13_certs;
-    uint16_t ch_version;
-};
-
-static void feed_raw(struct tls_session *s, int dir, const struct buf *b, size_t step,
-                     struct raw_result *r)
+/* QUIC and DTLS: bare handshake messages. */
+static void feed_raw(struct tls_session *s, int dir, const struct tbuf *b, size_t step,
+                     struct result *r)
 {
-    uint8_t window[8192];
-    size_t have = 0, next = 0;
-    while (next < b->n || have > 0) {
-        size_t add = b->n - next < step ? b->n - next : step;
-        memcpy(window + have, b->b + next, add);
-        have += add;
-        next += add;
-        for (;;) {
-            size_t used = 0;
-            struct tls_msg msg = { .hello = &hello, .idx = -1 };
-            uint8_t *exact = malloc(have ? have : 1);
-            memcpy(exact, window, have);
-            enum tls_event ev = tls_session_feed_handshake(s, &mc, &st, dir, exact, have, &used,
-                                                           &msg);
-            free(exact);
-            memmove(window, window + used, have - used);
-            have -= used;
-            if (ev == TLS_EV_CLIENT_HELLO) {
-                r->client_hellos++;
-                r->ch_version = hello.legacy_version;
-            } else if (ev == TLS_EV_SERVER_HELLO) {
-                r->server_hellos++;
-            } else if (ev == TLS_EV_CERTIFICATE) {
-                r->certificates++;
-                r->tls13_certs += msg.tls13;
-            } else if (ev != TLS_EV_PROGRESS) {
-                break;
-            }
-        }
-        if (add == 0)
-            break;
-    }
+    feed_with(tls_session_feed_handshake, s, dir, b, step, r);
 }
 
 static void test_quic_framing(void)
@@ -402,8 +367,8 @@ static void test_quic_framing(void)
         struct tls_session s;
         tls_session_init(&s);
         s.transport = TLS_TRANSPORT_QUIC;
-        struct buf body = { .n = 0 }, c = { .n = 0 }, sv = { .n = 0 };
-        struct raw_result r = { 0 };
+        struct tbuf body = { .n = 0 }, c = { .n = 0 }, sv = { .n = 0 };
+        struct result r = { 0 };
         client_hello_body(&body, "quic.example");
         handshake_msg(&c, 1, &body);
         feed_raw(&s, 0, &c, step, &r);
@@ -413,13 +378,13 @@ static void test_quic_framing(void)
         handshake_msg(&sv, 2, &body);
         /* The Handshake space continues the message sequence:
          * EncryptedExtensions, Certificate (TLS 1.3 form), Finished. */
-        struct buf ee = { .n = 0 }, cert = { .n = 0 }, fin = { .n = 0 };
-        u16(&ee, 0);
+        struct tbuf ee = { .n = 0 }, cert = { .n = 0 }, fin = { .n = 0 };
+        tb_u16(&ee, 0);
         handshake_msg(&sv, 8, &ee);
-        u8(&cert, 0); u24(&cert, 0);
+        tb_u8(&cert, 0); tb_u24(&cert, 0);
         handshake_msg(&sv, 11, &cert);
         for (int i = 0; i < 32; i++)
-            u8(&fin, (unsigned)i);
+            tb_u8(&fin, (unsigned)i);
         handshake_msg(&sv, 20, &fin);
         feed_raw(&s, 1, &sv, step, &r);
         test_cond("quic: ServerHello", r.server_hellos == 1 && s.version == 0x0304);
@@ -436,18 +401,18 @@ static void test_quic_framing(void)
 }
 
 /* DTLS ClientHello body: legacy_version 0xfefd and a cookie. */
-static void dtls_client_hello_body(struct buf *b, uint8_t cookie_len)
+static void dtls_client_hello_body(struct tbuf *b, uint8_t cookie_len)
 {
     uint8_t rnd[32] = { 7 };
-    u16(b, 0xfefd);
-    put(b, rnd, 32);
-    u8(b, 0);
-    u8(b, cookie_len);
+    tb_u16(b, 0xfefd);
+    tb_put(b, rnd, 32);
+    tb_u8(b, 0);
+    tb_u8(b, cookie_len);
     for (unsigned i = 0; i < cookie_len; i++)
-        u8(b, i);
-    u16(b, 2); u16(b, 0xc02b);
-    u8(b, 1); u8(b, 0);
-    u16(b, 0);
+        tb_u8(b, i);
+    tb_u16(b, 2); tb_u16(b, 0xc02b);
+    tb_u8(b, 1); tb_u8(b, 0);
+    tb_u16(b, 0);
 }
 
 static void test_dtls_framing(void)
@@ -455,8 +420,8 @@ static void test_dtls_framing(void)
     struct tls_session s;
     tls_session_init(&s);
     s.transport = TLS_TRANSPORT_DTLS;
-    struct buf body = { .n = 0 }, m = { .n = 0 };
-    struct raw_result r = { 0 };
+    struct tbuf body = { .n = 0 }, m = { .n = 0 };
+    struct result r = { 0 };
     dtls_client_hello_body(&body, 0);
     handshake_msg(&m, 1, &body);
     feed_raw(&s, 0, &m, 13, &r);

@@ -11,6 +11,8 @@
 #ifndef PINSCOPE_TESTHELP_H
 #define PINSCOPE_TESTHELP_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,5 +49,72 @@ static inline int test_report_named(const char *name)
 }
 
 #define test_report() test_report_named(__FILE__)
+
+/* ---- building wire bytes ---- */
+
+struct tbuf {
+    uint8_t b[16384];
+    size_t n;
+};
+
+static inline void tb_put(struct tbuf *b, const void *p, size_t n)
+{
+    memcpy(b->b + b->n, p, n);
+    b->n += n;
+}
+static inline void tb_u8(struct tbuf *b, unsigned v) { b->b[b->n++] = (uint8_t)v; }
+static inline void tb_u16(struct tbuf *b, unsigned v) { tb_u8(b, v >> 8); tb_u8(b, v); }
+static inline void tb_u24(struct tbuf *b, unsigned v) { tb_u8(b, v >> 16); tb_u16(b, v & 0xffff); }
+
+/* ---- byte helpers for test vectors ---- */
+
+static inline int test_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode hex (other characters ignored) into out[0..cap); returns the
+ * number of bytes the text holds (more than cap if it did not fit). */
+static inline size_t test_unhex(const char *s, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    int hi = -1;
+    for (; *s; s++) {
+        int v = test_hexval(*s);
+        if (v < 0)
+            continue;
+        if (hi < 0) {
+            hi = v;
+        } else {
+            if (n < cap)
+                out[n] = (uint8_t)(hi << 4 | v);
+            n++;
+            hi = -1;
+        }
+    }
+    return n;
+}
+
+/* got[0..len) equals the bytes written in hex in `want` (at most 2 KiB). */
+static inline int test_hexeq(const uint8_t *got, size_t len, const char *want)
+{
+    uint8_t w[2048];
+    size_t n = test_unhex(want, w, sizeof w);
+    return n == len && n <= sizeof w && memcmp(got, w, len) == 0;
+}
+
+static inline int test_all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
 
 #endif
