@@ -7,7 +7,16 @@
  * direction; bits 0-6: length 1..128 after adding one) followed by that
  * many bytes.  Each direction accumulates what it has not consumed, as the
  * reassembly window does in the pipeline.
+ *
+ * Every input runs twice: as TCP (tls_session_feed, records) and as bare
+ * handshake messages (tls_session_feed_handshake), with the QUIC transport
+ * for even input sizes and DTLS for odd ones.  In the second run a 1-byte
+ * chunk is instead a DTLS record event (tls_session_dgram_record) whose
+ * content type is that byte (high bit: protected), and after the first
+ * ClientHello a HelloVerifyRequest is taken as seen, so the cookie hello
+ * path runs too.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define WIN 65536
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void run(const uint8_t *data, size_t size, bool raw)
 {
     static struct tls_hello hello;
     static uint8_t win[2][WIN];
@@ -30,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcap_init(&mc, 1u << 20);
     memset(&st, 0, sizeof(st));
     tls_session_init(&s);
+    if (raw)
+        s.transport = size % 2 ? TLS_TRANSPORT_DTLS : TLS_TRANSPORT_QUIC;
 
     size_t i = 0;
     while (i < size) {
@@ -38,6 +49,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i++;
         if (n > size - i)
             n = size - i;
+        if (raw && n == 1) {
+            uint8_t ct = data[i];
+            tls_session_dgram_record(&s, &st, dir, ct & 0x7f, ct & 0x80, data + i, n);
+            i += n;
+            continue;
+        }
         if (have[dir] + n > WIN)
             break;
         memcpy(win[dir] + have[dir], data + i, n);
@@ -51,8 +68,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!exact)
                 break;
             memcpy(exact, win[dir], have[dir]);
-            enum tls_event ev = tls_session_feed(&s, &mc, &st, dir, exact, have[dir], &used,
-                                                 &msg);
+            enum tls_event ev =
+                raw ? tls_session_feed_handshake(&s, &mc, &st, dir, exact, have[dir], &used, &msg)
+                    : tls_session_feed(&s, &mc, &st, dir, exact, have[dir], &used, &msg);
             free(exact);
             if (used > have[dir])
                 abort();   /* the session may never claim more than it was given */
@@ -61,9 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (ev == TLS_EV_CLIENT_HELLO || ev == TLS_EV_SERVER_HELLO) {
                 if (msg.idx < 0 || msg.idx > 1)
                     abort();
+                if (raw && s.transport == TLS_TRANSPORT_DTLS)
+                    s.dtls_hvr = true;
                 continue;
             }
-            if (ev == TLS_EV_PROGRESS)
+            if (ev == TLS_EV_PROGRESS || ev == TLS_EV_CERTIFICATE)
                 continue;
             break;
         }
@@ -73,5 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tls_session_release(&s, &mc);
     if (mc.used != 0)
         abort();   /* every buffer returned to the memcap */
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    run(data, size, false);
+    run(data, size, true);
     return 0;
 }
