@@ -8,6 +8,8 @@
 #   make bench           build the benchmark capture and measure throughput/RSS
 #   make fuzz            build the libFuzzer targets (clang)
 #   make SANITIZE=address,undefined   sanitizer build (objects in build-san/)
+#   make install [PREFIX=/usr/local] [DESTDIR=...]   binary, signatures, man page,
+#                        systemd unit, logrotate file; make uninstall removes them
 
 CC       ?= cc
 SANITIZE ?=
@@ -25,7 +27,17 @@ CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
             -Wno-unused-parameter -D_GNU_SOURCE -Isrc $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lpcap -lssl -lcrypto -lcjson -lz -lbrotlidec -lm
+LDLIBS   := -lpcap -lssl -lcrypto -lcjson -lz -lbrotlidec -lhiredis -lmaxminddb -lm -lpthread
+
+# Installation layout.  The binary looks for its signatures in
+# $(DATADIR)/signatures (compiled in, see DATADIR_OBJ below).
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+SBINDIR   = $(PREFIX)/sbin
+DATADIR   = $(PREFIX)/share/pinscope
+MANDIR    = $(PREFIX)/share/man
+UNITDIR   = $(PREFIX)/lib/systemd/system
+SYSCONFDIR = /etc
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c) $(filter-out src/main.c,$(wildcard src/*.c)))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -40,7 +52,7 @@ else
 PINSCOPE := $(BUILD)/pinscope
 endif
 
-.PHONY: all deps run test unit bench fuzz clean golden-update check
+.PHONY: all deps run test unit bench fuzz clean golden-update check install uninstall FORCE
 
 all: $(PINSCOPE)
 
@@ -51,6 +63,16 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libpinscope.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# app/engine.c looks for the installed signatures in $(DATADIR); the
+# stamp changes only when DATADIR does, so the object is rebuilt then.
+DATADIR_OBJ := $(BUILD)/src/app/engine.o
+$(BUILD)/datadir.stamp: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(DATADIR)' | cmp -s - $@ || echo '$(DATADIR)' > $@
+
+$(DATADIR_OBJ): CFLAGS += -DPINSCOPE_DATADIR='"$(DATADIR)"'
+$(DATADIR_OBJ): $(BUILD)/datadir.stamp
 
 $(PINSCOPE): $(BUILD)/src/main.o $(BUILD)/libpinscope.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -91,6 +113,25 @@ bench: deps all
 
 golden-update: all
 	@sh tests/run_tests.sh --golden-update
+
+install: $(PINSCOPE)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(DATADIR)/signatures \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0755 $(PINSCOPE) $(DESTDIR)$(SBINDIR)/pinscope
+	@set -e; cd signatures; for f in $$(find . -type f | sort); do \
+	    echo "install -m 0644 signatures/$${f#./} $(DESTDIR)$(DATADIR)/signatures/$${f#./}"; \
+	    install -D -m 0644 "$$f" "$(DESTDIR)$(DATADIR)/signatures/$${f#./}"; done
+	install -m 0644 src/dist/pinscope.8 $(DESTDIR)$(MANDIR)/man8/pinscope.8
+	sed 's|@SBINDIR@|$(SBINDIR)|g' src/dist/pinscope@.service > $(BUILD)/pinscope@.service
+	install -m 0644 $(BUILD)/pinscope@.service $(DESTDIR)$(UNITDIR)/pinscope@.service
+	install -m 0644 src/dist/pinscope.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/pinscope
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/pinscope $(DESTDIR)$(MANDIR)/man8/pinscope.8 \
+	    $(DESTDIR)$(UNITDIR)/pinscope@.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/pinscope
+	@set -e; cd signatures; for f in $$(find . -type f | sort); do \
+	    rm -f "$(DESTDIR)$(DATADIR)/signatures/$${f#./}"; done
+	-rmdir $(DESTDIR)$(DATADIR)/signatures $(DESTDIR)$(DATADIR) 2>/dev/null
 
 clean:
 	rm -rf build build-san build-fuzz pinscope

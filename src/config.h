@@ -31,8 +31,27 @@
 #define CFG_X509_CERT_CACHE     1024      /* unreferenced parsed certificates kept (LRU) */
 #define CFG_X509_VERIFY_CACHE   4096      /* chain validation results kept (direct-mapped) */
 
+/* Events */
+#define CFG_EVENT_LINE_RESERVE  (32 * 1024) /* room kept for one line before printing it */
+#define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */
+
+/* Workers (file input: reader -> worker queues) */
+#define CFG_WORKERS_MAX         64        /* (opt --workers) */
+#define CFG_WORKER_QUEUE_BYTES  (16u << 20) /* packet bytes waiting per worker queue */
+#define CFG_WORKER_BATCH_BYTES  (256u << 10) /* packets handed over at once (one lock) */
+#define CFG_RUN_MAX_FILES       100000    /* capture files in one run (-r DIR) */
+
 /* Capture */
 #define CFG_SNAPLEN             262144    /* live capture snap length */
 #define CFG_PCAP_TIMEOUT_MS     200       /* live capture read timeout (drives idle expiry) */
+#define CFG_PCAP_BUFFER_BYTES   (32u << 20) /* (opt --buffer-size) kernel ring per handle */
+
+/* Output sinks (-o) */
+#define CFG_SINK_QUEUE_BYTES    (8u << 20) /* bytes of event lines queued per sink */
+#define CFG_SINK_BACKOFF_MIN_MS 100       /* first reconnect delay (doubles each failure) */
+#define CFG_SINK_BACKOFF_MAX_MS 5000      /* longest reconnect delay */
+#define CFG_SINK_IO_TIMEOUT_MS  2000      /* a socket/Redis write stalled this long = connection lost */
+#define CFG_SINK_CONNECT_TIMEOUT_MS 2000  /* Redis connect timeout */
+#define CFG_SINK_CLOSE_WAIT_MS  2000      /* at close, how long a down destination is retried before the rest is dropped */
 
 #endif

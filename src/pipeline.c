@@ -26,8 +26,6 @@
 #include "decode/decode.h"
 #include "flow/table.h"
 #include "fp/fp.h"
-#include "policy/detect.h"
-#include "policy/policy.h"
 #include "reasm/stream.h"
 #include "tls/certmsg.h"
 #include "tls/hello.h"
@@ -37,7 +35,7 @@
 #include "util/memcap.h"
 #include "x509/chain.h"
 
-struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct output *out)
+struct pipeline *pipeline_new(const struct pipeline_config *cfg)
 {
     struct pipeline *pl = calloc(1, sizeof(*pl));
     if (!pl)
@@ -51,8 +49,13 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct output *
         return NULL;
     }
     memcap_init(&pl->mc, cfg->memcap);
-    pl->out = out;
     return pl;
+}
+
+void pipeline_set_report(struct pipeline *pl, pipeline_report_fn fn, void *ctx)
+{
+    pl->cfg.on_report = fn;
+    pl->cfg.report_ctx = ctx;
 }
 
 struct stats *pipeline_stats(struct pipeline *pl)
@@ -121,106 +124,9 @@ void pl_conn_free(struct pipeline *pl, struct conn *c)
 }
 
 /*
- * The analysis of this flow is over for `end`: write its event if it was
- * TLS and none was written, then free its buffers.
+ * The analysis of this flow is over for `end`: hand its report to the
+ * consumer if it was TLS and none was handed yet, then free its buffers.
  */
-/* A NUL-terminated copy of a wire name for matching: bytes outside
- * printable ASCII become '?', so they match no domain. */
-static const char *name_copy(const uint8_t *p, size_t n, char *buf, size_t cap)
-{
-    if (n >= cap)
-        n = cap - 1;
-    for (size_t i = 0; i < n; i++)
-        buf[i] = (p[i] > 0x20 && p[i] < 0x7f) ? (char)p[i] : '?';
-    buf[n] = '\0';
-    return buf;
-}
-
-/* Run the detections for a finished connection and write its tls event
- * and then its alerts. */
-static void write_events(struct pipeline *pl, struct flow *f, struct conn *c, struct ev_tls *ev)
-{
-    struct detect_alert alerts[DETECT_MAX_ALERTS];
-    size_t n_alerts = 0;
-    if (pl->cfg.detect) {
-        char sni[TLS_HELLO_MAX_SNI + 1], alpn_c[256], alpn_s[256];
-        const struct ev_client_hello *ch = c->ch[0];
-        const struct ev_server_hello *sh = c->sh[1] && c->sh[1]->present ? c->sh[1] : c->sh[0];
-        int cs = ev->client_side;
-        struct detect_conn dc = {
-            .flow_id = event_flow_id(f),
-            .ts_us = f->first_ts_us,
-            .ip_ver = f->key.ip_ver,
-            .client_ip = f->key.addr[cs],
-            .server_ip = f->key.addr[cs ^ 1],
-            .client_port = f->key.port[cs],
-            .server_port = f->key.port[cs ^ 1],
-            .sni = ch && ch->has_sni && ch->sni_len ? name_copy(ch->sni, ch->sni_len, sni, sizeof(sni))
-                                                    : NULL,
-            .ja4 = ch ? ch->ja4 : NULL,
-            .ja3 = ch ? ch->ja3_hash : NULL,
-            .ja4s = c->sh[0] ? c->sh[0]->ja4s : NULL,
-            .ja3s = c->sh[0] ? c->sh[0]->ja3s_hash : NULL,
-            .alpn_client = ch && ch->n_alpn && ch->alpn ? name_copy(ch->alpn + 1, ch->alpn[0], alpn_c,
-                                                                    sizeof(alpn_c))
-                                                        : NULL,
-            .alpn_server = sh && sh->has_alpn ? name_copy(sh->alpn, sh->alpn_len, alpn_s, sizeof(alpn_s))
-                                              : NULL,
-            .tls = &c->tls,
-            .chain = c->chain[0],
-        };
-        n_alerts = detect_run(pl->cfg.detect, &dc, alerts, DETECT_MAX_ALERTS);
-        ev->client_app = detect_client_app(pl->cfg.detect, &dc);
-        ev->interception_product = detect_interception_product(pl->cfg.detect, &dc);
-    }
-    if (event_write_tls(pl->out, ev) == 0)
-        pl->st.tls_events++;
-    for (size_t i = 0; i < n_alerts; i++)
-        if (event_write_alert(pl->out, ev, &alerts[i]) == 0)
-            pl->st.alerts++;
-}
-
-/* `pinscope learn`: what a trusted connection says about its server and
- * client, into the policy being built. */
-static void learn_connection(struct pipeline *pl, struct flow *f, struct conn *c, int cs)
-{
-    struct policy *p = pl->cfg.learn;
-    const struct ev_client_hello *ch = c->ch[0];
-    const struct ev_server_hello *sh = c->sh[1] && c->sh[1]->present ? c->sh[1] : c->sh[0];
-    int64_t when = (int64_t)(f->first_ts_us / 1000000);
-    char sni_buf[TLS_HELLO_MAX_SNI + 1], alpn_c[256], alpn_s[256], vb[24], cvb[24];
-    const char *sni = ch && ch->has_sni && ch->sni_len ? name_copy(ch->sni, ch->sni_len, sni_buf,
-                                                                   sizeof(sni_buf))
-                                                       : NULL;
-    const char *version = c->tls.version ? tls_version_name(c->tls.version, vb) : NULL;
-    const struct x509_chain *chain = c->chain[0];
-
-    if (sni && chain && chain->n > 0) {
-        for (size_t i = 0; i < chain->n; i++)
-            policy_learn_pin(p, sni, chain->e[i]->info.spki_sha256_raw, when);
-        const struct x509_cert *leaf = &chain->e[0]->info;
-        const uint8_t *issuer_spki = chain->n > 1 && chain->linked ? chain->e[1]->info.spki_sha256_raw
-                                                                   : NULL;
-        policy_learn_issuer(p, sni, leaf->issuer.dn, issuer_spki, when);
-    }
-    if (ch) {
-        const char *alpn = ch->n_alpn && ch->alpn ? name_copy(ch->alpn + 1, ch->alpn[0], alpn_c,
-                                                              sizeof(alpn_c))
-                                                  : NULL;
-        policy_learn_client(p, f->key.addr[cs], f->key.ip_ver, ch->ja4, ch->ja3_hash,
-                            c->tls.client_version ? tls_version_name(c->tls.client_version, cvb)
-                                                  : NULL,
-                            alpn, when);
-    }
-    if (c->sh[0]) {
-        const char *alpn = sh && sh->has_alpn ? name_copy(sh->alpn, sh->alpn_len, alpn_s,
-                                                          sizeof(alpn_s))
-                                              : NULL;
-        policy_learn_server(p, sni, f->key.addr[cs ^ 1], f->key.ip_ver, c->sh[0]->ja4s,
-                            c->sh[0]->ja3s_hash, version, alpn, when);
-    }
-}
-
 void pl_conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev_end end)
 {
     /* TLS records started but no hello ever completed: nothing to report
@@ -229,7 +135,7 @@ void pl_conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev
         (c->tls.d[0].mode == TLS_DIR_RECORDS || c->tls.d[1].mode == TLS_DIR_RECORDS))
         stats_anomaly(&pl->st, STATS_TLS_HELLO_INCOMPLETE);
     if (!c->emitted && tls_session_is_tls(&c->tls)) {
-        struct ev_tls ev = {
+        struct conn_report ev = {
             .flow = f,
             .client_side = c->tls.client >= 0 ? c->tls.client : 0,
             .tls = &c->tls,
@@ -240,10 +146,8 @@ void pl_conn_finish(struct pipeline *pl, struct flow *f, struct conn *c, enum ev
             .end = end,
         };
         pl_udp_event(c, &ev);
-        if (pl->cfg.learn)
-            learn_connection(pl, f, c, ev.client_side);
-        else
-            write_events(pl, f, c, &ev);
+        if (pl->cfg.on_report)
+            pl->cfg.on_report(pl->cfg.report_ctx, &ev);
         c->emitted = true;
         pl->st.flows_tls++;
         if (c->transport == FP_TRANSPORT_QUIC)
@@ -408,7 +312,7 @@ static void record_certificate(struct pipeline *pl, struct conn *c, const struct
     x509_chain_build(pl->cfg.x509, &list,
                      m->from_client ? X509_PURPOSE_CLIENT_CHAIN : X509_PURPOSE_SERVER_CHAIN,
                      has_sni && !m->from_client, has_sni ? hello->sni : NULL,
-                     has_sni ? hello->sni_len : 0, pl->now_us, ch, &pl->st);
+                     has_sni ? hello->sni_len : 0, pl->pkt_ts_us, ch, &pl->st);
     c->chain[which] = ch;
 }
 
@@ -565,6 +469,10 @@ void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
     if (now_us > pl->now_us)
         pl->now_us = now_us;
+    if (pl->cfg.external_sweep) {
+        expire(pl, pl->now_us);
+        return;
+    }
     if (pl->now_us >= pl->next_sweep_us) {
         expire(pl, pl->now_us);
         pl->next_sweep_us = pl->now_us + CFG_FLOW_EXPIRE_EVERY * 1000000ULL;
@@ -577,6 +485,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
     struct pkt p;
     pl->st.packets++;
     pl->st.bytes += wirelen;
+    pl->pkt_ts_us = ts_us;
     if (ts_us > pl->now_us)
         pl->now_us = ts_us;
 
@@ -594,7 +503,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         pl->st.packets_udp++;
         pl_handle_udp(pl, &p);
     }
-    if (pl->now_us >= pl->next_sweep_us)
+    if (pl->now_us >= pl->next_sweep_us && !pl->cfg.external_sweep)
         pipeline_tick(pl, pl->now_us);
 }
 

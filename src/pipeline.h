@@ -1,7 +1,7 @@
 /*
  * pipeline.h - the analysis stages in order, for one worker.
  *
- *   capture -> decode -> flow -> reassembly -> tls -> fingerprint -> output
+ *   capture -> decode -> flow -> reassembly -> tls -> fingerprint -> report
  *
  * pipeline_packet() runs one packet through every stage.  The pipeline owns
  * the flow table, the memcap, the counters and the per-flow analysis state
@@ -15,13 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "output/event.h"
+#include "conn/report.h"
 #include "util/stats.h"
 
 struct keylog;
 struct x509_ctx;
-struct detect;
-struct policy;
+
+/* Called once per finished TLS connection, on the worker's thread; the
+ * report is valid only during the call. */
+typedef void (*pipeline_report_fn)(void *ctx, const struct conn_report *r);
 
 struct pipeline_config {
     size_t max_flows;
@@ -29,16 +31,21 @@ struct pipeline_config {
     uint32_t depth;
     const struct keylog *keylog;   /* TLS session secrets; not owned, may be NULL */
     struct x509_ctx *x509;         /* certificate caches and trust store; not owned */
-    struct detect *detect;         /* interception detections; not owned, may be NULL */
-    struct policy *learn;          /* `pinscope learn`: record connections here instead
-                                      of writing events; not owned, may be NULL */
+    bool external_sweep;           /* expire only on pipeline_tick() (the file reader
+                                      of several workers keeps the clock) */
+    pipeline_report_fn on_report;  /* the consumer of finished connections */
+    void *report_ctx;
 };
 
 struct pipeline;
 
-/* Create a pipeline writing to `out` (not owned).  NULL on failure. */
-struct pipeline *pipeline_new(const struct pipeline_config *cfg, struct output *out);
+/* Create a pipeline handing finished connections to cfg->on_report.
+ * NULL on failure. */
+struct pipeline *pipeline_new(const struct pipeline_config *cfg);
 void pipeline_free(struct pipeline *pl);
+
+/* Set the consumer after creation (it may need pipeline_stats()). */
+void pipeline_set_report(struct pipeline *pl, pipeline_report_fn fn, void *ctx);
 
 /* One captured packet of link type `dlt`. */
 void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *data,
@@ -47,8 +54,8 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
 /* Time passes without packets (live capture): expire idle flows. */
 void pipeline_tick(struct pipeline *pl, uint64_t now_us);
 
-/* End of an input: write the events of every open flow (creation order)
- * and empty the table. */
+/* End of the input: report every open flow (creation order) and empty
+ * the table. */
 void pipeline_flush(struct pipeline *pl);
 
 struct stats *pipeline_stats(struct pipeline *pl);

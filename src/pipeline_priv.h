@@ -11,7 +11,7 @@
 #include "decode/decode.h"
 #include "flow/table.h"
 #include "fp/fp.h"
-#include "output/event.h"
+#include "conn/report.h"
 #include "reasm/stream.h"
 #include "tls/session.h"
 #include "util/memcap.h"
@@ -42,8 +42,8 @@ struct pipeline {
     struct flow_table *ft;
     struct memcap mc;
     struct stats st;
-    struct output *out;
-    uint64_t now_us;
+    uint64_t now_us;          /* latest packet time seen (clock for expiry) */
+    uint64_t pkt_ts_us;       /* time of the packet being processed */
     uint64_t next_sweep_us;
     struct flow *last_flow;   /* one-entry lookup cache: bursts of one flow */
     /* Scratch space, reused for every hello. */
@@ -74,6 +74,6 @@ void pl_handle_udp(struct pipeline *pl, const struct pkt *p);
 /* Free the QUIC/DTLS state (after the event is written). */
 void pl_udp_release(struct pipeline *pl, struct conn *c);
 /* Fill the QUIC/DTLS parts of an event. */
-void pl_udp_event(const struct conn *c, struct ev_tls *ev);
+void pl_udp_event(const struct conn *c, struct conn_report *ev);
 
 #endif

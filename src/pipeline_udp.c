@@ -131,7 +131,7 @@ void pl_udp_release(struct pipeline *pl, struct conn *c)
     }
 }
 
-void pl_udp_event(const struct conn *c, struct ev_tls *ev)
+void pl_udp_event(const struct conn *c, struct conn_report *ev)
 {
     ev->quic = c->quic ? &c->quic->ev : NULL;
     ev->dtls = c->dtls ? &c->dtls->ev : NULL;

@@ -3,8 +3,11 @@
 #
 #   1. golden captures, CLI contract, conformance corpus, certificate chains
 #      against openssl's own reading, interception detections (a positive and
-#      a negative case each), tshark differential, live capture in network
-#      namespaces (root only)
+#      a negative case each), the same events with any --workers N, tshark
+#      differential, live capture and the sensor (tcpreplay, rotation,
+#      reload, signals, privilege drop, Redis) in network namespaces (root
+#      only), every output transport against the real thing, make install
+#      into a temporary DESTDIR
 #   2. the same (unit tests included) on an ASan+UBSan build
 #   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 30)
 #
@@ -54,11 +57,15 @@ stage1() {
     run "certs$tag" python3 tests/scripts/check_certs.py --pinscope "$bin"
     run "detect$tag" python3 tests/scripts/check_detect.py --pinscope "$bin"
     run "samples$tag" env PINSCOPE="$bin" sh tests/scripts/samples_golden.sh
+    run "workers$tag" python3 tests/scripts/check_workers.py --pinscope "$bin"
 }
 
 stage1 ./pinscope ""
 run tshark python3 tests/scripts/tshark_diff.py --pinscope ./pinscope
 run live env PINSCOPE=./pinscope bash tests/scripts/live_test.sh
+run sensor env PINSCOPE=./pinscope bash tests/scripts/sensor_test.sh
+run sinks bash tests/scripts/sink_test.sh
+run install bash tests/scripts/install_test.sh
 
 if [ $QUICK = 0 ]; then
     echo "== sanitizer build (ASan+UBSan)"

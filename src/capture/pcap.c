@@ -84,7 +84,8 @@ int capture_open_file(struct capture *c, const char *path, const char *filter,
 }
 
 int capture_open_live(struct capture *c, const char *iface, const char *filter,
-                      int snaplen, char errbuf[CAPTURE_ERRBUF])
+                      int snaplen, const struct capture_live_opts *opts,
+                      char errbuf[CAPTURE_ERRBUF])
 {
     char perr[PCAP_ERRBUF_SIZE] = "";
     memset(c, 0, sizeof(*c));
@@ -98,7 +99,8 @@ int capture_open_live(struct capture *c, const char *iface, const char *filter,
     pcap_set_snaplen(c->p, snaplen);
     pcap_set_promisc(c->p, 1);
     pcap_set_timeout(c->p, CFG_PCAP_TIMEOUT_MS);
-    pcap_set_buffer_size(c->p, 32 * 1024 * 1024);
+    size_t ring = opts && opts->buffer_bytes ? opts->buffer_bytes : CFG_PCAP_BUFFER_BYTES;
+    pcap_set_buffer_size(c->p, (int)ring);
     int rc = pcap_activate(c->p);
     if (rc < 0) {
         snprintf(errbuf, CAPTURE_ERRBUF, "cannot capture on %s: %s", iface,
@@ -107,6 +109,11 @@ int capture_open_live(struct capture *c, const char *iface, const char *filter,
         return -1;
     }
     if (check_linktype(c, errbuf) < 0 || apply_filter(c, filter, errbuf) < 0) {
+        capture_close(c);
+        return -1;
+    }
+    if (opts && opts->fanout != CAPTURE_FANOUT_NONE &&
+        capture_join_fanout(c, opts->fanout, opts->fanout_group, errbuf) < 0) {
         capture_close(c);
         return -1;
     }
@@ -138,11 +145,12 @@ void capture_break(struct capture *c)
         pcap_breakloop(c->p);
 }
 
-void capture_drops(struct capture *c, uint64_t *drops, uint64_t *ifdrops)
+void capture_drops(struct capture *c, uint64_t *received, uint64_t *drops, uint64_t *ifdrops)
 {
     struct pcap_stat ps;
-    *drops = *ifdrops = 0;
+    *received = *drops = *ifdrops = 0;
     if (c->live && c->p && pcap_stats(c->p, &ps) == 0) {
+        *received = ps.ps_recv;
         *drops = ps.ps_drop;
         *ifdrops = ps.ps_ifdrop;
     }

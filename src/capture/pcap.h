@@ -36,9 +36,28 @@ enum capture_next {
 int capture_open_file(struct capture *c, const char *path, const char *filter,
                       char errbuf[CAPTURE_ERRBUF]);
 
-/* Open a live interface (needs privileges).  Returns 0 or -1 with errbuf. */
+enum capture_fanout {
+    CAPTURE_FANOUT_NONE = 0,
+    CAPTURE_FANOUT_HASH,   /* flow-symmetric hash, with IP defragmentation */
+    CAPTURE_FANOUT_CPU,    /* the CPU that received the packet */
+    CAPTURE_FANOUT_LB,     /* round robin (not flow-preserving) */
+};
+
+struct capture_live_opts {
+    size_t buffer_bytes;          /* kernel ring (0: CFG_PCAP_BUFFER_BYTES) */
+    enum capture_fanout fanout;   /* join a PACKET_FANOUT group after activation */
+    uint16_t fanout_group;        /* the same id for every handle of one run */
+};
+
+/* Open a live interface (needs privileges).  `opts` may be NULL.
+ * Returns 0 or -1 with errbuf. */
 int capture_open_live(struct capture *c, const char *iface, const char *filter,
-                      int snaplen, char errbuf[CAPTURE_ERRBUF]);
+                      int snaplen, const struct capture_live_opts *opts,
+                      char errbuf[CAPTURE_ERRBUF]);
+
+/* Join the AF_PACKET fanout group `group` (capture/fanout.c). */
+int capture_join_fanout(struct capture *c, enum capture_fanout mode, uint16_t group,
+                        char errbuf[CAPTURE_ERRBUF]);
 
 enum capture_next capture_next(struct capture *c, const struct pcap_pkthdr **hdr,
                                const uint8_t **data, char errbuf[CAPTURE_ERRBUF]);
@@ -46,8 +65,9 @@ enum capture_next capture_next(struct capture *c, const struct pcap_pkthdr **hdr
 /* Stop a blocking capture from a signal handler. */
 void capture_break(struct capture *c);
 
-/* Kernel/interface drop counters of a live capture (0 for files). */
-void capture_drops(struct capture *c, uint64_t *drops, uint64_t *ifdrops);
+/* Kernel counters of a live capture (pcap_stats: received, dropped,
+ * dropped by the interface; 0 for files). */
+void capture_drops(struct capture *c, uint64_t *received, uint64_t *drops, uint64_t *ifdrops);
 
 void capture_close(struct capture *c);
 

@@ -14,22 +14,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "detect/legs.h"
 #include "policy/policy.h"
 #include "policy/sigdb.h"
-#include "util/hash.h"
-
-struct leg {
-    bool used;
-    uint64_t flow_id;
-    uint64_t sni_h, leaf_h, ja4_h;   /* keyed hashes: most legs differ in these */
-    int64_t ts_s;
-    uint8_t ip_ver;
-    uint8_t client_ip[16], server_ip[16];
-    char sni[256];
-    char leaf_sha256[65];
-    char issuer[160];
-    char ja4[48];
-};
 
 #define PRODUCT_CACHE 1024   /* chains remembered with their signature match */
 
@@ -41,26 +28,42 @@ struct product_slot {
 struct detect {
     const struct policy *pol;
     const struct sigdb *sigs;
-    struct leg legs[DETECT_LEGS_MAX];
-    size_t next_leg;
-    struct hash_key key;             /* for the legs' string hashes */
+    struct legs *legs;               /* shared by every worker's detector */
+    bool own_legs;
     struct product_slot products[PRODUCT_CACHE];
 };
 
-struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs)
+struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
+                                 struct legs *legs)
 {
     struct detect *d = calloc(1, sizeof(*d));
-    if (d)
-        hash_random_key(&d->key);
     if (!d)
         return NULL;
     d->pol = pol;
     d->sigs = sigs;
+    d->legs = legs;
+    if (!legs) {
+        d->legs = legs_new();
+        d->own_legs = true;
+        if (!d->legs) {
+            free(d);
+            return NULL;
+        }
+    }
     return d;
+}
+
+struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs)
+{
+    return detect_new_shared(pol, sigs, NULL);
 }
 
 void detect_free(struct detect *d)
 {
+    if (!d)
+        return;
+    if (d->own_legs)
+        legs_free(d->legs);
     free(d);
 }
 
@@ -606,134 +609,62 @@ static void detect_signature_checks(struct detect *d, const struct detect_conn *
 
 /* ---- two legs ------------------------------------------------------------- */
 
-static size_t alen(uint8_t ver)
-{
-    return ver == 4 ? 4 : 16;
-}
-
 static void addr_text(uint8_t ver, const uint8_t *a, char *buf, size_t len)
 {
     inet_ntop(ver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
 }
 
-/*
- * One interception has two legs for the same server name within seconds:
- * client -> proxy and proxy -> server.  The proxy's address is the server
- * of one leg and the client of the other, and the two legs differ in the
- * leaf certificate or the client fingerprint.
- */
-static uint64_t str_hash(const struct detect *d, const char *s)
-{
-    return hash_siphash(&d->key, s, strlen(s));
-}
-
+/* The other leg of one interception (detect/legs.c finds it). */
 static void check_two_legs(struct detect *d, const struct detect_conn *c,
                            struct detect_alert *out, size_t max, size_t *n)
 {
-    if (!c->sni || !*c->sni)
-        return;
     const struct x509_cert *leaf = leaf_of(c);
+    struct leg_match m;
+    if (!legs_match_and_remember(d->legs, c, leaf ? leaf->sha256 : NULL,
+                                 leaf ? or_dash(leaf->issuer.dn) : NULL, &m))
+        return;
+    const struct leg *l = &m.other;
+    size_t al = c->ip_ver == 4 ? 4 : 16;
     int64_t now = (int64_t)(c->ts_us / 1000000);
-    size_t al = alen(c->ip_ver);
-    uint64_t sni_h = str_hash(d, c->sni);
-    uint64_t leaf_h = leaf ? str_hash(d, leaf->sha256) : 0;
-    uint64_t ja4_h = c->ja4 ? str_hash(d, c->ja4) : 0;
-
-    for (size_t i = 0; i < DETECT_LEGS_MAX; i++) {
-        const struct leg *l = &d->legs[i];
-        /* Cheap tests first: most remembered legs are another name, or
-         * the same certificate and client fingerprint.  Keyed 64-bit
-         * hashes decide (SipHash with a per-run key: a collision cannot be
-         * arranged from outside). */
-        if (!l->used || l->sni_h != sni_h || l->ip_ver != c->ip_ver)
-            continue;
-        bool other_leaf = leaf && l->leaf_sha256[0] && l->leaf_h != leaf_h;
-        bool other_fp = c->ja4 && l->ja4[0] && l->ja4_h != ja4_h;
-        if (!other_leaf && !other_fp)
-            continue;
-        if (now - l->ts_s > DETECT_LEG_WINDOW_S || l->ts_s - now > DETECT_LEG_WINDOW_S)
-            continue;
-        /* Explicit proxy: its address is the server of one leg and the
-         * client of the other.  Transparent proxy: both legs go to the same
-         * server address from different clients. */
-        bool explicit_shape = memcmp(l->server_ip, c->client_ip, al) == 0 ||
-                              memcmp(l->client_ip, c->server_ip, al) == 0;
-        bool transparent_shape = !explicit_shape && memcmp(l->server_ip, c->server_ip, al) == 0 &&
-                                 memcmp(l->client_ip, c->client_ip, al) != 0;
-        if (!explicit_shape && !transparent_shape)
-            continue;
-        /* Two ordinary clients of one server differ in fingerprint all the
-         * time: the transparent shape needs different certificates. */
-        if (!other_leaf && transparent_shape)
-            continue;
-        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_LEGS,
-                                           "both legs of one interception", "interception",
-                                           1, other_leaf && explicit_shape ? "high" : "medium");
-        if (!a)
-            return;
-        char pa[48];
-        long long dt = (long long)(now >= l->ts_s ? now - l->ts_s : l->ts_s - now);
-        if (explicit_shape) {
-            addr_text(c->ip_ver, memcmp(l->server_ip, c->client_ip, al) == 0 ? c->client_ip
-                                                                              : c->server_ip,
-                      pa, sizeof(pa));
-            reason(a, "Two connections for %s within %llds meet at %s, which is the server of "
-                      "one and the client of the other, and they %s: a proxy terminated the "
-                      "client's TLS and opened its own to the server.",
-                   c->sni, dt, pa,
-                   other_leaf ? "present different server certificates"
-                              : "come from different TLS clients");
-        } else {
-            char ca[48], cb[48];
-            addr_text(c->ip_ver, c->server_ip, pa, sizeof(pa));
-            addr_text(c->ip_ver, c->client_ip, ca, sizeof(ca));
-            addr_text(c->ip_ver, l->client_ip, cb, sizeof(cb));
-            reason(a, "Within %llds two clients (%s, %s) reached %s at %s and were shown "
-                      "different certificates: one of them is a transparent proxy's upstream "
-                      "connection, the other its minted reply.", dt, ca, cb, c->sni, pa);
-            evidence(a, "clients", "%s,%s", ca, cb);
-        }
-        a->related_flow_id = l->flow_id;
-        evidence(a, explicit_shape ? "proxy" : "server", "%s", pa);
-        evidence(a, "sni", "%s", c->sni);
-        if (other_leaf) {
-            evidence(a, "leaf_sha256_this_leg", "%s", leaf->sha256);
-            evidence(a, "leaf_sha256_other_leg", "%s", l->leaf_sha256);
-            evidence(a, "issuer_this_leg", "%s", or_dash(leaf->issuer.dn));
-            evidence(a, "issuer_other_leg", "%s", or_dash(l->issuer));
-        }
-        if (other_fp) {
-            evidence(a, "ja4_this_leg", "%s", c->ja4);
-            evidence(a, "ja4_other_leg", "%s", l->ja4);
-        }
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_LEGS,
+                                       "both legs of one interception", "interception",
+                                       1, m.other_leaf && m.explicit_shape ? "high" : "medium");
+    if (!a)
         return;
+    char pa[48];
+    long long dt = (long long)(now >= l->ts_s ? now - l->ts_s : l->ts_s - now);
+    if (m.explicit_shape) {
+        addr_text(c->ip_ver, memcmp(l->server_ip, c->client_ip, al) == 0 ? c->client_ip
+                                                                          : c->server_ip,
+                  pa, sizeof(pa));
+        reason(a, "Two connections for %s within %llds meet at %s, which is the server of "
+                  "one and the client of the other, and they %s: a proxy terminated the "
+                  "client's TLS and opened its own to the server.",
+               c->sni, dt, pa,
+               m.other_leaf ? "present different server certificates"
+                            : "come from different TLS clients");
+    } else {
+        char ca[48], cb[48];
+        addr_text(c->ip_ver, c->server_ip, pa, sizeof(pa));
+        addr_text(c->ip_ver, c->client_ip, ca, sizeof(ca));
+        addr_text(c->ip_ver, l->client_ip, cb, sizeof(cb));
+        reason(a, "Within %llds two clients (%s, %s) reached %s at %s and were shown "
+                  "different certificates: one of them is a transparent proxy's upstream "
+                  "connection, the other its minted reply.", dt, ca, cb, c->sni, pa);
+        evidence(a, "clients", "%s,%s", ca, cb);
     }
-}
-
-static void remember_leg(struct detect *d, const struct detect_conn *c)
-{
-    if (!c->sni || !*c->sni)
-        return;
-    struct leg *l = &d->legs[d->next_leg];
-    d->next_leg = (d->next_leg + 1) % DETECT_LEGS_MAX;
-    memset(l, 0, sizeof(*l));
-    l->used = true;
-    l->flow_id = c->flow_id;
-    l->ts_s = (int64_t)(c->ts_us / 1000000);
-    l->ip_ver = c->ip_ver;
-    memcpy(l->client_ip, c->client_ip, alen(c->ip_ver));
-    memcpy(l->server_ip, c->server_ip, alen(c->ip_ver));
-    snprintf(l->sni, sizeof(l->sni), "%s", c->sni);
-    l->sni_h = str_hash(d, l->sni);
-    const struct x509_cert *leaf = leaf_of(c);
-    if (leaf) {
-        snprintf(l->leaf_sha256, sizeof(l->leaf_sha256), "%s", leaf->sha256);
-        snprintf(l->issuer, sizeof(l->issuer), "%s", or_dash(leaf->issuer.dn));
-        l->leaf_h = str_hash(d, l->leaf_sha256);
+    a->related_flow_id = l->flow_id;
+    evidence(a, m.explicit_shape ? "proxy" : "server", "%s", pa);
+    evidence(a, "sni", "%s", c->sni);
+    if (m.other_leaf) {
+        evidence(a, "leaf_sha256_this_leg", "%s", leaf->sha256);
+        evidence(a, "leaf_sha256_other_leg", "%s", l->leaf_sha256);
+        evidence(a, "issuer_this_leg", "%s", or_dash(leaf->issuer.dn));
+        evidence(a, "issuer_other_leg", "%s", or_dash(l->issuer));
     }
-    if (c->ja4) {
-        snprintf(l->ja4, sizeof(l->ja4), "%s", c->ja4);
-        l->ja4_h = str_hash(d, l->ja4);
+    if (m.other_fp) {
+        evidence(a, "ja4_this_leg", "%s", c->ja4);
+        evidence(a, "ja4_other_leg", "%s", l->ja4);
     }
 }
 
@@ -751,6 +682,5 @@ size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_a
     check_just_minted(c, out, max, &n);
     check_client_refused(c, out, max, &n);
     check_two_legs(d, c, out, max, &n);
-    remember_leg(d, c);
     return n;
 }

@@ -91,6 +91,11 @@ struct detect;
 /* A detector applying `pol` and `sigs` (either may be NULL: those checks
  * are skipped).  Neither is owned. */
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs);
+/* The same, linking legs through `legs` (detect/legs.h), shared with other
+ * detectors and not owned; NULL: a private one. */
+struct legs;
+struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
+                                 struct legs *legs);
 void detect_free(struct detect *d);
 
 /* Run every detection on one connection; returns the number of alerts

@@ -84,11 +84,13 @@ struct stats {
     uint64_t flows_dtls;      /* of which DTLS */
     uint64_t tls_events;      /* tls events written */
     uint64_t alerts;          /* alert events written */
+    uint64_t events_unwritable; /* events that could not be serialized (size cap, memory) */
     uint64_t tls_client_hellos;
     uint64_t tls_server_hellos;
     uint64_t tls_complete;
     uint64_t tls_certificate_msgs; /* Certificate messages seen (clear or decrypted) */
     uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS */
+    uint64_t pcap_received;   /* live: packets the kernel passed (pcap_stats) */
     uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */
     uint64_t pcap_ifdrops;
     uint64_t anomalies[STATS_ANOMALY_COUNT];
@@ -96,6 +98,9 @@ struct stats {
 };
 
 const char *stats_anomaly_name(enum stats_anomaly a);
+
+/* Add every counter of `b` to `a` (merging workers). */
+void stats_add(struct stats *a, const struct stats *b);
 const char *stats_cap_name(enum stats_cap c);
 
 static inline void stats_anomaly(struct stats *s, enum stats_anomaly a)

@@ -9,6 +9,7 @@
  */
 #include "x509/chain.h"
 
+#include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -41,34 +42,26 @@ struct x509_ctx {
     char *dump_dir;
 };
 
-struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size_t errlen)
+/* The trust store of `cfg` (the system's when neither is given). */
+void *x509_store_load(const struct x509_ctx_config *cfg, char *err, size_t errlen)
 {
-    struct x509_ctx *ctx = calloc(1, sizeof(*ctx));
-    if (!ctx) {
+    X509_STORE *store = X509_STORE_new();
+    if (!store) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    ctx->cert_cache_max = cfg->cert_cache_max;
-    ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
-    ctx->slots = calloc(ctx->n_slots, sizeof(*ctx->slots));
-    ctx->store = X509_STORE_new();
-    if (!ctx->slots || !ctx->store) {
-        snprintf(err, errlen, "out of memory");
-        x509_ctx_free(ctx);
-        return NULL;
-    }
-    if (cfg->ca_bundle && !X509_STORE_load_file(ctx->store, cfg->ca_bundle)) {
+    if (cfg->ca_bundle && !X509_STORE_load_file(store, cfg->ca_bundle)) {
         snprintf(err, errlen, "cannot load CA bundle %s: %s", cfg->ca_bundle,
                  ERR_reason_error_string(ERR_peek_last_error()) ? ERR_reason_error_string(ERR_peek_last_error())
                                                                 : "no certificates");
         ERR_clear_error();
-        x509_ctx_free(ctx);
+        X509_STORE_free(store);
         return NULL;
     }
-    if (cfg->ca_path && !X509_STORE_load_path(ctx->store, cfg->ca_path)) {
+    if (cfg->ca_path && !X509_STORE_load_path(store, cfg->ca_path)) {
         snprintf(err, errlen, "cannot use CA directory %s", cfg->ca_path);
         ERR_clear_error();
-        x509_ctx_free(ctx);
+        X509_STORE_free(store);
         return NULL;
     }
     if (!cfg->ca_bundle && !cfg->ca_path) {
@@ -79,8 +72,49 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
          * missing store only makes validation fail, it is not fatal. */
         const char *dir = getenv(X509_get_default_cert_dir_env());
         const char *file = getenv(X509_get_default_cert_file_env());
-        if (!X509_STORE_load_path(ctx->store, dir ? dir : X509_get_default_cert_dir()))
-            X509_STORE_load_file(ctx->store, file ? file : X509_get_default_cert_file());
+        if (!X509_STORE_load_path(store, dir ? dir : X509_get_default_cert_dir()))
+            X509_STORE_load_file(store, file ? file : X509_get_default_cert_file());
+    }
+    ERR_clear_error();
+    return store;
+}
+
+void x509_store_free(void *store)
+{
+    X509_STORE_free(store);
+}
+
+void x509_ctx_set_store(struct x509_ctx *ctx, void *store)
+{
+    if (!store || store == ctx->store)
+        return;
+    X509_STORE_up_ref(store);
+    X509_STORE_free(ctx->store);
+    ctx->store = store;
+    memset(ctx->slots, 0, ctx->n_slots * sizeof(*ctx->slots));   /* results of the old store */
+}
+
+struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size_t errlen)
+{
+    struct x509_ctx *ctx = calloc(1, sizeof(*ctx));
+    if (!ctx) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ctx->cert_cache_max = cfg->cert_cache_max;
+    ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
+    ctx->slots = calloc(ctx->n_slots, sizeof(*ctx->slots));
+    if (!ctx->slots) {
+        snprintf(err, errlen, "out of memory");
+        x509_ctx_free(ctx);
+        return NULL;
+    }
+    if (cfg->store) {
+        X509_STORE_up_ref(cfg->store);
+        ctx->store = cfg->store;
+    } else if (!(ctx->store = x509_store_load(cfg, err, errlen))) {
+        x509_ctx_free(ctx);
+        return NULL;
     }
     ERR_clear_error();
     if (cfg->dump_dir) {
@@ -410,24 +444,29 @@ static const struct {
 };
 #undef V
 
+#define N_VERIFY_NAMES (sizeof(verify_names) / sizeof(verify_names[0]))
+static char verify_lower[N_VERIFY_NAMES][64];
+
+/* The lower-case names, made once for the process (workers share them). */
+static void verify_names_init(void)
+{
+    for (size_t i = 0; i < N_VERIFY_NAMES; i++) {
+        size_t k = 0;
+        for (const char *p = verify_names[i].name; *p && k + 1 < sizeof(verify_lower[0]); p++)
+            verify_lower[i][k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+        verify_lower[i][k] = '\0';
+    }
+}
+
 const char *x509_verify_name(int err)
 {
-    static char buf[sizeof(verify_names) / sizeof(verify_names[0])][64];
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     if (err == X509_V_OK)
         return "ok";
-    for (size_t i = 0; i < sizeof(verify_names) / sizeof(verify_names[0]); i++) {
-        if (verify_names[i].code != err)
-            continue;
-        /* Lower-cased once into a static slot per table row. */
-        char *b = buf[i];
-        if (!b[0]) {
-            size_t k = 0;
-            for (const char *p = verify_names[i].name; *p && k + 1 < sizeof(buf[0]); p++)
-                b[k++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
-            b[k] = '\0';
-        }
-        return b;
-    }
+    pthread_once(&once, verify_names_init);
+    for (size_t i = 0; i < N_VERIFY_NAMES; i++)
+        if (verify_names[i].code == err)
+            return verify_lower[i];
     return "other";
 }
 

@@ -34,6 +34,7 @@ struct x509_ctx_config {
     size_t cert_cache_max;     /* unreferenced certificates kept */
     size_t verify_cache_size;  /* validation cache slots */
     const char *dump_dir;      /* --dump-certs: write each new certificate as PEM */
+    void *store;               /* a shared trust store (x509_store_load); NULL: load one */
 };
 
 struct x509_ctx;
@@ -66,6 +67,15 @@ struct x509_chain {
 /* Create a context.  Returns NULL with a one-line reason in err (e.g. an
  * unreadable CA bundle). */
 struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size_t errlen);
+
+/* A trust store (X509_STORE *) loaded from cfg->ca_bundle / ca_path (the
+ * system's when neither): NULL with a reason in err.  One store can be
+ * shared by the contexts of every worker (cfg->store); OpenSSL locks its
+ * lookups.  x509_ctx_set_store() moves a context to a newly loaded store
+ * (reload) and forgets the validation results of the old one. */
+void *x509_store_load(const struct x509_ctx_config *cfg, char *err, size_t errlen);
+void x509_store_free(void *store);
+void x509_ctx_set_store(struct x509_ctx *ctx, void *store);
 void x509_ctx_free(struct x509_ctx *ctx);
 
 /*

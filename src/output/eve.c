@@ -1,69 +1,34 @@
 /*
- * event.c - JSON serializers (see event.h).
+ * eve.c - EVE JSON serializers (see eve.h).
  *
- * Built with cJSON, one object per event, printed unformatted on one line.
- * Key order is fixed by the order of the cJSON_Add* calls below, so output
- * is reproducible for the same input.
+ * Built with cJSON, one object per event, printed unformatted on one line
+ * into the caller's struct eve buffer.  Key order is fixed by the order of
+ * the cJSON_Add* calls below, so output is reproducible for the same input.
+ *
+ * Threads: every mutable thing is in struct eve (one per worker) or
+ * thread-local (the cJSON node arena, below).  The cJSON allocator hooks
+ * are installed once per process and never change afterwards.
  */
-#include "output/event.h"
+#include "output/eve.h"
 
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "config.h"
+#include "flow/id.h"
 #include "quic/quic.h"
 #include "util/hash.h"
 
 static void add_uint(cJSON *obj, const char *name, uint64_t v);
 static void add_uint_item(cJSON *arr, uint64_t v);
-
-int output_open(struct output *out, const char *path, bool live, bool deterministic)
-{
-    memset(out, 0, sizeof(*out));
-    out->live = live;
-    out->deterministic = deterministic;
-    if (!path || strcmp(path, "-") == 0) {
-        out->fp = stdout;
-    } else {
-        out->fp = fopen(path, "a");
-        if (!out->fp)
-            return -1;
-    }
-    return 0;
-}
-
-int output_close(struct output *out)
-{
-    if (!out->fp)
-        return 0;
-    int rc = fflush(out->fp);
-    if (out->fp != stdout)
-        rc |= fclose(out->fp);
-    out->fp = NULL;
-    return (rc || out->error) ? -1 : 0;
-}
-
-void ev_client_hello_release(struct ev_client_hello *c)
-{
-    free(c->ja3_str);
-    free(c->ja4_r);
-    free(c->ja4_ro);
-    free(c->alpn);
-    memset(c, 0, sizeof(*c));
-}
-
-void ev_server_hello_release(struct ev_server_hello *s)
-{
-    free(s->ja3s_str);
-    free(s->ja4s_r);
-    memset(s, 0, sizeof(*s));
-}
 
 void event_format_ts(uint64_t ts_us, char buf[40])
 {
@@ -72,20 +37,6 @@ void event_format_ts(uint64_t ts_us, char buf[40])
     gmtime_r(&sec, &tm);
     size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(buf + n, 40 - n, ".%06u+0000", (unsigned)(ts_us % 1000000));
-}
-
-uint64_t event_flow_id(const struct flow *f)
-{
-    struct hash_key k;
-    hash_fixed_key(&k);
-    struct {
-        struct flow_key key;
-        uint64_t ts;
-    } in;
-    memset(&in, 0, sizeof(in));
-    in.key = f->key;
-    in.ts = f->first_ts_us;
-    return hash_siphash(&k, &in, sizeof(in)) & ((1ULL << 51) - 1);
 }
 
 /* Validate UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
@@ -171,14 +122,8 @@ static void addr_string(const struct flow *f, int side, char *buf, size_t len)
 }
 
 /* IANA name of a cipher suite from OpenSSL's table, or "0x%04x". */
-static const char *cipher_name(uint16_t id, char buf[8])
+static const char *cipher_name(SSL *ssl, uint16_t id, char buf[8])
 {
-    static SSL_CTX *ctx;
-    static SSL *ssl;
-    if (!ssl) {
-        ctx = SSL_CTX_new(TLS_method());
-        ssl = ctx ? SSL_new(ctx) : NULL;
-    }
     if (ssl) {
         unsigned char b[2] = { (unsigned char)(id >> 8), (unsigned char)id };
         const SSL_CIPHER *c = SSL_CIPHER_find(ssl, b);
@@ -353,7 +298,7 @@ static void add_chain_checks(cJSON *tls, const struct x509_chain *c)
 }
 
 /* Why no server chain is shown, or NULL when one is. */
-static const char *chain_invisible_reason(const struct ev_tls *ev)
+static const char *chain_invisible_reason(const struct conn_report *ev)
 {
     const struct tls_session *t = ev->tls;
     if (ev->chain && ev->chain->n > 0)
@@ -392,10 +337,12 @@ static void add_client_alpn(cJSON *alpn, const struct ev_client_hello *c)
 
 /*
  * cJSON allocates every node and string separately.  An event is built,
- * printed and thrown away at once, so while one is being built cJSON's
- * allocator hooks point at a bump arena that is reset after the line is
- * written: one arena per process, no free() per node.  Blocks that do not
- * fit the arena fall back to malloc and are chained for the reset.
+ * printed and thrown away at once, so while a thread builds one, its
+ * allocations come from a thread-local bump arena that is reset after the
+ * line is printed: no free() per node.  Blocks that do not fit the arena
+ * fall back to malloc and are chained for the reset.  The hooks are
+ * installed once (eve_new); outside an event (policy and signature
+ * loading) they are plain malloc/free.
  */
 #define ARENA_SIZE (64 * 1024)
 
@@ -404,7 +351,8 @@ struct arena_big {
     max_align_t data[];
 };
 
-static struct {
+static _Thread_local struct {
+    bool active;
     unsigned char *buf;
     size_t used;
     struct arena_big *big;
@@ -412,6 +360,8 @@ static struct {
 
 static void *arena_malloc(size_t n)
 {
+    if (!arena.active)
+        return malloc(n);
     size_t a = (n + 15) & ~(size_t)15;
     if (!arena.buf)
         arena.buf = malloc(ARENA_SIZE);
@@ -430,13 +380,20 @@ static void *arena_malloc(size_t n)
 
 static void arena_free(void *p)
 {
-    (void)p;   /* released all at once by arena_reset() */
+    if (!arena.active)
+        free(p);
+    /* else: released all at once by arena_reset() */
+}
+
+static void install_hooks(void)
+{
+    cJSON_Hooks h = { arena_malloc, arena_free };
+    cJSON_InitHooks(&h);
 }
 
 static void arena_begin(void)
 {
-    cJSON_Hooks h = { arena_malloc, arena_free };
-    cJSON_InitHooks(&h);
+    arena.active = true;
 }
 
 static void arena_reset(void)
@@ -447,7 +404,83 @@ static void arena_reset(void)
         arena.big = n;
     }
     arena.used = 0;
-    cJSON_InitHooks(NULL);
+    arena.active = false;
+}
+
+/* Release this thread's arena block (a worker that ends). */
+void eve_thread_exit(void)
+{
+    arena_reset();
+    free(arena.buf);
+    arena.buf = NULL;
+}
+
+struct eve {
+    bool deterministic;
+    SSL_CTX *ssl_ctx;       /* cipher-suite names from OpenSSL's table */
+    SSL *ssl;
+    char *buf;              /* the unit: complete lines */
+    size_t len, cap;
+};
+
+struct eve *eve_new(bool deterministic)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, install_hooks);
+    struct eve *e = calloc(1, sizeof(*e));
+    if (!e)
+        return NULL;
+    e->deterministic = deterministic;
+    e->ssl_ctx = SSL_CTX_new(TLS_method());
+    e->ssl = e->ssl_ctx ? SSL_new(e->ssl_ctx) : NULL;
+    e->cap = CFG_EVENT_LINE_RESERVE * 2;
+    e->buf = malloc(e->cap);
+    if (!e->buf) {
+        eve_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void eve_free(struct eve *e)
+{
+    if (!e)
+        return;
+    SSL_free(e->ssl);
+    SSL_CTX_free(e->ssl_ctx);
+    free(e->buf);
+    free(e);
+}
+
+const char *eve_unit(const struct eve *e, size_t *len)
+{
+    *len = e->len;
+    return e->buf;
+}
+
+void eve_unit_reset(struct eve *e)
+{
+    e->len = 0;
+}
+
+/* Room for `n` more bytes in the unit, within CFG_EVENT_UNIT_MAX. */
+static bool unit_reserve(struct eve *e, size_t n)
+{
+    if (n <= e->cap - e->len)
+        return true;
+    if (n > CFG_EVENT_UNIT_MAX - e->len)
+        return false;
+    size_t cap = e->cap;
+    while (cap - e->len < n)
+        cap *= 2;
+    if (cap > CFG_EVENT_UNIT_MAX)
+        cap = CFG_EVENT_UNIT_MAX;
+    char *b = realloc(e->buf, cap);
+    if (!b)
+        return false;
+    e->buf = b;
+    e->cap = cap;
+    return true;
 }
 
 /* Integers as raw JSON text: exact for 64-bit values (cJSON keeps numbers
@@ -476,34 +509,33 @@ static void add_uint_item(cJSON *arr, uint64_t v)
     cJSON_AddItemToArray(arr, cJSON_CreateRaw(uint_text(v, buf)));
 }
 
-static int write_line(struct output *out, cJSON *root)
+/* Print `root` as one line at the end of the unit.  -1 (nothing added)
+ * when the line does not fit CFG_EVENT_UNIT_MAX or memory runs out. */
+static int write_line(struct eve *e, cJSON *root)
 {
-    static char line[32 * 1024];
-    char *s = line;
-    if (!cJSON_PrintPreallocated(root, line, (int)sizeof(line) - 1, false))
-        s = cJSON_PrintUnformatted(root);   /* arena memory too */
-    int rc = 0;
-    if (!s) {
-        rc = -1;
+    int rc = -1;
+    if (unit_reserve(e, CFG_EVENT_LINE_RESERVE) &&
+        cJSON_PrintPreallocated(root, e->buf + e->len, (int)CFG_EVENT_LINE_RESERVE - 1, false)) {
+        size_t n = strlen(e->buf + e->len);
+        e->buf[e->len + n] = '\n';
+        e->len += n + 1;
+        rc = 0;
     } else {
-        size_t n = strlen(s);
-        s[n] = '\n';   /* room is reserved above; heap: cJSON's own NUL slot */
-        if (fwrite(s, 1, n + 1, out->fp) != n + 1)
-            rc = -1;
-        s[n] = '\0';
+        char *s = cJSON_PrintUnformatted(root);   /* arena memory too */
+        size_t n = s ? strlen(s) : 0;
+        if (s && unit_reserve(e, n + 1)) {
+            memcpy(e->buf + e->len, s, n);
+            e->buf[e->len + n] = '\n';
+            e->len += n + 1;
+            rc = 0;
+        }
     }
-    if (out->live && fflush(out->fp) == EOF)
-        rc = -1;
     arena_reset();   /* frees root, every node and a printed copy */
-    if (rc)
-        out->error = true;
-    else
-        out->lines++;
     return rc;
 }
 
 /* The envelope every per-connection event shares (Suricata EVE). */
-static cJSON *envelope(const struct ev_tls *ev, const char *type)
+static cJSON *envelope(const struct conn_report *ev, const char *type)
 {
     const struct flow *f = ev->flow;
     int cs = ev->client_side, ss = cs ^ 1;
@@ -511,7 +543,7 @@ static cJSON *envelope(const struct ev_tls *ev, const char *type)
     cJSON *root = cJSON_CreateObject();
     event_format_ts(f->first_ts_us, ts);
     cJSON_AddStringToObject(root, "timestamp", ts);
-    add_uint(root, "flow_id", event_flow_id(f));
+    add_uint(root, "flow_id", flow_id(f));
     cJSON_AddStringToObject(root, "event_type", type);
     addr_string(f, cs, a, sizeof(a));
     cJSON_AddStringToObject(root, "src_ip", a);
@@ -523,7 +555,7 @@ static cJSON *envelope(const struct ev_tls *ev, const char *type)
     return root;
 }
 
-int event_write_alert(struct output *out, const struct ev_tls *ev, const struct detect_alert *al)
+int eve_alert(struct eve *e, const struct conn_report *ev, const struct detect_alert *al)
 {
     arena_begin();
     cJSON *root = envelope(ev, "alert");
@@ -537,9 +569,9 @@ int event_write_alert(struct output *out, const struct ev_tls *ev, const struct 
     add_uint(a, "severity", (uint64_t)al->severity);
     cJSON_AddStringToObject(a, "confidence", al->confidence);
     cJSON_AddStringToObject(a, "reason", al->reason);
-    cJSON *e = cJSON_AddObjectToObject(a, "evidence");
+    cJSON *evid = cJSON_AddObjectToObject(a, "evidence");
     for (int i = 0; i < al->n_ev; i++)
-        cJSON_AddStringToObject(e, al->ev[i].key, al->ev[i].value);
+        cJSON_AddStringToObject(evid, al->ev[i].key, al->ev[i].value);
     if (al->related_flow_id) {
         cJSON *r = cJSON_AddArrayToObject(a, "related_flow_ids");
         add_uint_item(r, al->related_flow_id);
@@ -549,7 +581,7 @@ int event_write_alert(struct output *out, const struct ev_tls *ev, const struct 
         cJSON *tls = cJSON_AddObjectToObject(root, "tls");
         add_wire_string(tls, "sni", ch->sni, ch->sni_len);
     }
-    return write_line(out, root);
+    return write_line(e, root);
 }
 
 static void add_quic_version(cJSON *o, const char *name, uint32_t v)
@@ -607,7 +639,7 @@ static void add_dtls(cJSON *tls, const struct ev_dtls *d)
     add_uint(e, "server", d->encrypted_records[1]);
 }
 
-int event_write_tls(struct output *out, const struct ev_tls *ev)
+int eve_tls(struct eve *e, const struct conn_report *ev)
 {
     const struct tls_session *t = ev->tls;
     char vb[24];
@@ -640,7 +672,7 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
     }
     if (t->has_cipher) {
         char cb[8];
-        cJSON_AddStringToObject(tls, "cipher", cipher_name(t->cipher, cb));
+        cJSON_AddStringToObject(tls, "cipher", cipher_name(e->ssl, t->cipher, cb));
     }
     if (ch && ch->present)
         add_client_fps(tls, ch);
@@ -707,7 +739,7 @@ int event_write_tls(struct output *out, const struct ev_tls *ev)
     if (t->alerts_total > t->n_alerts)
         add_uint(tls, "alerts_dropped", t->alerts_total - t->n_alerts);
 
-    return write_line(out, root);
+    return write_line(e, root);
 }
 
 static cJSON *stats_object(const struct stats *st)
@@ -726,11 +758,13 @@ static cJSON *stats_object(const struct stats *st)
     add_uint(o, "flows_dtls", st->flows_dtls);
     add_uint(o, "tls_events", st->tls_events);
     add_uint(o, "alerts", st->alerts);
+    add_uint(o, "events_unwritable", st->events_unwritable);
     add_uint(o, "tls_client_hellos", st->tls_client_hellos);
     add_uint(o, "tls_server_hellos", st->tls_server_hellos);
     add_uint(o, "tls_complete", st->tls_complete);
     add_uint(o, "tls_certificate_msgs", st->tls_certificate_msgs);
     add_uint(o, "tls_tunnelled", st->tls_tunnelled);
+    add_uint(o, "capture_received", st->pcap_received);
     add_uint(o, "capture_drops", st->pcap_drops);
     add_uint(o, "capture_ifdrops", st->pcap_ifdrops);
     cJSON *an = cJSON_AddObjectToObject(o, "anomalies");
@@ -744,20 +778,41 @@ static cJSON *stats_object(const struct stats *st)
     return o;
 }
 
-int event_write_stats(struct output *out, const struct stats *st, uint64_t last_ts_us,
-                      double elapsed_s)
+int eve_stats(struct eve *e, const struct eve_stats_in *in)
 {
     char ts[40];
     arena_begin();
     cJSON *root = cJSON_CreateObject();
-    event_format_ts(last_ts_us, ts);
+    event_format_ts(in->last_ts_us, ts);
     cJSON_AddStringToObject(root, "timestamp", ts);
     cJSON_AddStringToObject(root, "event_type", "stats");
-    cJSON *s = stats_object(st);
-    if (!out->deterministic)
-        cJSON_AddNumberToObject(s, "elapsed_seconds", elapsed_s);
+    cJSON *s = stats_object(in->total);
+    if (!e->deterministic) {
+        cJSON_AddNumberToObject(s, "elapsed_seconds", in->elapsed_s);
+        if (in->uptime_s > 0)
+            add_uint(s, "uptime_seconds", in->uptime_s);
+    }
+    if (in->final)
+        cJSON_AddBoolToObject(s, "final", true);
+    if (in->n_workers > 1) {
+        cJSON *w = cJSON_AddArrayToObject(s, "workers");
+        for (size_t i = 0; i < in->n_workers; i++)
+            cJSON_AddItemToArray(w, stats_object(&in->workers[i]));
+    }
+    if (in->n_sinks > 0) {
+        cJSON *arr = cJSON_AddArrayToObject(s, "sinks");
+        for (size_t i = 0; i < in->n_sinks; i++) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "name", in->sink_names[i]);
+            add_uint(o, "written", in->sinks[i].written);
+            add_uint(o, "dropped", in->sinks[i].dropped);
+            add_uint(o, "errors", in->sinks[i].errors);
+            add_uint(o, "queued_bytes", in->sinks[i].queued);
+            cJSON_AddItemToArray(arr, o);
+        }
+    }
     cJSON_AddItemToObject(root, "stats", s);
-    return write_line(out, root);
+    return write_line(e, root);
 }
 
 void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s)

@@ -1,23 +1,23 @@
 /*
- * event.h - JSON events, one line each (Suricata EVE field names).
+ * report.h - the finished-connection record.
  *
- * output/ owns the shape of every event: the envelope (timestamp, flow_id,
- * event_type, addresses, proto) and one serializer per event type.  It
- * reads finished structs and never parses packet bytes.  Strings that came
- * off the wire (SNI, ALPN) are made valid UTF-8 before they are written, so
- * every line is valid JSON whatever the packet held.
+ * When the analysis of a connection is over (handshake done, FIN/RST,
+ * timeout, eviction, end of input), the pipeline fills one struct
+ * conn_report and hands it to its consumer (output/emit.c: detections,
+ * serializers, sinks; app/learn.c: the policy being learned).  The report
+ * points into the pipeline's per-connection state and is valid only for
+ * the duration of that call.  Consumers read it; they never re-derive its
+ * rules: which ServerHello is the real one after a HelloRetryRequest, how
+ * a wire name becomes a matchable string, are stated once here.
  */
-#ifndef PINSCOPE_EVENT_H
-#define PINSCOPE_EVENT_H
+#ifndef PINSCOPE_CONN_REPORT_H
+#define PINSCOPE_CONN_REPORT_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "flow/table.h"
 #include "tls/session.h"
-#include "util/stats.h"
-#include "policy/detect.h"
 #include "x509/chain.h"
 
 /* What one ClientHello contributed to the event. */
@@ -89,8 +89,8 @@ enum ev_end {
     EV_END_STOPPED,     /* analysis gave up (malformed input or a cap) */
 };
 
-/* Everything the tls event is made from. */
-struct ev_tls {
+/* One finished connection: everything an event, a detection or learn reads. */
+struct conn_report {
     const struct flow *flow;
     int client_side;                 /* flow key side of the client */
     const struct tls_session *tls;
@@ -105,39 +105,40 @@ struct ev_tls {
     enum ev_end end;
 };
 
-struct output {
-    FILE *fp;
-    bool live;              /* flush after every line */
-    bool deterministic;
-    uint64_t lines;
-    bool error;             /* a write failed */
-};
-
-/* Open `path` ("-" or NULL: stdout).  Returns 0 or -1 with errno set. */
-int output_open(struct output *out, const char *path, bool live, bool deterministic);
-int output_close(struct output *out);
-
 /* Free the heap parts of a hello record (not the struct). */
 void ev_client_hello_release(struct ev_client_hello *c);
 void ev_server_hello_release(struct ev_server_hello *s);
 
-/* Write one tls event.  Returns 0 or -1 on a write error. */
-int event_write_tls(struct output *out, const struct ev_tls *ev);
+/* The ServerHello that settled the connection: after a HelloRetryRequest
+ * it is the second one, else the first.  NULL if none. */
+const struct ev_server_hello *conn_report_final_sh(const struct conn_report *r);
 
-/* Write one alert event for the connection of `ev` (its envelope: same
- * flow_id, addresses, timestamp).  Returns 0 or -1 on a write error. */
-int event_write_alert(struct output *out, const struct ev_tls *ev, const struct detect_alert *a);
+/* The client's first ClientHello, if one was read. */
+static inline const struct ev_client_hello *conn_report_ch(const struct conn_report *r)
+{
+    return r->ch[0] && r->ch[0]->present ? r->ch[0] : NULL;
+}
 
-/* Write the stats event (and, to `summary` if not NULL, the text summary). */
-int event_write_stats(struct output *out, const struct stats *st, uint64_t last_ts_us,
-                      double elapsed_s);
-void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s);
+/* Wire names as NUL-terminated strings for matching: bytes outside
+ * printable ASCII become '?', so they match no domain.  NULL when absent. */
+struct conn_names {
+    const char *sni;
+    const char *alpn_client;    /* the client's first ALPN entry */
+    const char *alpn_server;    /* the selected one */
+    char sni_buf[TLS_HELLO_MAX_SNI + 1];
+    char alpn_c_buf[256];
+    char alpn_s_buf[256];
+};
+void conn_report_names(const struct conn_report *r, struct conn_names *n);
 
-/* flow_id for a flow: 51 bits of SipHash over the key and first timestamp,
- * with a fixed key so the same capture always gives the same ids. */
-uint64_t event_flow_id(const struct flow *f);
-
-/* ISO 8601 UTC with microseconds, Suricata style: 2026-11-25T19:18:42.123456+0000 */
-void event_format_ts(uint64_t ts_us, char buf[40]);
+/* The server's and the client's address and port. */
+static inline const uint8_t *conn_report_client_ip(const struct conn_report *r)
+{
+    return r->flow->key.addr[r->client_side];
+}
+static inline const uint8_t *conn_report_server_ip(const struct conn_report *r)
+{
+    return r->flow->key.addr[r->client_side ^ 1];
+}
 
 #endif

@@ -1,0 +1,38 @@
+/*
+ * options.h - what the command line asked for (filled by main.c).
+ */
+#ifndef PINSCOPE_OPTIONS_H
+#define PINSCOPE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "capture/pcap.h"
+#include "x509/chain.h"
+
+#define OPT_MAX_INPUTS  256
+#define OPT_MAX_OUTPUTS 16
+
+struct options {
+    bool learn;                             /* `pinscope learn` */
+    const char *inputs[OPT_MAX_INPUTS];     /* -r FILE|DIR */
+    int n_inputs;
+    const char *iface, *filter;
+    const char *outputs[OPT_MAX_OUTPUTS];   /* -o SPEC */
+    int n_outputs;
+    bool want_stats, deterministic;
+    unsigned stats_interval;                /* s, 0: none */
+    size_t max_flows, memcap;
+    unsigned depth;
+    struct x509_ctx_config xcfg;
+    const char *sigdir, *policy_path;
+    const char *keylogs[OPT_MAX_INPUTS];
+    int n_keylogs;
+    int workers;                            /* 0: one per CPU */
+    enum capture_fanout fanout;
+    size_t buffer_bytes;                    /* live ring per worker */
+    size_t queue_bytes;                     /* per sink */
+    const char *user, *group, *pidfile;
+};
+
+#endif

@@ -1,0 +1,805 @@
+/*
+ * run.c - sources, workers, signals (see run.h).
+ *
+ * Threads:
+ *   main      opens everything, drops privileges, then only waits for
+ *             signals (sigtimedwait) and writes stats events; every signal
+ *             is blocked in every thread, so none interrupts packet work.
+ *   workers   one per --workers; each runs its own pipeline.  Live: each
+ *             reads its own capture handle.  Files: each drains its queue.
+ *   reader    files only: reads the capture files in order and hands each
+ *             packet to the worker of its flow (one worker: the reader is
+ *             the worker and there is no queue).
+ *
+ * Workers look at two shared words between packets: the engine's
+ * generation number (a reload happened: build a new detector, move to the
+ * new trust store) and the stats request number (copy the counters into
+ * the snapshot the main thread merges).  Nothing else is shared mutably
+ * but through the sinks' queues and the two-leg memory, each with its own
+ * lock.
+ */
+#include "app/run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app/dispatch.h"
+#include "app/engine.h"
+#include "capture/pcap.h"
+#include "capture/privdrop.h"
+#include "config.h"
+#include "output/emit.h"
+#include "output/eve.h"
+#include "output/sink.h"
+#include "policy/detect.h"
+#include "util/log.h"
+#include "util/pidfile.h"
+#include "x509/chain.h"
+
+/* One capture file of the run, in reading order. */
+struct segment {
+    char *path;
+    bool flush_after;   /* last file of its -r input: its flows end here */
+};
+
+struct run;
+
+struct worker {
+    int id;
+    struct run *run;
+    pthread_t th;
+    bool started;
+    struct pipeline *pl;
+    struct emitter *em;
+    struct x509_ctx *x509;
+    struct detect *det;
+    struct engine_gen *gen;
+    unsigned gen_no;
+    struct capture cap;            /* live */
+    bool has_cap;
+    struct pktq *q;                /* files, several workers */
+    unsigned snap_seen;
+    pthread_mutex_t mu;            /* guards snap */
+    struct stats snap;
+    uint64_t snap_last_ts;
+    int status;
+};
+
+struct run {
+    const struct options *opt;
+    struct engine eng;
+    bool eng_ok;
+    struct sink *sinks[OPT_MAX_OUTPUTS];
+    const char *sink_names[OPT_MAX_OUTPUTS];
+    size_t n_sinks;
+    struct worker *w;
+    int n_workers;
+    struct segment *seg;
+    size_t n_seg;
+    pipeline_report_fn consumer;   /* learn; NULL: emitters */
+    void *consumer_ctx;
+    atomic_bool stop;
+    atomic_uint stats_seq;
+    atomic_int running;            /* threads still reading */
+    pthread_t reader;
+    bool reader_started;
+    int reader_status;
+    struct stats reader_stats;     /* the reader's own counters (truncated files) */
+    atomic_bool reader_done;
+    double t0;
+    uint64_t wall0_us;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static uint64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- inputs ------------------------------------------------------------- */
+
+static bool looks_like_capture(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    uint8_t m[4];
+    bool ok = fread(m, 1, 4, f) == 4;
+    fclose(f);
+    if (!ok)
+        return false;
+    uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+    return be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1 ||
+           be == 0x0a0d0d0a;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_segment(struct run *r, const char *path, bool flush_after)
+{
+    if (r->n_seg >= CFG_RUN_MAX_FILES) {
+        log_error("too many capture files (max %d)", CFG_RUN_MAX_FILES);
+        return -1;
+    }
+    struct segment *s = realloc(r->seg, (r->n_seg + 1) * sizeof(*s));
+    if (!s)
+        return -1;
+    r->seg = s;
+    s[r->n_seg].path = strdup(path);
+    s[r->n_seg].flush_after = flush_after;
+    if (!s[r->n_seg].path)
+        return -1;
+    r->n_seg++;
+    return 0;
+}
+
+/* -r DIR: its capture files (by magic number), in name order. */
+static int add_directory(struct run *r, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        log_error("cannot read directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[4096];
+        struct stat sb;
+        if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path) ||
+            stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || !looks_like_capture(path))
+            continue;
+        if (n >= CFG_RUN_MAX_FILES) {
+            log_error("%s: too many capture files (max %d)", dir, CFG_RUN_MAX_FILES);
+            rc = -1;
+            break;
+        }
+        char **nn = realloc(names, (n + 1) * sizeof(*nn));
+        if (!nn || !(nn[n] = strdup(path))) {
+            names = nn ? nn : names;
+            rc = -1;
+            break;
+        }
+        names = nn;
+        n++;
+    }
+    closedir(d);
+    if (rc == 0 && n == 0) {
+        log_error("%s: no pcap or pcapng files", dir);
+        rc = -1;
+    }
+    if (rc == 0) {
+        qsort(names, n, sizeof(*names), cmp_str);
+        for (size_t i = 0; i < n && rc == 0; i++)
+            rc = add_segment(r, names[i], i + 1 == n);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+static int build_segments(struct run *r)
+{
+    for (int i = 0; i < r->opt->n_inputs; i++) {
+        const char *in = r->opt->inputs[i];
+        struct stat sb;
+        if (strcmp(in, "-") != 0 && stat(in, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            if (add_directory(r, in) < 0)
+                return -1;
+        } else if (add_segment(r, in, true) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+/* Move to the engine's current generation: a detector on its policy and
+ * signatures, the certificate caches on its trust store. */
+static int worker_switch(struct worker *w)
+{
+    struct run *r = w->run;
+    struct engine_gen *g = engine_acquire(&r->eng);
+    if (w->x509)
+        x509_ctx_set_store(w->x509, g->store);
+    if (w->em) {
+        struct detect *d = detect_new_shared(g->pol, g->sigs, r->eng.legs);
+        if (!d) {
+            engine_release(&r->eng, g);
+            return -1;
+        }
+        emitter_set_detect(w->em, d);
+        detect_free(w->det);
+        w->det = d;
+    }
+    engine_release(&r->eng, w->gen);
+    w->gen = g;
+    w->gen_no = g->no;
+    return 0;
+}
+
+static void worker_snapshot(struct worker *w, unsigned seq)
+{
+    struct stats *st = pipeline_stats(w->pl);
+    if (w->has_cap)
+        capture_drops(&w->cap, &st->pcap_received, &st->pcap_drops, &st->pcap_ifdrops);
+    pthread_mutex_lock(&w->mu);
+    w->snap = *st;
+    w->snap_last_ts = pipeline_last_ts(w->pl);
+    w->snap_seen = seq;
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* Between two packets: a reload or a stats request since the last look? */
+static inline void worker_sync(struct worker *w)
+{
+    struct run *r = w->run;
+    if (engine_gen_no(&r->eng) != w->gen_no)
+        worker_switch(w);
+    unsigned seq = atomic_load_explicit(&r->stats_seq, memory_order_relaxed);
+    if (seq != w->snap_seen)
+        worker_snapshot(w, seq);
+}
+
+static int worker_init(struct run *r, struct worker *w, int id)
+{
+    const struct options *o = r->opt;
+    char err[512];
+    w->id = id;
+    w->run = r;
+    pthread_mutex_init(&w->mu, NULL);
+    struct x509_ctx_config xc = o->xcfg;
+    xc.store = r->eng.cur->store;
+    w->x509 = x509_ctx_new(&xc, err, sizeof(err));
+    if (!w->x509) {
+        log_error("%s", err);
+        return -1;
+    }
+    struct pipeline_config pc = {
+        .max_flows = o->max_flows / (size_t)r->n_workers,
+        .memcap = o->memcap / (size_t)r->n_workers,
+        .depth = o->depth,
+        .keylog = r->eng.kl,
+        .x509 = w->x509,
+        .external_sweep = !o->iface && r->n_workers > 1,
+    };
+    if (pc.max_flows < 16)
+        pc.max_flows = 16;
+    if (pc.memcap < (1u << 20))
+        pc.memcap = 1u << 20;
+    if (r->consumer) {
+        pc.on_report = r->consumer;
+        pc.report_ctx = r->consumer_ctx;
+    }
+    w->pl = pipeline_new(&pc);
+    if (!w->pl) {
+        log_error("out of memory");
+        return -1;
+    }
+    if (!r->consumer) {
+        w->em = emitter_new(r->sinks, r->n_sinks, o->deterministic, pipeline_stats(w->pl));
+        if (!w->em) {
+            log_error("out of memory");
+            return -1;
+        }
+        pipeline_set_report(w->pl, emit_report, w->em);
+    }
+    return worker_switch(w);
+}
+
+static void worker_free(struct worker *w)
+{
+    if (w->has_cap)
+        capture_close(&w->cap);
+    pipeline_free(w->pl);   /* writes nothing more: flows were flushed */
+    emitter_free(w->em);
+    detect_free(w->det);
+    x509_ctx_free(w->x509);
+    if (w->run)
+        engine_release(&w->run->eng, w->gen);
+    pktq_free(w->q);
+    pthread_mutex_destroy(&w->mu);
+}
+
+/* Live: read this worker's handle until stopped. */
+static void *live_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+    char err[CAPTURE_ERRBUF];
+    while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+        const struct pcap_pkthdr *h;
+        const uint8_t *d;
+        enum capture_next c = capture_next(&w->cap, &h, &d, err);
+        if (c == CAPTURE_PACKET) {
+            uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+            pipeline_packet(w->pl, w->cap.dlt, ts, d, h->caplen, h->len);
+        } else if (c == CAPTURE_TIMEOUT) {
+            pipeline_tick(w->pl, wall_us());
+        } else if (c == CAPTURE_END) {
+            break;
+        } else {
+            log_error("%s", err);
+            w->status = 1;
+            atomic_store(&r->stop, true);   /* one handle failing ends the run */
+            break;
+        }
+        worker_sync(w);
+    }
+    struct stats *st = pipeline_stats(w->pl);
+    capture_drops(&w->cap, &st->pcap_received, &st->pcap_drops, &st->pcap_ifdrops);
+    pipeline_flush(w->pl);
+    worker_snapshot(w, atomic_load(&r->stats_seq));
+    atomic_fetch_sub(&r->running, 1);
+    eve_thread_exit();
+    return NULL;
+}
+
+/* Files, several workers: drain the queue. */
+static void *queue_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct pktq_item it;
+    for (;;) {
+        enum pktq_pop p = pktq_pop(w->q, &it, 100);
+        if (p == PKTQ_CLOSED)
+            break;
+        if (p == PKTQ_PACKET)
+            pipeline_packet(w->pl, it.dlt, it.ts_us, it.data, it.caplen, it.wirelen);
+        else if (p == PKTQ_TICK)
+            pipeline_tick(w->pl, it.ts_us);
+        else if (p == PKTQ_FLUSH)
+            pipeline_flush(w->pl);
+        worker_sync(w);
+    }
+    pipeline_flush(w->pl);
+    worker_snapshot(w, atomic_load(&w->run->stats_seq));
+    atomic_fetch_sub(&w->run->running, 1);
+    eve_thread_exit();
+    return NULL;
+}
+
+/* Files: read every segment in order. */
+static void *reader_main(void *arg)
+{
+    struct run *r = arg;
+    struct dispatch *dp = NULL;
+    struct worker *solo = r->n_workers == 1 ? &r->w[0] : NULL;
+    if (!solo) {
+        struct pktq *qs[CFG_WORKERS_MAX];
+        for (int i = 0; i < r->n_workers; i++)
+            qs[i] = r->w[i].q;
+        dp = dispatch_new(qs, (size_t)r->n_workers);
+        if (!dp) {
+            log_error("out of memory");
+            r->reader_status = 1;
+        }
+    }
+    for (size_t i = 0; i < r->n_seg && (solo || dp); i++) {
+        if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+            break;
+        struct capture cap;
+        char err[CAPTURE_ERRBUF];
+        if (capture_open_file(&cap, r->seg[i].path, r->opt->filter, err) < 0) {
+            log_error("%s", err);
+            r->reader_status = 1;
+            continue;
+        }
+        for (;;) {
+            if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+                break;
+            const struct pcap_pkthdr *h;
+            const uint8_t *d;
+            enum capture_next c = capture_next(&cap, &h, &d, err);
+            if (c == CAPTURE_PACKET) {
+                uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+                if (solo) {
+                    pipeline_packet(solo->pl, cap.dlt, ts, d, h->caplen, h->len);
+                    worker_sync(solo);
+                } else {
+                    dispatch_packet(dp, cap.dlt, ts, d, h->caplen, h->len);
+                }
+                continue;
+            }
+            if (c == CAPTURE_ERROR) {
+                struct stats *st = solo ? pipeline_stats(solo->pl) : dispatch_stats(dp);
+                stats_anomaly(st, STATS_PCAP_TRUNCATED);
+                log_warn("%s (read what was readable)", err);
+            }
+            break;
+        }
+        capture_close(&cap);
+        if (r->seg[i].flush_after) {
+            if (solo)
+                pipeline_flush(solo->pl);
+            else
+                dispatch_flush(dp);
+        }
+    }
+    if (solo) {
+        pipeline_flush(solo->pl);
+        worker_snapshot(solo, atomic_load(&r->stats_seq));
+        eve_thread_exit();
+    } else if (dp) {
+        dispatch_close(dp);   /* the workers drain and end */
+    }
+    if (dp) {
+        r->reader_stats = *dispatch_stats(dp);   /* read once reader_done is set */
+        dispatch_free(dp);
+    }
+    atomic_store(&r->reader_done, true);
+    atomic_fetch_sub(&r->running, 1);
+    return NULL;
+}
+
+/* ---- stats -------------------------------------------------------------- */
+
+/* Ask every worker for its counters and wait (bounded) for the answers. */
+static void collect(struct run *r, struct stats *total, struct stats *per, uint64_t *last_ts)
+{
+    unsigned seq = atomic_fetch_add(&r->stats_seq, 1) + 1;
+    double deadline = now_s() + 1.0;
+    for (int i = 0; i < r->n_workers; i++) {
+        for (;;) {
+            pthread_mutex_lock(&r->w[i].mu);
+            bool fresh = r->w[i].snap_seen == seq;
+            pthread_mutex_unlock(&r->w[i].mu);
+            if (fresh || atomic_load(&r->running) == 0 || now_s() > deadline)
+                break;
+            struct timespec ts = { 0, 5 * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+        }
+    }
+    memset(total, 0, sizeof(*total));
+    *last_ts = 0;
+    for (int i = 0; i < r->n_workers; i++) {
+        pthread_mutex_lock(&r->w[i].mu);
+        per[i] = r->w[i].snap;
+        if (r->w[i].snap_last_ts > *last_ts)
+            *last_ts = r->w[i].snap_last_ts;
+        pthread_mutex_unlock(&r->w[i].mu);
+        stats_add(total, &per[i]);
+    }
+    if (atomic_load(&r->reader_done))
+        stats_add(total, &r->reader_stats);
+}
+
+static void write_stats(struct run *r, struct emitter *em, bool final, struct stats *total_out)
+{
+    struct stats total, per[CFG_WORKERS_MAX];
+    uint64_t last_ts;
+    collect(r, &total, per, &last_ts);
+    if (total_out)
+        *total_out = total;
+    if (!em)
+        return;
+    struct sink_stats ss[OPT_MAX_OUTPUTS];
+    for (size_t i = 0; i < r->n_sinks; i++)
+        sink_get_stats(r->sinks[i], &ss[i]);
+    bool live = r->opt->iface != NULL;
+    struct eve_stats_in in = {
+        .total = &total,
+        .workers = per,
+        .n_workers = (size_t)r->n_workers,
+        .sinks = ss,
+        .sink_names = r->sink_names,
+        .n_sinks = r->n_sinks,
+        .last_ts_us = live ? wall_us() : last_ts,
+        .elapsed_s = now_s() - r->t0,
+        .uptime_s = live ? (wall_us() - r->wall0_us) / 1000000 : 0,
+        .final = final,
+    };
+    emit_stats(em, &in);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int n_workers_for(const struct options *o, bool learn)
+{
+    if (learn)
+        return 1;
+    int n = o->workers;
+    if (n <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? (int)c : 1;
+    }
+    if (n > CFG_WORKERS_MAX)
+        n = CFG_WORKERS_MAX;
+    return n;
+}
+
+static int open_sinks(struct run *r)
+{
+    const struct options *o = r->opt;
+    enum sink_full full = o->iface ? SINK_DROP : SINK_BLOCK;
+    static const char *const stdout_spec[] = { "-" };
+    const char *const *specs = o->n_outputs ? o->outputs : stdout_spec;
+    size_t n = o->n_outputs ? (size_t)o->n_outputs : 1;
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        struct sink *s = sink_open(specs[i], full, o->queue_bytes, err, sizeof(err));
+        if (!s) {
+            log_error("%s", err);
+            return -1;
+        }
+        r->sinks[r->n_sinks] = s;
+        r->sink_names[r->n_sinks] = sink_name(s);
+        r->n_sinks++;
+    }
+    return 0;
+}
+
+static int open_live(struct run *r)
+{
+    const struct options *o = r->opt;
+    struct capture_live_opts lo = {
+        .buffer_bytes = o->buffer_bytes,
+        .fanout = r->n_workers > 1 ? o->fanout : CAPTURE_FANOUT_NONE,
+        .fanout_group = (uint16_t)(getpid() & 0xffff),
+    };
+    for (int i = 0; i < r->n_workers; i++) {
+        char err[CAPTURE_ERRBUF];
+        if (capture_open_live(&r->w[i].cap, o->iface, o->filter, CFG_SNAPLEN, &lo, err) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        r->w[i].has_cap = true;
+    }
+    const char *dl = pcap_datalink_val_to_name(r->w[0].cap.dlt);
+    log_info("listening on %s (%s), %d worker%s", o->iface, dl ? dl : "?", r->n_workers,
+             r->n_workers == 1 ? "" : "s");
+    return 0;
+}
+
+/* Files: open each once now so a bad one fails before anything is written. */
+static int check_files(struct run *r)
+{
+    for (size_t i = 0; i < r->n_seg; i++) {
+        if (strcmp(r->seg[i].path, "-") == 0)
+            continue;   /* a pre-open would consume the stream */
+        struct capture c;
+        char err[CAPTURE_ERRBUF];
+        if (capture_open_file(&c, r->seg[i].path, r->opt->filter, err) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        capture_close(&c);
+        engine_scan_dsb(&r->eng, r->seg[i].path);
+    }
+    return 0;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+static void stop_all(struct run *r)
+{
+    atomic_store(&r->stop, true);
+    for (int i = 0; i < r->n_workers; i++)
+        if (r->w[i].has_cap)
+            capture_break(&r->w[i].cap);
+}
+
+/* The main thread from here on: signals, periodic stats, until every
+ * reading thread has ended. */
+static void control_loop(struct run *r, struct emitter *em)
+{
+    const struct options *o = r->opt;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    double next_stats = o->stats_interval ? now_s() + o->stats_interval : 0;
+    while (atomic_load(&r->running) > 0) {
+        struct timespec to = { 0, 100 * 1000 * 1000 };
+        int sig = sigtimedwait(&set, NULL, &to);
+        if (sig == SIGHUP) {
+            log_info("SIGHUP: reopening outputs and reloading");
+            for (size_t i = 0; i < r->n_sinks; i++)
+                sink_reopen(r->sinks[i]);
+            engine_reload(&r->eng);
+        } else if (sig == SIGUSR1) {
+            write_stats(r, em, false, NULL);
+        } else if (sig == SIGINT || sig == SIGTERM) {
+            if (!atomic_load(&r->stop))
+                log_info("%s: stopping, reporting open connections",
+                         sig == SIGINT ? "SIGINT" : "SIGTERM");
+            stop_all(r);
+        }
+        if (next_stats && now_s() >= next_stats) {
+            write_stats(r, em, false, NULL);
+            next_stats += o->stats_interval;
+        }
+    }
+}
+
+int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
+{
+    struct run *r = calloc(1, sizeof(*r));
+    if (!r) {
+        log_error("out of memory");
+        return 1;
+    }
+    r->opt = o;
+    r->consumer = consumer;
+    r->consumer_ctx = ctx;
+    r->n_workers = n_workers_for(o, consumer != NULL);
+    int status = 1;
+    struct emitter *em = NULL;
+    struct stats dummy = { 0 }, total = { 0 };
+    bool pid_written = false;
+
+    /* Signals go to the main thread's sigtimedwait only. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (!o->iface && build_segments(r) < 0)
+        goto done;
+    r->w = calloc((size_t)r->n_workers, sizeof(*r->w));
+    if (!r->w || engine_init(&r->eng, o) < 0)
+        goto done;
+    r->eng_ok = true;
+    if (o->iface ? open_live(r) < 0 : check_files(r) < 0)
+        goto done;
+    if (!consumer && open_sinks(r) < 0)
+        goto done;
+    if (o->pidfile) {
+        char err[512];
+        if (pidfile_write(o->pidfile, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto done;
+        }
+        pid_written = true;
+    }
+    /* Every handle and output is open: give up root before any packet. */
+    if (o->user) {
+        char err[512];
+        if (privdrop(o->user, o->group, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < r->n_sinks; i++) {
+        char err[512];
+        if (sink_start(r->sinks[i], err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            goto done;
+        }
+    }
+    for (int i = 0; i < r->n_workers; i++) {
+        if (!o->iface && r->n_workers > 1 &&
+            !(r->w[i].q = pktq_new(CFG_WORKER_QUEUE_BYTES))) {
+            log_error("out of memory");
+            goto done;
+        }
+        if (worker_init(r, &r->w[i], i) < 0)
+            goto done;
+    }
+    if (!consumer && !(em = emitter_new(r->sinks, r->n_sinks, o->deterministic, &dummy)))
+        goto done;
+
+    r->t0 = now_s();
+    r->wall0_us = wall_us();
+    status = 0;
+    if (o->iface) {
+        for (int i = 0; i < r->n_workers; i++) {
+            atomic_fetch_add(&r->running, 1);
+            if (pthread_create(&r->w[i].th, NULL, live_worker, &r->w[i]) != 0) {
+                atomic_fetch_sub(&r->running, 1);
+                log_error("cannot start worker %d", i);
+                stop_all(r);
+                status = 1;
+                break;
+            }
+            r->w[i].started = true;
+        }
+    } else {
+        for (int i = 0; r->n_workers > 1 && i < r->n_workers; i++) {
+            atomic_fetch_add(&r->running, 1);
+            if (pthread_create(&r->w[i].th, NULL, queue_worker, &r->w[i]) != 0) {
+                atomic_fetch_sub(&r->running, 1);
+                log_error("cannot start worker %d", i);
+                stop_all(r);
+                status = 1;
+                break;
+            }
+            r->w[i].started = true;
+        }
+        atomic_fetch_add(&r->running, 1);
+        if (pthread_create(&r->reader, NULL, reader_main, r) != 0) {
+            atomic_fetch_sub(&r->running, 1);
+            log_error("cannot start the reader");
+            stop_all(r);
+            for (int i = 0; i < r->n_workers; i++)
+                if (r->w[i].q)
+                    pktq_close(r->w[i].q);
+            status = 1;
+        } else {
+            r->reader_started = true;
+        }
+    }
+    control_loop(r, em);
+    if (r->reader_started)
+        pthread_join(r->reader, NULL);
+    for (int i = 0; i < r->n_workers; i++)
+        if (r->w[i].started)
+            pthread_join(r->w[i].th, NULL);
+    if (r->reader_status)
+        status = 1;
+    for (int i = 0; i < r->n_workers; i++)
+        if (r->w[i].status)
+            status = 1;
+
+    write_stats(r, o->want_stats ? em : NULL, true, &total);
+    event_print_summary(stderr, &total, o->deterministic ? 0 : now_s() - r->t0);
+
+done:
+    emitter_free(em);
+    for (int i = 0; r->w && i < r->n_workers; i++)
+        worker_free(&r->w[i]);
+    for (size_t i = 0; i < r->n_sinks; i++) {
+        struct sink_stats ss;
+        sink_get_stats(r->sinks[i], &ss);
+        /* File analysis: an output that lost lines fails the run.  The
+         * sensor drops by design when an output cannot keep up; that is
+         * counted in the stats events and said here, not an exit status. */
+        if (sink_close(r->sinks[i]) < 0) {
+            if (o->iface) {
+                log_warn("output %s: %llu lines dropped, %llu write errors", r->sink_names[i],
+                         (unsigned long long)ss.dropped, (unsigned long long)ss.errors);
+            } else {
+                log_error("writing %s failed (%llu lines dropped, %llu errors)", r->sink_names[i],
+                          (unsigned long long)ss.dropped, (unsigned long long)ss.errors);
+                status = 1;
+            }
+        }
+    }
+    if (pid_written)
+        pidfile_remove(o->pidfile);
+    if (r->eng_ok || r->eng.mu)
+        engine_free(&r->eng);
+    for (size_t i = 0; i < r->n_seg; i++)
+        free(r->seg[i].path);
+    free(r->seg);
+    free(r->w);
+    free(r);
+    return status;
+}
+
+int run_analyse(const struct options *opt)
+{
+    return run_sources(opt, NULL, NULL);
+}

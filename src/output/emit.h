@@ -1,0 +1,44 @@
+/*
+ * emit.h - the one place events leave.
+ *
+ *   finished connection (struct conn_report)
+ *     -> detections (the worker's detector)
+ *     -> serializer (output/eve.c, into the emitter's unit buffer)
+ *     -> every sink (output/sink.h: bounded queue, writer thread)
+ *
+ * One struct emitter per worker; the sinks are shared by all emitters.
+ * emit_report() is the pipeline's on_report callback.  The stats event
+ * goes through the same path (emit_stats), so a sink sees whole lines
+ * only, whatever their source.
+ */
+#ifndef PINSCOPE_EMIT_H
+#define PINSCOPE_EMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conn/report.h"
+#include "output/eve.h"
+#include "output/sink.h"
+#include "util/stats.h"
+
+struct detect;
+struct emitter;
+
+/* An emitter counting into `st` (the worker's stats: tls_events, alerts,
+ * events_unwritable) and writing to sinks[0..n) (not owned). */
+struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks, bool deterministic,
+                            struct stats *st);
+void emitter_free(struct emitter *e);
+
+/* The detector to run (NULL: none); switched by a reload, between two
+ * connections. */
+void emitter_set_detect(struct emitter *e, struct detect *d);
+
+/* pipeline_report_fn: detections, events, sinks for one connection. */
+void emit_report(void *emitter, const struct conn_report *r);
+
+/* Serialize a stats event and hand it to every sink.  0 or -1. */
+int emit_stats(struct emitter *e, const struct eve_stats_in *in);
+
+#endif

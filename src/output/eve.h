@@ -1,0 +1,66 @@
+/*
+ * eve.h - JSON events, one line each (Suricata EVE field names).
+ *
+ * output/ owns the shape of every event: the envelope (timestamp, flow_id,
+ * event_type, addresses, proto) and one serializer per event type.  It
+ * reads finished records (struct conn_report, struct stats) and never
+ * parses packet bytes.  Strings that came off the wire (SNI, ALPN) are made
+ * valid UTF-8 before they are written, so every line is valid JSON
+ * whatever the packet held.
+ *
+ * A struct eve belongs to one worker: serializers append complete lines to
+ * its unit buffer (at most CFG_EVENT_UNIT_MAX bytes), which the caller
+ * hands to the sinks and resets.  Nothing here does I/O.
+ */
+#ifndef PINSCOPE_EVE_H
+#define PINSCOPE_EVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "conn/report.h"
+#include "output/sink.h"
+#include "policy/detect.h"
+#include "util/stats.h"
+
+struct eve;
+
+struct eve *eve_new(bool deterministic);
+void eve_free(struct eve *e);
+
+/* Append one tls event / one alert event (same envelope as its tls
+ * event).  0, or -1 when the line could not be built (nothing appended). */
+int eve_tls(struct eve *e, const struct conn_report *r);
+int eve_alert(struct eve *e, const struct conn_report *r, const struct detect_alert *a);
+
+/* What a stats event reports. */
+struct eve_stats_in {
+    const struct stats *total;
+    const struct stats *workers;     /* per worker, listed when n_workers > 1 */
+    size_t n_workers;
+    const struct sink_stats *sinks;
+    const char *const *sink_names;
+    size_t n_sinks;
+    uint64_t last_ts_us;             /* the event's timestamp */
+    double elapsed_s;                /* omitted with --deterministic */
+    uint64_t uptime_s;               /* live: seconds since start (0: omitted) */
+    bool final;                      /* the last stats event of the run */
+};
+int eve_stats(struct eve *e, const struct eve_stats_in *in);
+
+/* The lines appended since the last reset. */
+const char *eve_unit(const struct eve *e, size_t *len);
+void eve_unit_reset(struct eve *e);
+
+/* A worker thread that ends releases its thread-local arena. */
+void eve_thread_exit(void);
+
+/* The text summary on stderr at exit. */
+void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s);
+
+/* ISO 8601 UTC with microseconds, Suricata style: 2026-11-25T19:18:42.123456+0000 */
+void event_format_ts(uint64_t ts_us, char buf[40]);
+
+#endif
