@@ -35,6 +35,8 @@
 #define CFG_EVENT_LINE_RESERVE  (32 * 1024) /* room kept for one line before printing it */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */
 
+#define CFG_DUMP_SEEN           4096      /* --dump-certs: certificates remembered as written, per worker */
+
 /* Workers (file input: reader -> worker queues) */
 #define CFG_WORKERS_MAX         64        /* (opt --workers) */
 #define CFG_WORKER_QUEUE_BYTES  (16u << 20) /* packet bytes waiting per worker queue */

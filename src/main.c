@@ -178,7 +178,7 @@ static int parse(int argc, char **argv, struct options *o)
             break;
         case OPT_CABUNDLE: o->xcfg.ca_bundle = optarg; break;
         case OPT_CAPATH: o->xcfg.ca_path = optarg; break;
-        case OPT_DUMPCERTS: o->xcfg.dump_dir = optarg; break;
+        case OPT_DUMPCERTS: o->dump_dir = optarg; break;
         case OPT_SIGS: o->sigdir = optarg; break;
         case OPT_POLICY: o->policy_path = optarg; break;
         case OPT_KEYLOG:

@@ -26,6 +26,7 @@ struct options {
     unsigned depth;
     struct x509_ctx_config xcfg;
     const char *sigdir, *policy_path;
+    const char *dump_dir;                   /* --dump-certs */
     const char *keylogs[OPT_MAX_INPUTS];
     int n_keylogs;
     int workers;                            /* 0: one per CPU */

@@ -309,6 +309,10 @@ static int worker_init(struct run *r, struct worker *w, int id)
             return -1;
         }
         pipeline_set_report(w->pl, emit_report, w->em);
+        if (o->dump_dir && emitter_set_dump_dir(w->em, o->dump_dir, err, sizeof(err)) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
     }
     return worker_switch(w);
 }

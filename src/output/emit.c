@@ -3,10 +3,20 @@
  */
 #include "output/emit.h"
 
+#include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "flow/id.h"
 #include "policy/detect.h"
+#include "util/log.h"
 
 struct emitter {
     struct sink *const *sinks;
@@ -14,6 +24,8 @@ struct emitter {
     struct eve *eve;
     struct detect *det;
     struct stats *st;
+    char *dump_dir;
+    uint8_t (*dumped)[32];     /* CFG_DUMP_SEEN slots, direct-mapped: written already */
 };
 
 struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks, bool deterministic,
@@ -38,7 +50,64 @@ void emitter_free(struct emitter *e)
     if (!e)
         return;
     eve_free(e->eve);
+    free(e->dump_dir);
+    free(e->dumped);
     free(e);
+}
+
+int emitter_set_dump_dir(struct emitter *e, const char *dir, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "--dump-certs: %s is not a directory", dir);
+        return -1;
+    }
+    e->dump_dir = strdup(dir);
+    e->dumped = calloc(CFG_DUMP_SEEN, sizeof(*e->dumped));
+    if (!e->dump_dir || !e->dumped) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* One certificate as DIR/<sha256>.pem, whole or not at all. */
+static void dump_cert(struct emitter *e, const struct x509_entry *x)
+{
+    uint8_t *slot = e->dumped[(((size_t)x->sha256[0] << 8) | x->sha256[1]) % CFG_DUMP_SEEN];
+    if (memcmp(slot, x->sha256, 32) == 0)
+        return;   /* written (or found) already by this worker */
+    char hex[65], path[4096], tmp[4200];
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", x->sha256[i]);
+    snprintf(path, sizeof(path), "%s/%s.pem", e->dump_dir, hex);
+    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", e->dump_dir, hex, (long)gettid());
+    bool ok = access(path, F_OK) == 0;   /* an earlier run or another worker */
+    if (!ok) {
+        FILE *f = fopen(tmp, "w");
+        ok = f && PEM_write_X509(f, x->x509) == 1;
+        if (f && fclose(f) != 0)
+            ok = false;
+        if (ok && link(tmp, path) < 0 && errno != EEXIST)
+            ok = false;
+        if (f)
+            unlink(tmp);
+        if (ok) {
+            e->st->certs_dumped++;
+        } else {
+            if (e->st->certs_dump_failed++ == 0)
+                log_warn("--dump-certs: cannot write %s: %s (counted from now on)", path,
+                         strerror(errno ? errno : EIO));
+            return;
+        }
+    }
+    memcpy(slot, x->sha256, 32);
+}
+
+static void dump_chain(struct emitter *e, const struct x509_chain *c)
+{
+    for (size_t i = 0; c && i < c->n; i++)
+        dump_cert(e, c->e[i]);
 }
 
 void emitter_set_detect(struct emitter *e, struct detect *d)
@@ -101,6 +170,10 @@ void emit_report(void *ctx, const struct conn_report *r)
             e->st->events_unwritable++;
     }
     send_unit(e);
+    if (e->dump_dir) {
+        dump_chain(e, r->chain);
+        dump_chain(e, r->client_chain);
+    }
 }
 
 int emit_stats(struct emitter *e, const struct eve_stats_in *in)

@@ -31,6 +31,14 @@ struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks, bool dete
                             struct stats *st);
 void emitter_free(struct emitter *e);
 
+/* --dump-certs: write each distinct certificate of a reported chain as
+ * DIR/<sha256>.pem.  A file appears whole (written under a temporary
+ * name, then linked into place; an existing one is kept), so several
+ * workers and earlier runs share the directory.  Successes and failures
+ * are counted (certs_dumped, certs_dump_failed), the first failure is
+ * said on stderr.  The directory must exist. */
+int emitter_set_dump_dir(struct emitter *e, const char *dir, char *err, size_t errlen);
+
 /* The detector to run (NULL: none); switched by a reload, between two
  * connections. */
 void emitter_set_detect(struct emitter *e, struct detect *d);

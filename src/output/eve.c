@@ -759,6 +759,10 @@ static cJSON *stats_object(const struct stats *st)
     add_uint(o, "tls_events", st->tls_events);
     add_uint(o, "alerts", st->alerts);
     add_uint(o, "events_unwritable", st->events_unwritable);
+    if (st->certs_dumped || st->certs_dump_failed) {
+        add_uint(o, "certs_dumped", st->certs_dumped);
+        add_uint(o, "certs_dump_failed", st->certs_dump_failed);
+    }
     add_uint(o, "tls_client_hellos", st->tls_client_hellos);
     add_uint(o, "tls_server_hellos", st->tls_server_hellos);
     add_uint(o, "tls_complete", st->tls_complete);

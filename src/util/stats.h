@@ -85,6 +85,8 @@ struct stats {
     uint64_t tls_events;      /* tls events written */
     uint64_t alerts;          /* alert events written */
     uint64_t events_unwritable; /* events that could not be serialized (size cap, memory) */
+    uint64_t certs_dumped;    /* --dump-certs: files written */
+    uint64_t certs_dump_failed; /* --dump-certs: files that could not be written */
     uint64_t tls_client_hellos;
     uint64_t tls_server_hellos;
     uint64_t tls_complete;

@@ -39,7 +39,6 @@ struct x509_ctx {
     size_t n_entries, n_unref, cert_cache_max;
     struct verify_slot *slots;
     size_t n_slots;
-    char *dump_dir;
 };
 
 /* The trust store of `cfg` (the system's when neither is given). */
@@ -117,15 +116,6 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
         return NULL;
     }
     ERR_clear_error();
-    if (cfg->dump_dir) {
-        struct stat sb;
-        if (stat(cfg->dump_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-            snprintf(err, errlen, "--dump-certs: %s is not a directory", cfg->dump_dir);
-            x509_ctx_free(ctx);
-            return NULL;
-        }
-        ctx->dump_dir = strdup(cfg->dump_dir);
-    }
     return ctx;
 }
 
@@ -150,7 +140,6 @@ void x509_ctx_free(struct x509_ctx *ctx)
     }
     X509_STORE_free(ctx->store);
     free(ctx->slots);
-    free(ctx->dump_dir);
     free(ctx);
 }
 
@@ -187,18 +176,6 @@ static void remove_entry(struct x509_ctx *ctx, struct x509_entry *e)
     entry_free(e);
 }
 
-static void dump_pem(const struct x509_ctx *ctx, const struct x509_entry *e)
-{
-    char path[4096], hex[65];
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", e->sha256[i]);
-    snprintf(path, sizeof(path), "%s/%s.pem", ctx->dump_dir, hex);
-    FILE *f = fopen(path, "wx");   /* exists already: seen in an earlier run */
-    if (!f)
-        return;
-    PEM_write_X509(f, e->x509);
-    fclose(f);
-}
 
 /* A referenced entry for this DER, from the cache or newly parsed; NULL if
  * OpenSSL cannot parse it. */
@@ -242,8 +219,6 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
     e->hnext = ctx->buckets[b];
     ctx->buckets[b] = e;
     ctx->n_entries++;
-    if (ctx->dump_dir)
-        dump_pem(ctx, e);
     return e;
 }
 

@@ -33,7 +33,6 @@ struct x509_ctx_config {
     const char *ca_path;       /* hashed directory; may be combined with ca_bundle */
     size_t cert_cache_max;     /* unreferenced certificates kept */
     size_t verify_cache_size;  /* validation cache slots */
-    const char *dump_dir;      /* --dump-certs: write each new certificate as PEM */
     void *store;               /* a shared trust store (x509_store_load); NULL: load one */
 };
 
