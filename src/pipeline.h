@@ -21,9 +21,8 @@
 struct keylog;
 struct x509_ctx;
 
-/* Called once per finished TLS connection, on the worker's thread; the
- * report is valid only during the call. */
-typedef void (*pipeline_report_fn)(void *ctx, const struct conn_report *r);
+/* Called once per finished TLS connection (conn/report.h). */
+typedef conn_report_fn pipeline_report_fn;
 
 struct pipeline_config {
     size_t max_flows;

@@ -16,7 +16,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dtls/conn.h"
 #include "flow/table.h"
+#include "quic/conn.h"
 #include "tls/session.h"
 #include "x509/chain.h"
 
@@ -49,35 +51,6 @@ struct ev_server_hello {
     uint8_t alpn[255];
 };
 
-/* QUIC details of a connection (tls.quic). */
-#define EV_QUIC_TP_MAX 64   /* transport-parameter ids kept */
-struct ev_quic {
-    uint32_t version;               /* of the client's first Initial */
-    uint32_t final_version;         /* after Version Negotiation, if it changed */
-    bool version_negotiation;       /* the server sent Version Negotiation */
-    bool retry;                     /* the server sent a Retry */
-    bool retry_verified;            /* its integrity tag checked out */
-    bool has_tp;                    /* the ClientHello carried transport parameters */
-    uint16_t n_tp;
-    uint32_t tp_total;
-    uint64_t tp_ids[EV_QUIC_TP_MAX]; /* client's transport-parameter ids, wire order */
-    uint32_t initial_packets[2];    /* [0] client, [1] server: decrypted */
-    uint32_t handshake_packets[2];  /* decrypted with the key log */
-    uint32_t undecryptable;         /* Initial/Handshake packets that did not open */
-    bool has_close;                 /* a CONNECTION_CLOSE was read (first one kept) */
-    bool close_from_client;
-    uint64_t close_error;           /* its error code (0x100-0x1ff: TLS alert) */
-};
-
-/* DTLS details of a connection (tls.dtls). */
-struct ev_dtls {
-    bool hello_verify_request;
-    uint8_t cookie_len;             /* HelloVerifyRequest cookie length */
-    uint16_t hvr_version;
-    uint32_t retransmissions;       /* handshake messages seen again */
-    uint32_t encrypted_records[2];  /* [0] client, [1] server */
-};
-
 /* Why the event was written. */
 enum ev_end {
     EV_END_HANDSHAKE = 0,
@@ -108,6 +81,10 @@ struct conn_report {
 /* Free the heap parts of a hello record (not the struct). */
 void ev_client_hello_release(struct ev_client_hello *c);
 void ev_server_hello_release(struct ev_server_hello *s);
+
+/* The consumer of finished connections (events, learn): called once per
+ * connection on the worker's thread; the report is valid during the call. */
+typedef void (*conn_report_fn)(void *ctx, const struct conn_report *r);
 
 /* The ServerHello that settled the connection: after a HelloRetryRequest
  * it is the second one, else the first.  NULL if none. */

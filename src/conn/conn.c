@@ -1,0 +1,323 @@
+/*
+ * conn.c - the analysis state of one connection (see conn.h).
+ */
+#include "conn/conn.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tls/certmsg.h"
+#include "tls/hello.h"
+#include "x509/chain.h"
+
+struct conn *conn_new(struct conn_env *env, uint8_t transport, int client_side)
+{
+    struct conn *c = memcap_calloc(env->mc, sizeof(*c));
+    if (!c) {
+        stats_cap(env->st, STATS_MEMCAP);
+        return NULL;
+    }
+    tls_session_init(&c->tls);
+    c->tls.keylog = env->keylog;
+    c->transport = transport;
+    if (transport == FP_TRANSPORT_QUIC) {
+        c->tls.transport = TLS_TRANSPORT_QUIC;
+        c->quic = quic_conn_new(env->mc, env->st, client_side);
+        if (!c->quic) {
+            conn_free(env, c);
+            return NULL;
+        }
+    } else if (transport == FP_TRANSPORT_DTLS) {
+        c->tls.transport = TLS_TRANSPORT_DTLS;
+        c->dtls = dtls_conn_new(env->mc, env->st);
+        if (!c->dtls) {
+            conn_free(env, c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void conn_release_analysis(struct conn_env *env, struct conn *c)
+{
+    for (int i = 0; i < 2; i++) {
+        if (c->rs[i]) {
+            reasm_release(c->rs[i], env->mc);
+            memcap_free(env->mc, c->rs[i], reasm_stream_size());
+            c->rs[i] = NULL;
+        }
+        if (c->ch[i]) {
+            ev_client_hello_release(c->ch[i]);
+            memcap_free(env->mc, c->ch[i], sizeof(*c->ch[i]));
+            c->ch[i] = NULL;
+        }
+        if (c->sh[i]) {
+            ev_server_hello_release(c->sh[i]);
+            memcap_free(env->mc, c->sh[i], sizeof(*c->sh[i]));
+            c->sh[i] = NULL;
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (c->chain[i]) {
+            x509_chain_release(env->x509, c->chain[i]);
+            memcap_free(env->mc, c->chain[i], sizeof(*c->chain[i]));
+            c->chain[i] = NULL;
+        }
+    }
+    tls_session_release(&c->tls, env->mc);
+    /* The whole QUIC/DTLS state goes once the event is written, so a
+     * finished flow that lingers in the table costs only its struct conn. */
+    quic_conn_free(c->quic, env->mc);
+    c->quic = NULL;
+    dtls_conn_free(c->dtls, env->mc);
+    c->dtls = NULL;
+    c->done = true;
+}
+
+void conn_free(struct conn_env *env, struct conn *c)
+{
+    if (!c)
+        return;
+    conn_release_analysis(env, c);
+    memcap_free(env->mc, c, sizeof(*c));
+}
+
+void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end end,
+                      struct conn_report *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->flow = f;
+    r->client_side = c->tls.client >= 0 ? c->tls.client : 0;
+    r->tls = &c->tls;
+    r->ch[0] = c->ch[0];
+    r->ch[1] = c->ch[1];
+    r->sh[0] = c->sh[0];
+    r->sh[1] = c->sh[1];
+    r->chain = c->chain[0];
+    r->client_chain = c->chain[1];
+    r->quic = c->quic ? quic_conn_facts(c->quic) : NULL;
+    r->dtls = c->dtls ? dtls_conn_facts(c->dtls) : NULL;
+    r->end = end;
+}
+
+/* ---- hellos -> fingerprints -------------------------------------------- */
+
+static char *dup_str(const char *s)
+{
+    return strdup(s);   /* NULL on failure; output writes "" then */
+}
+
+static void record_client_hello(struct conn_env *env, struct conn *c, int idx,
+                                const struct tls_hello *h)
+{
+    env->st->tls_client_hellos++;
+    if (idx < 0 || idx > 1 || c->ch[idx])
+        return;
+    struct ev_client_hello *e = memcap_calloc(env->mc, sizeof(*e));
+    if (!e) {
+        stats_cap(env->st, STATS_MEMCAP);
+        return;
+    }
+    fp_ja3(h, &env->ja3);
+    fp_ja4(h, (enum fp_transport)c->transport, &env->ja4);
+    e->present = true;
+    memcpy(e->ja3_hash, env->ja3.hash, sizeof(e->ja3_hash));
+    e->ja3_str = dup_str(env->ja3.str);
+    memcpy(e->ja4, env->ja4.ja4, sizeof(e->ja4));
+    memcpy(e->ja4_o, env->ja4.ja4_o, sizeof(e->ja4_o));
+    e->ja4_r = dup_str(env->ja4.ja4_r);
+    e->ja4_ro = dup_str(env->ja4.ja4_ro);
+    e->has_sni = h->has_sni;
+    e->sni_len = h->sni_len;
+    memcpy(e->sni, h->sni, h->sni_len);
+    e->has_alpn = h->has_alpn;
+    if (h->n_alpn > 0) {
+        size_t total = 0;
+        for (size_t i = 0; i < h->n_alpn; i++)
+            total += 1 + (size_t)h->alpn[i].len;
+        e->alpn = malloc(total);
+        if (e->alpn) {
+            size_t off = 0;
+            for (size_t i = 0; i < h->n_alpn; i++) {
+                e->alpn[off++] = h->alpn[i].len;
+                memcpy(e->alpn + off, h->alpn[i].name, h->alpn[i].len);
+                off += h->alpn[i].len;
+            }
+            e->n_alpn = (uint8_t)h->n_alpn;
+            e->alpn_bytes = (uint16_t)total;
+        }
+    }
+    c->ch[idx] = e;
+}
+
+static void record_server_hello(struct conn_env *env, struct conn *c, int idx,
+                                const struct tls_hello *h)
+{
+    env->st->tls_server_hellos++;
+    if (idx < 0 || idx > 1 || c->sh[idx])
+        return;
+    struct ev_server_hello *e = memcap_calloc(env->mc, sizeof(*e));
+    if (!e) {
+        stats_cap(env->st, STATS_MEMCAP);
+        return;
+    }
+    fp_ja3s(h, &env->ja3);
+    fp_ja4s(h, (enum fp_transport)c->transport, &env->ja4s);
+    e->present = true;
+    e->hrr = h->is_hrr;
+    memcpy(e->ja3s_hash, env->ja3.hash, sizeof(e->ja3s_hash));
+    e->ja3s_str = dup_str(env->ja3.str);
+    memcpy(e->ja4s, env->ja4s.ja4s, sizeof(e->ja4s));
+    e->ja4s_r = dup_str(env->ja4s.ja4s_r);
+    if (h->has_alpn && h->n_alpn > 0) {
+        e->has_alpn = true;
+        e->alpn_len = h->alpn[0].len;
+        memcpy(e->alpn, h->alpn[0].name, h->alpn[0].len);
+    }
+    c->sh[idx] = e;
+}
+
+/* The first Certificate message of each side becomes that side's chain. */
+static void record_certificate(struct conn_env *env, struct conn *c, const struct tls_msg *m)
+{
+    int which = m->from_client ? 1 : 0;
+    if (!env->x509 || c->chain[which])
+        return;
+    struct tls_cert_list list;
+    if (tls_certmsg_parse(m->body, m->len, m->tls13, &list) != TLS_CERTMSG_OK)
+        stats_anomaly(env->st, STATS_TLS_CERTMSG_MALFORMED);   /* keep what parsed */
+    struct x509_chain *ch = memcap_calloc(env->mc, sizeof(*ch));
+    if (!ch) {
+        stats_cap(env->st, STATS_MEMCAP);
+        return;
+    }
+    const struct ev_client_hello *hello = c->ch[1] ? c->ch[1] : c->ch[0];
+    bool has_sni = hello && hello->has_sni && hello->sni_len > 0;
+    x509_chain_build(env->x509, &list,
+                     m->from_client ? X509_PURPOSE_CLIENT_CHAIN : X509_PURPOSE_SERVER_CHAIN,
+                     has_sni && !m->from_client, has_sni ? hello->sni : NULL,
+                     has_sni ? hello->sni_len : 0, env->pkt_ts_us, ch, env->st);
+    c->chain[which] = ch;
+}
+
+/* What the TLS session reported: record hellos and certificates.  False
+ * when the session wants nothing more for now (NEED_MORE, DONE). */
+static bool tls_event(struct conn_env *env, struct conn *c, enum tls_event ev,
+                      const struct tls_msg *msg)
+{
+    switch (ev) {
+    case TLS_EV_CLIENT_HELLO:
+        record_client_hello(env, c, msg->idx, msg->hello);
+        return true;
+    case TLS_EV_SERVER_HELLO:
+        record_server_hello(env, c, msg->idx, msg->hello);
+        return true;
+    case TLS_EV_CERTIFICATE:
+        env->st->tls_certificate_msgs++;
+        record_certificate(env, c, msg);
+        return true;
+    case TLS_EV_PROGRESS:
+        return true;
+    case TLS_EV_NEED_MORE:
+    case TLS_EV_DONE:
+    default:
+        return false;
+    }
+}
+
+/* ---- bytes in ------------------------------------------------------------ */
+
+void conn_drive_stream(struct conn_env *env, struct conn *c, int side)
+{
+    struct reasm_stream *rs = c->rs[side];
+    for (;;) {
+        const uint8_t *p;
+        size_t n = reasm_peek(rs, &p);
+        size_t used = 0;
+        struct tls_msg msg = { .hello = &env->hello, .idx = -1 };
+        enum tls_event ev = tls_session_feed(&c->tls, env->mc, env->st, side, p, n, &used, &msg);
+        reasm_consume(rs, used);
+        if (!tls_event(env, c, ev, &msg))
+            return;
+    }
+}
+
+struct feed_ctx {
+    struct conn_env *env;
+    struct conn *c;
+};
+
+static void quic_io(struct conn_env *env, struct conn *c, struct feed_ctx *fc,
+                    struct quic_conn_io *io);
+
+/* Bare handshake messages of `side` (QUIC CRYPTO bytes, DTLS reassembled
+ * messages) to the TLS session until it has nothing more to say; QUIC
+ * also learns of the ClientHello (transport parameters) and the
+ * ServerHello (Handshake keys).  Returns the bytes consumed. */
+static size_t feed_handshake(void *ctx, int side, const uint8_t *p, size_t n)
+{
+    struct feed_ctx *fc = ctx;
+    struct conn_env *env = fc->env;
+    struct conn *c = fc->c;
+    size_t off = 0;
+    for (;;) {
+        size_t used = 0;
+        struct tls_msg msg = { .hello = &env->hello, .idx = -1 };
+        enum tls_event ev = tls_session_feed_handshake(&c->tls, env->mc, env->st, side, p + off,
+                                                       n - off, &used, &msg);
+        off += used;
+        if (ev == TLS_EV_CLIENT_HELLO && c->quic)
+            quic_conn_client_hello(c->quic, env->st, &env->hello);
+        if (!tls_event(env, c, ev, &msg))
+            return off;
+        if (ev == TLS_EV_SERVER_HELLO && c->quic) {
+            struct quic_conn_io io;
+            quic_io(env, c, fc, &io);
+            quic_conn_server_hello(c->quic, &io);
+        }
+    }
+}
+
+static void quic_io(struct conn_env *env, struct conn *c, struct feed_ctx *fc,
+                    struct quic_conn_io *io)
+{
+    *io = (struct quic_conn_io){
+        .mc = env->mc,
+        .st = env->st,
+        .keylog = env->keylog,
+        .depth = env->depth,
+        .plain = env->plain,
+        .plain_cap = sizeof(env->plain),
+        .tls = &c->tls,
+        .feed = feed_handshake,
+        .ctx = fc,
+    };
+}
+
+bool conn_quic_start(struct conn_env *env, struct conn *c, int side, const uint8_t *d, size_t n,
+                     const struct quic_long_hdr *h)
+{
+    struct feed_ctx fc = { env, c };
+    struct quic_conn_io io;
+    quic_io(env, c, &fc, &io);
+    return quic_conn_start(c->quic, &io, side, d, n, h);
+}
+
+void conn_datagram(struct conn_env *env, struct conn *c, int side, const uint8_t *d, size_t n)
+{
+    struct feed_ctx fc = { env, c };
+    if (c->quic) {
+        struct quic_conn_io io;
+        quic_io(env, c, &fc, &io);
+        quic_conn_datagram(c->quic, &io, side, d, n);
+    } else if (c->dtls) {
+        struct dtls_conn_io io = {
+            .mc = env->mc,
+            .st = env->st,
+            .tls = &c->tls,
+            .feed = feed_handshake,
+            .ctx = &fc,
+        };
+        dtls_conn_datagram(c->dtls, &io, side, d, n);
+    }
+}

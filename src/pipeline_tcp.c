@@ -1,0 +1,91 @@
+/*
+ * pipeline_tcp.c - TCP flows.
+ *
+ * Per TCP flow the connection (conn/conn.h) keeps endpoint state and one
+ * reassembly stream per direction, created on the first payload byte.
+ * When the TLS session says it needs nothing more, the connection is
+ * reported, its buffers are freed and the flow stays in the table only as
+ * a key: later packets cost one lookup.  A closed flow lingers
+ * CFG_FLOW_TIMEOUT_CLOSED seconds to absorb retransmissions, unless a new
+ * SYN reuses its ports.
+ *
+ * Directions are numbered by flow key side (0/1), which the TLS session
+ * uses as its own direction numbers; the client is whichever side sent the
+ * ClientHello.
+ */
+#include "pipeline_priv.h"
+
+#include "reasm/stream.h"
+
+static void tcp_payload(struct pipeline *pl, struct conn *c, int side, const struct pkt *p)
+{
+    if (c->tls.d[side].mode == TLS_DIR_DONE || c->tls.d[side].mode == TLS_DIR_NOT_TLS)
+        return;
+    struct reasm_stream *rs = c->rs[side];
+    if (!rs) {
+        rs = memcap_calloc(&pl->mc, reasm_stream_size());
+        if (!rs) {
+            stats_cap(&pl->st, STATS_MEMCAP);
+            return;
+        }
+        reasm_stream_start(rs, c->syn[side] ? c->isn1[side] : p->seq, pl->cfg.depth);
+        c->rs[side] = rs;
+    }
+    if (reasm_add(rs, &pl->mc, &pl->st, p->seq, p->payload, p->payload_len))
+        conn_drive_stream(&pl->env, c, side);
+}
+
+void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
+{
+    struct flow_key key;
+    int side;
+    flow_key_from_pkt(p, &key, &side);
+    struct flow *f = tracker_lookup(&pl->tr, &key);
+    uint8_t fl = p->tcp_flags;
+
+    if (!f) {
+        /* Stray resets and bare ACKs/FINs do not open a flow. */
+        if (!(fl & TCP_SYN) && p->payload_len == 0)
+            return;
+        struct conn *c = conn_new(&pl->env, FP_TRANSPORT_TCP, side);
+        if (!c || !(f = tracker_create(&pl->tr, &key, c, p->ts_us)))
+            return;
+    }
+    tracker_seen(&pl->tr, f, side, p);
+
+    struct conn *c = f->app;
+    if (c->closed) {
+        if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && !c->syn[side]) {
+            /* Port reuse: a new connection on the same addresses. */
+            tracker_remove(&pl->tr, f, EV_END_FIN);
+            pl_handle_tcp(pl, p);
+        } else if (p->payload_len > 0) {
+            stats_anomaly(&pl->st, STATS_TCP_DATA_AFTER_CLOSE);
+        }
+        return;
+    }
+
+    if (fl & TCP_SYN) {
+        if (!c->syn[side] && !c->rs[side]) {
+            c->syn[side] = true;
+            c->isn1[side] = p->seq + 1;
+        }
+    }
+    if (!c->done && p->payload_len > 0 && !(fl & TCP_RST)) {
+        tcp_payload(pl, c, side, p);
+        if (tls_session_finished(&c->tls))
+            tracker_finish(&pl->tr, f, c,
+                        c->tls.progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
+                                                                   : EV_END_STOPPED);
+    }
+    if (fl & TCP_FIN)
+        c->fin[side] = true;
+    if (fl & TCP_RST)
+        c->rst = true;
+    if (c->rst || (c->fin[0] && c->fin[1])) {
+        tracker_finish(&pl->tr, f, c, c->rst ? EV_END_RST : EV_END_FIN);
+        c->closed = true;
+    }
+}
+
+/* ---- expiry ------------------------------------------------------------ */
