@@ -102,9 +102,19 @@ check: all unit
 # libFuzzer targets: every parser entry point plus whole-pcap input.
 FUZZ_CFLAGS := -std=c11 -g -O1 -D_GNU_SOURCE -DFUZZING -Isrc \
                -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h src/*.h)
+# The library is compiled once (instrumented, no fuzzer main) and every
+# target links against it.
+FUZZ_LIBFLAGS := $(subst -fsanitize=fuzzer,-fsanitize=fuzzer-no-link,$(FUZZ_CFLAGS))
+FUZZ_OBJ := $(LIB_SRC:%.c=build-fuzz/obj/%.o)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_LIBFLAGS) -MMD -MP -c $< -o $@
+build-fuzz/libpinscope-fuzz.a: $(FUZZ_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+build-fuzz/%: tests/fuzz/%.c build-fuzz/libpinscope-fuzz.a
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(LDLIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< build-fuzz/libpinscope-fuzz.a $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
 
@@ -136,4 +146,4 @@ uninstall:
 clean:
 	rm -rf build build-san build-fuzz pinscope
 
--include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d
+-include $(LIB_OBJ:.o=.d) $(BUILD)/src/main.d $(wildcard build-fuzz/obj/src/*.d build-fuzz/obj/src/*/*.d)

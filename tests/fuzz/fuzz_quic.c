@@ -195,7 +195,9 @@ static size_t seal(size_t s, const uint8_t *hdr, size_t hdr_len, size_t pn_offse
         ok &= EVP_EncryptUpdate(ctx, NULL, &m, NULL, (int)plen);
     ok &= EVP_EncryptUpdate(ctx, NULL, &m, hdr, (int)hdr_len);
     m = 0;
-    if (plen)
+    /* CCM computes its tag in the message update: it must run even for an
+     * empty payload (GCM and ChaCha20-Poly1305 need no call then). */
+    if (plen || ccm)
         ok &= EVP_EncryptUpdate(ctx, pkt + hdr_len, &m, payload, (int)plen);
     int f = 0;
     ok &= EVP_EncryptFinal_ex(ctx, pkt + hdr_len + m, &f);
