@@ -36,6 +36,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/jsonv.h"
+
 /* Which part of a name a regex condition looks at. */
 enum sig_attr { SIG_ATTR_NONE = 0, SIG_ATTR_CN, SIG_ATTR_O, SIG_ATTR_OU, SIG_ATTR_DN };
 
@@ -107,8 +109,7 @@ struct load_ctx {
     const char *path;
     size_t entry;       /* 1-based; 0 outside the entries */
     char id[80];        /* printable form of the entry's id, "?" if none */
-    char *err;
-    size_t errlen;
+    struct jsonv v;     /* the shared strict loader's error context */
 };
 
 static bool load_fail(struct load_ctx *c, const char *fmt, ...)
@@ -116,21 +117,17 @@ static bool load_fail(struct load_ctx *c, const char *fmt, ...)
 
 static bool load_fail(struct load_ctx *c, const char *fmt, ...)
 {
-    if (!c->err || c->errlen == 0)
-        return false;
-    int k;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     if (c->entry > 0)
-        k = snprintf(c->err, c->errlen, "%s: entry %zu (%s): ", c->path, c->entry, c->id);
+        snprintf(c->v.entry, sizeof(c->v.entry), "entry %zu (%s)", c->entry, c->id);
     else
-        k = snprintf(c->err, c->errlen, "%s: ", c->path);
-    if (k < 0)
-        k = 0;
-    if ((size_t)k < c->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->err + k, c->errlen - (size_t)k, fmt, ap);
-        va_end(ap);
-    }
+        c->v.entry[0] = '\0';
+    c->v.file = c->path;
+    jsonv_fail(&c->v, "%s", msg);
     return false;
 }
 
@@ -150,45 +147,6 @@ static void ctx_set_id(struct load_ctx *c, const char *s)
 }
 
 /* ---- load: strings -------------------------------------------------------- */
-
-/* True when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates,
- * nothing above U+10FFFF) without control characters. */
-static bool text_ok(const char *s, size_t len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = p[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return false;
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned cp, min;
-        if ((c & 0xe0) == 0xc0) {
-            n = 1, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            n = 2, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            n = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (len - i <= n)
-            return false;
-        for (size_t k = 1; k <= n; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 /* Keep a copy of s in the database; NULL on allocation failure. */
 static const char *db_strdup(struct sigdb *db, const char *s)
@@ -224,7 +182,7 @@ static bool take_str(struct load_ctx *c, const cJSON *it, const char *key, size_
         return load_fail(c, "%s: must not be empty", key);
     if (len > max)
         return load_fail(c, "%s: longer than %zu bytes", key, max);
-    if (!text_ok(s, len))
+    if (!jsonv_text_ok(s, len))
         return load_fail(c, "%s: not valid UTF-8 text (control character or bad sequence)", key);
     *out = db_strdup(c->db, s);
     if (!*out)
@@ -234,45 +192,6 @@ static bool take_str(struct load_ctx *c, const cJSON *it, const char *key, size_
 
 /* ---- load: files ---------------------------------------------------------- */
 
-/* Read path whole into a NUL-terminated heap buffer. */
-static char *read_file(struct load_ctx *c, size_t *len_out)
-{
-    FILE *f = fopen(c->path, "rb");
-    if (!f) {
-        load_fail(c, "cannot open: %s", strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        load_fail(c, "not a regular file");
-        fclose(f);
-        return NULL;
-    }
-    if ((uintmax_t)st.st_size > SIGDB_MAX_FILE_BYTES) {
-        load_fail(c, "larger than %u bytes", (unsigned)SIGDB_MAX_FILE_BYTES);
-        fclose(f);
-        return NULL;
-    }
-    size_t cap = (size_t)st.st_size + 1;
-    char *buf = malloc(cap);
-    if (!buf) {
-        load_fail(c, "out of memory");
-        fclose(f);
-        return NULL;
-    }
-    size_t len = fread(buf, 1, cap, f);
-    bool bad = ferror(f) || len >= cap; /* grew while reading */
-    fclose(f);
-    if (bad) {
-        load_fail(c, "read error");
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
-}
-
 /*
  * Parse the file and check the envelope: an object with "version": 1, an
  * optional "comment" string and an "entries" array.  Returns the root
@@ -281,21 +200,15 @@ static char *read_file(struct load_ctx *c, size_t *len_out)
 static cJSON *parse_envelope(struct load_ctx *c, size_t max_entries, const cJSON **entries)
 {
     size_t len;
-    char *buf = read_file(c, &len);
+    c->v.file = c->path;
+    c->v.entry[0] = '\0';
+    char *buf = jsonv_read_file(&c->v, c->path, SIGDB_MAX_FILE_BYTES, &len);
     if (!buf)
         return NULL;
-    cJSON *root = cJSON_ParseWithLength(buf, len);
-    if (!root) {
-        const char *at = cJSON_GetErrorPtr();
-        size_t line = 1;
-        if (at && at >= buf && at <= buf + len)
-            for (const char *p = buf; p < at; p++)
-                line += (*p == '\n');
-        free(buf);
-        load_fail(c, "line %zu: JSON syntax error", line);
-        return NULL;
-    }
+    cJSON *root = jsonv_parse(&c->v, buf, len, SIGDB_MAX_FILE_BYTES);
     free(buf);
+    if (!root)
+        return NULL;
     if (!cJSON_IsObject(root)) {
         load_fail(c, "top level must be a JSON object");
         goto bad;
@@ -406,7 +319,7 @@ static bool parse_match(struct load_ctx *c, const cJSON *m, struct sig_issuer *e
                 load_fail(c, "match.%s: regex must be 1..%d bytes", k, SIGDB_MAX_REGEX_LEN);
                 goto bad;
             }
-            if (!text_ok(it->valuestring, len)) {
+            if (!jsonv_text_ok(it->valuestring, len)) {
                 load_fail(c, "match.%s: not valid UTF-8 text", k);
                 goto bad;
             }
@@ -783,7 +696,7 @@ struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen)
     if (err && errlen)
         err[0] = '\0';
     char path[PATH_MAX];
-    struct load_ctx c = {.path = path, .err = err, .errlen = errlen};
+    struct load_ctx c = {.path = path, .v = {.err = err, .errlen = errlen}};
     if (!dir || !*dir) {
         c.path = "sigdb";
         load_fail(&c, "no signature directory given");
