@@ -35,6 +35,7 @@
 #include "app/dispatch.h"
 #include "app/engine.h"
 #include "capture/pcap.h"
+#include "capture/pcapread.h"
 #include "capture/privdrop.h"
 #include "config.h"
 #include "output/emit.h"
@@ -90,6 +91,7 @@ struct run {
     atomic_bool stop;
     atomic_uint stats_seq;
     atomic_int running;            /* threads still reading */
+    bool mapped;                   /* files, several workers: each walks the files itself */
     pthread_t reader;
     bool reader_started;
     int reader_status;
@@ -385,6 +387,65 @@ static void *queue_worker(void *arg)
     pipeline_flush(w->pl);
     worker_snapshot(w, atomic_load(&w->run->stats_seq));
     atomic_fetch_sub(&w->run->running, 1);
+    eve_thread_exit();
+    return NULL;
+}
+
+/* Files, several workers, classic pcap: this worker reads every file and
+ * walks every record itself, keeping the packets of its own flows (the
+ * same symmetric hash the reader would use), and keeps the expiry clock
+ * one pipeline reading the whole input would keep. */
+static void *mapped_worker(void *arg)
+{
+    struct worker *w = arg;
+    struct run *r = w->run;
+    size_t n = (size_t)r->n_workers;
+    struct stats scratch;
+    uint64_t now = 0, next_sweep = 0;
+    for (size_t i = 0; i < r->n_seg; i++) {
+        if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+            break;
+        struct pcapread m;
+        char err[CAPTURE_ERRBUF];
+        if (pcapread_open(&m, r->seg[i].path, r->opt->filter, err) < 0) {
+            if (w->id == 0) {
+                log_error("%s", err);
+                w->status = 1;
+            }
+            continue;
+        }
+        for (;;) {
+            if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+                break;
+            struct pcap_pkthdr h;
+            const uint8_t *d;
+            enum capture_next c = pcapread_next(&m, &h, &d, err);
+            if (c == CAPTURE_PACKET) {
+                uint64_t ts = (uint64_t)h.ts.tv_sec * 1000000ULL + (uint64_t)h.ts.tv_usec;
+                if (dispatch_pick(m.dlt, d, h.caplen, h.len, n, &scratch) == (size_t)w->id)
+                    pipeline_packet(w->pl, m.dlt, ts, d, h.caplen, h.len);
+                if (ts > now)
+                    now = ts;
+                if (now >= next_sweep) {
+                    pipeline_tick(w->pl, now);
+                    next_sweep = now + CFG_FLOW_EXPIRE_EVERY * 1000000ULL;
+                }
+                worker_sync(w);
+                continue;
+            }
+            if (c == CAPTURE_ERROR && w->id == 0) {
+                stats_anomaly(pipeline_stats(w->pl), STATS_PCAP_TRUNCATED);
+                log_warn("%s (read what was readable)", err);
+            }
+            break;
+        }
+        pcapread_close(&m);
+        if (r->seg[i].flush_after)
+            pipeline_flush(w->pl);
+    }
+    pipeline_flush(w->pl);
+    worker_snapshot(w, atomic_load(&r->stats_seq));
+    atomic_fetch_sub(&r->running, 1);
     eve_thread_exit();
     return NULL;
 }
@@ -703,8 +764,15 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
             goto done;
         }
     }
+    /* Several workers on classic pcap files: each reads the files itself;
+     * otherwise (pcapng, stdin) one reader feeds worker queues. */
+    if (!o->iface && r->n_workers > 1) {
+        r->mapped = true;
+        for (size_t i = 0; i < r->n_seg && r->mapped; i++)
+            r->mapped = pcapread_is_classic(r->seg[i].path);
+    }
     for (int i = 0; i < r->n_workers; i++) {
-        if (!o->iface && r->n_workers > 1 &&
+        if (!o->iface && r->n_workers > 1 && !r->mapped &&
             !(r->w[i].q = pktq_new(CFG_WORKER_QUEUE_BYTES))) {
             log_error("out of memory");
             goto done;
@@ -722,6 +790,18 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
         for (int i = 0; i < r->n_workers; i++) {
             atomic_fetch_add(&r->running, 1);
             if (pthread_create(&r->w[i].th, NULL, live_worker, &r->w[i]) != 0) {
+                atomic_fetch_sub(&r->running, 1);
+                log_error("cannot start worker %d", i);
+                stop_all(r);
+                status = 1;
+                break;
+            }
+            r->w[i].started = true;
+        }
+    } else if (r->mapped) {
+        for (int i = 0; i < r->n_workers; i++) {
+            atomic_fetch_add(&r->running, 1);
+            if (pthread_create(&r->w[i].th, NULL, mapped_worker, &r->w[i]) != 0) {
                 atomic_fetch_sub(&r->running, 1);
                 log_error("cannot start worker %d", i);
                 stop_all(r);

@@ -5,20 +5,75 @@
  * The input is handed to libpcap as a file in memory, so the file-format
  * readers of libpcap are exercised too.  Events are serialized and
  * discarded; the sanitizers are the oracle.
+ *
+ * A classic pcap input is also read by capture/pcapread.c (what several
+ * workers use) from a memfd, in lockstep with libpcap: every packet must
+ * be the same (time, lengths, bytes) and both must end alike (end of file
+ * or error), or the target aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "capture/pcap.h"
+#include "capture/pcapread.h"
 #include "config.h"
 #include "output/emit.h"
 #include "pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* pcapread against libpcap on the same bytes. */
+static void differential(const uint8_t *data, size_t size)
+{
+    int fd = memfd_create("fuzz_pcap", 0);
+    if (fd < 0)
+        return;
+    if (write(fd, data, size) != (ssize_t)size) {
+        close(fd);
+        return;
+    }
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    if (!pcapread_is_classic(path)) {
+        close(fd);
+        return;
+    }
+    char err[CAPTURE_ERRBUF];
+    struct capture c;
+    struct pcapread m;
+    int a = capture_open_file(&c, path, NULL, err);
+    int b = pcapread_open(&m, path, NULL, err);
+    if ((a < 0) != (b < 0))
+        abort();   /* one reader accepts what the other refuses */
+    if (a == 0) {
+        for (int n = 0; n < 10000; n++) {
+            const struct pcap_pkthdr *h1;
+            const uint8_t *d1, *d2;
+            struct pcap_pkthdr h2;
+            enum capture_next r1 = capture_next(&c, &h1, &d1, err);
+            enum capture_next r2 = pcapread_next(&m, &h2, &d2, err);
+            if (r1 != r2)
+                abort();
+            if (r1 != CAPTURE_PACKET)
+                break;
+            if (h1->ts.tv_sec != h2.ts.tv_sec || h1->ts.tv_usec != h2.ts.tv_usec ||
+                h1->caplen != h2.caplen || h1->len != h2.len ||
+                memcmp(d1, d2, h1->caplen) != 0)
+                abort();
+        }
+        capture_close(&c);
+        pcapread_close(&m);
+    }
+    close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    differential(data, size);
     FILE *in = fmemopen((void *)data, size, "rb");
     if (!in)
         return 0;

@@ -3,8 +3,9 @@
 
 For each input (every golden capture with its key log, the samples
 directory read as one stream with every sample key log, the conformance
-corpus when ../shared/corpus is present, and a synthetic capture of 2,000
-TLS connections from tests/bench/gen_bench.c), pinscope runs with
+corpus when ../shared/corpus is present, pcapng copies of four golden
+captures, and a synthetic capture of 2,000 TLS connections from
+tests/bench/gen_bench.c), pinscope runs with
 --workers 1, 2 and 3 and the event sets are compared:
 
   - tls events: the whole JSON object, byte for byte, as a multiset
@@ -17,13 +18,17 @@ TLS connections from tests/bench/gen_bench.c), pinscope runs with
   - the stats event (--stats): the same packet, flow and event totals, and
     one entry per worker in stats.workers when N > 1.
 
-Events go to a file sink; the order of lines may differ between N (workers
+Classic pcap files with several workers are read by every worker itself
+(capture/pcapread.c), pcapng by one reader feeding worker queues
+(app/dispatch.c): both paths are compared with one worker, which reads
+through libpcap.  Events go to a file sink; the order of lines may differ between N (workers
 write as they finish).  Final line: "workers: N passed, M failed".
 """
 import argparse
 import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,6 +128,20 @@ def main():
         cps = sorted(glob.glob(os.path.join(corpus, "**", "*.pcap*"), recursive=True))[:40]
         for pcap in cps:
             compare(pinscope, "corpus " + os.path.basename(pcap), ["-r", pcap], tmp)
+        # pcapng and stdin take the other file path (one reader feeding
+        # worker queues): the same comparison on converted copies.
+        if shutil.which("editcap"):
+            for base in ("certs_tls13_hrr", "udp_quic_chromium", "smtp_starttls", "truncated_record"):
+                src = os.path.join(REPO, "tests", "golden", base + ".pcap")
+                ng = os.path.join(tmp, base + ".pcapng")
+                if subprocess.run(["editcap", "-F", "pcapng", src, ng], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE).returncode != 0:
+                    continue
+                args = ["-r", ng]
+                kl = src[:-5] + ".keylog"
+                if os.path.exists(kl):
+                    args += ["--keylog", kl]
+                compare(pinscope, base + ".pcapng", args, tmp)
         gen = os.path.join(tmp, "gen_bench")
         cc = subprocess.run(["cc", "-O2", "-o", gen, os.path.join(REPO, "tests", "bench", "gen_bench.c")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
