@@ -21,6 +21,12 @@
 # decryption only, then Handshake decryption and the chain too), and must
 # report one complete QUIC connection per copy.
 #
+# Workers: the same capture with --workers BENCH_WORKERS (one reader, the
+# workers fed by flow hash); the report gives the speed-up over one worker
+# and the peak RSS of both.  Live: tests/bench/live_bench.sh replays a
+# slice of the capture onto a veth at increasing rates with two workers on
+# the other end and reports the highest rate with no kernel drop.
+#
 # Exit status: 0, or 1 when a measured tool fails or pinscope's TLS event
 # count differs from the number of flows generated.  When run as root it
 # apt-get installs `time` and ndpiReader (libndpi-bin) if they are missing;
@@ -33,6 +39,9 @@
 #   BENCH_REPEAT    timed runs of pcap_loop and pinscope, best kept (default 3)
 #   BENCH_SLICE     packets in the tshark slice (default 200000)
 #   BENCH_QUIC_FLOWS QUIC connections in quic.pcap (default 20000, 0: skip)
+#   BENCH_WORKERS   worker count of the multi-worker row (default 2)
+#   BENCH_LIVE      0 to skip the live replay measurement (default 1; root,
+#                   network namespaces and tcpreplay needed)
 #   BENCH_INSTALL   0 to never run apt-get (default 1)
 #   BENCH_TLS_MATCH grep -F pattern that marks a TLS event line in pinscope's
 #                   output (default "event_type":"tls")
@@ -47,6 +56,7 @@ BENCH_REPEAT=${BENCH_REPEAT:-3}
 BENCH_SLICE=${BENCH_SLICE:-200000}
 BENCH_QUIC_FLOWS=${BENCH_QUIC_FLOWS:-20000}
 BENCH_INSTALL=${BENCH_INSTALL:-1}
+BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_TLS_MATCH=${BENCH_TLS_MATCH:-'"event_type":"tls"'}
 CC=${CC:-cc}
 
@@ -168,6 +178,9 @@ say "run_bench: timing pcap_loop"
 measure pcap_loop bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$OUT/pcap_loop" "$PCAP"
 say "run_bench: timing pinscope"
 measure pinscope bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$PINSCOPE" -r "$PCAP" -o /dev/null
+say "run_bench: timing pinscope --workers $BENCH_WORKERS"
+measure pinscope_w$BENCH_WORKERS bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$PINSCOPE" -r "$PCAP" \
+    --workers "$BENCH_WORKERS" -o /dev/null
 if have ndpiReader; then
     say "run_bench: timing ndpiReader"
     measure ndpiReader bench.pcap "$PK" "$BY" 1 ndpiReader -i "$PCAP"
@@ -261,6 +274,13 @@ if [ "$QEVENTS" -ge 0 ]; then
     say "  complete QUIC connections with a visible chain: $QEVENTS of $BENCH_QUIC_FLOWS: $qv"
 fi
 
+awk -F'|' -v w="pinscope_w$BENCH_WORKERS" '
+    $1 == "pinscope" && $7 == "" { p = $5; pr = $6 } $1 == w && $7 == "" { q = $5; qr = $6 }
+    END {
+        if (p > 0 && q > 0)
+            printf "%s vs one worker: %.2fx the packet rate (peak RSS %.1f MiB vs %.1f MiB)\n",
+                   w, p / q, qr / 1024, pr / 1024
+    }' "$RESULTS"
 awk -F'|' '
     $1 == "pcap_loop" { l = $5 } $1 == "pinscope" && $7 == "" { p = $5 }
     END {
@@ -268,6 +288,11 @@ awk -F'|' '
             printf "pinscope vs the plain libpcap loop: %.2fx the time, %.0f%% of its packet rate\n",
                    p / l, 100 * l / p
     }' "$RESULTS"
+
+if [ "${BENCH_LIVE:-1}" = 1 ] && [ "$(id -u)" = 0 ] && have tcpreplay; then
+    say ""
+    PINSCOPE="$PINSCOPE" bash tests/bench/live_bench.sh "$PCAP" || STATUS=1
+fi
 
 if [ "$PRC" -ne 0 ]; then
     say "pinscope sanity run FAILED (exit $PRC, see $OUT/pinscope.stats)"
