@@ -106,6 +106,32 @@ expect 1 "--dump-certs to a missing directory" "$PINSCOPE" -r "$CERTPCAP" --dump
 expect 1 "unreadable --keylog" "$PINSCOPE" -r "$CERTPCAP" --keylog "$T/nope.keylog"
 expect 1 "unreadable --ca-bundle" "$PINSCOPE" -r "$CERTPCAP" --ca-bundle "$T/nope.pem"
 
+# -r DIR: a directory's captures in name order as one stream.  A TLS 1.2
+# handshake cut between the ServerHello and the Certificate into two
+# rotated files gives the same event as the whole file (chain included);
+# the same two files as two -r inputs end the flow at the first.
+if command -v editcap >/dev/null 2>&1; then
+    mkdir -p "$T/rot"
+    editcap -r tests/golden/certs_rsa_san.pcap "$T/rot/cap-0001.pcap" 1-6 >/dev/null 2>&1
+    editcap -r tests/golden/certs_rsa_san.pcap "$T/rot/cap-0002.pcap" 7-1000 >/dev/null 2>&1
+    echo "not a capture" > "$T/rot/README"
+    "$PINSCOPE" --deterministic -r tests/golden/certs_rsa_san.pcap > "$T/whole.json" 2>/dev/null
+    "$PINSCOPE" --deterministic -r "$T/rot" > "$T/dir.json" 2>"$T/dir.err"
+    "$PINSCOPE" --deterministic -r "$T/rot/cap-0001.pcap" -r "$T/rot/cap-0002.pcap" > "$T/two.json" 2>/dev/null
+    if cmp -s "$T/whole.json" "$T/dir.json" && grep -q '"chain":\[' "$T/dir.json"; then
+        ok
+    else
+        ko "-r DIR: events differ from the whole capture ($(head -c 300 "$T/dir.err"))"
+    fi
+    if ! grep -q '"chain":\[' "$T/two.json"; then ok; else ko "two -r inputs: the flow should end with the first"; fi
+    for w in 2 3; do
+        "$PINSCOPE" --deterministic --workers $w -r "$T/rot" > "$T/dirw.json" 2>/dev/null
+        if cmp -s "$T/whole.json" "$T/dirw.json"; then ok; else ko "-r DIR --workers $w differs"; fi
+    done
+    mkdir -p "$T/empty"
+    expect 1 "-r of a directory without captures" "$PINSCOPE" -r "$T/empty"
+fi
+
 # pinscope spki: equal to the openssl pipeline; errors for a non-certificate.
 if [ -f tests/golden/certs/root.pem ]; then
     want=$(openssl x509 -pubkey -noout -in tests/golden/certs/root.pem | openssl pkey -pubin -outform DER | openssl dgst -sha256 -binary | base64)

@@ -18,15 +18,17 @@
 #   5. a second, stalled output (a Unix-socket reader that never reads):
 #      the stalled sink drops and counts, the file sink keeps every event,
 #      pinscope's memory stays bounded.
-#   6. reload: a policy that pins differently changes the alerts from then
-#      on; a broken policy is refused with one error line and the previous
-#      one stays in force.
+#   6. reload (after -Z nobody): a policy that pins differently changes the
+#      alerts from then on; a broken policy is refused with one error line
+#      and the previous one stays in force.
 #   7. SIGTERM mid-replay: exit 0, every line complete JSON, the open
 #      connections reported.
 #   8. kill -9 mid-replay: at most the last line incomplete, and the next
 #      run appending to the file does not glue onto it.
-#   9. Redis: pinscope -r ... -o redis://.../list/K -o redis://.../stream/K
-#      puts every event on a real redis-server's list and stream.
+#   9. outputs end to end: pinscope -r ... with -o redis://.../list/K,
+#      -o redis://.../stream/K (a real redis-server), -o unix-dgram:,
+#      -o syslog:local3:SOCKET (Python readers) and a file: every event
+#      arrives everywhere, in order.
 #
 # pinscope runs under `ip netns exec` directly (it execs), so $! is
 # pinscope itself and signals reach it unchanged; the EXIT trap kills
@@ -237,7 +239,7 @@ check "policy B alerts on the clean capture offline" [ -n "$(pinmis "$WORK/b_off
 
 ERR=$WORK/reload.err
 ip netns exec "$NS_S" "$PINSCOPE" -i "$VETH_S" --policy "$OUT/policy.json" \
-    -o "$OUT/reload.json" 2>"$ERR" </dev/null &
+    -o "$OUT/reload.json" -Z nobody 2>"$ERR" </dev/null &
 SPID=$!
 PIDS+=("$SPID")
 for _ in $(seq 100); do grep -q "listening on" "$ERR" 2>/dev/null && break; sleep 0.05; done
@@ -325,16 +327,59 @@ if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>
         --dir "$WORK" >"$WORK/redis.log" 2>&1 &
     PIDS+=("$!")
     for _ in $(seq 50); do redis-cli -p "$RPORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    # Unix datagram and syslog readers: every datagram to a file, until a
+    # quiet second after the first one.
+    for kind in dgram syslog; do
+        python3 - "$WORK/$kind.sock" "$WORK/$kind.out" >/dev/null 2>&1 <<'PYEOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "wb")
+s.settimeout(30)
+first = True
+while True:
+    try:
+        d = s.recv(1 << 20)
+    except socket.timeout:
+        break
+    out.write(d.rstrip(b"\n") + b"\n")
+    out.flush()
+    if first:
+        s.settimeout(2)
+        first = False
+PYEOF
+        PIDS+=("$!")
+    done
+    for _ in $(seq 50); do [ -S "$WORK/dgram.sock" ] && [ -S "$WORK/syslog.sock" ] && break; sleep 0.1; done
     "$PINSCOPE" -r "$WORK/replay.pcap" -r samples/mitm_socat_curl.pcap --stats \
         -o "redis://127.0.0.1:$RPORT/list/pinscope" -o "redis://127.0.0.1:$RPORT/stream/pinscope-s" \
+        -o "unix-dgram:$WORK/dgram.sock" -o "syslog:local3:$WORK/syslog.sock" \
         -o "$WORK/redis_ref.json" 2>"$WORK/redis.err"
     rc=$?
+    sleep 2.5
     n=$(wc -l <"$WORK/redis_ref.json")
     check "pinscope -o redis exits 0 (got $rc)" [ "$rc" -eq 0 ]
     check "redis list holds every event ($n)" [ "$(redis-cli -p "$RPORT" llen pinscope)" = "$n" ]
     check "redis stream holds every event ($n)" [ "$(redis-cli -p "$RPORT" xlen pinscope-s)" = "$n" ]
     redis-cli -p "$RPORT" --raw lrange pinscope 0 -1 >"$WORK/redis_list.json"
     check "redis list equals the file, in order" cmp -s "$WORK/redis_list.json" "$WORK/redis_ref.json"
+    check "unix-dgram reader got every event, in order" cmp -s "$WORK/dgram.out" "$WORK/redis_ref.json"
+    python3 - "$WORK/syslog.out" "$WORK/redis_ref.json" >"$WORK/syslog.chk" 2>&1 <<'PYEOF'
+import re, sys
+msgs = open(sys.argv[1], "rb").read().splitlines()
+ref = open(sys.argv[2], "rb").read().splitlines()
+pat = re.compile(rb"^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d pinscope\[\d+\]: (.*)$")
+got = []
+for m in msgs:
+    r = pat.match(m)
+    if not r or int(r.group(1)) != 19 * 8 + 6:   # local3.info
+        print("bad syslog framing: %r" % m[:80])
+        sys.exit(1)
+    got.append(r.group(2))
+print("ok" if got == ref else "differs: %d of %d" % (len(got), len(ref)))
+PYEOF
+    check "syslog reader got every event as RFC 3164 local3.info ($(cat "$WORK/syslog.chk"))" grep -qx ok "$WORK/syslog.chk"
     redis-cli -p "$RPORT" shutdown nosave >/dev/null 2>&1
 else
     echo "note: redis-server not installed, redis step not run"
