@@ -31,7 +31,7 @@
 
 #include "capture/pcap.h"
 
-#define PCAPREAD_BUFFER (4u << 20)
+#define PCAPREAD_BUFFER (1u << 20)
 
 struct pcapread {
     const char *name;
