@@ -4,7 +4,7 @@
 #   1. golden captures, CLI contract, conformance corpus, certificate chains
 #      against openssl's own reading, interception detections (a positive and
 #      a negative case each), the same events with any --workers N, tshark
-#      differential, live capture and the sensor (tcpreplay, rotation,
+#      differential (JA3/JA3S, QUIC SNI, Community ID), live capture and the sensor (tcpreplay, rotation,
 #      reload, signals, privilege drop, Redis) in network namespaces (root
 #      only), every output transport against the real thing, make install
 #      into a temporary DESTDIR
@@ -62,6 +62,7 @@ stage1() {
 
 stage1 ./pinscope ""
 run tshark python3 tests/scripts/tshark_diff.py --pinscope ./pinscope
+run communityid python3 tests/scripts/check_community_id.py --pinscope ./pinscope
 run live env PINSCOPE=./pinscope bash tests/scripts/live_test.sh
 run sensor env PINSCOPE=./pinscope bash tests/scripts/sensor_test.sh
 run sinks bash tests/scripts/sink_test.sh

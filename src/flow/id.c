@@ -3,6 +3,7 @@
  */
 #include "flow/id.h"
 
+#include <openssl/evp.h>
 #include <string.h>
 
 #include "util/hash.h"
@@ -19,4 +20,37 @@ uint64_t flow_id(const struct flow *f)
     in.key = f->key;
     in.ts = f->first_ts_us;
     return hash_siphash(&k, &in, sizeof(in)) & ((1ULL << 51) - 1);
+}
+
+void community_id(const struct flow *f, char out[COMMUNITY_ID_LEN])
+{
+    size_t al = f->key.ip_ver == 4 ? 4 : 16;
+    /* The flow key is stored with its endpoints in a fixed order, which
+     * need not be the spec's: order them as the spec says. */
+    int a = 0, b = 1;
+    int c = memcmp(f->key.addr[0], f->key.addr[1], al);
+    if (c > 0 || (c == 0 && f->key.port[0] > f->key.port[1]))
+        a = 1, b = 0;
+    uint8_t in[2 + 16 + 16 + 2 + 4];
+    size_t n = 0;
+    in[n++] = 0;   /* seed, 16 bits big-endian */
+    in[n++] = 0;
+    memcpy(in + n, f->key.addr[a], al);
+    n += al;
+    memcpy(in + n, f->key.addr[b], al);
+    n += al;
+    in[n++] = f->key.proto;
+    in[n++] = 0;
+    in[n++] = (uint8_t)(f->key.port[a] >> 8);
+    in[n++] = (uint8_t)f->key.port[a];
+    in[n++] = (uint8_t)(f->key.port[b] >> 8);
+    in[n++] = (uint8_t)f->key.port[b];
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(in, n, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20) {
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, "1:", 2);
+    EVP_EncodeBlock((unsigned char *)out + 2, md, 20);   /* 28 characters and a NUL */
 }

@@ -552,6 +552,10 @@ static cJSON *envelope(const struct conn_report *ev, const char *type)
     cJSON_AddStringToObject(root, "dest_ip", a);
     add_uint(root, "dest_port", f->key.port[ss]);
     cJSON_AddStringToObject(root, "proto", f->key.proto == IPPROTO_UDP ? "UDP" : "TCP");
+    char cid[COMMUNITY_ID_LEN];
+    community_id(f, cid);
+    if (cid[0])
+        cJSON_AddStringToObject(root, "community_id", cid);
     return root;
 }
 
