@@ -58,21 +58,14 @@ struct stats *pipeline_stats(struct pipeline *pl)
 
 uint64_t pipeline_last_ts(const struct pipeline *pl)
 {
-    return pl->now_us;
+    return pl->clock.now_us;
 }
 
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
-    if (now_us > pl->now_us)
-        pl->now_us = now_us;
-    if (pl->cfg.external_sweep) {
-        tracker_expire(&pl->tr, pl->now_us);
-        return;
-    }
-    if (pl->now_us >= pl->next_sweep_us) {
-        tracker_expire(&pl->tr, pl->now_us);
-        pl->next_sweep_us = pl->now_us + CFG_FLOW_EXPIRE_EVERY * 1000000ULL;
-    }
+    expiry_clock_see(&pl->clock, now_us);
+    if (pl->cfg.external_sweep || expiry_clock_due(&pl->clock))
+        tracker_expire(&pl->tr, pl->clock.now_us);
 }
 
 void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *data,
@@ -82,8 +75,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
     pl->st.packets++;
     pl->st.bytes += wirelen;
     pl->env.pkt_ts_us = ts_us;
-    if (ts_us > pl->now_us)
-        pl->now_us = ts_us;
+    expiry_clock_see(&pl->clock, ts_us);
 
     enum decode_result r = decode_packet(dlt, data, caplen, wirelen, &p, &pl->st);
     if (r != DECODE_OK) {
@@ -99,12 +91,12 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         pl->st.packets_udp++;
         pl_handle_udp(pl, &p);
     }
-    if (pl->now_us >= pl->next_sweep_us && !pl->cfg.external_sweep)
-        pipeline_tick(pl, pl->now_us);
+    if (!pl->cfg.external_sweep && expiry_clock_due(&pl->clock))
+        tracker_expire(&pl->tr, pl->clock.now_us);
 }
 
 void pipeline_flush(struct pipeline *pl)
 {
     tracker_flush(&pl->tr);
-    pl->next_sweep_us = 0;
+    pl->clock.next_sweep_us = 0;
 }

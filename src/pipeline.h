@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "conn/report.h"
 #include "util/stats.h"
 
@@ -37,6 +38,33 @@ struct pipeline_config {
 };
 
 struct pipeline;
+
+/*
+ * The expiry clock of one pipeline: packet time (the latest seen), and a
+ * sweep of idle flows at most every CFG_FLOW_EXPIRE_EVERY seconds of it.
+ * A pipeline keeps one; with several workers on one file, whoever sees
+ * every packet in order keeps the same clock and tells the workers when to
+ * sweep, so flows expire at the same packet as with one worker.
+ */
+struct expiry_clock {
+    uint64_t now_us;
+    uint64_t next_sweep_us;
+};
+
+static inline void expiry_clock_see(struct expiry_clock *c, uint64_t ts_us)
+{
+    if (ts_us > c->now_us)
+        c->now_us = ts_us;
+}
+
+/* A sweep is due at the current time: true, and the next one scheduled. */
+static inline bool expiry_clock_due(struct expiry_clock *c)
+{
+    if (c->now_us < c->next_sweep_us)
+        return false;
+    c->next_sweep_us = c->now_us + CFG_FLOW_EXPIRE_EVERY * 1000000ULL;
+    return true;
+}
 
 /* Create a pipeline handing finished connections to cfg->on_report.
  * NULL on failure. */

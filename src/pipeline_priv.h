@@ -19,8 +19,7 @@ struct pipeline {
     struct tracker tr;
     struct memcap mc;
     struct stats st;
-    uint64_t now_us;          /* latest packet time seen (clock for expiry) */
-    uint64_t next_sweep_us;
+    struct expiry_clock clock;
     struct conn_env env;      /* last: its scratch buffers are large */
 };
 

@@ -20,6 +20,8 @@
 #include "config.h"
 #include <pcap/dlt.h>
 #include "decode/decode.h"
+#include "flow/table.h"
+#include "pipeline.h"
 #include "util/hash.h"
 
 enum rec_kind { REC_PACKET = 1, REC_TICK, REC_FLUSH };
@@ -200,7 +202,7 @@ struct dispatch {
     size_t n;
     struct pktq **qs;          /* per worker (copied; the queues are not owned) */
     struct batch **open;       /* per worker: the batch being filled */
-    uint64_t now_us, next_sweep_us;   /* the clock one pipeline would keep */
+    struct expiry_clock clock;        /* the clock one pipeline would keep */
     struct hash_key key;
     struct stats scratch;      /* decoding to pick a worker (workers count) */
     struct stats own;          /* the reader's counters */
@@ -328,25 +330,24 @@ size_t dispatch_pick(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
     if (!fast_endpoints(dlt, data, caplen, &p) &&
         decode_packet(dlt, data, caplen, wirelen, &p, scratch) != DECODE_OK)
         return 0;
-    /* Symmetric: the endpoints in a fixed order, whatever the direction.
-     * FNV-1a: the choice only spreads load, it decides no table layout. */
-    size_t al = p.ip_ver == 4 ? 4 : 16;
-    int c = memcmp(p.src, p.dst, al);
-    if (c == 0)
-        c = p.sport < p.dport ? -1 : p.sport > p.dport;
-    const uint8_t *a = c <= 0 ? p.src : p.dst, *b = c <= 0 ? p.dst : p.src;
-    uint16_t pa = c <= 0 ? p.sport : p.dport, pb = c <= 0 ? p.dport : p.sport;
+    /* Symmetric: the flow table's normalised key (lower endpoint first),
+     * the same whatever the direction.  FNV-1a with a fixed basis: every
+     * worker that reads the file itself must make the same choice, and the
+     * choice only spreads load, it decides no table layout. */
+    struct flow_key k;
+    int side;
+    flow_key_from_pkt(&p, &k, &side);
+    size_t al = k.ip_ver == 4 ? 4 : 16;
     uint64_t h = 1469598103934665603ULL;
 #define MIX(byte) (h = (h ^ (uint8_t)(byte)) * 1099511628211ULL)
-    for (size_t k = 0; k < al; k++)
-        MIX(a[k]);
-    for (size_t k = 0; k < al; k++)
-        MIX(b[k]);
-    MIX(pa >> 8);
-    MIX(pa);
-    MIX(pb >> 8);
-    MIX(pb);
-    MIX(p.proto);
+    for (int e = 0; e < 2; e++)
+        for (size_t i = 0; i < al; i++)
+            MIX(k.addr[e][i]);
+    for (int e = 0; e < 2; e++) {
+        MIX(k.port[e] >> 8);
+        MIX(k.port[e]);
+    }
+    MIX(k.proto);
 #undef MIX
     return (size_t)(h % n);
 }
@@ -360,13 +361,10 @@ void dispatch_packet(struct dispatch *d, int dlt, uint64_t ts_us, const uint8_t 
      * every packet in order and tells all of them to expire idle flows
      * exactly when one pipeline reading the whole file would (after the
      * packet that moves the clock past the next sweep time). */
-    if (ts_us > d->now_us)
-        d->now_us = ts_us;
-    if (d->now_us >= d->next_sweep_us) {
+    expiry_clock_see(&d->clock, ts_us);
+    if (expiry_clock_due(&d->clock))
         for (size_t i = 0; i < d->n; i++)
-            put(d, i, REC_TICK, 0, d->now_us, NULL, 0, 0);
-        d->next_sweep_us = d->now_us + CFG_FLOW_EXPIRE_EVERY * 1000000ULL;
-    }
+            put(d, i, REC_TICK, 0, d->clock.now_us, NULL, 0, 0);
 }
 
 void dispatch_flush(struct dispatch *d)

@@ -117,21 +117,6 @@ static uint64_t wall_us(void)
 
 /* ---- inputs ------------------------------------------------------------- */
 
-static bool looks_like_capture(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    uint8_t m[4];
-    bool ok = fread(m, 1, 4, f) == 4;
-    fclose(f);
-    if (!ok)
-        return false;
-    uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-    return be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1 ||
-           be == 0x0a0d0d0a;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -173,7 +158,7 @@ static int add_directory(struct run *r, const char *dir)
         char path[4096];
         struct stat sb;
         if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path) ||
-            stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || !looks_like_capture(path))
+            stat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || capture_file_format(path) == CAPTURE_FORMAT_NONE)
             continue;
         if (n >= CFG_RUN_MAX_FILES) {
             log_error("%s: too many capture files (max %d)", dir, CFG_RUN_MAX_FILES);
@@ -333,6 +318,16 @@ static void worker_free(struct worker *w)
     pthread_mutex_destroy(&w->mu);
 }
 
+/* This worker's input is over: report its open flows, leave its last
+ * counters for the main thread, release its thread-local arena.  The
+ * caller then leaves the count of running threads. */
+static void worker_finish(struct worker *w)
+{
+    pipeline_flush(w->pl);
+    worker_snapshot(w, atomic_load(&w->run->stats_seq));
+    eve_thread_exit();
+}
+
 /* Live: read this worker's handle until stopped. */
 static void *live_worker(void *arg)
 {
@@ -360,10 +355,8 @@ static void *live_worker(void *arg)
     }
     struct stats *st = pipeline_stats(w->pl);
     capture_drops(&w->cap, &st->pcap_received, &st->pcap_drops, &st->pcap_ifdrops);
-    pipeline_flush(w->pl);
-    worker_snapshot(w, atomic_load(&r->stats_seq));
+    worker_finish(w);
     atomic_fetch_sub(&r->running, 1);
-    eve_thread_exit();
     return NULL;
 }
 
@@ -384,10 +377,8 @@ static void *queue_worker(void *arg)
             pipeline_flush(w->pl);
         worker_sync(w);
     }
-    pipeline_flush(w->pl);
-    worker_snapshot(w, atomic_load(&w->run->stats_seq));
+    worker_finish(w);
     atomic_fetch_sub(&w->run->running, 1);
-    eve_thread_exit();
     return NULL;
 }
 
@@ -401,7 +392,7 @@ static void *mapped_worker(void *arg)
     struct run *r = w->run;
     size_t n = (size_t)r->n_workers;
     struct stats scratch;
-    uint64_t now = 0, next_sweep = 0;
+    struct expiry_clock clock = { 0, 0 };
     for (size_t i = 0; i < r->n_seg; i++) {
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
             break;
@@ -424,12 +415,9 @@ static void *mapped_worker(void *arg)
                 uint64_t ts = (uint64_t)h.ts.tv_sec * 1000000ULL + (uint64_t)h.ts.tv_usec;
                 if (dispatch_pick(m.dlt, d, h.caplen, h.len, n, &scratch) == (size_t)w->id)
                     pipeline_packet(w->pl, m.dlt, ts, d, h.caplen, h.len);
-                if (ts > now)
-                    now = ts;
-                if (now >= next_sweep) {
-                    pipeline_tick(w->pl, now);
-                    next_sweep = now + CFG_FLOW_EXPIRE_EVERY * 1000000ULL;
-                }
+                expiry_clock_see(&clock, ts);
+                if (expiry_clock_due(&clock))
+                    pipeline_tick(w->pl, clock.now_us);
                 worker_sync(w);
                 continue;
             }
@@ -443,10 +431,8 @@ static void *mapped_worker(void *arg)
         if (r->seg[i].flush_after)
             pipeline_flush(w->pl);
     }
-    pipeline_flush(w->pl);
-    worker_snapshot(w, atomic_load(&r->stats_seq));
+    worker_finish(w);
     atomic_fetch_sub(&r->running, 1);
-    eve_thread_exit();
     return NULL;
 }
 
@@ -507,13 +493,10 @@ static void *reader_main(void *arg)
                 dispatch_flush(dp);
         }
     }
-    if (solo) {
-        pipeline_flush(solo->pl);
-        worker_snapshot(solo, atomic_load(&r->stats_seq));
-        eve_thread_exit();
-    } else if (dp) {
+    if (solo)
+        worker_finish(solo);
+    else if (dp)
         dispatch_close(dp);   /* the workers drain and end */
-    }
     if (dp) {
         r->reader_stats = *dispatch_stats(dp);   /* read once reader_done is set */
         dispatch_free(dp);
@@ -670,6 +653,23 @@ static void stop_all(struct run *r)
             capture_break(&r->w[i].cap);
 }
 
+/* Start `fn` on workers 0..n-1.  False, with the run stopped, when one
+ * cannot start (those started end by themselves). */
+static bool start_workers(struct run *r, int n, void *(*fn)(void *))
+{
+    for (int i = 0; i < n; i++) {
+        atomic_fetch_add(&r->running, 1);
+        if (pthread_create(&r->w[i].th, NULL, fn, &r->w[i]) != 0) {
+            atomic_fetch_sub(&r->running, 1);
+            log_error("cannot start worker %d", i);
+            stop_all(r);
+            return false;
+        }
+        r->w[i].started = true;
+    }
+    return true;
+}
+
 /* The main thread from here on: signals, periodic stats, until every
  * reading thread has ended. */
 static void control_loop(struct run *r, struct emitter *em)
@@ -769,7 +769,7 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
     if (!o->iface && r->n_workers > 1) {
         r->mapped = true;
         for (size_t i = 0; i < r->n_seg && r->mapped; i++)
-            r->mapped = pcapread_is_classic(r->seg[i].path);
+            r->mapped = capture_file_format(r->seg[i].path) == CAPTURE_FORMAT_PCAP;
     }
     for (int i = 0; i < r->n_workers; i++) {
         if (!o->iface && r->n_workers > 1 && !r->mapped &&
@@ -785,56 +785,28 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
 
     r->t0 = now_s();
     r->wall0_us = wall_us();
-    status = 0;
+    bool started;
     if (o->iface) {
-        for (int i = 0; i < r->n_workers; i++) {
-            atomic_fetch_add(&r->running, 1);
-            if (pthread_create(&r->w[i].th, NULL, live_worker, &r->w[i]) != 0) {
-                atomic_fetch_sub(&r->running, 1);
-                log_error("cannot start worker %d", i);
-                stop_all(r);
-                status = 1;
-                break;
-            }
-            r->w[i].started = true;
-        }
+        started = start_workers(r, r->n_workers, live_worker);
     } else if (r->mapped) {
-        for (int i = 0; i < r->n_workers; i++) {
-            atomic_fetch_add(&r->running, 1);
-            if (pthread_create(&r->w[i].th, NULL, mapped_worker, &r->w[i]) != 0) {
-                atomic_fetch_sub(&r->running, 1);
-                log_error("cannot start worker %d", i);
-                stop_all(r);
-                status = 1;
-                break;
-            }
-            r->w[i].started = true;
-        }
+        started = start_workers(r, r->n_workers, mapped_worker);
     } else {
-        for (int i = 0; r->n_workers > 1 && i < r->n_workers; i++) {
-            atomic_fetch_add(&r->running, 1);
-            if (pthread_create(&r->w[i].th, NULL, queue_worker, &r->w[i]) != 0) {
-                atomic_fetch_sub(&r->running, 1);
-                log_error("cannot start worker %d", i);
-                stop_all(r);
-                status = 1;
-                break;
-            }
-            r->w[i].started = true;
-        }
+        started = start_workers(r, r->n_workers > 1 ? r->n_workers : 0, queue_worker);
         atomic_fetch_add(&r->running, 1);
-        if (pthread_create(&r->reader, NULL, reader_main, r) != 0) {
+        if (started && pthread_create(&r->reader, NULL, reader_main, r) == 0) {
+            r->reader_started = true;
+        } else {
             atomic_fetch_sub(&r->running, 1);
-            log_error("cannot start the reader");
+            if (started)
+                log_error("cannot start the reader");
             stop_all(r);
-            for (int i = 0; i < r->n_workers; i++)
+            started = false;
+            for (int i = 0; i < r->n_workers; i++)   /* queue workers end */
                 if (r->w[i].q)
                     pktq_close(r->w[i].q);
-            status = 1;
-        } else {
-            r->reader_started = true;
         }
     }
+    status = started ? 0 : 1;
     control_loop(r, em);
     if (r->reader_started)
         pthread_join(r->reader, NULL);

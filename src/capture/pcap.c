@@ -47,6 +47,24 @@ static int check_linktype(struct capture *c, char errbuf[CAPTURE_ERRBUF])
     return 0;
 }
 
+enum capture_format capture_file_format(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return CAPTURE_FORMAT_NONE;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return CAPTURE_FORMAT_NONE;
+    uint8_t m[4];
+    bool ok = fread(m, 1, 4, f) == 4;
+    fclose(f);
+    if (!ok)
+        return CAPTURE_FORMAT_NONE;
+    uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+    if (be == 0xa1b2c3d4 || be == 0xd4c3b2a1 || be == 0xa1b23c4d || be == 0x4d3cb2a1)
+        return CAPTURE_FORMAT_PCAP;
+    return be == 0x0a0d0d0a ? CAPTURE_FORMAT_PCAPNG : CAPTURE_FORMAT_NONE;
+}
+
 int capture_open_file(struct capture *c, const char *path, const char *filter,
                       char errbuf[CAPTURE_ERRBUF])
 {

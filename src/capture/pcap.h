@@ -31,6 +31,12 @@ enum capture_next {
     CAPTURE_ERROR = -1,    /* read error (e.g. truncated file); see errbuf */
 };
 
+/* What a capture file is, by its first four bytes (never reads stdin:
+ * "-" is CAPTURE_FORMAT_NONE).  Classic pcap: microsecond or nanosecond,
+ * either byte order. */
+enum capture_format { CAPTURE_FORMAT_NONE = 0, CAPTURE_FORMAT_PCAP, CAPTURE_FORMAT_PCAPNG };
+enum capture_format capture_file_format(const char *path);
+
 /* Open a capture file ("-" reads stdin).  Returns 0 or -1 with errbuf set.
  * An unsupported link type is an error. */
 int capture_open_file(struct capture *c, const char *path, const char *filter,

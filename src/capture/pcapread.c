@@ -42,20 +42,6 @@ static bool magic_of(uint32_t raw, bool *swap, bool *nsec)
     return true;
 }
 
-bool pcapread_is_classic(const char *path)
-{
-    if (strcmp(path, "-") == 0)
-        return false;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return false;
-    uint8_t h[4];
-    bool ok = fread(h, 1, 4, f) == 4;
-    fclose(f);
-    bool swap, nsec;
-    return ok && magic_of(u32(h, false), &swap, &nsec);
-}
-
 /* At least `need` bytes from the read position in the buffer (fewer at
  * the end of the file).  Returns how many there are, -1 on a read error. */
 static ssize_t fill(struct pcapread *m, size_t need, char errbuf[CAPTURE_ERRBUF])

@@ -47,9 +47,6 @@ struct pcapread {
     struct bpf_program prog;
 };
 
-/* True when `path` is a classic pcap file (by its magic number). */
-bool pcapread_is_classic(const char *path);
-
 /* Open `path`.  0, or -1 with errbuf set (as capture_open_file would say). */
 int pcapread_open(struct pcapread *m, const char *path, const char *filter,
                  char errbuf[CAPTURE_ERRBUF]);

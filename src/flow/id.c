@@ -25,26 +25,23 @@ uint64_t flow_id(const struct flow *f)
 void community_id(const struct flow *f, char out[COMMUNITY_ID_LEN])
 {
     size_t al = f->key.ip_ver == 4 ? 4 : 16;
-    /* The flow key is stored with its endpoints in a fixed order, which
-     * need not be the spec's: order them as the spec says. */
-    int a = 0, b = 1;
-    int c = memcmp(f->key.addr[0], f->key.addr[1], al);
-    if (c > 0 || (c == 0 && f->key.port[0] > f->key.port[1]))
-        a = 1, b = 0;
+    /* The spec puts the smaller (address, port) endpoint first: that is
+     * the flow key's side 0 (table.h: keys are stored normalised, by the
+     * same comparison). */
     uint8_t in[2 + 16 + 16 + 2 + 4];
     size_t n = 0;
     in[n++] = 0;   /* seed, 16 bits big-endian */
     in[n++] = 0;
-    memcpy(in + n, f->key.addr[a], al);
+    memcpy(in + n, f->key.addr[0], al);
     n += al;
-    memcpy(in + n, f->key.addr[b], al);
+    memcpy(in + n, f->key.addr[1], al);
     n += al;
     in[n++] = f->key.proto;
     in[n++] = 0;
-    in[n++] = (uint8_t)(f->key.port[a] >> 8);
-    in[n++] = (uint8_t)f->key.port[a];
-    in[n++] = (uint8_t)(f->key.port[b] >> 8);
-    in[n++] = (uint8_t)f->key.port[b];
+    in[n++] = (uint8_t)(f->key.port[0] >> 8);
+    in[n++] = (uint8_t)f->key.port[0];
+    in[n++] = (uint8_t)(f->key.port[1] >> 8);
+    in[n++] = (uint8_t)f->key.port[1];
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     if (!EVP_Digest(in, n, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20) {

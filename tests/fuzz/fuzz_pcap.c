@@ -38,7 +38,7 @@ static void differential(const uint8_t *data, size_t size)
     }
     char path[64];
     snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-    if (!pcapread_is_classic(path)) {
+    if (capture_file_format(path) != CAPTURE_FORMAT_PCAP) {
         close(fd);
         return;
     }
