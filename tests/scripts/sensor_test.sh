@@ -78,6 +78,19 @@ cc -O2 -o "$WORK/gen_bench" tests/bench/gen_bench.c 2>"$WORK/cc.log" ||
 "$WORK/gen_bench" "$WORK/replay.pcap" 300 11 >/dev/null 2>&1
 NOBODY_UID=$(id -u nobody)
 
+# sensor NAME ARGS...: pinscope -i on the server's veth in the background
+# (stderr in ERR=$WORK/NAME.err, pid in SPID); returns once it listens.
+sensor() {
+    local name=$1
+    shift
+    ERR=$WORK/$name.err
+    ip netns exec "$NS_S" "$PINSCOPE" -i "$VETH_S" "$@" 2>"$ERR" </dev/null &
+    SPID=$!
+    PIDS+=("$SPID")
+    for _ in $(seq 100); do grep -q "listening on" "$ERR" 2>/dev/null && break; sleep 0.05; done
+    sleep 0.3
+}
+
 # Connection keys of the tls events in FILE... (valid JSON lines only),
 # sorted; with --strict every line must be valid JSON.
 keys() {
@@ -127,14 +140,9 @@ PIDS+=("$!")
 for _ in $(seq 50); do [ -S "$WORK/stall.sock" ] && break; sleep 0.1; done
 chmod 777 "$WORK/stall.sock"
 
-ERR=$WORK/sensor.err
-ip netns exec "$NS_S" "$PINSCOPE" -i "$VETH_S" --workers 2 --fanout hash \
+sensor sensor --workers 2 --fanout hash \
     -o "file:$OUT/events.json" -o "unix-stream:$WORK/stall.sock" --queue-size 64k \
-    --stats-interval 1 -Z nobody --pidfile "$OUT/pinscope.pid" 2>"$ERR" </dev/null &
-SPID=$!
-PIDS+=("$SPID")
-for _ in $(seq 100); do grep -q "listening on" "$ERR" 2>/dev/null && break; sleep 0.05; done
-sleep 0.3
+    --stats-interval 1 -Z nobody --pidfile "$OUT/pinscope.pid"
 if ! kill -0 "$SPID" 2>/dev/null; then
     ko "sensor did not start: $(tail -n 3 "$ERR")"
     echo "sensor: $pass passed, $fail failed"; exit 1
@@ -237,13 +245,7 @@ EOF
 "$PINSCOPE" -r samples/clean_openssl_tls12.pcap --policy "$WORK/policy_b.json" -o "$WORK/b_offline.json" 2>/dev/null
 check "policy B alerts on the clean capture offline" [ -n "$(pinmis "$WORK/b_offline.json")" ]
 
-ERR=$WORK/reload.err
-ip netns exec "$NS_S" "$PINSCOPE" -i "$VETH_S" --policy "$OUT/policy.json" \
-    -o "$OUT/reload.json" -Z nobody 2>"$ERR" </dev/null &
-SPID=$!
-PIDS+=("$SPID")
-for _ in $(seq 100); do grep -q "listening on" "$ERR" 2>/dev/null && break; sleep 0.05; done
-sleep 0.3
+sensor reload --policy "$OUT/policy.json" -o "$OUT/reload.json" -Z nobody
 replay() { ip netns exec "$NS_C" timeout 20 tcpreplay -q --pps=200 -i "$VETH_C" "$1" >/dev/null 2>&1; sleep 0.5; }
 replay samples/clean_curl_tls12.pcap          # policy A: no alert (port 47724)
 cp "$WORK/policy_b.json" "$OUT/policy.json"
@@ -261,13 +263,7 @@ check "one error line names the broken file" grep -q "policy.json" "$ERR"
 check "reload refusal is said once" [ "$(grep -c 'reload failed' "$ERR")" -eq 1 ]
 
 # ---- 7. SIGTERM mid-replay --------------------------------------------------
-ERR=$WORK/term.err
-ip netns exec "$NS_S" "$PINSCOPE" -i "$VETH_S" --workers 2 -o "$OUT/term.json" \
-    2>"$ERR" </dev/null &
-SPID=$!
-PIDS+=("$SPID")
-for _ in $(seq 100); do grep -q "listening on" "$ERR" 2>/dev/null && break; sleep 0.05; done
-sleep 0.3
+sensor term --workers 2 -o "$OUT/term.json"
 ip netns exec "$NS_C" timeout 30 tcpreplay -q --pps=3000 -i "$VETH_C" "$WORK/replay.pcap" >/dev/null 2>&1 &
 RP=$!
 sleep 2
@@ -281,13 +277,7 @@ check "SIGTERM: every line complete JSON" sh -c "! grep -q INVALID '$WORK/term.k
 check "SIGTERM: open connections were reported" grep -q '"end":"end_of_input"' "$OUT/term.json"
 
 # ---- 8. kill -9 mid-replay --------------------------------------------------
-ERR=$WORK/kill.err
-ip netns exec "$NS_S" "$PINSCOPE" -i "$VETH_S" -o "$OUT/kill.json" \
-    2>"$ERR" </dev/null &
-SPID=$!
-PIDS+=("$SPID")
-for _ in $(seq 100); do grep -q "listening on" "$ERR" 2>/dev/null && break; sleep 0.05; done
-sleep 0.3
+sensor kill -o "$OUT/kill.json"
 ip netns exec "$NS_C" timeout 30 tcpreplay -q --pps=3000 -i "$VETH_C" "$WORK/replay.pcap" >/dev/null 2>&1 &
 RP=$!
 sleep 2
