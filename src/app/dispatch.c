@@ -321,22 +321,16 @@ static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
     return true;
 }
 
-size_t dispatch_pick(int dlt, const uint8_t *data, size_t caplen, size_t wirelen, size_t n,
-                     struct stats *scratch)
+/* The worker of a decoded packet. */
+static size_t pick_of(const struct pkt *p, size_t n)
 {
-    if (n <= 1)
-        return 0;
-    struct pkt p;
-    if (!fast_endpoints(dlt, data, caplen, &p) &&
-        decode_packet(dlt, data, caplen, wirelen, &p, scratch) != DECODE_OK)
-        return 0;
     /* Symmetric: the flow table's normalised key (lower endpoint first),
      * the same whatever the direction.  FNV-1a with a fixed basis: every
      * worker that reads the file itself must make the same choice, and the
      * choice only spreads load, it decides no table layout. */
     struct flow_key k;
     int side;
-    flow_key_from_pkt(&p, &k, &side);
+    flow_key_from_pkt(p, &k, &side);
     size_t al = k.ip_ver == 4 ? 4 : 16;
     uint64_t h = 1469598103934665603ULL;
 #define MIX(byte) (h = (h ^ (uint8_t)(byte)) * 1099511628211ULL)
@@ -350,6 +344,27 @@ size_t dispatch_pick(int dlt, const uint8_t *data, size_t caplen, size_t wirelen
     MIX(k.proto);
 #undef MIX
     return (size_t)(h % n);
+}
+
+size_t dispatch_pick(int dlt, const uint8_t *data, size_t caplen, size_t wirelen, size_t n,
+                     struct stats *scratch)
+{
+    if (n <= 1)
+        return 0;
+    struct pkt p;
+    if (!fast_endpoints(dlt, data, caplen, &p) &&
+        decode_packet(dlt, data, caplen, wirelen, &p, scratch) != DECODE_OK)
+        return 0;
+    return pick_of(&p, n);
+}
+
+size_t dispatch_pick_decoded(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                             size_t n, struct stats *scratch)
+{
+    struct pkt p;
+    if (n <= 1 || decode_packet(dlt, data, caplen, wirelen, &p, scratch) != DECODE_OK)
+        return 0;
+    return pick_of(&p, n);
 }
 
 void dispatch_packet(struct dispatch *d, int dlt, uint64_t ts_us, const uint8_t *data,

@@ -58,5 +58,9 @@ struct stats *dispatch_stats(struct dispatch *d);
 /* The worker for a packet (exported for tests). */
 size_t dispatch_pick(int dlt, const uint8_t *data, size_t caplen, size_t wirelen, size_t n,
                      struct stats *scratch);
+/* The same through the full decoder only (no header fast path): for a
+ * packet the decoder accepts, the two must agree (fuzz_pcap checks it). */
+size_t dispatch_pick_decoded(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
+                             size_t n, struct stats *scratch);
 
 #endif

@@ -9,7 +9,9 @@
  * A classic pcap input is also read by capture/pcapread.c (what several
  * workers use) from a memfd, in lockstep with libpcap: every packet must
  * be the same (time, lengths, bytes) and both must end alike (end of file
- * or error), or the target aborts.
+ * or error), or the target aborts.  Every packet the decoder accepts must
+ * also go to the same worker whether its endpoints are read by the worker
+ * choice's header fast path or by the decoder.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -19,7 +21,9 @@
 #include <unistd.h>
 
 #include "capture/pcap.h"
+#include "app/dispatch.h"
 #include "capture/pcapread.h"
+#include "decode/decode.h"
 #include "config.h"
 #include "output/emit.h"
 #include "pipeline.h"
@@ -95,6 +99,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (n++ < 10000 && pcap_next_ex(p, &h, &d) == 1) {
             uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
             pipeline_packet(pl, dlt, ts, d, h->caplen, h->len);
+            /* The worker choice's header fast path agrees with the decoder
+             * on every packet the decoder takes. */
+            struct stats scratch;
+            struct pkt pk;
+            if (decode_packet(dlt, d, h->caplen, h->len, &pk, &scratch) == DECODE_OK &&
+                dispatch_pick(dlt, d, h->caplen, h->len, 7, &scratch) !=
+                    dispatch_pick_decoded(dlt, d, h->caplen, h->len, 7, &scratch))
+                abort();
         }
         pipeline_flush(pl);
     }
