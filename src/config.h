@@ -32,7 +32,7 @@
 #define CFG_X509_VERIFY_CACHE   4096      /* chain validation results kept (direct-mapped) */
 
 /* Events */
-#define CFG_EVENT_LINE_RESERVE  (32 * 1024) /* room kept for one line before printing it */
+#define CFG_EVENT_UNIT_INITIAL  (32 * 1024) /* a worker's event buffer at start; grows */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */
 
 #define CFG_DUMP_SEEN           4096      /* --dump-certs: certificates remembered as written, per worker */

@@ -318,14 +318,13 @@ static void worker_free(struct worker *w)
     pthread_mutex_destroy(&w->mu);
 }
 
-/* This worker's input is over: report its open flows, leave its last
- * counters for the main thread, release its thread-local arena.  The
- * caller then leaves the count of running threads. */
+/* This worker's input is over: report its open flows and leave its last
+ * counters for the main thread.  The caller then leaves the count of
+ * running threads. */
 static void worker_finish(struct worker *w)
 {
     pipeline_flush(w->pl);
     worker_snapshot(w, atomic_load(&w->run->stats_seq));
-    eve_thread_exit();
 }
 
 /* Live: read this worker's handle until stopped. */

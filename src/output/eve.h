@@ -54,9 +54,6 @@ int eve_stats(struct eve *e, const struct eve_stats_in *in);
 const char *eve_unit(const struct eve *e, size_t *len);
 void eve_unit_reset(struct eve *e);
 
-/* A worker thread that ends releases its thread-local arena. */
-void eve_thread_exit(void);
-
 /* The text summary on stderr at exit. */
 void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s);
 

@@ -1,0 +1,71 @@
+/*
+ * jw.h - a streaming JSON writer: one line appended to a growable buffer.
+ *
+ * Events are written front to back, straight into the caller's buffer:
+ * no tree, no allocation per key, each string escaped once as it is
+ * copied.  The writer tracks nesting (for the commas) and nothing else,
+ * so the order of the calls is the order of the keys.
+ *
+ *   struct jw w;
+ *   jw_begin(&w, &buf, &len, &cap, max);
+ *   jw_obj_open(&w, NULL);
+ *     jw_str(&w, "event_type", "tls");
+ *     jw_arr_open(&w, "vlan");  jw_uint(&w, NULL, 10);  jw_arr_close(&w);
+ *   jw_obj_close(&w);
+ *   if (jw_end(&w) < 0) ...   (line dropped, buffer as it was)
+ *
+ * In an object every value takes a key; in an array the key is NULL.
+ * Strings must be valid UTF-8 (callers repair wire text first, see
+ * eve.c); the writer escapes '"', '\\' and control characters exactly as
+ * cJSON prints them, so lines are byte-identical to cJSON's unformatted
+ * output for the same keys and values.
+ *
+ * Caps: nesting is at most JW_MAX_DEPTH; the buffer never grows past
+ * `max` bytes.  Either limit, or a failed realloc, marks the writer
+ * failed: later calls do nothing, and jw_end() takes the partial line
+ * back out and returns -1.
+ */
+#ifndef PINSCOPE_JW_H
+#define PINSCOPE_JW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define JW_MAX_DEPTH 16
+
+struct jw {
+    char **buf;
+    size_t *len, *cap;
+    size_t max;                   /* the buffer's cap, bytes */
+    size_t start;                 /* *len when the line began */
+    unsigned depth;
+    bool failed;
+    bool first[JW_MAX_DEPTH];     /* no value yet at this level */
+};
+
+/* Start a line at the end of *buf (len bytes used of cap, growable with
+ * realloc up to max). */
+void jw_begin(struct jw *w, char **buf, size_t *len, size_t *cap, size_t max);
+/* Finish the line with '\n': 0, or -1 when it failed (nothing kept). */
+int jw_end(struct jw *w);
+
+void jw_obj_open(struct jw *w, const char *key);
+void jw_obj_close(struct jw *w);
+void jw_arr_open(struct jw *w, const char *key);
+void jw_arr_close(struct jw *w);
+
+void jw_str(struct jw *w, const char *key, const char *v);
+void jw_strn(struct jw *w, const char *key, const char *v, size_t n);
+void jw_uint(struct jw *w, const char *key, uint64_t v);
+void jw_int(struct jw *w, const char *key, int64_t v);
+void jw_bool(struct jw *w, const char *key, bool v);
+/* A double as cJSON prints it (%1.15g, or %1.17g when that does not read
+ * back the same); null for NaN and infinities. */
+void jw_double(struct jw *w, const char *key, double v);
+
+/* Lower-case hex of bytes, base64 (RFC 4648, padded) of bytes. */
+void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n);
+void jw_base64(struct jw *w, const char *key, const uint8_t *p, size_t n);
+
+#endif

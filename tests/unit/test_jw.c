@@ -1,0 +1,252 @@
+/*
+ * test_jw.c - the streaming JSON writer: escaping, nesting, caps, and
+ * byte-for-byte agreement with cJSON's unformatted printer.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "output/jw.h"
+#include "testhelp.h"
+
+struct out {
+    char *buf;
+    size_t len, cap;
+};
+
+static void out_free(struct out *o)
+{
+    free(o->buf);
+    memset(o, 0, sizeof(*o));
+}
+
+/* The line written (without its '\n'), NUL-terminated in a static copy. */
+static const char *line(const struct out *o)
+{
+    static char copy[1 << 16];
+    size_t n = o->len && o->buf[o->len - 1] == '\n' ? o->len - 1 : o->len;
+    if (n >= sizeof(copy))
+        n = sizeof(copy) - 1;
+    memcpy(copy, o->buf, n);
+    copy[n] = '\0';
+    return copy;
+}
+
+static void test_shapes(void)
+{
+    struct out o = { 0 };
+    struct jw w;
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_obj_open(&w, NULL);
+    jw_str(&w, "a", "x");
+    jw_arr_open(&w, "b");
+    jw_uint(&w, NULL, 1);
+    jw_int(&w, NULL, -2);
+    jw_bool(&w, NULL, true);
+    jw_obj_open(&w, NULL);
+    jw_obj_close(&w);
+    jw_arr_open(&w, NULL);
+    jw_arr_close(&w);
+    jw_arr_close(&w);
+    jw_uint(&w, "max", UINT64_MAX);
+    jw_int(&w, "min", INT64_MIN);
+    jw_hex(&w, "h", (const uint8_t *)"\x00\xff\x1a", 3);
+    jw_base64(&w, "b64", (const uint8_t *)"ab", 2);
+    jw_base64(&w, "empty", (const uint8_t *)"", 0);
+    jw_obj_close(&w);
+    test_cond("line ends", jw_end(&w) == 0);
+    test_streq("shapes", line(&o),
+               "{\"a\":\"x\",\"b\":[1,-2,true,{},[]],\"max\":18446744073709551615,"
+               "\"min\":-9223372036854775808,\"h\":\"00ff1a\",\"b64\":\"YWI=\",\"empty\":\"\"}");
+    test_cond("newline", o.len > 0 && o.buf[o.len - 1] == '\n');
+
+    /* A second line appends after the first. */
+    size_t first = o.len;
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_obj_open(&w, NULL);
+    jw_obj_close(&w);
+    test_cond("second line", jw_end(&w) == 0 && o.len == first + 3 &&
+                             memcmp(o.buf + first, "{}\n", 3) == 0);
+    out_free(&o);
+}
+
+static void test_escapes(void)
+{
+    struct out o = { 0 };
+    struct jw w;
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_obj_open(&w, NULL);
+    jw_str(&w, "k\"ey", "q\" b\\ \b\f\n\r\t \x01\x1f \x7f \xc3\xa9");
+    jw_strn(&w, "cut", "abcdef", 3);
+    jw_obj_close(&w);
+    test_cond("escaped line ends", jw_end(&w) == 0);
+    test_streq("escapes", line(&o),
+               "{\"k\\\"ey\":\"q\\\" b\\\\ \\b\\f\\n\\r\\t \\u0001\\u001f \x7f \xc3\xa9\","
+               "\"cut\":\"abc\"}");
+    out_free(&o);
+}
+
+static void test_caps(void)
+{
+    struct out o = { 0 };
+    struct jw w;
+
+    /* A line that does not fit is taken back out; the earlier one stays. */
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 64);
+    jw_obj_open(&w, NULL);
+    jw_str(&w, "a", "b");
+    jw_obj_close(&w);
+    test_cond("small line fits", jw_end(&w) == 0 && o.len == 10);
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 64);
+    jw_obj_open(&w, NULL);
+    jw_str(&w, "long", "0123456789012345678901234567890123456789012345678901234567890123");
+    jw_uint(&w, "after", 1);   /* ignored once failed */
+    jw_obj_close(&w);
+    test_cond("too long: -1", jw_end(&w) == -1);
+    test_cond("too long: rolled back", o.len == 10 && memcmp(o.buf, "{\"a\":\"b\"}\n", 10) == 0);
+
+    /* Nesting past the cap fails the line. */
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_obj_open(&w, NULL);
+    for (int i = 0; i < JW_MAX_DEPTH + 2; i++)
+        jw_arr_open(&w, i == 0 ? "deep" : NULL);
+    for (int i = 0; i < JW_MAX_DEPTH + 2; i++)
+        jw_arr_close(&w);
+    jw_obj_close(&w);
+    test_cond("too deep: -1", jw_end(&w) == -1 && o.len == 10);
+
+    /* Unbalanced: a close too many, or one missing. */
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_obj_open(&w, NULL);
+    jw_obj_close(&w);
+    jw_obj_close(&w);
+    test_cond("extra close: -1", jw_end(&w) == -1 && o.len == 10);
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_obj_open(&w, NULL);
+    jw_obj_open(&w, "x");
+    jw_obj_close(&w);
+    test_cond("missing close: -1", jw_end(&w) == -1 && o.len == 10);
+    out_free(&o);
+}
+
+/* Random objects printed by cJSON and by the writer must be the same bytes. */
+static void random_string(char *s, size_t cap, unsigned *seed)
+{
+    static const char pool[] = "ab\"\\/\b\f\n\r\t\x01\x1f\x7f \xc3\xa9z";
+    size_t n = (size_t)(rand_r(seed) % (int)(cap - 1));
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        char c = pool[rand_r(seed) % (int)(sizeof(pool) - 1)];
+        if (c == '\xc3') {          /* keep the UTF-8 pair whole */
+            s[o++] = '\xc3';
+            s[o++] = '\xa9';
+        } else if (c != '\xa9') {
+            s[o++] = c;
+        }
+    }
+    s[o] = '\0';
+}
+
+static void build_both(cJSON *parent, struct jw *w, int depth, unsigned *seed)
+{
+    int n = rand_r(seed) % 6;
+    bool arr = cJSON_IsArray(parent);
+    for (int i = 0; i < n; i++) {
+        char key[16], str[24];
+        snprintf(key, sizeof(key), "k%d", i);
+        const char *k = arr ? NULL : key;
+        int kind = rand_r(seed) % (depth < 4 ? 6 : 4);
+        cJSON *item = NULL;
+        switch (kind) {
+        case 0:
+            random_string(str, sizeof(str), seed);
+            item = cJSON_CreateString(str);
+            jw_str(w, k, str);
+            break;
+        case 1: {
+            double d = (rand_r(seed) % 2) ? (double)(rand_r(seed) % 100000)
+                                          : rand_r(seed) / 7.0 - 1000.0;
+            item = cJSON_CreateNumber(d);
+            jw_double(w, k, d);
+            break;
+        }
+        case 2: {
+            bool b = rand_r(seed) % 2;
+            item = cJSON_CreateBool(b);
+            jw_bool(w, k, b);
+            break;
+        }
+        case 3: {
+            char raw[24];
+            uint64_t v = (uint64_t)rand_r(seed) * (uint64_t)rand_r(seed);
+            snprintf(raw, sizeof(raw), "%llu", (unsigned long long)v);
+            item = cJSON_CreateRaw(raw);
+            jw_uint(w, k, v);
+            break;
+        }
+        case 4:
+            item = cJSON_CreateObject();
+            jw_obj_open(w, k);
+            build_both(item, w, depth + 1, seed);
+            jw_obj_close(w);
+            break;
+        default:
+            item = cJSON_CreateArray();
+            jw_arr_open(w, k);
+            build_both(item, w, depth + 1, seed);
+            jw_arr_close(w);
+            break;
+        }
+        if (arr)
+            cJSON_AddItemToArray(parent, item);
+        else
+            cJSON_AddItemToObject(parent, key, item);
+    }
+}
+
+static void test_vs_cjson(void)
+{
+    unsigned seed = 12345;
+    int same = 0, runs = 2000;
+    for (int r = 0; r < runs; r++) {
+        struct out o = { 0 };
+        struct jw w;
+        jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+        cJSON *root = cJSON_CreateObject();
+        jw_obj_open(&w, NULL);
+        build_both(root, &w, 0, &seed);
+        jw_obj_close(&w);
+        int rc = jw_end(&w);
+        char *c = cJSON_PrintUnformatted(root);
+        if (rc == 0 && c && strcmp(line(&o), c) == 0)
+            same++;
+        else if (same == r)   /* show the first difference */
+            fprintf(stderr, "jw:    %s\ncJSON: %s\n", line(&o), c ? c : "(null)");
+        free(c);
+        cJSON_Delete(root);
+        out_free(&o);
+    }
+    test_cond("2000 random objects: same bytes as cJSON", same == runs);
+
+    struct out o = { 0 };
+    struct jw w;
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_arr_open(&w, NULL);
+    jw_double(&w, NULL, NAN);
+    jw_double(&w, NULL, INFINITY);
+    jw_double(&w, NULL, 0.1);
+    jw_double(&w, NULL, 1.0 / 3.0);
+    jw_arr_close(&w);
+    test_cond("doubles line", jw_end(&w) == 0);
+    test_streq("doubles", line(&o), "[null,null,0.1,0.33333333333333331]");
+    out_free(&o);
+}
+
+int main(void)
+{
+    test_shapes();
+    test_escapes();
+    test_caps();
+    test_vs_cjson();
+    return test_report();
+}
