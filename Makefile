@@ -27,7 +27,7 @@ CFLAGS   ?= $(OPT) -g
 CFLAGS   += -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
             -Wno-unused-parameter -D_GNU_SOURCE -Isrc $(SANFLAGS)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   := -lpcap -lssl -lcrypto -lcjson -lz -lbrotlidec -lhiredis -lmaxminddb -lm -lpthread
+LDLIBS   := -lpcap -lssl -lcrypto -lcjson -lz -lbrotlidec -lhiredis -lmaxminddb -lm -lpthread -lpsl
 
 # Installation layout.  The binary looks for its signatures in
 # $(DATADIR)/signatures (compiled in, see DATADIR_OBJ below).

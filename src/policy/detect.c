@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "detect/legs.h"
 #include "policy/policy.h"
 #include "policy/sigdb.h"
+#include "util/dnsname.h"
 
 #define PRODUCT_CACHE 1024   /* chains remembered with their signature match */
 
@@ -119,31 +119,7 @@ static const char *or_dash(const char *s)
 
 bool detect_public_looking(const char *name)
 {
-    static const char *const special[] = {
-        "test", "example", "invalid", "localhost", "local", "internal", "lan", "home",
-        "corp", "intranet", "private", "arpa", "localdomain", "home.arpa",
-    };
-    if (!name || !*name)
-        return false;
-    const char *dot = strrchr(name, '.');
-    if (!dot || dot == name || dot[1] == '\0')
-        return false;   /* single label, or trailing dot only */
-    unsigned char buf[16];
-    if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1)
-        return false;
-    for (size_t i = 0; i < sizeof(special) / sizeof(special[0]); i++)
-        if (strcasecmp(dot + 1, special[i]) == 0)
-            return false;
-    /* RFC 2606 second-level names reserved for documentation. */
-    static const char *const reserved[] = { "example.com", "example.net", "example.org" };
-    size_t len = strlen(name);
-    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-        size_t rl = strlen(reserved[i]);
-        if (len >= rl && strcasecmp(name + len - rl, reserved[i]) == 0 &&
-            (len == rl || name[len - rl - 1] == '.'))
-            return false;
-    }
-    return true;
+    return dnsname_public(name);
 }
 
 /* ---- chain facts --------------------------------------------------------- */

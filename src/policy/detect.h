@@ -108,12 +108,14 @@ size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_a
 const char *detect_client_app(const struct detect *d, const struct detect_conn *c);
 const char *detect_interception_product(const struct detect *d, const struct detect_conn *c);
 
-/* True for a name that looks publicly resolvable: at least two labels, not
- * an IP literal, not under a special-use or private top-level name (test,
- * example, invalid, localhost, local, internal, lan, home, corp, intranet,
- * arpa, ...) nor under example.com/.net/.org (RFC 2606).  No public
- * suffix list: a private name under a real TLD looks public.  Exported
- * for tests. */
+/* True for a name that looks publicly resolvable: a valid host name (not
+ * an IP literal, at least two labels) under a real ICANN entry of the
+ * Public Suffix List, not counting its implicit "*" rule, so names under
+ * test, example, invalid, localhost, local, internal, lan, home, corp,
+ * intranet, ... or any other undelegated top-level name are not; nor is
+ * anything under arpa, onion or example.com/.net/.org (RFC 2606).  A
+ * private name under a real TLD still looks public.  dnsname_public() in
+ * util/dnsname.h; exported for tests. */
 bool detect_public_looking(const char *name);
 
 #endif
