@@ -669,10 +669,10 @@ if os.access(pinscope, os.X_OK):
                  e["src_ip"], e["src_port"]))
     vers = {e["tls"].get("version") for e in legs}
     if vers != {"TLS " + version}: fail("pinscope: client leg version %r, expected TLS %s" % (vers, version))
-    got = {e["tls"]["chain"][0].get("issuer_cn") for e in legs if e["tls"].get("chain")}
+    got = {e["tls"]["x509_chain"][0].get("issuer_cn") for e in legs if e["tls"].get("x509_chain")}
     if issuer not in got: fail("pinscope: client leg issuer %r, expected %r" % (got, issuer))
     if proxied:
-        up = {e["tls"]["chain"][0].get("issuer_cn") for e in ups if e["tls"].get("chain")}
+        up = {e["tls"]["x509_chain"][0].get("issuer_cn") for e in ups if e["tls"].get("x509_chain")}
         if "Pinscope Demo Public Issuing CA 1" not in up:
             fail("pinscope: upstream issuer %r" % up)
     if alert and alert_in_event:

@@ -40,14 +40,14 @@ def show(e):
         a = e.get("alert", {})
         print("    ALERT %s %s: %s" % (a.get("signature_id", "?"), a.get("signature", "?"), a.get("reason", "")))
         return
-    if kind != "tls":
+    if kind not in ("tls", "quic"):
         return
     t = e["tls"]
     alerts = ", ".join("%s %s" % (a["from"], a.get("description", "encrypted")) for a in t.get("alerts", []))
     print("  %s:%s -> %s:%s  sni=%s  %s  %s" % (e["src_ip"], e["src_port"], e["dest_ip"], e["dest_port"],
           t.get("sni", "-"), t.get("version", "?"), t.get("tunnel", "")))
     print("    ja4=%s  ja4s=%s  ja3=%s" % (t.get("ja4", "-"), t.get("ja4s", "-"), t.get("ja3", {}).get("hash", "-")))
-    chain = t.get("chain") or []
+    chain = t.get("x509_chain") or []
     if chain:
         v = t.get("chain_checks", {}).get("validation", {}).get("code", "-")
         print("    leaf %s issued by %s (validation: %s)" % (chain[0].get("subject_cn", "-"),

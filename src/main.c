@@ -60,7 +60,11 @@ static void usage(FILE *fp, bool learn)
             "                     then the installed data directory, then ./signatures)\n"
             "  --stats            write a final JSON stats event\n"
             "  --stats-interval SEC  write a stats event every SEC seconds\n"
-            "  --deterministic    reproducible output (no wall-clock values)\n"
+            "  --deterministic    reproducible output (no wall-clock values, no host\n"
+            "                     name unless --sensor-name, pcap_filename without its\n"
+            "                     directory)\n"
+            "  --sensor-name NAME events' \"host\" (default: this machine's host name)\n"
+            "  --community-id-seed N  Community ID seed, 0 to 65535 (default 0)\n"
             "  --max-flows N      flows tracked at once, all workers (default %d)\n"
             "  --memcap BYTES     memory for reassembly and TLS state, all workers\n"
             "                     (default %u; suffix k, M or G)\n"
@@ -112,7 +116,7 @@ static bool parse_size(const char *s, size_t min, size_t max, size_t *out)
 enum {
     OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG, OPT_CABUNDLE,
     OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY, OPT_STATS_INTERVAL, OPT_WORKERS,
-    OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE,
+    OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE, OPT_SENSOR, OPT_CIDSEED,
 };
 
 static const struct option longopts[] = {
@@ -139,6 +143,8 @@ static const struct option longopts[] = {
     { "user", required_argument, NULL, 'Z' },
     { "group", required_argument, NULL, OPT_GROUP },
     { "pidfile", required_argument, NULL, OPT_PIDFILE },
+    { "sensor-name", required_argument, NULL, OPT_SENSOR },
+    { "community-id-seed", required_argument, NULL, OPT_CIDSEED },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -249,6 +255,21 @@ static int parse(int argc, char **argv, struct options *o)
         case 'Z': o->user = optarg; break;
         case OPT_GROUP: o->group = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
+        case OPT_SENSOR:
+            if (!*optarg || strlen(optarg) > 255) {
+                log_error("--sensor-name: expected a name of 1 to 255 bytes");
+                return 2;
+            }
+            o->sensor_name = optarg;
+            break;
+        case OPT_CIDSEED:
+            if (optarg[strspn(optarg, "0123456789")] != '\0' ||
+                !parse_size(optarg, 0, 65535, &v)) {
+                log_error("--community-id-seed: expected a number from 0 to 65535");
+                return 2;
+            }
+            o->community_id_seed = (unsigned)v;
+            break;
         case 'v': log_debug_enabled = true; break;
         case 'h': usage(stdout, o->learn); return 0;
         case 'V': version_print(stdout, PINSCOPE_VERSION); return 0;

@@ -48,7 +48,7 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
         if (!(fl & TCP_SYN) && p->payload_len == 0)
             return;
         struct conn *c = conn_new(&pl->env, FP_TRANSPORT_TCP, side);
-        if (!c || !(f = tracker_create(&pl->tr, &key, c, p->ts_us)))
+        if (!c || !(f = tracker_create(&pl->tr, &key, c, p)))
             return;
     }
     tracker_seen(&pl->tr, f, side, p);

@@ -58,7 +58,7 @@ static void udp_first(struct pipeline *pl, const struct pkt *p, const struct flo
         conn_free(&pl->env, c);
         return;
     }
-    struct flow *f = tracker_create(&pl->tr, key, c, p->ts_us);
+    struct flow *f = tracker_create(&pl->tr, key, c, p);
     if (!f)
         return;   /* c went with it */
     tracker_seen(&pl->tr, f, side, p);

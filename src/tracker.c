@@ -85,7 +85,7 @@ void tracker_seen(struct tracker *t, struct flow *f, int side, const struct pkt 
 }
 
 struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struct conn *c,
-                            uint64_t ts_us)
+                            const struct pkt *p)
 {
     if (t->ft->count >= t->ft->max) {
         stats_cap(t->st, STATS_FLOW_TABLE_FULL);
@@ -97,13 +97,15 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
             tracker_remove(t, flow_table_oldest(t->ft), EV_END_EVICTED);
         }
     }
-    struct flow *f = flow_table_insert(t->ft, key, ts_us);
+    struct flow *f = flow_table_insert(t->ft, key, p->ts_us);
     if (!f) {
         conn_free(t->env, c);
         stats_cap(t->st, STATS_FLOW_TABLE_FULL);
         return NULL;
     }
     f->app = c;
+    f->n_vlan = p->n_vlan;
+    memcpy(f->vlan, p->vlan, sizeof(f->vlan));
     t->st->flows++;
     return f;
 }

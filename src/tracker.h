@@ -43,7 +43,7 @@ void tracker_seen(struct tracker *t, struct flow *f, int side, const struct pkt 
 /* A new flow for `key` with `c` attached (evicting if the table is full);
  * NULL (and c freed) on failure. */
 struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struct conn *c,
-                            uint64_t ts_us);
+                            const struct pkt *p);
 
 /* The analysis of `c` on `f` is over for `end`: report it if it was TLS
  * and was not reported yet, then free its buffers (the flow stays). */

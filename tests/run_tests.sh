@@ -3,7 +3,8 @@
 #
 #   1. golden captures, CLI contract, conformance corpus, certificate chains
 #      against openssl's own reading, interception detections (a positive and
-#      a negative case each), the same events with any --workers N, tshark
+#      a negative case each), the same events with any --workers N, every
+#      event against Suricata's EVE schema, tshark
 #      differential (JA3/JA3S, QUIC SNI, Community ID), live capture and the sensor (tcpreplay, rotation,
 #      reload, signals, privilege drop, Redis) in network namespaces (root
 #      only), every output transport against the real thing, make install
@@ -58,6 +59,7 @@ stage1() {
     run "detect$tag" python3 tests/scripts/check_detect.py --pinscope "$bin"
     run "samples$tag" env PINSCOPE="$bin" sh tests/scripts/samples_golden.sh
     run "workers$tag" python3 tests/scripts/check_workers.py --pinscope "$bin"
+    run "schema$tag" python3 tests/scripts/check_schema.py --pinscope "$bin"
 }
 
 stage1 ./pinscope ""

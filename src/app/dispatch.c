@@ -24,7 +24,7 @@
 #include "pipeline.h"
 #include "util/hash.h"
 
-enum rec_kind { REC_PACKET = 1, REC_TICK, REC_FLUSH };
+enum rec_kind { REC_PACKET = 1, REC_TICK, REC_FLUSH, REC_FILE };
 
 struct rec {
     uint32_t kind;
@@ -193,7 +193,12 @@ enum pktq_pop pktq_pop(struct pktq *q, struct pktq_item *it, int wait_ms)
     it->wirelen = r->wirelen;
     it->data = (const uint8_t *)(r + 1);
     b->pos += (sizeof(*r) + r->caplen + 7) & ~(size_t)7;
-    return r->kind == REC_PACKET ? PKTQ_PACKET : r->kind == REC_TICK ? PKTQ_TICK : PKTQ_FLUSH;
+    switch (r->kind) {
+    case REC_PACKET: return PKTQ_PACKET;
+    case REC_TICK: return PKTQ_TICK;
+    case REC_FILE: return PKTQ_FILE;
+    default: return PKTQ_FLUSH;
+    }
 }
 
 /* ---- the reader's side --------------------------------------------------- */
@@ -386,6 +391,12 @@ void dispatch_flush(struct dispatch *d)
 {
     for (size_t i = 0; i < d->n; i++)
         put(d, i, REC_FLUSH, 0, 0, NULL, 0, 0);
+}
+
+void dispatch_file(struct dispatch *d, size_t index)
+{
+    for (size_t i = 0; i < d->n; i++)
+        put(d, i, REC_FILE, 0, index, NULL, 0, 0);
 }
 
 void dispatch_close(struct dispatch *d)

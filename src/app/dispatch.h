@@ -26,7 +26,8 @@
 
 struct pktq;
 
-enum pktq_pop { PKTQ_NONE = 0, PKTQ_PACKET, PKTQ_TICK, PKTQ_FLUSH, PKTQ_CLOSED };
+/* PKTQ_FILE: the packets that follow come from input file number ts_us. */
+enum pktq_pop { PKTQ_NONE = 0, PKTQ_PACKET, PKTQ_TICK, PKTQ_FLUSH, PKTQ_FILE, PKTQ_CLOSED };
 
 struct pktq_item {
     int dlt;
@@ -50,6 +51,8 @@ void dispatch_packet(struct dispatch *d, int dlt, uint64_t ts_us, const uint8_t 
                      size_t caplen, size_t wirelen);
 /* End of one -r input: every worker reports its open flows. */
 void dispatch_flush(struct dispatch *d);
+/* Every worker: the next packets come from input file number `index`. */
+void dispatch_file(struct dispatch *d, size_t index);
 /* Send what is batched and close every queue. */
 void dispatch_close(struct dispatch *d);
 /* Counters of the reader's own decoding (discarded: workers count). */

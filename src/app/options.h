@@ -34,6 +34,8 @@ struct options {
     size_t buffer_bytes;                    /* live ring per worker */
     size_t queue_bytes;                     /* per sink */
     const char *user, *group, *pidfile;
+    const char *sensor_name;                /* events' "host"; NULL: the host name */
+    unsigned community_id_seed;             /* 0..65535 */
 };
 
 #endif

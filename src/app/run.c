@@ -99,6 +99,8 @@ struct run {
     atomic_bool reader_done;
     double t0;
     uint64_t wall0_us;
+    struct eve_config ecfg;        /* what every event shares */
+    char hostname[256];
 };
 
 static double now_s(void)
@@ -290,7 +292,7 @@ static int worker_init(struct run *r, struct worker *w, int id)
         return -1;
     }
     if (!r->consumer) {
-        w->em = emitter_new(r->sinks, r->n_sinks, o->deterministic, pipeline_stats(w->pl));
+        w->em = emitter_new(r->sinks, r->n_sinks, &r->ecfg, pipeline_stats(w->pl));
         if (!w->em) {
             log_error("out of memory");
             return -1;
@@ -374,6 +376,8 @@ static void *queue_worker(void *arg)
             pipeline_tick(w->pl, it.ts_us);
         else if (p == PKTQ_FLUSH)
             pipeline_flush(w->pl);
+        else if (p == PKTQ_FILE && w->em && it.ts_us < w->run->n_seg)
+            emitter_set_pcap_filename(w->em, w->run->seg[it.ts_us].path);
         worker_sync(w);
     }
     worker_finish(w);
@@ -404,6 +408,8 @@ static void *mapped_worker(void *arg)
             }
             continue;
         }
+        if (w->em)
+            emitter_set_pcap_filename(w->em, r->seg[i].path);
         for (;;) {
             if (atomic_load_explicit(&r->stop, memory_order_relaxed))
                 break;
@@ -461,6 +467,10 @@ static void *reader_main(void *arg)
             r->reader_status = 1;
             continue;
         }
+        if (solo && solo->em)
+            emitter_set_pcap_filename(solo->em, r->seg[i].path);
+        else if (dp)
+            dispatch_file(dp, i);
         for (;;) {
             if (atomic_load_explicit(&r->stop, memory_order_relaxed))
                 break;
@@ -715,6 +725,13 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
     r->consumer = consumer;
     r->consumer_ctx = ctx;
     r->n_workers = n_workers_for(o, consumer != NULL);
+    r->ecfg.deterministic = o->deterministic;
+    r->ecfg.community_id_seed = (uint16_t)o->community_id_seed;
+    r->ecfg.in_iface = o->iface;
+    r->ecfg.host = o->sensor_name;
+    if (!r->ecfg.host && !o->deterministic &&
+        gethostname(r->hostname, sizeof(r->hostname) - 1) == 0 && r->hostname[0])
+        r->ecfg.host = r->hostname;
     int status = 1;
     struct emitter *em = NULL;
     struct stats dummy = { 0 }, total = { 0 };
@@ -779,7 +796,7 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
         if (worker_init(r, &r->w[i], i) < 0)
             goto done;
     }
-    if (!consumer && !(em = emitter_new(r->sinks, r->n_sinks, o->deterministic, &dummy)))
+    if (!consumer && !(em = emitter_new(r->sinks, r->n_sinks, &r->ecfg, &dummy)))
         goto done;
 
     r->t0 = now_s();

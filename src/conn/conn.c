@@ -147,6 +147,18 @@ static void record_client_hello(struct conn_env *env, struct conn *c, int idx,
             e->alpn_bytes = (uint16_t)total;
         }
     }
+    e->version = h->legacy_version;
+    size_t nl = h->n_ciphers + h->n_exts + h->n_sig_algs;
+    e->lists = nl ? malloc(nl * sizeof(uint16_t)) : NULL;
+    if (e->lists) {
+        uint16_t *l = e->lists;
+        memcpy(l, h->ciphers, h->n_ciphers * sizeof(uint16_t));
+        memcpy(l + h->n_ciphers, h->exts, h->n_exts * sizeof(uint16_t));
+        memcpy(l + h->n_ciphers + h->n_exts, h->sig_algs, h->n_sig_algs * sizeof(uint16_t));
+        e->n_ciphers = (uint16_t)h->n_ciphers;
+        e->n_exts = (uint16_t)h->n_exts;
+        e->n_sig_algs = (uint16_t)h->n_sig_algs;
+    }
     c->ch[idx] = e;
 }
 
@@ -173,6 +185,14 @@ static void record_server_hello(struct conn_env *env, struct conn *c, int idx,
         e->has_alpn = true;
         e->alpn_len = h->alpn[0].len;
         memcpy(e->alpn, h->alpn[0].name, h->alpn[0].len);
+    }
+    e->version = h->legacy_version;
+    e->selected_version = h->n_versions ? h->versions[0] : 0;
+    e->cipher = h->n_ciphers ? h->ciphers[0] : 0;
+    e->exts = h->n_exts ? malloc(h->n_exts * sizeof(uint16_t)) : NULL;
+    if (e->exts) {
+        memcpy(e->exts, h->exts, h->n_exts * sizeof(uint16_t));
+        e->n_exts = (uint16_t)h->n_exts;
     }
     c->sh[idx] = e;
 }

@@ -12,6 +12,7 @@ void ev_client_hello_release(struct ev_client_hello *c)
     free(c->ja4_r);
     free(c->ja4_ro);
     free(c->alpn);
+    free(c->lists);
     memset(c, 0, sizeof(*c));
 }
 
@@ -19,6 +20,7 @@ void ev_server_hello_release(struct ev_server_hello *s)
 {
     free(s->ja3s_str);
     free(s->ja4s_r);
+    free(s->exts);
     memset(s, 0, sizeof(*s));
 }
 

@@ -36,6 +36,12 @@ struct ev_client_hello {
     uint8_t n_alpn;
     uint8_t *alpn;           /* heap: n_alpn x (len byte, bytes) */
     uint16_t alpn_bytes;
+    /* The hello as sent, for Suricata's client_handshake: legacy_version
+     * and the lists in wire order (GREASE included, capped as tls/hello.h
+     * caps them), in one heap block: ciphers, then exts, then sig_algs. */
+    uint16_t version;
+    uint16_t *lists;
+    uint16_t n_ciphers, n_exts, n_sig_algs;
 };
 
 /* What one ServerHello (or HelloRetryRequest) contributed. */
@@ -49,6 +55,12 @@ struct ev_server_hello {
     bool has_alpn;
     uint8_t alpn_len;
     uint8_t alpn[255];
+    /* For Suricata's server_handshake: legacy_version, the selected
+     * supported_versions entry (0 if none), the suite, the extensions in
+     * wire order (heap). */
+    uint16_t version, selected_version, cipher;
+    uint16_t *exts;
+    uint16_t n_exts;
 };
 
 /* Why the event was written. */

@@ -22,7 +22,7 @@ uint64_t flow_id(const struct flow *f)
     return hash_siphash(&k, &in, sizeof(in)) & ((1ULL << 51) - 1);
 }
 
-void community_id(const struct flow *f, char out[COMMUNITY_ID_LEN])
+void community_id(const struct flow *f, uint16_t seed, char out[COMMUNITY_ID_LEN])
 {
     size_t al = f->key.ip_ver == 4 ? 4 : 16;
     /* The spec puts the smaller (address, port) endpoint first: that is
@@ -30,8 +30,8 @@ void community_id(const struct flow *f, char out[COMMUNITY_ID_LEN])
      * same comparison). */
     uint8_t in[2 + 16 + 16 + 2 + 4];
     size_t n = 0;
-    in[n++] = 0;   /* seed, 16 bits big-endian */
-    in[n++] = 0;
+    in[n++] = (uint8_t)(seed >> 8);   /* seed, 16 bits big-endian */
+    in[n++] = (uint8_t)seed;
     memcpy(in + n, f->key.addr[0], al);
     n += al;
     memcpy(in + n, f->key.addr[1], al);

@@ -14,12 +14,13 @@
  * worker count: it depends on the flow only). */
 uint64_t flow_id(const struct flow *f);
 
-/* Community ID v1 (github.com/corelight/community-id-spec), seed 0:
+/* Community ID v1 (github.com/corelight/community-id-spec), with `seed`
+ * (0 unless the sensors of a site agree on another, --community-id-seed):
  * "1:" + base64(SHA-1(seed . addr_a . addr_b . proto . 0 . port_a . port_b))
  * with the smaller (address, port) endpoint first, so both directions and
  * every tool that implements it (Zeek, Suricata, Arkime) give the same
  * string for the flow.  `out` gets a NUL-terminated string. */
 #define COMMUNITY_ID_LEN 32   /* "1:" + 28 base64 characters + NUL, rounded up */
-void community_id(const struct flow *f, char out[COMMUNITY_ID_LEN]);
+void community_id(const struct flow *f, uint16_t seed, char out[COMMUNITY_ID_LEN]);
 
 #endif

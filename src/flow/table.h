@@ -48,6 +48,8 @@ struct flow {
     uint64_t first_ts_us, last_ts_us;
     uint64_t pkts[2], bytes[2];        /* per key side */
     void *app;                         /* owned by the pipeline */
+    uint16_t vlan[DECODE_MAX_VLAN];    /* the first packet's 802.1Q/ad ids, outer first */
+    uint8_t n_vlan;
 };
 
 struct flow_table {

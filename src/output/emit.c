@@ -28,8 +28,8 @@ struct emitter {
     uint8_t (*dumped)[32];     /* CFG_DUMP_SEEN slots, direct-mapped: written already */
 };
 
-struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks, bool deterministic,
-                            struct stats *st)
+struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks,
+                            const struct eve_config *cfg, struct stats *st)
 {
     struct emitter *e = calloc(1, sizeof(*e));
     if (!e)
@@ -37,7 +37,7 @@ struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks, bool dete
     e->sinks = sinks;
     e->n_sinks = n_sinks;
     e->st = st;
-    e->eve = eve_new(deterministic);
+    e->eve = eve_new(cfg);
     if (!e->eve) {
         free(e);
         return NULL;
@@ -53,6 +53,11 @@ void emitter_free(struct emitter *e)
     free(e->dump_dir);
     free(e->dumped);
     free(e);
+}
+
+void emitter_set_pcap_filename(struct emitter *e, const char *path)
+{
+    eve_set_pcap_filename(e->eve, path);
 }
 
 int emitter_set_dump_dir(struct emitter *e, const char *dir, char *err, size_t errlen)

@@ -26,9 +26,14 @@ struct detect;
 struct emitter;
 
 /* An emitter counting into `st` (the worker's stats: tls_events, alerts,
- * events_unwritable) and writing to sinks[0..n) (not owned). */
-struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks, bool deterministic,
-                            struct stats *st);
+ * events_unwritable) and writing to sinks[0..n) (not owned); `cfg` is
+ * copied, its strings are not. */
+struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks,
+                            const struct eve_config *cfg, struct stats *st);
+
+/* The capture file now being read, for the events' pcap_filename (the
+ * string must stay valid until the next call); NULL: none. */
+void emitter_set_pcap_filename(struct emitter *e, const char *path);
 void emitter_free(struct emitter *e);
 
 /* --dump-certs: write each distinct certificate of a reported chain as

@@ -253,24 +253,6 @@ static void colon_hex(const char *hex, bool upper, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* The leaf's main fields where Suricata EVE puts them. */
-static void add_eve_leaf(struct jw *w, const struct x509_cert *x)
-{
-    char buf[3 * 128 + 1];
-    jw_str(w, "subject", x->subject.dn ? x->subject.dn : "");
-    jw_str(w, "issuerdn", x->issuer.dn ? x->issuer.dn : "");
-    if (x->serial && x->serial[0] != '-' && strlen(x->serial) <= 2 * 64) {
-        colon_hex(x->serial, true, buf, sizeof(buf));
-        jw_str(w, "serial", buf);
-    }
-    colon_hex(x->sha1, false, buf, sizeof(buf));
-    jw_str(w, "fingerprint", buf);
-    if (x->not_before.valid)
-        jw_strn(w, "notbefore", x->not_before.iso, 19);
-    if (x->not_after.valid)
-        jw_strn(w, "notafter", x->not_after.iso, 19);
-}
-
 static void add_chain_checks(struct jw *w, const struct x509_chain *c)
 {
     jw_obj_open(w, "chain_checks");
@@ -318,22 +300,9 @@ static const char *chain_invisible_reason(const struct conn_report *ev)
     return "not_captured";
 }
 
-static void add_client_alpn(struct jw *w, const struct ev_client_hello *c)
-{
-    jw_arr_open(w, "client");
-    size_t off = 0;
-    for (unsigned i = 0; i < c->n_alpn && off < c->alpn_bytes; i++) {
-        size_t l = c->alpn[off++];
-        if (l > (size_t)c->alpn_bytes - off)
-            break;
-        add_alpn(w, NULL, c->alpn + off, l);
-        off += l;
-    }
-    jw_arr_close(w);
-}
-
 struct eve {
-    bool deterministic;
+    struct eve_config cfg;
+    const char *pcap_filename;
     SSL_CTX *ssl_ctx;       /* cipher-suite names from OpenSSL's table */
     SSL *ssl;
     char *buf;              /* the unit: complete lines */
@@ -341,12 +310,12 @@ struct eve {
     struct jw w;            /* the line being written */
 };
 
-struct eve *eve_new(bool deterministic)
+struct eve *eve_new(const struct eve_config *cfg)
 {
     struct eve *e = calloc(1, sizeof(*e));
     if (!e)
         return NULL;
-    e->deterministic = deterministic;
+    e->cfg = *cfg;
     e->ssl_ctx = SSL_CTX_new(TLS_method());
     e->ssl = e->ssl_ctx ? SSL_new(e->ssl_ctx) : NULL;
     e->cap = CFG_EVENT_UNIT_INITIAL;
@@ -366,6 +335,18 @@ void eve_free(struct eve *e)
     SSL_CTX_free(e->ssl_ctx);
     free(e->buf);
     free(e);
+}
+
+void eve_set_pcap_filename(struct eve *e, const char *path)
+{
+    if (path && strcmp(path, "-") == 0)
+        path = NULL;   /* standard input has no name */
+    if (path && e->cfg.deterministic) {
+        const char *slash = strrchr(path, '/');
+        if (slash && slash[1])
+            path = slash + 1;
+    }
+    e->pcap_filename = path;
 }
 
 const char *eve_unit(const struct eve *e, size_t *len)
@@ -395,16 +376,38 @@ static int line_end(struct eve *e)
     return jw_end(&e->w);
 }
 
-/* The envelope every per-connection event shares (Suricata EVE). */
-static void envelope(struct jw *w, const struct conn_report *ev, const char *type)
+/* ---- the event header ---------------------------------------------------- */
+
+enum app { APP_TLS, APP_QUIC, APP_DTLS };
+
+static enum app app_of(const struct conn_report *ev)
 {
+    return ev->quic ? APP_QUIC : ev->dtls ? APP_DTLS : APP_TLS;
+}
+
+static const char *const app_name[] = { "tls", "quic", "dtls" };
+
+/* The header every per-connection event shares, in Suricata's names. */
+static void envelope(struct eve *e, const struct conn_report *ev, const char *type)
+{
+    struct jw *w = &e->w;
     const struct flow *f = ev->flow;
     int cs = ev->client_side, ss = cs ^ 1;
     char ts[40], a[INET6_ADDRSTRLEN];
     event_format_ts(f->first_ts_us, ts);
     jw_str(w, "timestamp", ts);
     jw_uint(w, "flow_id", flow_id(f));
+    if (e->cfg.in_iface)
+        jw_str(w, "in_iface", e->cfg.in_iface);
+    if (e->pcap_filename)
+        jw_str(w, "pcap_filename", e->pcap_filename);
     jw_str(w, "event_type", type);
+    if (f->n_vlan) {
+        jw_arr_open(w, "vlan");
+        for (unsigned i = 0; i < f->n_vlan; i++)
+            jw_uint(w, NULL, f->vlan[i]);
+        jw_arr_close(w);
+    }
     addr_string(f, cs, a, sizeof(a));
     jw_str(w, "src_ip", a);
     jw_uint(w, "src_port", f->key.port[cs]);
@@ -413,42 +416,127 @@ static void envelope(struct jw *w, const struct conn_report *ev, const char *typ
     jw_uint(w, "dest_port", f->key.port[ss]);
     jw_str(w, "proto", f->key.proto == IPPROTO_UDP ? "UDP" : "TCP");
     char cid[COMMUNITY_ID_LEN];
-    community_id(f, cid);
+    community_id(f, e->cfg.community_id_seed, cid);
     if (cid[0])
         jw_str(w, "community_id", cid);
+    jw_str(w, "app_proto", app_name[app_of(ev)]);
+    if (e->cfg.host)
+        jw_str(w, "host", e->cfg.host);
 }
 
-int eve_alert(struct eve *e, const struct conn_report *ev, const struct detect_alert *al)
+/* ---- the application objects --------------------------------------------- */
+
+static void add_u16_list(struct jw *w, const char *key, const uint16_t *v, size_t n)
 {
-    struct jw *w = line_begin(e);
-    envelope(w, ev, "alert");
-    jw_obj_open(w, "alert");
-    jw_str(w, "action", "allowed");
-    jw_uint(w, "gid", 1);
-    jw_uint(w, "signature_id", al->sid);
-    jw_uint(w, "rev", 1);
-    jw_str(w, "signature", al->signature);
-    jw_str(w, "category", al->category);
-    jw_uint(w, "severity", (uint64_t)al->severity);
-    jw_str(w, "confidence", al->confidence);
-    jw_str(w, "reason", al->reason);
-    jw_obj_open(w, "evidence");
-    for (int i = 0; i < al->n_ev; i++)
-        jw_str(w, al->ev[i].key, al->ev[i].value);
-    jw_obj_close(w);
-    if (al->related_flow_id) {
-        jw_arr_open(w, "related_flow_ids");
-        jw_uint(w, NULL, al->related_flow_id);
-        jw_arr_close(w);
+    if (n == 0)
+        return;   /* Suricata's schema: at least one item */
+    jw_arr_open(w, key);
+    for (size_t i = 0; i < n; i++)
+        jw_uint(w, NULL, v[i]);
+    jw_arr_close(w);
+}
+
+/* Suricata's subjectaltname: DNS names, then IP addresses, as strings. */
+static void add_subjectaltname(struct jw *w, const struct x509_cert *x)
+{
+    if (!x->has_san || x->san_dns.n + x->san_ip.n == 0)
+        return;
+    jw_arr_open(w, "subjectaltname");
+    for (size_t i = 0; i < x->san_dns.n; i++)
+        jw_str(w, NULL, x->san_dns.v[i]);
+    for (size_t i = 0; i < x->san_ip.n; i++)
+        jw_str(w, NULL, x->san_ip.v[i]);
+    jw_arr_close(w);
+}
+
+/* The leaf's fields and the chain as Suricata writes them: DNs in its
+ * order, colon hex, the certificates as base64 DER, leaf first. */
+static void add_suricata_cert(struct jw *w, const struct x509_chain *c)
+{
+    const struct x509_cert *x = &c->e[0]->info;
+    char buf[3 * 128 + 1];
+    jw_str(w, "subject", x->subject.dn_eve ? x->subject.dn_eve : "");
+    jw_str(w, "issuerdn", x->issuer.dn_eve ? x->issuer.dn_eve : "");
+    if (x->serial && x->serial[0] != '-' && strlen(x->serial) <= 2 * 64) {
+        colon_hex(x->serial, true, buf, sizeof(buf));
+        jw_str(w, "serial", buf);
     }
-    jw_obj_close(w);
-    const struct ev_client_hello *ch = ev->ch[0];
-    if (ch && ch->present && ch->has_sni) {
-        jw_obj_open(w, "tls");
-        add_wire_string(w, "sni", ch->sni, ch->sni_len);
+    colon_hex(x->sha1, false, buf, sizeof(buf));
+    jw_str(w, "fingerprint", buf);
+    if (x->not_before.valid)
+        jw_strn(w, "notbefore", x->not_before.iso, 19);
+    if (x->not_after.valid)
+        jw_strn(w, "notafter", x->not_after.iso, 19);
+    add_subjectaltname(w, x);
+    /* Suricata's tls.certificate repeats chain[0]; Suricata itself warns
+     * against logging both, so only the chain is written. */
+    jw_arr_open(w, "chain");
+    for (size_t i = 0; i < c->n; i++)
+        jw_base64(w, NULL, c->e[i]->der, c->e[i]->der_len);
+    jw_arr_close(w);
+}
+
+/* Suricata's tls.version: the negotiated version, else the ClientHello's,
+ * else UNDETERMINED; TLS 1.3 drafts named as Suricata names them. */
+static const char *suricata_version(uint16_t v, char buf[24])
+{
+    if (v == 0)
+        return "UNDETERMINED";
+    if ((v >> 8) == 0x7f) {
+        unsigned d = v & 0xff;
+        if (d < 16)
+            return "TLS 1.3 draft-<16";
+        snprintf(buf, 24, "TLS 1.3 draft-%u", d);
+        return buf;
+    }
+    switch (v) {
+    case 0xfb14: return "TLS 1.3 draft-20-fb";
+    case 0xfb15: return "TLS 1.3 draft-21-fb";
+    case 0xfb16: return "TLS 1.3 draft-22-fb";
+    case 0xfb17: return "TLS 1.3 draft-23-fb";
+    case 0xfb1a: return "TLS 1.3 draft-26-fb";
+    default: return tls_version_name(v, buf);
+    }
+}
+
+static void add_alpn_list(struct jw *w, const char *key, const struct ev_client_hello *c)
+{
+    jw_arr_open(w, key);
+    size_t off = 0;
+    for (unsigned i = 0; i < c->n_alpn && off < c->alpn_bytes; i++) {
+        size_t l = c->alpn[off++];
+        if (l > (size_t)c->alpn_bytes - off)
+            break;
+        add_alpn(w, NULL, c->alpn + off, l);
+        off += l;
+    }
+    jw_arr_close(w);
+}
+
+static void add_handshakes(struct jw *w, const struct tls_session *t,
+                           const struct ev_client_hello *ch, const struct ev_server_hello *sh)
+{
+    char vb[24];
+    if (ch) {
+        jw_obj_open(w, "client_handshake");
+        jw_str(w, "version", suricata_version(ch->version, vb));
+        if (ch->lists) {
+            add_u16_list(w, "ciphers", ch->lists, ch->n_ciphers);
+            add_u16_list(w, "exts", ch->lists + ch->n_ciphers, ch->n_exts);
+            add_u16_list(w, "sig_algs", ch->lists + ch->n_ciphers + ch->n_exts, ch->n_sig_algs);
+        }
         jw_obj_close(w);
     }
-    return line_end(e);
+    if (sh) {
+        jw_obj_open(w, "server_handshake");
+        jw_str(w, "version", suricata_version(sh->selected_version ? sh->selected_version
+                                                                   : sh->version, vb));
+        jw_uint(w, "cipher", sh->cipher);
+        if (sh->exts)
+            add_u16_list(w, "exts", sh->exts, sh->n_exts);
+        jw_obj_close(w);
+    }
+    (void)t;
 }
 
 static void add_quic_version(struct jw *w, const char *name, uint32_t v)
@@ -457,10 +545,47 @@ static void add_quic_version(struct jw *w, const char *name, uint32_t v)
     jw_str(w, name, quic_version_name(v, buf));
 }
 
-static void add_quic(struct jw *w, const struct ev_quic *q)
+/* Suricata's quic object (version, sni, ja3, ja3s, ja4, extensions), then
+ * pinscope's facts about the QUIC connection. */
+static void add_quic(struct jw *w, const struct conn_report *ev)
 {
+    const struct ev_quic *q = ev->quic;
+    const struct ev_client_hello *ch = conn_report_ch(ev);
+    const struct ev_server_hello *sh = ev->sh[0] && ev->sh[0]->present ? ev->sh[0] : NULL;
     jw_obj_open(w, "quic");
     add_quic_version(w, "version", q->version);
+    if (ch && ch->has_sni)
+        add_wire_string(w, "sni", ch->sni, ch->sni_len);
+    if (ch) {
+        jw_obj_open(w, "ja3");
+        jw_str(w, "hash", ch->ja3_hash);
+        jw_str(w, "string", ch->ja3_str ? ch->ja3_str : "");
+        jw_obj_close(w);
+        jw_str(w, "ja4", ch->ja4);
+    }
+    if (sh) {
+        jw_obj_open(w, "ja3s");
+        jw_str(w, "hash", sh->ja3s_hash);
+        jw_str(w, "string", sh->ja3s_str ? sh->ja3s_str : "");
+        jw_obj_close(w);
+    }
+    if (ch && ch->lists && ch->n_exts) {
+        jw_arr_open(w, "extensions");
+        const uint16_t *ex = ch->lists + ch->n_ciphers;
+        for (unsigned i = 0; i < ch->n_exts; i++) {
+            jw_obj_open(w, NULL);
+            jw_uint(w, "type", ex[i]);
+            if (ex[i] == 0 && ch->has_sni) {
+                jw_arr_open(w, "values");
+                add_wire_string(w, NULL, ch->sni, ch->sni_len);
+                jw_arr_close(w);
+            } else if (ex[i] == 16 && ch->n_alpn) {
+                add_alpn_list(w, "values", ch);
+            }
+            jw_obj_close(w);
+        }
+        jw_arr_close(w);
+    }
     if (q->final_version && q->final_version != q->version)
         add_quic_version(w, "final_version", q->final_version);
     if (q->has_tp) {
@@ -537,48 +662,86 @@ static void add_tls_alerts(struct jw *w, const struct tls_session *t)
         jw_uint(w, "alerts_dropped", t->alerts_total - t->n_alerts);
 }
 
-int eve_tls(struct eve *e, const struct conn_report *ev)
+/*
+ * The tls object: first every key Suricata's schema defines, with its
+ * type and format; then pinscope's own keys, which Suricata does not
+ * define (the full certificate objects are under x509_chain).
+ */
+static void add_tls(struct eve *e, const struct conn_report *ev)
 {
+    struct jw *w = &e->w;
     const struct tls_session *t = ev->tls;
+    const struct ev_client_hello *ch = conn_report_ch(ev);
+    const struct ev_server_hello *sh = ev->sh[0] && ev->sh[0]->present ? ev->sh[0] : NULL;
+    const struct ev_server_hello *final_sh = conn_report_final_sh(ev);
+    const struct x509_chain *chain = ev->chain && ev->chain->n > 0 ? ev->chain : NULL;
+    const struct x509_chain *cchain =
+        ev->client_chain && ev->client_chain->n > 0 ? ev->client_chain : NULL;
     char vb[24];
 
-    struct jw *w = line_begin(e);
-    envelope(w, ev, "tls");
-
     jw_obj_open(w, "tls");
-    const struct ev_client_hello *ch = ev->ch[0];
-    const struct ev_server_hello *sh = ev->sh[0];
-    /* After a HelloRetryRequest the real ServerHello is the second one. */
-    const struct ev_server_hello *final_sh = (ev->sh[1] && ev->sh[1]->present) ? ev->sh[1] : sh;
+    /* -- Suricata's keys -- */
+    if (chain)
+        add_suricata_cert(w, chain);
+    if (ch && ch->has_sni)
+        add_wire_string(w, "sni", ch->sni, ch->sni_len);
+    /* As Suricata: the negotiated version, else the ClientHello's own
+     * (legacy_version, not supported_versions), else UNDETERMINED. */
+    uint16_t v = t->version ? t->version : t->sslv2_version ? 0x0002 : ch ? ch->version : 0;
+    jw_str(w, "version", suricata_version(v, vb));
+    if (t->resumed)
+        jw_bool(w, "session_resumed", true);
+    if (ch) {
+        jw_obj_open(w, "ja3");
+        jw_str(w, "hash", ch->ja3_hash);
+        jw_str(w, "string", ch->ja3_str ? ch->ja3_str : "");
+        jw_obj_close(w);
+    }
+    if (sh) {
+        jw_obj_open(w, "ja3s");
+        jw_str(w, "hash", sh->ja3s_hash);
+        jw_str(w, "string", sh->ja3s_str ? sh->ja3s_str : "");
+        jw_obj_close(w);
+    }
+    if (ch)
+        jw_str(w, "ja4", ch->ja4);
+    if (ch && ch->has_alpn && ch->n_alpn)
+        add_alpn_list(w, "client_alpns", ch);
+    if (final_sh && final_sh->has_alpn) {
+        jw_arr_open(w, "server_alpns");
+        add_alpn(w, NULL, final_sh->alpn, final_sh->alpn_len);
+        jw_arr_close(w);
+    }
+    if (cchain) {
+        jw_obj_open(w, "client");
+        add_suricata_cert(w, cchain);
+        chain_array(w, "x509_chain", cchain);
+        jw_obj_close(w);
+    }
+    add_handshakes(w, t, ch, final_sh);
 
-    if (t->version)
-        jw_str(w, "version", tls_version_name(t->version, vb));
+    /* -- pinscope's keys -- */
     if (t->sslv2_version) {
         jw_bool(w, "sslv2_client_hello", true);
         jw_str(w, "client_version", tls_version_name(t->sslv2_version, vb));
-    } else if (ch && ch->present) {
+    } else if (ch) {
         jw_str(w, "client_version", tls_version_name(t->client_version, vb));
-    }
-    if (ch && ch->present && ch->has_sni)
-        add_wire_string(w, "sni", ch->sni, ch->sni_len);
-    if ((ch && ch->present && ch->has_alpn) || (final_sh && final_sh->present && final_sh->has_alpn)) {
-        jw_obj_open(w, "alpn");
-        if (ch && ch->present && ch->has_alpn)
-            add_client_alpn(w, ch);
-        if (final_sh && final_sh->present && final_sh->has_alpn)
-            add_alpn(w, "server", final_sh->alpn, final_sh->alpn_len);
-        jw_obj_close(w);
     }
     if (t->has_cipher) {
         char cb[8];
         jw_str(w, "cipher", cipher_name(e->ssl, t->cipher, cb));
     }
-    if (ch && ch->present)
-        add_client_fps(w, ch);
-    else if (!t->sslv2_version)
+    if (ch) {
+        jw_str(w, "ja4_r", ch->ja4_r ? ch->ja4_r : "");
+        jw_str(w, "ja4_o", ch->ja4_o);
+        jw_str(w, "ja4_ro", ch->ja4_ro ? ch->ja4_ro : "");
+    } else if (!t->sslv2_version) {
         jw_bool(w, "client_hello_seen", false);
-    if (sh && sh->present)
-        add_server_fps(w, sh);
+    }
+    if (sh) {
+        jw_str(w, "ja4s", sh->ja4s);
+        jw_str(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "");
+    }
     if (t->tunnel != TLS_TUNNEL_NONE)
         jw_str(w, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
     if (ev->client_app)
@@ -599,27 +762,122 @@ int eve_tls(struct eve *e, const struct conn_report *ev)
             add_server_fps(w, ev->sh[1]);
         jw_obj_close(w);
     }
-
-    if (ev->quic)
-        add_quic(w, ev->quic);
     if (ev->dtls)
         add_dtls(w, ev->dtls);
 
-    if (ev->chain && ev->chain->n > 0)
-        add_eve_leaf(w, &ev->chain->e[0]->info);
     const char *why = chain_invisible_reason(ev);
     jw_bool(w, "chain_visible", why == NULL);
     if (why)
         jw_str(w, "chain_invisible_reason", why);
-    if (ev->chain && ev->chain->n > 0) {
-        chain_array(w, "chain", ev->chain);
-        add_chain_checks(w, ev->chain);
+    if (chain) {
+        chain_array(w, "x509_chain", chain);
+        add_chain_checks(w, chain);
     }
-    if (ev->client_chain && ev->client_chain->n > 0)
-        chain_array(w, "client_chain", ev->client_chain);
-
     add_tls_alerts(w, t);
     jw_obj_close(w);
+}
+
+/* The application objects of a connection: quic (QUIC only), tls. */
+static void add_app(struct eve *e, const struct conn_report *ev)
+{
+    if (ev->quic)
+        add_quic(&e->w, ev);
+    add_tls(e, ev);
+}
+
+int eve_tls(struct eve *e, const struct conn_report *ev)
+{
+    line_begin(e);
+    envelope(e, ev, app_of(ev) == APP_QUIC ? "quic" : "tls");
+    add_app(e, ev);
+    return line_end(e);
+}
+
+/* ---- alerts -------------------------------------------------------------- */
+
+/* Suricata's classification.config description for a detection family. */
+static const char *suricata_category(const char *family)
+{
+    if (strcmp(family, "interception") == 0)
+        return "Potentially Bad Traffic";
+    if (strcmp(family, "policy") == 0)
+        return "Potential Corporate Privacy Violation";
+    return "Misc activity";
+}
+
+static const char *signature_severity(int severity)
+{
+    return severity <= 1 ? "Major" : severity == 2 ? "Minor" : "Informational";
+}
+
+static void add_endpoint(struct jw *w, const char *key, const struct flow *f, int side)
+{
+    char a[INET6_ADDRSTRLEN];
+    addr_string(f, side, a, sizeof(a));
+    jw_obj_open(w, key);
+    jw_str(w, "ip", a);
+    jw_uint(w, "port", f->key.port[side]);
+    jw_obj_close(w);
+}
+
+int eve_alert(struct eve *e, const struct conn_report *ev, const struct detect_alert *al)
+{
+    struct jw *w = line_begin(e);
+    const struct flow *f = ev->flow;
+    int cs = ev->client_side, ss = cs ^ 1;
+    envelope(e, ev, "alert");
+    jw_str(w, "direction", "to_server");
+    jw_obj_open(w, "alert");
+    jw_str(w, "action", "allowed");
+    jw_uint(w, "gid", 1);
+    jw_uint(w, "signature_id", al->sid);
+    jw_uint(w, "rev", 1);
+    jw_str(w, "signature", al->signature);
+    jw_str(w, "category", suricata_category(al->category));
+    jw_uint(w, "severity", (uint64_t)al->severity);
+    /* The connection's server presents what the alert is about; the
+     * client is the one intercepted or refused. */
+    add_endpoint(w, "source", f, ss);
+    add_endpoint(w, "target", f, cs);
+    /* ET rules carry their facts in metadata as arrays of strings. */
+    jw_obj_open(w, "metadata");
+    jw_arr_open(w, "signature_severity");
+    jw_str(w, NULL, signature_severity(al->severity));
+    jw_arr_close(w);
+    jw_arr_open(w, "confidence");
+    jw_str(w, NULL, al->confidence);
+    jw_arr_close(w);
+    jw_arr_open(w, "detection_family");
+    jw_str(w, NULL, al->category);
+    jw_arr_close(w);
+    for (int i = 0; i < al->n_ev; i++) {
+        jw_arr_open(w, al->ev[i].key);
+        jw_str(w, NULL, al->ev[i].value);
+        jw_arr_close(w);
+    }
+    jw_obj_close(w);
+    jw_str(w, "confidence", al->confidence);
+    jw_str(w, "reason", al->reason);
+    jw_obj_open(w, "evidence");
+    for (int i = 0; i < al->n_ev; i++)
+        jw_str(w, al->ev[i].key, al->ev[i].value);
+    jw_obj_close(w);
+    if (al->related_flow_id) {
+        jw_arr_open(w, "related_flow_ids");
+        jw_uint(w, NULL, al->related_flow_id);
+        jw_arr_close(w);
+    }
+    jw_obj_close(w);
+    char ts[40];
+    event_format_ts(f->first_ts_us, ts);
+    jw_obj_open(w, "flow");
+    jw_uint(w, "pkts_toserver", f->pkts[cs]);
+    jw_uint(w, "pkts_toclient", f->pkts[ss]);
+    jw_uint(w, "bytes_toserver", f->bytes[cs]);
+    jw_uint(w, "bytes_toclient", f->bytes[ss]);
+    jw_str(w, "start", ts);
+    jw_obj_close(w);
+    add_app(e, ev);
     return line_end(e);
 }
 
@@ -673,7 +931,7 @@ int eve_stats(struct eve *e, const struct eve_stats_in *in)
     jw_str(w, "event_type", "stats");
     jw_obj_open(w, "stats");
     stats_fields(w, in->total);
-    if (!e->deterministic) {
+    if (!e->cfg.deterministic) {
         jw_double(w, "elapsed_seconds", in->elapsed_s);
         if (in->uptime_s > 0)
             jw_uint(w, "uptime_seconds", in->uptime_s);

@@ -27,8 +27,21 @@
 
 struct eve;
 
-struct eve *eve_new(bool deterministic);
+/* What every event of a run shares.  The strings are not copied: they
+ * must outlive the struct eve. */
+struct eve_config {
+    bool deterministic;          /* no wall-clock values; pcap_filename as a base name */
+    uint16_t community_id_seed;
+    const char *host;            /* "host": the sensor's name; NULL: omitted */
+    const char *in_iface;        /* "in_iface": the live interface; NULL for files */
+};
+
+struct eve *eve_new(const struct eve_config *cfg);
 void eve_free(struct eve *e);
+
+/* The capture file being read ("pcap_filename"); NULL: none (live).  The
+ * string must stay valid until the next call. */
+void eve_set_pcap_filename(struct eve *e, const char *path);
 
 /* Append one tls event / one alert event (same envelope as its tls
  * event).  0, or -1 when the line could not be built (nothing appended). */

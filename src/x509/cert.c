@@ -225,6 +225,103 @@ static int cert_name_dn(struct x509_cert *c, const X509_NAME *name, char **out)
 }
 
 /*
+ * The name as Suricata's EVE writes tls.subject / tls.issuerdn (the
+ * rusticata x509-parser's Display of a name): RDNs in encoded order, most
+ * general first, joined by ", "; the values of a multi-valued RDN joined
+ * by " + "; each attribute "SN=value" with OpenSSL's short name (C, ST, L,
+ * O, OU, CN, emailAddress, ...) or the dotted OID; values as text, no
+ * escaping.  A value that is not a string type is written as upper-case
+ * hex of its content bytes, as x509-parser does.
+ */
+static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
+{
+    size_t cap = 256, len = 0;
+    char *s = malloc(cap);
+    int n = X509_NAME_entry_count(name), prev_set = -1;
+
+    if (!s)
+        return X509_CERT_ENOMEM;
+    s[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
+        const ASN1_STRING *v = X509_NAME_ENTRY_get_data(e);
+        int set = X509_NAME_ENTRY_set(e);
+        char oid[80];
+        const char *key = NULL;
+        int nid = OBJ_obj2nid(obj);
+
+        if (nid != NID_undef)
+            key = OBJ_nid2sn(nid);
+        if (!key) {
+            OBJ_obj2txt(oid, sizeof(oid), obj, 1);
+            key = oid;
+        }
+        unsigned char *utf8 = NULL;
+        const unsigned char *val;
+        size_t vlen;
+        char *hex = NULL;
+        int t = v ? ASN1_STRING_type(v) : -1;
+        bool is_text = t == V_ASN1_UTF8STRING || t == V_ASN1_PRINTABLESTRING ||
+                       t == V_ASN1_IA5STRING || t == V_ASN1_T61STRING ||
+                       t == V_ASN1_NUMERICSTRING || t == V_ASN1_VISIBLESTRING ||
+                       t == V_ASN1_BMPSTRING || t == V_ASN1_UNIVERSALSTRING ||
+                       t == V_ASN1_GENERALSTRING || t == V_ASN1_GRAPHICSTRING ||
+                       t == V_ASN1_VIDEOTEXSTRING;
+        int un = is_text ? ASN1_STRING_to_UTF8(&utf8, v) : -1;
+        if (un >= 0) {
+            val = utf8;
+            vlen = (size_t)un;
+        } else if (v) {
+            size_t rn = (size_t)ASN1_STRING_length(v);
+            hex = malloc(2 * rn + 1);
+            if (!hex) {
+                free(s);
+                return X509_CERT_ENOMEM;
+            }
+            cert_hex_into(ASN1_STRING_get0_data(v), rn, hex);
+            for (char *h = hex; *h; h++)
+                if (*h >= 'a' && *h <= 'f')
+                    *h = (char)(*h - 32);
+            val = (const unsigned char *)hex;
+            vlen = 2 * rn;
+        } else {
+            val = (const unsigned char *)"";
+            vlen = 0;
+        }
+        const char *sep = i == 0 ? "" : set == prev_set ? " + " : ", ";
+        size_t need = strlen(sep) + strlen(key) + 1 + vlen + 1;
+        if (len + need > X509_CERT_MAX_TEXT + 64) {   /* cert_text cuts below */
+            OPENSSL_free(utf8);
+            free(hex);
+            break;
+        }
+        if (len + need > cap) {
+            while (len + need > cap)
+                cap *= 2;
+            char *ns = realloc(s, cap);
+            if (!ns) {
+                OPENSSL_free(utf8);
+                free(hex);
+                free(s);
+                return X509_CERT_ENOMEM;
+            }
+            s = ns;
+        }
+        len += (size_t)sprintf(s + len, "%s%s=", sep, key);
+        memcpy(s + len, val, vlen);
+        len += vlen;
+        s[len] = '\0';
+        prev_set = set;
+        OPENSSL_free(utf8);
+        free(hex);
+    }
+    *out = cert_text(c, s, len);
+    free(s);
+    return *out ? X509_CERT_OK : X509_CERT_ENOMEM;
+}
+
+/*
  * Value of the last attribute of type `nid` in the name (the most
  * specific, as for hostname matching), converted to UTF-8 by OpenSSL.  A
  * value OpenSSL cannot convert is stored from its raw bytes (repaired).
@@ -262,10 +359,13 @@ static int cert_name(struct x509_cert *c, const X509_NAME *name, struct x509_cer
 
     if (!name) {
         out->dn = cert_text(c, "", 0);
-        return out->dn ? X509_CERT_OK : X509_CERT_ENOMEM;
+        out->dn_eve = cert_text(c, "", 0);
+        return out->dn && out->dn_eve ? X509_CERT_OK : X509_CERT_ENOMEM;
     }
     out->n_attrs = (size_t)X509_NAME_entry_count(name);
     if ((rc = cert_name_dn(c, name, &out->dn)) != X509_CERT_OK)
+        return rc;
+    if ((rc = cert_name_eve(c, name, &out->dn_eve)) != X509_CERT_OK)
         return rc;
     if ((rc = cert_name_attr(c, name, NID_commonName, &out->cn)) != X509_CERT_OK)
         return rc;
@@ -777,9 +877,11 @@ void x509_cert_release(struct x509_cert *c)
     if (!c)
         return;
     free(c->subject.dn);
+    free(c->subject.dn_eve);
     free(c->subject.cn);
     free(c->subject.o);
     free(c->issuer.dn);
+    free(c->issuer.dn_eve);
     free(c->issuer.cn);
     free(c->issuer.o);
     free(c->serial);

@@ -53,6 +53,8 @@ struct x509_time {
 /* Subject or issuer. */
 struct x509_cert_name {
     char *dn;          /* RFC 4514 string, most specific RDN first; "" for an empty name */
+    char *dn_eve;      /* as Suricata's EVE writes it: encoded order, ", " between RDNs,
+                          no escaping ("C=US, O=Example, Inc., CN=example.com") */
     char *cn;          /* value of the last commonName attribute, NULL if none */
     char *o;           /* value of the last organizationName attribute, NULL if none */
     size_t n_attrs;    /* attributes in the name (all RDNs, multi-valued ones counted per value) */

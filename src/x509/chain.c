@@ -201,7 +201,7 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
         ERR_clear_error();
         return NULL;
     }
-    struct x509_entry *e = calloc(1, sizeof(*e));
+    struct x509_entry *e = calloc(1, sizeof(*e) + len);
     if (!e) {
         X509_free(x);
         return NULL;
@@ -214,6 +214,8 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
         return NULL;
     }
     memcpy(e->sha256, sha, 32);
+    e->der_len = len;
+    memcpy(e->der, der, len);
     e->x509 = x;
     e->refs = 1;
     e->hnext = ctx->buckets[b];

@@ -45,6 +45,8 @@ struct x509_entry {
     struct x509_cert info;
     unsigned refs;
     struct x509_entry *hnext, *lru_prev, *lru_next;
+    size_t der_len;
+    uint8_t der[];             /* the certificate as sent (EVE tls.chain) */
 };
 
 enum x509_purpose { X509_PURPOSE_SERVER_CHAIN = 0, X509_PURPOSE_CLIENT_CHAIN = 1 };

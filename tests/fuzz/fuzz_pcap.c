@@ -90,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pipeline_config cfg = { .max_flows = 64, .memcap = 4u << 20, .depth = 65536 };
     struct pipeline *pl = pipeline_new(&cfg);
     /* Events are serialized (no sink): the serializers see every report. */
-    struct emitter *em = pl ? emitter_new(NULL, 0, true, pipeline_stats(pl)) : NULL;
+    static const struct eve_config ecfg = { .deterministic = true, .host = "fuzz" };
+    struct emitter *em = pl ? emitter_new(NULL, 0, &ecfg, pipeline_stats(pl)) : NULL;
     if (pl && em) {
         pipeline_set_report(pl, emit_report, em);
         struct pcap_pkthdr *h;

@@ -14,14 +14,16 @@ then checks each planned connection (matched by client port):
     file: subject, issuer (RFC 2253), subject_cn/_o, issuer_cn/_o, serial,
     not_before, not_after, san, sha1, sha256, spki_sha256, key, signature
     algorithm, is_ca, self_signed, ski, aki, sct_count, ja4x, ja4x_r;
-  * the Suricata-style leaf copies at the top of tls (subject, issuerdn,
-    serial, fingerprint, notbefore, notafter);
+  * the Suricata-style leaf copies at the top of tls (subject, issuerdn in
+    Suricata's DN form, serial, fingerprint, notbefore, notafter) and
+    Suricata's tls.chain (base64 DER, leaf first);
   * tls.chain_checks: linked, validation code and text (openssl verify at the
     time of the capture: certs_expiry_boundary holds two connections in the
     same clock hour, ten minutes before and after the leaf's notAfter, and
     only the second is expired), sni_match (openssl x509 -checkhost),
     leaf_shares_issuer_key, validity_days, not_before_age_seconds;
-  * tls.client_chain for the client-certificate capture;
+  * tls.client (Suricata's keys, chain, and x509_chain) for the
+    client-certificate capture;
   * chain_visible / chain_invisible_reason: "resumed" for resumptions,
     "not_captured" when the Certificate message is missing from the capture,
     "tls13_no_keys" for every TLS 1.3 capture run again without --keylog,
@@ -44,6 +46,7 @@ Usage: tests/scripts/check_certs.py [--pinscope PATH] [-v] [CAPTURE_NAME...]
 
 import argparse
 import base64
+import hashlib
 import json
 import math
 import os
@@ -218,10 +221,22 @@ def compare_chain(R, where, name, got, want_files, refs):
             compare_cert(R, "%s %s[%d] %s" % (where, name, i, f), c, refs[f])
 
 
+def compare_b64_chain(R, where, name, got, want_files, refs):
+    """Suricata's tls.chain: base64 DER, leaf first, the certificates as sent."""
+    want = [refs[f]["sha256"] for f in want_files]
+    try:
+        got_sha = [hashlib.sha256(base64.b64decode(c, validate=True)).hexdigest() for c in got]
+    except Exception:
+        got_sha = None
+    R.ok(got_sha == want, "tls.%s (base64 DER, as Suricata)" % name, where,
+         "got %s, want %s" % (show(got) if got_sha is None else [s[:8] for s in got_sha],
+                              [s[:8] for s in want]))
+
+
 def compare_suricata(R, where, tls, leaf):
     checks = [
-        ("subject", [leaf["subject_utf8"], leaf["subject_suricata"]]),
-        ("issuerdn", [leaf["issuer_utf8"], leaf["issuer_suricata"]]),
+        ("subject", [leaf["subject_suricata"]]),
+        ("issuerdn", [leaf["issuer_suricata"]]),
         ("fingerprint", [leaf["fingerprint_suricata"]]),
         ("notbefore", [leaf["notbefore_suricata"]]),
         ("notafter", [leaf["notafter_suricata"]]),
@@ -233,9 +248,6 @@ def compare_suricata(R, where, tls, leaf):
         g = get(tls, f)
         if R.ok(g in accept, "tls.%s (Suricata copy of the leaf)" % f, where,
                 "got %s, want %s" % (show(g), " or ".join(show(a) for a in accept))):
-            if f == "subject" and len(accept) == 2 and accept[0] != accept[1]:
-                R.note("tls.subject/issuerdn use the %s form (e.g. %s)" % (
-                    "RFC 4514" if g == accept[0] else "Suricata 'C=.., O=.., CN=..'", show(g)), "surisubject")
             if f == "serial" and len(accept) == 2:
                 R.note("tls.serial for a serial with the high bit set: %s" % show(g), "suriserial")
 
@@ -247,7 +259,8 @@ def check_visible(R, where, ev, conn, refs, cap):
                                             show(get(tls, "chain_invisible_reason"))))
     R.ok(absent(get(tls, "chain_invisible_reason")), "chain_invisible_reason absent when visible", where,
          "got %s" % show(get(tls, "chain_invisible_reason")))
-    compare_chain(R, where, "chain", get(tls, "chain"), conn["chain"], refs)
+    compare_chain(R, where, "x509_chain", get(tls, "x509_chain"), conn["chain"], refs)
+    compare_b64_chain(R, where, "chain", get(tls, "chain"), conn["chain"], refs)
     leaf = refs[conn["chain"][0]]
     compare_suricata(R, where, tls, leaf)
 
@@ -291,11 +304,13 @@ def check_visible(R, where, ev, conn, refs, cap):
          "got %s, want between %d and %d (capture time - not_before)" % (show(age), lo, hi))
 
     if conn["client_chain"]:
-        compare_chain(R, where, "client_chain", get(tls, "client_chain"), conn["client_chain"], refs)
+        compare_chain(R, where, "client.x509_chain", get(tls, "client", "x509_chain"),
+                      conn["client_chain"], refs)
+        compare_b64_chain(R, where, "client.chain", get(tls, "client", "chain"), conn["client_chain"], refs)
+        compare_suricata(R, where + " (client)", get(tls, "client"), refs[conn["client_chain"][0]])
     else:
-        g = get(tls, "client_chain")
-        R.ok(absent(g) or g == [], "client_chain absent without a client certificate", where,
-             "got %s" % show(g))
+        g = get(tls, "client")
+        R.ok(absent(g), "tls.client absent without a client certificate", where, "got %s" % show(g))
 
 
 def check_invisible(R, where, ev, reasons):
@@ -305,9 +320,10 @@ def check_invisible(R, where, ev, reasons):
          "got %s (reason %s), want false with reason %s" % (show(vis), show(why), " or ".join(reasons)))
     R.ok(why in reasons, "chain_invisible_reason", where,
          "got %s, want %s" % (show(why), " or ".join(reasons)))
-    ch = get(tls, "chain")
-    R.ok(absent(ch) or ch == [], "no chain when invisible", where, "got %d certificates" % (
-        len(ch) if isinstance(ch, list) else -1))
+    for key in ("chain", "x509_chain"):
+        ch = get(tls, key)
+        R.ok(absent(ch) or ch == [], "no %s when invisible" % key, where, "got %d certificates" % (
+            len(ch) if isinstance(ch, list) else -1))
 
 
 # ---- one capture ---------------------------------------------------------------

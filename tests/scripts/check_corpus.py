@@ -97,7 +97,7 @@ def event_value(tls, hello_index, name, path):
 
 
 def chain_values(tls, key):
-    chain = tls.get("chain")
+    chain = tls.get("x509_chain")
     if not isinstance(chain, list):
         return None
     vals = [c.get(key) if isinstance(c, dict) else None for c in chain]

@@ -61,7 +61,7 @@ def run(pinscope, args, workers, tmp):
         for raw in f:
             e = json.loads(raw)
             t = e["event_type"]
-            if t == "tls":
+            if t in ("tls", "quic"):
                 tls.append(json.dumps(e, sort_keys=True))
             elif t == "alert":
                 if e["alert"]["signature_id"] == TWO_LEGS:

@@ -202,7 +202,7 @@ for n, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
         ev = json.loads(line)
     except ValueError:
         problems.append("line %d is not valid JSON: %.120s" % (n, line)); continue
-    if not isinstance(ev, dict) or ev.get("event_type") != "tls":
+    if not isinstance(ev, dict) or ev.get("event_type") not in ("tls", "quic"):
         continue
     tls_events += 1
     t = ev.get("tls") or {}

@@ -108,10 +108,10 @@ for fn in files:
             except Exception:
                 bad += 1
                 continue
-            if e.get("event_type") != "tls":
+            if e.get("event_type") not in ("tls", "quic"):
                 continue
             t = e["tls"]
-            chain = ",".join(c.get("sha256", "") for c in t.get("chain", []))
+            chain = ",".join(c.get("sha256", "") for c in t.get("x509_chain", []))
             out.add("%s|%s|%s|%s|%s|%s|%s|%s" % (e["src_ip"], e["src_port"], e["dest_ip"],
                     e["dest_port"], t.get("sni"), t.get("ja4"), t.get("ja4s"), chain))
 if strict and bad:

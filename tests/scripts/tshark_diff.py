@@ -232,11 +232,11 @@ def hello_pair(obj, name):
 def pinscope_conns(events):
     conns = []
     for i, ev in enumerate(events):
-        if ev.get("event_type") != "tls":
+        if ev.get("event_type") not in ("tls", "quic"):
             continue
         proto = str(ev.get("proto", "TCP")).lower()
         tls = ev.get("tls") if isinstance(ev.get("tls"), dict) else {}
-        if proto != "tcp" and "quic" not in tls:
+        if proto != "tcp" and ev.get("event_type") != "quic":
             continue  # DTLS: not compared
         hr = tls.get("hello_retry") if isinstance(tls.get("hello_retry"), dict) else {}
         ch = [x for x in (hello_pair(tls, "ja3"), hello_pair(hr, "ja3")) if x]
