@@ -66,6 +66,23 @@ else
     ko "truncated file: rc=$rc, stderr: $(head -c 300 "$T/err")"
 fi
 
+# The header's sensor name and Community ID seed.
+expect 2 "--community-id-seed out of range" "$PINSCOPE" -r "$SAMPLE" --community-id-seed 65536
+expect 2 "--community-id-seed with a suffix" "$PINSCOPE" -r "$SAMPLE" --community-id-seed 1k
+expect 2 "empty --sensor-name" "$PINSCOPE" -r "$SAMPLE" --sensor-name ""
+"$PINSCOPE" --deterministic -r "$SAMPLE" > "$T/h0" 2>/dev/null
+"$PINSCOPE" --deterministic -r "$SAMPLE" --sensor-name sensor-7 --community-id-seed 1 > "$T/h1" 2>/dev/null
+if ! grep -q '"host"' "$T/h0" && [ "$(grep -c '"host":"sensor-7"' "$T/h1")" = "$(wc -l < "$T/h1")" ] && [ -s "$T/h1" ]; then
+    ok
+else
+    ko "--sensor-name: host missing from an event, or present under --deterministic without it"
+fi
+c0=$(grep -o '"community_id":"[^"]*"' "$T/h0" | head -n 1)
+c1=$(grep -o '"community_id":"[^"]*"' "$T/h1" | head -n 1)
+if [ -n "$c0" ] && [ -n "$c1" ] && [ "$c0" != "$c1" ]; then ok; else ko "--community-id-seed 1 gave the same Community ID ($c0)"; fi
+"$PINSCOPE" -r "$SAMPLE" > "$T/h2" 2>/dev/null
+if grep -q "\"host\":\"$(hostname)\"" "$T/h2"; then ok; else ko "host is not the machine's host name by default"; fi
+
 # stdin gives the same events as the file (which stdin cannot name).
 "$PINSCOPE" -r "$SAMPLE" > "$T/a" 2>/dev/null
 "$PINSCOPE" -r - < "$SAMPLE" > "$T/b" 2>/dev/null
