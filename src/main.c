@@ -65,6 +65,9 @@ static void usage(FILE *fp, bool learn)
             "                     directory)\n"
             "  --sensor-name NAME events' \"host\" (default: this machine's host name)\n"
             "  --community-id-seed N  Community ID seed, 0 to 65535 (default 0)\n"
+            "  --geoip-db FILE[,FILE]  MaxMind DB (City or Country level) for src_geoip and\n"
+            "                     dest_geoip: country, region, city, location\n"
+            "  --asn-db FILE[,FILE]  MaxMind DB of autonomous systems (number, organisation)\n"
             "  --max-flows N      flows tracked at once, all workers (default %d)\n"
             "  --memcap BYTES     memory for reassembly and TLS state, all workers\n"
             "                     (default %u; suffix k, M or G)\n"
@@ -117,6 +120,7 @@ enum {
     OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG, OPT_CABUNDLE,
     OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY, OPT_STATS_INTERVAL, OPT_WORKERS,
     OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE, OPT_SENSOR, OPT_CIDSEED,
+    OPT_GEOIP, OPT_ASN,
 };
 
 static const struct option longopts[] = {
@@ -145,6 +149,8 @@ static const struct option longopts[] = {
     { "pidfile", required_argument, NULL, OPT_PIDFILE },
     { "sensor-name", required_argument, NULL, OPT_SENSOR },
     { "community-id-seed", required_argument, NULL, OPT_CIDSEED },
+    { "geoip-db", required_argument, NULL, OPT_GEOIP },
+    { "asn-db", required_argument, NULL, OPT_ASN },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -255,6 +261,8 @@ static int parse(int argc, char **argv, struct options *o)
         case 'Z': o->user = optarg; break;
         case OPT_GROUP: o->group = optarg; break;
         case OPT_PIDFILE: o->pidfile = optarg; break;
+        case OPT_GEOIP: o->geoip_db = optarg; break;
+        case OPT_ASN: o->asn_db = optarg; break;
         case OPT_SENSOR:
             if (!*optarg || strlen(optarg) > 255) {
                 log_error("--sensor-name: expected a name of 1 to 255 bytes");

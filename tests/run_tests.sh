@@ -65,6 +65,7 @@ stage1() {
 stage1 ./pinscope ""
 run tshark python3 tests/scripts/tshark_diff.py --pinscope ./pinscope
 run communityid python3 tests/scripts/check_community_id.py --pinscope ./pinscope
+run geoip python3 tests/scripts/check_geoip.py --pinscope ./pinscope
 run live env PINSCOPE=./pinscope bash tests/scripts/live_test.sh
 run sensor env PINSCOPE=./pinscope bash tests/scripts/sensor_test.sh
 run sinks bash tests/scripts/sink_test.sh

@@ -42,6 +42,7 @@
 #include "output/eve.h"
 #include "output/sink.h"
 #include "policy/detect.h"
+#include "enrich/geoip.h"
 #include "util/log.h"
 #include "util/pidfile.h"
 #include "x509/chain.h"
@@ -101,6 +102,7 @@ struct run {
     uint64_t wall0_us;
     struct eve_config ecfg;        /* what every event shares */
     char hostname[256];
+    struct geoip_db *geoip;        /* --geoip-db / --asn-db, shared read-only */
 };
 
 static double now_s(void)
@@ -749,6 +751,18 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
 
     if (!o->iface && build_segments(r) < 0)
         goto done;
+    if (!consumer && (o->geoip_db || o->asn_db)) {
+        char err[1024];
+        if (!(r->geoip = geoip_open(o->geoip_db, o->asn_db, err, sizeof(err)))) {
+            log_error("%s", err);
+            goto done;
+        }
+        r->ecfg.geoip = r->geoip;
+        if (log_debug_enabled) {
+            geoip_describe(r->geoip, err, sizeof(err));
+            log_debug("GeoIP: %s", err);
+        }
+    }
     r->w = calloc((size_t)r->n_workers, sizeof(*r->w));
     if (!r->w || engine_init(&r->eng, o) < 0)
         goto done;
@@ -867,6 +881,7 @@ done:
         free(r->seg[i].path);
     free(r->seg);
     free(r->w);
+    geoip_close(r->geoip);
     free(r);
     return status;
 }

@@ -308,6 +308,7 @@ struct eve {
     char *buf;              /* the unit: complete lines */
     size_t len, cap;
     struct jw w;            /* the line being written */
+    struct geoip_cache *geo;  /* this worker's answers (cfg.geoip set) */
 };
 
 struct eve *eve_new(const struct eve_config *cfg)
@@ -320,6 +321,10 @@ struct eve *eve_new(const struct eve_config *cfg)
     e->ssl = e->ssl_ctx ? SSL_new(e->ssl_ctx) : NULL;
     e->cap = CFG_EVENT_UNIT_INITIAL;
     e->buf = malloc(e->cap);
+    if (cfg->geoip && !(e->geo = geoip_cache_new(CFG_GEOIP_CACHE_SLOTS))) {
+        eve_free(e);
+        return NULL;
+    }
     if (!e->buf) {
         eve_free(e);
         return NULL;
@@ -333,6 +338,7 @@ void eve_free(struct eve *e)
         return;
     SSL_free(e->ssl);
     SSL_CTX_free(e->ssl_ctx);
+    geoip_cache_free(e->geo);
     free(e->buf);
     free(e);
 }
@@ -387,6 +393,50 @@ static enum app app_of(const struct conn_report *ev)
 
 static const char *const app_name[] = { "tls", "quic", "dtls" };
 
+/* One endpoint's location and network, with ECS's names (source.geo.*,
+ * source.as.*) under src_geoip / dest_geoip. */
+static void add_geoip(struct eve *e, const char *key, const struct flow *f, int side)
+{
+    const struct geoip_info *g =
+        geoip_lookup(e->cfg.geoip, e->geo, f->key.ip_ver, f->key.addr[side]);
+    if (!g || !g->found)
+        return;
+    struct jw *w = &e->w;
+    jw_obj_open(w, key);
+    if (g->country_iso[0] || g->city[0] || g->has_location) {
+        jw_obj_open(w, "geo");
+        if (g->continent[0])
+            jw_str(w, "continent_code", g->continent);
+        if (g->country_iso[0])
+            jw_str(w, "country_iso_code", g->country_iso);
+        if (g->country_name[0])
+            jw_str(w, "country_name", g->country_name);
+        if (g->region[0])
+            jw_str(w, "region_name", g->region);
+        if (g->city[0])
+            jw_str(w, "city_name", g->city);
+        if (g->has_location) {
+            jw_obj_open(w, "location");
+            jw_double(w, "lat", g->lat);
+            jw_double(w, "lon", g->lon);
+            jw_obj_close(w);
+        }
+        jw_obj_close(w);
+    }
+    if (g->asn || g->as_org[0]) {
+        jw_obj_open(w, "as");
+        if (g->asn)
+            jw_uint(w, "number", g->asn);
+        if (g->as_org[0]) {
+            jw_obj_open(w, "organization");
+            jw_str(w, "name", g->as_org);
+            jw_obj_close(w);
+        }
+        jw_obj_close(w);
+    }
+    jw_obj_close(w);
+}
+
 /* The header every per-connection event shares, in Suricata's names. */
 static void envelope(struct eve *e, const struct conn_report *ev, const char *type)
 {
@@ -422,6 +472,10 @@ static void envelope(struct eve *e, const struct conn_report *ev, const char *ty
     jw_str(w, "app_proto", app_name[app_of(ev)]);
     if (e->cfg.host)
         jw_str(w, "host", e->cfg.host);
+    if (e->cfg.geoip) {
+        add_geoip(e, "src_geoip", f, cs);
+        add_geoip(e, "dest_geoip", f, ss);
+    }
 }
 
 /* ---- the application objects --------------------------------------------- */

@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "conn/report.h"
+#include "enrich/geoip.h"
 #include "output/sink.h"
 #include "policy/detect.h"
 #include "util/stats.h"
@@ -34,6 +35,7 @@ struct eve_config {
     uint16_t community_id_seed;
     const char *host;            /* "host": the sensor's name; NULL: omitted */
     const char *in_iface;        /* "in_iface": the live interface; NULL for files */
+    const struct geoip_db *geoip;  /* src_geoip/dest_geoip from these databases; NULL: none */
 };
 
 struct eve *eve_new(const struct eve_config *cfg);
