@@ -141,7 +141,7 @@ for _ in $(seq 50); do [ -S "$WORK/stall.sock" ] && break; sleep 0.1; done
 chmod 777 "$WORK/stall.sock"
 
 sensor sensor --workers 2 --fanout hash \
-    -o "file:$OUT/events.json" -o "unix-stream:$WORK/stall.sock" --queue-size 64k \
+    -o "file:$OUT/events.json" -o "unix-stream:$WORK/stall.sock" --queue-size 256k \
     --stats-interval 1 -Z nobody --pidfile "$OUT/pinscope.pid"
 if ! kill -0 "$SPID" 2>/dev/null; then
     ko "sensor did not start: $(tail -n 3 "$ERR")"
