@@ -1,0 +1,488 @@
+/*
+ * fmt.c - the pieces both event formats write (see fmt.h).
+ */
+#include "output/fmt.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "quic/quic.h"
+
+/* Validate UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+static size_t utf8_seq_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    if (c < 0x80)
+        return c ? 1 : 0;   /* NUL is not kept: it would cut C strings */
+    size_t len;
+    uint32_t min;
+    if ((c & 0xe0) == 0xc0) { len = 2; min = 0x80; }
+    else if ((c & 0xf0) == 0xe0) { len = 3; min = 0x800; }
+    else if ((c & 0xf8) == 0xf0) { len = 4; min = 0x10000; }
+    else return 0;
+    if (n < len)
+        return 0;
+    uint32_t cp = c & (0x7f >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* Copy wire bytes into a NUL-terminated valid UTF-8 string; each byte that
+ * is not part of a valid sequence becomes U+FFFD.  Returns true if the
+ * input was valid as it was.  `out` needs 3 * n + 1 bytes. */
+bool fmt_utf8(const uint8_t *p, size_t n, char *out)
+{
+    bool clean = true;
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t l = utf8_seq_len(p + i, n - i);
+        if (l == 0) {
+            memcpy(out + o, "\xef\xbf\xbd", 3);
+            o += 3;
+            i++;
+            clean = false;
+        } else {
+            memcpy(out + o, p + i, l);
+            o += l;
+            i += l;
+        }
+    }
+    out[o] = '\0';
+    return clean;
+}
+
+void fmt_wire_string(struct jw *w, const char *name, const uint8_t *p, size_t n)
+{
+    char buf[3 * 256 + 1];
+    if (n > 255)
+        n = 255;
+    bool clean = fmt_utf8(p, n, buf);
+    jw_str(w, name, buf);
+    if (!clean) {
+        char hname[64];
+        snprintf(hname, sizeof(hname), "%s_hex", name);
+        jw_hex(w, hname, p, n);
+    }
+}
+
+/* One ALPN protocol name (at most 255 bytes on the wire). */
+void fmt_alpn(struct jw *w, const char *key, const uint8_t *p, size_t n)
+{
+    char buf[3 * 256 + 1];
+    fmt_utf8(p, n > 255 ? 255 : n, buf);
+    jw_str(w, key, buf);
+}
+
+void fmt_addr(const struct flow *f, int side, char *buf, size_t len)
+{
+    if (f->key.ip_ver == 4)
+        inet_ntop(AF_INET, f->key.addr[side], buf, (socklen_t)len);
+    else
+        inet_ntop(AF_INET6, f->key.addr[side], buf, (socklen_t)len);
+}
+
+/* IANA name of a cipher suite from OpenSSL's table, or "0x%04x". */
+const char *fmt_cipher_name(SSL *ssl, uint16_t id, char buf[8])
+{
+    if (ssl) {
+        unsigned char b[2] = { (unsigned char)(id >> 8), (unsigned char)id };
+        const SSL_CIPHER *c = SSL_CIPHER_find(ssl, b);
+        const char *n = c ? SSL_CIPHER_standard_name(c) : NULL;
+        if (n)
+            return n;
+    }
+    snprintf(buf, 8, "0x%04x", id);
+    return buf;
+}
+
+const char *fmt_end_name(enum ev_end e)
+{
+    switch (e) {
+    case EV_END_HANDSHAKE: return "handshake_complete";
+    case EV_END_FIN: return "fin";
+    case EV_END_RST: return "rst";
+    case EV_END_TIMEOUT: return "timeout";
+    case EV_END_EOF: return "end_of_input";
+    case EV_END_EVICTED: return "evicted";
+    case EV_END_STOPPED: return "analysis_stopped";
+    default: return "unknown";
+    }
+}
+
+void fmt_client_fps(struct jw *w, const struct ev_client_hello *c)
+{
+    jw_obj_open(w, "ja3");
+    jw_str(w, "hash", c->ja3_hash);
+    jw_str(w, "string", c->ja3_str ? c->ja3_str : "");
+    jw_obj_close(w);
+    jw_str(w, "ja4", c->ja4);
+    jw_str(w, "ja4_r", c->ja4_r ? c->ja4_r : "");
+    jw_str(w, "ja4_o", c->ja4_o);
+    jw_str(w, "ja4_ro", c->ja4_ro ? c->ja4_ro : "");
+}
+
+void fmt_server_fps(struct jw *w, const struct ev_server_hello *s)
+{
+    jw_obj_open(w, "ja3s");
+    jw_str(w, "hash", s->ja3s_hash);
+    jw_str(w, "string", s->ja3s_str ? s->ja3s_str : "");
+    jw_obj_close(w);
+    jw_str(w, "ja4s", s->ja4s);
+    jw_str(w, "ja4s_r", s->ja4s_r ? s->ja4s_r : "");
+}
+
+/* ---- certificates ------------------------------------------------------ */
+
+static void add_opt_string(struct jw *w, const char *name, const char *v)
+{
+    if (v)
+        jw_str(w, name, v);
+}
+
+static void add_string_list(struct jw *w, const char *name, const struct x509_cert_list *l)
+{
+    if (l->n == 0)
+        return;
+    jw_arr_open(w, name);
+    for (size_t i = 0; i < l->n; i++)
+        jw_str(w, NULL, l->v[i]);
+    jw_arr_close(w);
+}
+
+static void cert_object(struct jw *w, const struct x509_cert *x)
+{
+    jw_obj_open(w, NULL);
+    jw_str(w, "subject", x->subject.dn ? x->subject.dn : "");
+    jw_str(w, "issuer", x->issuer.dn ? x->issuer.dn : "");
+    add_opt_string(w, "subject_cn", x->subject.cn);
+    add_opt_string(w, "subject_o", x->subject.o);
+    add_opt_string(w, "issuer_cn", x->issuer.cn);
+    add_opt_string(w, "issuer_o", x->issuer.o);
+    add_opt_string(w, "serial", x->serial);
+    if (x->not_before.valid)
+        jw_str(w, "not_before", x->not_before.iso);
+    if (x->not_after.valid)
+        jw_str(w, "not_after", x->not_after.iso);
+    if (x->has_san) {
+        jw_obj_open(w, "san");
+        add_string_list(w, "dns", &x->san_dns);
+        add_string_list(w, "ip", &x->san_ip);
+        add_string_list(w, "email", &x->san_email);
+        add_string_list(w, "uri", &x->san_uri);
+        jw_obj_close(w);
+    }
+    jw_str(w, "sha1", x->sha1);
+    jw_str(w, "sha256", x->sha256);
+    jw_str(w, "spki_sha256", x->spki_sha256);
+    jw_obj_open(w, "key");
+    jw_str(w, "algorithm", x->key_alg);
+    if (x->key_bits > 0)
+        jw_uint(w, "bits", (uint64_t)x->key_bits);
+    if (x->curve_nist[0])
+        jw_str(w, "curve", x->curve_nist);
+    else if (x->curve[0])
+        jw_str(w, "curve", x->curve);
+    jw_obj_close(w);
+    jw_str(w, "signature_algorithm", x->sig_alg);
+    jw_bool(w, "is_ca", x->is_ca);
+    jw_bool(w, "self_signed", x->self_signed);
+    add_opt_string(w, "ski", x->skid);
+    add_opt_string(w, "aki", x->akid);
+    jw_uint(w, "sct_count", x->sct_count);
+    jw_str(w, "ja4x", x->ja4x);
+    jw_str(w, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
+    jw_obj_close(w);
+}
+
+void fmt_x509_chain(struct jw *w, const char *key, const struct x509_chain *c)
+{
+    jw_arr_open(w, key);
+    for (size_t i = 0; i < c->n; i++)
+        cert_object(w, &c->e[i]->info);
+    jw_arr_close(w);
+}
+
+/* "ab:cd:..." of a lower-case hex string, upper-cased if asked. */
+void fmt_colon_hex(const char *hex, bool upper, char *out, size_t cap)
+{
+    size_t n = strlen(hex), o = 0;
+    size_t start = n % 2;   /* an odd-length serial gets a leading 0 */
+    char first[3] = { '0', hex[0], 0 };
+    for (size_t i = 0; i < n + start && o + 3 < cap; i += 2) {
+        const char *pair = (i == 0 && start) ? first : hex + i - start;
+        if (o)
+            out[o++] = ':';
+        for (int k = 0; k < 2; k++) {
+            char ch = pair[k];
+            out[o++] = (char)(upper && ch >= 'a' && ch <= 'f' ? ch - 32 : ch);
+        }
+    }
+    out[o] = '\0';
+}
+
+void fmt_chain_checks(struct jw *w, const struct x509_chain *c)
+{
+    jw_obj_open(w, "chain_checks");
+    jw_bool(w, "linked", c->linked);
+    jw_obj_open(w, "validation");
+    jw_str(w, "code", x509_verify_name(c->verify_error));
+    jw_str(w, "text", x509_verify_text(c->verify_error));
+    if (c->verify_error)
+        jw_uint(w, "depth", (uint64_t)c->verify_depth);
+    jw_obj_close(w);
+    if (c->has_sni)
+        jw_bool(w, "sni_match", c->sni_match);
+    jw_bool(w, "leaf_shares_issuer_key", c->leaf_shares_issuer_key);
+    jw_int(w, "validity_days", c->validity_days);
+    jw_int(w, "not_before_age_seconds", c->not_before_age_s);
+    if (c->unparsable)
+        jw_uint(w, "unparsable_certificates", c->unparsable);
+    if (c->total > c->n + c->unparsable)
+        jw_uint(w, "certificates_not_kept", c->total - c->n - c->unparsable);
+    jw_obj_close(w);
+}
+
+/* Why no server chain is shown, or NULL when one is. */
+const char *fmt_chain_invisible_reason(const struct conn_report *ev)
+{
+    const struct tls_session *t = ev->tls;
+    if (ev->chain && ev->chain->n > 0)
+        return NULL;
+    if (ev->chain)
+        return "unparsable";             /* a Certificate message, nothing OpenSSL read */
+    if (t->version == 0)
+        return "not_captured";           /* no ServerHello */
+    int server = t->client >= 0 ? t->client ^ 1 : 1;
+    if (tls_session_is_13(t)) {
+        if (!t->keys_found)
+            return "tls13_no_keys";
+        if (t->decrypt_error)
+            return "tls13_decryption_failed";
+        if (t->resumed)
+            return "resumed";
+        return "not_captured";
+    }
+    if (t->d[server].ccs && t->n_certificates[server] == 0)
+        return "resumed";
+    return "not_captured";
+}
+
+/* ---- the application objects --------------------------------------------- */
+
+void fmt_u16_list(struct jw *w, const char *key, const uint16_t *v, size_t n)
+{
+    if (n == 0)
+        return;   /* Suricata's schema: at least one item */
+    jw_arr_open(w, key);
+    for (size_t i = 0; i < n; i++)
+        jw_uint(w, NULL, v[i]);
+    jw_arr_close(w);
+}
+
+/* Suricata's tls.version: the negotiated version, else the ClientHello's,
+ * else UNDETERMINED; TLS 1.3 drafts named as Suricata names them. */
+const char *fmt_version(uint16_t v, char buf[24])
+{
+    if (v == 0)
+        return "UNDETERMINED";
+    if ((v >> 8) == 0x7f) {
+        unsigned d = v & 0xff;
+        if (d < 16)
+            return "TLS 1.3 draft-<16";
+        snprintf(buf, 24, "TLS 1.3 draft-%u", d);
+        return buf;
+    }
+    switch (v) {
+    case 0xfb14: return "TLS 1.3 draft-20-fb";
+    case 0xfb15: return "TLS 1.3 draft-21-fb";
+    case 0xfb16: return "TLS 1.3 draft-22-fb";
+    case 0xfb17: return "TLS 1.3 draft-23-fb";
+    case 0xfb1a: return "TLS 1.3 draft-26-fb";
+    default: return tls_version_name(v, buf);
+    }
+}
+
+void fmt_alpn_list(struct jw *w, const char *key, const struct ev_client_hello *c)
+{
+    jw_arr_open(w, key);
+    size_t off = 0;
+    for (unsigned i = 0; i < c->n_alpn && off < c->alpn_bytes; i++) {
+        size_t l = c->alpn[off++];
+        if (l > (size_t)c->alpn_bytes - off)
+            break;
+        fmt_alpn(w, NULL, c->alpn + off, l);
+        off += l;
+    }
+    jw_arr_close(w);
+}
+
+void fmt_quic_version(struct jw *w, const char *name, uint32_t v)
+{
+    char buf[16];
+    jw_str(w, name, quic_version_name(v, buf));
+}
+
+void fmt_dtls(struct jw *w, const struct ev_dtls *d)
+{
+    char vb[24];
+    jw_obj_open(w, "dtls");
+    jw_bool(w, "hello_verify_request", d->hello_verify_request);
+    if (d->hello_verify_request) {
+        jw_uint(w, "cookie_length", d->cookie_len);
+        jw_str(w, "hello_verify_version", tls_version_name(d->hvr_version, vb));
+    }
+    if (d->retransmissions)
+        jw_uint(w, "retransmissions", d->retransmissions);
+    jw_obj_open(w, "encrypted_records");
+    jw_uint(w, "client", d->encrypted_records[0]);
+    jw_uint(w, "server", d->encrypted_records[1]);
+    jw_obj_close(w);
+    jw_obj_close(w);
+}
+
+void fmt_tls_alerts(struct jw *w, const struct tls_session *t)
+{
+    jw_arr_open(w, "alerts");
+    for (unsigned i = 0; i < t->n_alerts; i++) {
+        const struct tls_alert *al = &t->alerts[i];
+        jw_obj_open(w, NULL);
+        jw_str(w, "from", al->from_client ? "client" : "server");
+        if (al->encrypted) {
+            jw_bool(w, "encrypted", true);
+        } else {
+            if (al->decrypted)
+                jw_bool(w, "decrypted", true);
+            jw_str(w, "level", al->level == 2 ? "fatal" :
+                               al->level == 1 ? "warning" : "unknown");
+            jw_str(w, "description", tls_alert_name(al->description));
+            jw_uint(w, "code", al->description);
+        }
+        jw_bool(w, "after_certificate", al->after_certificate);
+        jw_obj_close(w);
+    }
+    jw_arr_close(w);
+    if (t->alerts_total > t->n_alerts)
+        jw_uint(w, "alerts_dropped", t->alerts_total - t->n_alerts);
+}
+
+/* The counters of one stats object; the caller closes it. */
+void fmt_stats_fields(struct jw *w, const struct stats *st)
+{
+    jw_uint(w, "packets", st->packets);
+    jw_uint(w, "bytes", st->bytes);
+    jw_uint(w, "packets_tcp", st->packets_tcp);
+    jw_uint(w, "packets_udp", st->packets_udp);
+    jw_uint(w, "packets_quic", st->packets_quic);
+    jw_uint(w, "packets_dtls", st->packets_dtls);
+    jw_uint(w, "packets_other", st->packets_other);
+    jw_uint(w, "flows", st->flows);
+    jw_uint(w, "flows_tls", st->flows_tls);
+    jw_uint(w, "flows_quic", st->flows_quic);
+    jw_uint(w, "flows_dtls", st->flows_dtls);
+    jw_uint(w, "tls_events", st->tls_events);
+    jw_uint(w, "alerts", st->alerts);
+    jw_uint(w, "events_unwritable", st->events_unwritable);
+    if (st->certs_dumped || st->certs_dump_failed) {
+        jw_uint(w, "certs_dumped", st->certs_dumped);
+        jw_uint(w, "certs_dump_failed", st->certs_dump_failed);
+    }
+    jw_uint(w, "tls_client_hellos", st->tls_client_hellos);
+    jw_uint(w, "tls_server_hellos", st->tls_server_hellos);
+    jw_uint(w, "tls_complete", st->tls_complete);
+    jw_uint(w, "tls_certificate_msgs", st->tls_certificate_msgs);
+    jw_uint(w, "tls_tunnelled", st->tls_tunnelled);
+    jw_uint(w, "capture_received", st->pcap_received);
+    jw_uint(w, "capture_drops", st->pcap_drops);
+    jw_uint(w, "capture_ifdrops", st->pcap_ifdrops);
+    jw_obj_open(w, "anomalies");
+    for (int i = 0; i < STATS_ANOMALY_COUNT; i++)
+        if (st->anomalies[i])
+            jw_uint(w, stats_anomaly_name((enum stats_anomaly)i), st->anomalies[i]);
+    jw_obj_close(w);
+    jw_obj_open(w, "caps");
+    for (int i = 0; i < STATS_CAP_COUNT; i++)
+        if (st->caps[i])
+            jw_uint(w, stats_cap_name((enum stats_cap)i), st->caps[i]);
+    jw_obj_close(w);
+}
+
+void fmt_quic_facts(struct jw *w, const struct ev_quic *q)
+{
+    if (q->final_version && q->final_version != q->version)
+        fmt_quic_version(w, "final_version", q->final_version);
+    if (q->has_tp) {
+        jw_arr_open(w, "transport_parameters");
+        for (unsigned i = 0; i < q->n_tp; i++)
+            jw_uint(w, NULL, q->tp_ids[i]);
+        jw_arr_close(w);
+        if (q->tp_total > q->n_tp)
+            jw_uint(w, "transport_parameters_not_kept", q->tp_total - q->n_tp);
+    }
+    jw_bool(w, "version_negotiation", q->version_negotiation);
+    jw_bool(w, "retry", q->retry);
+    if (q->retry)
+        jw_bool(w, "retry_verified", q->retry_verified);
+    jw_obj_open(w, "packets_decrypted");
+    jw_uint(w, "client_initial", q->initial_packets[0]);
+    jw_uint(w, "server_initial", q->initial_packets[1]);
+    jw_uint(w, "client_handshake", q->handshake_packets[0]);
+    jw_uint(w, "server_handshake", q->handshake_packets[1]);
+    jw_obj_close(w);
+    if (q->undecryptable)
+        jw_uint(w, "packets_undecryptable", q->undecryptable);
+    if (q->has_close) {
+        jw_obj_open(w, "connection_close");
+        jw_str(w, "from", q->close_from_client ? "client" : "server");
+        jw_uint(w, "error_code", q->close_error);
+        if (q->close_error >= 0x100 && q->close_error <= 0x1ff)
+            jw_str(w, "tls_alert", tls_alert_name((uint8_t)(q->close_error - 0x100)));
+        jw_obj_close(w);
+    }
+}
+
+void fmt_geoip(struct jw *w, const char *key, const struct geoip_info *g)
+{
+    if (!g || !g->found)
+        return;
+    jw_obj_open(w, key);
+    if (g->country_iso[0] || g->city[0] || g->has_location) {
+        jw_obj_open(w, "geo");
+        if (g->continent[0])
+            jw_str(w, "continent_code", g->continent);
+        if (g->country_iso[0])
+            jw_str(w, "country_iso_code", g->country_iso);
+        if (g->country_name[0])
+            jw_str(w, "country_name", g->country_name);
+        if (g->region[0])
+            jw_str(w, "region_name", g->region);
+        if (g->city[0])
+            jw_str(w, "city_name", g->city);
+        if (g->has_location) {
+            jw_obj_open(w, "location");
+            jw_double(w, "lat", g->lat);
+            jw_double(w, "lon", g->lon);
+            jw_obj_close(w);
+        }
+        jw_obj_close(w);
+    }
+    if (g->asn || g->as_org[0]) {
+        jw_obj_open(w, "as");
+        if (g->asn)
+            jw_uint(w, "number", g->asn);
+        if (g->as_org[0]) {
+            jw_obj_open(w, "organization");
+            jw_str(w, "name", g->as_org);
+            jw_obj_close(w);
+        }
+        jw_obj_close(w);
+    }
+    jw_obj_close(w);
+}
