@@ -25,8 +25,6 @@
 #include "util/log.h"
 #include "util/version.h"
 
-#define PINSCOPE_VERSION "0.2.0"
-
 static void usage(FILE *fp, bool learn)
 {
     if (learn)
@@ -65,6 +63,8 @@ static void usage(FILE *fp, bool learn)
             "                     directory)\n"
             "  --sensor-name NAME events' \"host\" (default: this machine's host name)\n"
             "  --community-id-seed N  Community ID seed, 0 to 65535 (default 0)\n"
+            "  --format eve|ecs   event format: Suricata EVE (default) or Elastic Common\n"
+            "                     Schema documents\n"
             "  --geoip-db FILE[,FILE]  MaxMind DB (City or Country level) for src_geoip and\n"
             "                     dest_geoip: country, region, city, location\n"
             "  --asn-db FILE[,FILE]  MaxMind DB of autonomous systems (number, organisation)\n"
@@ -120,7 +120,7 @@ enum {
     OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG, OPT_CABUNDLE,
     OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY, OPT_STATS_INTERVAL, OPT_WORKERS,
     OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE, OPT_SENSOR, OPT_CIDSEED,
-    OPT_GEOIP, OPT_ASN,
+    OPT_GEOIP, OPT_ASN, OPT_FORMAT,
 };
 
 static const struct option longopts[] = {
@@ -151,6 +151,7 @@ static const struct option longopts[] = {
     { "community-id-seed", required_argument, NULL, OPT_CIDSEED },
     { "geoip-db", required_argument, NULL, OPT_GEOIP },
     { "asn-db", required_argument, NULL, OPT_ASN },
+    { "format", required_argument, NULL, OPT_FORMAT },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -263,6 +264,16 @@ static int parse(int argc, char **argv, struct options *o)
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_GEOIP: o->geoip_db = optarg; break;
         case OPT_ASN: o->asn_db = optarg; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "eve") == 0) {
+                o->format_ecs = false;
+            } else if (strcmp(optarg, "ecs") == 0) {
+                o->format_ecs = true;
+            } else {
+                log_error("--format: expected eve or ecs");
+                return 2;
+            }
+            break;
         case OPT_SENSOR:
             if (!*optarg || strlen(optarg) > 255) {
                 log_error("--sensor-name: expected a name of 1 to 255 bytes");

@@ -4,7 +4,8 @@
 #   1. golden captures, CLI contract, conformance corpus, certificate chains
 #      against openssl's own reading, interception detections (a positive and
 #      a negative case each), the same events with any --workers N, every
-#      event against Suricata's EVE schema, tshark
+#      event against Suricata's EVE schema and every --format ecs document
+#      against ECS's field list, tshark
 #      differential (JA3/JA3S, QUIC SNI, Community ID), live capture and the sensor (tcpreplay, rotation,
 #      reload, signals, privilege drop, Redis) in network namespaces (root
 #      only), every output transport against the real thing, make install
@@ -60,6 +61,7 @@ stage1() {
     run "samples$tag" env PINSCOPE="$bin" sh tests/scripts/samples_golden.sh
     run "workers$tag" python3 tests/scripts/check_workers.py --pinscope "$bin"
     run "schema$tag" python3 tests/scripts/check_schema.py --pinscope "$bin"
+    run "ecs$tag" python3 tests/scripts/check_ecs.py --pinscope "$bin"
 }
 
 stage1 ./pinscope ""

@@ -37,6 +37,7 @@ struct options {
     const char *sensor_name;                /* events' "host"; NULL: the host name */
     unsigned community_id_seed;             /* 0..65535 */
     const char *geoip_db, *asn_db;          /* --geoip-db, --asn-db: comma-separated files */
+    bool format_ecs;                        /* --format ecs */
 };
 
 #endif

@@ -727,6 +727,7 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
     r->consumer = consumer;
     r->consumer_ctx = ctx;
     r->n_workers = n_workers_for(o, consumer != NULL);
+    r->ecfg.format = o->format_ecs ? EVE_FORMAT_ECS : EVE_FORMAT_EVE;
     r->ecfg.deterministic = o->deterministic;
     r->ecfg.community_id_seed = (uint16_t)o->community_id_seed;
     r->ecfg.in_iface = o->iface;

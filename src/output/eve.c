@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "flow/id.h"
+#include "output/eve_int.h"
 #include "output/fmt.h"
 #include "output/jw.h"
 #include "quic/quic.h"
@@ -40,16 +41,6 @@ void event_format_ts(uint64_t ts_us, char buf[40])
 
 
 
-struct eve {
-    struct eve_config cfg;
-    const char *pcap_filename;
-    SSL_CTX *ssl_ctx;       /* cipher-suite names from OpenSSL's table */
-    SSL *ssl;
-    char *buf;              /* the unit: complete lines */
-    size_t len, cap;
-    struct jw w;            /* the line being written */
-    struct geoip_cache *geo;  /* this worker's answers (cfg.geoip set) */
-};
 
 struct eve *eve_new(const struct eve_config *cfg)
 {
@@ -106,32 +97,8 @@ void eve_unit_reset(struct eve *e)
     e->len = 0;
 }
 
-/* Start a line at the end of the unit; the root object is open. */
-static struct jw *line_begin(struct eve *e)
-{
-    jw_begin(&e->w, &e->buf, &e->len, &e->cap, CFG_EVENT_UNIT_MAX);
-    jw_obj_open(&e->w, NULL);
-    return &e->w;
-}
-
-/* Close the root object and the line: 0, or -1 when it did not fit
- * CFG_EVENT_UNIT_MAX or memory ran out (nothing added). */
-static int line_end(struct eve *e)
-{
-    jw_obj_close(&e->w);
-    return jw_end(&e->w);
-}
-
 /* ---- the event header ---------------------------------------------------- */
 
-enum app { APP_TLS, APP_QUIC, APP_DTLS };
-
-static enum app app_of(const struct conn_report *ev)
-{
-    return ev->quic ? APP_QUIC : ev->dtls ? APP_DTLS : APP_TLS;
-}
-
-static const char *const app_name[] = { "tls", "quic", "dtls" };
 
 /* One endpoint's location and network under `key` (src_geoip/dest_geoip). */
 static void add_geoip(struct eve *e, const char *key, const struct flow *f, int side)
@@ -350,59 +317,7 @@ static void add_tls(struct eve *e, const struct conn_report *ev)
     add_handshakes(w, t, ch, final_sh);
 
     /* -- pinscope's keys -- */
-    if (t->sslv2_version) {
-        jw_bool(w, "sslv2_client_hello", true);
-        jw_str(w, "client_version", tls_version_name(t->sslv2_version, vb));
-    } else if (ch) {
-        jw_str(w, "client_version", tls_version_name(t->client_version, vb));
-    }
-    if (t->has_cipher) {
-        char cb[8];
-        jw_str(w, "cipher", fmt_cipher_name(e->ssl, t->cipher, cb));
-    }
-    if (ch) {
-        jw_str(w, "ja4_r", ch->ja4_r ? ch->ja4_r : "");
-        jw_str(w, "ja4_o", ch->ja4_o);
-        jw_str(w, "ja4_ro", ch->ja4_ro ? ch->ja4_ro : "");
-    } else if (!t->sslv2_version) {
-        jw_bool(w, "client_hello_seen", false);
-    }
-    if (sh) {
-        jw_str(w, "ja4s", sh->ja4s);
-        jw_str(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "");
-    }
-    if (t->tunnel != TLS_TUNNEL_NONE)
-        jw_str(w, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
-    if (ev->client_app)
-        jw_str(w, "client_app", ev->client_app);
-    if (ev->interception_product)
-        jw_str(w, "interception_product", ev->interception_product);
-    jw_str(w, "state", tls_progress_name((enum tls_progress)t->progress));
-    jw_str(w, "end", fmt_end_name(ev->end));
-
-    if (t->hrr || (ev->ch[1] && ev->ch[1]->present)) {
-        jw_obj_open(w, "hello_retry");
-        if (ev->ch[1] && ev->ch[1]->present) {
-            fmt_client_fps(w, ev->ch[1]);
-            if (ev->ch[1]->has_sni)
-                fmt_wire_string(w, "sni", ev->ch[1]->sni, ev->ch[1]->sni_len);
-        }
-        if (ev->sh[1] && ev->sh[1]->present)
-            fmt_server_fps(w, ev->sh[1]);
-        jw_obj_close(w);
-    }
-    if (ev->dtls)
-        fmt_dtls(w, ev->dtls);
-
-    const char *why = fmt_chain_invisible_reason(ev);
-    jw_bool(w, "chain_visible", why == NULL);
-    if (why)
-        jw_str(w, "chain_invisible_reason", why);
-    if (chain) {
-        fmt_x509_chain(w, "x509_chain", chain);
-        fmt_chain_checks(w, chain);
-    }
-    fmt_tls_alerts(w, t);
+    fmt_tls_own(w, e->ssl, ev);
     jw_obj_close(w);
 }
 
@@ -416,6 +331,8 @@ static void add_app(struct eve *e, const struct conn_report *ev)
 
 int eve_tls(struct eve *e, const struct conn_report *ev)
 {
+    if (e->cfg.format == EVE_FORMAT_ECS)
+        return ecs_conn(e, ev);
     line_begin(e);
     envelope(e, ev, app_of(ev) == APP_QUIC ? "quic" : "tls");
     add_app(e, ev);
@@ -451,6 +368,8 @@ static void add_endpoint(struct jw *w, const char *key, const struct flow *f, in
 
 int eve_alert(struct eve *e, const struct conn_report *ev, const struct detect_alert *al)
 {
+    if (e->cfg.format == EVE_FORMAT_ECS)
+        return ecs_alert(e, ev, al);
     struct jw *w = line_begin(e);
     const struct flow *f = ev->flow;
     int cs = ev->client_side, ss = cs ^ 1;
@@ -512,6 +431,8 @@ int eve_alert(struct eve *e, const struct conn_report *ev, const struct detect_a
 
 int eve_stats(struct eve *e, const struct eve_stats_in *in)
 {
+    if (e->cfg.format == EVE_FORMAT_ECS)
+        return ecs_stats(e, in);
     char ts[40];
     struct jw *w = line_begin(e);
     event_format_ts(in->last_ts_us, ts);

@@ -30,7 +30,13 @@ struct eve;
 
 /* What every event of a run shares.  The strings are not copied: they
  * must outlive the struct eve. */
+enum eve_format {
+    EVE_FORMAT_EVE = 0,          /* Suricata EVE JSON */
+    EVE_FORMAT_ECS,              /* Elastic Common Schema documents (output/ecs.c) */
+};
+
 struct eve_config {
+    enum eve_format format;
     bool deterministic;          /* no wall-clock values; pcap_filename as a base name */
     uint16_t community_id_seed;
     const char *host;            /* "host": the sensor's name; NULL: omitted */

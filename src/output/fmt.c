@@ -66,7 +66,7 @@ void fmt_wire_string(struct jw *w, const char *name, const uint8_t *p, size_t n)
         n = 255;
     bool clean = fmt_utf8(p, n, buf);
     jw_str(w, name, buf);
-    if (!clean) {
+    if (!clean && name) {   /* in an array (no name) there is no room for it */
         char hname[64];
         snprintf(hname, sizeof(hname), "%s_hex", name);
         jw_hex(w, hname, p, n);
@@ -452,7 +452,8 @@ void fmt_geoip(struct jw *w, const char *key, const struct geoip_info *g)
 {
     if (!g || !g->found)
         return;
-    jw_obj_open(w, key);
+    if (key)
+        jw_obj_open(w, key);
     if (g->country_iso[0] || g->city[0] || g->has_location) {
         jw_obj_open(w, "geo");
         if (g->continent[0])
@@ -484,5 +485,69 @@ void fmt_geoip(struct jw *w, const char *key, const struct geoip_info *g)
         }
         jw_obj_close(w);
     }
-    jw_obj_close(w);
+    if (key)
+        jw_obj_close(w);
+}
+
+void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
+{
+    const struct tls_session *t = ev->tls;
+    const struct ev_client_hello *ch = conn_report_ch(ev);
+    const struct ev_server_hello *sh = ev->sh[0] && ev->sh[0]->present ? ev->sh[0] : NULL;
+    const struct x509_chain *chain = ev->chain && ev->chain->n > 0 ? ev->chain : NULL;
+    char vb[24];
+
+    if (t->sslv2_version) {
+        jw_bool(w, "sslv2_client_hello", true);
+        jw_str(w, "client_version", tls_version_name(t->sslv2_version, vb));
+    } else if (ch) {
+        jw_str(w, "client_version", tls_version_name(t->client_version, vb));
+    }
+    if (t->has_cipher) {
+        char cb[8];
+        jw_str(w, "cipher", fmt_cipher_name(ssl, t->cipher, cb));
+    }
+    if (ch) {
+        jw_str(w, "ja4_r", ch->ja4_r ? ch->ja4_r : "");
+        jw_str(w, "ja4_o", ch->ja4_o);
+        jw_str(w, "ja4_ro", ch->ja4_ro ? ch->ja4_ro : "");
+    } else if (!t->sslv2_version) {
+        jw_bool(w, "client_hello_seen", false);
+    }
+    if (sh) {
+        jw_str(w, "ja4s", sh->ja4s);
+        jw_str(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "");
+    }
+    if (t->tunnel != TLS_TUNNEL_NONE)
+        jw_str(w, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
+    if (ev->client_app)
+        jw_str(w, "client_app", ev->client_app);
+    if (ev->interception_product)
+        jw_str(w, "interception_product", ev->interception_product);
+    jw_str(w, "state", tls_progress_name((enum tls_progress)t->progress));
+    jw_str(w, "end", fmt_end_name(ev->end));
+
+    if (t->hrr || (ev->ch[1] && ev->ch[1]->present)) {
+        jw_obj_open(w, "hello_retry");
+        if (ev->ch[1] && ev->ch[1]->present) {
+            fmt_client_fps(w, ev->ch[1]);
+            if (ev->ch[1]->has_sni)
+                fmt_wire_string(w, "sni", ev->ch[1]->sni, ev->ch[1]->sni_len);
+        }
+        if (ev->sh[1] && ev->sh[1]->present)
+            fmt_server_fps(w, ev->sh[1]);
+        jw_obj_close(w);
+    }
+    if (ev->dtls)
+        fmt_dtls(w, ev->dtls);
+
+    const char *why = fmt_chain_invisible_reason(ev);
+    jw_bool(w, "chain_visible", why == NULL);
+    if (why)
+        jw_str(w, "chain_invisible_reason", why);
+    if (chain) {
+        fmt_x509_chain(w, "x509_chain", chain);
+        fmt_chain_checks(w, chain);
+    }
+    fmt_tls_alerts(w, t);
 }

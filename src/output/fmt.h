@@ -45,7 +45,7 @@ const char *fmt_version(uint16_t v, char buf[24]);
 /* ---- values and objects -------------------------------------------------- */
 
 /* A wire string (at most 255 bytes) under `name`, plus `name`_hex with the
- * raw bytes when they were not valid UTF-8. */
+ * raw bytes when they were not valid UTF-8 (not in an array: name NULL). */
 void fmt_wire_string(struct jw *w, const char *name, const uint8_t *p, size_t n);
 /* One ALPN protocol name; the client's whole list as an array. */
 void fmt_alpn(struct jw *w, const char *key, const uint8_t *p, size_t n);
@@ -66,8 +66,14 @@ void fmt_quic_facts(struct jw *w, const struct ev_quic *q);
 /* The dtls object; the alerts array (and alerts_dropped). */
 void fmt_dtls(struct jw *w, const struct ev_dtls *d);
 void fmt_tls_alerts(struct jw *w, const struct tls_session *t);
-/* geo{...} and as{...} of one address, with ECS's names. */
+/* geo{...} and as{...} of one address, with ECS's names, in an object
+ * under `key`, or (key NULL) into the object that is open. */
 void fmt_geoip(struct jw *w, const char *key, const struct geoip_info *g);
+/* pinscope's own keys of the tls object (inside an open object): the
+ * offered version, cipher name, the other JA4 forms and JA4S, tunnel,
+ * signature matches, state, end, hello_retry, dtls, chain visibility,
+ * x509_chain, chain_checks, alerts. */
+void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev);
 /* The counters of one stats object (inside an open object). */
 void fmt_stats_fields(struct jw *w, const struct stats *st);
 

@@ -11,6 +11,8 @@
 
 #include <stdio.h>
 
+#define PINSCOPE_VERSION "0.2.0"   /* also the ECS documents' observer.version */
+
 void version_print(FILE *fp, const char *pinscope_version);
 
 #endif

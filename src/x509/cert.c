@@ -31,6 +31,8 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -367,9 +369,13 @@ static int cert_name(struct x509_cert *c, const X509_NAME *name, struct x509_cer
         return rc;
     if ((rc = cert_name_eve(c, name, &out->dn_eve)) != X509_CERT_OK)
         return rc;
-    if ((rc = cert_name_attr(c, name, NID_commonName, &out->cn)) != X509_CERT_OK)
+    if ((rc = cert_name_attr(c, name, NID_commonName, &out->cn)) != X509_CERT_OK ||
+        (rc = cert_name_attr(c, name, NID_organizationName, &out->o)) != X509_CERT_OK ||
+        (rc = cert_name_attr(c, name, NID_organizationalUnitName, &out->ou)) != X509_CERT_OK ||
+        (rc = cert_name_attr(c, name, NID_countryName, &out->c)) != X509_CERT_OK ||
+        (rc = cert_name_attr(c, name, NID_localityName, &out->l)) != X509_CERT_OK)
         return rc;
-    return cert_name_attr(c, name, NID_organizationName, &out->o);
+    return cert_name_attr(c, name, NID_stateOrProvinceName, &out->st);
 }
 
 /* ---- validity ----------------------------------------------------------- */
@@ -576,6 +582,15 @@ static void cert_key(struct x509_cert *c, X509 *x)
     pkey = X509_get0_pubkey(x);
     if (pkey && (bits = EVP_PKEY_get_bits(pkey)) > 0)
         c->key_bits = bits;
+    BIGNUM *e = NULL;
+    if (pkey && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA &&
+        EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) && e) {
+        BN_ULONG w = BN_get_word(e);   /* all ones when it does not fit */
+        if (BN_num_bits(e) <= 63 && w != (BN_ULONG)-1)
+            c->rsa_exponent = (uint64_t)w;
+    }
+    BN_free(e);
+    ERR_clear_error();
 }
 
 /* SHA-256 over the SubjectPublicKeyInfo as encoded in the certificate
@@ -878,10 +893,18 @@ void x509_cert_release(struct x509_cert *c)
         return;
     free(c->subject.dn);
     free(c->subject.dn_eve);
+    free(c->subject.ou);
+    free(c->subject.c);
+    free(c->subject.l);
+    free(c->subject.st);
     free(c->subject.cn);
     free(c->subject.o);
     free(c->issuer.dn);
     free(c->issuer.dn_eve);
+    free(c->issuer.ou);
+    free(c->issuer.c);
+    free(c->issuer.l);
+    free(c->issuer.st);
     free(c->issuer.cn);
     free(c->issuer.o);
     free(c->serial);

@@ -57,6 +57,8 @@ struct x509_cert_name {
                           no escaping ("C=US, O=Example, Inc., CN=example.com") */
     char *cn;          /* value of the last commonName attribute, NULL if none */
     char *o;           /* value of the last organizationName attribute, NULL if none */
+    char *ou, *c, *l, *st;  /* the same for organizationalUnitName, countryName,
+                               localityName, stateOrProvinceName */
     size_t n_attrs;    /* attributes in the name (all RDNs, multi-valued ones counted per value) */
 };
 
@@ -92,6 +94,7 @@ struct x509_cert {
                                            "DSA", "DH", "X25519", "X448", "SM2", else the
                                            OpenSSL short name or the dotted OID */
     int key_bits;                       /* EVP_PKEY_get_bits(); 0 if the key did not decode */
+    uint64_t rsa_exponent;              /* RSA public exponent; 0 if not RSA or > 63 bits */
     char curve[X509_CERT_ALG_LEN];      /* EC: curve short name ("prime256v1"), "explicit"
                                            for inline parameters; "" otherwise */
     char curve_nist[8];                 /* EC: "P-256", "P-384", ... or "" */

@@ -70,6 +70,7 @@ fi
 expect 2 "--community-id-seed out of range" "$PINSCOPE" -r "$SAMPLE" --community-id-seed 65536
 expect 2 "--community-id-seed with a suffix" "$PINSCOPE" -r "$SAMPLE" --community-id-seed 1k
 expect 2 "empty --sensor-name" "$PINSCOPE" -r "$SAMPLE" --sensor-name ""
+expect 2 "unknown --format" "$PINSCOPE" -r "$SAMPLE" --format json
 "$PINSCOPE" --deterministic -r "$SAMPLE" > "$T/h0" 2>/dev/null
 "$PINSCOPE" --deterministic -r "$SAMPLE" --sensor-name sensor-7 --community-id-seed 1 > "$T/h1" 2>/dev/null
 if ! grep -q '"host"' "$T/h0" && [ "$(grep -c '"host":"sensor-7"' "$T/h1")" = "$(wc -l < "$T/h1")" ] && [ -s "$T/h1" ]; then

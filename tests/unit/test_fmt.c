@@ -1,0 +1,65 @@
+/*
+ * test_fmt.c - wire text into JSON: invalid UTF-8 repaired, the raw bytes
+ * kept beside a named value, and nothing extra inside an array (where a
+ * "_hex" key would break the line).  Regression: an invalid QUIC SNI in
+ * quic.extensions[].values and in ECS related.hosts.
+ */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+
+#include "output/fmt.h"
+#include "testhelp.h"
+
+static char *line(void (*fill)(struct jw *))
+{
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    struct jw w;
+    jw_begin(&w, &buf, &len, &cap, 1 << 16);
+    jw_obj_open(&w, NULL);
+    fill(&w);
+    jw_obj_close(&w);
+    if (jw_end(&w) < 0) {
+        free(buf);
+        return NULL;
+    }
+    buf[len - 1] = '\0';
+    return buf;
+}
+
+static const uint8_t bad[] = { 'e', 'v', 'i', 'l', '"', 0x01, 0xff, 0xc3, 0x28, 0x00, 'x' };
+
+static void named(struct jw *w) { fmt_wire_string(w, "sni", bad, sizeof(bad)); }
+
+static void in_array(struct jw *w)
+{
+    jw_arr_open(w, "values");
+    fmt_wire_string(w, NULL, bad, sizeof(bad));
+    fmt_wire_string(w, NULL, (const uint8_t *)"ok", 2);
+    jw_arr_close(w);
+}
+
+int main(void)
+{
+    char *a = line(named);
+    test_streq("named: repaired text and the raw bytes", a,
+               "{\"sni\":\"evil\\\"\\u0001\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbdx\","
+               "\"sni_hex\":\"6576696c2201ffc3280078\"}");
+    cJSON *j = a ? cJSON_Parse(a) : NULL;
+    test_cond("named: valid JSON", j != NULL);
+    cJSON_Delete(j);
+    free(a);
+
+    char *b = line(in_array);
+    j = b ? cJSON_Parse(b) : NULL;
+    test_cond("in an array: valid JSON", j != NULL);
+    test_cond("in an array: two strings, no _hex key",
+              j && cJSON_GetArraySize(cJSON_GetObjectItem(j, "values")) == 2 && b && !strstr(b, "_hex"));
+    cJSON_Delete(j);
+    free(b);
+
+    char out[3 * sizeof(bad) + 1];
+    test_cond("fmt_utf8 reports repair", !fmt_utf8(bad, sizeof(bad), out));
+    test_cond("fmt_utf8 keeps clean text", fmt_utf8((const uint8_t *)"h2", 2, out) && strcmp(out, "h2") == 0);
+    return test_report();
+}
