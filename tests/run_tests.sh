@@ -6,7 +6,7 @@
 #      a negative case each), the same events with any --workers N, every
 #      event against Suricata's EVE schema and every --format ecs document
 #      against ECS's field list, tshark
-#      differential (JA3/JA3S, QUIC SNI, Community ID), live capture and the sensor (tcpreplay, rotation,
+#      differential (JA3/JA3S, QUIC SNI, Community ID, ssl_history and curve), live capture and the sensor (tcpreplay, rotation,
 #      reload, signals, privilege drop, Redis) in network namespaces (root
 #      only), every output transport against the real thing, make install
 #      into a temporary DESTDIR
@@ -66,6 +66,7 @@ stage1() {
 
 stage1 ./pinscope ""
 run tshark python3 tests/scripts/tshark_diff.py --pinscope ./pinscope
+run history python3 tests/scripts/check_history.py --pinscope ./pinscope
 run communityid python3 tests/scripts/check_community_id.py --pinscope ./pinscope
 run geoip python3 tests/scripts/check_geoip.py --pinscope ./pinscope
 run live env PINSCOPE=./pinscope bash tests/scripts/live_test.sh

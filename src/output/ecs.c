@@ -268,6 +268,10 @@ static void ecs_common(struct eve *e, const struct conn_report *ev, bool alert)
         char cb[8];
         jw_str(w, "cipher", fmt_cipher_name(e->ssl, t->cipher, cb));
     }
+    if (t->group) {
+        char gb[8];
+        jw_str(w, "curve", fmt_group_name(t->group, gb));
+    }
     if (ch || cchain) {
         jw_obj_open(w, "client");
         if (cchain)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "quic/quic.h"
+#include "util/dnsname.h"
 
 /* Validate UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
 static size_t utf8_seq_len(const uint8_t *p, size_t n)
@@ -197,6 +198,12 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
     add_opt_string(w, "ski", x->skid);
     add_opt_string(w, "aki", x->akid);
     jw_uint(w, "sct_count", x->sct_count);
+    if (x->version > 0)
+        jw_uint(w, "version", (uint64_t)x->version);
+    if (x->rsa_exponent)
+        jw_uint(w, "exponent", x->rsa_exponent);
+    if (x->is_ca && x->path_len >= 0)
+        jw_uint(w, "path_len", (uint64_t)x->path_len);
     jw_str(w, "ja4x", x->ja4x);
     jw_str(w, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
     jw_obj_close(w);
@@ -526,6 +533,28 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
         jw_str(w, "interception_product", ev->interception_product);
     jw_str(w, "state", tls_progress_name((enum tls_progress)t->progress));
     jw_str(w, "end", fmt_end_name(ev->end));
+    /* Zeek's facts: established, curve, ssl_history, last_alert. */
+    jw_bool(w, "established", t->progress == TLS_PROGRESS_COMPLETE);
+    if (t->group) {
+        char gb[8];
+        jw_str(w, "curve", fmt_group_name(t->group, gb));
+    }
+    if (t->history_len) {
+        jw_str(w, "ssl_history", t->history);
+        if (t->history_cut)
+            jw_bool(w, "ssl_history_cut", true);
+    }
+    for (unsigned i = t->n_alerts; i-- > 0;) {
+        if (!t->alerts[i].encrypted) {
+            jw_str(w, "last_alert", tls_alert_name(t->alerts[i].description));
+            break;
+        }
+    }
+    if (ch && ch->has_sni) {
+        char sni[TLS_HELLO_MAX_SNI + 1], reg[DNSNAME_MAX + 1];
+        if (fmt_utf8(ch->sni, ch->sni_len, sni) && dnsname_registered_domain(sni, reg, sizeof(reg)))
+            jw_str(w, "sni_registered_domain", reg);
+    }
 
     if (t->hrr || (ev->ch[1] && ev->ch[1]->present)) {
         jw_obj_open(w, "hello_retry");
@@ -550,4 +579,37 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
         fmt_chain_checks(w, chain);
     }
     fmt_tls_alerts(w, t);
+}
+
+/* Names as IANA's TLS Supported Groups registry (and Zeek) give them. */
+const char *fmt_group_name(uint16_t g, char buf[8])
+{
+    switch (g) {
+    case 23: return "secp256r1";
+    case 24: return "secp384r1";
+    case 25: return "secp521r1";
+    case 29: return "x25519";
+    case 30: return "x448";
+    case 31: return "brainpoolP256r1tls13";
+    case 32: return "brainpoolP384r1tls13";
+    case 33: return "brainpoolP512r1tls13";
+    case 26: return "brainpoolP256r1";
+    case 27: return "brainpoolP384r1";
+    case 28: return "brainpoolP512r1";
+    case 256: return "ffdhe2048";
+    case 257: return "ffdhe3072";
+    case 258: return "ffdhe4096";
+    case 259: return "ffdhe6144";
+    case 260: return "ffdhe8192";
+    case 0x0200: return "MLKEM512";
+    case 0x0201: return "MLKEM768";
+    case 0x0202: return "MLKEM1024";
+    case 0x11eb: return "SecP256r1MLKEM768";
+    case 0x11ec: return "X25519MLKEM768";
+    case 0x11ed: return "SecP384r1MLKEM1024";
+    case 0x6399: return "X25519Kyber768Draft00";
+    default:
+        snprintf(buf, 8, "0x%04x", g);
+        return buf;
+    }
 }

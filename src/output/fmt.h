@@ -42,6 +42,10 @@ const char *fmt_chain_invisible_reason(const struct conn_report *ev);
  * "TLS 1.3 draft-23", "UNDETERMINED" for 0, else "0x%04x". */
 const char *fmt_version(uint16_t v, char buf[24]);
 
+/* A key exchange group's name ("x25519", "secp256r1", "X25519MLKEM768"),
+ * else "0x%04x". */
+const char *fmt_group_name(uint16_t g, char buf[8]);
+
 /* ---- values and objects -------------------------------------------------- */
 
 /* A wire string (at most 255 bytes) under `name`, plus `name`_hex with the

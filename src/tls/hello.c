@@ -305,6 +305,22 @@ static int ext_supported_versions_server(struct rd *d, struct tls_hello *h)
     return TLS_HELLO_OK;
 }
 
+/* key_share in a ServerHello (RFC 8446 4.2.8: KeyShareEntry server_share,
+ * a group then key_exchange<1..2^16-1>) or a HelloRetryRequest
+ * (NamedGroup selected_group): the group. */
+static int ext_key_share_server(struct rd *d, struct tls_hello *h)
+{
+    uint16_t g = rd_u16(d);
+    struct rd key;
+
+    if (d->bad)
+        return TLS_HELLO_ETRUNC;
+    if (rd_left(d) > 0 && (!rd_vec16(d, &key) || rd_left(d) != 0))
+        return TLS_HELLO_EMALFORMED;
+    h->key_share_group = g;
+    return TLS_HELLO_OK;
+}
+
 /* Extensions whose bodies are decoded; NULL where a hello of that side does
  * not carry the extension (it is then only listed). */
 static const struct {
@@ -319,6 +335,7 @@ static const struct {
     { TLS_EXT_ALPN, ext_alpn, ext_alpn },
     { TLS_EXT_SUPPORTED_VERSIONS, ext_supported_versions_client,
       ext_supported_versions_server },
+    { TLS_EXT_KEY_SHARE, NULL, ext_key_share_server },
 };
 
 #define N_KNOWN_EXTS (sizeof known_exts / sizeof known_exts[0])

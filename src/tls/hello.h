@@ -45,6 +45,7 @@
 #define TLS_EXT_SIGNATURE_ALGORITHMS 0x000d
 #define TLS_EXT_ALPN                 0x0010
 #define TLS_EXT_SUPPORTED_VERSIONS   0x002b
+#define TLS_EXT_KEY_SHARE            0x0033
 #define TLS_EXT_QUIC_TRANSPORT_PARAMS 0x0039          /* RFC 9001 8.2 */
 #define TLS_EXT_QUIC_TRANSPORT_PARAMS_DRAFT 0xffa5    /* drafts up to 32 */
 
@@ -95,6 +96,11 @@ struct tls_hello {
      * selected_version (n_versions == 1). */
     uint16_t versions[TLS_HELLO_MAX_VERSIONS];
     size_t n_versions, total_versions;
+
+    /* key_share in a ServerHello (the group of its KeyShareEntry) or a
+     * HelloRetryRequest (the selected_group); 0 when absent.  Not decoded
+     * in a ClientHello. */
+    uint16_t key_share_group;
 
     /* server_name: the first host_name entry, raw bytes (untrusted: may hold
      * any byte value; output escapes it).  has_sni is true when the

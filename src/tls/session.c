@@ -37,6 +37,7 @@
 #define TLS_HS_CLIENT_HELLO  1
 #define TLS_HS_SERVER_HELLO  2
 #define TLS_HS_CERTIFICATE  11
+#define TLS_HS_SERVER_KEY_EXCHANGE 12
 #define TLS_HS_FINISHED     20
 #define TLS_HS_COMPRESSED_CERTIFICATE 25   /* RFC 8879 */
 
@@ -448,7 +449,12 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
     s->n_server_hellos++;
     if (hello->is_hrr) {
         s->hrr = true;
+        /* Zeek writes a HelloRetryRequest as j, not s. */
+        if (s->history_len > 0 && s->history[s->history_len - 1] == 's')
+            s->history[s->history_len - 1] = 'j';
     } else {
+        if (hello->key_share_group)
+            s->group = hello->key_share_group;
         s->version = tls_hello_version(hello);
         s->cipher = hello->ciphers[0];
         s->has_cipher = true;
@@ -466,7 +472,48 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
 static bool message_wanted(uint8_t type)
 {
     return type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO ||
-           type == TLS_HS_CERTIFICATE || type == TLS_HS_COMPRESSED_CERTIFICATE;
+           type == TLS_HS_CERTIFICATE || type == TLS_HS_COMPRESSED_CERTIFICATE ||
+           type == TLS_HS_SERVER_KEY_EXCHANGE;
+}
+
+/* Zeek's ssl_history letter of a handshake message type. */
+static char history_letter(uint8_t type)
+{
+    switch (type) {
+    case 0: return 'h';    case 1: return 'c';    case 2: return 's';
+    case 3: return 'v';    case 4: return 't';    case 5: return 'e';
+    case 6: return 'j';    case 8: return 'o';    case 11: return 'x';
+    case 12: return 'k';   case 13: return 'r';   case 14: return 'n';
+    case 15: return 'y';   case 16: return 'g';   case 20: return 'f';
+    case 21: return 'w';   case 22: return 'u';   case 23: return 'a';
+    case 24: return 'p';   case 25: return 'x';   case 254: return 'm';
+    default: return 'z';
+    }
+}
+
+/* Append a letter to the history, upper case when the client sent it (the
+ * direction that sends a ClientHello before the client is known). */
+static void history_add(struct tls_session *s, int dir, char letter, bool client_hello)
+{
+    bool from_client = s->client >= 0 ? dir == s->client : client_hello;
+    if (s->history_len >= CFG_TLS_HISTORY_MAX) {
+        s->history_cut = true;
+        return;
+    }
+    s->history[s->history_len++] = from_client ? (char)(letter - 32) : letter;
+    s->history[s->history_len] = '\0';
+}
+
+/* TLS 1.2 ECDHE ServerKeyExchange (RFC 8422 5.4): ECParameters
+ * {curve_type named_curve(3), NamedCurve}.  Only for suites whose key
+ * exchange is ECDHE without PSK, where the message starts with them. */
+static void server_key_exchange(struct tls_session *s, const uint8_t *b, size_t n)
+{
+    uint16_t c = s->cipher;
+    bool ecdhe = ((c >> 8) == 0xc0 && !(c >= 0xc033 && c <= 0xc03b)) ||
+                 c == 0xcca8 || c == 0xcca9;
+    if (ecdhe && n >= 3 && b[0] == 3 && s->group == 0)
+        s->group = (uint16_t)(b[1] << 8 | b[2]);
 }
 
 /* A handshake message header arrived: decide to buffer or skip it. */
@@ -477,6 +524,7 @@ static void start_message(struct tls_session *s, struct stats *st, int dir)
     uint32_t len = (uint32_t)d->hs_hdr[1] << 16 | (uint32_t)d->hs_hdr[2] << 8 | d->hs_hdr[3];
 
     d->last_hs_type = type;
+    history_add(s, dir, history_letter(type), type == TLS_HS_CLIENT_HELLO);
     if (type == TLS_HS_CERTIFICATE && s->client >= 0 && dir != s->client)
         s->server_cert_seen = true;
 
@@ -529,6 +577,11 @@ static enum tls_event finish_message(struct tls_session *s, struct memcap *mc,
     msg->tls13 = tls_session_is_13(s);
     if (type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO)
         return finish_hello(s, mc, st, dir, type, d->hs, d->hs_len, msg);
+    if (type == TLS_HS_SERVER_KEY_EXCHANGE) {
+        if (!msg->from_client)
+            server_key_exchange(s, d->hs, d->hs_len);
+        return TLS_EV_NEED_MORE;
+    }
     if (type == TLS_HS_COMPRESSED_CERTIFICATE) {
         size_t n = 0;
         int rc = tls_certmsg_decompress(d->hs, d->hs_len, mc, &d->decomp, &d->decomp_cap, &n);
@@ -643,6 +696,7 @@ static enum tls_event walk_protected(struct tls_session *s, struct memcap *mc,
                 d->appdata = true;   /* the client's Finished ends the handshake */
         }
     } else if (d->plain_type == TLS_CT_ALERT && d->plain_len >= 2) {
+        history_add(s, dir, 'l', false);
         add_alert(s, st, dir, false, true, d->plain[0], d->plain[1]);
     } else if (d->plain_type == TLS_CT_APPDATA) {
         d->hs_done = true;
@@ -727,12 +781,16 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                     return ev;   /* the record stays; the walk resumes at rec_pos */
                 d->rec_pos = 0;
             } else if (type == TLS_CT_CCS) {
+                history_add(s, dir, 'i', false);
                 /* Before any ServerHello a CCS is TLS 1.3 middlebox
                  * compatibility (RFC 8446 D.4), not the start of encryption. */
                 d->ccs = true;
                 if (s->version != 0 && s->version != 0x0304)
                     d->encrypted = true;
+            } else if (type == TLS_CT_HEARTBEAT) {
+                history_add(s, dir, 'b', false);
             } else if (type == TLS_CT_ALERT) {
+                history_add(s, dir, 'l', false);
                 record_alert(s, st, dir, frag, rlen);
             } else if (type == TLS_CT_APPDATA) {
                 if (d->cipher && !d->hs_done) {

@@ -26,7 +26,8 @@
  * the caller), decrypt application data, or decrypt TLS 1.2.
  *
  * Memory: one handshake-message buffer per direction, grown through the
- * memcap up to CFG_TLS_HS_MSG_MAX and only for hello messages.
+ * memcap up to CFG_TLS_HS_MSG_MAX and only for the messages read (hellos,
+ * Certificate, ServerKeyExchange for its curve).
  */
 #ifndef PINSCOPE_TLS_SESSION_H
 #define PINSCOPE_TLS_SESSION_H
@@ -149,6 +150,15 @@ struct tls_session {
     uint16_t cipher;              /* selected suite */
     bool has_cipher;
     uint16_t sslv2_version;       /* version in an SSLv2 CLIENT-HELLO */
+    uint16_t group;               /* key exchange group: the ServerHello's key_share
+                                     (TLS 1.3) or the ServerKeyExchange's named
+                                     curve (TLS 1.2 ECDHE); 0 if not seen */
+    /* Zeek's ssl_history: one letter per handshake message, ChangeCipherSpec
+     * (i), alert (l) and heartbeat (b), upper case when the client sent it;
+     * at most CFG_TLS_HISTORY_MAX letters (history_cut says more came). */
+    char history[CFG_TLS_HISTORY_MAX + 1];
+    uint8_t history_len;
+    bool history_cut;
     uint8_t n_alerts;
     uint32_t alerts_total;
     struct tls_alert alerts[CFG_TLS_MAX_ALERTS];

@@ -10,16 +10,19 @@
  *   hiredis version 0.14.1 (build time)
  *   zlib version 1.2.13
  *   brotli version 1.0.9
+ *   libpsl version 0.21.2 (Public Suffix List of 2023-02-09)
  */
 #include "util/version.h"
 
 #include <brotli/decode.h>
 #include <cjson/cJSON.h>
 #include <hiredis/hiredis.h>
+#include <libpsl.h>
 #include <maxminddb.h>
 #include <openssl/crypto.h>
 #include <pcap/pcap.h>
 #include <stdint.h>
+#include <time.h>
 #include <zlib.h>
 
 void version_print(FILE *fp, const char *pinscope_version)
@@ -35,4 +38,10 @@ void version_print(FILE *fp, const char *pinscope_version)
     uint32_t b = BrotliDecoderVersion();   /* major << 24 | minor << 12 | patch */
     fprintf(fp, "brotli version %u.%u.%u\n", (unsigned)(b >> 24), (unsigned)((b >> 12) & 0xfff),
             (unsigned)(b & 0xfff));
+    time_t t = psl_builtin_file_time();
+    struct tm tm;
+    char day[16] = "unknown";
+    if (t > 0 && gmtime_r(&t, &tm))
+        strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    fprintf(fp, "libpsl version %s (Public Suffix List of %s)\n", psl_get_version(), day);
 }

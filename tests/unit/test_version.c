@@ -35,7 +35,7 @@ int main(void)
     test_cond("first line is pinscope's", strncmp(buf, "pinscope version 9.8.7\n", 23) == 0);
     static const char *const libs[] = { "libpcap version ", "OpenSSL ", "cJSON version ",
                                         "libmaxminddb version ", "hiredis version ",
-                                        "zlib version ", "brotli version " };
+                                        "zlib version ", "brotli version ", "libpsl version " };
     for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++) {
         int ok = line_has_version(buf, libs[i]);
         test_cond(libs[i], ok);
@@ -45,7 +45,7 @@ int main(void)
     size_t lines = 0;
     for (const char *p = buf; *p; p++)
         lines += *p == '\n';
-    test_cond("eight lines", lines == 8);
+    test_cond("nine lines", lines == 9);
     free(buf);
     return test_report();
 }
