@@ -307,17 +307,14 @@ static int ext_supported_versions_server(struct rd *d, struct tls_hello *h)
 
 /* key_share in a ServerHello (RFC 8446 4.2.8: KeyShareEntry server_share,
  * a group then key_exchange<1..2^16-1>) or a HelloRetryRequest
- * (NamedGroup selected_group): the group. */
+ * (NamedGroup selected_group): the group.  Read leniently: a fact for the
+ * event, not a reason to refuse the hello (whose fingerprint matters more). */
 static int ext_key_share_server(struct rd *d, struct tls_hello *h)
 {
     uint16_t g = rd_u16(d);
-    struct rd key;
 
-    if (d->bad)
-        return TLS_HELLO_ETRUNC;
-    if (rd_left(d) > 0 && (!rd_vec16(d, &key) || rd_left(d) != 0))
-        return TLS_HELLO_EMALFORMED;
-    h->key_share_group = g;
+    if (!d->bad)
+        h->key_share_group = g;
     return TLS_HELLO_OK;
 }
 

@@ -449,6 +449,7 @@ static void test_hrr(void)
                                 h->exts[0] == 0x002b && h->exts[1] == 0x0033);
     test_cond("hrr selected_version", h->n_versions == 1 && h->versions[0] == 0x0304 &&
                                           tls_hello_version(h) == 0x0304);
+    test_cond("hrr key_share selected_group", h->key_share_group == 0x0017);
 
     /* The same message through the client parser is not an HRR and is
      * malformed (cipher list length 0x1301 runs past the end). */
@@ -483,6 +484,7 @@ static void test_tls12_server(void)
                                                 h->point_formats[1] == 1);
     test_cond("tls12 server version", h->n_versions == 0 &&
                                           tls_hello_version(h) == 0x0303);
+    test_cond("tls12 server: no key_share", h->key_share_group == 0);
     free(h);
 }
 
