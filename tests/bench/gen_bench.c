@@ -2,6 +2,7 @@
  * gen_bench.c - writes a large synthetic TLS-over-TCP capture for benchmarks.
  *
  *   gen_bench [--small] OUT.pcap [n_flows] [seed]     (OUT "-": stdout)
+ *   gen_bench --dense --keylog OUT.keylog OUT.pcap [n_flows] [seed]
  *   gen_bench --version
  *
  * The output is a classic pcap file (microsecond timestamps, Ethernet link
@@ -30,6 +31,18 @@
  * n_flows, seed); a one-line key=value summary goes to stdout (to stderr
  * when the capture does).
  *
+ * --dense: the handshake-dense capture of `make bench` (default 60000
+ * flows): 6000 servers with their own leaves under 32 intermediates of 2
+ * roots (Zipf popularity, so popular servers are visited again and
+ * again), 60% of servers on TLS 1.3, and an application phase of one short
+ * request and response, so a TLS handshake every ~25 packets.  A third
+ * of the TLS 1.3 connections are really encrypted: their server flight
+ * (EncryptedExtensions, Certificate, CertificateVerify, Finished) and the
+ * client's Finished are sealed with handshake traffic keys (RFC 8446 7.3,
+ * AES-GCM or ChaCha20-Poly1305 by the server's suite, libcrypto) derived
+ * from random secrets, which go to the --keylog file in the NSS format, so
+ * an analyser with the key log sees those chains too.
+ *
  * Not modelled: loss, retransmission, SACK blocks, session resumption,
  * HelloRetryRequest, QUIC, ports other than 443.  Encrypted bytes are
  * random.  Certificates are well-formed DER with random RSA moduli and
@@ -42,13 +55,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 /* Bump whenever the output for a given (n_flows, seed) changes. */
 #define GEN_VERSION 1
 
 #define DEFAULT_FLOWS     40000
+#define DENSE_FLOWS       60000
 #define SMALL_FLOWS       2000
 #define DEFAULT_SEED      1
 #define N_SERVERS         300
+#define DENSE_SERVERS     6000
+#define DENSE_CAS         32
+#define MAX_CAS           32
 #define CONCURRENCY       600     /* flows open at once in steady state */
 #define MEAN_GAP_US       8       /* mean inter-packet gap */
 #define START_TIME        1740787200u  /* 2025-03-01 00:00:00 UTC */
@@ -452,6 +472,7 @@ struct ca {
     int root;          /* index into roots[] */
     struct buf der;
     uint8_t ski[20];
+    char cn_buf[48];   /* --dense: generated names */
 };
 
 struct root {
@@ -465,12 +486,18 @@ static struct root roots[2] = {
     {"Test PKI Ltd", "Test Global Root G2", {0}, 512},
 };
 
-static struct ca cas[4] = {
-    {"Example Trust Services", "Example TLS RSA CA R3", 0, {0}, {0}},
-    {"Example Trust Services", "Example TLS RSA CA R4", 0, {0}, {0}},
-    {"Test PKI Ltd", "Test TLS RSA CA 2025 A", 1, {0}, {0}},
-    {"Test PKI Ltd", "Test TLS RSA CA 2025 B", 1, {0}, {0}},
+static struct ca cas[MAX_CAS] = {
+    {"Example Trust Services", "Example TLS RSA CA R3", 0, {0}, {0}, ""},
+    {"Example Trust Services", "Example TLS RSA CA R4", 0, {0}, {0}, ""},
+    {"Test PKI Ltd", "Test TLS RSA CA 2025 A", 1, {0}, {0}, ""},
+    {"Test PKI Ltd", "Test TLS RSA CA 2025 B", 1, {0}, {0}, ""},
 };
+static int n_cas = 4;
+
+/* --dense: the handshake-dense world, and the key log of its TLS 1.3
+ * connections that are really encrypted. */
+static bool dense;
+static FILE *keylog_out;
 
 /* Root X1 cross-signed by root G2, sent by some servers as a third cert. */
 static struct buf cross_cert;
@@ -498,9 +525,10 @@ struct client {
     uint16_t next_port;
 };
 
-static struct server servers[N_SERVERS];
-static double server_cdf[N_SERVERS];
-static int server_by_rank[N_SERVERS];
+static struct server *servers;
+static double *server_cdf;
+static int *server_by_rank;
+static int n_servers = N_SERVERS;
 static struct client *clients;
 static uint32_t n_clients;
 
@@ -520,7 +548,18 @@ static void make_cas(void)
 {
     for (int i = 0; i < 2; i++)
         rnd_bytes(roots[i].ski, 20);
-    for (int i = 0; i < 4; i++) {
+    if (dense) {
+        n_cas = DENSE_CAS;
+        for (int i = 4; i < n_cas; i++) {
+            struct ca *ca = &cas[i];
+            ca->root = i % 2;
+            ca->org = roots[ca->root].org;
+            snprintf(ca->cn_buf, sizeof ca->cn_buf, "%s Issuing CA %02d",
+                     ca->root ? "Test PKI" : "Example TLS", i);
+            ca->cn = ca->cn_buf;
+        }
+    }
+    for (int i = 0; i < n_cas; i++) {
         struct ca *ca = &cas[i];
         const struct root *r = &roots[ca->root];
         struct cert_spec cs = {
@@ -559,7 +598,13 @@ static void make_servers(void)
     static const uint16_t cs12[] = {0xc02f, 0xc02f, 0xc030, 0xcca8};
     double total = 0;
 
-    for (int i = 0; i < N_SERVERS; i++) {
+    n_servers = dense ? DENSE_SERVERS : N_SERVERS;
+    servers = calloc((size_t)n_servers, sizeof *servers);
+    server_cdf = calloc((size_t)n_servers, sizeof *server_cdf);
+    server_by_rank = calloc((size_t)n_servers, sizeof *server_by_rank);
+    if (!servers || !server_cdf || !server_by_rank)
+        die("out of memory");
+    for (int i = 0; i < n_servers; i++) {
         struct server *s = &servers[i];
         int num = i / 200;
         const char *dom = domains[(i / 20) % 10];
@@ -579,7 +624,7 @@ static void make_servers(void)
         s->ip6[13] = (uint8_t)i;
         s->ip6[15] = 1;
         s->has_v6 = chance(70);
-        s->tls13 = chance(80);
+        s->tls13 = chance(dense ? 60 : 80);
         s->coalesce = chance(50);
         s->ticket = chance(70);
         s->sv_first = chance(50);
@@ -587,7 +632,7 @@ static void make_servers(void)
         s->cs12 = cs12[rnd_below(4)];
         s->ttl = (uint8_t)rnd_range(47, 60);
 
-        const struct ca *ca = &cas[rnd_below(4)];
+        const struct ca *ca = &cas[rnd_below((uint32_t)n_cas)];
         struct cert_spec cs = {
             .issuer_org = ca->org, .issuer_cn = ca->cn,
             .subject_org = NULL, .subject_cn = s->name,
@@ -608,24 +653,24 @@ static void make_servers(void)
         server_by_rank[i] = i;
     }
     /* Popularity rank -> server, shuffled so names and ranks are unrelated. */
-    for (int i = N_SERVERS - 1; i > 0; i--) {
+    for (int i = n_servers - 1; i > 0; i--) {
         int j = (int)rnd_below((uint32_t)i + 1);
         int t = server_by_rank[i];
         server_by_rank[i] = server_by_rank[j];
         server_by_rank[j] = t;
     }
-    for (int r = 0; r < N_SERVERS; r++) {
+    for (int r = 0; r < n_servers; r++) {
         total += 1.0 / (1.0 + (double)r);     /* Zipf, exponent 1 */
         server_cdf[r] = total;
     }
-    for (int r = 0; r < N_SERVERS; r++)
+    for (int r = 0; r < n_servers; r++)
         server_cdf[r] /= total;
 }
 
 static struct server *pick_server(void)
 {
     double u = (double)(rnd() >> 11) / 9007199254740992.0;
-    int lo = 0, hi = N_SERVERS - 1;
+    int lo = 0, hi = n_servers - 1;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
         if (server_cdf[mid] < u)
@@ -964,7 +1009,7 @@ static void put_ext(struct buf *b, uint16_t type, const struct hello_ctx *cx,
 
 /* Append a ClientHello record; its session id goes to sid (may be empty). */
 static void client_hello(struct buf *b, const struct hello_ctx *cx,
-                         uint8_t sid[32])
+                         uint8_t sid[32], uint8_t random_out[32])
 {
     const struct shape_def *sh = cx->sh;
     uint16_t order[32];
@@ -988,6 +1033,7 @@ static void client_hello(struct buf *b, const struct hello_ctx *cx,
     size_t hs = len_open(b, 3);
     put_u16(b, 0x0303);
     put_rand(b, 32);
+    memcpy(random_out, b->p + b->len - 32, 32);
     put_u8(b, (unsigned)sh->sid_len);
     if (sh->sid_len) {
         rnd_bytes(sid, 32);
@@ -1041,6 +1087,163 @@ static void opaque_record(struct buf *b, unsigned type, size_t n)
     size_t r = rec_open(b, type);
     put_rand(b, n);
     len_close(b, r, 2);
+}
+
+/* ---- TLS 1.3 handshake encryption (--dense keyed connections) ---- */
+
+/* HKDF-Expand-Label(secret, label, "", len) of RFC 8446 7.1, for outputs
+ * no longer than one hash block (keys and IVs). */
+static void hkdf_label(const EVP_MD *md, const uint8_t *secret, size_t slen,
+                       const char *label, uint8_t *out, size_t len)
+{
+    uint8_t info[64], t[EVP_MAX_MD_SIZE];
+    size_t n = 0, ll = strlen(label);
+    unsigned tl = 0;
+    info[n++] = (uint8_t)(len >> 8);
+    info[n++] = (uint8_t)len;
+    info[n++] = (uint8_t)(6 + ll);
+    memcpy(info + n, "tls13 ", 6);
+    n += 6;
+    memcpy(info + n, label, ll);
+    n += ll;
+    info[n++] = 0;          /* empty context */
+    info[n++] = 1;          /* T(1) */
+    if (!HMAC(md, secret, (int)slen, info, n, t, &tl) || tl < len)
+        die("HMAC failed");
+    memcpy(out, t, len);
+}
+
+/* One direction's handshake epoch: AEAD key, IV and record number. */
+struct epoch {
+    const EVP_CIPHER *aead;
+    uint8_t key[32], iv[12];
+    uint64_t seq;
+};
+
+static void epoch_init(struct epoch *e, uint16_t suite, const uint8_t *secret, size_t slen)
+{
+    const EVP_MD *md = suite == 0x1302 ? EVP_sha384() : EVP_sha256();
+    size_t klen = suite == 0x1301 ? 16 : 32;
+    e->aead = suite == 0x1301 ? EVP_aes_128_gcm() : suite == 0x1302 ? EVP_aes_256_gcm()
+                                                                   : EVP_chacha20_poly1305();
+    hkdf_label(md, secret, slen, "key", e->key, klen);
+    hkdf_label(md, secret, slen, "iv", e->iv, 12);
+    e->seq = 0;
+}
+
+/* Seal plain[0..n) + inner content type 22 into one application_data
+ * record (RFC 8446 5.2). */
+static void sealed_record(struct buf *b, struct epoch *e, const uint8_t *plain, size_t n)
+{
+    size_t clen = n + 1 + 16;
+    uint8_t hdr[5] = {CT_APPDATA, 3, 3, (uint8_t)(clen >> 8), (uint8_t)clen};
+    uint8_t nonce[12];
+    memcpy(nonce, e->iv, 12);
+    for (int i = 0; i < 8; i++)
+        nonce[11 - i] ^= (uint8_t)(e->seq >> (8 * i));
+    e->seq++;
+    put(b, hdr, 5);
+    uint8_t *in = malloc(n + 1), *out = buf_room(b, clen);
+    if (!in)
+        die("out of memory");
+    memcpy(in, plain, n);
+    in[n] = CT_HANDSHAKE;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int ol = 0, fl = 0;
+    if (!c || !EVP_EncryptInit_ex(c, e->aead, NULL, e->key, nonce) ||
+        !EVP_EncryptUpdate(c, NULL, &ol, hdr, 5) ||
+        !EVP_EncryptUpdate(c, out, &ol, in, (int)n + 1) ||
+        !EVP_EncryptFinal_ex(c, out + ol, &fl) ||
+        !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16, out + n + 1))
+        die("AEAD failed");
+    EVP_CIPHER_CTX_free(c);
+    free(in);
+}
+
+static void keylog_line(const char *label, const uint8_t random[32], const uint8_t *secret,
+                        size_t slen)
+{
+    fprintf(keylog_out, "%s ", label);
+    for (int i = 0; i < 32; i++)
+        fprintf(keylog_out, "%02x", random[i]);
+    fputc(' ', keylog_out);
+    for (size_t i = 0; i < slen; i++)
+        fprintf(keylog_out, "%02x", secret[i]);
+    fputc('\n', keylog_out);
+}
+
+/* The server's encrypted flight and the client's Finished of a keyed TLS
+ * 1.3 connection: the messages in clear, sealed under the handshake keys
+ * of random secrets that go to the key log. */
+static void keyed_flights13(struct buf *sv, struct buf *cl, const struct server *s,
+                            const uint8_t client_random[32], bool alpn_h2, bool coalesce)
+{
+    size_t slen = s->cs13 == 0x1302 ? 48 : 32;
+    uint8_t cs[48], ss[48];
+    rnd_bytes(cs, slen);
+    rnd_bytes(ss, slen);
+    keylog_line("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client_random, cs, slen);
+    keylog_line("SERVER_HANDSHAKE_TRAFFIC_SECRET", client_random, ss, slen);
+    struct epoch se, ce;
+    epoch_init(&se, s->cs13, ss, slen);
+    epoch_init(&ce, s->cs13, cs, slen);
+
+    struct buf m[4] = {{0}};
+    /* EncryptedExtensions: ALPN. */
+    put_u8(&m[0], 8);
+    size_t hs = len_open(&m[0], 3);
+    size_t ext = len_open(&m[0], 2);
+    put_u16(&m[0], EXT_ALPN);
+    size_t a = len_open(&m[0], 2);
+    size_t al = len_open(&m[0], 2);
+    put_str8(&m[0], alpn_h2 ? "h2" : "http/1.1");
+    len_close(&m[0], al, 2);
+    len_close(&m[0], a, 2);
+    len_close(&m[0], ext, 2);
+    len_close(&m[0], hs, 3);
+    /* Certificate: context, then each certificate with empty extensions. */
+    put_u8(&m[1], HS_CERTIFICATE);
+    hs = len_open(&m[1], 3);
+    put_u8(&m[1], 0);
+    size_t list = len_open(&m[1], 3);
+    for (size_t off = 0; off < s->chain.len;) {
+        size_t n = (size_t)s->chain.p[off] << 16 | (size_t)s->chain.p[off + 1] << 8 |
+                   s->chain.p[off + 2];
+        put(&m[1], s->chain.p + off, 3 + n);
+        put_u16(&m[1], 0);
+        off += 3 + n;
+    }
+    len_close(&m[1], list, 3);
+    len_close(&m[1], hs, 3);
+    /* CertificateVerify (rsa_pss_rsae_sha256) and Finished. */
+    put_u8(&m[2], 15);
+    hs = len_open(&m[2], 3);
+    put_u16(&m[2], 0x0804);
+    put_u16(&m[2], 256);
+    put_rand(&m[2], 256);
+    len_close(&m[2], hs, 3);
+    put_u8(&m[3], 20);
+    put_u24(&m[3], slen);
+    put_rand(&m[3], slen);
+    if (coalesce) {
+        struct buf all = {0};
+        for (int i = 0; i < 4; i++)
+            put(&all, m[i].p, m[i].len);
+        sealed_record(sv, &se, all.p, all.len);
+        buf_free(&all);
+    } else {
+        for (int i = 0; i < 4; i++)
+            sealed_record(sv, &se, m[i].p, m[i].len);
+    }
+    struct buf fin_msg = {0};
+    put_u8(&fin_msg, 20);
+    put_u24(&fin_msg, slen);
+    put_rand(&fin_msg, slen);
+    ccs(cl);
+    sealed_record(cl, &ce, fin_msg.p, fin_msg.len);
+    buf_free(&fin_msg);
+    for (int i = 0; i < 4; i++)
+        buf_free(&m[i]);
 }
 
 static void server_hello13(struct buf *b, const struct server *s,
@@ -1177,7 +1380,7 @@ struct flow {
 
 static struct {
     uint64_t packets, wire_bytes, file_bytes, full_segs, payload, full_payload;
-    uint32_t flows, v6, vlan, split, ooo, tls13, tls12, shape[N_SHAPES];
+    uint32_t flows, v6, vlan, split, ooo, tls13, tls12, keyed, shape[N_SHAPES];
     uint32_t max_open;
 } stats;
 
@@ -1248,6 +1451,13 @@ static void send_app(struct flow *f, int dir, size_t n, bool final_ack)
 {
     app_data(f, dir, n);
     flush(f, dir, final_ack);
+}
+
+/* --dense: one short request and its response. */
+static void phase_min(struct flow *f)
+{
+    send_app(f, 0, rnd_range(150, 700), false);
+    send_app(f, 1, rnd_range(200, 4000), true);
 }
 
 /* Request/response exchanges, as a browser loading a page. */
@@ -1323,9 +1533,12 @@ static void flow_script(struct flow *f, enum shape shape, bool split, bool ooo)
     do
         cx.g_ext2 = grease_value();
     while (cx.g_ext2 == cx.g_ext1);
-    uint8_t sid[32] = {0};
+    uint8_t sid[32] = {0}, crand[32];
 
     f->tls13 = shapes[shape].tls13 && s->tls13;
+    bool keyed = dense && f->tls13 && chance(35);
+    if (keyed)
+        stats.keyed++;
 
     /* TCP three-way handshake. */
     pd_add(f, 0, TH_SYN, 0, 0, 0);
@@ -1333,7 +1546,7 @@ static void flow_script(struct flow *f, enum shape shape, bool split, bool ooo)
     pd_add(f, 0, TH_ACK, 1, 1, 0);
 
     /* ClientHello, whole or in two segments. */
-    client_hello(&f->st[0], &cx, sid);
+    client_hello(&f->st[0], &cx, sid, crand);
     uint32_t chlen = (uint32_t)f->st[0].len;
     if (chlen > f->seg)
         die("ClientHello larger than one segment");
@@ -1354,7 +1567,15 @@ static void flow_script(struct flow *f, enum shape shape, bool split, bool ooo)
         pure_ack(f, 1);
 
     struct buf *sv = &f->st[1], *cl = &f->st[0];
-    if (f->tls13) {
+    if (keyed) {
+        server_hello13(sv, s, sid);
+        ccs(sv);
+        keyed_flights13(sv, cl, s, crand, cx.alpn_h2, s->coalesce);
+        flush(f, 1, false);
+        flush(f, 0, false);
+        opaque_record(sv, CT_APPDATA, 0xda);
+        flush(f, 1, false);
+    } else if (f->tls13) {
         server_hello13(sv, s, sid);
         ccs(sv);
         size_t cert = 4 + 1 + 3 + s->chain_der + (size_t)s->ncert * 5;
@@ -1403,8 +1624,10 @@ static void flow_script(struct flow *f, enum shape shape, bool split, bool ooo)
         flush(f, 1, false);
     }
 
-    unsigned p = rnd_below(100);
-    if (p < 40)
+    unsigned p = dense ? 100 : rnd_below(100);
+    if (p == 100)
+        phase_min(f);
+    else if (p < 40)
         phase_web(f);
     else if (p < 90)
         phase_chatty(f);
@@ -1728,6 +1951,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: gen_bench [--small] OUT.pcap [n_flows] [seed]\n"
+            "       gen_bench --dense --keylog OUT.keylog OUT.pcap [n_flows] [seed]\n"
             "       gen_bench --version\n");
     exit(2);
 }
@@ -1745,7 +1969,7 @@ int main(int argc, char **argv)
 {
     uint32_t n_flows = DEFAULT_FLOWS;
     uint64_t seed = DEFAULT_SEED;
-    const char *path = NULL;
+    const char *path = NULL, *keylog_path = NULL;
     bool small = false;
     int pos = 0;
 
@@ -1755,6 +1979,10 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--small")) {
             small = true;
+        } else if (!strcmp(argv[i], "--dense")) {
+            dense = true;
+        } else if (!strcmp(argv[i], "--keylog") && i + 1 < argc) {
+            keylog_path = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
             usage();
         } else if (pos == 0) {
@@ -1777,6 +2005,14 @@ int main(int argc, char **argv)
         usage();
     if (small && pos < 2)
         n_flows = SMALL_FLOWS;
+    if (dense && pos < 2)
+        n_flows = DENSE_FLOWS;
+    if (dense != (keylog_path != NULL))
+        usage();
+    if (keylog_path && !(keylog_out = fopen(keylog_path, "w"))) {
+        perror(keylog_path);
+        return 1;
+    }
 
     rng_seed(seed * 0x2545f4914f6cdd1dull + GEN_VERSION);
     for (size_t i = 0; i < POOL_SIZE; i += 8) {
@@ -1820,19 +2056,21 @@ int main(int argc, char **argv)
     FILE *report = out == stdout ? stderr : stdout;
     if (fflush(out) != 0 || ferror(out) || (out != stdout && fclose(out) != 0))
         die("write failed");
+    if (keylog_out && fclose(keylog_out) != 0)
+        die("key log write failed");
 
     fprintf(report,
             "gen_bench %d: flows=%u packets=%llu file_bytes=%llu wire_bytes=%llu "
-            "tls13=%u tls12=%u ipv6=%u vlan=%u split_ch=%u ooo_ch=%u "
+            "tls13=%u tls12=%u tls13_keyed=%u ipv6=%u vlan=%u split_ch=%u ooo_ch=%u "
             "chrome=%u firefox=%u safari=%u curl=%u max_open=%u "
             "servers=%d clients=%u duration_s=%.1f full_segs=%llu "
             "tcp_payload=%llu full_seg_payload=%llu\n",
             GEN_VERSION, stats.flows, (unsigned long long)stats.packets,
             (unsigned long long)stats.file_bytes, (unsigned long long)stats.wire_bytes,
-            stats.tls13, stats.tls12, stats.v6, stats.vlan, stats.split, stats.ooo,
+            stats.tls13, stats.tls12, stats.keyed, stats.v6, stats.vlan, stats.split, stats.ooo,
             stats.shape[SHAPE_CHROME], stats.shape[SHAPE_FIREFOX],
             stats.shape[SHAPE_SAFARI], stats.shape[SHAPE_CURL12], stats.max_open,
-            N_SERVERS, n_clients, (double)clock_us / 1e6,
+            n_servers, n_clients, (double)clock_us / 1e6,
             (unsigned long long)stats.full_segs, (unsigned long long)stats.payload,
             (unsigned long long)stats.full_payload);
     return 0;

@@ -1,7 +1,7 @@
 /*
  * pcap_loop.c - the throughput ceiling for reading a capture with libpcap.
  *
- *   pcap_loop FILE.pcap
+ *   pcap_loop [--flows] FILE.pcap
  *
  * Reads every packet with pcap_open_offline() and pcap_next_ex() and decodes
  * the headers any flow-level analyser must look at: Ethernet II with up to
@@ -11,7 +11,12 @@
  * against the captured length, and header fields are folded into a checksum
  * that is printed, so the compiler cannot drop the work.  There is no flow
  * table, reassembly or payload inspection: a real analyser can only be
- * slower.  One summary line goes to stdout:
+ * slower.  With --flows it also keeps a flow table, as every flow-level
+ * analyser must: each TCP packet's addresses and ports, direction-free, are
+ * looked up in an open-addressing hash table (2^18 slots, linear probing,
+ * the key beside its hash) and its packet count bumped; that is the "read,
+ * decode and flow table" ceiling `make bench` compares pinscope with.  One
+ * summary line goes to stdout:
  *
  *   packets=N bytes=N tcp=N tcp_payload=N other=N elapsed_s=S mpps=X gbps=X sum=HEX
  *
@@ -22,13 +27,73 @@
 
 #include <pcap/pcap.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 struct totals {
-    uint64_t packets, bytes, tcp, tcp_payload, other, sum;
+    uint64_t packets, bytes, tcp, tcp_payload, other, sum, flows, flows_full;
 };
+
+/* --flows: the table. */
+#define FT_SLOTS (1u << 18)
+struct fkey {
+    uint8_t a[16], b[16];
+    uint16_t pa, pb;
+    uint8_t v;
+};
+struct fslot {
+    uint64_t hash;       /* 0: empty */
+    struct fkey k;
+    uint64_t packets;
+};
+static struct fslot *ft;
+
+static uint64_t fhash(const struct fkey *k)
+{
+    const uint8_t *p = (const uint8_t *)k;
+    uint64_t h = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < sizeof *k; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    h ^= h >> 29;
+    return h | 1;
+}
+
+static void flow_seen(struct totals *t, const uint8_t *src, const uint8_t *dst, size_t alen,
+                      unsigned sport, unsigned dport)
+{
+    struct fkey k;
+    memset(&k, 0, sizeof k);
+    int c = memcmp(src, dst, alen);
+    bool swap = c > 0 || (c == 0 && sport > dport);
+    memcpy(k.a, swap ? dst : src, alen);
+    memcpy(k.b, swap ? src : dst, alen);
+    k.pa = (uint16_t)(swap ? dport : sport);
+    k.pb = (uint16_t)(swap ? sport : dport);
+    k.v = (uint8_t)alen;
+    uint64_t h = fhash(&k);
+    for (uint32_t i = (uint32_t)h & (FT_SLOTS - 1), n = 0; n < FT_SLOTS; n++, i = (i + 1) & (FT_SLOTS - 1)) {
+        struct fslot *s = &ft[i];
+        if (s->hash == h && memcmp(&s->k, &k, sizeof k) == 0) {
+            s->packets++;
+            return;
+        }
+        if (s->hash == 0) {
+            if (t->flows >= FT_SLOTS / 4 * 3) {
+                t->flows_full++;
+                return;
+            }
+            s->hash = h;
+            s->k = k;
+            s->packets = 1;
+            t->flows++;
+            return;
+        }
+    }
+}
 
 static unsigned get16(const uint8_t *p)
 {
@@ -40,7 +105,8 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void decode_tcp(struct totals *t, const uint8_t *p, size_t len)
+static void decode_tcp(struct totals *t, const uint8_t *p, size_t len, const uint8_t *src,
+                       const uint8_t *dst, size_t alen)
 {
     if (len < 20) {
         t->other++;
@@ -56,6 +122,8 @@ static void decode_tcp(struct totals *t, const uint8_t *p, size_t len)
     t->sum += get16(p) ^ get16(p + 2);
     t->sum += get32(p + 4) ^ get32(p + 8);
     t->sum += p[13];
+    if (ft)
+        flow_seen(t, src, dst, alen, get16(p), get16(p + 2));
 }
 
 static void decode(struct totals *t, const uint8_t *p, size_t caplen)
@@ -96,7 +164,7 @@ static void decode(struct totals *t, const uint8_t *p, size_t caplen)
             total = caplen;
         t->sum += get32(p + 12) ^ get32(p + 16);
         if (p[9] == 6 && (get16(p + 6) & 0x1fff) == 0)
-            decode_tcp(t, p + ihl, total - ihl);
+            decode_tcp(t, p + ihl, total - ihl, p + 12, p + 16, 4);
         else
             t->other++;
     } else if (type == 0x86dd) {
@@ -110,7 +178,7 @@ static void decode(struct totals *t, const uint8_t *p, size_t caplen)
         for (int i = 8; i < 40; i += 4)
             t->sum += get32(p + i);
         if (p[6] == 6)
-            decode_tcp(t, p + 40, plen);
+            decode_tcp(t, p + 40, plen, p + 8, p + 24, 16);
         else
             t->other++;
     } else {
@@ -127,18 +195,26 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     int rc;
 
-    if (argc != 2) {
-        fprintf(stderr, "usage: pcap_loop FILE.pcap\n");
+    const char *path = argv[1];
+    if (argc == 3 && strcmp(argv[1], "--flows") == 0) {
+        path = argv[2];
+        ft = calloc(FT_SLOTS, sizeof *ft);
+        if (!ft) {
+            fprintf(stderr, "pcap_loop: out of memory\n");
+            return 1;
+        }
+    } else if (argc != 2) {
+        fprintf(stderr, "usage: pcap_loop [--flows] FILE.pcap\n");
         return 2;
     }
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    pcap_t *pc = pcap_open_offline(argv[1], err);
+    pcap_t *pc = pcap_open_offline(path, err);
     if (!pc) {
         fprintf(stderr, "pcap_loop: %s\n", err);
         return 1;
     }
     if (pcap_datalink(pc) != DLT_EN10MB) {
-        fprintf(stderr, "pcap_loop: %s: not an Ethernet capture\n", argv[1]);
+        fprintf(stderr, "pcap_loop: %s: not an Ethernet capture\n", path);
         pcap_close(pc);
         return 1;
     }
@@ -158,11 +234,13 @@ int main(int argc, char **argv)
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (s <= 0)
         s = 1e-9;
-    printf("packets=%llu bytes=%llu tcp=%llu tcp_payload=%llu other=%llu "
+    printf("packets=%llu bytes=%llu tcp=%llu tcp_payload=%llu other=%llu flows=%llu "
            "elapsed_s=%.3f mpps=%.2f gbps=%.2f sum=%llx\n",
            (unsigned long long)t.packets, (unsigned long long)t.bytes,
            (unsigned long long)t.tcp, (unsigned long long)t.tcp_payload,
-           (unsigned long long)t.other, s, (double)t.packets / s / 1e6,
-           (double)t.bytes * 8 / s / 1e9, (unsigned long long)t.sum);
+           (unsigned long long)t.other, (unsigned long long)t.flows, s,
+           (double)t.packets / s / 1e6, (double)t.bytes * 8 / s / 1e9,
+           (unsigned long long)t.sum);
+    free(ft);
     return 0;
 }

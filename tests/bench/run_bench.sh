@@ -21,6 +21,16 @@
 # decryption only, then Handshake decryption and the chain too), and must
 # report one complete QUIC connection per copy.
 #
+# Handshake-dense: gen_bench --dense writes build/bench/dense.pcap
+# (BENCH_DENSE_FLOWS TLS connections, a handshake every ~17 packets,
+# thousands of distinct leaves under 32 intermediates, a third of the TLS
+# 1.3 connections really encrypted with their secrets in dense.keylog).
+# pinscope reads it with the key log and the default trust store.  The
+# report gives, for it and for bench.pcap, the ratio to the plain read +
+# decode + flow-table loop (pcap_loop --flows) measured side by side, the
+# microseconds of work per TLS connection beyond that loop, the event
+# bytes per connection and the peak RSS.
+#
 # Workers: the same capture with --workers BENCH_WORKERS (one reader, the
 # workers fed by flow hash); the report gives the speed-up over one worker
 # and the peak RSS of both.  Live: tests/bench/live_bench.sh replays a
@@ -39,6 +49,7 @@
 #   BENCH_REPEAT    timed runs of pcap_loop and pinscope, best kept (default 3)
 #   BENCH_SLICE     packets in the tshark slice (default 200000)
 #   BENCH_QUIC_FLOWS QUIC connections in quic.pcap (default 20000, 0: skip)
+#   BENCH_DENSE_FLOWS TLS connections in dense.pcap (default 60000, 0: skip)
 #   BENCH_WORKERS   worker count of the multi-worker row (default 2)
 #   BENCH_LIVE      0 to skip the live replay measurement (default 1; root,
 #                   network namespaces and tcpreplay needed)
@@ -55,6 +66,7 @@ BENCH_SEED=${BENCH_SEED:-1}
 BENCH_REPEAT=${BENCH_REPEAT:-3}
 BENCH_SLICE=${BENCH_SLICE:-200000}
 BENCH_QUIC_FLOWS=${BENCH_QUIC_FLOWS:-20000}
+BENCH_DENSE_FLOWS=${BENCH_DENSE_FLOWS:-60000}
 BENCH_INSTALL=${BENCH_INSTALL:-1}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_TLS_MATCH=${BENCH_TLS_MATCH:-'"event_type":"tls"'}
@@ -97,7 +109,7 @@ fi
 
 # --- build the helpers ------------------------------------------------------
 # shellcheck disable=SC2086 # CC may carry flags, e.g. CC="ccache cc"
-$CC -O2 -std=c11 -Wall -Wextra -o "$OUT/gen_bench" tests/bench/gen_bench.c
+$CC -O2 -std=c11 -Wall -Wextra -o "$OUT/gen_bench" tests/bench/gen_bench.c -lcrypto
 # shellcheck disable=SC2086
 $CC -O2 -std=c11 -Wall -Wextra -o "$OUT/pcap_loop" tests/bench/pcap_loop.c -lpcap
 
@@ -176,6 +188,7 @@ BY=$(field "$(cat "$OUT/count.txt")" bytes)
 : >"$RESULTS"
 say "run_bench: timing pcap_loop"
 measure pcap_loop bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$OUT/pcap_loop" "$PCAP"
+measure pcap_loop_flows bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$OUT/pcap_loop" --flows "$PCAP"
 say "run_bench: timing pinscope"
 measure pinscope bench.pcap "$PK" "$BY" "$BENCH_REPEAT" "$PINSCOPE" -r "$PCAP" -o /dev/null
 say "run_bench: timing pinscope --workers $BENCH_WORKERS"
@@ -195,6 +208,34 @@ if [ "$HAVE_TSHARK" = 1 ]; then
     measure tshark_slice slice.pcap "$SPK" "$SBY" 1 tshark -n -r "$SLICE" \
         -o tcp.reassemble_out_of_order:TRUE -Y tls.handshake.type==1 \
         -T fields -e tls.handshake.ja3
+fi
+
+DPCAP=$OUT/dense.pcap
+DFLOWS=0
+if [ "$BENCH_DENSE_FLOWS" -gt 0 ]; then
+    DKEY="$("$OUT/gen_bench" --version) dense flows=$BENCH_DENSE_FLOWS seed=$BENCH_SEED src=$(cksum <tests/bench/gen_bench.c | cut -d' ' -f1)"
+    if [ ! -f "$DPCAP" ] || [ "$(sed -n 1p "$DPCAP.stamp" 2>/dev/null)" != "$DKEY" ]; then
+        say "run_bench: generating $DPCAP ($BENCH_DENSE_FLOWS handshake-dense flows)"
+        "$OUT/gen_bench" --dense --keylog "$OUT/dense.keylog" "$DPCAP.tmp" "$BENCH_DENSE_FLOWS" \
+            "$BENCH_SEED" >"$OUT/gend.txt"
+        mv "$DPCAP.tmp" "$DPCAP"
+        { say "$DKEY"; cat "$OUT/gend.txt"; } >"$DPCAP.stamp"
+    fi
+    DGEN=$(sed -n 2p "$DPCAP.stamp")
+    DFLOWS=$(field "$DGEN" flows)
+    cat "$DPCAP" >/dev/null
+    "$OUT/pcap_loop" "$DPCAP" >"$OUT/count_dense.txt"
+    DPK=$(field "$(cat "$OUT/count_dense.txt")" packets)
+    DBY=$(field "$(cat "$OUT/count_dense.txt")" bytes)
+    say "run_bench: timing the handshake-dense capture"
+    measure pcap_loop_flows_dense dense.pcap "$DPK" "$DBY" "$BENCH_REPEAT" "$OUT/pcap_loop" --flows "$DPCAP"
+    measure pinscope_dense dense.pcap "$DPK" "$DBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$DPCAP" \
+        --keylog "$OUT/dense.keylog" -o /dev/null
+    rm -f "$OUT/dense.jsonl"
+    "$PINSCOPE" -r "$DPCAP" --keylog "$OUT/dense.keylog" -o "$OUT/dense.jsonl" 2>/dev/null || STATUS=1
+    DEVENTS=$(grep -cF -- "$BENCH_TLS_MATCH" "$OUT/dense.jsonl" || true)
+    DVISIBLE=$(grep -cF '"chain_visible":true' "$OUT/dense.jsonl" || true)
+    DEVBYTES=$(wc -c <"$OUT/dense.jsonl")
 fi
 
 QPCAP=$OUT/quic.pcap
@@ -240,17 +281,17 @@ say "  $GEN"
 say ""
 awk -F'|' '
     BEGIN {
-        printf "%-18s %-11s %10s %9s %9s %8s %13s\n", "tool", "input", "packets",
+        printf "%-22s %-11s %10s %9s %9s %8s %13s\n", "tool", "input", "packets",
                "seconds", "Mpkt/s", "Gbit/s", "peak RSS MiB"
     }
     {
         s = $5 / 1e9
         if ($7 != "") {
-            printf "%-18s %-11s %10d %9s %9s %8s %13s  %s\n", $1, $2, $3, "-", "-", "-", "-", $7
+            printf "%-22s %-11s %10d %9s %9s %8s %13s  %s\n", $1, $2, $3, "-", "-", "-", "-", $7
             next
         }
         rss = $6 == "-" ? "-" : sprintf("%.1f", $6 / 1024)
-        printf "%-18s %-11s %10d %9.3f %9.2f %8.2f %13s\n", $1, $2, $3, s,
+        printf "%-22s %-11s %10d %9.3f %9.2f %8.2f %13s\n", $1, $2, $3, s,
                $3 / s / 1e6, $4 * 8 / s / 1e9, rss
     }' "$RESULTS"
 say ""
@@ -288,6 +329,32 @@ awk -F'|' '
             printf "pinscope vs the plain libpcap loop: %.2fx the time, %.0f%% of its packet rate\n",
                    p / l, 100 * l / p
     }' "$RESULTS"
+
+# Per connection: pinscope's time beyond the read + decode + flow-table
+# loop, divided by the TLS connections; the ratio of the two rates.
+EVBYTES=$(wc -c <"$OUT/pinscope.jsonl" 2>/dev/null || echo 0)
+say ""
+say "per TLS connection (1 worker; loop = pcap_loop --flows, read + decode + flow table):"
+awk -F'|' -v flows="$FLOWS" -v dflows="$DFLOWS" -v evb="$EVBYTES" -v dev="${DEVBYTES:-0}" \
+    -v devents="${DEVENTS:-0}" -v dvis="${DVISIBLE:-0}" '
+    { t[$1] = $5; r[$1] = $6; ok[$1] = ($7 == "") }
+    function row(name, loop, prog, n, bytes, events, extra) {
+        if (!(loop in t) || !(prog in t) || !ok[prog] || t[prog] <= 0) return
+        printf "  %-6s %7d conns: %.2fx the loop rate, %.1f us/conn beyond it, %.0f event bytes/conn, peak RSS %.1f MiB%s\n",
+               name, n, t[loop] / t[prog], (t[prog] - t[loop]) / 1e3 / n,
+               (events > 0 ? bytes / events : 0), r[prog] / 1024, extra
+    }
+    END {
+        row("bench", "pcap_loop_flows", "pinscope", flows, evb, flows, "")
+        if (dflows > 0)
+            row("dense", "pcap_loop_flows_dense", "pinscope_dense", dflows, dev, devents,
+                sprintf("  (%d of %d chains visible)", dvis, devents))
+    }' "$RESULTS"
+if [ "$DFLOWS" -gt 0 ]; then
+    if [ "${DEVENTS:-0}" = "$DFLOWS" ]; then dv=OK; else dv=MISMATCH; STATUS=1; fi
+    say "  dense.pcap: $DGEN"
+    say "  pinscope TLS events on dense.pcap: ${DEVENTS:-0} for $DFLOWS generated flows: $dv"
+fi
 
 if [ "${BENCH_LIVE:-1}" = 1 ] && [ "$(id -u)" = 0 ] && have tcpreplay; then
     say ""
