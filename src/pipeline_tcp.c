@@ -55,8 +55,13 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
 
     struct conn *c = f->app;
     if (c->closed) {
-        if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && !c->syn[side]) {
-            /* Port reuse: a new connection on the same addresses. */
+        /* Port reuse: a new connection on the same addresses.  A SYN with
+         * the closed connection's own ISN is a retransmission of it; any
+         * other SYN opens a new connection (RFC 9293 3.10.7.4 allows a
+         * new SYN in TIME-WAIT with a new sequence number). */
+        bool fresh_syn = (fl & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+                         (!c->syn[side] || p->seq + 1 != c->isn1[side]);
+        if (fresh_syn) {
             tracker_remove(&pl->tr, f, EV_END_FIN);
             pl_handle_tcp(pl, p);
         } else if (p->payload_len > 0) {

@@ -143,7 +143,8 @@ def main():
                     args += ["--keylog", kl]
                 compare(pinscope, base + ".pcapng", args, tmp)
         gen = os.path.join(tmp, "gen_bench")
-        cc = subprocess.run(["cc", "-O2", "-o", gen, os.path.join(REPO, "tests", "bench", "gen_bench.c")],
+        cc = subprocess.run(["cc", "-O2", "-o", gen, os.path.join(REPO, "tests", "bench", "gen_bench.c"),
+                             "-lcrypto"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         if cc.returncode == 0:
             cap = os.path.join(tmp, "gen.pcap")

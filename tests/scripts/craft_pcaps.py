@@ -8,6 +8,8 @@ behaviour down:
   hostile_sni.pcap        SNI with quotes, backslash, control bytes and
                           invalid UTF-8; ALPN with a NUL and 0xff
   sslv2_hello.pcap        an SSLv2-format CLIENT-HELLO answered by TLS 1.0
+  reconnect_same_ports.pcap  a connection closed by FINs, its old SYN again,
+                          then a new connection on the same ports 2 s later
   no_syn_midstream.pcap   a connection picked up without its handshake, the
                           ClientHello split over two segments in reverse order
   overlap_conflict.pcap   a ClientHello whose retransmission carries other
@@ -228,6 +230,19 @@ def main():
     body = b"\x01" + struct.pack("!HHHH", 0x0301, len(ciphers), 0, len(challenge)) + ciphers + challenge
     v2 = struct.pack("!H", 0x8000 | len(body)) + body
     handshake(p, v2, record(0x16, server_hello(cipher=0x002F, version=0x0301), 0x0301))
+    p.close()
+
+    p = Pcap(os.path.join(OUT, "reconnect_same_ports.pcap"))
+    # A connection closes with FINs; 2 s later a retransmission of its old
+    # SYN (same ISN: part of the old connection, ignored), then a new
+    # connection on the same addresses and ports (a new ISN) within the 10 s
+    # a closed flow lingers.  Both connections must be reported.
+    handshake(p, record(0x16, client_hello(b"first.reconnect.test")),
+              record(0x16, server_hello()), cisn=1000, sisn=5000)
+    p.t += 2.0
+    p.tcp(True, 1000, 0, SYN)
+    handshake(p, record(0x16, client_hello(b"second.reconnect.test")),
+              record(0x16, server_hello()), cisn=900000, sisn=770000)
     p.close()
 
     p = Pcap(os.path.join(OUT, "no_syn_midstream.pcap"))

@@ -73,7 +73,7 @@ mkdir -p "$OUT" && chmod 777 "$OUT"
 
 # A replay capture: 300 synthetic TLS connections (TLS 1.2 chains in clear,
 # TLS 1.3, IPv6, VLAN tags, split hellos).
-cc -O2 -o "$WORK/gen_bench" tests/bench/gen_bench.c 2>"$WORK/cc.log" ||
+cc -O2 -o "$WORK/gen_bench" tests/bench/gen_bench.c -lcrypto 2>"$WORK/cc.log" ||
     { ko "build gen_bench: $(tail -n 3 "$WORK/cc.log")"; echo "sensor: $pass passed, $fail failed"; exit 1; }
 "$WORK/gen_bench" "$WORK/replay.pcap" 300 11 >/dev/null 2>&1
 NOBODY_UID=$(id -u nobody)
