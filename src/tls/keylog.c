@@ -32,6 +32,7 @@ struct keylog {
     size_t max;           /* entry cap */
     struct hash_key key;
     struct keylog_counts c;
+    uint64_t lines_mark, malformed_mark;   /* counts when the current file began */
 };
 
 static const struct {
@@ -258,13 +259,19 @@ static int find_label(struct rd *f, bool *known)
     return -1;
 }
 
+static void bad_line(struct keylog *kl)
+{
+    if (kl->c.malformed++ == kl->malformed_mark)
+        kl->c.first_malformed = kl->c.lines - kl->lines_mark;
+}
+
 /* One line without its LF.  Returns 1 if a secret was stored, 0 if not,
  * or KEYLOG_E_NOMEM. */
 static int parse_line(struct keylog *kl, struct rd *line)
 {
     kl->c.lines++;
     if (rd_left(line) > KEYLOG_LINE_MAX) {
-        kl->c.malformed++;
+        bad_line(kl);
         return 0;
     }
     skip_blank(line);
@@ -274,7 +281,7 @@ static int parse_line(struct keylog *kl, struct rd *line)
     struct rd f_label, f_random, f_secret, f_extra;
     if (!next_field(line, &f_label) || !next_field(line, &f_random) ||
         !next_field(line, &f_secret) || next_field(line, &f_extra)) {
-        kl->c.malformed++;
+        bad_line(kl);
         return 0;
     }
     bool known;
@@ -285,13 +292,13 @@ static int parse_line(struct keylog *kl, struct rd *line)
     size_t slen = rd_left(&f_secret) / 2;
     int rc = 0;
     if (!known) {
-        kl->c.malformed++;
+        bad_line(kl);
     } else if (label < 0) {
         kl->c.ignored++;   /* RSA's first field is 8 bytes: not a client random */
     } else if (!hex_field(&f_random, cr, sizeof cr) ||
                (label == KEYLOG_CLIENT_RANDOM ? slen != 48 : (slen != 32 && slen != 48)) ||
                !hex_field(&f_secret, secret, slen)) {
-        kl->c.malformed++;
+        bad_line(kl);
     } else {
         rc = store(kl, cr, label, secret, slen);
     }
@@ -367,10 +374,24 @@ int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errl
     }
     int total = 0, rc = 0;
     size_t have = 0;
+    uint64_t read_total = 0, secrets0 = kl->c.secrets, ignored0 = kl->c.ignored;
+    uint64_t repeats0 = kl->c.duplicates + kl->c.conflicts;
     bool skipping = false;   /* inside a line that overflowed the buffer */
+    kl->lines_mark = kl->c.lines;
+    kl->malformed_mark = kl->c.malformed;
+    kl->c.first_malformed = 0;
     for (;;) {
         size_t got = fread(buf + have, 1, KEYLOG_READ_CHUNK - have, f);
         have += got;
+        read_total += got;
+        if (read_total > KEYLOG_FILE_MAX) {
+            rc = KEYLOG_E_TOOBIG;
+            char why[96];
+            snprintf(why, sizeof(why), "more than %llu MiB: not a key log, or far too large",
+                     (unsigned long long)(KEYLOG_FILE_MAX >> 20));
+            set_err(err, errlen, path, why);
+            break;
+        }
         bool end = got == 0;
         size_t start = 0;
         if (skipping) {
@@ -394,18 +415,33 @@ int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errl
         if (have == KEYLOG_READ_CHUNK) {
             /* No LF in a full buffer: a line far over KEYLOG_LINE_MAX. */
             kl->c.lines++;
-            kl->c.malformed++;
+            bad_line(kl);
             skipping = true;
             have = 0;
         }
         if (end)
             break;
     }
+    uint64_t bad = kl->c.malformed - kl->malformed_mark;
     if (rc >= 0 && ferror(f)) {
         rc = KEYLOG_E_READ;
         set_err(err, errlen, path, "read error");
     } else if (rc == KEYLOG_E_NOMEM) {
         set_err(err, errlen, path, "out of memory");
+    } else if (rc >= 0 && bad > 0 && kl->c.secrets == secrets0 && kl->c.ignored == ignored0 &&
+               kl->c.duplicates + kl->c.conflicts == repeats0) {
+        char why[160];
+        snprintf(why, sizeof(why), "not a key log: line %llu is not \"LABEL <client random> "
+                 "<secret>\" (NSS key log format), nor any other line",
+                 (unsigned long long)kl->c.first_malformed);
+        set_err(err, errlen, path, why);
+        rc = KEYLOG_E_NOTKEYLOG;
+    } else if (rc >= 0 && bad > 0) {
+        char why[160];
+        snprintf(why, sizeof(why), "%llu malformed line%s skipped, the first is line %llu",
+                 (unsigned long long)bad, bad == 1 ? "" : "s",
+                 (unsigned long long)kl->c.first_malformed);
+        set_err(err, errlen, path, why);
     }
     OPENSSL_cleanse(buf, KEYLOG_READ_CHUNK);
     free(buf);

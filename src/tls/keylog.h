@@ -78,7 +78,11 @@ enum keylog_err {
     KEYLOG_E_OPEN = -2,    /* the file cannot be opened (err says why) */
     KEYLOG_E_READ = -3,    /* read error part-way (what was read is kept) */
     KEYLOG_E_NOMEM = -4,   /* allocation failed (what was stored is kept) */
+    KEYLOG_E_TOOBIG = -5,  /* the file is over KEYLOG_FILE_MAX bytes (nothing past it read) */
+    KEYLOG_E_NOTKEYLOG = -6, /* lines but not one key log line (err names the first) */
 };
+
+#define KEYLOG_FILE_MAX ((uint64_t)512 << 20)   /* bytes read of one key log file */
 
 struct keylog_secret {
     uint8_t len;                      /* 0: not known; else 32 or 48 */
@@ -98,6 +102,7 @@ struct keylog_counts {
     uint64_t secrets;      /* secrets stored */
     uint64_t ignored;      /* well-formed lines with a label not kept */
     uint64_t malformed;    /* lines skipped: fields, hex, lengths, too long */
+    uint64_t first_malformed;  /* line number of the first of them in the last file (0: none) */
     uint64_t duplicates;   /* same random, label and secret seen again */
     uint64_t conflicts;    /* same random and label, different secret (first kept) */
     uint64_t capped;       /* secrets dropped: max_entries randoms already known */
@@ -119,10 +124,15 @@ void keylog_free(struct keylog *kl);
  * Load an NSS key log file.  Returns the number of secrets newly stored
  * (0 is not an error: an empty file, or only duplicates), or a negative
  * enum keylog_err with a one-line message in err (file name and reason).
- * A file that cannot be opened is KEYLOG_E_OPEN; malformed lines are only
- * counted (keylog_counts()).  Lines may end in LF or CRLF; the last line
- * needs no newline.  Reads in bounded chunks; a line longer than
- * KEYLOG_LINE_MAX is skipped as malformed.
+ * A file that cannot be opened is KEYLOG_E_OPEN.  A file with malformed
+ * lines and no key log line at all is not a key log: KEYLOG_E_NOTKEYLOG,
+ * err naming the first bad line.  Malformed lines in a key log are
+ * skipped and counted (keylog_counts()); err then says how many and where
+ * the first is, with a return value >= 0.  Reading stops with
+ * KEYLOG_E_TOOBIG past KEYLOG_FILE_MAX bytes (/dev/zero, a wrong file).
+ * Lines may end in LF or CRLF; the last line needs no newline.  Reads in
+ * bounded chunks; a line longer than KEYLOG_LINE_MAX is skipped as
+ * malformed.
  * Note: the result saturates at INT_MAX.
  */
 int keylog_load_file(struct keylog *kl, const char *path, char *err, size_t errlen);

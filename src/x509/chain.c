@@ -9,18 +9,20 @@
  */
 #include "x509/chain.h"
 
-#include <pthread.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CERT_BUCKETS 4096   /* power of two */
 
@@ -41,18 +43,39 @@ struct x509_ctx {
     size_t n_slots;
 };
 
+/* A --ca-bundle must be a readable file, a --ca-path a directory: say
+ * which it is not, with the system's reason (OpenSSL would only say
+ * "system lib"). */
+static bool usable(const char *what, const char *path, bool dir, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (stat(path, &sb) < 0 || (!dir && access(path, R_OK) < 0)) {
+        snprintf(err, errlen, "cannot use %s %s: %s", what, path, strerror(errno));
+        return false;
+    }
+    if (dir != S_ISDIR(sb.st_mode)) {
+        snprintf(err, errlen, "cannot use %s %s: %s", what, path,
+                 dir ? "not a directory" : "a directory (use --ca-path for a hashed directory)");
+        return false;
+    }
+    return true;
+}
+
 /* The trust store of `cfg` (the system's when neither is given). */
 void *x509_store_load(const struct x509_ctx_config *cfg, char *err, size_t errlen)
 {
+    if ((cfg->ca_bundle && !usable("CA bundle", cfg->ca_bundle, false, err, errlen)) ||
+        (cfg->ca_path && !usable("CA directory", cfg->ca_path, true, err, errlen)))
+        return NULL;
     X509_STORE *store = X509_STORE_new();
     if (!store) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     if (cfg->ca_bundle && !X509_STORE_load_file(store, cfg->ca_bundle)) {
+        const char *why = ERR_reason_error_string(ERR_peek_last_error());
         snprintf(err, errlen, "cannot load CA bundle %s: %s", cfg->ca_bundle,
-                 ERR_reason_error_string(ERR_peek_last_error()) ? ERR_reason_error_string(ERR_peek_last_error())
-                                                                : "no certificates");
+                 why ? why : "no certificates in it");
         ERR_clear_error();
         X509_STORE_free(store);
         return NULL;

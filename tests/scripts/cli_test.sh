@@ -124,6 +124,21 @@ fi
 expect 1 "--dump-certs to a missing directory" "$PINSCOPE" -r "$CERTPCAP" --dump-certs "$T/nope"
 expect 1 "unreadable --keylog" "$PINSCOPE" -r "$CERTPCAP" --keylog "$T/nope.keylog"
 expect 1 "unreadable --ca-bundle" "$PINSCOPE" -r "$CERTPCAP" --ca-bundle "$T/nope.pem"
+# Side files say what is wrong with them.
+"$PINSCOPE" -r "$CERTPCAP" --ca-bundle "$T/nope.pem" 2>"$T/e" >/dev/null
+if grep -q "No such file or directory" "$T/e"; then ok; else ko "missing --ca-bundle: $(cat "$T/e")"; fi
+"$PINSCOPE" -r "$CERTPCAP" --ca-path /etc/hostname 2>"$T/e" >/dev/null
+if [ $? = 1 ] && grep -q "not a directory" "$T/e"; then ok; else ko "--ca-path to a file: $(cat "$T/e")"; fi
+head -c 100000 /dev/urandom > "$T/random.keylog"
+"$PINSCOPE" -r "$CERTPCAP" --keylog "$T/random.keylog" 2>"$T/e" >/dev/null
+if [ $? = 1 ] && grep -q "not a key log: line 1" "$T/e"; then ok; else ko "random --keylog: $(cat "$T/e")"; fi
+timeout -s KILL 60 "$PINSCOPE" -r "$CERTPCAP" --keylog /dev/zero 2>"$T/e" >/dev/null
+if [ $? = 1 ] && grep -q "more than 512 MiB" "$T/e"; then ok; else ko "--keylog /dev/zero: $(cat "$T/e")"; fi
+{ cat tests/golden/certs_tls13_aes128gcm_curl.keylog; echo "not a key log line"; } > "$T/mixed.keylog"
+n=$(grep -c . tests/golden/certs_tls13_aes128gcm_curl.keylog)
+"$PINSCOPE" -r tests/golden/certs_tls13_aes128gcm_curl.pcap --keylog "$T/mixed.keylog" 2>"$T/e" >"$T/o"
+if [ $? = 0 ] && grep -q "1 malformed line skipped, the first is line $((n + 1))" "$T/e" &&
+   grep -q '"chain_visible":true' "$T/o"; then ok; else ko "key log with one bad line: $(cat "$T/e")"; fi
 
 # -r DIR: a directory's captures in name order as one stream.  A TLS 1.2
 # handshake cut between the ServerHello and the Certificate into two
