@@ -910,7 +910,8 @@ static void test_keylog_file(void)
     test_cond("keylog file: all lines loaded", rc == LINES && keylog_size(kl) == LINES);
     test_cond("keylog file: the huge line is one malformed line",
               keylog_counts(kl)->malformed == 1 && keylog_counts(kl)->lines == LINES + 1);
-    test_cond("keylog file: err empty on success", err[0] == '\0');
+    test_cond("keylog file: the warning names the bad line",
+              strstr(err, "1 malformed line skipped, the first is line 1002") != NULL);
     rc = keylog_load_file(kl, path, err, sizeof err);
     test_cond("keylog file: reload gives duplicates", rc == 0 &&
                                                       keylog_counts(kl)->duplicates == LINES);
@@ -918,7 +919,14 @@ static void test_keylog_file(void)
     free(text);
 
     path = temp_file("", 0);
-    test_cond("keylog file: empty file", keylog_load_file(kl, path, err, sizeof err) == 0);
+    test_cond("keylog file: empty file", keylog_load_file(kl, path, err, sizeof err) == 0 &&
+                                             err[0] == '\0');
+    unlink(path);
+    static const char not_keylog[] = "# comment\nhello world\nCLIENT_RANDOM zz\n";
+    path = temp_file(not_keylog, sizeof not_keylog - 1);
+    rc = keylog_load_file(kl, path, err, sizeof err);
+    test_cond("keylog file: no key log line at all is not a key log",
+              rc == KEYLOG_E_NOTKEYLOG && strstr(err, "not a key log: line 2") != NULL);
     unlink(path);
     test_cond("keylog file: a directory is a read error",
               keylog_load_file(kl, "/tmp", err, sizeof err) == KEYLOG_E_READ && err[0]);
