@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "policy/detect.h"
 #include "policy/sigdb.h"
@@ -78,10 +79,13 @@ int main(void)
 
     struct sigdb *sigs = sigdb_load("signatures", err, sizeof(err));
     test_cond("signatures load", sigs != NULL);
-    struct x509_ctx_config xc = { .ca_path = "/nonexistent-pinscope-ca-dir",
+    char empty_dir[] = "/tmp/pinscope-empty-ca.XXXXXX";   /* a trust store with nothing */
+    test_cond("empty CA directory", mkdtemp(empty_dir) != NULL);
+    struct x509_ctx_config xc = { .ca_path = empty_dir,
                                   .cert_cache_max = 16, .verify_cache_size = 16 };
     struct x509_ctx *x = x509_ctx_new(&xc, err, sizeof(err));
     test_cond("empty trust store", x != NULL);
+    rmdir(empty_dir);
     struct detect *d = detect_new(NULL, sigs);
     if (!sigs || !x || !d)
         return test_report();
