@@ -447,6 +447,10 @@ static void *mapped_worker(void *arg)
 static void *reader_main(void *arg)
 {
     struct run *r = arg;
+    sigset_t kick;
+    sigemptyset(&kick);
+    sigaddset(&kick, SIGUSR2);
+    pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
     struct dispatch *dp = NULL;
     struct worker *solo = r->n_workers == 1 ? &r->w[0] : NULL;
     if (!solo) {
@@ -465,6 +469,8 @@ static void *reader_main(void *arg)
         struct capture cap;
         char err[CAPTURE_ERRBUF];
         if (capture_open_file(&cap, r->seg[i].path, r->opt->filter, err) < 0) {
+            if (atomic_load_explicit(&r->stop, memory_order_relaxed))
+                break;   /* interrupted by the stop, not an error */
             log_error("%s", err);
             r->reader_status = 1;
             continue;
@@ -489,6 +495,8 @@ static void *reader_main(void *arg)
                 }
                 continue;
             }
+            if (c == CAPTURE_ERROR && atomic_load_explicit(&r->stop, memory_order_relaxed))
+                break;   /* the read was interrupted to stop */
             if (c == CAPTURE_ERROR) {
                 struct stats *st = solo ? pipeline_stats(solo->pl) : dispatch_stats(dp);
                 stats_anomaly(st, STATS_PCAP_TRUNCATED);
@@ -656,12 +664,23 @@ static int check_files(struct run *r)
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* SIGUSR2 interrupts the reader's blocking read of a pipe or stdin when
+ * the run stops: its handler does nothing, and it is installed without
+ * SA_RESTART so that read() fails with EINTR.  Only the reader thread
+ * unblocks it; every other signal stays with the main thread. */
+static void kick_handler(int sig)
+{
+    (void)sig;
+}
+
 static void stop_all(struct run *r)
 {
     atomic_store(&r->stop, true);
     for (int i = 0; i < r->n_workers; i++)
         if (r->w[i].has_cap)
             capture_break(&r->w[i].cap);
+    if (r->reader_started && !atomic_load(&r->reader_done))
+        pthread_kill(r->reader, SIGUSR2);
 }
 
 /* Start `fn` on workers 0..n-1.  False, with the run stopped, when one
@@ -694,7 +713,8 @@ static void control_loop(struct run *r, struct emitter *em)
     sigaddset(&set, SIGUSR1);
     double next_stats = o->stats_interval ? now_s() + o->stats_interval : 0;
     while (atomic_load(&r->running) > 0) {
-        struct timespec to = { 0, 100 * 1000 * 1000 };
+        /* Stopping: look again soon, to kick a reader still in read(). */
+        struct timespec to = { 0, (atomic_load(&r->stop) ? 10 : 100) * 1000 * 1000 };
         int sig = sigtimedwait(&set, NULL, &to);
         if (sig == SIGHUP) {
             log_info("SIGHUP: reopening outputs and reloading");
@@ -708,6 +728,8 @@ static void control_loop(struct run *r, struct emitter *em)
                 log_info("%s: stopping, reporting open connections",
                          sig == SIGINT ? "SIGINT" : "SIGTERM");
             stop_all(r);
+        } else if (atomic_load(&r->stop)) {
+            stop_all(r);   /* again: a kick may land just before the read */
         }
         if (next_stats && now_s() >= next_stats) {
             write_stats(r, em, false, NULL);
@@ -749,6 +771,13 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction kick = { .sa_handler = kick_handler };   /* no SA_RESTART */
+    sigemptyset(&kick.sa_mask);
+    sigaction(SIGUSR2, &kick, NULL);
+    sigset_t usr2;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &usr2, NULL);   /* the reader alone unblocks it */
 
     if (!o->iface && build_segments(r) < 0)
         goto done;

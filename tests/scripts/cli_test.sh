@@ -66,6 +66,27 @@ else
     ko "truncated file: rc=$rc, stderr: $(head -c 300 "$T/err")"
 fi
 
+# SIGTERM stops a run reading a pipe that brings nothing (stdin blocked
+# in read()): promptly, exit 0, no error about a truncated input.
+mkfifo "$T/fifo"
+sleep 20 > "$T/fifo" &
+SP=$!
+"$PINSCOPE" -r - -o "$T/pipe.json" < "$T/fifo" 2>"$T/pipe.err" &
+PP=$!
+sleep 1
+kill -TERM "$PP"
+i=0
+while kill -0 "$PP" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait "$PP"
+rc=$?
+kill "$SP" 2>/dev/null
+wait "$SP" 2>/dev/null
+if [ $rc = 0 ] && [ $i -lt 50 ] && ! grep -q "error" "$T/pipe.err"; then
+    ok
+else
+    ko "SIGTERM on a silent stdin: rc=$rc after ${i}00 ms: $(cat "$T/pipe.err")"
+fi
+
 # The header's sensor name and Community ID seed.
 expect 2 "--community-id-seed out of range" "$PINSCOPE" -r "$SAMPLE" --community-id-seed 65536
 expect 2 "--community-id-seed with a suffix" "$PINSCOPE" -r "$SAMPLE" --community-id-seed 1k
