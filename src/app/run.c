@@ -428,9 +428,13 @@ static void *mapped_worker(void *arg)
                 worker_sync(w);
                 continue;
             }
-            if (c == CAPTURE_ERROR && w->id == 0) {
+            if (c == CAPTURE_TRUNCATED && w->id == 0) {
                 stats_anomaly(pipeline_stats(w->pl), STATS_PCAP_TRUNCATED);
                 log_warn("%s (read what was readable)", err);
+            } else if (c == CAPTURE_ERROR) {
+                if (w->id == 0)
+                    log_error("%s", err);
+                w->status = 1;
             }
             break;
         }
@@ -495,12 +499,16 @@ static void *reader_main(void *arg)
                 }
                 continue;
             }
-            if (c == CAPTURE_ERROR && atomic_load_explicit(&r->stop, memory_order_relaxed))
+            if ((c == CAPTURE_ERROR || c == CAPTURE_TRUNCATED) &&
+                atomic_load_explicit(&r->stop, memory_order_relaxed))
                 break;   /* the read was interrupted to stop */
-            if (c == CAPTURE_ERROR) {
+            if (c == CAPTURE_TRUNCATED) {
                 struct stats *st = solo ? pipeline_stats(solo->pl) : dispatch_stats(dp);
                 stats_anomaly(st, STATS_PCAP_TRUNCATED);
                 log_warn("%s (read what was readable)", err);
+            } else if (c == CAPTURE_ERROR) {
+                log_error("%s", err);
+                r->reader_status = 1;
             }
             break;
         }

@@ -153,8 +153,11 @@ enum capture_next capture_next(struct capture *c, const struct pcap_pkthdr **hdr
         return CAPTURE_TIMEOUT;
     if (rc == PCAP_ERROR_BREAK)
         return CAPTURE_END;
-    snprintf(errbuf, CAPTURE_ERRBUF, "%s: %s", c->name, pcap_geterr(c->p));
-    return CAPTURE_ERROR;
+    const char *why = pcap_geterr(c->p);
+    snprintf(errbuf, CAPTURE_ERRBUF, "%s: %s", c->name, why);
+    /* libpcap says "truncated dump file" / "truncated pcapng" when the
+     * file ends inside a record; anything else is an error. */
+    return strstr(why, "truncated") ? CAPTURE_TRUNCATED : CAPTURE_ERROR;
 }
 
 void capture_break(struct capture *c)

@@ -28,7 +28,9 @@ enum capture_next {
     CAPTURE_PACKET = 1,    /* *hdr and *data are valid until the next call */
     CAPTURE_TIMEOUT = 0,   /* live: no packet within the read timeout */
     CAPTURE_END = -2,      /* end of file, or capture stopped */
-    CAPTURE_ERROR = -1,    /* read error (e.g. truncated file); see errbuf */
+    CAPTURE_ERROR = -1,    /* read error or corrupt file; see errbuf */
+    CAPTURE_TRUNCATED = -3,  /* the file ends inside a record: what came before is
+                                good (a capture cut short); see errbuf */
 };
 
 /* What a capture file is, by its first four bytes (never reads stdin:

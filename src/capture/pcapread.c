@@ -129,7 +129,7 @@ enum capture_next pcapread_next(struct pcapread *m, struct pcap_pkthdr *h, const
             snprintf(errbuf, CAPTURE_ERRBUF, "%s: truncated dump file; tried to read 16 header "
                      "bytes, only got %zd", m->name, have);
             m->off = m->len;
-            return CAPTURE_ERROR;
+            return CAPTURE_TRUNCATED;
         }
         const uint8_t *r = m->buf + m->off;
         uint32_t sec = u32(r, m->swap), frac = u32(r + 4, m->swap);
@@ -152,7 +152,7 @@ enum capture_next pcapread_next(struct pcapread *m, struct pcap_pkthdr *h, const
             snprintf(errbuf, CAPTURE_ERRBUF, "%s: truncated dump file; tried to read %u captured "
                      "bytes, only got %zd", m->name, incl, have - 16);
             m->off = m->len;
-            return CAPTURE_ERROR;
+            return CAPTURE_TRUNCATED;
         }
         r = m->buf + m->off;   /* fill() may have moved it */
         m->off += 16 + (size_t)incl;

@@ -105,6 +105,26 @@ if [ -n "$c0" ] && [ -n "$c1" ] && [ "$c0" != "$c1" ]; then ok; else ko "--commu
 "$PINSCOPE" -r "$SAMPLE" > "$T/h2" 2>/dev/null
 if grep -q "\"host\":\"$(hostname)\"" "$T/h2"; then ok; else ko "host is not the machine's host name by default"; fi
 
+# A corrupt record (a capture length no pcap can hold) is an error, not a
+# truncation: the library's message, exit 1, with one worker and with two.
+python3 - "$SAMPLE" "$T/corrupt.pcap" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+off = 24
+off += 16 + struct.unpack_from("<I", b, off + 8)[0]   # the second record
+struct.pack_into("<I", b, off + 8, 0x7fffffff)
+open(sys.argv[2], "wb").write(bytes(b))
+PY
+for w in 1 2; do
+    "$PINSCOPE" --workers $w -r "$T/corrupt.pcap" > "$T/out" 2> "$T/err"
+    rc=$?
+    if [ $rc = 1 ] && grep -q "error: .*invalid packet capture length" "$T/err" && ! grep -q "truncated" "$T/err"; then
+        ok
+    else
+        ko "corrupt record (--workers $w): rc=$rc, stderr: $(head -c 300 "$T/err")"
+    fi
+done
+
 # stdin gives the same events as the file (which stdin cannot name).
 "$PINSCOPE" -r "$SAMPLE" > "$T/a" 2>/dev/null
 "$PINSCOPE" -r - < "$SAMPLE" > "$T/b" 2>/dev/null
