@@ -63,6 +63,8 @@ static void usage(FILE *fp, bool learn)
             "                     directory)\n"
             "  --sensor-name NAME events' \"host\" (default: this machine's host name)\n"
             "  --community-id-seed N  Community ID seed, 0 to 65535 (default 0)\n"
+            "  --on-output-error exit|drop  when every output fails: stop with exit\n"
+            "                     status 1 (default), or keep analysing and count the loss\n"
             "  --format eve|ecs   event format: Suricata EVE (default) or Elastic Common\n"
             "                     Schema documents\n"
             "  --geoip-db FILE[,FILE]  MaxMind DB (City or Country level) for src_geoip and\n"
@@ -120,7 +122,7 @@ enum {
     OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG, OPT_CABUNDLE,
     OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY, OPT_STATS_INTERVAL, OPT_WORKERS,
     OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE, OPT_SENSOR, OPT_CIDSEED,
-    OPT_GEOIP, OPT_ASN, OPT_FORMAT,
+    OPT_GEOIP, OPT_ASN, OPT_FORMAT, OPT_ONERR,
 };
 
 static const struct option longopts[] = {
@@ -152,6 +154,7 @@ static const struct option longopts[] = {
     { "geoip-db", required_argument, NULL, OPT_GEOIP },
     { "asn-db", required_argument, NULL, OPT_ASN },
     { "format", required_argument, NULL, OPT_FORMAT },
+    { "on-output-error", required_argument, NULL, OPT_ONERR },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -264,6 +267,14 @@ static int parse(int argc, char **argv, struct options *o)
         case OPT_PIDFILE: o->pidfile = optarg; break;
         case OPT_GEOIP: o->geoip_db = optarg; break;
         case OPT_ASN: o->asn_db = optarg; break;
+        case OPT_ONERR:
+            if (strcmp(optarg, "exit") == 0 || strcmp(optarg, "drop") == 0) {
+                o->output_error_drop = strcmp(optarg, "drop") == 0;
+            } else {
+                log_error("--on-output-error: expected exit or drop");
+                return 2;
+            }
+            break;
         case OPT_FORMAT:
             if (strcmp(optarg, "eve") == 0) {
                 o->format_ecs = false;

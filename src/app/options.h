@@ -38,6 +38,7 @@ struct options {
     unsigned community_id_seed;             /* 0..65535 */
     const char *geoip_db, *asn_db;          /* --geoip-db, --asn-db: comma-separated files */
     bool format_ecs;                        /* --format ecs */
+    bool output_error_drop;                 /* --on-output-error drop (default: exit) */
 };
 
 #endif

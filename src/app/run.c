@@ -100,6 +100,12 @@ struct run {
     atomic_bool reader_done;
     double t0;
     uint64_t wall0_us;
+    /* Outputs that fail: the counters seen at the last look, and whether
+     * each is failing now (main thread only). */
+    struct sink_stats seen[OPT_MAX_OUTPUTS];
+    bool failing[OPT_MAX_OUTPUTS];
+    char degraded_reason[320];
+    bool output_failed;            /* every output failed: the run stops, exit 1 */
     struct eve_config ecfg;        /* what every event shares */
     char hostname[256];
     struct geoip_db *geoip;        /* --geoip-db / --asn-db, shared read-only */
@@ -589,8 +595,64 @@ static void write_stats(struct run *r, struct emitter *em, bool final, struct st
         .elapsed_s = now_s() - r->t0,
         .uptime_s = live ? (wall_us() - r->wall0_us) / 1000000 : 0,
         .final = final,
+        .degraded = r->degraded_reason[0] != '\0',
+        .degraded_reason = r->degraded_reason,
     };
     emit_stats(em, &in);
+}
+
+static void stop_all(struct run *r);
+
+/*
+ * Look at the outputs: one that dropped lines since the last look is
+ * failing (events are being lost), one that delivered lines without a new
+ * drop works again.  Entering or leaving that state writes a stats event
+ * (degraded true or false, and which output) on every output, so a SIEM
+ * can tell a quiet network from a sensor that loses events.  When every
+ * output is a failing file (or stdout), the run stops with exit status 1,
+ * unless --on-output-error drop: a socket or Redis output reconnects by
+ * itself, and a sensor outlives its restart.
+ */
+static void watch_outputs(struct run *r, struct emitter *em)
+{
+    if (!em || r->n_sinks == 0)
+        return;
+    bool changed = false;
+    size_t n_failing = 0, n_dead_files = 0;
+    char reason[sizeof r->degraded_reason] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < r->n_sinks; i++) {
+        struct sink_stats st;
+        sink_get_stats(r->sinks[i], &st);
+        bool now = r->failing[i];
+        if (st.dropped > r->seen[i].dropped)
+            now = true;
+        else if (st.written > r->seen[i].written)
+            now = false;
+        if (now != r->failing[i])
+            changed = true;
+        r->failing[i] = now;
+        r->seen[i] = st;
+        if (now) {
+            n_failing++;
+            if (!sink_reconnects(r->sinks[i]))
+                n_dead_files++;
+            int k = snprintf(reason + len, sizeof(reason) - len, "%soutput %s failing",
+                             len ? "; " : "", r->sink_names[i]);
+            if (k > 0 && (size_t)k < sizeof(reason) - len)
+                len += (size_t)k;
+        }
+    }
+    if (!changed)
+        return;
+    snprintf(r->degraded_reason, sizeof(r->degraded_reason), "%s", reason);
+    write_stats(r, em, false, NULL);
+    if (n_dead_files == r->n_sinks && !r->opt->output_error_drop && !r->output_failed) {
+        log_error("every output is failing (%s): stopping (--on-output-error drop keeps "
+                  "analysing)", reason);
+        r->output_failed = true;
+        stop_all(r);
+    }
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -743,6 +805,7 @@ static void control_loop(struct run *r, struct emitter *em)
             write_stats(r, em, false, NULL);
             next_stats += o->stats_interval;
         }
+        watch_outputs(r, em);
     }
 }
 
@@ -881,7 +944,7 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
     for (int i = 0; i < r->n_workers; i++)
         if (r->w[i].started)
             pthread_join(r->w[i].th, NULL);
-    if (r->reader_status)
+    if (r->reader_status || r->output_failed)
         status = 1;
     for (int i = 0; i < r->n_workers; i++)
         if (r->w[i].status)
@@ -895,18 +958,24 @@ done:
     for (int i = 0; r->w && i < r->n_workers; i++)
         worker_free(&r->w[i]);
     for (size_t i = 0; i < r->n_sinks; i++) {
+        /* The counts and the name belong to the sink, which sink_close()
+         * frees: keep copies. */
         struct sink_stats ss;
+        char name[256];
         sink_get_stats(r->sinks[i], &ss);
+        snprintf(name, sizeof(name), "%s", r->sink_names[i]);
         /* File analysis: an output that lost lines fails the run.  The
          * sensor drops by design when an output cannot keep up; that is
          * counted in the stats events and said here, not an exit status. */
         if (sink_close(r->sinks[i]) < 0) {
             if (o->iface) {
-                log_warn("output %s: %llu lines dropped, %llu write errors", r->sink_names[i],
-                         (unsigned long long)ss.dropped, (unsigned long long)ss.errors);
+                log_warn("output %s: %llu lines written, %llu dropped, %llu write errors", name,
+                         (unsigned long long)ss.written, (unsigned long long)ss.dropped,
+                         (unsigned long long)ss.errors);
             } else {
-                log_error("writing %s failed (%llu lines dropped, %llu errors)", r->sink_names[i],
-                          (unsigned long long)ss.dropped, (unsigned long long)ss.errors);
+                log_error("writing %s failed: %llu lines written, %llu dropped, %llu errors", name,
+                          (unsigned long long)ss.written, (unsigned long long)ss.dropped,
+                          (unsigned long long)ss.errors);
                 status = 1;
             }
         }

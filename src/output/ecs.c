@@ -466,6 +466,9 @@ int ecs_stats(struct eve *e, const struct eve_stats_in *in)
         jw_double(w, "elapsed_seconds", in->elapsed_s);
     if (in->final)
         jw_bool(w, "final", true);
+    jw_bool(w, "degraded", in->degraded);
+    if (in->degraded && in->degraded_reason)
+        jw_str(w, "degraded_reason", in->degraded_reason);
     jw_obj_close(w);
     jw_obj_close(w);
     return line_end(e);

@@ -447,6 +447,9 @@ int eve_stats(struct eve *e, const struct eve_stats_in *in)
     }
     if (in->final)
         jw_bool(w, "final", true);
+    jw_bool(w, "degraded", in->degraded);
+    if (in->degraded && in->degraded_reason)
+        jw_str(w, "degraded_reason", in->degraded_reason);
     if (in->n_workers > 1) {
         jw_arr_open(w, "workers");
         for (size_t i = 0; i < in->n_workers; i++) {

@@ -68,6 +68,8 @@ struct eve_stats_in {
     double elapsed_s;                /* omitted with --deterministic */
     uint64_t uptime_s;               /* live: seconds since start (0: omitted) */
     bool final;                      /* the last stats event of the run */
+    bool degraded;                   /* an output is failing: events are being lost */
+    const char *degraded_reason;     /* which, when degraded */
 };
 int eve_stats(struct eve *e, const struct eve_stats_in *in);
 

@@ -472,6 +472,11 @@ void sink_flush(struct sink *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+bool sink_reconnects(const struct sink *s)
+{
+    return s->ops->reconnect != NULL;
+}
+
 void sink_get_stats(struct sink *s, struct sink_stats *st)
 {
     pthread_mutex_lock(&s->mu);

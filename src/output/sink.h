@@ -70,6 +70,10 @@ void sink_flush(struct sink *s);
 
 void sink_get_stats(struct sink *s, struct sink_stats *st);
 
+/* True for sinks that reconnect when their destination goes away
+ * (sockets, syslog, Redis), false for files and stdout. */
+bool sink_reconnects(const struct sink *s);
+
 /* The spec as given, for messages and the stats event. */
 const char *sink_name(const struct sink *s);
 

@@ -125,6 +125,30 @@ for w in 1 2; do
     fi
 done
 
+# Output failure is loud.  The only output failing stops the run (exit 1,
+# one error line); with --on-output-error drop the run goes on and still
+# fails at the end; with a second, good output, that one gets a stats
+# event saying the sensor is degraded and by which output.
+"$PINSCOPE" -r tests/golden/openssl_tls12_ecdsa.pcap -o /dev/full > /dev/null 2> "$T/e"
+rc=$?
+if [ $rc = 1 ] && grep -q "error: every output is failing (output /dev/full failing)" "$T/e"; then ok; else ko "-o /dev/full: rc=$rc $(cat "$T/e")"; fi
+"$PINSCOPE" -r tests/golden/openssl_tls12_ecdsa.pcap -o /dev/full --on-output-error drop > /dev/null 2> "$T/e"
+rc=$?
+if [ $rc = 1 ] && ! grep -q "every output is failing" "$T/e" && grep -q "writing /dev/full failed: 0 lines written" "$T/e"; then
+    ok
+else
+    ko "-o /dev/full --on-output-error drop: rc=$rc $(cat "$T/e")"
+fi
+"$PINSCOPE" -r tests/golden/openssl_tls12_ecdsa.pcap -o /dev/full -o "$T/good.json" > /dev/null 2> "$T/e"
+rc=$?
+if [ $rc = 1 ] && grep -q '"degraded":true,"degraded_reason":"output /dev/full failing"' "$T/good.json" &&
+   grep -q '"event_type":"tls"' "$T/good.json"; then
+    ok
+else
+    ko "one of two outputs failing: rc=$rc $(cat "$T/e")"
+fi
+expect 2 "unknown --on-output-error" "$PINSCOPE" -r "$SAMPLE" --on-output-error maybe
+
 # stdin gives the same events as the file (which stdin cannot name).
 "$PINSCOPE" -r "$SAMPLE" > "$T/a" 2>/dev/null
 "$PINSCOPE" -r - < "$SAMPLE" > "$T/b" 2>/dev/null
