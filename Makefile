@@ -7,6 +7,7 @@
 #                        then again under ASan+UBSan, then bounded fuzzing)
 #   make bench           build the benchmark capture and measure throughput/RSS
 #   make fuzz            build the libFuzzer targets (clang)
+#   make fuzz-long [FUZZ_SECONDS=600]   run each target that long
 #   make SANITIZE=address,undefined   sanitizer build (objects in build-san/)
 #   make install [PREFIX=/usr/local] [DESTDIR=...]   binary, signatures, man page,
 #                        systemd unit, logrotate file; make uninstall removes them
@@ -52,7 +53,7 @@ else
 PINSCOPE := $(BUILD)/pinscope
 endif
 
-.PHONY: all deps run test unit bench fuzz clean golden-update check install uninstall FORCE
+.PHONY: all deps run test unit bench fuzz fuzz-long clean golden-update check install uninstall FORCE
 
 all: $(PINSCOPE)
 
@@ -123,6 +124,12 @@ build-fuzz/%: tests/fuzz/%.c build-fuzz/libpinscope-fuzz.a
 	clang $(FUZZ_CFLAGS) -o $@ $< build-fuzz/libpinscope-fuzz.a $(LDLIBS)
 
 fuzz: $(FUZZ_BIN)
+
+# Every fuzz target for FUZZ_SECONDS each (default 600), from its seeds and
+# the corpus it grew before (build-fuzz/corpus-NAME); prints runs, edges
+# and executions per second per target.
+fuzz-long:
+	@sh tests/scripts/fuzz_run.sh $(or $(FUZZ_SECONDS),600)
 
 bench: deps all
 	@sh tests/bench/run_bench.sh

@@ -33,7 +33,10 @@ for src in tests/fuzz/fuzz_*.c; do
     if "$t" -max_total_time="$SECS" -max_len=262144 -rss_limit_mb=2048 -timeout=10 \
         -artifact_prefix=build-fuzz/artifacts/ -print_final_stats=0 "$work" $seeds \
         > build-fuzz/$name.log 2>&1; then
-        echo "$name: ok ($(grep -Eo 'Done [0-9]+ runs' build-fuzz/$name.log | tail -n 1))"
+        runs=$(grep -Eo 'Done [0-9]+ runs' build-fuzz/$name.log | tail -n 1 | grep -Eo '[0-9]+' | head -n 1)
+        cov=$(grep -Eo 'cov: [0-9]+' build-fuzz/$name.log | tail -n 1 | grep -Eo '[0-9]+')
+        eps=$(grep -Eo 'exec/s: [0-9]+' build-fuzz/$name.log | tail -n 1 | grep -Eo '[0-9]+')
+        echo "$name: ok (${runs:-?} runs, ${cov:-?} edges, ${eps:-?} exec/s)"
         pass=$((pass + 1))
     else
         echo "$name: FAILED, see build-fuzz/$name.log"
