@@ -194,7 +194,7 @@ expect 1 "unreadable --ca-bundle" "$PINSCOPE" -r "$CERTPCAP" --ca-bundle "$T/nop
 if grep -q "No such file or directory" "$T/e"; then ok; else ko "missing --ca-bundle: $(cat "$T/e")"; fi
 "$PINSCOPE" -r "$CERTPCAP" --ca-path /etc/hostname 2>"$T/e" >/dev/null
 if [ $? = 1 ] && grep -q "not a directory" "$T/e"; then ok; else ko "--ca-path to a file: $(cat "$T/e")"; fi
-head -c 100000 /dev/urandom > "$T/random.keylog"
+head -c 100000 /dev/urandom | base64 > "$T/random.keylog"   # never a blank or comment first line
 "$PINSCOPE" -r "$CERTPCAP" --keylog "$T/random.keylog" 2>"$T/e" >/dev/null
 if [ $? = 1 ] && grep -q "not a key log: line 1" "$T/e"; then ok; else ko "random --keylog: $(cat "$T/e")"; fi
 timeout -s KILL 60 "$PINSCOPE" -r "$CERTPCAP" --keylog /dev/zero 2>"$T/e" >/dev/null
