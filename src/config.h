@@ -9,7 +9,15 @@
 
 /* Flow table */
 #define CFG_FLOW_MAX            65536     /* (opt --max-flows) live flows tracked */
-#define CFG_FLOW_EVICT_PERCENT  10        /* share of oldest flows dropped when full */
+#define CFG_PRESSURE_HIGH_PERCENT 90     /* memcap or flow table this full: evict (pressure) */
+#define CFG_PRESSURE_LOW_PERCENT  80     /* ... until both are this full again */
+#define CFG_PRESSURE_SCAN       32        /* least recently active flows weighed per eviction */
+#define CFG_PRESSURE_BATCH      64        /* evictions per packet at most (bounded work) */
+#define CFG_PRESSURE_CALM_S     10        /* s of packet time without eviction to leave pressure */
+#define CFG_PRESSURE_STALL_S    1         /* s idle: a handshake in progress counts as stalled */
+#define CFG_SOURCE_SLOTS        16384     /* per-source flow counters (hashed), per worker */
+#define CFG_SOURCE_SHARE_PERCENT 25       /* a source holding more of the flows is evicted first */
+#define CFG_SOURCE_SHARE_MIN    64        /* ... once it holds at least this many */
 #define CFG_FLOW_TIMEOUT_NEW    30        /* s idle before a flow without a TLS hello expires */
 #define CFG_FLOW_TIMEOUT_EST    120       /* s idle before a flow in a handshake expires */
 #define CFG_FLOW_TIMEOUT_CLOSED 10        /* s a closed flow is kept to absorb stragglers */

@@ -32,6 +32,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg)
     }
     pl->tr.on_report = cfg->on_report;
     pl->tr.report_ctx = cfg->report_ctx;
+    pl->tr.on_pressure = cfg->on_pressure;
+    pl->tr.pressure_ctx = cfg->pressure_ctx;
     return pl;
 }
 
@@ -41,6 +43,14 @@ void pipeline_free(struct pipeline *pl)
         return;
     tracker_free(&pl->tr);
     free(pl);
+}
+
+void pipeline_set_pressure(struct pipeline *pl, pipeline_pressure_fn fn, void *ctx)
+{
+    pl->cfg.on_pressure = fn;
+    pl->cfg.pressure_ctx = ctx;
+    pl->tr.on_pressure = fn;
+    pl->tr.pressure_ctx = ctx;
 }
 
 void pipeline_set_report(struct pipeline *pl, pipeline_report_fn fn, void *ctx)
@@ -84,6 +94,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         return;
     }
     p.ts_us = ts_us;
+    tracker_relieve(&pl->tr, pl->clock.now_us);
     if (p.proto == IPPROTO_TCP) {
         pl->st.packets_tcp++;
         pl_handle_tcp(pl, &p);

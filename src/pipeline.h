@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "conn/report.h"
+#include "tracker.h"
 #include "util/stats.h"
 
 struct keylog;
@@ -24,6 +25,8 @@ struct x509_ctx;
 
 /* Called once per finished TLS connection (conn/report.h). */
 typedef conn_report_fn pipeline_report_fn;
+/* Called on entering and leaving memory pressure (tracker.h). */
+typedef tracker_pressure_fn pipeline_pressure_fn;
 
 struct pipeline_config {
     size_t max_flows;
@@ -35,6 +38,8 @@ struct pipeline_config {
                                       of several workers keeps the clock) */
     pipeline_report_fn on_report;  /* the consumer of finished connections */
     void *report_ctx;
+    pipeline_pressure_fn on_pressure;  /* may be NULL */
+    void *pressure_ctx;
 };
 
 struct pipeline;
@@ -73,6 +78,8 @@ void pipeline_free(struct pipeline *pl);
 
 /* Set the consumer after creation (it may need pipeline_stats()). */
 void pipeline_set_report(struct pipeline *pl, pipeline_report_fn fn, void *ctx);
+
+void pipeline_set_pressure(struct pipeline *pl, pipeline_pressure_fn fn, void *ctx);
 
 /* One captured packet of link type `dlt`. */
 void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *data,

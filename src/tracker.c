@@ -3,10 +3,14 @@
  */
 #include "tracker.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+
+_Static_assert((CFG_SOURCE_SLOTS & (CFG_SOURCE_SLOTS - 1)) == 0,
+               "CFG_SOURCE_SLOTS is a power of two");
 
 int tracker_init(struct tracker *t, size_t max_flows, struct conn_env *env, struct stats *st)
 {
@@ -14,9 +18,16 @@ int tracker_init(struct tracker *t, size_t max_flows, struct conn_env *env, stru
     struct hash_key key;
     hash_random_key(&key);
     t->ft = flow_table_new(max_flows, &key);
+    t->src = calloc(CFG_SOURCE_SLOTS, sizeof(*t->src));
     t->env = env;
     t->st = st;
-    return t->ft ? 0 : -1;
+    if (!t->ft || !t->src) {
+        flow_table_free(t->ft);
+        free(t->src);
+        memset(t, 0, sizeof(*t));
+        return -1;
+    }
+    return 0;
 }
 
 void tracker_free(struct tracker *t)
@@ -26,6 +37,8 @@ void tracker_free(struct tracker *t)
     tracker_flush(t);
     flow_table_free(t->ft);
     t->ft = NULL;
+    free(t->src);
+    t->src = NULL;
 }
 
 void tracker_finish(struct tracker *t, struct flow *f, struct conn *c, enum ev_end end)
@@ -65,6 +78,16 @@ void tracker_remove(struct tracker *t, struct flow *f, enum ev_end end)
         conn_free(t->env, c);
         f->app = NULL;
     }
+    struct tracker_source *src = &t->src[f->src_slot];
+    if (f->src_prev)
+        f->src_prev->src_next = f->src_next;
+    else
+        src->head = f->src_next;
+    if (f->src_next)
+        f->src_next->src_prev = f->src_prev;
+    else
+        src->tail = f->src_prev;
+    src->count--;
     flow_table_remove(t->ft, f);
 }
 
@@ -84,18 +107,134 @@ void tracker_seen(struct tracker *t, struct flow *f, int side, const struct pkt 
     f->bytes[side] += p->wirelen;
 }
 
+/* ---- pressure ------------------------------------------------------------ */
+
+static bool over(size_t used, size_t cap, unsigned percent)
+{
+    return (uint64_t)used * 100 > (uint64_t)cap * percent;
+}
+
+static bool over_mark(const struct tracker *t, unsigned percent)
+{
+    const struct memcap *mc = t->env->mc;
+    return over(mc->used, mc->cap, percent) || over(t->ft->count, t->ft->max, percent);
+}
+
+/* What evicting f loses, 0 (nothing) to 3 (a handshake in progress);
+ * see tracker.h. */
+static unsigned evict_class(const struct flow *f, uint64_t now)
+{
+    const struct conn *c = f->app;
+    if (!c || c->done || c->closed)
+        return 0;
+    if (c->transport == FP_TRANSPORT_TCP && !c->rs[0] && !c->rs[1])
+        return 1;
+    if (now >= f->last_ts_us + (uint64_t)CFG_PRESSURE_STALL_S * 1000000ULL)
+        return 2;
+    return 3;
+}
+
+/* The source with the most flows, when it holds more than its share. */
+static struct tracker_source *hog(const struct tracker *t)
+{
+    struct tracker_source *s = &t->src[t->top_src];
+    if (s->count >= CFG_SOURCE_SHARE_MIN &&
+        (uint64_t)s->count * 100 > (uint64_t)t->ft->count * CFG_SOURCE_SHARE_PERCENT)
+        return s;
+    return NULL;
+}
+
+/* Evict the flow whose loss costs least (tracker.h); false when the table
+ * is empty. */
+static bool evict_one(struct tracker *t, uint64_t now)
+{
+    struct flow *best = NULL;
+    unsigned best_cls = ~0u, n = 0;
+    for (struct flow *f = flow_table_oldest(t->ft); f && n < CFG_PRESSURE_SCAN;
+         f = f->lru_prev, n++) {
+        unsigned cls = evict_class(f, now);
+        if (cls < best_cls) {
+            best = f;
+            best_cls = cls;
+            if (cls == 0)
+                break;
+        }
+    }
+    if (!best)
+        return false;
+    struct tracker_source *h;
+    if (best_cls >= 2 && (h = hog(t)) != NULL)
+        best = h->head;
+    stats_cap(t->st, STATS_FLOW_EVICTED);
+    t->last_evict_us = now;
+    t->episode_evicted++;
+    tracker_remove(t, best, EV_END_EVICTED);
+    return true;
+}
+
+static void pressure_change(struct tracker *t, bool on, uint64_t now)
+{
+    t->pressure = on;
+    char reason[160] = "";
+    if (on) {
+        const struct memcap *mc = t->env->mc;
+        stats_cap(t->st, STATS_PRESSURE);
+        t->episode_evicted = 0;
+        t->last_evict_us = now;
+        if (over(mc->used, mc->cap, CFG_PRESSURE_HIGH_PERCENT))
+            snprintf(reason, sizeof(reason),
+                     "memory pressure: memcap %u%% full (%zu of %zu bytes): evicting stalled "
+                     "connections", (unsigned)((uint64_t)mc->used * 100 / mc->cap), mc->used,
+                     mc->cap);
+        else
+            snprintf(reason, sizeof(reason),
+                     "memory pressure: flow table %u%% full (%zu of %zu flows): evicting "
+                     "stalled connections", (unsigned)((uint64_t)t->ft->count * 100 / t->ft->max),
+                     t->ft->count, t->ft->max);
+    }
+    if (t->on_pressure) {
+        struct tracker_pressure p = {
+            .on = on,
+            .ts_us = now,
+            .reason = on ? reason : NULL,
+            .evicted = t->episode_evicted,
+        };
+        t->on_pressure(t->pressure_ctx, &p);
+    }
+}
+
+void tracker_relieve(struct tracker *t, uint64_t now)
+{
+    if (!t->draining && !t->pressure && !over_mark(t, CFG_PRESSURE_HIGH_PERCENT))
+        return;   /* the common case: two comparisons */
+    if (!t->draining && over_mark(t, CFG_PRESSURE_HIGH_PERCENT)) {
+        t->draining = true;
+        if (!t->pressure)
+            pressure_change(t, true, now);
+    }
+    if (t->draining) {
+        for (unsigned n = 0; n < CFG_PRESSURE_BATCH && over_mark(t, CFG_PRESSURE_LOW_PERCENT);
+             n++)
+            if (!evict_one(t, now))
+                break;
+        if (!over_mark(t, CFG_PRESSURE_LOW_PERCENT) || t->ft->count == 0)
+            t->draining = false;
+    }
+    if (t->pressure && !t->draining &&
+        now >= t->last_evict_us + (uint64_t)CFG_PRESSURE_CALM_S * 1000000ULL)
+        pressure_change(t, false, now);
+}
+
+/* ---- flows ----------------------------------------------------------------- */
+
 struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struct conn *c,
                             const struct pkt *p)
 {
     if (t->ft->count >= t->ft->max) {
         stats_cap(t->st, STATS_FLOW_TABLE_FULL);
-        size_t n = t->ft->max * CFG_FLOW_EVICT_PERCENT / 100;
-        if (n == 0)
-            n = 1;
-        while (n-- > 0 && flow_table_oldest(t->ft)) {
-            stats_cap(t->st, STATS_FLOW_EVICTED);
-            tracker_remove(t, flow_table_oldest(t->ft), EV_END_EVICTED);
-        }
+        if (!t->pressure)
+            pressure_change(t, true, p->ts_us);
+        evict_one(t, p->ts_us);
     }
     struct flow *f = flow_table_insert(t->ft, key, p->ts_us);
     if (!f) {
@@ -106,6 +245,18 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
     f->app = c;
     f->n_vlan = p->n_vlan;
     memcpy(f->vlan, p->vlan, sizeof(f->vlan));
+    size_t alen = p->ip_ver == 4 ? 4 : 16;
+    f->src_slot = (uint32_t)(hash_siphash(&t->ft->key, p->src, alen) & (CFG_SOURCE_SLOTS - 1));
+    struct tracker_source *src = &t->src[f->src_slot];
+    f->src_prev = src->tail;
+    f->src_next = NULL;
+    if (src->tail)
+        src->tail->src_next = f;
+    else
+        src->head = f;
+    src->tail = f;
+    if (++src->count > t->src[t->top_src].count)
+        t->top_src = f->src_slot;
     t->st->flows++;
     return f;
 }

@@ -8,8 +8,9 @@
 #      against ECS's field list, tshark
 #      differential (JA3/JA3S, QUIC SNI, Community ID, ssl_history and curve), live capture and the sensor (tcpreplay, rotation,
 #      reload, signals, privilege drop, Redis) in network namespaces (root
-#      only), every output transport against the real thing, make install
-#      into a temporary DESTDIR
+#      only), every output transport against the real thing, memory
+#      pressure (floods and stuck handshakes: real connections still
+#      reported), make install into a temporary DESTDIR
 #   2. the same (unit tests included) on an ASan+UBSan build
 #   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 30)
 #
@@ -72,6 +73,7 @@ run geoip python3 tests/scripts/check_geoip.py --pinscope ./pinscope
 run live env PINSCOPE=./pinscope bash tests/scripts/live_test.sh
 run sensor env PINSCOPE=./pinscope bash tests/scripts/sensor_test.sh
 run sinks bash tests/scripts/sink_test.sh
+run pressure python3 tests/scripts/pressure_test.py --pinscope ./pinscope
 run install bash tests/scripts/install_test.sh
 
 if [ $QUICK = 0 ]; then

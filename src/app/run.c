@@ -264,6 +264,37 @@ static inline void worker_sync(struct worker *w)
         worker_snapshot(w, seq);
 }
 
+/*
+ * A worker's pipeline entered or left memory pressure (tracker.h): one
+ * stats event with that worker's counters, in-band with its connection
+ * events and stamped with packet time, so a SIEM sees from where on
+ * connections may be missing; and one line on stderr.
+ */
+static void worker_pressure(void *ctx, const struct tracker_pressure *p)
+{
+    struct worker *w = ctx;
+    char reason[256];
+    if (p->on) {
+        snprintf(reason, sizeof(reason), "worker %d: %s", w->id, p->reason);
+        log_warn("%s", reason);
+    } else {
+        log_info("worker %d: memory pressure over, %llu flows evicted", w->id,
+                 (unsigned long long)p->evicted);
+    }
+    if (!w->em)
+        return;
+    struct eve_stats_in in = {
+        .total = pipeline_stats(w->pl),
+        .last_ts_us = p->ts_us,
+        .elapsed_s = now_s() - w->run->t0,
+        .degraded = p->on,
+        .degraded_reason = p->on ? reason : NULL,
+        .one_worker = true,
+        .worker = (unsigned)w->id,
+    };
+    emit_stats(w->em, &in);
+}
+
 static int worker_init(struct run *r, struct worker *w, int id)
 {
     const struct options *o = r->opt;
@@ -299,6 +330,7 @@ static int worker_init(struct run *r, struct worker *w, int id)
         log_error("out of memory");
         return -1;
     }
+    pipeline_set_pressure(w->pl, worker_pressure, w);
     if (!r->consumer) {
         w->em = emitter_new(r->sinks, r->n_sinks, &r->ecfg, pipeline_stats(w->pl));
         if (!w->em) {

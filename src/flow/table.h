@@ -8,8 +8,8 @@
  *
  * Container contract:
  *   max entries   ft->max (CFG_FLOW_MAX by default); flow_table_insert()
- *                 refuses beyond it and the caller evicts the oldest
- *                 CFG_FLOW_EVICT_PERCENT via flow_table_oldest().
+ *                 refuses beyond it; the caller (tracker.c) evicts first,
+ *                 choosing among the least recently active flows.
  *   memory        sizeof(struct flow) per entry + the bucket array
  *                 (power of two >= max); analyzer state hangs off flow->app
  *                 and is accounted by its owner.
@@ -50,6 +50,8 @@ struct flow {
     void *app;                         /* owned by the pipeline */
     uint16_t vlan[DECODE_MAX_VLAN];    /* the first packet's 802.1Q/ad ids, outer first */
     uint8_t n_vlan;
+    uint32_t src_slot;                 /* the owner's per-source list (tracker.c) */
+    struct flow *src_prev, *src_next;  /* that list, in creation order */
 };
 
 struct flow_table {

@@ -464,6 +464,8 @@ int ecs_stats(struct eve *e, const struct eve_stats_in *in)
     fmt_stats_fields(w, in->total);
     if (!e->cfg.deterministic)
         jw_double(w, "elapsed_seconds", in->elapsed_s);
+    if (in->one_worker)
+        jw_uint(w, "worker", in->worker);
     if (in->final)
         jw_bool(w, "final", true);
     jw_bool(w, "degraded", in->degraded);

@@ -445,6 +445,8 @@ int eve_stats(struct eve *e, const struct eve_stats_in *in)
         if (in->uptime_s > 0)
             jw_uint(w, "uptime_seconds", in->uptime_s);
     }
+    if (in->one_worker)
+        jw_uint(w, "worker", in->worker);
     if (in->final)
         jw_bool(w, "final", true);
     jw_bool(w, "degraded", in->degraded);

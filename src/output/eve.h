@@ -68,8 +68,11 @@ struct eve_stats_in {
     double elapsed_s;                /* omitted with --deterministic */
     uint64_t uptime_s;               /* live: seconds since start (0: omitted) */
     bool final;                      /* the last stats event of the run */
-    bool degraded;                   /* an output is failing: events are being lost */
-    const char *degraded_reason;     /* which, when degraded */
+    bool degraded;                   /* events are being lost: a failing output, or
+                                        a worker evicting under memory pressure */
+    const char *degraded_reason;     /* why, when degraded */
+    bool one_worker;                 /* the counters are worker `worker`'s alone */
+    unsigned worker;
 };
 int eve_stats(struct eve *e, const struct eve_stats_in *in);
 
