@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "x509/chain.h"
 
 struct pipeline *pipeline_new(const struct pipeline_config *cfg)
 {
@@ -25,6 +26,8 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg)
     pl->env.st = &pl->st;
     pl->env.keylog = cfg->keylog;
     pl->env.x509 = cfg->x509;
+    if (cfg->x509)
+        x509_ctx_set_memcap(cfg->x509, &pl->mc);
     pl->env.depth = cfg->depth;
     if (tracker_init(&pl->tr, cfg->max_flows, &pl->env, &pl->st) < 0) {
         free(pl);
@@ -42,6 +45,8 @@ void pipeline_free(struct pipeline *pl)
     if (!pl)
         return;
     tracker_free(&pl->tr);
+    if (pl->cfg.x509)
+        x509_ctx_set_memcap(pl->cfg.x509, NULL);   /* the cache outlives this memcap */
     free(pl);
 }
 
@@ -63,6 +68,8 @@ void pipeline_set_report(struct pipeline *pl, pipeline_report_fn fn, void *ctx)
 
 struct stats *pipeline_stats(struct pipeline *pl)
 {
+    pl->st.memuse = pl->mc.used;
+    pl->st.memuse_peak = pl->mc.peak;
     return &pl->st;
 }
 

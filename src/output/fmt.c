@@ -409,6 +409,8 @@ void fmt_stats_fields(struct jw *w, const struct stats *st)
     jw_uint(w, "capture_received", st->pcap_received);
     jw_uint(w, "capture_drops", st->pcap_drops);
     jw_uint(w, "capture_ifdrops", st->pcap_ifdrops);
+    jw_uint(w, "memuse", st->memuse);
+    jw_uint(w, "memuse_peak", st->memuse_peak);
     jw_obj_open(w, "anomalies");
     for (int i = 0; i < STATS_ANOMALY_COUNT; i++)
         if (st->anomalies[i])

@@ -62,3 +62,13 @@ void memcap_free(struct memcap *mc, void *p, size_t size)
     free(p);
     mc->used -= size;
 }
+
+bool memcap_charge(struct memcap *mc, size_t size)
+{
+    return memcap_take(mc, size) == 0;
+}
+
+void memcap_uncharge(struct memcap *mc, size_t size)
+{
+    mc->used -= size < mc->used ? size : mc->used;
+}

@@ -11,6 +11,7 @@
 #ifndef PINSCOPE_MEMCAP_H
 #define PINSCOPE_MEMCAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,11 @@ void *memcap_calloc(struct memcap *mc, size_t size);
 void *memcap_realloc(struct memcap *mc, void *p, size_t old_size, size_t new_size);
 
 void memcap_free(struct memcap *mc, void *p, size_t size);
+
+/* Account for memory allocated elsewhere (a library's objects): true and
+ * charged, or false (counted in hits) when it does not fit.  Uncharge with
+ * the same size when it is freed. */
+bool memcap_charge(struct memcap *mc, size_t size);
+void memcap_uncharge(struct memcap *mc, size_t size);
 
 #endif

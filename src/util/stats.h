@@ -96,6 +96,8 @@ struct stats {
     uint64_t pcap_received;   /* live: packets the kernel passed (pcap_stats) */
     uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */
     uint64_t pcap_ifdrops;
+    uint64_t memuse;          /* bytes held against the memcap now (summed: all workers) */
+    uint64_t memuse_peak;     /* the most held at once (summed: each worker's own peak) */
     uint64_t anomalies[STATS_ANOMALY_COUNT];
     uint64_t caps[STATS_CAP_COUNT];
 };

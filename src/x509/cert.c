@@ -70,16 +70,20 @@ static void cert_hex_into(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* Digest of p[0..n) as lower-case hex into out[2 * mdlen + 1]; "" on failure. */
+/* Digest of p[0..n) as lower-case hex into out[2 * mdlen + 1], the raw
+ * bytes into raw[] when given; "" on failure. */
 static void cert_digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out,
-                            size_t out_size)
+                            size_t out_size, uint8_t *raw)
 {
     unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
 
     out[0] = '\0';
-    if (md && EVP_Digest(p, n, buf, &len, md, NULL) && 2 * (size_t)len + 1 <= out_size)
+    if (md && EVP_Digest(p, n, buf, &len, md, NULL) && 2 * (size_t)len + 1 <= out_size) {
         cert_hex_into(buf, len, out);
+        if (raw)
+            memcpy(raw, buf, len);
+    }
 }
 
 /* ---- text --------------------------------------------------------------- */
@@ -837,8 +841,8 @@ static int cert_fill(struct x509_cert *c, X509 *x, const uint8_t *der, size_t le
     cert_time(X509_get0_notBefore(x), &c->not_before);
     cert_time(X509_get0_notAfter(x), &c->not_after);
 
-    cert_digest_hex(cert_md_sha1, der, len, c->sha1, sizeof c->sha1);
-    cert_digest_hex(cert_md_sha256, der, len, c->sha256, sizeof c->sha256);
+    cert_digest_hex(cert_md_sha1, der, len, c->sha1, sizeof c->sha1, NULL);
+    cert_digest_hex(cert_md_sha256, der, len, c->sha256, sizeof c->sha256, c->sha256_raw);
     cert_spki(c, x);
     cert_key(c, x);
     cert_sig(c, x);
@@ -850,12 +854,15 @@ static int cert_fill(struct x509_cert *c, X509 *x, const uint8_t *der, size_t le
     return cert_ja4x(c, x);
 }
 
-int x509_cert_parse(const uint8_t *der, size_t len, struct x509_cert *out)
+int x509_cert_parse_keep(const uint8_t *der, size_t len, struct x509_cert *out,
+                         void **x509_out)
 {
     const unsigned char *p = der;
     X509 *x;
     int rc;
 
+    if (x509_out)
+        *x509_out = NULL;
     if (!out)
         return X509_CERT_EARG;
     memset(out, 0, sizeof *out);
@@ -872,7 +879,10 @@ int x509_cert_parse(const uint8_t *der, size_t len, struct x509_cert *out)
     } else {
         rc = cert_fill(out, x, der, len);
     }
-    X509_free(x);
+    if (rc == X509_CERT_OK && x509_out)
+        *x509_out = x;
+    else
+        X509_free(x);
     ERR_pop_to_mark();
 
     if (rc != X509_CERT_OK)
@@ -880,11 +890,43 @@ int x509_cert_parse(const uint8_t *der, size_t len, struct x509_cert *out)
     return rc;
 }
 
+int x509_cert_parse(const uint8_t *der, size_t len, struct x509_cert *out)
+{
+    return x509_cert_parse_keep(der, len, out, NULL);
+}
+
 static void cert_list_free(struct x509_cert_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
         free(l->v[i]);
     free(l->v);
+}
+
+static size_t str_bytes(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static size_t name_bytes(const struct x509_cert_name *n)
+{
+    return str_bytes(n->dn) + str_bytes(n->dn_eve) + str_bytes(n->ou) + str_bytes(n->c) +
+           str_bytes(n->l) + str_bytes(n->st) + str_bytes(n->cn) + str_bytes(n->o);
+}
+
+static size_t list_bytes(const struct x509_cert_list *l)
+{
+    size_t n = l->n * sizeof(*l->v);
+    for (size_t i = 0; i < l->n; i++)
+        n += str_bytes(l->v[i]);
+    return n;
+}
+
+size_t x509_cert_heap_bytes(const struct x509_cert *c)
+{
+    return name_bytes(&c->subject) + name_bytes(&c->issuer) + str_bytes(c->serial) +
+           list_bytes(&c->san_dns) + list_bytes(&c->san_ip) + list_bytes(&c->san_email) +
+           list_bytes(&c->san_uri) + str_bytes(c->skid) + str_bytes(c->akid) +
+           str_bytes(c->ja4x_r);
 }
 
 void x509_cert_release(struct x509_cert *c)

@@ -45,6 +45,8 @@ struct x509_entry {
     struct x509_cert info;
     unsigned refs;
     struct x509_entry *hnext, *lru_prev, *lru_next;
+    uint64_t h;                /* keyed hash of the DER: the cache key with der[] */
+    size_t cost;               /* bytes charged to the memcap */
     size_t der_len;
     uint8_t der[];             /* the certificate as sent (EVE tls.chain) */
 };
@@ -77,6 +79,11 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
 void *x509_store_load(const struct x509_ctx_config *cfg, char *err, size_t errlen);
 void x509_store_free(void *store);
 void x509_ctx_set_store(struct x509_ctx *ctx, void *store);
+/* Charge every cached certificate to `mc` (the worker's memcap): a new
+ * certificate that does not fit, even after the unreferenced ones are
+ * dropped, is left out of its chain and counted (caps.memcap). */
+struct memcap;
+void x509_ctx_set_memcap(struct x509_ctx *ctx, struct memcap *mc);
 void x509_ctx_free(struct x509_ctx *ctx);
 
 /*

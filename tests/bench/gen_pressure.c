@@ -24,6 +24,12 @@
  *             over the same 100 s wait --server-delay-ms (default 2000) for
  *             their server's answer: a slow handshake that only survives
  *             if the hog's flows are evicted before it.
+ *   certs     N connections (default 20000) over the first 10 s whose
+ *             server sends its ServerHello and a Certificate message of 6
+ *             distinct certificates (~1.9 KB each: random 2048-bit RSA
+ *             modulus and signature, 24 dNSNames) and then nothing, so
+ *             every parsed certificate stays referenced; the real
+ *             connections follow.
  *   none      only the real connections (the control).
  *
  * A real connection is a TCP handshake, a ClientHello naming
@@ -37,6 +43,7 @@
  * are zero), addresses in 198.18.0.0/15 only; the output is a pure function
  * of the arguments.  Standard C only.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +51,7 @@
 
 #define T0_US 1740787200000000ULL   /* 2025-03-01 00:00:00 UTC */
 
-enum { SC_STUCK, SC_HALFOPEN, SC_OOO, SC_SYNFLOOD, SC_HOG, SC_NONE };
+enum { SC_STUCK, SC_HALFOPEN, SC_OOO, SC_SYNFLOOD, SC_HOG, SC_CERTS, SC_NONE };
 
 static uint64_t rng_s;
 static uint64_t rnd(void)
@@ -184,6 +191,160 @@ static size_t server_flight(uint8_t *b)
     put16(b + 1, 0x0303);
     put16(b + 3, (unsigned)n);
     return n + 5;
+}
+
+/* ---- certificates (certs) ------------------------------------------------ */
+/* A DER writer: a TLV whose length is fixed up when it closes. */
+
+struct buf {
+    uint8_t p[16384];
+    size_t len;
+};
+
+static size_t der_open(struct buf *b, unsigned tag)
+{
+    b->p[b->len++] = (uint8_t)tag;
+    b->p[b->len++] = 0;
+    return b->len;
+}
+
+static void der_close(struct buf *b, size_t start)
+{
+    size_t n = b->len - start;
+    if (n < 0x80) {
+        b->p[start - 1] = (uint8_t)n;
+        return;
+    }
+    size_t k = n <= 0xff ? 1 : 2;
+    memmove(b->p + start + k, b->p + start, n);
+    b->p[start - 1] = (uint8_t)(0x80 | k);
+    for (size_t i = 0; i < k; i++)
+        b->p[start + i] = (uint8_t)(n >> (8 * (k - 1 - i)));
+    b->len += k;
+}
+
+static void der_prim(struct buf *b, unsigned tag, const void *d, size_t n)
+{
+    size_t at = der_open(b, tag);
+    memcpy(b->p + b->len, d, n);
+    b->len += n;
+    der_close(b, at);
+}
+
+static void der_rand(struct buf *b, unsigned tag, size_t n, bool integer)
+{
+    size_t at = der_open(b, tag);
+    b->p[b->len++] = 0;   /* INTEGER sign / BIT STRING unused bits */
+    for (size_t i = 0; i < n; i++)
+        b->p[b->len++] = (uint8_t)rnd();
+    if (integer)
+        b->p[at + 1] |= 0x80;
+    der_close(b, at);
+}
+
+static void der_name(struct buf *b, const char *cn)
+{
+    static const uint8_t oid_cn[] = { 0x55, 4, 3 };
+    size_t seq = der_open(b, 0x30), set = der_open(b, 0x31), atv = der_open(b, 0x30);
+    der_prim(b, 0x06, oid_cn, sizeof oid_cn);
+    der_prim(b, 0x0c, cn, strlen(cn));
+    der_close(b, atv);
+    der_close(b, set);
+    der_close(b, seq);
+}
+
+static void der_alg(struct buf *b)
+{
+    static const uint8_t sha256_rsa[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 1, 11 };
+    size_t at = der_open(b, 0x30);
+    der_prim(b, 0x06, sha256_rsa, sizeof sha256_rsa);
+    der_prim(b, 0x05, NULL, 0);
+    der_close(b, at);
+}
+
+/* One X.509 v3 certificate (RFC 5280 4.1) for `cn`, appended to b. */
+static void cert_build(struct buf *b, const char *cn)
+{
+    static const uint8_t oid_rsa[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 1, 1, 1 };
+    static const uint8_t oid_san[] = { 0x55, 0x1d, 0x11 };
+    size_t cert = der_open(b, 0x30), tbs = der_open(b, 0x30);
+    size_t v = der_open(b, 0xa0);
+    der_prim(b, 0x02, "\x02", 1);
+    der_close(b, v);
+    uint8_t serial[16];
+    for (int i = 0; i < 16; i++)
+        serial[i] = (uint8_t)rnd();
+    serial[0] = (uint8_t)((serial[0] & 0x7f) | 1);
+    der_prim(b, 0x02, serial, sizeof serial);
+    der_alg(b);
+    der_name(b, "Pressure Test CA");
+    size_t val = der_open(b, 0x30);
+    der_prim(b, 0x17, "250101000000Z", 13);
+    der_prim(b, 0x17, "270101000000Z", 13);
+    der_close(b, val);
+    der_name(b, cn);
+    size_t spki = der_open(b, 0x30), alg = der_open(b, 0x30);
+    der_prim(b, 0x06, oid_rsa, sizeof oid_rsa);
+    der_prim(b, 0x05, NULL, 0);
+    der_close(b, alg);
+    size_t bits = der_open(b, 0x03);
+    b->p[b->len++] = 0;
+    size_t rsa = der_open(b, 0x30);
+    der_rand(b, 0x02, 256, true);
+    der_prim(b, 0x02, "\x01\x00\x01", 3);
+    der_close(b, rsa);
+    der_close(b, bits);
+    der_close(b, spki);
+    size_t exts_tag = der_open(b, 0xa3), exts = der_open(b, 0x30);
+    size_t ext = der_open(b, 0x30);
+    der_prim(b, 0x06, oid_san, sizeof oid_san);
+    size_t octs = der_open(b, 0x04), names = der_open(b, 0x30);
+    for (int i = 0; i < 24; i++) {
+        char dns[64];
+        snprintf(dns, sizeof dns, "host%02d.%s", i, cn);
+        der_prim(b, 0x82, dns, strlen(dns));
+    }
+    der_close(b, names);
+    der_close(b, octs);
+    der_close(b, ext);
+    der_close(b, exts);
+    der_close(b, exts_tag);
+    der_close(b, tbs);
+    der_alg(b);
+    der_rand(b, 0x03, 256, false);
+    der_close(b, cert);
+}
+
+#define CERTS_PER_CHAIN 6
+
+/* The server's first flight of a `certs` connection: ServerHello and a
+ * Certificate message, as TLS records; returns its length. */
+static size_t cert_flight(uint8_t *out, unsigned long i)
+{
+    size_t n = server_flight(out) - 4;   /* ServerHello without ServerHelloDone */
+    put16(out + 3, (unsigned)(n - 5));
+    static struct buf b;
+    b.len = 0;
+    b.p[b.len++] = 11;
+    b.len += 3;            /* handshake length */
+    b.len += 3;            /* certificate_list length */
+    for (int k = 0; k < CERTS_PER_CHAIN; k++) {
+        size_t at = b.len;
+        b.len += 3;
+        char cn[48];
+        snprintf(cn, sizeof cn, "c%d.attack-%lu.example", k, i);
+        cert_build(&b, cn);
+        size_t cl = b.len - at - 3;
+        b.p[at] = (uint8_t)(cl >> 16); b.p[at + 1] = (uint8_t)(cl >> 8); b.p[at + 2] = (uint8_t)cl;
+    }
+    size_t list = b.len - 7, hs = b.len - 4;
+    b.p[1] = (uint8_t)(hs >> 16); b.p[2] = (uint8_t)(hs >> 8); b.p[3] = (uint8_t)hs;
+    b.p[4] = (uint8_t)(list >> 16); b.p[5] = (uint8_t)(list >> 8); b.p[6] = (uint8_t)list;
+    out[n] = 22;
+    put16(out + n + 1, 0x0303);
+    put16(out + n + 3, (unsigned)b.len);
+    memcpy(out + n + 5, b.p, b.len);
+    return n + 5 + b.len;
 }
 
 /* ---- the real connections ------------------------------------------------ */
@@ -330,6 +491,20 @@ static void attack_emit(struct attack *a)
                 n < 100 ? n : 100);
         break;
     }
+    case SC_CERTS: {
+        static uint8_t flight[20000];
+        char name[64];
+        snprintf(name, sizeof name, "attack-%lu.example", i);
+        size_t n = client_hello(buf, name), fl = cert_flight(flight, i);
+        tcp_pkt(t, c, cp, SERVER, 443, ci, 0, SYN, NULL, 0);
+        tcp_pkt(t + 10, SERVER, 443, c, cp, si, ci + 1, SYN | ACK, NULL, 0);
+        tcp_pkt(t + 20, c, cp, SERVER, 443, ci + 1, si + 1, ACK, NULL, 0);
+        tcp_pkt(t + 30, c, cp, SERVER, 443, ci + 1, si + 1, PSH | ACK, buf, n);
+        for (size_t off = 0, k = 0; off < fl; off += 1400, k++)
+            tcp_pkt(t + 40 + 5 * k, SERVER, 443, c, cp, si + 1 + (uint32_t)off,
+                    ci + 1 + (uint32_t)n, ACK, flight + off, fl - off < 1400 ? fl - off : 1400);
+        break;
+    }
     case SC_SYNFLOOD: {
         uint32_t src = 0xC6120000u | (uint32_t)(rnd() & 0x1FFFF);   /* 198.18.0.0/15 */
         if (src == SERVER)
@@ -342,7 +517,7 @@ static void attack_emit(struct attack *a)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: gen_pressure stuck|halfopen|ooo|synflood|hog|none OUT.pcap "
+    fprintf(stderr, "usage: gen_pressure stuck|halfopen|ooo|synflood|hog|certs|none OUT.pcap "
                     "[--attack N] [--real R] [--seed S] [--server-delay-ms D]\n");
     exit(2);
 }
@@ -351,10 +526,11 @@ int main(int argc, char **argv)
 {
     if (argc < 3)
         usage();
-    static const char *names[] = { "stuck", "halfopen", "ooo", "synflood", "hog", "none" };
-    static const unsigned long def_attack[] = { 30000, 100000, 20000, 2000000, 300000, 0 };
+    static const char *names[] = { "stuck", "halfopen", "ooo", "synflood", "hog", "certs",
+                                   "none" };
+    static const unsigned long def_attack[] = { 30000, 100000, 20000, 2000000, 300000, 20000, 0 };
     int sc = -1;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         if (strcmp(argv[1], names[i]) == 0)
             sc = i;
     if (sc < 0)

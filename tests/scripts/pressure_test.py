@@ -15,7 +15,10 @@ real connections come after the attack or among it.  At default settings
   - the pipeline says so in-band: a stats event with degraded true, the
     worker and a "memory pressure" reason, and one with degraded false when
     the pressure is over; the control capture has none;
-  - the same with two workers.
+  - the same with two workers;
+  - a flood of distinct certificates held by stalled handshakes is charged
+    to the memcap (memuse_peak reaches it, never passes it) and the real
+    connections are still answered.
 
 Usage: pressure_test.py [--pinscope BIN]; last line "pressure: N passed, M
 failed".  A few seconds per scenario.
@@ -114,6 +117,28 @@ def main():
     scenario(pin, "syn flood", "synflood", 200)
     scenario(pin, "syn flood, 1M flows", "synflood", 200, args=["--max-flows", "1000000"])
     scenario(pin, "one host hogging", "hog", 2000, gen_args=["--server-delay-ms", "5000"])
+    # Parsed certificates count against the memcap: 4,000 connections whose
+    # server sent 6 distinct certificates and stalled fill it (before, they
+    # were outside it: 4,000 x 6 x ~8 KB beside a 32 MiB budget).
+    rc, events, err = run(pin, "certs", ["--attack", "4000", "--real", "500"], ["--stats"])
+    final = [e["stats"] for e in events if e.get("event_type") == "stats" and
+             e["stats"].get("final")]
+    check("certificate flood: final stats", len(final) == 1)
+    if final:
+        peak = final[0].get("memuse_peak", 0)
+        check("certificate flood: the certificates fill the memcap",
+              32 << 20 >= peak >= (32 << 20) * 85 // 100, "memuse_peak %d" % peak)
+    real = {e["tls"]["sni"] for e in events if e.get("event_type") == "tls" and
+            e["tls"].get("sni", "").startswith("real-") and "ja3s" in e["tls"] and
+            e["tls"].get("end") != "evicted"}
+    check("certificate flood: >= 99% of 500 real connections answered", len(real) >= 495,
+          "%d" % len(real))
+    chains = [e for e in events if e.get("event_type") == "tls" and
+              e["tls"].get("sni", "").startswith("attack-")]
+    check("certificate flood: every attack connection has its event", len(chains) == 4000,
+          "%d" % len(chains))
+    check("certificate flood: their chains are there",
+          sum(1 for e in chains if len(e["tls"].get("chain", [])) == 6) >= 3960)
     # The pressure ends: a degraded false event once it has been over for
     # CFG_PRESSURE_CALM_S (the stuck attack stops after 10 s).
     rc, events, _ = run(pin, "stuck", ["--attack", "30000", "--real", "200"])
