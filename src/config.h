@@ -48,6 +48,8 @@
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */
 
 #define CFG_DUMP_SEEN           4096      /* --dump-certs: certificates remembered as written, per worker */
+#define CFG_DUMP_MAX_FILES      100000    /* (opt --dump-certs-max) files written per run */
+#define CFG_DUMP_MAX_BYTES      (1u << 30) /* (opt --dump-certs-max-bytes) bytes written per run */
 
 /* Workers (file input: reader -> worker queues) */
 #define CFG_WORKERS_MAX         64        /* (opt --workers) */

@@ -54,6 +54,9 @@ static void usage(FILE *fp, bool learn)
             "  --ca-bundle FILE   trust store for chain validation (default: the system's)\n"
             "  --ca-path DIR      hashed CA directory for chain validation\n"
             "  --dump-certs DIR   write each distinct certificate seen as DIR/<sha256>.pem\n"
+            "  --dump-certs-max N, --dump-certs-max-bytes BYTES\n"
+            "                     stop writing certificates after N files (default 100000)\n"
+            "                     or BYTES (default 1G; k/M/G) in this run; counted\n"
             "  --signatures DIR   interception signatures (default: beside the binary,\n"
             "                     then the installed data directory, then ./signatures)\n"
             "  --stats            write a final JSON stats event\n"
@@ -122,7 +125,7 @@ enum {
     OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG, OPT_CABUNDLE,
     OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY, OPT_STATS_INTERVAL, OPT_WORKERS,
     OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE, OPT_SENSOR, OPT_CIDSEED,
-    OPT_GEOIP, OPT_ASN, OPT_FORMAT, OPT_ONERR,
+    OPT_GEOIP, OPT_ASN, OPT_FORMAT, OPT_ONERR, OPT_DUMPMAX, OPT_DUMPMAXB,
 };
 
 static const struct option longopts[] = {
@@ -136,6 +139,8 @@ static const struct option longopts[] = {
     { "ca-bundle", required_argument, NULL, OPT_CABUNDLE },
     { "ca-path", required_argument, NULL, OPT_CAPATH },
     { "dump-certs", required_argument, NULL, OPT_DUMPCERTS },
+    { "dump-certs-max", required_argument, NULL, OPT_DUMPMAX },
+    { "dump-certs-max-bytes", required_argument, NULL, OPT_DUMPMAXB },
     { "signatures", required_argument, NULL, OPT_SIGS },
     { "policy", required_argument, NULL, OPT_POLICY },
     { "deterministic", no_argument, NULL, OPT_DET },
@@ -195,6 +200,21 @@ static int parse(int argc, char **argv, struct options *o)
         case OPT_CABUNDLE: o->xcfg.ca_bundle = optarg; break;
         case OPT_CAPATH: o->xcfg.ca_path = optarg; break;
         case OPT_DUMPCERTS: o->dump_dir = optarg; break;
+        case OPT_DUMPMAX:
+            if (!parse_size(optarg, 1, (size_t)1 << 32, &v)) {
+                log_error("--dump-certs-max: expected a number of files, at least 1");
+                return 2;
+            }
+            o->dump_max_files = v;
+            break;
+        case OPT_DUMPMAXB:
+            if (!parse_size(optarg, 1024, (size_t)1 << 44, &v)) {
+                log_error("--dump-certs-max-bytes: expected bytes (suffix k/M/G allowed), at "
+                          "least 1k");
+                return 2;
+            }
+            o->dump_max_bytes = v;
+            break;
         case OPT_SIGS: o->sigdir = optarg; break;
         case OPT_POLICY: o->policy_path = optarg; break;
         case OPT_KEYLOG:
@@ -333,6 +353,8 @@ int main(int argc, char **argv)
     static struct options o;
     o.max_flows = CFG_FLOW_MAX;
     o.memcap = CFG_REASM_MEMCAP;
+    o.dump_max_files = CFG_DUMP_MAX_FILES;
+    o.dump_max_bytes = CFG_DUMP_MAX_BYTES;
     o.depth = CFG_REASM_DEPTH;
     o.workers = 1;
     o.fanout = CAPTURE_FANOUT_HASH;

@@ -27,6 +27,7 @@ struct options {
     struct x509_ctx_config xcfg;
     const char *sigdir, *policy_path;
     const char *dump_dir;                   /* --dump-certs */
+    size_t dump_max_files, dump_max_bytes;  /* --dump-certs-max, --dump-certs-max-bytes */
     const char *keylogs[OPT_MAX_INPUTS];
     int n_keylogs;
     int workers;                            /* 0: one per CPU */

@@ -338,7 +338,10 @@ static int worker_init(struct run *r, struct worker *w, int id)
             return -1;
         }
         pipeline_set_report(w->pl, emit_report, w->em);
-        if (o->dump_dir && emitter_set_dump_dir(w->em, o->dump_dir, err, sizeof(err)) < 0) {
+        size_t nw = (size_t)r->n_workers;
+        if (o->dump_dir &&
+            emitter_set_dump_dir(w->em, o->dump_dir, (o->dump_max_files + nw - 1) / nw,
+                                 (o->dump_max_bytes + nw - 1) / nw, err, sizeof(err)) < 0) {
             log_error("%s", err);
             return -1;
         }
@@ -863,6 +866,9 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
     int status = 1;
     struct emitter *em = NULL;
     struct stats dummy = { 0 }, total = { 0 };
+    bool summary = false;         /* the run got as far as its totals */
+    double elapsed = 0;
+    uint64_t unwritten = 0;       /* event lines the worst output lost */
     bool pid_written = false;
 
     /* Signals go to the main thread's sigtimedwait only. */
@@ -983,7 +989,8 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
             status = 1;
 
     write_stats(r, o->want_stats ? em : NULL, true, &total);
-    event_print_summary(stderr, &total, o->deterministic ? 0 : now_s() - r->t0);
+    summary = true;
+    elapsed = o->deterministic ? 0 : now_s() - r->t0;
 
 done:
     emitter_free(em);
@@ -994,12 +1001,14 @@ done:
          * frees: keep copies. */
         struct sink_stats ss;
         char name[256];
-        sink_get_stats(r->sinks[i], &ss);
         snprintf(name, sizeof(name), "%s", r->sink_names[i]);
         /* File analysis: an output that lost lines fails the run.  The
          * sensor drops by design when an output cannot keep up; that is
          * counted in the stats events and said here, not an exit status. */
-        if (sink_close(r->sinks[i]) < 0) {
+        int rc = sink_close_stats(r->sinks[i], &ss);
+        if (ss.dropped > unwritten)
+            unwritten = ss.dropped;
+        if (rc < 0) {
             if (o->iface) {
                 log_warn("output %s: %llu lines written, %llu dropped, %llu write errors", name,
                          (unsigned long long)ss.written, (unsigned long long)ss.dropped,
@@ -1012,6 +1021,8 @@ done:
             }
         }
     }
+    if (summary)
+        event_print_summary(stderr, &total, elapsed, unwritten);
     if (pid_written)
         pidfile_remove(o->pidfile);
     if (r->eng_ok || r->eng.mu)

@@ -26,6 +26,7 @@ struct emitter {
     struct stats *st;
     char *dump_dir;
     uint8_t (*dumped)[32];     /* CFG_DUMP_SEEN slots, direct-mapped: written already */
+    size_t dump_files_left, dump_bytes_left;   /* this worker's share of the caps */
 };
 
 struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks,
@@ -60,8 +61,11 @@ void emitter_set_pcap_filename(struct emitter *e, const char *path)
     eve_set_pcap_filename(e->eve, path);
 }
 
-int emitter_set_dump_dir(struct emitter *e, const char *dir, char *err, size_t errlen)
+int emitter_set_dump_dir(struct emitter *e, const char *dir, size_t max_files,
+                         size_t max_bytes, char *err, size_t errlen)
 {
+    e->dump_files_left = max_files;
+    e->dump_bytes_left = max_bytes;
     struct stat sb;
     if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
         snprintf(err, errlen, "--dump-certs: %s is not a directory", dir);
@@ -89,6 +93,16 @@ static void dump_cert(struct emitter *e, const struct x509_entry *x)
     snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", e->dump_dir, hex, (long)gettid());
     bool ok = access(path, F_OK) == 0;   /* an earlier run or another worker */
     if (!ok) {
+        /* PEM: base64 lines of 64 characters and two armour lines. */
+        size_t pem = (x->der_len + 2) / 3 * 4 + (x->der_len / 48 + 1) + 60;
+        if (e->dump_files_left == 0 || pem > e->dump_bytes_left) {
+            if (e->st->certs_dump_capped++ == 0)
+                log_warn("--dump-certs: this run's cap is reached (--dump-certs-max, "
+                         "--dump-certs-max-bytes): certificates are no longer written "
+                         "(counted as certs_dump_capped)");
+            return;
+        }
+        errno = 0;
         FILE *f = fopen(tmp, "w");
         ok = f && PEM_write_X509(f, x->x509) == 1;
         if (f && fclose(f) != 0)
@@ -99,6 +113,8 @@ static void dump_cert(struct emitter *e, const struct x509_entry *x)
             unlink(tmp);
         if (ok) {
             e->st->certs_dumped++;
+            e->dump_files_left--;
+            e->dump_bytes_left -= pem;
         } else {
             if (e->st->certs_dump_failed++ == 0)
                 log_warn("--dump-certs: cannot write %s: %s (counted from now on)", path,

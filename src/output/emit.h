@@ -41,8 +41,12 @@ void emitter_free(struct emitter *e);
  * name, then linked into place; an existing one is kept), so several
  * workers and earlier runs share the directory.  Successes and failures
  * are counted (certs_dumped, certs_dump_failed), the first failure is
- * said on stderr.  The directory must exist. */
-int emitter_set_dump_dir(struct emitter *e, const char *dir, char *err, size_t errlen);
+ * said on stderr.  At most max_files files and max_bytes bytes are
+ * written (this emitter's share of the run's caps); beyond, certificates
+ * are counted (certs_dump_capped) and said once.  The directory must
+ * exist. */
+int emitter_set_dump_dir(struct emitter *e, const char *dir, size_t max_files,
+                         size_t max_bytes, char *err, size_t errlen);
 
 /* The detector to run (NULL: none); switched by a reload, between two
  * connections. */

@@ -478,7 +478,7 @@ int eve_stats(struct eve *e, const struct eve_stats_in *in)
     return line_end(e);
 }
 
-void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s)
+void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s, uint64_t unwritten)
 {
     fprintf(fp, "pinscope: %llu packets, %llu bytes, %llu flows, %llu TLS connections "
                 "(%llu complete, %llu tunnelled), %llu events",
@@ -486,6 +486,8 @@ void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s)
             (unsigned long long)st->flows, (unsigned long long)st->flows_tls,
             (unsigned long long)st->tls_complete, (unsigned long long)st->tls_tunnelled,
             (unsigned long long)st->tls_events);
+    if (unwritten)
+        fprintf(fp, " (%llu lines not written)", (unsigned long long)unwritten);
     if (elapsed_s > 0)
         fprintf(fp, " in %.3f s", elapsed_s);
     fputc('\n', fp);

@@ -80,8 +80,9 @@ int eve_stats(struct eve *e, const struct eve_stats_in *in);
 const char *eve_unit(const struct eve *e, size_t *len);
 void eve_unit_reset(struct eve *e);
 
-/* The text summary on stderr at exit. */
-void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s);
+/* The text summary on stderr at exit; `unwritten`: event lines the worst
+ * output lost (0: every line reached every output). */
+void event_print_summary(FILE *fp, const struct stats *st, double elapsed_s, uint64_t unwritten);
 
 /* ISO 8601 UTC with microseconds, Suricata style: 2026-11-25T19:18:42.123456+0000 */
 void event_format_ts(uint64_t ts_us, char buf[40]);

@@ -206,6 +206,8 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
         jw_uint(w, "path_len", (uint64_t)x->path_len);
     jw_str(w, "ja4x", x->ja4x);
     jw_str(w, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
+    if (x->text_cut)
+        jw_bool(w, "text_cut", true);
     jw_obj_close(w);
 }
 
@@ -397,9 +399,10 @@ void fmt_stats_fields(struct jw *w, const struct stats *st)
     jw_uint(w, "tls_events", st->tls_events);
     jw_uint(w, "alerts", st->alerts);
     jw_uint(w, "events_unwritable", st->events_unwritable);
-    if (st->certs_dumped || st->certs_dump_failed) {
+    if (st->certs_dumped || st->certs_dump_failed || st->certs_dump_capped) {
         jw_uint(w, "certs_dumped", st->certs_dumped);
         jw_uint(w, "certs_dump_failed", st->certs_dump_failed);
+        jw_uint(w, "certs_dump_capped", st->certs_dump_capped);
     }
     jw_uint(w, "tls_client_hellos", st->tls_client_hellos);
     jw_uint(w, "tls_server_hellos", st->tls_server_hellos);

@@ -492,6 +492,11 @@ const char *sink_name(const struct sink *s)
 
 int sink_close(struct sink *s)
 {
+    return sink_close_stats(s, NULL);
+}
+
+int sink_close_stats(struct sink *s, struct sink_stats *final)
+{
     if (!s)
         return 0;
     if (!s->started) {
@@ -508,6 +513,10 @@ int sink_close(struct sink *s)
         pthread_join(s->thread, NULL);
 
     s->ops->close(s->st);
+    if (final) {
+        *final = s->stats;
+        final->queued = 0;
+    }
     int rc = 0;
     if (s->stats.errors > 0 || (s->full == SINK_BLOCK && s->stats.dropped > 0))
         rc = -1;

@@ -81,5 +81,7 @@ const char *sink_name(const struct sink *s);
  * (file sinks: a short write, ENOSPC...) or lines were dropped on a
  * SINK_BLOCK sink. */
 int sink_close(struct sink *s);
+/* The same, leaving the sink's final counts (after the drain) in *final. */
+int sink_close_stats(struct sink *s, struct sink_stats *final);
 
 #endif

@@ -88,6 +88,7 @@ struct stats {
     uint64_t events_unwritable; /* events that could not be serialized (size cap, memory) */
     uint64_t certs_dumped;    /* --dump-certs: files written */
     uint64_t certs_dump_failed; /* --dump-certs: files that could not be written */
+    uint64_t certs_dump_capped; /* --dump-certs: not written, the run's cap was reached */
     uint64_t tls_client_hellos;
     uint64_t tls_server_hellos;
     uint64_t tls_complete;

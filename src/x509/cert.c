@@ -780,8 +780,9 @@ static int cert_name_oids(const X509_NAME *name, struct ja4x_oid **out, size_t *
 }
 
 /*
- * ja4x and ja4x_r over the full lists (no cap: the raw string is bounded by
- * the certificate itself, two hex characters per OID octet).
+ * ja4x over the full lists; ja4x_r keeps its first X509_CERT_MAX_JA4X_R
+ * bytes (text_cut set beyond: a certificate with thousands of extensions
+ * would otherwise make an event line of hundreds of kilobytes).
  */
 static int cert_ja4x(struct x509_cert *c, X509 *x)
 {
@@ -810,6 +811,13 @@ static int cert_ja4x(struct x509_cert *c, X509 *x)
         goto out;
     if (!ja4x_build(&in, c->ja4x_r, need, c->ja4x))
         c->ja4x[0] = c->ja4x_r[0] = '\0';   /* SHA-256 unavailable: leave empty */
+    if (need > X509_CERT_MAX_JA4X_R + 1) {
+        c->ja4x_r[X509_CERT_MAX_JA4X_R] = '\0';
+        c->text_cut = true;
+        char *shrunk = realloc(c->ja4x_r, X509_CERT_MAX_JA4X_R + 1);
+        if (shrunk)
+            c->ja4x_r = shrunk;
+    }
     rc = X509_CERT_OK;
 out:
     for (int part = 0; part < JA4X_PARTS; part++)

@@ -32,6 +32,7 @@
 
 #define X509_CERT_MAX_SAN   128   /* entries kept per SAN list (dns, ip, email, uri) */
 #define X509_CERT_MAX_TEXT  1024  /* bytes kept of one text field (DN, CN, O, SAN entry) */
+#define X509_CERT_MAX_JA4X_R 4096 /* bytes kept of ja4x_r (ja4x itself covers everything) */
 #define X509_CERT_ALG_LEN   64    /* bytes kept of an algorithm or curve name */
 
 /* Return values of x509_cert_parse(): 0 on success, one of these on failure. */
@@ -123,11 +124,12 @@ struct x509_cert {
 
     /* fingerprint */
     char ja4x[JA4X_LEN + 1];
-    char *ja4x_r;                       /* at most 2 * DER length + 3 bytes; never cut */
+    char *ja4x_r;                       /* at most X509_CERT_MAX_JA4X_R bytes (text_cut) */
 
     /* text hygiene */
     bool text_repaired;                 /* some text had invalid UTF-8 or a NUL, replaced */
-    bool text_cut;                      /* some text field was cut at X509_CERT_MAX_TEXT */
+    bool text_cut;                      /* some text field was cut at X509_CERT_MAX_TEXT,
+                                           or ja4x_r at X509_CERT_MAX_JA4X_R */
 };
 
 /*

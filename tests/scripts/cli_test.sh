@@ -131,7 +131,8 @@ done
 # event saying the sensor is degraded and by which output.
 "$PINSCOPE" -r tests/golden/openssl_tls12_ecdsa.pcap -o /dev/full > /dev/null 2> "$T/e"
 rc=$?
-if [ $rc = 1 ] && grep -q "error: every output is failing (output /dev/full failing)" "$T/e"; then ok; else ko "-o /dev/full: rc=$rc $(cat "$T/e")"; fi
+if [ $rc = 1 ] && grep -q "error: every output is failing (output /dev/full failing)" "$T/e" &&
+   grep -Eq "[0-9]+ events \([1-9][0-9]* lines not written\)" "$T/e"; then ok; else ko "-o /dev/full: rc=$rc $(cat "$T/e")"; fi
 "$PINSCOPE" -r tests/golden/openssl_tls12_ecdsa.pcap -o /dev/full --on-output-error drop > /dev/null 2> "$T/e"
 rc=$?
 if [ $rc = 1 ] && ! grep -q "every output is failing" "$T/e" && grep -q "writing /dev/full failed: 0 lines written" "$T/e"; then
@@ -187,6 +188,36 @@ else
     ko "--dump-certs: $ndump files, leaf $leaf"
 fi
 expect 1 "--dump-certs to a missing directory" "$PINSCOPE" -r "$CERTPCAP" --dump-certs "$T/nope"
+# The caps: one file, then the rest counted and said once.
+mkdir -p "$T/dump1"
+"$PINSCOPE" -r "$CERTPCAP" --dump-certs "$T/dump1" --dump-certs-max 1 --stats > "$T/out" 2>"$T/e"
+capped=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event_type") == "stats": print(e["stats"].get("certs_dumped"), e["stats"].get("certs_dump_capped"))' "$T/out")
+if [ "$(ls "$T/dump1" | wc -l)" = 1 ] && [ "$capped" = "1 1" ] && [ "$(grep -c "cap is reached" "$T/e")" = 1 ]; then
+    ok
+else
+    ko "--dump-certs-max 1: $(ls "$T/dump1" | wc -l) files, stats $capped, $(cat "$T/e")"
+fi
+expect 2 "--dump-certs-max 0" "$PINSCOPE" -r "$CERTPCAP" --dump-certs "$T/dump1" --dump-certs-max 0
+# A full disk: counted, said once, the events still written.
+if [ "$(id -u)" = 0 ] && mkdir -p "$T/full" && mount -t tmpfs -o size=4k tmpfs "$T/full" 2>/dev/null; then
+    dd if=/dev/zero of="$T/full/fill" bs=4k count=1 2>/dev/null
+    "$PINSCOPE" -r "$CERTPCAP" --dump-certs "$T/full" --stats > "$T/out" 2>"$T/e"
+    rc=$?
+    failed=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l)
+    if e.get("event_type") == "stats": print(e["stats"].get("certs_dump_failed"))' "$T/out")
+    umount "$T/full"
+    if [ $rc = 0 ] && [ "$failed" = 2 ] && [ "$(grep -c "cannot write" "$T/e")" = 1 ] &&
+       grep -q '"event_type":"tls"' "$T/out"; then
+        ok
+    else
+        ko "--dump-certs on a full disk: exit $rc, failed $failed, $(cat "$T/e")"
+    fi
+fi
 expect 1 "unreadable --keylog" "$PINSCOPE" -r "$CERTPCAP" --keylog "$T/nope.keylog"
 expect 1 "unreadable --ca-bundle" "$PINSCOPE" -r "$CERTPCAP" --ca-bundle "$T/nope.pem"
 # Side files say what is wrong with them.

@@ -1052,6 +1052,23 @@ static void add_gen(GENERAL_NAMES *gens, int type, const void *data, int len)
     sk_GENERAL_NAME_push(gens, g);
 }
 
+/* 1000 private extensions 1.3.6.1.4.1.99999.N: a ja4x_r of ~24 KB. */
+static void tweak_many_exts(X509 *x)
+{
+    for (int i = 0; i < 1000; i++) {
+        char oid[48];
+        snprintf(oid, sizeof oid, "1.3.6.1.4.1.99999.%d", i + 1);
+        ASN1_OBJECT *obj = OBJ_txt2obj(oid, 1);
+        ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+        ASN1_OCTET_STRING_set(v, (const unsigned char *)"\x05\x00", 2);
+        X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, obj, 0, v);
+        X509_add_ext(x, e, -1);
+        X509_EXTENSION_free(e);
+        ASN1_OCTET_STRING_free(v);
+        ASN1_OBJECT_free(obj);
+    }
+}
+
 /* 1000 dNSNames, three iPAddresses (v4, v6, an 8-byte one), a
  * registeredID and an empty URI. */
 static void tweak_many_sans(X509 *x)
@@ -1223,6 +1240,13 @@ static void test_built(void)
     /* Names equal under OpenSSL's canonical comparison. */
     rc = build_parse("built: case subject", tweak_case_subject, key_a, &c);
     test_cond("built: case-folded self-issued", rc == X509_CERT_OK && c.self_issued && c.self_signed);
+    x509_cert_release(&c);
+
+    rc = build_parse("built: many extensions", tweak_many_exts, key_a, &c);
+    test_cond("built: ja4x_r cut at its cap", rc == X509_CERT_OK &&
+                                                 strlen(c.ja4x_r) == X509_CERT_MAX_JA4X_R &&
+                                                 c.text_cut && c.n_exts == 1000 &&
+                                                 strlen(c.ja4x) == JA4X_LEN);
     x509_cert_release(&c);
 
     rc = build_parse("built: many SANs", tweak_many_sans, key_a, &c);
