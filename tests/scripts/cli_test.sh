@@ -133,6 +133,18 @@ done
 rc=$?
 if [ $rc = 1 ] && grep -q "error: every output is failing (output /dev/full failing)" "$T/e" &&
    grep -Eq "[0-9]+ events \([1-9][0-9]* lines not written\)" "$T/e"; then ok; else ko "-o /dev/full: rc=$rc $(cat "$T/e")"; fi
+# stdout into a pipe whose reader is gone: the same.
+ERRF=$T/e python3 -c 'import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)   # the reader is gone before the first line
+sys.exit(subprocess.call(sys.argv[1:], stdout=w, stderr=open(os.environ["ERRF"], "w")))' \
+    "$PINSCOPE" -r tests/golden/openssl_tls12_ecdsa.pcap
+rc=$?
+if [ $rc = 1 ] && grep -q "every output is failing (output - failing)" "$T/e" && grep -q "Broken pipe" "$T/e"; then
+    ok
+else
+    ko "closed pipe: rc=$rc $(cat "$T/e")"
+fi
 "$PINSCOPE" -r tests/golden/openssl_tls12_ecdsa.pcap -o /dev/full --on-output-error drop > /dev/null 2> "$T/e"
 rc=$?
 if [ $rc = 1 ] && ! grep -q "every output is failing" "$T/e" && grep -q "writing /dev/full failed: 0 lines written" "$T/e"; then

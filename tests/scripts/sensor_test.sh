@@ -24,7 +24,8 @@
 #   7. SIGTERM mid-replay: exit 0, every line complete JSON, the open
 #      connections reported.
 #   8. kill -9 mid-replay: at most the last line incomplete, and the next
-#      run appending to the file does not glue onto it.
+#      run appending to the file does not glue onto it; -o /dev/full and
+#      stdout into a closed pipe: the sensor stops by itself, exit 1.
 #   9. outputs end to end: pinscope -r ... with -o redis://.../list/K,
 #      -o redis://.../stream/K (a real redis-server), -o unix-dgram:,
 #      -o syslog:local3:SOCKET (Python readers) and a file: every event
@@ -309,6 +310,36 @@ EOF
 cat "$WORK/kill.txt"
 check "kill -9: at most one torn line, and only the last of its run" grep -Eq 'bad=[01] bad_not_before_last=0' "$WORK/kill.txt"
 check "the next run's first event is not glued onto it" grep -q 'last_ok=1' "$WORK/kill.txt"
+
+# ---- 8b. an output that cannot be written, live ------------------------------
+# /dev/full, and stdout into a pipe whose reader exits after 200 bytes: the
+# sensor stops by itself with exit 1 and names the output, instead of
+# capturing on with every event lost.
+sensor full -o /dev/full
+ip netns exec "$NS_C" timeout 30 tcpreplay -q --pps=3000 -i "$VETH_C" "$WORK/replay.pcap" >/dev/null 2>&1 &
+RP=$!
+for _ in $(seq 150); do kill -0 "$SPID" 2>/dev/null || break; sleep 0.1; done
+alive=0
+kill -0 "$SPID" 2>/dev/null && alive=1
+kill "$SPID" 2>/dev/null
+wait "$SPID"
+rc=$?
+kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
+check "live -o /dev/full: stops by itself, exit 1 (alive $alive, rc $rc)" [ "$alive" = 0 ] && [ "$rc" = 1 ]
+check "live -o /dev/full: says which output" grep -q "every output is failing (output /dev/full failing)" "$ERR"
+rm -f "$WORK/pipe.rc"
+(ip netns exec "$NS_S" timeout 60 "$PINSCOPE" -i "$VETH_S" 2>"$WORK/pipe.err" </dev/null
+ echo $? >"$WORK/pipe.rc") | head -c 200 >/dev/null &
+PIPE_JOB=$!
+for _ in $(seq 100); do grep -q "listening on" "$WORK/pipe.err" 2>/dev/null && break; sleep 0.05; done
+sleep 0.3
+ip netns exec "$NS_C" timeout 30 tcpreplay -q --pps=3000 -i "$VETH_C" "$WORK/replay.pcap" >/dev/null 2>&1 &
+RP=$!
+for _ in $(seq 150); do [ -s "$WORK/pipe.rc" ] && break; sleep 0.1; done
+kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
+wait "$PIPE_JOB" 2>/dev/null
+check "live, stdout to a closed pipe: stops by itself, exit 1 ($(cat "$WORK/pipe.rc" 2>/dev/null))" [ "$(cat "$WORK/pipe.rc" 2>/dev/null)" = 1 ]
+check "live, closed pipe: says so" grep -q "Broken pipe" "$WORK/pipe.err"
 
 # ---- 9. Redis ---------------------------------------------------------------
 if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
