@@ -19,7 +19,7 @@
 
 static void tcp_payload(struct pipeline *pl, struct conn *c, int side, const struct pkt *p)
 {
-    if (c->tls.d[side].mode == TLS_DIR_DONE || c->tls.d[side].mode == TLS_DIR_NOT_TLS)
+    if (c->tls->d[side].mode == TLS_DIR_DONE || c->tls->d[side].mode == TLS_DIR_NOT_TLS)
         return;
     struct reasm_stream *rs = c->rs[side];
     if (!rs) {
@@ -78,9 +78,9 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
     }
     if (!c->done && p->payload_len > 0 && !(fl & TCP_RST)) {
         tcp_payload(pl, c, side, p);
-        if (tls_session_finished(&c->tls))
+        if (tls_session_finished(c->tls))
             tracker_finish(&pl->tr, f, c,
-                        c->tls.progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
+                        c->tls->progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
                                                                    : EV_END_STOPPED);
     }
     if (fl & TCP_FIN)

@@ -25,9 +25,9 @@
 /* After a datagram: report once the handshake needs nothing more. */
 static void udp_check_finished(struct pipeline *pl, struct flow *f, struct conn *c)
 {
-    if (tls_session_finished(&c->tls))
+    if (tls_session_finished(c->tls))
         tracker_finish(&pl->tr, f, c,
-                       c->tls.progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
+                       c->tls->progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
                                                                 : EV_END_STOPPED);
 }
 

@@ -45,10 +45,12 @@ void tracker_finish(struct tracker *t, struct flow *f, struct conn *c, enum ev_e
 {
     /* TLS records started but no hello ever completed: nothing to report
      * as a connection, but not silently either. */
-    if (!c->done && !tls_session_is_tls(&c->tls) &&
-        (c->tls.d[0].mode == TLS_DIR_RECORDS || c->tls.d[1].mode == TLS_DIR_RECORDS))
+    if (c->done)
+        return;   /* reported (or not TLS) and released already */
+    if (!tls_session_is_tls(c->tls) &&
+        (c->tls->d[0].mode == TLS_DIR_RECORDS || c->tls->d[1].mode == TLS_DIR_RECORDS))
         stats_anomaly(t->st, STATS_TLS_HELLO_INCOMPLETE);
-    if (!c->emitted && tls_session_is_tls(&c->tls)) {
+    if (!c->emitted && tls_session_is_tls(c->tls)) {
         struct conn_report r;
         conn_report_fill(c, f, end, &r);
         if (t->on_report)
@@ -59,13 +61,12 @@ void tracker_finish(struct tracker *t, struct flow *f, struct conn *c, enum ev_e
             t->st->flows_quic++;
         else if (c->transport == FP_TRANSPORT_DTLS)
             t->st->flows_dtls++;
-        if (c->tls.progress == TLS_PROGRESS_COMPLETE)
+        if (c->tls->progress == TLS_PROGRESS_COMPLETE)
             t->st->tls_complete++;
-        if (c->tls.tunnel != TLS_TUNNEL_NONE)
+        if (c->tls->tunnel != TLS_TUNNEL_NONE)
             t->st->tls_tunnelled++;
     }
-    if (!c->done)
-        conn_release_analysis(t->env, c);
+    conn_release_analysis(t->env, c);
 }
 
 void tracker_remove(struct tracker *t, struct flow *f, enum ev_end end)
@@ -144,6 +145,37 @@ static struct tracker_source *hog(const struct tracker *t)
     return NULL;
 }
 
+static void pressure_change(struct tracker *t, bool on, uint64_t now)
+{
+    t->pressure = on;
+    char reason[160] = "";
+    if (on) {
+        const struct memcap *mc = t->env->mc;
+        stats_cap(t->st, STATS_PRESSURE);
+        t->episode_evicted = 0;
+        t->last_evict_us = now;
+        if (over(mc->used, mc->cap, CFG_PRESSURE_LOW_PERCENT))
+            snprintf(reason, sizeof(reason),
+                     "memory pressure: memcap %u%% full (%zu of %zu bytes): evicting "
+                     "connections in progress", (unsigned)((uint64_t)mc->used * 100 / mc->cap), mc->used,
+                     mc->cap);
+        else
+            snprintf(reason, sizeof(reason),
+                     "memory pressure: flow table %u%% full (%zu of %zu flows): evicting "
+                     "connections in progress", (unsigned)((uint64_t)t->ft->count * 100 / t->ft->max),
+                     t->ft->count, t->ft->max);
+    }
+    if (t->on_pressure) {
+        struct tracker_pressure p = {
+            .on = on,
+            .ts_us = now,
+            .reason = on ? reason : NULL,
+            .evicted = t->episode_evicted,
+        };
+        t->on_pressure(t->pressure_ctx, &p);
+    }
+}
+
 /* Evict the flow whose loss costs least (tracker.h); false when the table
  * is empty. */
 static bool evict_one(struct tracker *t, uint64_t now)
@@ -165,53 +197,26 @@ static bool evict_one(struct tracker *t, uint64_t now)
     struct tracker_source *h;
     if (best_cls >= 2 && (h = hog(t)) != NULL)
         best = h->head;
-    stats_cap(t->st, STATS_FLOW_EVICTED);
-    t->last_evict_us = now;
-    t->episode_evicted++;
+    if (best_cls == 0) {
+        /* Its event is written: dropping it early loses nothing. */
+        stats_cap(t->st, STATS_FLOW_RECLAIMED);
+    } else {
+        if (!t->pressure)
+            pressure_change(t, true, now);
+        stats_cap(t->st, STATS_FLOW_EVICTED);
+        t->last_evict_us = now;
+        t->episode_evicted++;
+    }
     tracker_remove(t, best, EV_END_EVICTED);
     return true;
-}
-
-static void pressure_change(struct tracker *t, bool on, uint64_t now)
-{
-    t->pressure = on;
-    char reason[160] = "";
-    if (on) {
-        const struct memcap *mc = t->env->mc;
-        stats_cap(t->st, STATS_PRESSURE);
-        t->episode_evicted = 0;
-        t->last_evict_us = now;
-        if (over(mc->used, mc->cap, CFG_PRESSURE_HIGH_PERCENT))
-            snprintf(reason, sizeof(reason),
-                     "memory pressure: memcap %u%% full (%zu of %zu bytes): evicting stalled "
-                     "connections", (unsigned)((uint64_t)mc->used * 100 / mc->cap), mc->used,
-                     mc->cap);
-        else
-            snprintf(reason, sizeof(reason),
-                     "memory pressure: flow table %u%% full (%zu of %zu flows): evicting "
-                     "stalled connections", (unsigned)((uint64_t)t->ft->count * 100 / t->ft->max),
-                     t->ft->count, t->ft->max);
-    }
-    if (t->on_pressure) {
-        struct tracker_pressure p = {
-            .on = on,
-            .ts_us = now,
-            .reason = on ? reason : NULL,
-            .evicted = t->episode_evicted,
-        };
-        t->on_pressure(t->pressure_ctx, &p);
-    }
 }
 
 void tracker_relieve(struct tracker *t, uint64_t now)
 {
     if (!t->draining && !t->pressure && !over_mark(t, CFG_PRESSURE_HIGH_PERCENT))
         return;   /* the common case: two comparisons */
-    if (!t->draining && over_mark(t, CFG_PRESSURE_HIGH_PERCENT)) {
+    if (!t->draining && over_mark(t, CFG_PRESSURE_HIGH_PERCENT))
         t->draining = true;
-        if (!t->pressure)
-            pressure_change(t, true, now);
-    }
     if (t->draining) {
         for (unsigned n = 0; n < CFG_PRESSURE_BATCH && over_mark(t, CFG_PRESSURE_LOW_PERCENT);
              n++)
@@ -232,8 +237,6 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
 {
     if (t->ft->count >= t->ft->max) {
         stats_cap(t->st, STATS_FLOW_TABLE_FULL);
-        if (!t->pressure)
-            pressure_change(t, true, p->ts_us);
         evict_one(t, p->ts_us);
     }
     struct flow *f = flow_table_insert(t->ft, key, p->ts_us);
@@ -267,7 +270,7 @@ static uint64_t flow_timeout_us(const struct flow *f)
     uint64_t s;
     if (!c || c->closed)
         s = CFG_FLOW_TIMEOUT_CLOSED;
-    else if (!c->done && tls_session_is_tls(&c->tls))
+    else if (!c->done && tls_session_is_tls(c->tls))
         s = CFG_FLOW_TIMEOUT_EST;
     else
         s = CFG_FLOW_TIMEOUT_NEW;

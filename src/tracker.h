@@ -16,7 +16,7 @@
  * room, as in Suricata's emergency mode.  Each eviction weighs the
  * CFG_PRESSURE_SCAN least recently active flows and takes the one whose
  * loss costs least, in this order:
- *   1. analysis over (event already written) or never TLS;
+ *   1. analysis over (event already written, or never TLS);
  *   2. TCP without a payload byte yet (half-open, SYN floods);
  *   3. a handshake idle for CFG_PRESSURE_STALL_S or more (stalled);
  *   4. a handshake in progress;
@@ -25,9 +25,11 @@
  * lists) holding more than CFG_SOURCE_SHARE_PERCENT of all flows loses its
  * oldest flow, so one flooding host cannot starve the others, however
  * slow their handshakes.  An evicted TLS
- * connection's event is written with end "evicted".  Entering pressure and
- * leaving it (CFG_PRESSURE_CALM_S of packet time without an eviction) call
- * on_pressure, which writes an in-band stats event (degraded true|false).
+ * connection's event is written with end "evicted".  Dropping a flow of
+ * class 1 loses nothing (counted as flow_reclaimed); the first eviction of
+ * any other enters pressure, and CFG_PRESSURE_CALM_S of packet time without
+ * one leaves it: both call on_pressure, which writes an in-band stats event
+ * (degraded true|false).
  */
 #ifndef PINSCOPE_TRACKER_H
 #define PINSCOPE_TRACKER_H

@@ -13,22 +13,26 @@
 struct conn *conn_new(struct conn_env *env, uint8_t transport, int client_side)
 {
     struct conn *c = memcap_calloc(env->mc, sizeof(*c));
+    if (c && !(c->tls = memcap_calloc(env->mc, sizeof(*c->tls)))) {
+        memcap_free(env->mc, c, sizeof(*c));
+        c = NULL;
+    }
     if (!c) {
         stats_cap(env->st, STATS_MEMCAP);
         return NULL;
     }
-    tls_session_init(&c->tls);
-    c->tls.keylog = env->keylog;
+    tls_session_init(c->tls);
+    c->tls->keylog = env->keylog;
     c->transport = transport;
     if (transport == FP_TRANSPORT_QUIC) {
-        c->tls.transport = TLS_TRANSPORT_QUIC;
+        c->tls->transport = TLS_TRANSPORT_QUIC;
         c->quic = quic_conn_new(env->mc, env->st, client_side);
         if (!c->quic) {
             conn_free(env, c);
             return NULL;
         }
     } else if (transport == FP_TRANSPORT_DTLS) {
-        c->tls.transport = TLS_TRANSPORT_DTLS;
+        c->tls->transport = TLS_TRANSPORT_DTLS;
         c->dtls = dtls_conn_new(env->mc, env->st);
         if (!c->dtls) {
             conn_free(env, c);
@@ -64,8 +68,12 @@ void conn_release_analysis(struct conn_env *env, struct conn *c)
             c->chain[i] = NULL;
         }
     }
-    tls_session_release(&c->tls, env->mc);
-    /* The whole QUIC/DTLS state goes once the event is written, so a
+    if (c->tls) {
+        tls_session_release(c->tls, env->mc);
+        memcap_free(env->mc, c->tls, sizeof(*c->tls));
+        c->tls = NULL;
+    }
+    /* The whole TLS/QUIC/DTLS state goes once the event is written, so a
      * finished flow that lingers in the table costs only its struct conn. */
     quic_conn_free(c->quic, env->mc);
     c->quic = NULL;
@@ -87,8 +95,8 @@ void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end en
 {
     memset(r, 0, sizeof(*r));
     r->flow = f;
-    r->client_side = c->tls.client >= 0 ? c->tls.client : 0;
-    r->tls = &c->tls;
+    r->client_side = c->tls->client >= 0 ? c->tls->client : 0;
+    r->tls = c->tls;
     r->ch[0] = c->ch[0];
     r->ch[1] = c->ch[1];
     r->sh[0] = c->sh[0];
@@ -255,7 +263,7 @@ void conn_drive_stream(struct conn_env *env, struct conn *c, int side)
         size_t n = reasm_peek(rs, &p);
         size_t used = 0;
         struct tls_msg msg = { .hello = &env->hello, .idx = -1 };
-        enum tls_event ev = tls_session_feed(&c->tls, env->mc, env->st, side, p, n, &used, &msg);
+        enum tls_event ev = tls_session_feed(c->tls, env->mc, env->st, side, p, n, &used, &msg);
         reasm_consume(rs, used);
         if (!tls_event(env, c, ev, &msg))
             return;
@@ -283,7 +291,7 @@ static size_t feed_handshake(void *ctx, int side, const uint8_t *p, size_t n)
     for (;;) {
         size_t used = 0;
         struct tls_msg msg = { .hello = &env->hello, .idx = -1 };
-        enum tls_event ev = tls_session_feed_handshake(&c->tls, env->mc, env->st, side, p + off,
+        enum tls_event ev = tls_session_feed_handshake(c->tls, env->mc, env->st, side, p + off,
                                                        n - off, &used, &msg);
         off += used;
         if (ev == TLS_EV_CLIENT_HELLO && c->quic)
@@ -308,7 +316,7 @@ static void quic_io(struct conn_env *env, struct conn *c, struct feed_ctx *fc,
         .depth = env->depth,
         .plain = env->plain,
         .plain_cap = sizeof(env->plain),
-        .tls = &c->tls,
+        .tls = c->tls,
         .feed = feed_handshake,
         .ctx = fc,
     };
@@ -334,7 +342,7 @@ void conn_datagram(struct conn_env *env, struct conn *c, int side, const uint8_t
         struct dtls_conn_io io = {
             .mc = env->mc,
             .st = env->st,
-            .tls = &c->tls,
+            .tls = c->tls,
             .feed = feed_handshake,
             .ctx = &fc,
         };

@@ -59,7 +59,7 @@ struct conn {
     bool emitted;
     uint32_t isn1[2]; /* first data sequence number per side, if syn[] */
     struct reasm_stream *rs[2];
-    struct tls_session tls;
+    struct tls_session *tls;          /* NULL once the analysis is over */
     struct ev_client_hello *ch[2];
     struct ev_server_hello *sh[2];
     struct x509_chain *chain[2];      /* [0] server's, [1] client's */

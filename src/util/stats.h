@@ -52,6 +52,7 @@
 #define STATS_CAPS(X)                                                           \
     X(FLOW_TABLE_FULL, "flow_table_full")                                       \
     X(FLOW_EVICTED, "flow_evicted")                                             \
+    X(FLOW_RECLAIMED, "flow_reclaimed")                                         \
     X(PRESSURE, "memory_pressure")                                              \
     X(REASM_DEPTH, "reassembly_depth")                                          \
     X(REASM_WINDOW, "reassembly_window")                                        \
