@@ -64,6 +64,9 @@
 
 /* Output sinks (-o) */
 #define CFG_SINK_QUEUE_BYTES    (8u << 20) /* bytes of event lines queued per sink */
+#define CFG_SINK_BATCH_BYTES    (256u << 10) /* whole units written at once per sink */
+#define CFG_SINK_BATCH_UNITS    1024      /* ... at most this many */
+#define CFG_SINK_LINGER_US      1000      /* a lone unit waits this long for company */
 #define CFG_SINK_BACKOFF_MIN_MS 100       /* first reconnect delay (doubles each failure) */
 #define CFG_SINK_BACKOFF_MAX_MS 5000      /* longest reconnect delay */
 #define CFG_SINK_IO_TIMEOUT_MS  2000      /* a socket/Redis write stalled this long = connection lost */

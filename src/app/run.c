@@ -988,6 +988,10 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
         if (r->w[i].status)
             status = 1;
 
+    /* The final stats event counts what each output wrote before it (a
+     * destination that is down gets a moment, then counts as it stands). */
+    for (size_t i = 0; i < r->n_sinks; i++)
+        sink_flush_for(r->sinks[i], CFG_SINK_CLOSE_WAIT_MS);
     write_stats(r, o->want_stats ? em : NULL, true, &total);
     summary = true;
     elapsed = o->deterministic ? 0 : now_s() - r->t0;

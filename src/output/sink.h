@@ -67,6 +67,9 @@ void sink_reopen(struct sink *s);
 
 /* Wait until everything queued so far has been handed to the destination. */
 void sink_flush(struct sink *s);
+/* The same for at most `ms` milliseconds (a destination may be down);
+ * true when everything was handed over. */
+bool sink_flush_for(struct sink *s, unsigned ms);
 
 void sink_get_stats(struct sink *s, struct sink_stats *st);
 

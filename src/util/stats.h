@@ -94,6 +94,7 @@ struct stats {
     uint64_t tls_server_hellos;
     uint64_t tls_complete;
     uint64_t tls_certificate_msgs; /* Certificate messages seen (clear or decrypted) */
+    uint64_t certs_parsed;    /* certificates decoded (not found in the cache) */
     uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS */
     uint64_t pcap_received;   /* live: packets the kernel passed (pcap_stats) */
     uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */

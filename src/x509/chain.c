@@ -240,7 +240,7 @@ static size_t entry_cost(const struct x509_entry *e)
  * even with the unreferenced entries dropped (*capped true).  A cached
  * certificate costs one keyed hash and one memcmp: no digest, no decode. */
 static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, size_t len,
-                                    bool *capped)
+                                    bool *capped, struct stats *st)
 {
     *capped = false;
     uint64_t h = hash_siphash(&ctx->hkey, der, len);
@@ -257,6 +257,7 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
     struct x509_entry *e = calloc(1, sizeof(*e) + len);
     if (!e)
         return NULL;
+    st->certs_parsed++;
     void *x = NULL;
     if (x509_cert_parse_keep(der, len, &e->info, &x) != 0) {
         free(e);
@@ -385,7 +386,7 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
     out->total = list->total_certs;
     for (size_t i = 0; i < list->n_certs; i++) {
         bool capped;
-        struct x509_entry *e = entry_get(ctx, list->certs[i].der, list->certs[i].len, &capped);
+        struct x509_entry *e = entry_get(ctx, list->certs[i].der, list->certs[i].len, &capped, st);
         if (!e) {
             if (capped) {
                 stats_cap(st, STATS_MEMCAP);

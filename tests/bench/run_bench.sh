@@ -51,6 +51,7 @@
 #   BENCH_QUIC_FLOWS QUIC connections in quic.pcap (default 20000, 0: skip)
 #   BENCH_DENSE_FLOWS TLS connections in dense.pcap (default 60000, 0: skip)
 #   BENCH_WORKERS   worker count of the multi-worker row (default 2)
+#   BENCH_PRESSURE  0 to skip the memory-pressure rows (gen_pressure.c)
 #   BENCH_LIVE      0 to skip the live replay measurement (default 1; root,
 #                   network namespaces and tcpreplay needed)
 #   BENCH_INSTALL   0 to never run apt-get (default 1)
@@ -354,6 +355,37 @@ if [ "$DFLOWS" -gt 0 ]; then
     if [ "${DEVENTS:-0}" = "$DFLOWS" ]; then dv=OK; else dv=MISMATCH; STATUS=1; fi
     say "  dense.pcap: $DGEN"
     say "  pinscope TLS events on dense.pcap: ${DEVENTS:-0} for $DFLOWS generated flows: $dv"
+fi
+
+# Memory pressure (tests/bench/gen_pressure.c): each attack with real TLS
+# connections after or among it, straight into pinscope at default
+# settings; the share of real connections reported with the server's
+# answer, and the peak RSS.
+if [ "${BENCH_PRESSURE:-1}" = 1 ]; then
+    say ""
+    say "memory pressure (default --memcap 32M, --max-flows 65536 unless said; real connections answered, peak RSS):"
+    $CC -O2 -std=c11 -Wall -Wextra -o "$OUT/gen_pressure" tests/bench/gen_pressure.c || STATUS=1
+    for spec in "stuck" "halfopen" "halfopen:--max-flows 1000000" "ooo" "synflood" \
+                "synflood:--max-flows 1000000" "hog:" "certs"; do
+        sc=${spec%%:*}
+        args=""
+        case $spec in *:*) args=${spec#*:} ;; esac
+        gargs=""
+        [ "$sc" = hog ] && gargs="--server-delay-ms 5000" && args=""
+        # shellcheck disable=SC2086
+        "$OUT/gen_pressure" "$sc" - $gargs 2>"$OUT/pressure_gen.txt" |
+            /usr/bin/time -f "%M %e" -o "$OUT/pressure.time" "$PINSCOPE" -r - $args \
+            >"$OUT/pressure.jsonl" 2>"$OUT/pressure.err"
+        read -r rss secs <"$OUT/pressure.time" || { rss=0; secs=0; }
+        real=$(sed -n 's/.* real=\([0-9]*\).*/\1/p' "$OUT/pressure_gen.txt")
+        answered=$(grep '"event_type":"tls"' "$OUT/pressure.jsonl" | grep '"sni":"real-' |
+                   grep '"ja3s"' | grep -vc '"end":"evicted"')
+        printf '  %-34s %5s of %5s real (%5.1f%%), peak RSS %5.1f MiB, %5.2f s\n' \
+            "$sc${args:+ $args}${gargs:+ ($gargs)}" "$answered" "$real" \
+            "$(awk -v a="$answered" -v r="$real" 'BEGIN { print r ? 100 * a / r : 0 }')" \
+            "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$secs"
+    done
+    rm -f "$OUT/pressure.jsonl"
 fi
 
 if [ "${BENCH_LIVE:-1}" = 1 ] && [ "$(id -u)" = 0 ] && have tcpreplay; then
