@@ -248,6 +248,17 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
     f->app = c;
     f->n_vlan = p->n_vlan;
     memcpy(f->vlan, p->vlan, sizeof(f->vlan));
+    if (p->n_tun && (f->tun = malloc(sizeof(*f->tun)))) {
+        f->tun->outer = p->tun[0];
+        f->tun->n = p->n_tun;
+        f->tun->first_side = memcmp(p->src, key->addr[0], 16) == 0 && p->sport == key->port[0]
+                                 ? 0 : 1;
+        for (unsigned i = 0; i < p->n_tun; i++) {
+            f->tun->kind[i] = p->tun[i].kind;
+            f->tun->has_id[i] = p->tun[i].has_id;
+            f->tun->id[i] = p->tun[i].id;
+        }
+    }
     size_t alen = p->ip_ver == 4 ? 4 : 16;
     f->src_slot = (uint32_t)(hash_siphash(&t->ft->key, p->src, alen) & (CFG_SOURCE_SLOTS - 1));
     struct tracker_source *src = &t->src[f->src_slot];

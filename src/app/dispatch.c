@@ -280,7 +280,7 @@ static void put(struct dispatch *d, size_t i, uint32_t kind, int dlt, uint64_t t
  * packet read straight from the header bytes, for the common case; false
  * sends the packet through the full decoder.  Only packets the full
  * decoder reads the same way are taken: non-first IPv4 fragments, IPv6
- * extension headers and every other link type fall back. */
+ * extension headers, tunnels and every other link type fall back. */
 static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
 {
     if (dlt != DLT_EN10MB || n < 14)
@@ -323,6 +323,8 @@ static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
         return false;
     p->sport = (uint16_t)(ip[l4] << 8 | ip[l4 + 1]);
     p->dport = (uint16_t)(ip[l4 + 2] << 8 | ip[l4 + 3]);
+    if (p->proto == 17 && (p->dport == 4789 || p->dport == 6081 || p->dport == 2152))
+        return false;   /* maybe a tunnel: the flow is the one inside */
     return true;
 }
 

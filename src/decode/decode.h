@@ -11,7 +11,15 @@
  * (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD loopback (DLT_NULL, DLT_LOOP).
  * IPv6 extension headers are skipped.  IP fragments other than the first
  * are not reassembled (counted as ip_fragment); a first fragment is decoded
- * as far as its bytes go.  Tunnels (GRE, VXLAN, ...) are not decapsulated.
+ * as far as its bytes go.
+ *
+ * Encapsulations are followed to the packet inside, up to DECODE_MAX_TUNNEL
+ * layers (decode/tunnel.c): GRE (with key and sequence number), ERSPAN
+ * types I, II and III, VXLAN (UDP 4789), Geneve (UDP 6081), GTP-U (UDP
+ * 2152), MPLS label stacks, PPPoE sessions, IP in IP (4in4, 6in4, 4in6,
+ * 6in6).  pkt.tun lists the layers, outermost first; pkt.zone separates
+ * tenants (VXLAN/Geneve VNI, GRE key) so equal inner addresses in two
+ * overlays are two flows.
  */
 #ifndef PINSCOPE_DECODE_H
 #define PINSCOPE_DECODE_H
@@ -23,6 +31,35 @@
 #include "util/stats.h"
 
 #define DECODE_MAX_VLAN 4   /* VLAN tags followed before giving up */
+#define DECODE_MAX_TUNNEL 4 /* encapsulations followed before giving up */
+
+enum tunnel_kind {
+    TUNNEL_NONE = 0,
+    TUNNEL_GRE,
+    TUNNEL_ERSPAN,
+    TUNNEL_VXLAN,
+    TUNNEL_GENEVE,
+    TUNNEL_MPLS,
+    TUNNEL_PPPOE,
+    TUNNEL_IPIP,
+    TUNNEL_GTPU,
+};
+
+/* One encapsulation the packet was found in. */
+struct tunnel_layer {
+    uint8_t kind;              /* enum tunnel_kind */
+    uint8_t ip_ver;            /* the IP header that carried it: 4 or 6; 0 below IP
+                                  (MPLS over Ethernet, PPPoE) */
+    uint8_t proto;             /* its IP protocol: 47 GRE, 17 UDP, 4/41 IP in IP */
+    bool has_id;
+    uint8_t src[16], dst[16];  /* that IP header's addresses */
+    uint16_t sport, dport;     /* UDP tunnels: the outer ports */
+    uint32_t id;               /* VNI, GRE key, ERSPAN session, TEID, MPLS label
+                                  (bottom of stack), PPPoE session */
+};
+
+/* "gre", "erspan", "vxlan", "geneve", "mpls", "pppoe", "ipip", "gtpu". */
+const char *tunnel_kind_name(enum tunnel_kind k);
 
 #define TCP_FIN 0x01
 #define TCP_SYN 0x02
@@ -36,6 +73,8 @@ struct pkt {
 
     uint16_t vlan[DECODE_MAX_VLAN];
     uint8_t n_vlan;
+    uint8_t n_tun;             /* layers in tun[] */
+    uint32_t zone;             /* 0, or the tenant of the innermost overlay */
 
     uint8_t ip_ver;            /* 4 or 6 */
     uint8_t proto;             /* IPPROTO_TCP or IPPROTO_UDP */
@@ -47,6 +86,8 @@ struct pkt {
 
     const uint8_t *payload;    /* transport payload (may be cut by snaplen) */
     size_t payload_len;
+
+    struct tunnel_layer tun[DECODE_MAX_TUNNEL];   /* outermost first; n_tun valid */
 };
 
 enum decode_result {

@@ -13,7 +13,7 @@
  * padded by the link layer must not add payload bytes; "etherleak").
  * Checksums are not verified: offloading makes them wrong on many captures.
  */
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 
 #include <netinet/in.h>
 #include <string.h>
@@ -74,8 +74,19 @@ static enum decode_result decode_l4(struct pkt *p, unsigned proto, struct rd *r,
     switch (proto) {
     case IPPROTO_TCP:
         return decode_tcp(p, r, st);
-    case IPPROTO_UDP:
-        return decode_udp(p, r, st);
+    case IPPROTO_UDP: {
+        enum decode_result res = decode_udp(p, r, st);
+        bool taken;
+        if (res != DECODE_OK)
+            return res;
+        res = decode_udp_tunnel(p, &taken, st);
+        return taken ? res : DECODE_OK;
+    }
+    case IPPROTO_IPIP:
+    case IPPROTO_IPV6:
+        return decode_ipip(p, rd_ptr(r), rd_left(r), proto, st);
+    case IPPROTO_GRE:
+        return decode_gre(p, rd_ptr(r), rd_left(r), st);
     default:
         return DECODE_SKIP;
     }

@@ -12,7 +12,7 @@
  *   BSD NULL/LOOP: family(4), host byte order of the capturing machine (NULL)
  *              or network order (LOOP); AF_INET = 2, AF_INET6 = 24/28/30.
  */
-#include "decode/decode.h"
+#include "decode/decode_int.h"
 
 #include <pcap/dlt.h>
 #include <string.h>
@@ -24,6 +24,9 @@
 #define ETHERTYPE_VLAN   0x8100
 #define ETHERTYPE_QINQ   0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
+#define ETHERTYPE_MPLS   0x8847
+#define ETHERTYPE_MPLS_MC 0x8848
+#define ETHERTYPE_PPPOE_SESSION 0x8864
 
 #ifndef DLT_IPV4
 #define DLT_IPV4 228
@@ -54,8 +57,10 @@ bool decode_linktype_supported(int dlt)
     }
 }
 
-static enum decode_result decode_ether(struct pkt *p, struct rd *r, struct stats *st)
+enum decode_result decode_ether(struct pkt *p, const uint8_t *d, size_t n, struct stats *st)
 {
+    struct rd rr, *r = &rr;
+    rd_init(r, d, n);
     if (!rd_skip(r, 12)) {
         stats_anomaly(st, STATS_LINK_TRUNCATED);
         return DECODE_BAD;
@@ -78,6 +83,10 @@ static enum decode_result decode_ether(struct pkt *p, struct rd *r, struct stats
         stats_anomaly(st, STATS_LINK_TRUNCATED);
         return DECODE_BAD;
     }
+    if (type == ETHERTYPE_MPLS || type == ETHERTYPE_MPLS_MC)
+        return decode_mpls(p, rd_ptr(r), rd_left(r), false, 0, st);
+    if (type == ETHERTYPE_PPPOE_SESSION)
+        return decode_pppoe(p, rd_ptr(r), rd_left(r), st);
     return decode_ip(p, rd_ptr(r), rd_left(r), type, st);
 }
 
@@ -137,7 +146,7 @@ enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
 
     switch (dlt) {
     case DLT_EN10MB:
-        return decode_ether(out, &r, st);
+        return decode_ether(out, data, caplen, st);
     case DLT_LINUX_SLL:
         return decode_sll(out, &r, false, st);
     case DLT_LINUX_SLL2:

@@ -4,6 +4,7 @@
 #include "flow/id.h"
 
 #include <openssl/evp.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "util/hash.h"
@@ -12,13 +13,15 @@ uint64_t flow_id(const struct flow *f)
 {
     struct hash_key k;
     hash_fixed_key(&k);
+    /* The key up to its zone, then the start time with the zone folded
+     * in: flows outside any overlay (zone 0) keep the ids they always had. */
     struct {
-        struct flow_key key;
+        uint8_t key[offsetof(struct flow_key, zone)];
         uint64_t ts;
     } in;
     memset(&in, 0, sizeof(in));
-    in.key = f->key;
-    in.ts = f->first_ts_us;
+    memcpy(in.key, &f->key, sizeof(in.key));
+    in.ts = f->first_ts_us ^ ((uint64_t)f->key.zone << 32);
     return hash_siphash(&k, &in, sizeof(in)) & ((1ULL << 51) - 1);
 }
 

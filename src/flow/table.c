@@ -35,6 +35,7 @@ void flow_table_free(struct flow_table *ft)
     struct flow *f = ft->lru_head;
     while (f) {
         struct flow *next = f->lru_next;
+        free(f->tun);
         free(f);
         f = next;
     }
@@ -55,6 +56,7 @@ void flow_key_from_pkt(const struct pkt *p, struct flow_key *key, int *side)
     memset(key, 0, sizeof(*key));
     key->ip_ver = p->ip_ver;
     key->proto = p->proto;
+    key->zone = p->zone;
     if (addr_port_cmp(p->src, p->sport, p->dst, p->dport) <= 0) {
         memcpy(key->addr[0], p->src, 16);
         memcpy(key->addr[1], p->dst, 16);
@@ -70,10 +72,10 @@ void flow_key_from_pkt(const struct pkt *p, struct flow_key *key, int *side)
     }
 }
 
-/* Hash only the bytes that matter: 14 for IPv4, 38 for IPv6. */
+/* Hash only the bytes that matter: 18 for IPv4, 42 for IPv6. */
 static uint64_t key_hash(const struct flow_table *ft, const struct flow_key *key)
 {
-    uint8_t b[40];
+    uint8_t b[44];
     size_t alen = key->ip_ver == 4 ? 4 : 16, n = 0;
     memcpy(b, key->addr[0], alen);
     memcpy(b + alen, key->addr[1], alen);
@@ -82,6 +84,8 @@ static uint64_t key_hash(const struct flow_table *ft, const struct flow_key *key
     n += sizeof(key->port);
     b[n++] = key->proto;
     b[n++] = key->ip_ver;
+    memcpy(b + n, &key->zone, sizeof(key->zone));
+    n += sizeof(key->zone);
     return hash_siphash(&ft->key, b, n);
 }
 
@@ -157,5 +161,6 @@ void flow_table_remove(struct flow_table *ft, struct flow *f)
         *pp = f->hnext;
     lru_unlink(ft, f);
     ft->count--;
+    free(f->tun);
     free(f);
 }

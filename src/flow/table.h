@@ -36,7 +36,18 @@ struct flow_key {
     uint16_t port[2];
     uint8_t ip_ver;
     uint8_t proto;
-    uint8_t pad[2];       /* zeroed: the key is hashed as bytes */
+    uint8_t pad[2];       /* zeroed: the key is compared as bytes */
+    uint32_t zone;        /* the overlay tenant (decode.h pkt.zone), 0 if none */
+};
+
+/* What carried a tunnelled flow's first packet (decode.h), for its events. */
+struct flow_tunnel {
+    struct tunnel_layer outer;          /* the outermost layer */
+    uint8_t n;                          /* layers */
+    uint8_t first_side;                 /* flow key side that sent the first packet */
+    uint8_t kind[DECODE_MAX_TUNNEL];    /* enum tunnel_kind, outermost first */
+    bool has_id[DECODE_MAX_TUNNEL];
+    uint32_t id[DECODE_MAX_TUNNEL];
 };
 
 struct flow {
@@ -50,6 +61,7 @@ struct flow {
     void *app;                         /* owned by the pipeline */
     uint16_t vlan[DECODE_MAX_VLAN];    /* the first packet's 802.1Q/ad ids, outer first */
     uint8_t n_vlan;
+    struct flow_tunnel *tun;           /* NULL unless the first packet was tunnelled; owned */
     uint32_t src_slot;                 /* the owner's per-source list (tracker.c) */
     struct flow *src_prev, *src_next;  /* that list, in creation order */
 };

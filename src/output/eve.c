@@ -134,6 +134,7 @@ static void envelope(struct eve *e, const struct conn_report *ev, const char *ty
     jw_str(w, "dest_ip", a);
     jw_uint(w, "dest_port", f->key.port[ss]);
     jw_str(w, "proto", f->key.proto == IPPROTO_UDP ? "UDP" : "TCP");
+    fmt_tunnel(w, f, cs);
     char cid[COMMUNITY_ID_LEN];
     community_id(f, e->cfg.community_id_seed, cid);
     if (cid[0])

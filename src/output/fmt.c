@@ -585,6 +585,7 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
         fmt_chain_checks(w, chain);
     }
     fmt_tls_alerts(w, t);
+    fmt_encapsulation(w, ev->flow, ev->client_side);
 }
 
 /* Names as IANA's TLS Supported Groups registry (and Zeek) give them. */
@@ -618,4 +619,91 @@ const char *fmt_group_name(uint16_t g, char buf[8])
         snprintf(buf, 8, "0x%04x", g);
         return buf;
     }
+}
+
+/* ---- tunnels ------------------------------------------------------------- */
+
+static void tunnel_addr(const struct tunnel_layer *t, const uint8_t *a, char *buf, size_t len)
+{
+    inet_ntop(t->ip_ver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
+}
+
+/* The outer layer's endpoints, client's first. */
+static void tunnel_ends(const struct flow *f, int client_side, const uint8_t **src,
+                        const uint8_t **dst, unsigned *sport, unsigned *dport)
+{
+    const struct tunnel_layer *t = &f->tun->outer;
+    bool swap = f->tun->first_side != client_side;
+    *src = swap ? t->dst : t->src;
+    *dst = swap ? t->src : t->dst;
+    *sport = swap ? t->dport : t->sport;
+    *dport = swap ? t->sport : t->dport;
+}
+
+static const char *tunnel_proto_name(const struct tunnel_layer *t)
+{
+    switch (t->proto) {
+    case 4: return "IPv4";     /* IANA keywords */
+    case 17: return "UDP";
+    case 41: return "IPv6";
+    case 47: return "GRE";
+    default: return t->kind == TUNNEL_MPLS ? "MPLS" : t->kind == TUNNEL_PPPOE ? "PPPoE" : "";
+    }
+}
+
+void fmt_tunnel(struct jw *w, const struct flow *f, int client_side)
+{
+    if (!f->tun)
+        return;
+    const struct tunnel_layer *t = &f->tun->outer;
+    jw_obj_open(w, "tunnel");
+    if (t->ip_ver) {
+        const uint8_t *src, *dst;
+        unsigned sport, dport;
+        char a[INET6_ADDRSTRLEN];
+        tunnel_ends(f, client_side, &src, &dst, &sport, &dport);
+        tunnel_addr(t, src, a, sizeof(a));
+        jw_str(w, "src_ip", a);
+        if (t->proto == 17)
+            jw_uint(w, "src_port", sport);
+        tunnel_addr(t, dst, a, sizeof(a));
+        jw_str(w, "dest_ip", a);
+        if (t->proto == 17)
+            jw_uint(w, "dest_port", dport);
+    }
+    jw_str(w, "proto", tunnel_proto_name(t));
+    jw_uint(w, "depth", f->tun->n);
+    jw_obj_close(w);
+}
+
+void fmt_encapsulation(struct jw *w, const struct flow *f, int client_side)
+{
+    if (!f->tun)
+        return;
+    jw_arr_open(w, "encapsulation");
+    for (unsigned i = 0; i < f->tun->n; i++) {
+        enum tunnel_kind k = (enum tunnel_kind)f->tun->kind[i];
+        jw_obj_open(w, NULL);
+        jw_str(w, "type", tunnel_kind_name(k));
+        if (f->tun->has_id[i]) {
+            const char *name = k == TUNNEL_VXLAN || k == TUNNEL_GENEVE ? "vni"
+                               : k == TUNNEL_GRE ? "key"
+                               : k == TUNNEL_GTPU ? "teid"
+                               : k == TUNNEL_MPLS ? "label" : "session";
+            jw_uint(w, name, f->tun->id[i]);
+        }
+        if (i == 0 && f->tun->outer.ip_ver) {
+            const struct tunnel_layer *t = &f->tun->outer;
+            const uint8_t *src, *dst;
+            unsigned sport, dport;
+            char a[INET6_ADDRSTRLEN];
+            tunnel_ends(f, client_side, &src, &dst, &sport, &dport);
+            tunnel_addr(t, src, a, sizeof(a));
+            jw_str(w, "src_ip", a);
+            tunnel_addr(t, dst, a, sizeof(a));
+            jw_str(w, "dest_ip", a);
+        }
+        jw_obj_close(w);
+    }
+    jw_arr_close(w);
 }

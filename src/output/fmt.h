@@ -78,6 +78,14 @@ void fmt_geoip(struct jw *w, const char *key, const struct geoip_info *g);
  * signature matches, state, end, hello_retry, dtls, chain visibility,
  * x509_chain, chain_checks, alerts. */
 void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev);
+
+/* Suricata's "tunnel" object for a tunnelled flow: the outermost layer's
+ * addresses (client's side as src), protocol and the depth; nothing for a
+ * flow outside any tunnel. */
+void fmt_tunnel(struct jw *w, const struct flow *f, int client_side);
+/* pinscope's "encapsulation": every layer, outermost first, with its id
+ * (vni, key, session, teid, label) and the outermost one's addresses. */
+void fmt_encapsulation(struct jw *w, const struct flow *f, int client_side);
 /* The counters of one stats object (inside an open object). */
 void fmt_stats_fields(struct jw *w, const struct stats *st);
 

@@ -46,7 +46,9 @@
     X(QUIC_TRANSPORT_PARAMS_MALFORMED, "quic_transport_parameters_malformed")   \
     X(DTLS_RECORD_MALFORMED, "dtls_record_malformed")                           \
     X(DTLS_FRAGMENT_INVALID, "dtls_fragment_invalid")                           \
-    X(DTLS_HANDSHAKE_GAP, "dtls_handshake_gap")
+    X(DTLS_HANDSHAKE_GAP, "dtls_handshake_gap")                                 \
+    X(TUNNEL_MALFORMED, "tunnel_malformed")                                     \
+    X(TUNNEL_TOO_DEEP, "tunnel_too_deep")
 
 /* Limits that were reached. */
 #define STATS_CAPS(X)                                                           \

@@ -36,6 +36,8 @@ behaviour down:
                           after the server's Handshake packets: with the key
                           log, those wait for their keys and the chain is
                           still seen (NAME.keylog is the same key log)
+  tunnels.pcap            one TLS connection in each encapsulation (see
+                          tunnels() below)
   dtls_hostile.pcap       a DTLS ClientHello in three fragments, out of order,
                           with an overlapping retransmission that carries
                           other bytes; a fragment past its message length; a
@@ -215,8 +217,144 @@ def handshake(p, ch, sh, cisn=1000, sisn=5000, close=True):
         p.tcp(False, sisn + 1 + len(sh), cisn + 2 + len(ch), FIN | ACK)
 
 
+# ---- tunnels.pcap ---------------------------------------------------------
+
+ETH_IP4 = b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00"
+
+
+def eth(payload, etype=0x0800):
+    return b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01" + struct.pack("!H", etype) + payload
+
+
+def ipv6(src, dst, nh, payload):
+    return struct.pack("!IHBB", 6 << 28, len(payload), nh, 64) + bytes(src) + bytes(dst) + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def gre(proto, payload, key=None, seq=None):
+    flags = (0x2000 if key is not None else 0) | (0x1000 if seq is not None else 0)
+    h = struct.pack("!HH", flags, proto)
+    if key is not None:
+        h += struct.pack("!I", key)
+    if seq is not None:
+        h += struct.pack("!I", seq)
+    return h + payload
+
+
+def tunnel_conn(p, sni, wrap, cport=41000, cisn=1000, sisn=5000):
+    """A TLS handshake between 10.0.0.1:cport and 10.0.0.2:443, every IP
+    packet passed through wrap(ip_packet, from_client) -> Ethernet frame."""
+    A, B = [10, 0, 0, 1], [10, 0, 0, 2]
+    ch, sh = record(0x16, client_hello(sni)), record(0x16, server_hello())
+
+    def seg(from_client, seq, ack, flags, payload=b""):
+        if from_client:
+            ip = ipv4(A, B, 6, tcp(cport, 443, seq, ack, flags, payload))
+        else:
+            ip = ipv4(B, A, 6, tcp(443, cport, seq, ack, flags, payload))
+        p.pkt(wrap(ip, from_client))
+    seg(True, cisn, 0, SYN)
+    seg(False, sisn, cisn + 1, SYN | ACK)
+    seg(True, cisn + 1, sisn + 1, ACK)
+    seg(True, cisn + 1, sisn + 1, PSH | ACK, ch)
+    seg(False, sisn + 1, cisn + 1 + len(ch), PSH | ACK, sh)
+    seg(True, cisn + 1 + len(ch), sisn + 1 + len(sh), FIN | ACK)
+    seg(False, sisn + 1 + len(sh), cisn + 2 + len(ch), FIN | ACK)
+
+
+def outer4(from_client, proto, payload, a=(198, 18, 1, 1), b=(198, 18, 1, 2)):
+    return ipv4(a, b, proto, payload) if from_client else ipv4(b, a, proto, payload)
+
+
+def tunnels(path):
+    """Every encapsulation pinscope follows, one TLS connection each (SNI
+    names it), outer addresses 198.18.1.0/24, inner 10.0.0.1 -> 10.0.0.2:443:
+    two VXLAN tenants (VNI 100 and 200) with the same inner addresses and
+    ports, each VTEP with its own source port; GRE with key 7; ERSPAN II
+    (session 5) and III (session 9, with the platform subheader); Geneve
+    (VNI 300, 8 bytes of options); two MPLS labels; PPPoE session 0x1234;
+    IPv4 in IPv4; IPv6 in IPv4; GTP-U with a TEID per direction (0xabc up,
+    0xdef down) and an extension header; VXLAN inside GRE; then a UDP
+    datagram to port 4789 that is not VXLAN (ignored) and five nested IP in
+    IP headers (one too many: counted)."""
+    p = Pcap(path)
+
+    def vxlan(vni, inner_frame, from_client):
+        return eth(outer4(from_client, 17, udp(50000 if from_client else 51111, 4789,
+                                                struct.pack("!II", 0x08000000, vni << 8) +
+                                                inner_frame)))
+    tunnel_conn(p, b"vxlan100.example", lambda ip, c: vxlan(100, eth(ip), c))
+    tunnel_conn(p, b"vxlan200.example", lambda ip, c: vxlan(200, eth(ip), c))
+    tunnel_conn(p, b"gre.example", lambda ip, c: eth(outer4(c, 47, gre(0x0800, ip, key=7))),
+                cport=41001)
+
+    def erspan2(ip, c):
+        hdr = struct.pack("!HHI", (1 << 12) | 10, 5, 0)
+        return eth(outer4(c, 47, gre(0x88BE, hdr + eth(ip), seq=1)))
+    tunnel_conn(p, b"erspan2.example", erspan2, cport=41002)
+
+    def erspan3(ip, c):
+        hdr = struct.pack("!HHIHH", (2 << 12) | 10, 9, 0x12345678, 0, 1) + bytes(8)
+        return eth(outer4(c, 47, gre(0x22EB, hdr + eth(ip), seq=1)))
+    tunnel_conn(p, b"erspan3.example", erspan3, cport=41003)
+
+    def geneve(ip, c):
+        opts = struct.pack("!HBB", 0x0102, 0x03, 1) + bytes(4)   # one 8-byte option
+        hdr = struct.pack("!BBHI", len(opts) // 4, 0, 0x6558, 300 << 8)
+        return eth(outer4(c, 17, udp(52000, 6081, hdr + opts + eth(ip))))
+    tunnel_conn(p, b"geneve.example", geneve, cport=41004)
+
+    def mpls(ip, c):
+        stack = struct.pack("!II", (1000 << 12) | 64, (2000 << 12) | 0x100 | 64)
+        return eth(stack + ip, 0x8847)
+    tunnel_conn(p, b"mpls.example", mpls, cport=41005)
+
+    def pppoe(ip, c):
+        return eth(struct.pack("!BBHHH", 0x11, 0, 0x1234, len(ip) + 2, 0x0021) + ip, 0x8864)
+    tunnel_conn(p, b"pppoe.example", pppoe, cport=41006)
+    tunnel_conn(p, b"ipip.example", lambda ip, c: eth(outer4(c, 4, ip)), cport=41007)
+
+    # IPv6 inside IPv4 (6in4): the inner packet is IPv6.
+    A6, B6 = bytes.fromhex("20010db8000000000000000000000001"), bytes.fromhex("20010db8000000000000000000000002")
+    ch6, sh6 = record(0x16, client_hello(b"sixinfour.example")), record(0x16, server_hello())
+    for c, seq, ack, fl, pl in ((True, 1000, 0, SYN, b""), (False, 5000, 1001, SYN | ACK, b""),
+                                (True, 1001, 5001, ACK, b""), (True, 1001, 5001, PSH | ACK, ch6),
+                                (False, 5001, 1001 + len(ch6), PSH | ACK, sh6)):
+        t = tcp(41008, 443, seq, ack, fl, pl) if c else tcp(443, 41008, seq, ack, fl, pl)
+        ip6 = ipv6(A6, B6, 6, t) if c else ipv6(B6, A6, 6, t)
+        p.pkt(eth(outer4(c, 41, ip6)))
+
+    def gtpu(ip, c):
+        teid = 0xABC if c else 0xDEF
+        ext = bytes([1, 0x00, 0x09, 0])     # PDU session container: len 1 (4 bytes), next 0
+        body = struct.pack("!HBB", 0, 0, 0x85) + ext + ip
+        hdr = struct.pack("!BBHI", 0x34, 0xFF, len(body), teid)
+        return eth(outer4(c, 17, udp(2152, 2152, hdr + body)))
+    tunnel_conn(p, b"gtpu.example", gtpu, cport=41009)
+
+    def nested(ip, c):
+        inner = udp(50001, 4789, struct.pack("!II", 0x08000000, 400 << 8) + eth(ip))
+        return eth(outer4(c, 47, gre(0x0800, outer4(c, 17, inner, (198, 18, 2, 1), (198, 18, 2, 2)),
+                                     key=8)))
+    tunnel_conn(p, b"nested.example", nested, cport=41010)
+
+    # Not VXLAN (the I flag is clear): an ordinary UDP datagram, no event.
+    p.pkt(eth(outer4(True, 17, udp(50002, 4789, bytes(8) + b"not a frame"))))
+    # Five IP-in-IP layers around a SYN: one more than is followed.
+    pkt = ipv4([10, 0, 0, 1], [10, 0, 0, 2], 6, tcp(41011, 443, 1, 0, SYN))
+    for _ in range(5):
+        pkt = ipv4([198, 18, 1, 1], [198, 18, 1, 2], 4, pkt)
+    p.pkt(eth(pkt))
+    p.close()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+
+    tunnels(os.path.join(OUT, "tunnels.pcap"))
 
     p = Pcap(os.path.join(OUT, "hostile_sni.pcap"))
     sni = b'evil"\\\x01\x1f<script>\xff\xfe\xc3\x28.test'

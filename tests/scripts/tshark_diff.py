@@ -52,6 +52,12 @@ ALLOWLIST = [
      "reason": CID_REUSE},
     {"pcap": "quic_rfc_initials.pcap", "client": "198.18.0.10:41011", "field": "connection",
      "reason": CID_REUSE},
+    # Two VXLAN tenants (VNI 100 and 200) whose inner connections have the
+    # same addresses and ports: pinscope keeps them apart by the VNI, tshark
+    # keys a connection by addresses and ports only, so it sees one (the
+    # first, which agrees) and no hello for the second.
+    {"pcap": "tunnels.pcap", "client": "10.0.0.1:41000", "field": "connection",
+     "reason": "tshark merges two overlay tenants with the same inner 5-tuple"},
     # Example:
     # {"pcap": "foo.pcap", "client": "10.0.0.1:1234", "field": "ja3",
     #  "reason": "tshark 4.0 keeps GREASE in the signature list (bug NNNN)"},
