@@ -8,7 +8,9 @@
  *
  * Supported link types: Ethernet (with any mix of up to DECODE_MAX_VLAN
  * 802.1Q / 802.1ad / QinQ tags), Linux SLL and SLL2, raw IPv4/IPv6
- * (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD loopback (DLT_NULL, DLT_LOOP).
+ * (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD loopback (DLT_NULL, DLT_LOOP),
+ * PPP and PPP in HDLC framing, Cisco HDLC, NFLOG, 802.11 data frames (also
+ * behind radiotap).
  * IPv6 extension headers are skipped.  IP fragments other than the first
  * are not reassembled (counted as ip_fragment); a first fragment is decoded
  * as far as its bytes go.

@@ -11,6 +11,20 @@
  *              halen(1) addr(8)                                            (20 bytes)
  *   BSD NULL/LOOP: family(4), host byte order of the capturing machine (NULL)
  *              or network order (LOOP); AF_INET = 2, AF_INET6 = 24/28/30.
+ *   PPP (9), PPP in HDLC framing (50) (RFC 1661, 1662): [address(1)=0xff
+ *              control(1)=0x03] protocol(1 or 2; odd low byte ends it):
+ *              0x21 IPv4, 0x57 IPv6.
+ *   Cisco HDLC (104): address(1)=0x0f/0x8f control(1)=0 protocol(2), an
+ *              EtherType.
+ *   NFLOG (239): family(1) version(1) resource_id(2), then TLVs of
+ *              length(2) type(2) in host (little-endian) order, each padded
+ *              to 4 bytes; type 9 (NFULA_PAYLOAD) holds the IP packet.
+ *   802.11 (105), radiotap (127): [radiotap: version(1)=0 pad(1)
+ *              length(2, LE) ...] frame control(2) duration(2) addr1-3(18)
+ *              seq(2) [addr4(6) if to-DS and from-DS] [QoS(2) for QoS
+ *              subtypes] [HT control(4) if +HTC/order in a QoS frame], then
+ *              LLC/SNAP aa aa 03 00 00 00 EtherType; data frames only,
+ *              protected (encrypted) ones skipped.
  */
 #include "decode/decode_int.h"
 
@@ -49,6 +63,12 @@ bool decode_linktype_supported(int dlt)
     case DLT_IPV6:
     case DLT_NULL:
     case DLT_LOOP:
+    case DLT_PPP:
+    case DLT_PPP_SERIAL:
+    case DLT_C_HDLC:
+    case DLT_NFLOG:
+    case DLT_IEEE802_11:
+    case DLT_IEEE802_11_RADIO:
         return true;
     default:
         /* LINKTYPE_RAW (101) is mapped to DLT_RAW by libpcap, but some
@@ -133,6 +153,99 @@ static enum decode_result decode_null(struct pkt *p, struct rd *r, bool loop, st
     return decode_ip(p, rd_ptr(r), rd_left(r), ver, st);
 }
 
+static enum decode_result link_truncated(struct stats *st)
+{
+    stats_anomaly(st, STATS_LINK_TRUNCATED);
+    return DECODE_BAD;
+}
+
+static enum decode_result decode_ppp(struct pkt *p, struct rd *r, struct stats *st)
+{
+    if (rd_has(r, 2) && rd_peek(r, 0) == 0xff && rd_peek(r, 1) == 0x03)
+        rd_skip(r, 2);
+    unsigned proto = rd_u8(r);
+    if (!(proto & 1))
+        proto = proto << 8 | rd_u8(r);
+    if (r->bad)
+        return link_truncated(st);
+    if (proto == 0x21 || proto == 0x0021)
+        return decode_ip(p, rd_ptr(r), rd_left(r), 4, st);
+    if (proto == 0x57 || proto == 0x0057)
+        return decode_ip(p, rd_ptr(r), rd_left(r), 6, st);
+    return DECODE_SKIP;   /* LCP, IPCP, CHAP...: not for us */
+}
+
+static enum decode_result decode_chdlc(struct pkt *p, struct rd *r, struct stats *st)
+{
+    rd_skip(r, 2);
+    unsigned type = rd_u16(r);
+    if (r->bad)
+        return link_truncated(st);
+    return decode_ip(p, rd_ptr(r), rd_left(r), type, st);
+}
+
+static enum decode_result decode_nflog(struct pkt *p, struct rd *r, struct stats *st)
+{
+    unsigned family = rd_u8(r);
+    rd_skip(r, 3);
+    if (r->bad)
+        return link_truncated(st);
+    while (rd_left(r) >= 4) {
+        unsigned len = rd_peek(r, 0) | (unsigned)rd_peek(r, 1) << 8;
+        unsigned type = rd_peek(r, 2) | (unsigned)rd_peek(r, 3) << 8;
+        if (len < 4 || len > rd_left(r))
+            return link_truncated(st);
+        if ((type & 0x7fff) == 9) {   /* NFULA_PAYLOAD */
+            rd_skip(r, 4);
+            unsigned ver = family == 2 ? 4 : family == 10 ? 6 : 0;
+            if (!ver)
+                return DECODE_SKIP;
+            return decode_ip(p, rd_ptr(r), len - 4, ver, st);
+        }
+        size_t padded = ((size_t)len + 3) & ~(size_t)3;
+        if (!rd_skip(r, padded < rd_left(r) ? padded : rd_left(r)))
+            return link_truncated(st);
+    }
+    return DECODE_SKIP;   /* no payload TLV */
+}
+
+static enum decode_result decode_80211(struct pkt *p, struct rd *r, bool radiotap,
+                                       struct stats *st)
+{
+    if (radiotap) {
+        if (!rd_has(r, 4))
+            return link_truncated(st);
+        size_t len = rd_peek(r, 2) | (size_t)rd_peek(r, 3) << 8;
+        if (rd_peek(r, 0) != 0 || len < 8 || !rd_skip(r, len))
+            return link_truncated(st);
+    }
+    unsigned fc0 = rd_u8(r), fc1 = rd_u8(r);
+    if (r->bad)
+        return link_truncated(st);
+    unsigned type = (fc0 >> 2) & 3, subtype = fc0 >> 4;
+    if (type != 2 || (subtype & 4) || (fc1 & 0x40))
+        return DECODE_SKIP;   /* management/control, null data, or protected */
+    size_t hdr = 22;          /* after frame control: duration, 3 addresses, sequence */
+    if ((fc1 & 3) == 3)
+        hdr += 6;             /* to-DS and from-DS: a fourth address */
+    if (subtype & 8) {
+        hdr += 2;             /* QoS control */
+        if (fc1 & 0x80)
+            hdr += 4;         /* HT control */
+    }
+    if (!rd_skip(r, hdr))
+        return link_truncated(st);
+    static const uint8_t snap[6] = { 0xaa, 0xaa, 0x03, 0, 0, 0 };
+    for (size_t i = 0; i < 6; i++)
+        if (!rd_has(r, i + 1) || rd_peek(r, i) != snap[i])
+            return DECODE_SKIP;
+    rd_skip(r, 6);
+    unsigned etype = rd_u16(r);
+    if (r->bad)
+        return link_truncated(st);
+    return decode_ip(p, rd_ptr(r), rd_left(r), etype, st);
+}
+
 enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
                                  size_t wirelen, struct pkt *out, struct stats *st)
 {
@@ -155,6 +268,20 @@ enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
         return decode_null(out, &r, false, st);
     case DLT_LOOP:
         return decode_null(out, &r, true, st);
+    case DLT_PPP:
+        return decode_ppp(out, &r, st);
+    case DLT_PPP_SERIAL:   /* some of these captures hold Cisco HDLC frames */
+        if (caplen > 0 && (data[0] == 0x0f || data[0] == 0x8f))
+            return decode_chdlc(out, &r, st);
+        return decode_ppp(out, &r, st);
+    case DLT_C_HDLC:
+        return decode_chdlc(out, &r, st);
+    case DLT_NFLOG:
+        return decode_nflog(out, &r, st);
+    case DLT_IEEE802_11:
+        return decode_80211(out, &r, false, st);
+    case DLT_IEEE802_11_RADIO:
+        return decode_80211(out, &r, true, st);
     case DLT_IPV4:
         return decode_ip(out, data, caplen, 4, st);
     case DLT_IPV6:

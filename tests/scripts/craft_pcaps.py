@@ -38,6 +38,8 @@ behaviour down:
                           still seen (NAME.keylog is the same key log)
   tunnels.pcap            one TLS connection in each encapsulation (see
                           tunnels() below)
+  linktype_*.pcap         one TLS connection per link type: PPP, PPP in
+                          HDLC framing, Cisco HDLC, NFLOG, 802.11, radiotap
   dtls_hostile.pcap       a DTLS ClientHello in three fragments, out of order,
                           with an overlapping retransmission that carries
                           other bytes; a fragment past its message length; a
@@ -79,9 +81,9 @@ S = [198, 18, 0, 20]
 
 
 class Pcap:
-    def __init__(self, path):
+    def __init__(self, path, linktype=1):
         self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
         self.t = 1700000000.0
 
     def pkt(self, frame):
@@ -351,8 +353,60 @@ def tunnels(path):
     p.close()
 
 
+def linktypes(out):
+    """One TLS connection (198.18.0.10:41000 -> 198.18.0.20:443) per link
+    type: linktype_ppp (9, address/control and a 2-byte protocol),
+    linktype_ppp_hdlc (50, a 1-byte compressed protocol), linktype_chdlc
+    (104), linktype_nflog (239: a prefix TLV before the payload TLV),
+    linktype_80211 (105: QoS data frames, to-DS and from-DS, LLC/SNAP) and
+    linktype_radiotap (127: the same behind a radiotap header)."""
+    def ppp(ip, c):
+        return b"\xff\x03\x00\x21" + ip
+
+    def ppp_short(ip, c):
+        return b"\x21" + ip
+
+    def chdlc(ip, c):
+        return b"\x0f\x00\x08\x00" + ip
+
+    def nflog(ip, c):
+        prefix = b"pinscope\0"
+        tlv1 = struct.pack("<HH", 4 + len(prefix), 10) + prefix
+        tlv1 += bytes(-len(tlv1) % 4)
+        tlv2 = struct.pack("<HH", 4 + len(ip), 9) + ip
+        return struct.pack("!BBH", 2, 0, 0) + tlv1 + tlv2
+
+    def wifi(ip, c):
+        fc = b"\x88" + (b"\x03" if True else b"")      # QoS data, to-DS and from-DS
+        hdr = fc + b"\x00\x00" + bytes(range(18)) + b"\x10\x00" + bytes(6) + b"\x00\x00"
+        return hdr + b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + ip
+
+    def radiotap(ip, c):
+        return struct.pack("<BBHI", 0, 0, 8, 0) + wifi(ip, c)
+
+    for name, lt, wrap in (("linktype_ppp", 9, ppp), ("linktype_ppp_hdlc", 50, ppp_short),
+                           ("linktype_chdlc", 104, chdlc), ("linktype_nflog", 239, nflog),
+                           ("linktype_80211", 105, wifi), ("linktype_radiotap", 127, radiotap)):
+        p = Pcap(os.path.join(out, name + ".pcap"), lt)
+        ch, sh = record(0x16, client_hello(name.encode() + b".example")), record(0x16, server_hello())
+
+        def seg(c, seq, ack, fl, pl=b""):
+            t = tcp(41000, 443, seq, ack, fl, pl) if c else tcp(443, 41000, seq, ack, fl, pl)
+            p.pkt(wrap(ipv4(C, S, 6, t) if c else ipv4(S, C, 6, t), c))
+        seg(True, 1000, 0, SYN)
+        seg(False, 5000, 1001, SYN | ACK)
+        seg(True, 1001, 5001, ACK)
+        seg(True, 1001, 5001, PSH | ACK, ch)
+        seg(False, 5001, 1001 + len(ch), PSH | ACK, sh)
+        seg(True, 1001 + len(ch), 5001 + len(sh), FIN | ACK)
+        seg(False, 5001 + len(sh), 1002 + len(ch), FIN | ACK)
+        p.close()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+
+    linktypes(OUT)
 
     tunnels(os.path.join(OUT, "tunnels.pcap"))
 

@@ -263,9 +263,49 @@ static void test_tunnels(void)
     test_cond("tunnels: malformed insides counted", st.anomalies[STATS_TUNNEL_MALFORMED] > 0);
 }
 
+/* The link types of tests/golden/linktype_*.pcap (craft_pcaps.py): every
+ * frame of the TLS connection decodes to its TCP segment, every truncation
+ * cleanly. */
+static void test_linktypes(void)
+{
+    static const char *const names[] = { "ppp", "ppp_hdlc", "chdlc", "nflog", "80211",
+                                         "radiotap" };
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        char path[128], d[96];
+        snprintf(path, sizeof(path), "tests/golden/linktype_%s.pcap", names[k]);
+        FILE *f = fopen(path, "rb");
+        uint8_t gh[24], rh[16];
+        int frames = 0, tcp = 0;
+        if (f && fread(gh, 1, 24, f) == 24) {
+            int dlt = gh[20] | gh[21] << 8;
+            test_cond(names[k], decode_linktype_supported(dlt));
+            while (fread(rh, 1, 16, f) == 16) {
+                struct buf b;
+                size_t len = (size_t)rh[8] | (size_t)rh[9] << 8;
+                if (len > sizeof(b.b) || fread(b.b, 1, len, f) != len)
+                    break;
+                b.n = len;
+                frames++;
+                struct pkt p;
+                if (decode_packet(dlt, b.b, b.n, b.n, &p, &st) == DECODE_OK &&
+                    p.proto == IPPROTO_TCP && p.ip_ver == 4 && p.src[0] == 198 &&
+                    (p.sport == 443 || p.dport == 443))
+                    tcp++;
+                snprintf(d, sizeof(d), "%s frame %d", names[k], frames);
+                all_truncations(d, dlt, &b, len);
+            }
+        }
+        if (f)
+            fclose(f);
+        snprintf(d, sizeof(d), "%s: 7 frames, each a TCP segment of the connection", names[k]);
+        test_cond(d, frames == 7 && tcp == 7);
+    }
+}
+
 int main(void)
 {
     test_tunnels();
+    test_linktypes();
     test_ethernet_vlan();
     test_ipv6_ext();
     test_other_links();
