@@ -31,7 +31,10 @@ static void tcp_payload(struct pipeline *pl, struct conn *c, int side, const str
         reasm_stream_start(rs, c->syn[side] ? c->isn1[side] : p->seq, pl->cfg.depth);
         c->rs[side] = rs;
     }
-    if (reasm_add(rs, &pl->mc, &pl->st, p->seq, p->payload, p->payload_len))
+    /* A SYN's own sequence number is the SYN; its data (TCP Fast Open,
+     * RFC 7413) starts one later, at ISN + 1, where the stream starts. */
+    uint32_t seq = p->seq + ((p->tcp_flags & TCP_SYN) ? 1u : 0u);
+    if (reasm_add(rs, &pl->mc, &pl->st, seq, p->payload, p->payload_len))
         conn_drive_stream(&pl->env, c, side);
 }
 

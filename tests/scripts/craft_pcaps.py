@@ -38,6 +38,8 @@ behaviour down:
                           still seen (NAME.keylog is the same key log)
   tunnels.pcap            one TLS connection in each encapsulation (see
                           tunnels() below)
+  tfo.pcap                ClientHellos in SYNs (TCP Fast Open), accepted
+                          and refused by the server
   linktype_*.pcap         one TLS connection per link type: PPP, PPP in
                           HDLC framing, Cisco HDLC, NFLOG, 802.11, radiotap
   dtls_hostile.pcap       a DTLS ClientHello in three fragments, out of order,
@@ -403,8 +405,34 @@ def linktypes(out):
         p.close()
 
 
+def tfo(path):
+    """TCP Fast Open (RFC 7413): a ClientHello carried in the SYN that the
+    server accepts (its SYN-ACK acknowledges the data, its ServerHello comes
+    in the SYN-ACK's data); and one the server refuses (the SYN-ACK
+    acknowledges only the SYN), so the client sends the same hello again at
+    ISN + 1: one hello, no overlap conflict."""
+    p = Pcap(path)
+    ch = record(0x16, client_hello(b"tfo-accepted.example"))
+    sh = record(0x16, server_hello())
+    p.tcp(True, 1000, 0, SYN, ch, sport=42000)
+    p.tcp(False, 5000, 1001 + len(ch), SYN | ACK, sh, sport=42000)
+    p.tcp(True, 1001 + len(ch), 5001 + len(sh), ACK, sport=42000)
+    p.tcp(True, 1001 + len(ch), 5001 + len(sh), FIN | ACK, sport=42000)
+    p.tcp(False, 5001 + len(sh), 1002 + len(ch), FIN | ACK, sport=42000)
+    ch = record(0x16, client_hello(b"tfo-refused.example"))
+    p.tcp(True, 2000, 0, SYN, ch, sport=42001)
+    p.tcp(False, 7000, 2001, SYN | ACK, sport=42001)
+    p.tcp(True, 2001, 7001, PSH | ACK, ch, sport=42001)
+    p.tcp(False, 7001, 2001 + len(ch), PSH | ACK, sh, sport=42001)
+    p.tcp(True, 2001 + len(ch), 7001 + len(sh), FIN | ACK, sport=42001)
+    p.tcp(False, 7001 + len(sh), 2002 + len(ch), FIN | ACK, sport=42001)
+    p.close()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+
+    tfo(os.path.join(OUT, "tfo.pcap"))
 
     linktypes(OUT)
 
