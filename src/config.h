@@ -29,6 +29,11 @@
 #define CFG_REASM_MAX_RANGES    64        /* out-of-order holes tracked per direction */
 #define CFG_REASM_MEMCAP        (32u * 1024 * 1024) /* (opt --memcap) all reassembly + TLS buffers */
 
+/* IP fragments (per worker) */
+#define CFG_FRAG_MAX_DATAGRAMS  4096      /* datagrams in reassembly; the oldest is evicted beyond */
+#define CFG_FRAG_MAX_PIECES     64        /* separate byte ranges per datagram */
+#define CFG_FRAG_TIMEOUT        30        /* s (packet time) a datagram may take to complete */
+
 /* TLS */
 #define CFG_TLS_PREAMBLE_MAX    8192      /* bytes of CONNECT/SOCKS/STARTTLS text before TLS */
 #define CFG_TLS_HS_MSG_MAX      (256 * 1024) /* largest handshake message buffered (chains) */

@@ -29,7 +29,10 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg)
     if (cfg->x509)
         x509_ctx_set_memcap(cfg->x509, &pl->mc);
     pl->env.depth = cfg->depth;
-    if (tracker_init(&pl->tr, cfg->max_flows, &pl->env, &pl->st) < 0) {
+    if (tracker_init(&pl->tr, cfg->max_flows, &pl->env, &pl->st) < 0 ||
+        !(pl->frag = frag_new(&pl->mc, cfg->n_shards > 1 && cfg->shard != 0 ? &pl->frag_st
+                                                                            : &pl->st))) {
+        tracker_free(&pl->tr);
         free(pl);
         return NULL;
     }
@@ -45,6 +48,7 @@ void pipeline_free(struct pipeline *pl)
     if (!pl)
         return;
     tracker_free(&pl->tr);
+    frag_free(pl->frag);
     if (pl->cfg.x509)
         x509_ctx_set_memcap(pl->cfg.x509, NULL);   /* the cache outlives this memcap */
     free(pl);
@@ -78,11 +82,17 @@ uint64_t pipeline_last_ts(const struct pipeline *pl)
     return pl->clock.now_us;
 }
 
+static void expire(struct pipeline *pl)
+{
+    tracker_expire(&pl->tr, pl->clock.now_us);
+    frag_expire(pl->frag, pl->clock.now_us);
+}
+
 void pipeline_tick(struct pipeline *pl, uint64_t now_us)
 {
     expiry_clock_see(&pl->clock, now_us);
     if (pl->cfg.external_sweep || expiry_clock_due(&pl->clock))
-        tracker_expire(&pl->tr, pl->clock.now_us);
+        expire(pl);
 }
 
 void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t *data,
@@ -95,6 +105,35 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
     expiry_clock_see(&pl->clock, ts_us);
 
     enum decode_result r = decode_packet(dlt, data, caplen, wirelen, &p, &pl->st);
+    if (r == DECODE_FRAGMENT) {
+        /* Several workers on one file all see every fragment (dispatch.h):
+         * the first counts it, and the owner of the datagram's flow counts
+         * what is inside, so the totals are those of one worker. */
+        bool sharded = pl->cfg.n_shards > 1;
+        if (sharded && pl->cfg.shard != 0) {
+            pl->st.packets--;
+            pl->st.bytes -= wirelen;
+            pl->st.anomalies[STATS_IP_FRAGMENT]--;
+        }
+        size_t len;
+        const uint8_t *dg = frag_add(pl->frag, &p, ts_us, &len);
+        if (!dg)
+            return;   /* kept, or dropped and counted */
+        struct pkt outer = p;
+        struct stats scratch;
+        memset(&scratch, 0, sizeof(scratch));
+        r = decode_ip(&p, dg, len, p.ip_ver, sharded ? &scratch : &pl->st);
+        if (sharded && r == DECODE_OK && flow_pick(&p, pl->cfg.n_shards) != pl->cfg.shard)
+            return;   /* another worker's flow: it reassembled this datagram too */
+        if (sharded && pl->cfg.shard != 0 && r != DECODE_OK)
+            return;   /* not a flow's: the first worker counts it */
+        if (sharded) {
+            p = outer;
+            r = decode_ip(&p, dg, len, p.ip_ver, &pl->st);
+        }
+        if (r == DECODE_FRAGMENT)
+            return;   /* a fragment inside a fragment: not followed (counted) */
+    }
     if (r != DECODE_OK) {
         if (r == DECODE_SKIP)
             pl->st.packets_other++;
@@ -110,7 +149,7 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
         pl_handle_udp(pl, &p);
     }
     if (!pl->cfg.external_sweep && expiry_clock_due(&pl->clock))
-        tracker_expire(&pl->tr, pl->clock.now_us);
+        expire(pl);
 }
 
 void pipeline_flush(struct pipeline *pl)

@@ -40,6 +40,9 @@ struct pipeline_config {
     void *report_ctx;
     pipeline_pressure_fn on_pressure;  /* may be NULL */
     void *pressure_ctx;
+    size_t shard, n_shards;        /* file input, several workers: every worker
+                                      reassembles every IP fragment and keeps the
+                                      datagrams of its own flows (flow_pick) */
 };
 
 struct pipeline;

@@ -11,6 +11,7 @@
 
 #include "conn/conn.h"
 #include "decode/decode.h"
+#include "reasm/frag.h"
 #include "tracker.h"
 #include "util/memcap.h"
 
@@ -18,6 +19,8 @@ struct pipeline {
     struct pipeline_config cfg;
     struct tracker tr;
     struct memcap mc;
+    struct frag_table *frag;
+    struct stats frag_st;     /* its counters when another worker counts fragments */
     struct stats st;
     struct expiry_clock clock;
     struct conn_env env;      /* last: its scratch buffers are large */

@@ -279,7 +279,7 @@ static void put(struct dispatch *d, size_t i, uint32_t kind, int dlt, uint64_t t
 /* The endpoints of an Ethernet (VLAN-tagged or not) IPv4/IPv6 TCP/UDP
  * packet read straight from the header bytes, for the common case; false
  * sends the packet through the full decoder.  Only packets the full
- * decoder reads the same way are taken: non-first IPv4 fragments, IPv6
+ * decoder reads the same way are taken: IPv4 fragments, IPv6
  * extension headers, tunnels and every other link type fall back. */
 static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
 {
@@ -299,8 +299,8 @@ static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
     memset(p->src, 0, sizeof(p->src));
     memset(p->dst, 0, sizeof(p->dst));
     if (type == 0x0800) {
-        if (left < 20 || ip[0] >> 4 != 4 || (ip[6] & 0x1f) || ip[7])
-            return false;   /* short, not v4, or not a first fragment */
+        if (left < 20 || ip[0] >> 4 != 4 || (ip[6] & 0x3f) || ip[7])
+            return false;   /* short, not v4, or a fragment (MF or an offset) */
         l4 = (size_t)(ip[0] & 0x0f) * 4;
         if (l4 < 20)
             return false;
@@ -328,57 +328,38 @@ static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
     return true;
 }
 
-/* The worker of a decoded packet. */
-static size_t pick_of(const struct pkt *p, size_t n)
-{
-    /* Symmetric: the flow table's normalised key (lower endpoint first),
-     * the same whatever the direction.  FNV-1a with a fixed basis: every
-     * worker that reads the file itself must make the same choice, and the
-     * choice only spreads load, it decides no table layout. */
-    struct flow_key k;
-    int side;
-    flow_key_from_pkt(p, &k, &side);
-    size_t al = k.ip_ver == 4 ? 4 : 16;
-    uint64_t h = 1469598103934665603ULL;
-#define MIX(byte) (h = (h ^ (uint8_t)(byte)) * 1099511628211ULL)
-    for (int e = 0; e < 2; e++)
-        for (size_t i = 0; i < al; i++)
-            MIX(k.addr[e][i]);
-    for (int e = 0; e < 2; e++) {
-        MIX(k.port[e] >> 8);
-        MIX(k.port[e]);
-    }
-    MIX(k.proto);
-#undef MIX
-    return (size_t)(h % n);
-}
-
 size_t dispatch_pick(int dlt, const uint8_t *data, size_t caplen, size_t wirelen, size_t n,
                      struct stats *scratch)
 {
     if (n <= 1)
         return 0;
     struct pkt p;
-    if (!fast_endpoints(dlt, data, caplen, &p) &&
-        decode_packet(dlt, data, caplen, wirelen, &p, scratch) != DECODE_OK)
-        return 0;
-    return pick_of(&p, n);
+    if (fast_endpoints(dlt, data, caplen, &p))
+        return flow_pick(&p, n);
+    return dispatch_pick_decoded(dlt, data, caplen, wirelen, n, scratch);
 }
 
 size_t dispatch_pick_decoded(int dlt, const uint8_t *data, size_t caplen, size_t wirelen,
                              size_t n, struct stats *scratch)
 {
     struct pkt p;
-    if (n <= 1 || decode_packet(dlt, data, caplen, wirelen, &p, scratch) != DECODE_OK)
+    if (n <= 1)
         return 0;
-    return pick_of(&p, n);
+    enum decode_result r = decode_packet(dlt, data, caplen, wirelen, &p, scratch);
+    if (r == DECODE_FRAGMENT)
+        return DISPATCH_ALL;   /* whose it is shows once it is whole */
+    return r == DECODE_OK ? flow_pick(&p, n) : 0;
 }
 
 void dispatch_packet(struct dispatch *d, int dlt, uint64_t ts_us, const uint8_t *data,
                      size_t caplen, size_t wirelen)
 {
     size_t w = dispatch_pick(dlt, data, caplen, wirelen, d->n, &d->scratch);
-    put(d, w, REC_PACKET, dlt, ts_us, data, caplen, wirelen);
+    if (w == DISPATCH_ALL)
+        for (size_t i = 0; i < d->n; i++)
+            put(d, i, REC_PACKET, dlt, ts_us, data, caplen, wirelen);
+    else
+        put(d, w, REC_PACKET, dlt, ts_us, data, caplen, wirelen);
     /* The workers' pipelines do not sweep by themselves: the reader sees
      * every packet in order and tells all of them to expire idle flows
      * exactly when one pipeline reading the whole file would (after the

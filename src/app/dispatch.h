@@ -58,7 +58,10 @@ void dispatch_close(struct dispatch *d);
 /* Counters of the reader's own decoding (discarded: workers count). */
 struct stats *dispatch_stats(struct dispatch *d);
 
-/* The worker for a packet (exported for tests). */
+/* The worker for a packet (exported for tests); DISPATCH_ALL for an IP
+ * fragment: every worker reassembles it and keeps the datagram if its flow
+ * is theirs (pipeline_config.shard). */
+#define DISPATCH_ALL ((size_t)-1)
 size_t dispatch_pick(int dlt, const uint8_t *data, size_t caplen, size_t wirelen, size_t n,
                      struct stats *scratch);
 /* The same through the full decoder only (no header fast path): for a

@@ -316,6 +316,8 @@ static int worker_init(struct run *r, struct worker *w, int id)
         .keylog = r->eng.kl,
         .x509 = w->x509,
         .external_sweep = !o->iface && r->n_workers > 1,
+        .shard = (size_t)id,
+        .n_shards = o->iface ? 1 : (size_t)r->n_workers,   /* live: the kernel defragments */
     };
     if (pc.max_flows < 16)
         pc.max_flows = 16;
@@ -461,7 +463,8 @@ static void *mapped_worker(void *arg)
             enum capture_next c = pcapread_next(&m, &h, &d, err);
             if (c == CAPTURE_PACKET) {
                 uint64_t ts = (uint64_t)h.ts.tv_sec * 1000000ULL + (uint64_t)h.ts.tv_usec;
-                if (dispatch_pick(m.dlt, d, h.caplen, h.len, n, &scratch) == (size_t)w->id)
+                size_t pick = dispatch_pick(m.dlt, d, h.caplen, h.len, n, &scratch);
+                if (pick == (size_t)w->id || pick == DISPATCH_ALL)
                     pipeline_packet(w->pl, m.dlt, ts, d, h.caplen, h.len);
                 expiry_clock_see(&clock, ts);
                 if (expiry_clock_due(&clock))

@@ -11,9 +11,9 @@
  * (DLT_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6), BSD loopback (DLT_NULL, DLT_LOOP),
  * PPP and PPP in HDLC framing, Cisco HDLC, NFLOG, 802.11 data frames (also
  * behind radiotap).
- * IPv6 extension headers are skipped.  IP fragments other than the first
- * are not reassembled (counted as ip_fragment); a first fragment is decoded
- * as far as its bytes go.
+ * IPv6 extension headers are skipped.  An IP fragment is returned as
+ * DECODE_FRAGMENT for reasm/frag.c to reassemble (counted as ip_fragment);
+ * the datagram it completes comes back through decode_ip().
  *
  * Encapsulations are followed to the packet inside, up to DECODE_MAX_TUNNEL
  * layers (decode/tunnel.c): GRE (with key and sequence number), ERSPAN
@@ -89,12 +89,22 @@ struct pkt {
     const uint8_t *payload;    /* transport payload (may be cut by snaplen) */
     size_t payload_len;
 
+    struct {                   /* DECODE_FRAGMENT: this IP fragment */
+        uint32_t id;           /* IPv4 identification, IPv6 fragment id */
+        uint32_t offset;       /* in bytes */
+        bool more;
+        uint8_t proto;         /* protocol / next header of the fragmented part */
+        const uint8_t *data;   /* the fragment's payload */
+        size_t len;
+    } frag;
+
     struct tunnel_layer tun[DECODE_MAX_TUNNEL];   /* outermost first; n_tun valid */
 };
 
 enum decode_result {
     DECODE_OK = 0,      /* TCP or UDP over IP: pkt filled */
-    DECODE_SKIP = 1,    /* valid but not for us (ARP, ICMP, non-first fragment...) */
+    DECODE_SKIP = 1,    /* valid but not for us (ARP, ICMP...) */
+    DECODE_FRAGMENT = 2,/* an IP fragment: pkt.frag (reasm/frag.h), addresses set */
     DECODE_BAD = -1,    /* malformed; the anomaly has been counted */
 };
 

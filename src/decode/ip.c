@@ -97,7 +97,7 @@ static enum decode_result decode_ipv4(struct pkt *p, struct rd *r, struct stats 
     unsigned vihl = rd_u8(r);
     rd_skip(r, 1);
     size_t tot = rd_u16(r);
-    rd_skip(r, 2);
+    unsigned ipid = rd_u16(r);
     unsigned frag = rd_u16(r);
     rd_skip(r, 1);
     unsigned proto = rd_u8(r);
@@ -118,12 +118,6 @@ static enum decode_result decode_ipv4(struct pkt *p, struct rd *r, struct stats 
         return DECODE_BAD;
     }
     p->ip_ver = 4;
-    if (frag & 0x1fff) {   /* not the first fragment */
-        stats_anomaly(st, STATS_IP_FRAGMENT);
-        return DECODE_SKIP;
-    }
-    if (frag & 0x2000)     /* first of several: decoded as far as it goes */
-        stats_anomaly(st, STATS_IP_FRAGMENT);
 
     struct rd body;
     size_t want = tot - ihl;
@@ -132,6 +126,16 @@ static enum decode_result decode_ipv4(struct pkt *p, struct rd *r, struct stats 
         want = rd_left(r);
     }
     rd_sub(r, want, &body);
+    if (frag & 0x3fff) {   /* MF or an offset: a fragment */
+        stats_anomaly(st, STATS_IP_FRAGMENT);
+        p->frag.id = ipid;
+        p->frag.offset = (frag & 0x1fff) * 8u;
+        p->frag.more = frag & 0x2000;
+        p->frag.proto = (uint8_t)proto;
+        p->frag.data = rd_ptr(&body);
+        p->frag.len = rd_left(&body);
+        return DECODE_FRAGMENT;
+    }
     return decode_l4(p, proto, &body, st);
 }
 
@@ -181,14 +185,19 @@ static enum decode_result decode_ipv6(struct pkt *p, struct rd *r, struct stats 
             next = rd_u8(&body);
             rd_skip(&body, 1);
             unsigned off = rd_u16(&body);
+            uint32_t id = rd_u32(&body);
             if (body.bad)
                 break;
-            if (off & 0xfff8) {
+            if ((off & 0xfff8) || (off & 1)) {   /* not an atomic fragment (RFC 6946) */
                 stats_anomaly(st, STATS_IP_FRAGMENT);
-                return DECODE_SKIP;
+                p->frag.id = id;
+                p->frag.offset = off & 0xfff8;
+                p->frag.more = off & 1;
+                p->frag.proto = (uint8_t)next;
+                p->frag.data = rd_ptr(&body);
+                p->frag.len = rd_left(&body);
+                return DECODE_FRAGMENT;
             }
-            if (off & 1)
-                stats_anomaly(st, STATS_IP_FRAGMENT);
             hlen = 8;
             break;
         }

@@ -72,6 +72,30 @@ void flow_key_from_pkt(const struct pkt *p, struct flow_key *key, int *side)
     }
 }
 
+size_t flow_pick(const struct pkt *p, size_t n)
+{
+    /* Symmetric: the flow table's normalised key (lower endpoint first),
+     * the same whatever the direction.  FNV-1a with a fixed basis: every
+     * worker that reads the file itself must make the same choice, and the
+     * choice only spreads load, it decides no table layout. */
+    struct flow_key k;
+    int side;
+    flow_key_from_pkt(p, &k, &side);
+    size_t al = k.ip_ver == 4 ? 4 : 16;
+    uint64_t h = 1469598103934665603ULL;
+#define MIX(byte) (h = (h ^ (uint8_t)(byte)) * 1099511628211ULL)
+    for (int e = 0; e < 2; e++)
+        for (size_t i = 0; i < al; i++)
+            MIX(k.addr[e][i]);
+    for (int e = 0; e < 2; e++) {
+        MIX(k.port[e] >> 8);
+        MIX(k.port[e]);
+    }
+    MIX(k.proto);
+#undef MIX
+    return (size_t)(h % n);
+}
+
 /* Hash only the bytes that matter: 18 for IPv4, 42 for IPv6. */
 static uint64_t key_hash(const struct flow_table *ft, const struct flow_key *key)
 {

@@ -87,6 +87,11 @@ void flow_table_free(struct flow_table *ft);
  * is key.addr[0]/port[0], else 1. */
 void flow_key_from_pkt(const struct pkt *p, struct flow_key *key, int *side);
 
+/* Which of n workers owns the packet's flow: a symmetric hash of the
+ * normalised key (the same for both directions), FNV-1a with a fixed basis,
+ * so every reader of one file makes the same choice. */
+size_t flow_pick(const struct pkt *p, size_t n);
+
 /* Find the flow for `key` (hash computed here) or NULL. */
 struct flow *flow_table_lookup(struct flow_table *ft, const struct flow_key *key);
 

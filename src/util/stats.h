@@ -48,7 +48,11 @@
     X(DTLS_FRAGMENT_INVALID, "dtls_fragment_invalid")                           \
     X(DTLS_HANDSHAKE_GAP, "dtls_handshake_gap")                                 \
     X(TUNNEL_MALFORMED, "tunnel_malformed")                                     \
-    X(TUNNEL_TOO_DEEP, "tunnel_too_deep")
+    X(TUNNEL_TOO_DEEP, "tunnel_too_deep")                                       \
+    X(FRAG_OVERLAP_CONFLICT, "frag_overlap_conflict")                           \
+    X(FRAG_ATTACK, "frag_attack")                                               \
+    X(FRAG_TIMEOUT, "frag_timeout")                                             \
+    X(FRAG_TOO_LARGE, "frag_too_large")
 
 /* Limits that were reached. */
 #define STATS_CAPS(X)                                                           \
@@ -66,7 +70,9 @@
     X(TLS_ALERTS, "tls_alerts")                                                 \
     X(QUIC_CRYPTO_OFFSET, "quic_crypto_offset")                                 \
     X(DTLS_MSG_TOO_LARGE, "dtls_handshake_message_too_large")                   \
-    X(DTLS_REASSEMBLY, "dtls_reassembly_slots")
+    X(DTLS_REASSEMBLY, "dtls_reassembly_slots")                                 \
+    X(FRAG_EVICTED, "frag_evicted")                                             \
+    X(FRAG_PIECES, "frag_pieces")
 
 #define STATS_ENUM(name, str) STATS_##name,
 enum stats_anomaly { STATS_ANOMALIES(STATS_ENUM) STATS_ANOMALY_COUNT };
@@ -97,6 +103,7 @@ struct stats {
     uint64_t tls_complete;
     uint64_t tls_certificate_msgs; /* Certificate messages seen (clear or decrypted) */
     uint64_t certs_parsed;    /* certificates decoded (not found in the cache) */
+    uint64_t frag_reassembled; /* IP datagrams reassembled from fragments */
     uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS */
     uint64_t pcap_received;   /* live: packets the kernel passed (pcap_stats) */
     uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */

@@ -38,6 +38,9 @@ behaviour down:
                           still seen (NAME.keylog is the same key log)
   tunnels.pcap            one TLS connection in each encapsulation (see
                           tunnels() below)
+  ip_fragments.pcap       hellos and a QUIC Initial in IPv4/IPv6 fragments,
+                          a conflicting overlap, two fragment attacks and a
+                          datagram that never completes (see fragments())
   tfo.pcap                ClientHellos in SYNs (TCP Fast Open), accepted
                           and refused by the server
   linktype_*.pcap         one TLS connection per link type: PPP, PPP in
@@ -429,8 +432,100 @@ def tfo(path):
     p.close()
 
 
+def ipv4_frags(src, dst, proto, payload, cuts, ident, order=None):
+    """IPv4 fragments of one datagram cut at the byte offsets `cuts`
+    (multiples of 8), in `order` (indexes) if given."""
+    bounds = [0] + list(cuts) + [len(payload)]
+    frags = []
+    for i in range(len(bounds) - 1):
+        lo, hi = bounds[i], bounds[i + 1]
+        more = 0x2000 if i < len(bounds) - 2 else 0
+        body = payload[lo:hi]
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), ident, more | (lo // 8), 64,
+                          proto, 0, bytes(src), bytes(dst))
+        hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+        frags.append(hdr + body)
+    return [frags[i] for i in order] if order else frags
+
+
+def ipv6_frags(src, dst, nh, payload, cuts, ident):
+    bounds = [0] + list(cuts) + [len(payload)]
+    out = []
+    for i in range(len(bounds) - 1):
+        lo, hi = bounds[i], bounds[i + 1]
+        more = 1 if i < len(bounds) - 2 else 0
+        fh = struct.pack("!BBHI", nh, 0, lo | more, ident)
+        out.append(ipv6(src, dst, 44, fh + payload[lo:hi]))
+    return out
+
+
+def fragments(path):
+    """IP fragment reassembly: a ClientHello in three IPv4 fragments, the
+    last sent first; one in two IPv6 fragments; the RFC 9001 QUIC client
+    Initial in two IPv4 fragments; a ClientHello whose middle fragment comes
+    twice, the second copy with other bytes (the first wins, counted); a TCP
+    fragment at offset 8 and a first fragment too short for the TCP header
+    (attacks: dropped, counted); a datagram whose middle never comes (timed
+    out 30 s later, counted)."""
+    p = Pcap(path)
+    E = lambda ip: b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x08\x00" + ip
+    E6 = lambda ip: b"\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x86\xdd" + ip
+    sh = record(0x16, server_hello())
+
+    def conn(sni, sport, send_ch):
+        ch = record(0x16, client_hello(sni))
+        p.tcp(True, 1000, 0, SYN, sport=sport)
+        p.tcp(False, 5000, 1001, SYN | ACK, sport=sport)
+        p.tcp(True, 1001, 5001, ACK, sport=sport)
+        send_ch(tcp(sport, 443, 1001, 5001, PSH | ACK, ch))
+        p.tcp(False, 5001, 1001 + len(ch), PSH | ACK, sh, sport=sport)
+        p.tcp(True, 1001 + len(ch), 5001 + len(sh), FIN | ACK, sport=sport)
+        p.tcp(False, 5001 + len(sh), 1002 + len(ch), FIN | ACK, sport=sport)
+
+    conn(b"frag-v4.example", 43000,
+         lambda seg: [p.pkt(E(f)) for f in ipv4_frags(C, S, 6, seg, (64, 128), 0x101, (2, 0, 1))])
+
+    A6, B6 = bytes.fromhex("20010db8000000000000000000000001"), bytes.fromhex("20010db8000000000000000000000002")
+    ch6 = record(0x16, client_hello(b"frag-v6.example"))
+    t = lambda c, seq, ack, fl, pl=b"": tcp(43001, 443, seq, ack, fl, pl) if c else tcp(443, 43001, seq, ack, fl, pl)
+    p.pkt(E6(ipv6(A6, B6, 6, t(True, 1000, 0, SYN))))
+    p.pkt(E6(ipv6(B6, A6, 6, t(False, 5000, 1001, SYN | ACK))))
+    for f in ipv6_frags(A6, B6, 6, t(True, 1001, 5001, PSH | ACK, ch6), (96,), 0x7777):
+        p.pkt(E6(f))
+    p.pkt(E6(ipv6(B6, A6, 6, t(False, 5001, 1001 + len(ch6), PSH | ACK, sh))))
+
+    initial = rfc_packet("v1_client_initial")
+    dg = struct.pack("!HHHH", 44000, 443, 8 + len(initial), 0) + initial
+    for f in ipv4_frags(C, S, 17, dg, (600,), 0x202):
+        p.pkt(E(f))
+
+    def twice(seg):
+        f = ipv4_frags(C, S, 6, seg, (64, 128), 0x303)
+        p.pkt(E(f[0]))
+        p.pkt(E(f[1]))
+        bad = bytearray(f[1])
+        bad[-1] ^= 0xFF
+        p.pkt(E(bytes(bad)))
+        p.pkt(E(f[2]))
+    conn(b"frag-twice.example", 43002, twice)
+
+    seg = tcp(43003, 443, 1, 0, SYN)
+    for f in ipv4_frags(C, S, 6, seg + bytes(16), (8,), 0x404):   # the second at offset 8
+        p.pkt(E(f))
+    tiny = ipv4_frags(C, S, 6, seg + bytes(24), (8,), 0x405)      # 8 bytes of TCP header first
+    p.pkt(E(tiny[0]))
+    lost = ipv4_frags(C, S, 6, tcp(43004, 443, 1, 0, SYN) + bytes(64), (24, 48), 0x406)
+    p.pkt(E(lost[0]))
+    p.pkt(E(lost[2]))
+    p.t += 31
+    p.tcp(True, 9000, 0, SYN, sport=43005)
+    p.close()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+
+    fragments(os.path.join(OUT, "ip_fragments.pcap"))
 
     tfo(os.path.join(OUT, "tfo.pcap"))
 
