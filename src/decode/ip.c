@@ -69,30 +69,25 @@ static enum decode_result decode_udp(struct pkt *p, struct rd *r, struct stats *
 }
 
 static enum decode_result decode_l4(struct pkt *p, unsigned proto, struct rd *r,
-                                    struct stats *st)
+                                    struct next *nx, struct stats *st)
 {
     switch (proto) {
     case IPPROTO_TCP:
         return decode_tcp(p, r, st);
-    case IPPROTO_UDP: {
-        enum decode_result res = decode_udp(p, r, st);
-        bool taken;
-        if (res != DECODE_OK)
-            return res;
-        res = decode_udp_tunnel(p, &taken, st);
-        return taken ? res : DECODE_OK;
-    }
+    case IPPROTO_UDP:
+        return decode_udp(p, r, st);   /* decode.c looks for a tunnel inside */
     case IPPROTO_IPIP:
     case IPPROTO_IPV6:
-        return decode_ipip(p, rd_ptr(r), rd_left(r), proto, st);
+        return decode_next(nx, LAYER_IPIP, rd_ptr(r), rd_left(r), proto);
     case IPPROTO_GRE:
-        return decode_gre(p, rd_ptr(r), rd_left(r), st);
+        return decode_next(nx, LAYER_GRE, rd_ptr(r), rd_left(r), 0);
     default:
         return DECODE_SKIP;
     }
 }
 
-static enum decode_result decode_ipv4(struct pkt *p, struct rd *r, struct stats *st)
+static enum decode_result decode_ipv4(struct pkt *p, struct rd *r, struct next *nx,
+                                      struct stats *st)
 {
     unsigned vihl = rd_u8(r);
     rd_skip(r, 1);
@@ -136,10 +131,11 @@ static enum decode_result decode_ipv4(struct pkt *p, struct rd *r, struct stats 
         p->frag.len = rd_left(&body);
         return DECODE_FRAGMENT;
     }
-    return decode_l4(p, proto, &body, st);
+    return decode_l4(p, proto, &body, nx, st);
 }
 
-static enum decode_result decode_ipv6(struct pkt *p, struct rd *r, struct stats *st)
+static enum decode_result decode_ipv6(struct pkt *p, struct rd *r, struct next *nx,
+                                      struct stats *st)
 {
     unsigned v = rd_u8(r);
     rd_skip(r, 3);
@@ -206,7 +202,7 @@ static enum decode_result decode_ipv6(struct pkt *p, struct rd *r, struct stats 
             hlen = ((size_t)rd_u8(&body) + 2) * 4;
             break;
         default:
-            return decode_l4(p, next, &body, st);
+            return decode_l4(p, next, &body, nx, st);
         }
         /* hlen counts from the start of this header; skip what is left. */
         if (body.bad || !rd_skip(&body, hlen - (body.off - start))) {
@@ -218,18 +214,18 @@ static enum decode_result decode_ipv6(struct pkt *p, struct rd *r, struct stats 
     return DECODE_BAD;
 }
 
-enum decode_result decode_ip(struct pkt *p, const uint8_t *data, size_t len,
-                             unsigned ethertype_or_ver, struct stats *st)
+enum decode_result ip_decode(struct pkt *p, const uint8_t *data, size_t len,
+                             unsigned ethertype_or_ver, struct next *nx, struct stats *st)
 {
     struct rd r;
     rd_init(&r, data, len);
     switch (ethertype_or_ver) {
     case 4:
     case 0x0800:
-        return decode_ipv4(p, &r, st);
+        return decode_ipv4(p, &r, nx, st);
     case 6:
     case 0x86dd:
-        return decode_ipv6(p, &r, st);
+        return decode_ipv6(p, &r, nx, st);
     default:
         return DECODE_SKIP;
     }

@@ -77,7 +77,8 @@ bool decode_linktype_supported(int dlt)
     }
 }
 
-enum decode_result decode_ether(struct pkt *p, const uint8_t *d, size_t n, struct stats *st)
+enum decode_result ether_decode(struct pkt *p, const uint8_t *d, size_t n, struct next *nx,
+                                struct stats *st)
 {
     struct rd rr, *r = &rr;
     rd_init(r, d, n);
@@ -104,13 +105,14 @@ enum decode_result decode_ether(struct pkt *p, const uint8_t *d, size_t n, struc
         return DECODE_BAD;
     }
     if (type == ETHERTYPE_MPLS || type == ETHERTYPE_MPLS_MC)
-        return decode_mpls(p, rd_ptr(r), rd_left(r), false, 0, st);
+        return decode_next(nx, LAYER_MPLS, rd_ptr(r), rd_left(r), 0);
     if (type == ETHERTYPE_PPPOE_SESSION)
-        return decode_pppoe(p, rd_ptr(r), rd_left(r), st);
-    return decode_ip(p, rd_ptr(r), rd_left(r), type, st);
+        return decode_next(nx, LAYER_PPPOE, rd_ptr(r), rd_left(r), 0);
+    return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), type);
 }
 
-static enum decode_result decode_sll(struct pkt *p, struct rd *r, bool v2, struct stats *st)
+static enum decode_result decode_sll(struct pkt *p, struct rd *r, bool v2, struct next *nx,
+                                     struct stats *st)
 {
     unsigned type;
     if (v2) {
@@ -124,10 +126,11 @@ static enum decode_result decode_sll(struct pkt *p, struct rd *r, bool v2, struc
         stats_anomaly(st, STATS_LINK_TRUNCATED);
         return DECODE_BAD;
     }
-    return decode_ip(p, rd_ptr(r), rd_left(r), type, st);
+    return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), type);
 }
 
-static enum decode_result decode_null(struct pkt *p, struct rd *r, bool loop, struct stats *st)
+static enum decode_result decode_null(struct pkt *p, struct rd *r, bool loop, struct next *nx,
+                                     struct stats *st)
 {
     uint32_t fam;
     if (loop) {
@@ -150,7 +153,7 @@ static enum decode_result decode_null(struct pkt *p, struct rd *r, bool loop, st
         ver = 6;
     else
         return DECODE_SKIP;
-    return decode_ip(p, rd_ptr(r), rd_left(r), ver, st);
+    return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), ver);
 }
 
 static enum decode_result link_truncated(struct stats *st)
@@ -159,7 +162,8 @@ static enum decode_result link_truncated(struct stats *st)
     return DECODE_BAD;
 }
 
-static enum decode_result decode_ppp(struct pkt *p, struct rd *r, struct stats *st)
+static enum decode_result decode_ppp(struct pkt *p, struct rd *r, struct next *nx,
+                                     struct stats *st)
 {
     if (rd_has(r, 2) && rd_peek(r, 0) == 0xff && rd_peek(r, 1) == 0x03)
         rd_skip(r, 2);
@@ -169,22 +173,24 @@ static enum decode_result decode_ppp(struct pkt *p, struct rd *r, struct stats *
     if (r->bad)
         return link_truncated(st);
     if (proto == 0x21 || proto == 0x0021)
-        return decode_ip(p, rd_ptr(r), rd_left(r), 4, st);
+        return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), 4);
     if (proto == 0x57 || proto == 0x0057)
-        return decode_ip(p, rd_ptr(r), rd_left(r), 6, st);
+        return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), 6);
     return DECODE_SKIP;   /* LCP, IPCP, CHAP...: not for us */
 }
 
-static enum decode_result decode_chdlc(struct pkt *p, struct rd *r, struct stats *st)
+static enum decode_result decode_chdlc(struct pkt *p, struct rd *r, struct next *nx,
+                                     struct stats *st)
 {
     rd_skip(r, 2);
     unsigned type = rd_u16(r);
     if (r->bad)
         return link_truncated(st);
-    return decode_ip(p, rd_ptr(r), rd_left(r), type, st);
+    return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), type);
 }
 
-static enum decode_result decode_nflog(struct pkt *p, struct rd *r, struct stats *st)
+static enum decode_result decode_nflog(struct pkt *p, struct rd *r, struct next *nx,
+                                     struct stats *st)
 {
     unsigned family = rd_u8(r);
     rd_skip(r, 3);
@@ -200,7 +206,7 @@ static enum decode_result decode_nflog(struct pkt *p, struct rd *r, struct stats
             unsigned ver = family == 2 ? 4 : family == 10 ? 6 : 0;
             if (!ver)
                 return DECODE_SKIP;
-            return decode_ip(p, rd_ptr(r), len - 4, ver, st);
+            return decode_next(nx, LAYER_IP, rd_ptr(r), len - 4, ver);
         }
         size_t padded = ((size_t)len + 3) & ~(size_t)3;
         if (!rd_skip(r, padded < rd_left(r) ? padded : rd_left(r)))
@@ -210,7 +216,7 @@ static enum decode_result decode_nflog(struct pkt *p, struct rd *r, struct stats
 }
 
 static enum decode_result decode_80211(struct pkt *p, struct rd *r, bool radiotap,
-                                       struct stats *st)
+                                       struct next *nx, struct stats *st)
 {
     if (radiotap) {
         if (!rd_has(r, 4))
@@ -243,56 +249,51 @@ static enum decode_result decode_80211(struct pkt *p, struct rd *r, bool radiota
     unsigned etype = rd_u16(r);
     if (r->bad)
         return link_truncated(st);
-    return decode_ip(p, rd_ptr(r), rd_left(r), etype, st);
+    return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), etype);
 }
 
-enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
-                                 size_t wirelen, struct pkt *out, struct stats *st)
+enum decode_result link_decode(int dlt, const uint8_t *data, size_t caplen, struct pkt *out,
+                               struct next *nx, struct stats *st)
 {
     struct rd r;
     rd_init(&r, data, caplen);
-    memset(out, 0, offsetof(struct pkt, payload));
-    out->payload = NULL;
-    out->payload_len = 0;
-    out->caplen = caplen;
-    out->wirelen = wirelen;
 
     switch (dlt) {
     case DLT_EN10MB:
-        return decode_ether(out, data, caplen, st);
+        return decode_next(nx, LAYER_ETHER, data, caplen, 0);
     case DLT_LINUX_SLL:
-        return decode_sll(out, &r, false, st);
+        return decode_sll(out, &r, false, nx, st);
     case DLT_LINUX_SLL2:
-        return decode_sll(out, &r, true, st);
+        return decode_sll(out, &r, true, nx, st);
     case DLT_NULL:
-        return decode_null(out, &r, false, st);
+        return decode_null(out, &r, false, nx, st);
     case DLT_LOOP:
-        return decode_null(out, &r, true, st);
+        return decode_null(out, &r, true, nx, st);
     case DLT_PPP:
-        return decode_ppp(out, &r, st);
+        return decode_ppp(out, &r, nx, st);
     case DLT_PPP_SERIAL:   /* some of these captures hold Cisco HDLC frames */
         if (caplen > 0 && (data[0] == 0x0f || data[0] == 0x8f))
-            return decode_chdlc(out, &r, st);
-        return decode_ppp(out, &r, st);
+            return decode_chdlc(out, &r, nx, st);
+        return decode_ppp(out, &r, nx, st);
     case DLT_C_HDLC:
-        return decode_chdlc(out, &r, st);
+        return decode_chdlc(out, &r, nx, st);
     case DLT_NFLOG:
-        return decode_nflog(out, &r, st);
+        return decode_nflog(out, &r, nx, st);
     case DLT_IEEE802_11:
-        return decode_80211(out, &r, false, st);
+        return decode_80211(out, &r, false, nx, st);
     case DLT_IEEE802_11_RADIO:
-        return decode_80211(out, &r, true, st);
+        return decode_80211(out, &r, true, nx, st);
     case DLT_IPV4:
-        return decode_ip(out, data, caplen, 4, st);
+        return decode_next(nx, LAYER_IP, data, caplen, 4);
     case DLT_IPV6:
-        return decode_ip(out, data, caplen, 6, st);
+        return decode_next(nx, LAYER_IP, data, caplen, 6);
     default:
         if (dlt == DLT_RAW || dlt == 101 || dlt == 12 || dlt == 14) {
             if (caplen < 1) {
                 stats_anomaly(st, STATS_LINK_TRUNCATED);
                 return DECODE_BAD;
             }
-            return decode_ip(out, data, caplen, data[0] >> 4, st);
+            return decode_next(nx, LAYER_IP, data, caplen, data[0] >> 4);
         }
         return DECODE_SKIP;
     }

@@ -88,20 +88,20 @@ static enum decode_result inner_bad(struct stats *st)
 }
 
 /* What MPLS or a PPP protocol number carries. */
-static enum decode_result mpls_payload(struct pkt *p, struct rd *r, struct stats *st)
+static enum decode_result mpls_payload(struct rd *r, struct next *nx, struct stats *st)
 {
     if (!rd_has(r, 1))
         return inner_bad(st);
     unsigned nib = rd_peek(r, 0) >> 4;
     if (nib == 4 || nib == 6)
-        return decode_ip(p, rd_ptr(r), rd_left(r), nib, st);
+        return decode_next(nx, LAYER_IP, rd_ptr(r), rd_left(r), nib);
     if (nib == 0 && !rd_skip(r, 4))   /* pseudowire control word */
         return inner_bad(st);
-    return decode_ether(p, rd_ptr(r), rd_left(r), st);
+    return decode_next(nx, LAYER_ETHER, rd_ptr(r), rd_left(r), 0);
 }
 
-enum decode_result decode_mpls(struct pkt *p, const uint8_t *d, size_t n, bool from_ip,
-                               unsigned proto, struct stats *st)
+enum decode_result mpls_decode(struct pkt *p, const uint8_t *d, size_t n, bool from_ip,
+                               unsigned proto, struct next *nx, struct stats *st)
 {
     struct rd r;
     rd_init(&r, d, n);
@@ -118,10 +118,11 @@ enum decode_result decode_mpls(struct pkt *p, const uint8_t *d, size_t n, bool f
     }
     if (!tunnel_push(p, TUNNEL_MPLS, proto, label, true, from_ip, st))
         return DECODE_SKIP;
-    return mpls_payload(p, &r, st);
+    return mpls_payload(&r, nx, st);
 }
 
-enum decode_result decode_pppoe(struct pkt *p, const uint8_t *d, size_t n, struct stats *st)
+enum decode_result pppoe_decode(struct pkt *p, const uint8_t *d, size_t n, struct next *nx,
+                                struct stats *st)
 {
     struct rd r;
     rd_init(&r, d, n);
@@ -134,18 +135,19 @@ enum decode_result decode_pppoe(struct pkt *p, const uint8_t *d, size_t n, struc
         return DECODE_SKIP;   /* LCP, IPCP...: not for us */
     if (!tunnel_push(p, TUNNEL_PPPOE, 0, session, true, false, st))
         return DECODE_SKIP;
-    return decode_ip(p, rd_ptr(&r), rd_left(&r), ppp == 0x0021 ? 4 : 6, st);
+    return decode_next(nx, LAYER_IP, rd_ptr(&r), rd_left(&r), ppp == 0x0021 ? 4 : 6);
 }
 
-enum decode_result decode_ipip(struct pkt *p, const uint8_t *d, size_t n, unsigned proto,
-                               struct stats *st)
+enum decode_result ipip_decode(struct pkt *p, const uint8_t *d, size_t n, unsigned proto,
+                               struct next *nx, struct stats *st)
 {
     if (!tunnel_push(p, TUNNEL_IPIP, proto, 0, false, true, st))
         return DECODE_SKIP;
-    return decode_ip(p, d, n, proto == IPPROTO_IPIP ? 4 : 6, st);
+    return decode_next(nx, LAYER_IP, d, n, proto == IPPROTO_IPIP ? 4 : 6);
 }
 
-enum decode_result decode_gre(struct pkt *p, const uint8_t *d, size_t n, struct stats *st)
+enum decode_result gre_decode(struct pkt *p, const uint8_t *d, size_t n, struct next *nx,
+                              struct stats *st)
 {
     struct rd r;
     rd_init(&r, d, n);
@@ -171,16 +173,16 @@ enum decode_result decode_gre(struct pkt *p, const uint8_t *d, size_t n, struct 
     case 0x86dd:
         if (!tunnel_push(p, TUNNEL_GRE, IPPROTO_GRE, key, has_key, true, st))
             return DECODE_SKIP;
-        return decode_ip(p, rd_ptr(&r), rd_left(&r), type, st);
+        return decode_next(nx, LAYER_IP, rd_ptr(&r), rd_left(&r), type);
     case 0x6558:   /* transparent Ethernet bridging */
         if (!tunnel_push(p, TUNNEL_GRE, IPPROTO_GRE, key, has_key, true, st))
             return DECODE_SKIP;
-        return decode_ether(p, rd_ptr(&r), rd_left(&r), st);
+        return decode_next(nx, LAYER_ETHER, rd_ptr(&r), rd_left(&r), 0);
     case 0x8847:
     case 0x8848:
         if (!tunnel_push(p, TUNNEL_GRE, IPPROTO_GRE, key, has_key, true, st))
             return DECODE_SKIP;
-        return decode_mpls(p, rd_ptr(&r), rd_left(&r), false, 0, st);
+        return decode_next(nx, LAYER_MPLS, rd_ptr(&r), rd_left(&r), 0);
     case 0x88be:   /* ERSPAN type I (no sequence number) or II */
     case 0x22eb: { /* ERSPAN type III */
         uint32_t session = 0;
@@ -204,7 +206,7 @@ enum decode_result decode_gre(struct pkt *p, const uint8_t *d, size_t n, struct 
         if (!tunnel_push(p, TUNNEL_ERSPAN, IPPROTO_GRE, session, type == 0x22eb || has_seq,
                          true, st))
             return DECODE_SKIP;
-        return decode_ether(p, rd_ptr(&r), rd_left(&r), st);
+        return decode_next(nx, LAYER_ETHER, rd_ptr(&r), rd_left(&r), 0);
     }
     default:
         return DECODE_SKIP;
@@ -213,7 +215,8 @@ enum decode_result decode_gre(struct pkt *p, const uint8_t *d, size_t n, struct 
 
 /* VXLAN, Geneve or GTP-U in the UDP payload p->payload; DECODE_OK with
  * *taken false when it is none of them (the datagram stays as it is). */
-enum decode_result decode_udp_tunnel(struct pkt *p, bool *taken, struct stats *st)
+enum decode_result udp_tunnel_decode(struct pkt *p, bool *taken, struct next *nx,
+                                     struct stats *st)
 {
     *taken = false;
     unsigned port = p->dport;
@@ -231,7 +234,7 @@ enum decode_result decode_udp_tunnel(struct pkt *p, bool *taken, struct stats *s
         *taken = true;
         if (!tunnel_push(p, TUNNEL_VXLAN, IPPROTO_UDP, vni, true, true, st))
             return DECODE_SKIP;
-        return decode_ether(p, rd_ptr(&r), rd_left(&r), st);
+        return decode_next(nx, LAYER_ETHER, rd_ptr(&r), rd_left(&r), 0);
     }
     if (port == 6081) {
         unsigned b0 = rd_u8(&r);
@@ -248,8 +251,8 @@ enum decode_result decode_udp_tunnel(struct pkt *p, bool *taken, struct stats *s
         if (!tunnel_push(p, TUNNEL_GENEVE, IPPROTO_UDP, vni, true, true, st))
             return DECODE_SKIP;
         if (type == 0x6558)
-            return decode_ether(p, rd_ptr(&r), rd_left(&r), st);
-        return decode_ip(p, rd_ptr(&r), rd_left(&r), type, st);
+            return decode_next(nx, LAYER_ETHER, rd_ptr(&r), rd_left(&r), 0);
+        return decode_next(nx, LAYER_IP, rd_ptr(&r), rd_left(&r), type);
     }
     /* GTP-U */
     unsigned flags = rd_u8(&r), type = rd_u8(&r);
@@ -281,7 +284,7 @@ enum decode_result decode_udp_tunnel(struct pkt *p, bool *taken, struct stats *s
         return inner_bad(st);
     if (!tunnel_push(p, TUNNEL_GTPU, IPPROTO_UDP, teid, true, true, st))
         return DECODE_SKIP;
-    return decode_ip(p, rd_ptr(&r), rd_left(&r), ver, st);
+    return decode_next(nx, LAYER_IP, rd_ptr(&r), rd_left(&r), ver);
 }
 
 const char *tunnel_kind_name(enum tunnel_kind k)
