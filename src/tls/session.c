@@ -210,6 +210,34 @@ static int detect(struct tls_dir *d, const uint8_t *p, size_t n)
         d->preamble_kind = TLS_TUNNEL_SOCKS5;
         return TLS_DIR_PREAMBLE;
     }
+    if (n < 4)
+        return -1;
+    /* RDP: a TPKT (RFC 1006: version 3, reserved 0, length) holding an
+     * X.224 Connection Request (0xe0) or Confirm (0xd0); TLS follows when
+     * the confirm selects PROTOCOL_SSL or HYBRID (MS-RDPBCGR 2.2.1.2). */
+    if (p[0] == 0x03 && p[1] == 0x00 && ((size_t)p[2] << 8 | p[3]) >= 11) {
+        if (n < 6)
+            return -1;
+        if ((p[5] & 0xf0) == 0xe0 || (p[5] & 0xf0) == 0xd0) {
+            d->preamble_kind = TLS_TUNNEL_RDP;
+            return TLS_DIR_PREAMBLE;
+        }
+    }
+    /* MySQL: packets of a 3-byte little-endian length and a sequence
+     * number; the server's greeting (sequence 0, protocol 10) or the
+     * client's SSLRequest (sequence 1, 32 bytes, CLIENT_SSL 0x0800 set). */
+    if (n >= 5 && p[2] == 0 && p[3] == 0 && p[4] == 0x0a && p[0] >= 16) {
+        d->preamble_kind = TLS_TUNNEL_MYSQL;
+        return TLS_DIR_PREAMBLE;
+    }
+    if (p[0] == 0x20 && p[1] == 0 && p[2] == 0 && p[3] == 1) {
+        if (n < 6)
+            return -1;
+        if (p[5] & 0x08) {
+            d->preamble_kind = TLS_TUNNEL_MYSQL;
+            return TLS_DIR_PREAMBLE;
+        }
+    }
     if (p[0] == 0x30) {                    /* BER SEQUENCE: LDAP message */
         d->preamble_kind = TLS_TUNNEL_LDAP;
         return TLS_DIR_PREAMBLE;
@@ -970,6 +998,8 @@ const char *tls_tunnel_name(enum tls_tunnel t)
     case TLS_TUNNEL_LDAP: return "starttls-ldap";
     case TLS_TUNNEL_POSTGRES: return "starttls-postgres";
     case TLS_TUNNEL_TEXT: return "plaintext-preamble";
+    case TLS_TUNNEL_RDP: return "rdp";
+    case TLS_TUNNEL_MYSQL: return "mysql";
     default: return NULL;
     }
 }

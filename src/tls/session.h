@@ -67,6 +67,8 @@ enum tls_tunnel {
     TLS_TUNNEL_LDAP,
     TLS_TUNNEL_POSTGRES,
     TLS_TUNNEL_TEXT,      /* a line-based plaintext exchange we did not name */
+    TLS_TUNNEL_RDP,       /* X.224 connection request/confirm (MS-RDPBCGR 2.2.1.1/2) */
+    TLS_TUNNEL_MYSQL,     /* server greeting, client SSLRequest (CLIENT_SSL) */
 };
 
 /* How far the handshake got (monotonic). */

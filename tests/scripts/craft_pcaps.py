@@ -41,6 +41,8 @@ behaviour down:
   ip_fragments.pcap       hellos and a QUIC Initial in IPv4/IPv6 fragments,
                           a conflicting overlap, two fragment attacks and a
                           datagram that never completes (see fragments())
+  rdp_tls.pcap, mysql_tls.pcap  TLS after an RDP X.224 negotiation and
+                          after a MySQL greeting and SSLRequest
   tfo.pcap                ClientHellos in SYNs (TCP Fast Open), accepted
                           and refused by the server
   linktype_*.pcap         one TLS connection per link type: PPP, PPP in
@@ -522,8 +524,54 @@ def fragments(path):
     p.close()
 
 
+def exchange(p, sport, dport, steps):
+    """A TCP connection on ports sport -> dport: the handshake, then each
+    (from_client, bytes) in `steps`, then FINs."""
+    c, s_ = 1000, 5000
+    p.tcp(True, c, 0, SYN, sport=sport, dport=dport)
+    p.tcp(False, s_, c + 1, SYN | ACK, sport=sport, dport=dport)
+    c += 1
+    s_ += 1
+    p.tcp(True, c, s_, ACK, sport=sport, dport=dport)
+    for from_client, data in steps:
+        if from_client:
+            p.tcp(True, c, s_, PSH | ACK, data, sport=sport, dport=dport)
+            c += len(data)
+        else:
+            p.tcp(False, s_, c, PSH | ACK, data, sport=sport, dport=dport)
+            s_ += len(data)
+    p.tcp(True, c, s_, FIN | ACK, sport=sport, dport=dport)
+    p.tcp(False, s_, c + 1, FIN | ACK, sport=sport, dport=dport)
+
+
+def preambles(out):
+    """TLS after other protocols' opening exchanges: rdp_tls.pcap (an X.224
+    Connection Request with RDP_NEG_REQ, a Confirm selecting PROTOCOL_SSL,
+    then TLS, port 3389) and mysql_tls.pcap (the server's protocol-10
+    greeting, the client's SSLRequest with CLIENT_SSL, then TLS, port 3306)."""
+    ch = lambda name: record(0x16, client_hello(name, alpn=()))
+    sh = record(0x16, server_hello())
+    p = Pcap(os.path.join(out, "rdp_tls.pcap"))
+    cr = bytes.fromhex("030000130ee000000000000100080003000000")
+    cc = bytes.fromhex("030000130ed000001234000200080001000000")
+    exchange(p, 42100, 3389, [(True, cr), (False, cc), (True, ch(b"rdp.example")), (False, sh)])
+    p.close()
+
+    p = Pcap(os.path.join(out, "mysql_tls.pcap"))
+    body = (b"\x0a" + b"8.0.36\0" + struct.pack("<I", 42) + b"abcdefgh\0" +
+            struct.pack("<HBHHB", 0xffff, 0xff, 0x0002, 0xdfff, 21) + bytes(10) +
+            b"ijklmnopqrst\0" + b"caching_sha2_password\0")
+    greeting = len(body).to_bytes(3, "little") + b"\0" + body
+    sslreq = b"\x20\x00\x00\x01" + struct.pack("<IIB", 0x01ffaa05 | 0x0800, 16777216, 0xff) + bytes(23)
+    exchange(p, 42101, 3306, [(False, greeting), (True, sslreq), (True, ch(b"mysql.example")),
+                              (False, sh)])
+    p.close()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+
+    preambles(OUT)
 
     fragments(os.path.join(OUT, "ip_fragments.pcap"))
 

@@ -58,6 +58,11 @@ ALLOWLIST = [
     # first, which agrees) and no hello for the second.
     {"pcap": "tunnels.pcap", "client": "10.0.0.1:41000", "field": "connection",
      "reason": "tshark merges two overlay tenants with the same inner 5-tuple"},
+    # tshark 4.0 reads this X.224 negotiation as pinscope does (it prints
+    # requestedProtocols TLS|CredSSP and selectedProtocol TLS) but goes on
+    # reading the TLS records that follow as TPKT continuations.
+    {"pcap": "rdp_tls.pcap", "client": "198.18.0.10:42100", "field": "connection",
+     "reason": "tshark 4.0 does not switch to TLS after an RDP negotiation"},
     # Example:
     # {"pcap": "foo.pcap", "client": "10.0.0.1:1234", "field": "ja3",
     #  "reason": "tshark 4.0 keeps GREASE in the signature list (bug NNNN)"},
