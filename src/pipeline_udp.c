@@ -84,6 +84,13 @@ void pl_handle_udp(struct pipeline *pl, const struct pkt *p)
     struct conn *c = f->app;
     if (!c || c->done)
         return;
+    /* WebRTC multiplexes STUN, TURN channels, ZRTP and RTP with DTLS on one
+     * port; the first byte tells them apart (RFC 7983 7, RFC 9443):
+     * 20-63 is DTLS, anything else is not for the DTLS parser. */
+    if (c->transport == FP_TRANSPORT_DTLS && (p->payload[0] < 20 || p->payload[0] > 63)) {
+        pl->st.dtls_multiplexed++;
+        return;
+    }
     if (p->caplen < p->wirelen) {
         stats_anomaly(&pl->st, STATS_UDP_DATAGRAM_CUT);
         return;

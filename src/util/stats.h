@@ -104,6 +104,7 @@ struct stats {
     uint64_t tls_certificate_msgs; /* Certificate messages seen (clear or decrypted) */
     uint64_t certs_parsed;    /* certificates decoded (not found in the cache) */
     uint64_t frag_reassembled; /* IP datagrams reassembled from fragments */
+    uint64_t dtls_multiplexed; /* STUN/TURN/ZRTP/RTP datagrams on a DTLS flow, skipped */
     uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS */
     uint64_t pcap_received;   /* live: packets the kernel passed (pcap_stats) */
     uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */

@@ -187,6 +187,14 @@ for line in open(sys.argv[1], encoding="utf-8"):
 "$PINSCOPE" --deterministic -r "$SAMPLE" --stats > "$T/d2" 2>/dev/null
 if cmp -s "$T/d1" "$T/d2"; then ok; else ko "--deterministic output differs between runs"; fi
 
+# WebRTC: STUN and RTP beside DTLS on one port are skipped and counted,
+# never taken for malformed DTLS records (RFC 7983).
+mux=$("$PINSCOPE" -r tests/golden/dtls_stun_multiplexed.pcap --stats 2>/dev/null | python3 -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e.get("event_type") == "stats": print(e["stats"]["dtls_multiplexed"], len(e["stats"]["anomalies"]))')
+if [ "$mux" = "3 0" ]; then ok; else ko "STUN beside DTLS: dtls_multiplexed/anomalies $mux"; fi
+
 # --dump-certs writes each distinct certificate once, named by its SHA-256;
 # a missing directory is refused.
 CERTPCAP=tests/golden/openssl_tls12_ecdsa.pcap

@@ -41,6 +41,7 @@ behaviour down:
   ip_fragments.pcap       hellos and a QUIC Initial in IPv4/IPv6 fragments,
                           a conflicting overlap, two fragment attacks and a
                           datagram that never completes (see fragments())
+  dtls_stun_multiplexed.pcap  STUN, DTLS and RTP on one UDP port (WebRTC)
   rdp_tls.pcap, mysql_tls.pcap  TLS after an RDP X.224 negotiation and
                           after a MySQL greeting and SSLRequest
   tfo.pcap                ClientHellos in SYNs (TCP Fast Open), accepted
@@ -568,8 +569,27 @@ def preambles(out):
     p.close()
 
 
+def stun_dtls(path):
+    """WebRTC on one UDP port (RFC 7983): a STUN binding request and
+    response, the DTLS ClientHello, STUN again and an RTP packet; only the
+    DTLS record is DTLS."""
+    p = Pcap(path)
+
+    def stun(kind, tid):
+        return struct.pack("!HHI", kind, 8, 0x2112A442) + tid + struct.pack("!HHI", 0x8022, 4, 0x74657374)
+    for i, (c, kind) in enumerate(((True, 0x0001), (False, 0x0101))):
+        p.udp(c, stun(kind, bytes(range(12))), sport=50000, dport=50001)
+    p.udp(True, dtls_record(22, dtls_client_hello_frags(b"webrtc.example")[0]), sport=50000, dport=50001)
+    p.udp(True, stun(0x0001, bytes(range(1, 13))), sport=50000, dport=50001)
+    p.udp(False, stun(0x0101, bytes(range(1, 13))), sport=50000, dport=50001)
+    p.udp(True, b"\x80\x60" + bytes(30), sport=50000, dport=50001)   # RTP
+    p.close()
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+
+    stun_dtls(os.path.join(OUT, "dtls_stun_multiplexed.pcap"))
 
     preambles(OUT)
 
