@@ -323,7 +323,7 @@ static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
         return false;
     p->sport = (uint16_t)(ip[l4] << 8 | ip[l4 + 1]);
     p->dport = (uint16_t)(ip[l4 + 2] << 8 | ip[l4 + 3]);
-    if (p->proto == 17 && (p->dport == 4789 || p->dport == 6081 || p->dport == 2152))
+    if (p->proto == 17 && decode_tunnel_port(p->dport))
         return false;   /* maybe a tunnel: the flow is the one inside */
     return true;
 }

@@ -60,6 +60,13 @@ struct tunnel_layer {
                                   (bottom of stack), PPPoE session */
 };
 
+/* A UDP destination port that may carry a tunnel (VXLAN 4789, Geneve
+ * 6081, GTP-U 2152): the flow of such a datagram may be the one inside. */
+static inline bool decode_tunnel_port(uint16_t dport)
+{
+    return dport == 4789 || dport == 6081 || dport == 2152;
+}
+
 /* "gre", "erspan", "vxlan", "geneve", "mpls", "pppoe", "ipip", "gtpu". */
 const char *tunnel_kind_name(enum tunnel_kind k);
 

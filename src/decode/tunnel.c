@@ -220,7 +220,7 @@ enum decode_result udp_tunnel_decode(struct pkt *p, bool *taken, struct next *nx
 {
     *taken = false;
     unsigned port = p->dport;
-    if (port != 4789 && port != 6081 && port != 2152)
+    if (!decode_tunnel_port(p->dport))
         return DECODE_OK;
     struct rd r;
     rd_init(&r, p->payload, p->payload_len);

@@ -653,26 +653,35 @@ static const char *tunnel_proto_name(const struct tunnel_layer *t)
     }
 }
 
+/* The outer layer's src_ip/dest_ip (and UDP ports when `ports`), client
+ * first; nothing when no IP header carried it. */
+static void tunnel_endpoints(struct jw *w, const struct flow *f, int client_side, bool ports)
+{
+    const struct tunnel_layer *t = &f->tun->outer;
+    if (!t->ip_ver)
+        return;
+    const uint8_t *src, *dst;
+    unsigned sport, dport;
+    char a[INET6_ADDRSTRLEN];
+    ports = ports && t->proto == 17;
+    tunnel_ends(f, client_side, &src, &dst, &sport, &dport);
+    tunnel_addr(t, src, a, sizeof(a));
+    jw_str(w, "src_ip", a);
+    if (ports)
+        jw_uint(w, "src_port", sport);
+    tunnel_addr(t, dst, a, sizeof(a));
+    jw_str(w, "dest_ip", a);
+    if (ports)
+        jw_uint(w, "dest_port", dport);
+}
+
 void fmt_tunnel(struct jw *w, const struct flow *f, int client_side)
 {
     if (!f->tun)
         return;
     const struct tunnel_layer *t = &f->tun->outer;
     jw_obj_open(w, "tunnel");
-    if (t->ip_ver) {
-        const uint8_t *src, *dst;
-        unsigned sport, dport;
-        char a[INET6_ADDRSTRLEN];
-        tunnel_ends(f, client_side, &src, &dst, &sport, &dport);
-        tunnel_addr(t, src, a, sizeof(a));
-        jw_str(w, "src_ip", a);
-        if (t->proto == 17)
-            jw_uint(w, "src_port", sport);
-        tunnel_addr(t, dst, a, sizeof(a));
-        jw_str(w, "dest_ip", a);
-        if (t->proto == 17)
-            jw_uint(w, "dest_port", dport);
-    }
+    tunnel_endpoints(w, f, client_side, true);
     jw_str(w, "proto", tunnel_proto_name(t));
     jw_uint(w, "depth", f->tun->n);
     jw_obj_close(w);
@@ -694,17 +703,8 @@ void fmt_encapsulation(struct jw *w, const struct flow *f, int client_side)
                                : k == TUNNEL_MPLS ? "label" : "session";
             jw_uint(w, name, f->tun->id[i]);
         }
-        if (i == 0 && f->tun->outer.ip_ver) {
-            const struct tunnel_layer *t = &f->tun->outer;
-            const uint8_t *src, *dst;
-            unsigned sport, dport;
-            char a[INET6_ADDRSTRLEN];
-            tunnel_ends(f, client_side, &src, &dst, &sport, &dport);
-            tunnel_addr(t, src, a, sizeof(a));
-            jw_str(w, "src_ip", a);
-            tunnel_addr(t, dst, a, sizeof(a));
-            jw_str(w, "dest_ip", a);
-        }
+        if (i == 0)
+            tunnel_endpoints(w, f, client_side, false);
         jw_obj_close(w);
     }
     jw_arr_close(w);

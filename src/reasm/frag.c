@@ -30,6 +30,7 @@ struct dgram {
     uint8_t ip_ver, proto;
     uint8_t src[16], dst[16];
     uint32_t id, zone;
+    uint64_t h;                 /* key_hash() of its key: its bucket */
     uint64_t first_us;
     uint8_t *buf;               /* FRAG_HEADROOM + cap bytes, charged */
     size_t cap;
@@ -82,9 +83,9 @@ static uint64_t key_hash(const struct frag_table *t, const struct pkt *p)
 }
 
 /* Unlink d from its bucket and the age list (not freed). */
-static void unlink_dgram(struct frag_table *t, struct dgram *d, uint64_t h)
+static void unlink_dgram(struct frag_table *t, struct dgram *d)
 {
-    struct dgram **pp = &t->buckets[h & (FRAG_BUCKETS - 1)];
+    struct dgram **pp = &t->buckets[d->h & (FRAG_BUCKETS - 1)];
     while (*pp && *pp != d)
         pp = &(*pp)->hnext;
     if (*pp)
@@ -100,22 +101,9 @@ static void unlink_dgram(struct frag_table *t, struct dgram *d, uint64_t h)
     t->count--;
 }
 
-static uint64_t dgram_hash(const struct frag_table *t, const struct dgram *d)
-{
-    struct pkt k;
-    memset(&k, 0, sizeof(k));
-    k.ip_ver = d->ip_ver;
-    memcpy(k.src, d->src, 16);
-    memcpy(k.dst, d->dst, 16);
-    k.frag.id = d->id;
-    k.frag.proto = d->proto;
-    k.zone = d->zone;
-    return key_hash(t, &k);
-}
-
 static void drop(struct frag_table *t, struct dgram *d)
 {
-    unlink_dgram(t, d, dgram_hash(t, d));
+    unlink_dgram(t, d);
     dgram_free(t, d);
 }
 
@@ -234,6 +222,7 @@ const uint8_t *frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_
         memcpy(d->dst, p->dst, 16);
         d->id = p->frag.id;
         d->zone = p->zone;
+        d->h = h;
         d->first_us = now_us;
         d->hnext = t->buckets[h & (FRAG_BUCKETS - 1)];
         t->buckets[h & (FRAG_BUCKETS - 1)] = d;
@@ -290,7 +279,7 @@ const uint8_t *frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_
         return NULL;
 
     /* Complete: the rebuilt header in the headroom, then the payload. */
-    unlink_dgram(t, d, h);
+    unlink_dgram(t, d);
     t->done = d;
     t->st->frag_reassembled++;
     uint8_t *ip;
