@@ -78,4 +78,15 @@
 #define CFG_SINK_CONNECT_TIMEOUT_MS 2000  /* Redis connect timeout */
 #define CFG_SINK_CLOSE_WAIT_MS  2000      /* at close, how long a down destination is retried before the rest is dropped */
 
+/* pinscope report (report/summary.c): beyond a cap, entries are counted, not kept */
+#define CFG_REPORT_SERVERS_MAX  1000000   /* server names (SNI, else address:port) */
+#define CFG_REPORT_CLIENTS_MAX  1000000   /* client addresses */
+#define CFG_REPORT_CONNS_MAX    4000000   /* connections itemised (timeline, matrix, joins) */
+#define CFG_REPORT_PAIRS_MAX    4000000   /* client-server pairs */
+#define CFG_REPORT_TALLY_MAX    100000    /* distinct values per tally (JA4, issuers, certificates...) */
+#define CFG_REPORT_LINE_MAX     (16u << 20) /* longest event line read back from a file */
+#define CFG_REPORT_ROWS         40        /* (opt report --rows) rows per terminal table */
+#define CFG_REPORT_HTML_ROWS    5000      /* verdict rows written into the HTML page */
+#define CFG_PROGRESS_HZ         4         /* progress line updates per second at most */
+
 #endif

@@ -4,6 +4,7 @@
  *   pinscope [options] -r FILE|DIR ...     analyse captures   (app/run.c)
  *   pinscope [options] -i IFACE            live sensor        (app/run.c)
  *   pinscope learn [options] -r ... -o P   learn a policy     (app/learn.c)
+ *   pinscope report [options] -r ...|EVENTS   verdicts, HTML   (app/report.c)
  *   pinscope spki FILE...                  SPKI pins          (app/spki.c)
  *
  * Exit status: 0 on success (including a truncated capture file, which is
@@ -19,15 +20,30 @@
 
 #include "app/learn.h"
 #include "app/options.h"
+#include "app/report.h"
 #include "app/run.h"
 #include "app/spki.h"
 #include "config.h"
+#include "report/render.h"
 #include "util/log.h"
 #include "util/version.h"
 
-static void usage(FILE *fp, bool learn)
+static void usage(FILE *fp, bool learn, bool report)
 {
-    if (learn)
+    if (report)
+        fprintf(fp, "usage: pinscope report [options] -r FILE|DIR [-r ...]\n"
+                    "       pinscope report [options] EVENTS.json ...  ('-': stdin)\n"
+                    "\n"
+                    "One verdict per server (intercepted, suspicious, refused, clean,\n"
+                    "unknown) with the evidence that decided it, the clients, and tables of\n"
+                    "versions, fingerprints, issuers and certificates, from captures (analysed\n"
+                    "with the options below) or from EVE/ECS events that pinscope wrote.\n"
+                    "  --format text|markdown|json  the summary on stdout (default text)\n"
+                    "  --html FILE        also write one self-contained HTML page\n"
+                    "  --rows N           rows per table at most (default %d)\n"
+                    "  -o SPEC            also write the events of the captures there\n\n",
+                CFG_REPORT_ROWS);
+    else if (learn)
         fprintf(fp, "usage: pinscope learn [options] -r FILE|DIR [-r ...] -o POLICY.json\n"
                     "\n"
                     "Record the pins, issuers and client/server fingerprints of trusted\n"
@@ -37,6 +53,7 @@ static void usage(FILE *fp, bool learn)
         fprintf(fp, "usage: pinscope [options] -r FILE|DIR [-r ...]\n"
                     "       pinscope [options] -i IFACE [-f FILTER]\n"
                     "       pinscope learn [options] -r FILE|DIR ... -o POLICY.json\n"
+                    "       pinscope report [options] -r FILE|DIR ... | EVENTS.json ...\n"
                     "       pinscope spki FILE...   print SPKI pins of certificates or keys\n"
                     "\n");
     fprintf(fp,
@@ -59,6 +76,8 @@ static void usage(FILE *fp, bool learn)
             "                     or BYTES (default 1G; k/M/G) in this run; counted\n"
             "  --signatures DIR   interception signatures (default: beside the binary,\n"
             "                     then the installed data directory, then ./signatures)\n"
+            "  --progress, --no-progress  -r: a progress line on stderr (default: when\n"
+            "                     stderr is a terminal)\n"
             "  --stats            write a final JSON stats event\n"
             "  --stats-interval SEC  write a stats event every SEC seconds\n"
             "  --deterministic    reproducible output (no wall-clock values, no host\n"
@@ -125,7 +144,8 @@ enum {
     OPT_STATS = 256, OPT_DET, OPT_MAXFLOWS, OPT_MEMCAP, OPT_DEPTH, OPT_KEYLOG, OPT_CABUNDLE,
     OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY, OPT_STATS_INTERVAL, OPT_WORKERS,
     OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE, OPT_SENSOR, OPT_CIDSEED,
-    OPT_GEOIP, OPT_ASN, OPT_FORMAT, OPT_ONERR, OPT_DUMPMAX, OPT_DUMPMAXB,
+    OPT_GEOIP, OPT_ASN, OPT_FORMAT, OPT_ONERR, OPT_DUMPMAX, OPT_DUMPMAXB, OPT_HTML, OPT_ROWS,
+    OPT_PROGRESS, OPT_NOPROGRESS,
 };
 
 static const struct option longopts[] = {
@@ -160,6 +180,10 @@ static const struct option longopts[] = {
     { "asn-db", required_argument, NULL, OPT_ASN },
     { "format", required_argument, NULL, OPT_FORMAT },
     { "on-output-error", required_argument, NULL, OPT_ONERR },
+    { "html", required_argument, NULL, OPT_HTML },
+    { "rows", required_argument, NULL, OPT_ROWS },
+    { "progress", no_argument, NULL, OPT_PROGRESS },
+    { "no-progress", no_argument, NULL, OPT_NOPROGRESS },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -296,7 +320,18 @@ static int parse(int argc, char **argv, struct options *o)
             }
             break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "eve") == 0) {
+            if (o->report) {
+                if (strcmp(optarg, "text") == 0) {
+                    o->report_format = REPORT_TEXT;
+                } else if (strcmp(optarg, "markdown") == 0) {
+                    o->report_format = REPORT_MARKDOWN;
+                } else if (strcmp(optarg, "json") == 0) {
+                    o->report_format = REPORT_JSON;
+                } else {
+                    log_error("report --format: expected text, markdown or json");
+                    return 2;
+                }
+            } else if (strcmp(optarg, "eve") == 0) {
                 o->format_ecs = false;
             } else if (strcmp(optarg, "ecs") == 0) {
                 o->format_ecs = true;
@@ -320,11 +355,46 @@ static int parse(int argc, char **argv, struct options *o)
             }
             o->community_id_seed = (unsigned)v;
             break;
+        case OPT_HTML:
+            if (!o->report) {
+                log_error("--html is an option of `pinscope report`");
+                return 2;
+            }
+            o->html_path = optarg;
+            break;
+        case OPT_ROWS:
+            if (!o->report || !parse_size(optarg, 1, 10000000, &v)) {
+                log_error("--rows: `pinscope report` option, a number from 1 to 10000000");
+                return 2;
+            }
+            o->report_rows = v;
+            break;
+        case OPT_PROGRESS: o->progress = 1; break;
+        case OPT_NOPROGRESS: o->progress = 0; break;
         case 'v': log_debug_enabled = true; break;
-        case 'h': usage(stdout, o->learn); return 0;
+        case 'h': usage(stdout, o->learn, o->report); return 0;
         case 'V': version_print(stdout, PINSCOPE_VERSION); return 0;
-        default: usage(stderr, o->learn); return 2;
+        default: usage(stderr, o->learn, o->report); return 2;
         }
+    }
+    if (o->report) {
+        for (; optind < argc; optind++) {
+            if (o->n_event_files == OPT_MAX_INPUTS) {
+                log_error("too many event files (max %d)", OPT_MAX_INPUTS);
+                return 2;
+            }
+            o->event_files[o->n_event_files++] = argv[optind];
+        }
+        if (o->iface) {
+            log_error("report reads captures (-r) or event files, not a live interface");
+            return 2;
+        }
+        if (o->n_inputs == 0 && o->n_event_files == 0) {
+            log_error("report needs -r FILE|DIR or event files");
+            usage(stderr, false, true);
+            return 2;
+        }
+        return -1;
     }
     if (optind < argc) {
         log_error("unexpected argument '%s'", argv[optind]);
@@ -340,7 +410,7 @@ static int parse(int argc, char **argv, struct options *o)
     }
     if ((o->n_inputs == 0) == (o->iface == NULL)) {
         log_error("give either -r FILE|DIR (one or more) or -i IFACE");
-        usage(stderr, o->learn);
+        usage(stderr, o->learn, o->report);
         return 2;
     }
     return -1;
@@ -361,13 +431,19 @@ int main(int argc, char **argv)
     o.queue_bytes = CFG_SINK_QUEUE_BYTES;
     o.xcfg.cert_cache_max = CFG_X509_CERT_CACHE;
     o.xcfg.verify_cache_size = CFG_X509_VERIFY_CACHE;
+    o.progress = -1;
+    o.report_rows = CFG_REPORT_ROWS;
     if (argc > 1 && strcmp(argv[1], "learn") == 0) {
         o.learn = true;
+        argc--;
+        argv++;
+    } else if (argc > 1 && strcmp(argv[1], "report") == 0) {
+        o.report = true;
         argc--;
         argv++;
     }
     int rc = parse(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    return o.learn ? learn_run(&o) : run_analyse(&o);
+    return o.learn ? learn_run(&o) : o.report ? report_run(&o) : run_analyse(&o);
 }

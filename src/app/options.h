@@ -15,6 +15,12 @@
 
 struct options {
     bool learn;                             /* `pinscope learn` */
+    bool report;                            /* `pinscope report` */
+    const char *event_files[OPT_MAX_INPUTS];    /* report: EVE/ECS files */
+    int n_event_files;
+    const char *html_path;                  /* report --html FILE */
+    int report_format;                      /* report --format: enum report_format */
+    size_t report_rows;                     /* report --rows N */
     const char *inputs[OPT_MAX_INPUTS];     /* -r FILE|DIR */
     int n_inputs;
     const char *iface, *filter;
@@ -40,6 +46,11 @@ struct options {
     const char *geoip_db, *asn_db;          /* --geoip-db, --asn-db: comma-separated files */
     bool format_ecs;                        /* --format ecs */
     bool output_error_drop;                 /* --on-output-error drop (default: exit) */
+    int progress;                           /* --progress 1, --no-progress 0, -1: on a tty */
+    /* pinscope report: every event line also goes to event_fn (a sink's
+     * writer thread calls it); then stdout is not a default output. */
+    int (*event_fn)(void *ctx, const char *lines, size_t len);
+    void *event_ctx;
 };
 
 #endif

@@ -80,8 +80,8 @@ struct run {
     const struct options *opt;
     struct engine eng;
     bool eng_ok;
-    struct sink *sinks[OPT_MAX_OUTPUTS];
-    const char *sink_names[OPT_MAX_OUTPUTS];
+    struct sink *sinks[OPT_MAX_OUTPUTS + 1];
+    const char *sink_names[OPT_MAX_OUTPUTS + 1];
     size_t n_sinks;
     struct worker *w;
     int n_workers;
@@ -102,8 +102,8 @@ struct run {
     uint64_t wall0_us;
     /* Outputs that fail: the counters seen at the last look, and whether
      * each is failing now (main thread only). */
-    struct sink_stats seen[OPT_MAX_OUTPUTS];
-    bool failing[OPT_MAX_OUTPUTS];
+    struct sink_stats seen[OPT_MAX_OUTPUTS + 1];
+    bool failing[OPT_MAX_OUTPUTS + 1];
     char degraded_reason[320];
     bool output_failed;            /* every output failed: the run stops, exit 1 */
     struct eve_config ecfg;        /* what every event shares */
@@ -618,7 +618,7 @@ static void write_stats(struct run *r, struct emitter *em, bool final, struct st
         *total_out = total;
     if (!em)
         return;
-    struct sink_stats ss[OPT_MAX_OUTPUTS];
+    struct sink_stats ss[OPT_MAX_OUTPUTS + 1];
     for (size_t i = 0; i < r->n_sinks; i++)
         sink_get_stats(r->sinks[i], &ss[i]);
     bool live = r->opt->iface != NULL;
@@ -715,7 +715,19 @@ static int open_sinks(struct run *r)
     enum sink_full full = o->iface ? SINK_DROP : SINK_BLOCK;
     static const char *const stdout_spec[] = { "-" };
     const char *const *specs = o->n_outputs ? o->outputs : stdout_spec;
-    size_t n = o->n_outputs ? (size_t)o->n_outputs : 1;
+    size_t n = o->n_outputs || o->event_fn ? (size_t)o->n_outputs : 1;
+    if (o->event_fn) {
+        char err[512];
+        struct sink *s = sink_open_fn("report", o->event_fn, o->event_ctx, o->queue_bytes, err,
+                                      sizeof(err));
+        if (!s) {
+            log_error("%s", err);
+            return -1;
+        }
+        r->sinks[r->n_sinks] = s;
+        r->sink_names[r->n_sinks] = sink_name(s);
+        r->n_sinks++;
+    }
     for (size_t i = 0; i < n; i++) {
         char err[512];
         struct sink *s = sink_open(specs[i], full, o->queue_bytes, err, sizeof(err));

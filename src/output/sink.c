@@ -390,6 +390,64 @@ static void *writer_main(void *arg)
 
 /* ---- public API ---- */
 
+/* ---- in-process consumer (sink_open_fn) ---- */
+
+struct fn_state {
+    sink_line_fn fn;
+    void *ctx;
+};
+
+static int fn_open(void **st, const char *target, char *err, size_t errlen)
+{
+    (void)st; (void)target;
+    snprintf(err, errlen, "not a destination");   /* only through sink_open_fn() */
+    return -1;
+}
+
+static int fn_write(void *st, const char *buf, size_t len, size_t *done, uint64_t *skipped,
+                    char *err, size_t errlen)
+{
+    struct fn_state *f = st;
+    (void)skipped;
+    *done = len;
+    if (f->fn(f->ctx, buf, len) < 0) {
+        snprintf(err, errlen, "consumer failed");
+        return -1;
+    }
+    return 0;
+}
+
+static void fn_close(void *st)
+{
+    free(st);
+}
+
+static const struct sink_ops sink_fn_ops = {
+    .scheme = "consumer", .open = fn_open, .write = fn_write, .close = fn_close,
+};
+
+static struct sink *sink_new(const char *spec, const struct sink_ops *ops, enum sink_full full,
+                             size_t queue_bytes, char *err, size_t errlen);
+
+struct sink *sink_open_fn(const char *name, sink_line_fn fn, void *ctx, size_t queue_bytes,
+                          char *err, size_t errlen)
+{
+    struct fn_state *f = malloc(sizeof(*f));
+    if (!f) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    f->fn = fn;
+    f->ctx = ctx;
+    struct sink *s = sink_new(name, &sink_fn_ops, SINK_BLOCK, queue_bytes, err, errlen);
+    if (!s) {
+        free(f);
+        return NULL;
+    }
+    s->st = f;
+    return s;
+}
+
 struct sink *sink_open(const char *spec, enum sink_full full, size_t queue_bytes, char *err,
                        size_t errlen)
 {
@@ -397,6 +455,26 @@ struct sink *sink_open(const char *spec, enum sink_full full, size_t queue_bytes
     const struct sink_ops *ops = parse_spec(spec, &target, err, errlen);
     if (!ops)
         return NULL;
+    struct sink *s = sink_new(spec, ops, full, queue_bytes, err, errlen);
+    if (!s)
+        return NULL;
+    char terr[512] = "";
+    if (ops->open(&s->st, target, terr, sizeof(terr)) < 0) {
+        snprintf(err, errlen, "%s: %s", spec, terr);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->work);
+        pthread_cond_destroy(&s->room);
+        free(s->name);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* A sink with its queue and locks, not yet opened or started. */
+static struct sink *sink_new(const char *spec, const struct sink_ops *ops, enum sink_full full,
+                             size_t queue_bytes, char *err, size_t errlen)
+{
     struct sink *s = calloc(1, sizeof(*s));
     if (!s || !(s->name = strdup(spec))) {
         free(s);
@@ -407,14 +485,6 @@ struct sink *sink_open(const char *spec, enum sink_full full, size_t queue_bytes
     s->full = full;
     s->cap = queue_bytes ? queue_bytes : CFG_SINK_QUEUE_BYTES;
     s->backoff_ms = CFG_SINK_BACKOFF_MIN_MS;
-
-    char terr[512] = "";
-    if (ops->open(&s->st, target, terr, sizeof(terr)) < 0) {
-        snprintf(err, errlen, "%s: %s", spec, terr);
-        free(s->name);
-        free(s);
-        return NULL;
-    }
 
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

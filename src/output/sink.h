@@ -53,6 +53,14 @@ struct sink;
 struct sink *sink_open(const char *spec, enum sink_full full, size_t queue_bytes,
                        char *err, size_t errlen);
 
+/* A sink whose writer thread hands each batch of whole lines to `fn`
+ * (pinscope report reads its own events this way).  It blocks when full,
+ * like a file sink; fn returning -1 drops the batch (counted as an error).
+ * `name` is for messages and stats. */
+typedef int (*sink_line_fn)(void *ctx, const char *lines, size_t len);
+struct sink *sink_open_fn(const char *name, sink_line_fn fn, void *ctx, size_t queue_bytes,
+                          char *err, size_t errlen);
+
 /* Start the writer thread.  0, or -1 with a reason in err.  (sink_close()
  * of a sink never started starts it to drain, then stops it.) */
 int sink_start(struct sink *s, char *err, size_t errlen);
