@@ -63,6 +63,7 @@ stage1() {
     run "workers$tag" python3 tests/scripts/check_workers.py --pinscope "$bin"
     run "schema$tag" python3 tests/scripts/check_schema.py --pinscope "$bin"
     run "ecs$tag" python3 tests/scripts/check_ecs.py --pinscope "$bin"
+    run "report$tag" python3 tests/scripts/check_report.py --pinscope "$bin"
 }
 
 stage1 ./pinscope ""

@@ -187,7 +187,8 @@ int report_run(struct options *o)
             printf("\nHTML report: %s\n", o->html_path);
     }
     if (s.unreadable)
-        log_warn("%llu lines were not pinscope events", (unsigned long long)s.unreadable);
+        log_warn("%llu line%s not a pinscope event", (unsigned long long)s.unreadable,
+                 s.unreadable == 1 ? " was" : "s were");
     summary_free(&s);
     return status;
 }

@@ -51,6 +51,7 @@
 struct segment {
     char *path;
     bool flush_after;   /* last file of its -r input: its flows end here */
+    uint64_t size;      /* bytes, 0: unknown (stdin) */
 };
 
 struct run;
@@ -109,7 +110,41 @@ struct run {
     struct eve_config ecfg;        /* what every event shares */
     char hostname[256];
     struct geoip_db *geoip;        /* --geoip-db / --asn-db, shared read-only */
+    /* --progress: what the reading thread has got through (stored every
+     * PROGRESS_EVERY packets and at each file's end; plain stores, one
+     * writer) and the sum of the files' sizes. */
+    bool progress;
+    atomic_uint_least64_t prog_bytes, prog_pkts;
+    uint64_t total_bytes;
+    double next_progress;
+    bool progress_shown;
 };
+
+#define PROGRESS_EVERY 1024   /* packets between two updates of the counters */
+
+/* The reading thread's side of --progress. */
+struct prog {
+    uint64_t done;      /* bytes of the files finished */
+    uint64_t bytes;     /* record bytes of the current file so far */
+    uint64_t pkts;
+};
+
+static inline void prog_packet(struct run *r, struct prog *p, uint32_t caplen)
+{
+    p->bytes += 16u + caplen;       /* a pcap record header and its data */
+    if ((++p->pkts & (PROGRESS_EVERY - 1)) == 0 && r->progress) {
+        atomic_store_explicit(&r->prog_bytes, p->done + p->bytes, memory_order_relaxed);
+        atomic_store_explicit(&r->prog_pkts, p->pkts, memory_order_relaxed);
+    }
+}
+
+static void prog_file_done(struct run *r, struct prog *p, const struct segment *seg)
+{
+    p->done += seg->size ? seg->size : p->bytes;
+    p->bytes = 0;
+    atomic_store_explicit(&r->prog_bytes, p->done, memory_order_relaxed);
+    atomic_store_explicit(&r->prog_pkts, p->pkts, memory_order_relaxed);
+}
 
 static double now_s(void)
 {
@@ -144,6 +179,10 @@ static int add_segment(struct run *r, const char *path, bool flush_after)
     r->seg = s;
     s[r->n_seg].path = strdup(path);
     s[r->n_seg].flush_after = flush_after;
+    struct stat sb;
+    s[r->n_seg].size = strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode)
+                           ? (uint64_t)sb.st_size : 0;
+    r->total_bytes += s[r->n_seg].size;
     if (!s[r->n_seg].path)
         return -1;
     r->n_seg++;
@@ -441,6 +480,7 @@ static void *mapped_worker(void *arg)
     size_t n = (size_t)r->n_workers;
     struct stats scratch;
     struct expiry_clock clock = { 0, 0 };
+    struct prog prog = { 0, 0, 0 };
     for (size_t i = 0; i < r->n_seg; i++) {
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
             break;
@@ -463,6 +503,8 @@ static void *mapped_worker(void *arg)
             enum capture_next c = pcapread_next(&m, &h, &d, err);
             if (c == CAPTURE_PACKET) {
                 uint64_t ts = (uint64_t)h.ts.tv_sec * 1000000ULL + (uint64_t)h.ts.tv_usec;
+                if (w->id == 0)
+                    prog_packet(r, &prog, h.caplen);
                 size_t pick = dispatch_pick(m.dlt, d, h.caplen, h.len, n, &scratch);
                 if (pick == (size_t)w->id || pick == DISPATCH_ALL)
                     pipeline_packet(w->pl, m.dlt, ts, d, h.caplen, h.len);
@@ -483,6 +525,8 @@ static void *mapped_worker(void *arg)
             break;
         }
         pcapread_close(&m);
+        if (w->id == 0)
+            prog_file_done(r, &prog, &r->seg[i]);
         if (r->seg[i].flush_after)
             pipeline_flush(w->pl);
     }
@@ -511,6 +555,7 @@ static void *reader_main(void *arg)
             r->reader_status = 1;
         }
     }
+    struct prog prog = { 0, 0, 0 };
     for (size_t i = 0; i < r->n_seg && (solo || dp); i++) {
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
             break;
@@ -535,6 +580,7 @@ static void *reader_main(void *arg)
             enum capture_next c = capture_next(&cap, &h, &d, err);
             if (c == CAPTURE_PACKET) {
                 uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
+                prog_packet(r, &prog, h->caplen);
                 if (solo) {
                     pipeline_packet(solo->pl, cap.dlt, ts, d, h->caplen, h->len);
                     worker_sync(solo);
@@ -557,6 +603,7 @@ static void *reader_main(void *arg)
             break;
         }
         capture_close(&cap);
+        prog_file_done(r, &prog, &r->seg[i]);
         if (r->seg[i].flush_after) {
             if (solo)
                 pipeline_flush(solo->pl);
@@ -820,6 +867,57 @@ static bool start_workers(struct run *r, int n, void *(*fn)(void *))
     return true;
 }
 
+static void human_bytes(uint64_t b, char *out, size_t cap)
+{
+    const char *u[] = { "B", "kB", "MB", "GB", "TB" };
+    double v = (double)b;
+    int i = 0;
+    while (v >= 1000 && i < 4) {
+        v /= 1000;
+        i++;
+    }
+    snprintf(out, cap, i ? "%.1f %s" : "%.0f %s", v, u[i]);
+}
+
+/* --progress: one line on stderr, rewritten at most CFG_PROGRESS_HZ times
+ * a second: bytes read of the total, packets/s, events written, time
+ * left.  Only ever on stderr; stdout stays the events' or the report's. */
+static void show_progress(struct run *r)
+{
+    if (!r->progress)
+        return;
+    double now = now_s();
+    if (now < r->next_progress)
+        return;
+    r->next_progress = now + 1.0 / CFG_PROGRESS_HZ;
+    uint64_t bytes = atomic_load_explicit(&r->prog_bytes, memory_order_relaxed);
+    uint64_t pkts = atomic_load_explicit(&r->prog_pkts, memory_order_relaxed);
+    double el = now - r->t0;
+    if (el < 0.5)
+        return;     /* short runs show nothing */
+    struct sink_stats ss = { 0 };
+    if (r->n_sinks)
+        sink_get_stats(r->sinks[0], &ss);
+    char done[24], total[24], eta[32] = "";
+    human_bytes(bytes, done, sizeof(done));
+    double rate = el > 0 ? (double)pkts / el : 0;
+    if (r->total_bytes && bytes) {
+        human_bytes(r->total_bytes, total, sizeof(total));
+        double left = el * ((double)r->total_bytes / (double)bytes - 1.0);
+        if (left < 0)
+            left = 0;
+        snprintf(eta, sizeof(eta), ", %d:%02d left", (int)(left / 60), (int)left % 60);
+        fprintf(stderr, "\r\033[Kpinscope: %3.0f%% %s of %s, %.2f Mpkt/s, %llu events%s",
+                100.0 * (double)bytes / (double)r->total_bytes, done, total, rate / 1e6,
+                (unsigned long long)ss.written, eta);
+    } else {
+        fprintf(stderr, "\r\033[Kpinscope: %s read, %.2f Mpkt/s, %llu events", done,
+                rate / 1e6, (unsigned long long)ss.written);
+    }
+    fflush(stderr);
+    r->progress_shown = true;
+}
+
 /* The main thread from here on: signals, periodic stats, until every
  * reading thread has ended. */
 static void control_loop(struct run *r, struct emitter *em)
@@ -856,7 +954,10 @@ static void control_loop(struct run *r, struct emitter *em)
             next_stats += o->stats_interval;
         }
         watch_outputs(r, em);
+        show_progress(r);
     }
+    if (r->progress_shown)
+        fputs("\r\033[K", stderr);    /* the summary line takes its place */
 }
 
 int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
@@ -905,6 +1006,7 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
 
     if (!o->iface && build_segments(r) < 0)
         goto done;
+    r->progress = !o->iface && (o->progress == 1 || (o->progress < 0 && isatty(STDERR_FILENO)));
     if (!consumer && (o->geoip_db || o->asn_db)) {
         char err[1024];
         if (!(r->geoip = geoip_open(o->geoip_db, o->asn_db, err, sizeof(err)))) {

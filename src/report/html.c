@@ -536,7 +536,8 @@ int report_html(FILE *fp, const struct summary *s, const struct render_opts *o)
     evidence(fp, s);
     fprintf(fp, "<p>%" PRIu64 " events read", s->events);
     if (s->unreadable)
-        fprintf(fp, "; %" PRIu64 " lines were not pinscope events", s->unreadable);
+        fprintf(fp, "; %" PRIu64 " %s", s->unreadable,
+                s->unreadable == 1 ? "line was not a pinscope event" : "lines were not pinscope events");
     fputs(".</p></main><script>", fp);
     fputs(js, fp);
     fputs("</script></body></html>\n", fp);

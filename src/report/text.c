@@ -542,7 +542,8 @@ static void footer(FILE *fp, const struct summary *s, const struct render_opts *
             o->format == REPORT_MARKDOWN ? "" : "  ", s->events, s->conn_events, s->alert_events,
             s->stats_events);
     if (s->unreadable)
-        fprintf(fp, "; %" PRIu64 " lines were not pinscope events", s->unreadable);
+        fprintf(fp, "; %" PRIu64 " %s", s->unreadable,
+                s->unreadable == 1 ? "line was not a pinscope event" : "lines were not pinscope events");
     uint64_t over = s->servers.over + s->clients.over + s->conns.over + s->pairs.over +
                     s->ja4.over + s->ja4s.over + s->certs.over + s->issuers.over;
     if (over)

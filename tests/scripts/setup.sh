@@ -9,7 +9,7 @@
 set -eu
 
 BUILD_PKGS="gcc make libc6-dev libpcap-dev libssl-dev libcjson-dev libmaxminddb-dev zlib1g-dev libbrotli-dev libhiredis-dev libpsl-dev ca-certificates"
-TEST_PKGS="python3 python3-jsonschema python3-yaml mmdb-bin tshark tcpdump openssl curl gnutls-bin iproute2 clang libclang-rt-14-dev time ngtcp2-client ngtcp2-server redis-server tcpreplay logrotate"
+TEST_PKGS="python3 python3-jsonschema python3-yaml mmdb-bin tshark tcpdump openssl curl gnutls-bin iproute2 clang libclang-rt-14-dev time ngtcp2-client ngtcp2-server redis-server tcpreplay logrotate chromium fonts-liberation util-linux"
 
 want="$BUILD_PKGS"
 [ "${1:-}" = "--test" ] && want="$BUILD_PKGS $TEST_PKGS"
