@@ -86,7 +86,8 @@
 #define CFG_REPORT_TALLY_MAX    100000    /* distinct values per tally (JA4, issuers, certificates...) */
 #define CFG_REPORT_LINE_MAX     (16u << 20) /* longest event line read back from a file */
 #define CFG_REPORT_ROWS         40        /* (opt report --rows) rows per terminal table */
-#define CFG_REPORT_HTML_ROWS    5000      /* verdict rows written into the HTML page */
+#define CFG_REPORT_HTML_ROWS    500       /* verdict and client rows written as HTML elements */
+#define CFG_REPORT_HTML_DATA    50000     /* further verdict rows, as data the page's script pages through */
 #define CFG_PROGRESS_HZ         4         /* progress line updates per second at most */
 
 #endif

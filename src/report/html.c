@@ -5,9 +5,10 @@
  * are inline SVG, and a Content-Security-Policy forbids any load.  The
  * page is built from the aggregates only (never one element per raw
  * event), so 100,000 connections make the same few thousand elements as
- * a hundred.  Without JavaScript every table is there in full (up to
- * CFG_REPORT_HTML_ROWS verdict rows); with it, the verdict table gets
- * filters, a search box and pages.
+ * a hundred.  The first CFG_REPORT_HTML_ROWS servers are table rows, there
+ * without JavaScript; up to CFG_REPORT_HTML_DATA more travel as one JSON
+ * block that the script turns into rows only when their page is shown.
+ * With JavaScript, the verdict table gets filters, a search box and pages.
  *
  * Every string from the capture goes through esc(ESC_HTML): text content
  * and attribute values alike, so no tag or attribute from the wire reaches
@@ -27,7 +28,7 @@
 #define TIMELINE_BINS    60
 #define MATRIX_MAX       15
 #define CHAIN_SERVERS    30
-#define EVIDENCE_SERVERS 2000
+#define EVIDENCE_SERVERS CFG_REPORT_HTML_ROWS
 #define BAR_ROWS         10
 
 /* Escaped text of s. */
@@ -55,17 +56,6 @@ static void fmt_time(double t, char *out, size_t cap)
     struct tm tm;
     gmtime_r(&tt, &tm);
     strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static void short_dn(const char *dn, char *out, size_t cap)
-{
-    const char *cn = dn ? strstr(dn, "CN=") : NULL;
-    if (cn && (cn == dn || cn[-1] == ',' || cn[-1] == ' ')) {
-        cn += 3;
-        snprintf(out, cap, "%.*s", (int)strcspn(cn, ","), cn);
-    } else {
-        snprintf(out, cap, "%s", dn ? dn : "");
-    }
 }
 
 static const char *const css =
@@ -99,13 +89,27 @@ static const char *const css =
 /* Filters, search and pages for the verdict table; nothing else needs it. */
 static const char *const js =
     "(function(){'use strict';document.body.classList.add('js');"
-    "var rows=Array.prototype.slice.call(document.querySelectorAll('#verdicts tbody tr'));"
+    "var tbody=document.querySelector('#verdicts tbody');"
+    "var rows=Array.prototype.slice.call(tbody.querySelectorAll('tr')).map(function(r){"
+    "return{v:r.getAttribute('data-v'),s:r.getAttribute('data-s'),el:r};});"
+    "var more=document.getElementById('more');var names=['intercepted','suspicious',"
+    "'refused','clean','unknown'];"
+    "if(more){JSON.parse(more.textContent).forEach(function(d){"
+    "rows.push({v:names[d[0]]||'unknown',s:String(d[1]).toLowerCase(),d:d,el:null});});}"
+    "function cell(tr,text,cls){var td=document.createElement('td');if(cls)td.className=cls;"
+    "td.textContent=text;tr.appendChild(td);return td;}"
+    "function build(r){var d=r.d,tr=document.createElement('tr');tr.setAttribute('data-v',r.v);"
+    "var td=cell(tr,'');var b=document.createElement('span');b.className='v v-'+r.v;"
+    "b.textContent=r.v;td.appendChild(b);cell(tr,d[1]);cell(tr,d[2],'n');cell(tr,d[3],'n');"
+    "cell(tr,d[4],'n');cell(tr,d[5]);var ev=cell(tr,'');var w=document.createElement('div');"
+    "w.className='why';w.textContent=d[6];ev.appendChild(w);var al=document.createElement('div');"
+    "al.className='al';al.textContent=d[7];ev.appendChild(al);tbody.appendChild(tr);r.el=tr;}"
     "var per=100,page=0,want='all',q='';var info=document.getElementById('pageinfo');"
-    "function match(r){return(want==='all'||r.getAttribute('data-v')===want)&&"
-    "(q===''||r.getAttribute('data-s').indexOf(q)>=0);}"
+    "function match(r){return(want==='all'||r.v===want)&&(q===''||r.s.indexOf(q)>=0);}"
     "function show(){var m=rows.filter(match),pages=Math.max(1,Math.ceil(m.length/per));"
-    "if(page>=pages)page=pages-1;rows.forEach(function(r){r.classList.add('hide');});"
-    "m.slice(page*per,page*per+per).forEach(function(r){r.classList.remove('hide');});"
+    "if(page>=pages)page=pages-1;rows.forEach(function(r){if(r.el)r.el.classList.add('hide');});"
+    "m.slice(page*per,page*per+per).forEach(function(r){if(!r.el)build(r);"
+    "r.el.classList.remove('hide');});"
     "info.textContent='page '+(page+1)+' of '+pages+' ('+m.length+' servers)';}"
     "Array.prototype.forEach.call(document.querySelectorAll('#filters button'),function(b){"
     "b.addEventListener('click',function(){want=b.getAttribute('data-v');page=0;show();});});"
@@ -113,7 +117,37 @@ static const char *const js =
     "q=e.target.value.toLowerCase();page=0;show();});"
     "document.getElementById('prev').addEventListener('click',function(){if(page>0)page--;show();});"
     "document.getElementById('next').addEventListener('click',function(){page++;show();});"
+    "var nojs=document.getElementById('nojs');if(nojs)nojs.className='hide';"
+    "var h=location.hash.match(/^#q=(.*)$/);if(h){try{q=decodeURIComponent(h[1]).toLowerCase();"
+    "}catch(e){q='';}document.getElementById('search').value=q;}"
     "show();})();";
+
+/* A JSON string that is safe inside <script>: the text first made visible
+ * (esc ESC_TERM: no control or bidi character, valid UTF-8), then quoted
+ * with <, >, & and the JavaScript line separators as \u escapes, so no
+ * "</script>" or "<!--" can appear in the block. */
+static void js_str(FILE *fp, const char *s)
+{
+    size_t cap = (s ? strlen(s) : 0) * 10 + 1;
+    char stackbuf[2048], *buf = cap <= sizeof(stackbuf) ? stackbuf : malloc(cap);
+    if (!buf) {
+        fputs("\"\"", fp);
+        return;
+    }
+    esc(ESC_TERM, s, buf, cap);
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)buf; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
+    }
+    fputc('"', fp);
+    if (buf != stackbuf)
+        free(buf);
+}
 
 static void verdict_badge(FILE *fp, enum verdict v)
 {
@@ -177,7 +211,7 @@ static void verdict_table(FILE *fp, const struct summary *s)
                 sv->conns, sv->intercepted, sv->clients);
         for (int j = 0; j < sv->issuers.n && j < 3; j++) {
             char cn[512];
-            short_dn(sv->issuers.v[j].s, cn, sizeof(cn));
+            summary_short_dn(sv->issuers.v[j].s, cn, sizeof(cn));
             if (j)
                 fputs("<br>", fp);
             h(fp, cn);
@@ -199,9 +233,44 @@ static void verdict_table(FILE *fp, const struct summary *s)
         fputs("</div></td></tr>\n", fp);
     }
     fputs("</tbody></table>", fp);
-    if (s->servers.n > shown)
-        fprintf(fp, "<p>%zu more servers are in the terminal and JSON summaries.</p>",
-                s->servers.n - shown);
+    size_t data = s->servers.n - shown;
+    if (data > CFG_REPORT_HTML_DATA)
+        data = CFG_REPORT_HTML_DATA;
+    if (data) {
+        /* [verdict, name, conns, intercepted, clients, issuer, why, alerts] */
+        fputs("<script type=\"application/json\" id=\"more\">[", fp);
+        for (size_t k = shown; k < shown + data; k++) {
+            const struct sum_server *sv = summary_server(s, s->server_order[k]);
+            char cn[512], al[1024];
+            summary_short_dn(sv->issuers.n ? sv->issuers.v[0].s : "", cn, sizeof(cn));
+            size_t n = 0;
+            al[0] = '\0';
+            for (int a = 0; a < sv->n_alert && n + 1 < sizeof(al); a++) {
+                int w = snprintf(al + n, sizeof(al) - n, "%s%u %s \u00d7%" PRIu64, a ? ", " : "",
+                                 sv->alert[a].sid, sv->alert[a].signature ? sv->alert[a].signature : "",
+                                 sv->alert[a].count);
+                if (w < 0)
+                    break;
+                n = (size_t)w < sizeof(al) - n ? n + (size_t)w : sizeof(al) - 1;
+            }
+            fprintf(fp, "%s[%d,", k > shown ? "," : "", (int)sv->verdict);
+            js_str(fp, sv->name);
+            fprintf(fp, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", sv->conns, sv->intercepted,
+                    sv->clients);
+            js_str(fp, cn);
+            fputc(',', fp);
+            js_str(fp, sv->why);
+            fputc(',', fp);
+            js_str(fp, al);
+            fputc(']', fp);
+        }
+        fputs("]</script>", fp);
+        fprintf(fp, "<p id=\"nojs\">%zu more servers: the page shows them with JavaScript on; "
+                    "the terminal and JSON summaries list them all.</p>", data);
+    }
+    if (s->servers.n > shown + data)
+        fprintf(fp, "<p>%zu more servers are in the terminal and JSON summaries only.</p>",
+                s->servers.n - shown - data);
     fputs("<div class=\"pager js-only\"><button id=\"prev\">&larr;</button> "
           "<span id=\"pageinfo\"></span> <button id=\"next\">&rarr;</button></div></section>\n",
           fp);

@@ -240,6 +240,17 @@ static bool getb(const cJSON *o, const char *path)
     return cJSON_IsTrue(get(o, path));
 }
 
+void summary_short_dn(const char *dn, char *out, size_t cap)
+{
+    const char *cn = dn ? strstr(dn, "CN=") : NULL;
+    if (cn && (cn == dn || cn[-1] == ',' || cn[-1] == ' ')) {
+        cn += 3;
+        snprintf(out, cap, "%.*s", (int)strcspn(cn, ","), cn);
+    } else {
+        snprintf(out, cap, "%s", dn ? dn : "");
+    }
+}
+
 double summary_parse_time(const char *s)
 {
     if (!s)
@@ -768,16 +779,17 @@ static void decide(struct sum_server *sv)
     if (sv->verdict == V_INTERCEPTED && sv->products.n) {
         snprintf(buf, sizeof(buf), "The certificate came from %s.", sv->products.v[0].s);
     } else if (sv->verdict == V_CLEAN) {
+        char iss[256];
+        summary_short_dn(sv->issuers.n ? sv->issuers.v[0].s : "?", iss, sizeof(iss));
         if (sv->valid == sv->chains_seen)
             snprintf(buf, sizeof(buf),
                      "%llu chain%s seen, all validated, issued by %s; no detection fired.",
-                     (unsigned long long)sv->chains_seen, sv->chains_seen == 1 ? "" : "s",
-                     sv->issuers.n ? sv->issuers.v[0].s : "?");
+                     (unsigned long long)sv->chains_seen, sv->chains_seen == 1 ? "" : "s", iss);
         else
             snprintf(buf, sizeof(buf),
                      "%llu chain%s seen (%llu validated), issued by %s; no detection fired.",
                      (unsigned long long)sv->chains_seen, sv->chains_seen == 1 ? "" : "s",
-                     (unsigned long long)sv->valid, sv->issuers.n ? sv->issuers.v[0].s : "?");
+                     (unsigned long long)sv->valid, iss);
     } else if (sv->verdict == V_UNKNOWN) {
         snprintf(buf, sizeof(buf),
                  "No certificate was seen (%s) and no detection fired.",

@@ -192,6 +192,9 @@ const struct sum_count *summary_pair(const struct summary *s, size_t server, siz
  * at most `max`.  Caller frees.  *n gets the number returned. */
 uint32_t *summary_top(const struct stab *t, size_t max, size_t *n);
 
+/* The CN of a DN ("CN=x,O=y" -> "x"), else the DN, into out. */
+void summary_short_dn(const char *dn, char *out, size_t cap);
+
 /* ISO-8601 (EVE "...+0000", ECS "...Z") to epoch seconds; -1 if not one. */
 double summary_parse_time(const char *s);
 

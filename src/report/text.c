@@ -256,19 +256,6 @@ static const char *u64(uint64_t v, char buf[24])
     return buf;
 }
 
-/* A CN out of a DN ("CN=x,O=y" -> "x"), else the DN. */
-static void short_dn(const char *dn, char *out, size_t cap)
-{
-    const char *cn = dn ? strstr(dn, "CN=") : NULL;
-    if (cn && (cn == dn || cn[-1] == ',' || cn[-1] == ' ')) {
-        cn += 3;
-        size_t n = strcspn(cn, ",");
-        snprintf(out, cap, "%.*s", (int)n, cn);
-    } else {
-        snprintf(out, cap, "%s", dn ? dn : "");
-    }
-}
-
 /* The server's detail lines (text): why, product, issuers, pins, alerts,
  * clients.  Each string escaped for the terminal. */
 static char *server_detail(const struct summary *s, const struct sum_server *sv)
@@ -298,7 +285,7 @@ static char *server_detail(const struct summary *s, const struct sum_server *sv)
         ADD("issuer%s:", sv->issuers.n > 1 ? "s" : "");
         for (int i = 0; i < sv->issuers.n; i++) {
             char cn[512];
-            short_dn(sv->issuers.v[i].s, cn, sizeof(cn));
+            summary_short_dn(sv->issuers.v[i].s, cn, sizeof(cn));
             esc(ESC_TERM, cn, e, sizeof(e));
             ADD("%s %s (%" PRIu64 ")", i ? "," : "", e, sv->issuers.v[i].n);
         }
@@ -355,7 +342,7 @@ static void servers_table(FILE *fp, const struct summary *s, const struct render
             continue;
         }
         char a[24], b[24], c[24], iss[512];
-        short_dn(sv->issuers.n ? sv->issuers.v[0].s : "", iss, sizeof(iss));
+        summary_short_dn(sv->issuers.n ? sv->issuers.v[0].s : "", iss, sizeof(iss));
         if (sv->issuers.n > 1 || sv->issuers.more) {
             size_t l = strlen(iss);
             snprintf(iss + l, sizeof(iss) - l, " +%" PRIu64,

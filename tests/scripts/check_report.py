@@ -293,6 +293,46 @@ def check_hostile(pinscope, tmp):
     check('class="js"' in dom and not console, "hostile page: script did not run cleanly: %s" % console[:3])
 
 
+def check_paged(pinscope, tmp):
+    """More servers than the page makes rows for: the rest travel as JSON
+    data, hostile names included, and become rows only when shown."""
+    ev = os.path.join(tmp, "many.json")
+    with open(ev, "w") as fp:
+        for i in range(560):
+            sni = "srv%03d.test" % i
+            for k in range(2):
+                fp.write(json.dumps({"timestamp": "2026-11-25T21:00:%02d.%06d+0000" % (i % 60, k),
+                                     "flow_id": i * 10 + k, "event_type": "tls", "src_ip": "198.18.0.1",
+                                     "dest_ip": "198.18.1.10", "dest_port": 443,
+                                     "tls": {"sni": sni, "x509_chain": [{"sha256": "%064x" % i,
+                                                                         "issuer": "CN=CA"}]}}) + "\n")
+        for i, h in enumerate(HOSTILE):
+            fp.write(json.dumps({"timestamp": "2026-11-25T21:01:00.000000+0000", "flow_id": 9000 + i,
+                                 "event_type": "tls", "src_ip": "198.18.0.2", "dest_ip": "198.18.1.10",
+                                 "dest_port": 443, "tls": {"sni": "zz" + h}}) + "\n")
+    page = os.path.join(tmp, "many.html")
+    p = run([pinscope, "report", ev, "--html", page])
+    check(p.returncode == 0, "report of 566 servers")
+    raw = open(page, encoding="utf-8").read()
+    m = re.search(r'<script type="application/json" id="more">(.*?)</script>', raw, re.S)
+    data = json.loads(m.group(1)) if m else []
+    check(len(re.findall(r'<tr id="s\d+"', raw)) == 500 and len(data) == 66,
+          "500 rows as HTML, 66 as data (%d)" % len(data))
+    check(raw.count("</script>") == 2 and "<!--" not in raw, "a name closed the data block")
+    check(any(d[1] == "zz" + HOSTILE[0] for d in data), "hostile name kept as text in the data")
+    if not chromium():
+        return
+    dom, console = browse(page + "#q=zz", tmp)
+    scan = DomScan()
+    scan.feed(dom)
+    built = re.findall(r'<tr data-v="unknown">', dom)
+    check(len(built) == len(HOSTILE) and not console, "search built %d data rows, console %s"
+          % (len(built), console[:2]))
+    check(scan.tags.get("script", 0) == 2 and "img" not in scan.tags and "iframe" not in scan.tags
+          and not scan.on_attrs, "data rows: tags %s, attributes %s" % (sorted(scan.tags), scan.on_attrs))
+    check("zz<script>window.__pwned=1</script>" in "".join(scan.text), "data row text")
+
+
 def check_browser(pinscope, ev, tmp, keep):
     page = os.path.join(tmp, "report.html")
     p = run([pinscope, "report", ev, "--html", page])
@@ -351,6 +391,7 @@ def main():
         check_formats(pinscope, ev)
         check_hostile(pinscope, tmp)
         check_browser(pinscope, ev, tmp, a.keep)
+        check_paged(pinscope, tmp)
         check_progress(pinscope, tmp)
     print("report: %d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed else 0)
