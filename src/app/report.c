@@ -158,17 +158,18 @@ int report_run(struct options *o)
     }
     summary_finish(&s);
 
+    /* The heading names the input, or the first and how many more. */
     char title[512];
-    size_t tl = 0;
-    title[0] = '\0';
-    for (int i = 0; i < o->n_event_files + o->n_inputs && tl + 1 < sizeof(title); i++) {
-        const char *p = i < o->n_event_files ? o->event_files[i]
-                                             : o->inputs[i - o->n_event_files];
-        int w = snprintf(title + tl, sizeof(title) - tl, "%s%s", i ? ", " : "", p);
-        if (w < 0)
-            break;
-        tl = (size_t)w < sizeof(title) - tl ? tl + (size_t)w : sizeof(title) - 1;
-    }
+    int n_in = o->n_event_files + o->n_inputs;
+    const char *first = o->n_event_files ? o->event_files[0] : o->inputs[0];
+    if (n_in > 2)
+        snprintf(title, sizeof(title), "%s and %d more %s", first, n_in - 1,
+                 o->n_inputs ? "inputs" : "event files");
+    else if (n_in == 2)
+        snprintf(title, sizeof(title), "%s, %s", first,
+                 o->n_event_files == 2 ? o->event_files[1] : o->inputs[o->n_inputs - 1]);
+    else
+        snprintf(title, sizeof(title), "%s", first);
     struct render_opts ro = {
         .format = o->report_format,
         .color = o->report_format == REPORT_TEXT && want_color(),

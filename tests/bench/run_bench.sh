@@ -52,6 +52,8 @@
 #   BENCH_DENSE_FLOWS TLS connections in dense.pcap (default 60000, 0: skip)
 #   BENCH_WORKERS   worker count of the multi-worker row (default 2)
 #   BENCH_PRESSURE  0 to skip the memory-pressure rows (gen_pressure.c)
+#   BENCH_REPORT    0 to skip the `pinscope report` rows (report_bench.py;
+#                   BENCH_REPORT_CONNS connections, default 100000)
 #   BENCH_LIVE      0 to skip the live replay measurement (default 1; root,
 #                   network namespaces and tcpreplay needed)
 #   BENCH_INSTALL   0 to never run apt-get (default 1)
@@ -386,6 +388,12 @@ if [ "${BENCH_PRESSURE:-1}" = 1 ]; then
             "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$secs"
     done
     rm -f "$OUT/pressure.jsonl"
+fi
+
+if [ "${BENCH_REPORT:-1}" = 1 ]; then
+    say ""
+    say "pinscope report, ${BENCH_REPORT_CONNS:-100000} synthetic connections (tests/bench/report_bench.py):"
+    python3 tests/bench/report_bench.py --pinscope "$PINSCOPE" --out "$OUT" || STATUS=1
 fi
 
 if [ "${BENCH_LIVE:-1}" = 1 ] && [ "$(id -u)" = 0 ] && have tcpreplay; then
