@@ -10,7 +10,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "app/run.h"
+#include "policy/policy.h"
 #include "config.h"
 #include "report/render.h"
 #include "report/summary.h"
@@ -140,6 +143,36 @@ static int write_html(const struct summary *s, const struct render_opts *ro, con
     return rc;
 }
 
+/* --policy: the pins each server name is expected to show, beside the
+ * ones it showed. */
+static void expect_pins(struct summary *s, const char *path)
+{
+    char err[512];
+    struct policy *p = policy_load(path, err, sizeof(err));
+    if (!p) {
+        log_error("%s", err);    /* the analysis said so too; the report goes on */
+        return;
+    }
+    for (size_t i = 0; i < s->servers.n; i++) {
+        struct sum_server *sv = summary_server(s, i);
+        if (!sv->has_sni)
+            continue;
+        const struct policy_pin_set *ps = policy_find_pinset(p, sv->name, strlen(sv->name));
+        if (!ps)
+            continue;
+        char b64[64];
+        for (size_t k = 0; k < ps->pins.n; k++) {
+            EVP_EncodeBlock((unsigned char *)b64, ps->pins.v[k], POLICY_SPKI_LEN);
+            summary_expect_pin(sv, b64, false);
+        }
+        for (size_t k = 0; k < ps->backup_pins.n; k++) {
+            EVP_EncodeBlock((unsigned char *)b64, ps->backup_pins.v[k], POLICY_SPKI_LEN);
+            summary_expect_pin(sv, b64, true);
+        }
+    }
+    policy_free(p);
+}
+
 int report_run(struct options *o)
 {
     static struct summary s;
@@ -157,6 +190,8 @@ int report_run(struct options *o)
             status = 1;
     }
     summary_finish(&s);
+    if (o->policy_path)
+        expect_pins(&s, o->policy_path);
 
     /* The heading names the input, or the first and how many more. */
     char title[512];

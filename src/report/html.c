@@ -84,7 +84,7 @@ static const char *const css =
     ".matrix td{text-align:center}.matrix td.x{background:#f8d0d0;font-weight:600}"
     ".matrix td.c{background:#e3f1e4}.ev{border-top:1px solid #eceef2;padding:8px 0}"
     ".ev:target{background:#fff8e1}svg text{font:11px system-ui,sans-serif}"
-    ".pager{margin:8px 0}.hide{display:none}";
+    ".pager{margin:8px 0}.hide{display:none}.ok{color:#2e7d32}.no{color:#c62828}";
 
 /* Filters, search and pages for the verdict table; nothing else needs it. */
 static const char *const js =
@@ -451,14 +451,28 @@ static void chains(FILE *fp, const struct summary *s)
                 h(fp, ce->not_after);
                 fputs("<br><span class=\"mono\">pin sha256/", fp);
                 h(fp, ce->spki);
-                fputs("</span></div>", fp);
+                fputs("</span>", fp);
+                if (sv->has_policy_pins)
+                    fputs(summary_pin_expected(sv, ce->spki) ? " <b class=\"ok\">&#10003; expected</b>"
+                                                             : " <span class=\"no\">not expected</span>",
+                          fp);
+                fputs("</div>", fp);
             }
             if (ch->total > ch->n)
                 fprintf(fp, "<div class=\"arrow\">+%d more</div>", ch->total - ch->n);
             fputs("</div>", fp);
         }
-        fputs("<div class=\"pins\"><b>pins expected</b><br>", fp);
-        h(fp, sv->expected_pins ? sv->expected_pins : "none in the policy");
+        fputs("<div class=\"pins\"><b>pins expected</b>", fp);
+        if (sv->has_policy_pins) {
+            for (int i = 0; i < sv->policy_pins.n; i++) {
+                fputs("<br><span class=\"mono\">", fp);
+                h(fp, sv->policy_pins.v[i].s);
+                fputs(sv->policy_pins.v[i].n ? "</span> (backup)" : "</span>", fp);
+            }
+        } else {
+            fputs("<br>", fp);
+            h(fp, sv->expected_pins ? sv->expected_pins : "none in the policy");
+        }
         fputs("<br><b>leaf pins seen</b>", fp);
         for (int i = 0; i < sv->spki.n; i++) {
             fputs("<br><span class=\"mono\">", fp);

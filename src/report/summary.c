@@ -968,6 +968,20 @@ uint32_t *summary_top(const struct stab *t, size_t max, size_t *n)
     return o;
 }
 
+void summary_expect_pin(struct sum_server *sv, const char *pin_b64, bool backup)
+{
+    sv->has_policy_pins = true;
+    list_add(&sv->policy_pins, pin_b64, backup ? 1 : 0);
+}
+
+bool summary_pin_expected(const struct sum_server *sv, const char *pin)
+{
+    for (int i = 0; pin && i < sv->policy_pins.n; i++)
+        if (strcmp(sv->policy_pins.v[i].s, pin) == 0)
+            return true;
+    return false;
+}
+
 const struct sum_count *summary_pair(const struct summary *s, size_t server, size_t client)
 {
     char key[400];
@@ -1016,6 +1030,7 @@ void summary_free(struct summary *s)
         list_free(&sv->spki);
         list_free(&sv->ja4s);
         list_free(&sv->versions);
+        list_free(&sv->policy_pins);
         for (int k = 0; k < sv->n_chain; k++) {
             struct sum_chain *ch = &sv->chain[k];
             free(ch->validation);

@@ -97,6 +97,8 @@ struct sum_server {
     double first_ts, last_ts;
     struct sum_list dests, issuers, products, spki, ja4s, versions;
     char *expected_pins;    /* from a pin alert's evidence */
+    struct sum_list policy_pins;    /* from --policy: base64 pins (n 1: a backup pin) */
+    bool has_policy_pins;
     struct sum_chain chain[SUM_CHAINS_MAX];
     int n_chain;
     uint64_t chains_more;
@@ -183,6 +185,14 @@ static inline struct sum_count *stab_count(const struct stab *t, size_t i)
 {
     return (struct sum_count *)(void *)(t->items + i * t->isz);
 }
+
+/* A pin that the policy expects for the server (pinscope report
+ * --policy): `backup` for a backup pin.  Renderers mark the pins seen that
+ * match one. */
+void summary_expect_pin(struct sum_server *sv, const char *pin_b64, bool backup);
+
+/* True when pin is one sv's policy expects. */
+bool summary_pin_expected(const struct sum_server *sv, const char *pin);
 
 /* The pair of server i and client j (connections n, intercepted
  * flagged), NULL if they never met. */

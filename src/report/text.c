@@ -256,6 +256,17 @@ static const char *u64(uint64_t v, char buf[24])
     return buf;
 }
 
+/* Whether chain c's certificate j has the pin of an earlier one. */
+static bool seen_before(const struct sum_server *sv, int c, int j)
+{
+    const char *pin = sv->chain[c].c[j].spki;
+    for (int a = 0; a <= c; a++)
+        for (int b = 0; b < (a == c ? j : sv->chain[a].n); b++)
+            if (sv->chain[a].c[b].spki && strcmp(sv->chain[a].c[b].spki, pin) == 0)
+                return true;
+    return false;
+}
+
 /* The server's detail lines (text): why, product, issuers, pins, alerts,
  * clients.  Each string escaped for the terminal. */
 static char *server_detail(const struct summary *s, const struct sum_server *sv)
@@ -291,7 +302,25 @@ static char *server_detail(const struct summary *s, const struct sum_server *sv)
         }
         ADD(sv->issuers.more ? ", +%" PRIu64 " more\n" : "\n", sv->issuers.more);
     }
-    if (sv->spki.n || sv->expected_pins) {
+    if (sv->has_policy_pins) {
+        ADD("pins expected:");
+        for (int i = 0; i < sv->policy_pins.n; i++) {
+            esc(ESC_TERM, sv->policy_pins.v[i].s, e, sizeof(e));
+            ADD("%s %s%s", i ? "," : "", e, sv->policy_pins.v[i].n ? " (backup)" : "");
+        }
+        ADD("\npins seen:");
+        int k = 0;
+        for (int c = 0; c < sv->n_chain; c++)
+            for (int j = 0; j < sv->chain[c].n; j++) {
+                const char *pin = sv->chain[c].c[j].spki;
+                if (!pin || seen_before(sv, c, j))
+                    continue;
+                esc(ESC_TERM, pin, e, sizeof(e));
+                ADD("%s %s%s", k++ ? "," : "", e,
+                    summary_pin_expected(sv, pin) ? " (expected)" : j == 0 ? " (leaf)" : "");
+            }
+        ADD("\n");
+    } else if (sv->spki.n || sv->expected_pins) {
         esc(ESC_TERM, sv->expected_pins ? sv->expected_pins : "none in the policy", e2, sizeof(e2));
         ADD("pins: expected %s; seen", e2);
         for (int i = 0; i < sv->spki.n; i++) {
@@ -603,6 +632,27 @@ static int report_json(FILE *fp, const struct summary *s)
         cJSON_AddItemToObject(o, "pins_seen", list_json(&sv->spki));
         if (sv->expected_pins)
             cJSON_AddStringToObject(o, "pins_expected", sv->expected_pins);
+        if (sv->has_policy_pins) {
+            cJSON *pp = cJSON_AddArrayToObject(o, "policy_pins");
+            for (int i = 0; i < sv->policy_pins.n; i++) {
+                cJSON *x = cJSON_CreateObject();
+                cJSON_AddStringToObject(x, "pin", sv->policy_pins.v[i].s);
+                cJSON_AddBoolToObject(x, "backup", sv->policy_pins.v[i].n != 0);
+                cJSON_AddItemToArray(pp, x);
+            }
+            cJSON *ch = cJSON_AddArrayToObject(o, "chain_pins_seen");
+            for (int c = 0; c < sv->n_chain; c++)
+                for (int j = 0; j < sv->chain[c].n; j++) {
+                    const char *pin = sv->chain[c].c[j].spki;
+                    if (!pin || seen_before(sv, c, j))
+                        continue;
+                    cJSON *x = cJSON_CreateObject();
+                    cJSON_AddStringToObject(x, "pin", pin);
+                    cJSON_AddBoolToObject(x, "leaf", j == 0);
+                    cJSON_AddBoolToObject(x, "expected", summary_pin_expected(sv, pin));
+                    cJSON_AddItemToArray(ch, x);
+                }
+        }
         cJSON_AddItemToObject(o, "addresses", list_json(&sv->dests));
         cJSON_AddItemToObject(o, "ja4s", list_json(&sv->ja4s));
         cJSON *al = cJSON_AddArrayToObject(o, "alerts");

@@ -109,6 +109,15 @@ def check_verdicts(pinscope):
         if verdict == "clean":
             check(not s["alerts"] and s["intercepted"] == 0, "%s: clean with alerts" % name)
         check(s["refused"] == refused, "%s: %d refused, README says %d" % (name, s["refused"], refused))
+        if server == "www.bank.test":   # pinned in samples/policy.json: leaf and issuing CA
+            pins = s.get("policy_pins", [])
+            seen = s.get("chain_pins_seen", [])
+            check(len(pins) == 2 and seen, "%s: policy pins %s" % (name, pins))
+            leaf_ok = [x["expected"] for x in seen if x["leaf"]]
+            if verdict == "clean":
+                check(leaf_ok == [True], "%s: the real leaf's pin is not marked expected" % name)
+            elif verdict == "intercepted" and "mitmproxy" not in name:
+                check(False in leaf_ok, "%s: no unexpected leaf pin seen" % name)
 
 
 def check_same(pinscope, tmp):
@@ -119,7 +128,7 @@ def check_same(pinscope, tmp):
         for fmt in ("eve", "ecs"):
             ev = os.path.join(tmp, "%s.%s.json" % (name, fmt))
             run([pinscope] + a + ["--stats", "--format", fmt, "-o", ev])
-            back = run([pinscope, "report", "--format", "json", ev]).stdout
+            back = run([pinscope, "report", "--format", "json", "--policy", "samples/policy.json", ev]).stdout
             check(direct == back and len(direct) > 100,
                   "%s: report from %s events differs from report of the capture" % (name, fmt))
     # every sample at once, events through stdin
@@ -132,7 +141,8 @@ def check_same(pinscope, tmp):
     ev = os.path.join(tmp, "all.json")
     direct = run([pinscope, "report", "--format", "json", "--no-progress", "-o", ev, "--stats"] + allargs).stdout
     with open(ev, "rb") as fp:
-        back = run([pinscope, "report", "--format", "json", "-"], stdin=fp).stdout
+        back = run([pinscope, "report", "--format", "json", "--policy", "samples/policy.json", "-"],
+                   stdin=fp).stdout
     check(direct == back and len(direct) > 1000, "all samples: report of -o events differs")
     d = json.loads(direct)
     v = {s["server"]: s["verdict"] for s in d["servers"]}

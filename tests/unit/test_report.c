@@ -116,6 +116,16 @@ static void test_verdicts(void)
                                                   v->intercepted == 1 && v->clients == 2);
     test_streq("intercepted: the alert's sentence", v ? v->why : NULL, "because 9100004");
     test_cond("worst client first", v && v->n_top == 2 && v->top[0].intercepted == 1);
+    if (v) {
+        summary_expect_pin(v, "PIN1", false);
+        summary_expect_pin(v, "PIN2", true);
+        summary_expect_pin(v, "PIN1", false);
+        test_cond("policy pins kept once", v->has_policy_pins && v->policy_pins.n == 2 &&
+                                               v->policy_pins.v[1].n == 1);
+        test_cond("pin expected", summary_pin_expected(v, "PIN2") &&
+                                      !summary_pin_expected(v, "PIN3") &&
+                                      !summary_pin_expected(v, NULL));
+    }
     test_cond("suspicious", (v = find(&s, "odd.test")) && v->verdict == V_SUSPICIOUS);
     test_cond("refused", (v = find(&s, "pinned.test")) && v->verdict == V_REFUSED &&
                              v->refused == 1 && v->conns == 2);
