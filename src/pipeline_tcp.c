@@ -73,6 +73,8 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
         return;
     }
 
+    if ((fl & TCP_SYN) || (c->tcp && !c->tcp->t_ack))
+        conn_tcp_opening(&pl->env, c, p, side);
     if (fl & TCP_SYN) {
         if (!c->syn[side] && !c->rs[side]) {
             c->syn[side] = true;

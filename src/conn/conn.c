@@ -42,8 +42,31 @@ struct conn *conn_new(struct conn_env *env, uint8_t transport, int client_side)
     return c;
 }
 
+void conn_tcp_opening(struct conn_env *env, struct conn *c, const struct pkt *p, int side)
+{
+    uint8_t fl = p->tcp_flags;
+    if (!c->tcp) {
+        if ((fl & (TCP_SYN | TCP_ACK)) != TCP_SYN || c->done)
+            return;                 /* only a client's SYN opens the record */
+        if (!(c->tcp = memcap_calloc(env->mc, sizeof(*c->tcp))))
+            return;                 /* counted by the memcap */
+        c->tcp->client_side = (uint8_t)side;
+    }
+    struct tcp_handshake *h = c->tcp;
+    bool from_client = side == h->client_side;
+    if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN && from_client && !h->syn.seen)
+        ja4t_read(&h->syn, p->tcp_window, p->ttl, p->tcp_opts, p->tcp_opts_len);
+    else if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) && !from_client && !h->synack.seen)
+        ja4t_read(&h->synack, p->tcp_window, p->ttl, p->tcp_opts, p->tcp_opts_len);
+    ja4l_packet(h, fl, from_client, p->ts_us, p->ttl);
+}
+
 void conn_release_analysis(struct conn_env *env, struct conn *c)
 {
+    if (c->tcp) {
+        memcap_free(env->mc, c->tcp, sizeof(*c->tcp));
+        c->tcp = NULL;
+    }
     for (int i = 0; i < 2; i++) {
         if (c->rs[i]) {
             reasm_release(c->rs[i], env->mc);
@@ -105,6 +128,7 @@ void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end en
     r->client_chain = c->chain[1];
     r->quic = c->quic ? quic_conn_facts(c->quic) : NULL;
     r->dtls = c->dtls ? dtls_conn_facts(c->dtls) : NULL;
+    r->tcp = c->tcp;
     r->end = end;
 }
 

@@ -25,7 +25,9 @@
 #include "conn/report.h"
 #include "dtls/conn.h"
 #include "flow/table.h"
+#include "decode/decode.h"
 #include "fp/fp.h"
+#include "fp/ja4t.h"
 #include "quic/conn.h"
 #include "reasm/stream.h"
 #include "tls/session.h"
@@ -66,6 +68,7 @@ struct conn {
     uint8_t transport;                /* enum fp_transport */
     struct quic_conn *quic;           /* QUIC connections */
     struct dtls_conn *dtls;           /* DTLS connections */
+    struct tcp_handshake *tcp;        /* TCP: SYN, SYN-ACK facts (JA4T/JA4TS/JA4L) */
 };
 
 /* A connection over `transport` (enum fp_transport); for QUIC the client
@@ -88,6 +91,12 @@ void conn_datagram(struct conn_env *env, struct conn *c, int side, const uint8_t
  * False when it did not open (the caller drops the connection). */
 bool conn_quic_start(struct conn_env *env, struct conn *c, int side, const uint8_t *d, size_t n,
                      const struct quic_long_hdr *h);
+
+/* TCP: a segment of the connection's opening (SYN, SYN-ACK, the ACK)
+ * from flow key side `side`: JA4T, JA4TS, JA4L.  The record is allocated
+ * at the first SYN, whose side is the client's (within the memcap; when
+ * it is full the facts are not kept). */
+void conn_tcp_opening(struct conn_env *env, struct conn *c, const struct pkt *p, int side);
 
 /* The finished-connection record of `c` on flow `f`. */
 void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end end,

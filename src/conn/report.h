@@ -19,6 +19,7 @@
 #include "dtls/conn.h"
 #include "flow/table.h"
 #include "quic/conn.h"
+#include "fp/ja4t.h"
 #include "tls/session.h"
 #include "x509/chain.h"
 
@@ -85,6 +86,7 @@ struct conn_report {
     const struct x509_chain *client_chain;  /* client's, NULL if none */
     const struct ev_quic *quic;             /* QUIC connection, else NULL */
     const struct ev_dtls *dtls;             /* DTLS connection, else NULL */
+    const struct tcp_handshake *tcp;        /* TCP opening seen, else NULL */
     const char *client_app;                 /* signature match on JA4/JA3, or NULL */
     const char *interception_product;       /* signature match on the chain, or NULL */
     enum ev_end end;

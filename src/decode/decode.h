@@ -90,8 +90,12 @@ struct pkt {
     uint8_t src[16], dst[16];  /* IPv4 in the first 4 bytes, rest zero */
     uint16_t sport, dport;
 
+    uint8_t ttl;               /* IPv4 TTL or IPv6 hop limit (innermost IP) */
     uint32_t seq, ack;         /* TCP only */
     uint8_t tcp_flags;
+    uint16_t tcp_window;       /* TCP: the raw window field */
+    uint8_t tcp_opts_len;      /* TCP: option bytes at tcp_opts (0..40) */
+    const uint8_t *tcp_opts;
 
     const uint8_t *payload;    /* transport payload (may be cut by snaplen) */
     size_t payload_len;

@@ -30,6 +30,8 @@ static enum decode_result decode_tcp(struct pkt *p, struct rd *r, struct stats *
     p->ack = rd_u32(r);
     unsigned off = (unsigned)(rd_u8(r) >> 4) * 4;
     p->tcp_flags = rd_u8(r);
+    p->tcp_window = rd_u16(r);
+    rd_skip(r, 4);                      /* checksum, urgent pointer */
     if (r->bad) {
         stats_anomaly(st, STATS_TCP_TRUNCATED);
         return DECODE_BAD;
@@ -38,8 +40,9 @@ static enum decode_result decode_tcp(struct pkt *p, struct rd *r, struct stats *
         stats_anomaly(st, STATS_TCP_BAD_HEADER);
         return DECODE_BAD;
     }
-    /* 14 bytes read so far; skip window, checksum, urgent and options. */
-    if (!rd_skip(r, off - 14)) {
+    p->tcp_opts = rd_ptr(r);
+    p->tcp_opts_len = (uint8_t)(off - 20);
+    if (!rd_skip(r, off - 20)) {
         stats_anomaly(st, STATS_TCP_TRUNCATED);
         return DECODE_BAD;
     }
@@ -94,7 +97,7 @@ static enum decode_result decode_ipv4(struct pkt *p, struct rd *r, struct next *
     size_t tot = rd_u16(r);
     unsigned ipid = rd_u16(r);
     unsigned frag = rd_u16(r);
-    rd_skip(r, 1);
+    p->ttl = rd_u8(r);
     unsigned proto = rd_u8(r);
     rd_skip(r, 2);
     rd_copy(r, p->src, 4);
@@ -141,7 +144,7 @@ static enum decode_result decode_ipv6(struct pkt *p, struct rd *r, struct next *
     rd_skip(r, 3);
     size_t plen = rd_u16(r);
     unsigned next = rd_u8(r);
-    rd_skip(r, 1);
+    p->ttl = rd_u8(r);
     rd_copy(r, p->src, 16);
     rd_copy(r, p->dst, 16);
     if (r->bad) {

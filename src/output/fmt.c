@@ -533,6 +533,21 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
         jw_str(w, "ja4s", sh->ja4s);
         jw_str(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "");
     }
+    if (ev->tcp) {      /* the TCP opening: JA4T, JA4TS, JA4L (fp/ja4t.h) */
+        char b[JA4T_STR_MAX], lc[32], ls[32];
+        if (ev->tcp->syn.seen) {
+            ja4t_format(&ev->tcp->syn, b);
+            jw_str(w, "ja4t", b);
+        }
+        if (ev->tcp->synack.seen) {
+            ja4t_format(&ev->tcp->synack, b);
+            jw_str(w, "ja4ts", b);
+        }
+        if (ja4l_format(ev->tcp, lc, ls)) {
+            jw_str(w, "ja4l", lc);
+            jw_str(w, "ja4ls", ls);
+        }
+    }
     if (t->tunnel != TLS_TUNNEL_NONE)
         jw_str(w, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
     if (ev->client_app)

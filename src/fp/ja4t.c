@@ -1,0 +1,84 @@
+/*
+ * ja4t.c - JA4T, JA4TS and JA4L (see ja4t.h).
+ *
+ * TCP options (RFC 9293 3.1): kind 0 (end of list) and 1 (no-op) are one
+ * byte; every other kind is kind, length (>= 2, counting both), data.
+ */
+#include "fp/ja4t.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util/rd.h"
+
+void ja4t_read(struct ja4t_syn *s, uint16_t window, uint8_t ttl, const uint8_t *opts,
+               size_t len)
+{
+    memset(s, 0, sizeof(*s));
+    s->seen = true;
+    s->window = window;
+    s->ttl = ttl;
+    struct rd r;
+    rd_init(&r, opts, len);
+    while (rd_left(&r) > 0 && s->n_kinds < JA4T_MAX_KINDS) {
+        uint8_t kind = rd_u8(&r);
+        s->kinds[s->n_kinds++] = kind;
+        if (kind == 0 || kind == 1)
+            continue;
+        uint8_t olen = rd_u8(&r);
+        if (r.bad || olen < 2 || (size_t)(olen - 2) > rd_left(&r))
+            break;     /* malformed: the kinds so far count */
+        if (kind == 2 && olen == 4) {
+            s->mss = rd_u16(&r);
+        } else if (kind == 3 && olen == 3) {
+            s->wscale = rd_u8(&r);
+        } else {
+            rd_skip(&r, (size_t)olen - 2);
+        }
+    }
+}
+
+void ja4t_format(const struct ja4t_syn *s, char out[JA4T_STR_MAX])
+{
+    size_t n = (size_t)snprintf(out, JA4T_STR_MAX, "%u_", s->window);
+    if (s->n_kinds == 0)
+        n += (size_t)snprintf(out + n, JA4T_STR_MAX - n, "00");
+    for (unsigned i = 0; i < s->n_kinds; i++)
+        n += (size_t)snprintf(out + n, JA4T_STR_MAX - n, "%s%u", i ? "-" : "", s->kinds[i]);
+    if (s->wscale == 0)
+        snprintf(out + n, JA4T_STR_MAX - n, "_%02u_00", s->mss);
+    else
+        snprintf(out + n, JA4T_STR_MAX - n, "_%02u_%u", s->mss, s->wscale);
+}
+
+void ja4l_packet(struct tcp_handshake *h, uint8_t flags, bool from_client, uint64_t ts_us,
+                 uint8_t ttl)
+{
+    if (h->t_ack)
+        return;                                 /* done */
+    flags &= 0x3f;      /* ECN's CWR and ECE do not count (a macOS SYN is 0xc2) */
+    if (!h->t_syn) {
+        if (flags == 0x02 && from_client) {
+            h->t_syn = ts_us ? ts_us : 1;
+            h->ttl_syn = ttl;
+        }
+    } else if (!h->t_synack) {
+        if (flags == 0x12 && !from_client) {
+            h->t_synack = ts_us ? ts_us : 1;
+            h->ttl_synack = ttl;
+        }
+    } else if (flags == 0x10 && from_client) {
+        h->t_ack = ts_us ? ts_us : 1;
+    }
+}
+
+bool ja4l_format(const struct tcp_handshake *h, char client[32], char server[32])
+{
+    if (!h->t_ack || h->t_synack < h->t_syn || h->t_ack < h->t_synack)
+        return false;
+    snprintf(client, 32, "%llu_%u", (unsigned long long)((h->t_ack - h->t_synack) / 2),
+             h->ttl_syn);
+    snprintf(server, 32, "%llu_%u", (unsigned long long)((h->t_synack - h->t_syn) / 2),
+             h->ttl_synack);
+    return true;
+}
