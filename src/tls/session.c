@@ -897,10 +897,12 @@ static enum tls_event feed_framed(struct tls_session *s, struct memcap *mc, stru
 
     for (;;) {
         size_t u = 0;
-        enum tls_event ev = feed_records(s, mc, st, dir, f->buf, f->len, &u, msg);
-        tls_frames_drop(f, u);
-        if (ev != TLS_EV_NEED_MORE)
-            return ev;
+        if (f->len > 0) {
+            enum tls_event ev = feed_records(s, mc, st, dir, f->buf, f->len, &u, msg);
+            tls_frames_drop(f, u);
+            if (ev != TLS_EV_NEED_MORE)
+                return ev;
+        }
         enum tls_frames_rc rc = tls_frames_take(f, mc, data + *used, len - *used, &u);
         *used += u;
         if (rc != TLS_FRAMES_OK) {
