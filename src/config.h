@@ -39,6 +39,8 @@
 #define CFG_TLS_HS_MSG_MAX      (256 * 1024) /* largest handshake message buffered (chains) */
 #define CFG_TLS_MAX_ALERTS      8         /* alerts recorded per connection */
 #define CFG_TLS_MAX_RECORDS     4096      /* records examined per direction before giving up */
+#define CFG_TLS_TUNNEL_FRAMES_MAX 1024    /* TDS packets or WebSocket frames read per direction for
+                                             the TLS inside them (a handshake takes a handful) */
 
 /* Certificates */
 #define CFG_X509_CERT_CACHE     1024      /* unreferenced parsed certificates kept (LRU) */

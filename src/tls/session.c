@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "tls/certmsg.h"
+#include "tls/frames.h"
 #include "util/rd.h"
 
 #define TLS_CT_CCS        20
@@ -77,6 +78,11 @@ void tls_session_release(struct tls_session *s, struct memcap *mc)
         d->decomp = NULL;
         d->decomp_cap = 0;
         release_cipher(d, mc);
+        if (d->fr) {
+            tls_frames_release(d->fr, mc);
+            memcap_free(mc, d->fr, sizeof(*d->fr));
+            d->fr = NULL;
+        }
     }
 }
 
@@ -107,17 +113,7 @@ static void set_progress(struct tls_session *s, enum tls_progress p)
  *   16 03 0x LL LL  1|2  HH HH HH  03 */
 static bool looks_like_hello_record(const uint8_t *p, size_t n)
 {
-    if (n < 10)
-        return false;
-    if (p[0] != TLS_CT_HANDSHAKE || p[1] != 3 || p[2] > 4)
-        return false;
-    unsigned rlen = (unsigned)p[3] << 8 | p[4];
-    if (rlen < 4 || rlen > TLS_RECORD_MAX)
-        return false;
-    if (p[5] != TLS_HS_CLIENT_HELLO && p[5] != TLS_HS_SERVER_HELLO)
-        return false;
-    uint32_t hlen = (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
-    return hlen >= 38 && hlen <= CFG_TLS_HS_MSG_MAX && p[9] == 3;
+    return n >= 10 && tls_hello_record_prefix(p, n);
 }
 
 static bool is_text_byte(uint8_t c)
@@ -152,9 +148,25 @@ static bool prefix_ci(const uint8_t *p, size_t n, const char *kw)
     return true;
 }
 
-/* Name the protocol from one line of client text. */
+/* The line at p (up to its '\n' or n) contains `word`, any case. */
+static bool line_has_ci(const uint8_t *p, size_t n, const char *word)
+{
+    size_t k = strlen(word);
+    for (size_t i = 0; i + k <= n && p[i] != '\n'; i++)
+        if (prefix_ci(p + i, n - i, word))
+            return true;
+    return false;
+}
+
+/* Name the protocol from one line of text (either side: a server's
+ * Upgrade header names its side's framing too). */
 static enum tls_tunnel classify_line(const uint8_t *p, size_t n, enum tls_tunnel cur)
 {
+    if (prefix_ci(p, n, "Upgrade:")) {
+        if (cur != TLS_TUNNEL_TEXT && cur != TLS_TUNNEL_HTTP_UPGRADE)
+            return cur;
+        return line_has_ci(p, n, "websocket") ? TLS_TUNNEL_WEBSOCKET : TLS_TUNNEL_HTTP_UPGRADE;
+    }
     if (prefix_ci(p, n, "CONNECT "))
         return TLS_TUNNEL_HTTP_CONNECT;
     if (prefix_ci(p, n, "EHLO ") || prefix_ci(p, n, "HELO "))
@@ -198,6 +210,18 @@ static int detect(struct tls_dir *d, const uint8_t *p, size_t n)
      * structured exchange that we scan for a hello record. */
     if (n < 2)
         return -1;
+    /* TDS: a PRELOGIN packet (0x12) or the server's reply (0x04), down to
+     * its option table; the TLS after it travels in TDS packets.  Before
+     * SOCKS4, whose request also starts 04 01. */
+    if (p[0] == 0x12 || p[0] == 0x04) {
+        int t = tls_tds_prelogin(p, n);
+        if (t < 0)
+            return -1;
+        if (t > 0) {
+            d->preamble_kind = TLS_TUNNEL_TDS;
+            return TLS_DIR_PREAMBLE;
+        }
+    }
     if (p[0] == 0x04 && (p[1] == 1 || p[1] == 2)) {
         d->preamble_kind = TLS_TUNNEL_SOCKS4;
         return TLS_DIR_PREAMBLE;
@@ -262,17 +286,31 @@ static int detect(struct tls_dir *d, const uint8_t *p, size_t n)
 static bool preamble_is_text(uint8_t kind)
 {
     return kind == TLS_TUNNEL_TEXT || kind == TLS_TUNNEL_HTTP_CONNECT ||
-           (kind >= TLS_TUNNEL_SMTP && kind <= TLS_TUNNEL_XMPP);
+           (kind >= TLS_TUNNEL_SMTP && kind <= TLS_TUNNEL_XMPP) ||
+           kind == TLS_TUNNEL_WEBSOCKET || kind == TLS_TUNNEL_HTTP_UPGRADE;
+}
+
+/* An Upgrade header is classified whole: wait for its end (at most 80
+ * bytes). */
+static bool upgrade_line_pending(const uint8_t *p, size_t n)
+{
+    if (!prefix_ci(p, n, "Upgrade:") || n >= 80)
+        return false;
+    return memchr(p, '\n', n) == NULL;
 }
 
 /*
  * Walk a preamble.  Text: line by line; TLS may start at a line start or
  * after '>' (XMPP), and any non-text byte elsewhere means "not TLS".
+ * After an Upgrade: websocket header, a line that starts with a byte no
+ * header line starts with is the first WebSocket frame: TLS in frames
+ * (*framed set) when its payload starts a hello record, else not TLS.
  * Binary (SOCKS, LDAP, PostgreSQL): scan for a hello record within
  * PREAMBLE_BINARY_MAX bytes.  Sets *used to the bytes passed.  Returns the
  * new mode, or -1 for "need more".
  */
-static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *used)
+static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *used,
+                         bool *framed)
 {
     bool text = preamble_is_text(d->preamble_kind);
     size_t limit = text ? CFG_TLS_PREAMBLE_MAX : PREAMBLE_BINARY_MAX;
@@ -290,14 +328,28 @@ static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *
                 return -1;
             }
             if (looks_like_hello_record(p + i, n - i)) {
+                /* Records on the stream after a WebSocket upgrade: a
+                 * plain HTTP Upgrade as far as the TLS is concerned. */
+                if (d->preamble_kind == TLS_TUNNEL_WEBSOCKET)
+                    d->preamble_kind = TLS_TUNNEL_HTTP_UPGRADE;
                 *used = i;
                 return TLS_DIR_RECORDS;
             }
         }
+        if (text && d->line_start && d->preamble_kind == TLS_TUNNEL_WEBSOCKET &&
+            (!is_text_byte(p[i]) || p[i] >= 0x80)) {
+            int t = tls_ws_frame_starts_tls(p + i, n - i);
+            *used = i;
+            if (t < 0)
+                return -1;
+            *framed = t > 0;
+            return t > 0 ? TLS_DIR_RECORDS : TLS_DIR_NOT_TLS;
+        }
         if (text) {
             /* Keywords are matched at line starts: wait for enough of the
              * line to decide (12 bytes, or its end). */
-            if (d->line_start && n - i < 12 && all_text(p + i, n - i)) {
+            if (d->line_start && ((n - i < 12 && all_text(p + i, n - i)) ||
+                                  upgrade_line_pending(p + i, n - i))) {
                 *used = i;
                 return -1;
             }
@@ -448,7 +500,7 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
         *idx = s->n_client_hellos++;
         if (*idx == 0) {
             s->client_version = tls_hello_version(hello);
-            if (d->preamble_len > 0)
+            if (d->preamble_len > 0 || d->fr)
                 s->tunnel = d->preamble_kind;
             memcpy(s->client_random, hello->random, sizeof(s->client_random));
             s->have_random = true;
@@ -738,6 +790,138 @@ static enum tls_event walk_protected(struct tls_session *s, struct memcap *mc,
     return TLS_EV_NEED_MORE;
 }
 
+/*
+ * The TLS records in data[0..len) of direction `dir`, one after the other,
+ * until one is incomplete or an event is due.  *used: the bytes of whole
+ * records done with (a record whose walk stopped at a hello stays).
+ */
+static enum tls_event feed_records(struct tls_session *s, struct memcap *mc, struct stats *st,
+                                   int dir, const uint8_t *data, size_t len, size_t *used,
+                                   struct tls_msg *msg)
+{
+    struct tls_dir *d = &s->d[dir];
+    *used = 0;
+
+    for (;;) {
+        const uint8_t *p = data + *used;
+        size_t n = len - *used;
+        if (n < 5)
+            return TLS_EV_NEED_MORE;
+        uint8_t type = p[0];
+        unsigned rlen = (unsigned)p[3] << 8 | p[4];
+        if (type < TLS_CT_CCS || type > TLS_CT_HEARTBEAT || p[1] != 3 ||
+            rlen > TLS_RECORD_MAX || (rlen == 0 && type != TLS_CT_APPDATA)) {
+            stats_anomaly(st, STATS_TLS_RECORD_INVALID);
+            d->mode = TLS_DIR_DONE;
+            *used = len;
+            return TLS_EV_DONE;
+        }
+        if (n < 5 + (size_t)rlen)
+            return TLS_EV_NEED_MORE;
+        const uint8_t *frag = p + 5;
+
+        if (type == TLS_CT_HANDSHAKE && !d->encrypted) {
+            enum tls_event ev = walk_handshake(s, mc, st, dir, frag, rlen, msg);
+            if (ev != TLS_EV_NEED_MORE)
+                return ev;   /* the record stays; the walk resumes at rec_pos */
+            d->rec_pos = 0;
+        } else if (type == TLS_CT_CCS) {
+            history_add(s, dir, 'i', false);
+            /* Before any ServerHello a CCS is TLS 1.3 middlebox
+             * compatibility (RFC 8446 D.4), not the start of encryption. */
+            d->ccs = true;
+            if (s->version != 0 && s->version != 0x0304)
+                d->encrypted = true;
+        } else if (type == TLS_CT_HEARTBEAT) {
+            history_add(s, dir, 'b', false);
+        } else if (type == TLS_CT_ALERT) {
+            history_add(s, dir, 'l', false);
+            record_alert(s, st, dir, frag, rlen);
+        } else if (type == TLS_CT_APPDATA) {
+            if (d->cipher && !d->hs_done) {
+                enum tls_event ev = walk_protected(s, mc, st, dir, p, frag, rlen, msg);
+                if (ev != TLS_EV_NEED_MORE)
+                    return ev;   /* the record stays; its plaintext too */
+            } else if (s->version != 0) {
+                bool from_client = s->client >= 0 && dir == s->client;
+                if (from_client && s->version == 0x0304 && !d->appdata &&
+                    rlen < TLS13_FINISHED_RECORD_MIN) {
+                    /* Too short to hold the client's Finished: the
+                     * client closed with an (encrypted) alert instead. */
+                    add_alert(s, st, dir, true, false, 0, 0);
+                    s->client_aborted_tls13 = true;
+                } else {
+                    d->appdata = true;
+                }
+            }
+        }
+        *used += 5 + rlen;
+        if (++d->records >= CFG_TLS_MAX_RECORDS) {
+            stats_cap(st, STATS_TLS_RECORD_LIMIT);
+            d->mode = TLS_DIR_DONE;
+            return TLS_EV_DONE;
+        }
+        enum tls_event ev = check_complete(s);
+        if (ev != TLS_EV_NEED_MORE)
+            return ev;
+    }
+}
+
+/* Direction `dir` carries its TLS inside TDS packets or WebSocket frames
+ * from here on. */
+static bool start_frames(struct tls_dir *d, struct memcap *mc, struct stats *st,
+                         enum tls_frames_kind kind)
+{
+    d->fr = memcap_calloc(mc, sizeof(*d->fr));
+    if (!d->fr) {
+        stats_cap(st, STATS_MEMCAP);
+        return false;
+    }
+    d->fr->kind = (uint8_t)kind;
+    d->fr->tls = kind == TLS_FRAMES_WEBSOCKET;   /* checked in the first frame */
+    return true;
+}
+
+/*
+ * Framed records: take the TLS bytes out of the frames in data[0..len)
+ * into d->fr->buf and read the records there, alternately, until neither
+ * moves.  *used counts the framed bytes consumed.
+ */
+static enum tls_event feed_framed(struct tls_session *s, struct memcap *mc, struct stats *st,
+                                  int dir, const uint8_t *data, size_t len, size_t *used,
+                                  struct tls_msg *msg)
+{
+    struct tls_dir *d = &s->d[dir];
+    struct tls_frames *f = d->fr;
+    *used = 0;
+
+    for (;;) {
+        size_t u = 0;
+        if (f->len > 0) {
+            enum tls_event ev = feed_records(s, mc, st, dir, f->buf, f->len, &u, msg);
+            tls_frames_drop(f, u);
+            if (ev != TLS_EV_NEED_MORE)
+                return ev;
+        }
+        enum tls_frames_rc rc = tls_frames_take(f, mc, data + *used, len - *used, &u);
+        *used += u;
+        if (rc != TLS_FRAMES_OK) {
+            bool before_tls = !f->tls && s->progress == TLS_PROGRESS_NONE;
+            if (rc == TLS_FRAMES_NOT_TLS)
+                stats_anomaly(st, STATS_TLS_PREAMBLE_NO_TLS);
+            else if (rc == TLS_FRAMES_MALFORMED)
+                stats_anomaly(st, STATS_TLS_FRAME_MALFORMED);
+            else
+                stats_cap(st, rc == TLS_FRAMES_CAP ? STATS_TLS_TUNNEL_FRAMES : STATS_MEMCAP);
+            d->mode = before_tls ? TLS_DIR_NOT_TLS : TLS_DIR_DONE;
+            *used = len;
+            return TLS_EV_DONE;
+        }
+        if (u == 0)
+            return TLS_EV_NEED_MORE;
+    }
+}
+
 enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                                 struct stats *st, int dir, const uint8_t *data,
                                 size_t len, size_t *used, struct tls_msg *msg)
@@ -765,22 +949,32 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
             int m = detect(d, p, n);
             if (m < 0)
                 return TLS_EV_NEED_MORE;
+            if (m == TLS_DIR_PREAMBLE && d->preamble_kind == TLS_TUNNEL_TDS) {
+                /* The PRELOGIN exchange and the TLS after it are one
+                 * sequence of TDS packets. */
+                m = start_frames(d, mc, st, TLS_FRAMES_TDS) ? TLS_DIR_RECORDS : TLS_DIR_DONE;
+            }
             d->mode = (uint8_t)m;
             d->line_start = true;
-            if (m == TLS_DIR_NOT_TLS)
+            if (m == TLS_DIR_NOT_TLS || m == TLS_DIR_DONE)
                 return TLS_EV_DONE;
             break;
         }
         case TLS_DIR_PREAMBLE: {
             size_t u = 0;
-            int m = walk_preamble(d, p, n, &u);
+            bool framed = false;
+            int m = walk_preamble(d, p, n, &u, &framed);
             d->preamble_len += (uint32_t)u;
             *used += u;
             if (m < 0)
                 return TLS_EV_NEED_MORE;
+            if (framed && !start_frames(d, mc, st, TLS_FRAMES_WEBSOCKET))
+                m = TLS_DIR_DONE;
             d->mode = (uint8_t)m;
-            if (m == TLS_DIR_NOT_TLS) {
-                if (s->progress == TLS_PROGRESS_NONE)
+            if (m == TLS_DIR_NOT_TLS || m == TLS_DIR_DONE) {
+                /* A WebSocket that carries something else is no anomaly. */
+                if (m == TLS_DIR_NOT_TLS && s->progress == TLS_PROGRESS_NONE &&
+                    d->preamble_kind != TLS_TUNNEL_WEBSOCKET)
                     stats_anomaly(st, STATS_TLS_PREAMBLE_NO_TLS);
                 *used = len;
                 return TLS_EV_DONE;
@@ -788,66 +982,11 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
             break;
         }
         case TLS_DIR_RECORDS: {
-            if (n < 5)
-                return TLS_EV_NEED_MORE;
-            uint8_t type = p[0];
-            unsigned rlen = (unsigned)p[3] << 8 | p[4];
-            if (type < TLS_CT_CCS || type > TLS_CT_HEARTBEAT || p[1] != 3 ||
-                rlen > TLS_RECORD_MAX || (rlen == 0 && type != TLS_CT_APPDATA)) {
-                stats_anomaly(st, STATS_TLS_RECORD_INVALID);
-                d->mode = TLS_DIR_DONE;
-                *used = len;
-                return TLS_EV_DONE;
-            }
-            if (n < 5 + (size_t)rlen)
-                return TLS_EV_NEED_MORE;
-            const uint8_t *frag = p + 5;
-
-            if (type == TLS_CT_HANDSHAKE && !d->encrypted) {
-                enum tls_event ev = walk_handshake(s, mc, st, dir, frag, rlen, msg);
-                if (ev != TLS_EV_NEED_MORE)
-                    return ev;   /* the record stays; the walk resumes at rec_pos */
-                d->rec_pos = 0;
-            } else if (type == TLS_CT_CCS) {
-                history_add(s, dir, 'i', false);
-                /* Before any ServerHello a CCS is TLS 1.3 middlebox
-                 * compatibility (RFC 8446 D.4), not the start of encryption. */
-                d->ccs = true;
-                if (s->version != 0 && s->version != 0x0304)
-                    d->encrypted = true;
-            } else if (type == TLS_CT_HEARTBEAT) {
-                history_add(s, dir, 'b', false);
-            } else if (type == TLS_CT_ALERT) {
-                history_add(s, dir, 'l', false);
-                record_alert(s, st, dir, frag, rlen);
-            } else if (type == TLS_CT_APPDATA) {
-                if (d->cipher && !d->hs_done) {
-                    enum tls_event ev = walk_protected(s, mc, st, dir, p, frag, rlen, msg);
-                    if (ev != TLS_EV_NEED_MORE)
-                        return ev;   /* the record stays; its plaintext too */
-                } else if (s->version != 0) {
-                    bool from_client = s->client >= 0 && dir == s->client;
-                    if (from_client && s->version == 0x0304 && !d->appdata &&
-                        rlen < TLS13_FINISHED_RECORD_MIN) {
-                        /* Too short to hold the client's Finished: the
-                         * client closed with an (encrypted) alert instead. */
-                        add_alert(s, st, dir, true, false, 0, 0);
-                        s->client_aborted_tls13 = true;
-                    } else {
-                        d->appdata = true;
-                    }
-                }
-            }
-            *used += 5 + rlen;
-            if (++d->records >= CFG_TLS_MAX_RECORDS) {
-                stats_cap(st, STATS_TLS_RECORD_LIMIT);
-                d->mode = TLS_DIR_DONE;
-                return TLS_EV_DONE;
-            }
-            enum tls_event ev = check_complete(s);
-            if (ev != TLS_EV_NEED_MORE)
-                return ev;
-            break;
+            size_t u = 0;
+            enum tls_event ev = d->fr ? feed_framed(s, mc, st, dir, p, n, &u, msg)
+                                      : feed_records(s, mc, st, dir, p, n, &u, msg);
+            *used += u;
+            return ev;
         }
         case TLS_DIR_DONE:
         case TLS_DIR_NOT_TLS:
@@ -1000,6 +1139,9 @@ const char *tls_tunnel_name(enum tls_tunnel t)
     case TLS_TUNNEL_TEXT: return "plaintext-preamble";
     case TLS_TUNNEL_RDP: return "rdp";
     case TLS_TUNNEL_MYSQL: return "mysql";
+    case TLS_TUNNEL_TDS: return "tds";
+    case TLS_TUNNEL_WEBSOCKET: return "websocket";
+    case TLS_TUNNEL_HTTP_UPGRADE: return "http-upgrade";
     default: return NULL;
     }
 }

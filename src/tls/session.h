@@ -14,7 +14,9 @@
  *   - detection by content on any port: a TLS handshake record, an SSLv2
  *     CLIENT-HELLO, or TLS after a plaintext preamble: HTTP CONNECT,
  *     SOCKS4/4a/5, STARTTLS in SMTP/IMAP/POP3/FTP/XMPP (line-based text),
- *     LDAP StartTLS (one BER message), PostgreSQL SSLRequest;
+ *     LDAP StartTLS (one BER message), PostgreSQL SSLRequest, RDP X.224,
+ *     MySQL SSLRequest, an HTTP Upgrade; and TLS inside TDS packets after
+ *     a PRELOGIN exchange or inside WebSocket frames (tls/frames.h);
  *   - records of any size up to 2^14 + 2048, several handshake messages per
  *     record and messages spanning records;
  *   - HelloRetryRequest and the second ClientHello;
@@ -69,6 +71,9 @@ enum tls_tunnel {
     TLS_TUNNEL_TEXT,      /* a line-based plaintext exchange we did not name */
     TLS_TUNNEL_RDP,       /* X.224 connection request/confirm (MS-RDPBCGR 2.2.1.1/2) */
     TLS_TUNNEL_MYSQL,     /* server greeting, client SSLRequest (CLIENT_SSL) */
+    TLS_TUNNEL_TDS,       /* TDS PRELOGIN, then TLS inside PRELOGIN packets (MS-TDS) */
+    TLS_TUNNEL_WEBSOCKET, /* HTTP Upgrade: websocket, then TLS inside binary frames */
+    TLS_TUNNEL_HTTP_UPGRADE, /* HTTP Upgrade (RFC 9110 7.8), then TLS on the stream */
 };
 
 /* How far the handshake got (monotonic). */
@@ -98,6 +103,8 @@ struct tls_alert {
     uint8_t after_certificate;  /* server's Certificate was the last flight */
 };
 
+struct tls_frames;
+
 struct tls_dir {
     uint8_t mode;                 /* enum tls_dir_mode */
     uint8_t preamble_kind;        /* enum tls_tunnel guessed from first bytes */
@@ -115,6 +122,8 @@ struct tls_dir {
     uint8_t hs_hdr[4];            /* header of the current message */
     uint8_t hdr_have;             /* bytes of hs_hdr collected */
     bool line_start;              /* text preamble: at the start of a line */
+    struct tls_frames *fr;        /* TLS inside TDS packets or WebSocket frames: the
+                                     records are read from fr->buf (NULL: on the stream) */
     uint32_t rec_pos;             /* bytes of the front record already walked */
     /* TLS 1.3 with keys: the handshake epoch of this direction */
     struct tls13_dir_cipher *cipher;  /* NULL: no keys or handshake over */

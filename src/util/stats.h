@@ -30,6 +30,7 @@
     X(TLS_HELLO_MALFORMED, "tls_hello_malformed")                               \
     X(TLS_HS_UNEXPECTED, "tls_handshake_unexpected")                            \
     X(TLS_PREAMBLE_NO_TLS, "tls_preamble_without_tls")                          \
+    X(TLS_FRAME_MALFORMED, "tls_tunnel_frame_malformed")                        \
     X(TLS_HELLO_INCOMPLETE, "tls_hello_incomplete")                             \
     X(TLS_SSLV2_HELLO, "tls_sslv2_client_hello")                                \
     X(TLS_CERTMSG_MALFORMED, "tls_certificate_message_malformed")               \
@@ -67,6 +68,7 @@
     X(TLS_HELLO_CAPPED, "tls_hello_list_capped")                                \
     X(TLS_HS_MSG_TOO_LARGE, "tls_handshake_message_too_large")                  \
     X(TLS_RECORD_LIMIT, "tls_record_limit")                                     \
+    X(TLS_TUNNEL_FRAMES, "tls_tunnel_frames")                                   \
     X(TLS_ALERTS, "tls_alerts")                                                 \
     X(QUIC_CRYPTO_OFFSET, "quic_crypto_offset")                                 \
     X(DTLS_MSG_TOO_LARGE, "dtls_handshake_message_too_large")                   \
@@ -105,7 +107,7 @@ struct stats {
     uint64_t certs_parsed;    /* certificates decoded (not found in the cache) */
     uint64_t frag_reassembled; /* IP datagrams reassembled from fragments */
     uint64_t dtls_multiplexed; /* STUN/TURN/ZRTP/RTP datagrams on a DTLS flow, skipped */
-    uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS */
+    uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS/... */
     uint64_t pcap_received;   /* live: packets the kernel passed (pcap_stats) */
     uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */
     uint64_t pcap_ifdrops;

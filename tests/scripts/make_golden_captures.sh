@@ -8,8 +8,22 @@
 # openssl in a temporary directory.  Each scenario runs one server and one
 # client under timeouts while tcpdump records the server side of the veth
 # into NAME.pcap; only scenarios that behaved as planned replace the files in
-# tests/golden/.  Regenerate the .jsonl files afterwards with
-# tests/scripts/golden.sh --update and review the diff.
+# tests/golden/ (with NAME.keylog when the client wrote one).  Regenerate the
+# .jsonl files afterwards with tests/scripts/golden.sh --update and review
+# the diff.
+#
+# Two scenarios carry TLS inside another protocol's framing:
+#   tds_tls        FreeTDS's tsql (TDS 7.4, encryption required, GnuTLS)
+#                  against a small TDS server in Python: PRELOGIN, then a
+#                  real TLS 1.2 handshake (Python's ssl on a MemoryBIO) whose
+#                  records go inside PRELOGIN packets both ways; LOGIN7 then
+#                  arrives in TLS on the stream and is refused.  TLS 1.2
+#                  because SQL Server speaks TLS 1.3 only with TDS 8.0, where
+#                  TLS comes first and no TDS framing is involved.
+#   websocket_tls  openssl s_client -> a local bridge (python3-websockets
+#                  client, masked binary frames) -> websockify -> openssl
+#                  s_server; the client <-> websockify leg is captured, the
+#                  TLS 1.3 key log is kept.
 #
 # Usage: sudo tests/scripts/make_golden_captures.sh [SCENARIO...]
 #        (no argument: all scenarios; -l lists them)
@@ -30,7 +44,7 @@ PIDS=()
 
 SCENARIOS="openssl_tls13_rsa openssl_tls12_ecdsa openssl_tls13_hrr openssl_tls13_nosni
 openssl_tls12_unknown_ca openssl_version_mismatch curl_tls13 curl_tls12_port8443
-gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls"
+gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tls"
 
 die() { echo "make_golden_captures: $*" >&2; exit 1; }
 log() { echo "make_golden_captures: $*" >&2; }
@@ -42,7 +56,8 @@ if [ "${1:-}" = "-l" ]; then echo "$SCENARIOS" | tr ' ' '\n'; exit 0; fi
 install_missing() {
     local missing="" pair
     for pair in openssl:openssl curl:curl gnutls-cli:gnutls-bin tcpdump:tcpdump \
-                python3:python3 ip:iproute2 ss:iproute2 timeout:coreutils; do
+                python3:python3 ip:iproute2 ss:iproute2 timeout:coreutils tsql:freetds-bin \
+                websockify:websockify; do
         command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
     done
     if [ -n "$missing" ]; then
@@ -52,6 +67,9 @@ install_missing() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null ||
             die "apt-get install$missing failed"
     fi
+    /usr/bin/python3 -c "import websockets" 2>/dev/null ||
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-websockets >/dev/null ||
+        die "apt-get install python3-websockets failed"
     # Optional: turns off checksum offload so the pcaps carry valid checksums.
     command -v ethtool >/dev/null 2>&1 ||
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ethtool >/dev/null 2>&1 || true
@@ -191,6 +209,119 @@ while True:
         t.sendall(b"250 OK\r\n")
 try: t.unwrap()
 except (OSError, ssl.SSLError): pass
+EOF
+
+# TDS server (MS-TDS): answers one PRELOGIN with ENCRYPT_REQ, runs the TLS
+# handshake with the PRELOGIN packets' payload as its transport (records
+# split at the 4096-byte packet size), reads LOGIN7 from the TLS records that
+# follow on the stream and refuses it (ERROR 18456, DONE).
+cat > "$WORK/tds_server.py" <<'EOF'
+import signal, socket, ssl, struct, sys
+signal.alarm(30)
+listen_ip, port, cert, key = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+
+def recv_exact(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d: raise EOFError("connection closed")
+        b += d
+    return b
+
+def read_packet(c):
+    h = recv_exact(c, 8)
+    return h[0], recv_exact(c, struct.unpack(">H", h[2:4])[0] - 8)
+
+def send_packets(c, typ, payload, size=4096):
+    for i, off in enumerate(range(0, len(payload), size - 8)):
+        chunk = payload[off:off + size - 8]
+        last = off + size - 8 >= len(payload)
+        c.sendall(struct.pack(">BBHHBB", typ, 1 if last else 0, len(chunk) + 8, 0,
+                              (i + 1) & 0xff, 0) + chunk)
+
+def prelogin_reply():   # VERSION 16.0.2000, ENCRYPTION ENCRYPT_REQ, INSTOPT, MARS off
+    opts = [(0, bytes([16, 0, 0x07, 0xd0, 0, 0])), (1, b"\x03"), (2, b"\x00"), (4, b"\x00")]
+    table, data = b"", b""
+    for tok, val in opts:
+        table += struct.pack(">BHH", tok, 5 * len(opts) + 1 + len(data), len(val))
+        data += val
+    return table + b"\xff" + data
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((listen_ip, port)); ls.listen(1)
+c, _ = ls.accept(); c.settimeout(10)
+if read_packet(c)[0] != 0x12: sys.exit("expected PRELOGIN")
+send_packets(c, 0x04, prelogin_reply())
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inc, out, server_side=True)
+while True:
+    try:
+        tls.do_handshake(); break
+    except ssl.SSLWantReadError:
+        pending = out.read()
+        if pending: send_packets(c, 0x12, pending)
+        typ, payload = read_packet(c)
+        if typ != 0x12: sys.exit("expected TLS in a PRELOGIN packet")
+        inc.write(payload)
+pending = out.read()
+if pending: send_packets(c, 0x12, pending)
+print("handshake done", tls.version(), flush=True)
+login = b""
+while len(login) < 8 or len(login) < struct.unpack(">H", login[2:4])[0]:
+    try:
+        login += tls.read(65536)
+    except ssl.SSLWantReadError:
+        d = c.recv(65536)
+        if not d: sys.exit("no LOGIN7")
+        inc.write(d)
+if login[0] != 0x10: sys.exit("expected LOGIN7")
+msg, srv = "Login failed for user 'sa'.".encode("utf-16-le"), "pinscope".encode("utf-16-le")
+err = (struct.pack("<iBBH", 18456, 1, 14, len(msg) // 2) + msg + bytes([len(srv) // 2]) + srv +
+       b"\x00" + struct.pack("<i", 1))
+tokens = b"\xaa" + struct.pack("<H", len(err)) + err + b"\xfd" + struct.pack("<HHQ", 2, 0, 0)
+tls.write(struct.pack(">BBHHBB", 0x04, 1, len(tokens) + 8, 0, 1, 0) + tokens)
+c.sendall(out.read())
+print("login refused", flush=True)
+try: tls.unwrap()
+except ssl.SSLError: pass
+c.sendall(out.read())
+c.close()
+EOF
+
+# A TCP -> WebSocket bridge for one connection (python3-websockets client:
+# masked binary frames, no compression), as wstunnel-style clients do.
+cat > "$WORK/ws_bridge.py" <<'EOF'
+import asyncio, signal, sys
+import websockets
+signal.alarm(30)
+listen_ip, listen_port, url = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+async def handle(reader, writer, done):
+    async with websockets.connect(url, compression=None, max_size=None) as ws:
+        async def up():
+            while True:
+                d = await reader.read(65536)
+                if not d: break
+                await ws.send(d)
+            await ws.close()
+        async def down():
+            async for m in ws:
+                writer.write(m)
+                await writer.drain()
+            writer.close()
+        await asyncio.gather(up(), down())
+    done.set()
+
+async def main():
+    done = asyncio.Event()
+    srv = await asyncio.start_server(lambda r, w: handle(r, w, done), listen_ip, listen_port)
+    async with srv:
+        await done.wait()
+
+asyncio.run(main())
 EOF
 
 TCPDUMP_PID=
@@ -343,6 +474,39 @@ scenario() {
             "$PKI/rsa-chain.crt" "$PKI/rsa.key" || return 1
         CLIENT_INPUT=QUIT
         run_client "$n" ok "${SC[@]}" "$S_IP:25" -starttls smtp -servername "$HOST" -crlf ;;
+    tds_tls)
+        # tsql verifies the chain against the test CA (no host name: it
+        # connects to the address and FreeTDS with GnuTLS sends no SNI);
+        # the login is refused by design, so tsql exits 1.
+        printf '[global]\n\ttds version = 7.4\n\tencryption = require\n\tca file = %s\n\tcheck certificate hostname = no\n' \
+            "$PKI/ca.crt" > "$WORK/freetds.conf"
+        start_server "$n" 1433 python3 "$WORK/tds_server.py" "$S_IP" 1433 \
+            "$PKI/rsa-chain.crt" "$PKI/rsa.key" || return 1
+        run_client "$n" fail env FREETDSCONF="$WORK/freetds.conf" tsql -H "$S_IP" -p 1433 \
+            -U sa -P pinscope || return 1
+        stop_server
+        # All of it takes well under a second: give tcpdump's ring buffer
+        # its block timeout (1 s) before it is stopped.
+        sleep 1
+        grep -q "login refused" "$WORK/$n.server.log" ||
+            { log "$n: the server did not get through the handshake to LOGIN7"; return 1; } ;;
+    websocket_tls)
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" || return 1
+        sx timeout 30 websockify --run-once "$S_IP:8080" "$S_IP:443" \
+            >"$WORK/$n.websockify.log" 2>&1 </dev/null &
+        PIDS+=("$!")
+        cx timeout 30 /usr/bin/python3 "$WORK/ws_bridge.py" 127.0.0.1 4433 "ws://$S_IP:8080/" \
+            >"$WORK/$n.bridge.log" 2>&1 </dev/null &
+        PIDS+=("$!")
+        for _ in $(seq 50); do
+            [ -n "$(sx ss -Hltn "sport = :8080")" ] && [ -n "$(cx ss -Hltn "sport = :4433")" ] &&
+                break
+            sleep 0.1
+        done
+        run_client "$n" ok "${SC[@]}" 127.0.0.1:4433 -tls1_3 -servername "$HOST" \
+            -keylogfile "$WORK/$n.keylog" || return 1
+        grep -q "^olleh" "$WORK/$n.client.log" ||
+            { log "$n: no reply came back through the tunnel"; return 1; } ;;
     *)
         log "unknown scenario $n"; return 1 ;;
     esac
@@ -353,6 +517,8 @@ filter_for() {
     http_connect_tunnel) echo "tcp port 3128" ;;
     smtp_starttls) echo "tcp port 25" ;;
     curl_tls12_port8443) echo "tcp port 8443" ;;
+    tds_tls) echo "tcp port 1433" ;;
+    websocket_tls) echo "tcp port 8080" ;;
     *) echo "tcp port 443" ;;
     esac
 }
@@ -377,6 +543,7 @@ for n in $want; do
     [ -s "$WORK/$n.pcap" ] && pkts=$(tcpdump -nr "$WORK/$n.pcap" 2>/dev/null | wc -l)
     if [ $rc -eq 0 ] && [ "$pkts" -ge 6 ]; then
         cp "$WORK/$n.pcap" "$GOLDEN/$n.pcap"
+        [ -s "$WORK/$n.keylog" ] && cp "$WORK/$n.keylog" "$GOLDEN/$n.keylog"
         echo "ok   $n ($pkts packets, $(wc -c < "$GOLDEN/$n.pcap") bytes)"
         ok=$((ok + 1))
     else

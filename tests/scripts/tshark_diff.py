@@ -63,6 +63,12 @@ ALLOWLIST = [
     # reading the TLS records that follow as TPKT continuations.
     {"pcap": "rdp_tls.pcap", "client": "198.18.0.10:42100", "field": "connection",
      "reason": "tshark 4.0 does not switch to TLS after an RDP negotiation"},
+    # tshark 4.0 dissects the HTTP Upgrade and the WebSocket frames (and
+    # reads TDS PRELOGIN packets into TLS, agreeing on tds_tls.pcap), but
+    # hands a binary WebSocket payload only to a subprotocol or ws.port
+    # dissector, and TLS is not one ("-d ws.port==8080,tls" is refused).
+    {"pcap": "websocket_tls.pcap", "client": "198.18.0.1:59830", "field": "connection",
+     "reason": "tshark 4.0 does not pass WebSocket binary frames to its TLS dissector"},
     # Example:
     # {"pcap": "foo.pcap", "client": "10.0.0.1:1234", "field": "ja3",
     #  "reason": "tshark 4.0 keeps GREASE in the signature list (bug NNNN)"},

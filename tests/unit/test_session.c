@@ -1,6 +1,7 @@
 /*
  * test_session.c - unit tests for tls/session.c: records, handshake framing
- * across records, preambles (CONNECT, SOCKS5, STARTTLS, PostgreSQL), SSLv2,
+ * across records, preambles (CONNECT, SOCKS5, STARTTLS, PostgreSQL), TLS
+ * inside TDS packets and WebSocket frames, HTTP Upgrade, SSLv2,
  * HelloRetryRequest, alerts, completion, and every prefix of a valid
  * conversation (a clean "need more", never a read out of bounds).
  */
@@ -463,6 +464,409 @@ static void test_dtls_framing(void)
     tls_session_release(&s, &mc);
 }
 
+/* ---- TLS inside TDS packets and WebSocket frames ------------------------ */
+
+/* The server's first flight: ServerHello, a 3000-byte Certificate (bytes
+ * 0, 1, 2, ... as feed_with() checks) and ServerHelloDone, in records of
+ * `frag` bytes. */
+static void build_server_flight(struct tbuf *out, size_t frag)
+{
+    struct tbuf body = { .n = 0 }, msgs = { .n = 0 }, cert = { .n = 0 }, empty = { .n = 0 };
+    server_hello_body(&body, 0x0303, false);
+    handshake_msg(&msgs, 2, &body);
+    for (int i = 0; i < 3000; i++)
+        tb_u8(&cert, (unsigned)i);
+    handshake_msg(&msgs, 11, &cert);
+    handshake_msg(&msgs, 14, &empty);
+    records(out, 22, &msgs, frag);
+}
+
+static void ccs_record(struct tbuf *out)
+{
+    tb_u8(out, 20); tb_u16(out, 0x0303); tb_u16(out, 1); tb_u8(out, 1);
+}
+
+/* One TDS packet (MS-TDS 2.2.3.1). */
+static void tds_packet(struct tbuf *out, unsigned type, unsigned status, const uint8_t *p,
+                       size_t n)
+{
+    tb_u8(out, type); tb_u8(out, status); tb_u16(out, (unsigned)n + 8);
+    tb_u16(out, 0); tb_u8(out, 1); tb_u8(out, 0);
+    if (n)
+        tb_put(out, p, n);
+}
+
+/* `payload` in TDS packets of type `type` with at most `chunk` bytes each. */
+static void tds_packets(struct tbuf *out, unsigned type, const struct tbuf *payload, size_t chunk)
+{
+    for (size_t off = 0; off < payload->n; off += chunk) {
+        size_t n = payload->n - off < chunk ? payload->n - off : chunk;
+        tds_packet(out, type, off + n == payload->n ? 1 : 0, payload->b + off, n);
+    }
+}
+
+/* A PRELOGIN packet (client, type 0x12) or its reply (server, 0x04):
+ * VERSION, ENCRYPTION (ENCRYPT_ON), INSTOPT, THREADID (client), MARS. */
+static void tds_prelogin(struct tbuf *out, bool client)
+{
+    static const struct { uint8_t tok; uint8_t len; } opts[] = {
+        { 0, 6 }, { 1, 1 }, { 2, 1 }, { 3, 4 }, { 4, 1 },
+    };
+    struct tbuf pl = { .n = 0 };
+    size_t k = client ? 5 : 4, off = 5 * k + 1;
+    for (size_t i = 0; i < 5; i++) {
+        if (!client && opts[i].tok == 3)
+            continue;
+        tb_u8(&pl, opts[i].tok); tb_u16(&pl, (unsigned)off); tb_u16(&pl, opts[i].len);
+        off += opts[i].len;
+    }
+    tb_u8(&pl, 0xff);
+    tb_u8(&pl, 16); tb_u8(&pl, 0); tb_u16(&pl, 0x07d0); tb_u16(&pl, 0);   /* VERSION */
+    tb_u8(&pl, 1);                                                     /* ENCRYPT_ON */
+    tb_u8(&pl, 0);                                                     /* INSTOPT */
+    if (client)
+        tb_u16(&pl, 0x1234), tb_u16(&pl, 0x5678);                      /* THREADID */
+    tb_u8(&pl, 0);                                                     /* MARS */
+    tds_packet(out, client ? 0x12 : 0x04, 1, pl.b, pl.n);
+}
+
+static void test_tds(void)
+{
+    static const size_t steps[] = { 1, 3, 8, 61, 5000 };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        struct tls_session s;
+        struct result rc = { 0 }, rs = { 0 };
+        tls_session_init(&s);
+        struct tbuf tls = { .n = 0 }, cli = { .n = 0 }, srv = { .n = 0 };
+        /* Client: PRELOGIN, then the ClientHello in 37-byte packets (the
+         * record header and the handshake header split between them),
+         * then its CCS in a packet of its own. */
+        tds_prelogin(&cli, true);
+        build_client_flight(&tls, "sql.tds.test", 16384);
+        tds_packets(&cli, 0x12, &tls, 37);
+        tls.n = 0;
+        ccs_record(&tls);
+        tds_packets(&cli, 0x12, &tls, 4096);
+        /* Server: the reply, its flight in 4096-byte packets (the 3000-byte
+         * Certificate crosses packets), then its CCS directly on the
+         * stream: the handshake is over, the framing with it. */
+        tds_prelogin(&srv, false);
+        tls.n = 0;
+        build_server_flight(&tls, 16384);
+        tds_packets(&srv, 0x12, &tls, 1000);
+        ccs_record(&srv);
+
+        feed(&s, 0, &cli, steps[i], &rc);
+        feed(&s, 1, &srv, steps[i], &rs);
+        test_cond("tds: ClientHello inside TDS packets", rc.client_hellos == 1);
+        test_streq("tds: its SNI", rc.sni, "sql.tds.test");
+        test_cond("tds: ServerHello and the whole Certificate across packets",
+                  rs.server_hellos == 1 && rs.certificates == 1 && rs.cert_len == 3000);
+        test_streq("tds: tunnel named", tls_tunnel_name((enum tls_tunnel)s.tunnel), "tds");
+        test_cond("tds: CCS in a packet and on the stream complete the handshake",
+                  s.progress == TLS_PROGRESS_COMPLETE && tls_session_finished(&s));
+        tls_session_release(&s, &mc);
+    }
+
+    /* A packet whose payload is only the first 3 bytes of the record header. */
+    struct tls_session s;
+    struct result r = { 0 };
+    tls_session_init(&s);
+    struct tbuf tls = { .n = 0 }, cli = { .n = 0 };
+    tds_prelogin(&cli, true);
+    build_client_flight(&tls, "split.tds.test", 16384);
+    tds_packet(&cli, 0x12, 0, tls.b, 3);
+    tds_packet(&cli, 0x12, 1, tls.b + 3, tls.n - 3);
+    feed(&s, 0, &cli, 2, &r);
+    test_cond("tds: a record header split 3 + 2 across packets", r.client_hellos == 1);
+    tls_session_release(&s, &mc);
+    test_cond("tds: memcap balanced", mc.used == 0);
+}
+
+static void test_tds_hostile(void)
+{
+    struct tbuf tls = { .n = 0 };
+    build_client_flight(&tls, "bad.tds.test", 16384);
+
+    /* Packet lengths below the header and above 32768 after TLS began. */
+    static const unsigned bad_len[] = { 0, 7, 0xffff };
+    for (size_t i = 0; i < 3; i++) {
+        struct tls_session s;
+        struct result r = { 0 };
+        tls_session_init(&s);
+        struct tbuf cli = { .n = 0 };
+        tds_prelogin(&cli, true);
+        tds_packet(&cli, 0x12, 0, tls.b, 20);
+        tb_u8(&cli, 0x12); tb_u8(&cli, 1); tb_u16(&cli, bad_len[i]);
+        tb_u16(&cli, 0); tb_u8(&cli, 2); tb_u8(&cli, 0);
+        tb_put(&cli, tls.b + 20, tls.n - 20);
+        uint64_t before = st.anomalies[STATS_TLS_FRAME_MALFORMED];
+        feed(&s, 0, &cli, 11, &r);
+        test_cond("tds: a bad packet length is a malformed frame, the direction ends",
+                  st.anomalies[STATS_TLS_FRAME_MALFORMED] == before + 1 &&
+                      s.d[0].mode == TLS_DIR_DONE && r.client_hellos == 0);
+        tls_session_release(&s, &mc);
+    }
+
+    /* Encryption refused: LOGIN7 (0x10) in clear after the PRELOGIN. */
+    struct tls_session s;
+    struct result r = { 0 };
+    tls_session_init(&s);
+    struct tbuf cli = { .n = 0 };
+    tds_prelogin(&cli, true);
+    tds_packet(&cli, 0x10, 1, (const uint8_t *)"login7 in clear", 15);
+    uint64_t before = st.anomalies[STATS_TLS_PREAMBLE_NO_TLS];
+    feed(&s, 0, &cli, 100, &r);
+    test_cond("tds: LOGIN7 after PRELOGIN is not TLS",
+              s.d[0].mode == TLS_DIR_NOT_TLS && tls_session_finished(&s) &&
+                  st.anomalies[STATS_TLS_PREAMBLE_NO_TLS] == before + 1);
+    tls_session_release(&s, &mc);
+
+    /* Empty packets without end: the frame cap stops the direction. */
+    tls_session_init(&s);
+    cli.n = 0;
+    tds_prelogin(&cli, true);
+    tds_packet(&cli, 0x12, 0, tls.b, 20);
+    for (int i = 0; i < CFG_TLS_TUNNEL_FRAMES_MAX + 10; i++)
+        tds_packet(&cli, 0x12, 0, NULL, 0);
+    before = st.caps[STATS_TLS_TUNNEL_FRAMES];
+    feed(&s, 0, &cli, 999, &r);
+    test_cond("tds: frame cap", st.caps[STATS_TLS_TUNNEL_FRAMES] == before + 1 &&
+                                    s.d[0].mode == TLS_DIR_DONE);
+    tls_session_release(&s, &mc);
+
+    /* A PRELOGIN option pointing past the packet is not TDS; SOCKS4 with
+     * an address ending in .0 and an empty user id is still SOCKS4. */
+    tls_session_init(&s);
+    cli.n = 0;
+    tds_prelogin(&cli, true);
+    cli.b[8 + 1] = 0x7f;   /* VERSION offset high byte */
+    feed(&s, 0, &cli, 100, &r);
+    test_cond("tds: a broken option table is not a PRELOGIN",
+              s.d[0].mode == TLS_DIR_NOT_TLS);
+    tls_session_release(&s, &mc);
+
+    tls_session_init(&s);
+    cli.n = 0;
+    tb_put(&cli, "\x04\x01\x01\xbb\x0a\x00\x00\x00\x00", 9);
+    tb_put(&cli, tls.b, tls.n);
+    r = (struct result){ 0 };
+    feed(&s, 0, &cli, 9, &r);
+    test_cond("tds: SOCKS4 to x.x.x.0 without user id stays SOCKS4",
+              r.client_hellos == 1 && s.tunnel == TLS_TUNNEL_SOCKS4);
+    tls_session_release(&s, &mc);
+    test_cond("tds hostile: memcap balanced", mc.used == 0);
+}
+
+static const char ws_request[] =
+    "GET /tunnel HTTP/1.1\r\nHost: ws.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+static const char ws_response[] =
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
+/* One WebSocket frame (RFC 6455 5.2); `len_form` 0: shortest length
+ * encoding, 16 or 64: that one. */
+static void ws_frame(struct tbuf *out, unsigned b0, bool masked, const uint8_t *p, size_t n,
+                     int len_form)
+{
+    static const uint8_t key[4] = { 0x37, 0xfa, 0x21, 0x3d };
+    tb_u8(out, b0);
+    unsigned m = masked ? 0x80 : 0;
+    if (len_form == 64 || (len_form == 0 && n > 0xffff)) {
+        tb_u8(out, m | 127); tb_u16(out, 0); tb_u16(out, 0);
+        tb_u16(out, (unsigned)(n >> 16)); tb_u16(out, (unsigned)n & 0xffff);
+    } else if (len_form == 16 || n > 125) {
+        tb_u8(out, m | 126); tb_u16(out, (unsigned)n);
+    } else {
+        tb_u8(out, m | (unsigned)n);
+    }
+    if (masked)
+        tb_put(out, key, 4);
+    for (size_t i = 0; i < n; i++)
+        tb_u8(out, p[i] ^ (masked ? key[i & 3] : 0));
+}
+
+static void test_websocket(void)
+{
+    static const size_t steps[] = { 1, 4, 13, 200, 9000 };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        struct tls_session s;
+        struct result rc = { 0 }, rs = { 0 };
+        tls_session_init(&s);
+        struct tbuf tls = { .n = 0 }, cli = { .n = 0 }, srv = { .n = 0 };
+        /* Client: masked frames: a binary frame without FIN holding 7
+         * bytes (the record header and part of the handshake header), a
+         * ping, continuations of 100 bytes (7-bit and forced 16-bit
+         * lengths) and the last one with FIN; then its CCS. */
+        tb_put(&cli, ws_request, strlen(ws_request));
+        build_client_flight(&tls, "ws.tunnel.test", 16384);
+        ws_frame(&cli, 0x02, true, tls.b, 7, 0);
+        ws_frame(&cli, 0x89, true, (const uint8_t *)"ping", 4, 0);
+        size_t off = 7;
+        for (int k = 0; off + 100 < tls.n; k++, off += 100)
+            ws_frame(&cli, 0x00, true, tls.b + off, 100, k % 2 ? 16 : 0);
+        ws_frame(&cli, 0x80, true, tls.b + off, tls.n - off, 0);
+        tls.n = 0;
+        ccs_record(&tls);
+        ws_frame(&cli, 0x82, true, tls.b, tls.n, 0);
+        /* Server: unmasked; the flight in one frame with a 64-bit length,
+         * a pong, its CCS in a frame with a 16-bit length. */
+        tb_put(&srv, ws_response, strlen(ws_response));
+        tls.n = 0;
+        build_server_flight(&tls, 1000);
+        ws_frame(&srv, 0x82, false, tls.b, tls.n, 64);
+        ws_frame(&srv, 0x8a, false, NULL, 0, 0);
+        tls.n = 0;
+        ccs_record(&tls);
+        ws_frame(&srv, 0x82, false, tls.b, tls.n, 16);
+
+        feed(&s, 0, &cli, steps[i], &rc);
+        feed(&s, 1, &srv, steps[i], &rs);
+        test_cond("websocket: ClientHello from masked frames", rc.client_hellos == 1);
+        test_streq("websocket: its SNI", rc.sni, "ws.tunnel.test");
+        test_cond("websocket: ServerHello, whole Certificate",
+                  rs.server_hellos == 1 && rs.certificates == 1 && rs.cert_len == 3000);
+        test_streq("websocket: tunnel named", tls_tunnel_name((enum tls_tunnel)s.tunnel),
+                   "websocket");
+        test_cond("websocket: complete", s.progress == TLS_PROGRESS_COMPLETE);
+        tls_session_release(&s, &mc);
+    }
+    test_cond("websocket: memcap balanced", mc.used == 0);
+}
+
+static void test_websocket_hostile(void)
+{
+    struct tbuf tls = { .n = 0 };
+    build_client_flight(&tls, "bad.ws.test", 16384);
+
+    /* Not TLS: a text frame first, or a binary frame of something else.
+     * Counted as nothing. */
+    static const struct { unsigned b0; const char *payload; } other[] = {
+        { 0x81, "{\"hello\": 1}" }, { 0x82, "\x00\x01\x02\x03 binary" }, { 0x89, "ping" },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        struct tls_session s;
+        struct result r = { 0 };
+        tls_session_init(&s);
+        struct tbuf cli = { .n = 0 };
+        tb_put(&cli, ws_request, strlen(ws_request));
+        ws_frame(&cli, other[i].b0, true, (const uint8_t *)other[i].payload,
+                 strlen(other[i].payload), 0);
+        uint64_t before = st.anomalies[STATS_TLS_PREAMBLE_NO_TLS];
+        feed(&s, 0, &cli, 7, &r);
+        test_cond("websocket: other content is not TLS, and no anomaly",
+                  s.d[0].mode == TLS_DIR_NOT_TLS && tls_session_finished(&s) &&
+                      st.anomalies[STATS_TLS_PREAMBLE_NO_TLS] == before);
+        tls_session_release(&s, &mc);
+    }
+
+    /* After a first frame that starts TLS: a 64-bit length with its top
+     * bit set, a control frame longer than 125 bytes, a control frame
+     * without FIN, RSV1 (compression), a reserved opcode. */
+    static const uint8_t bad[][10] = {
+        { 0x80, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1 },
+        { 0x89, 0x7e, 0x00, 0x80 },
+        { 0x09, 0x00 },
+        { 0xc0, 0x05 },
+        { 0x83, 0x01 },
+    };
+    static const size_t bad_len[] = { 10, 4, 2, 2, 2 };
+    for (size_t i = 0; i < 5; i++) {
+        struct tls_session s;
+        struct result r = { 0 };
+        tls_session_init(&s);
+        struct tbuf cli = { .n = 0 };
+        tb_put(&cli, ws_request, strlen(ws_request));
+        ws_frame(&cli, 0x02, false, tls.b, 50, 0);
+        tb_put(&cli, bad[i], bad_len[i]);
+        tb_put(&cli, "xxxxxxxxxx", 10);
+        uint64_t before = st.anomalies[STATS_TLS_FRAME_MALFORMED];
+        feed(&s, 0, &cli, 6, &r);
+        test_cond("websocket: a broken frame header is counted, the direction ends",
+                  st.anomalies[STATS_TLS_FRAME_MALFORMED] == before + 1 &&
+                      s.d[0].mode == TLS_DIR_DONE && r.client_hellos == 0);
+        tls_session_release(&s, &mc);
+    }
+
+    /* A 64-bit length of 2^40: the bytes that came are read, nothing
+     * waits for the rest but the record parser. */
+    struct tls_session s;
+    struct result r = { 0 };
+    tls_session_init(&s);
+    struct tbuf cli = { .n = 0 };
+    tb_put(&cli, ws_request, strlen(ws_request));
+    tb_u8(&cli, 0x82); tb_u8(&cli, 0x7f);
+    tb_u16(&cli, 0); tb_u16(&cli, 0x100); tb_u16(&cli, 0); tb_u16(&cli, 0);
+    tb_put(&cli, tls.b, tls.n);
+    feed(&s, 0, &cli, 33, &r);
+    test_cond("websocket: a huge frame's first bytes are read", r.client_hellos == 1 &&
+                                                                 s.d[0].mode == TLS_DIR_RECORDS);
+    tls_session_release(&s, &mc);
+
+    /* Every prefix of the opening and first frames waits cleanly. */
+    struct tbuf full = { .n = 0 };
+    tb_put(&full, ws_request, strlen(ws_request));
+    ws_frame(&full, 0x02, true, tls.b, 9, 0);
+    ws_frame(&full, 0x80, true, tls.b + 9, tls.n - 9, 0);
+    int bad_prefix = 0;
+    for (size_t cut = 1; cut <= full.n; cut++) {
+        tls_session_init(&s);
+        struct tbuf part = { .n = 0 };
+        tb_put(&part, full.b, cut);
+        r = (struct result){ 0 };
+        feed(&s, 0, &part, cut, &r);
+        if (s.d[0].mode == TLS_DIR_NOT_TLS || s.d[0].mode == TLS_DIR_DONE ||
+            r.client_hellos != (cut == full.n))
+            bad_prefix++;
+        tls_session_release(&s, &mc);
+    }
+    test_cond("websocket: every prefix waits cleanly", bad_prefix == 0);
+
+    /* The same for TDS. */
+    full.n = 0;
+    tds_prelogin(&full, true);
+    tds_packets(&full, 0x12, &tls, 30);
+    bad_prefix = 0;
+    for (size_t cut = 1; cut <= full.n; cut++) {
+        tls_session_init(&s);
+        struct tbuf part = { .n = 0 };
+        tb_put(&part, full.b, cut);
+        r = (struct result){ 0 };
+        feed(&s, 0, &part, cut, &r);
+        if (s.d[0].mode == TLS_DIR_NOT_TLS || s.d[0].mode == TLS_DIR_DONE ||
+            r.client_hellos != (cut == full.n))
+            bad_prefix++;
+        tls_session_release(&s, &mc);
+    }
+    test_cond("tds: every prefix waits cleanly", bad_prefix == 0);
+    test_cond("websocket hostile: memcap balanced", mc.used == 0);
+}
+
+/* HTTP Upgrade to something else than WebSocket (RFC 2817's TLS/1.0),
+ * records directly after the 101. */
+static void test_http_upgrade(void)
+{
+    struct tls_session s;
+    struct result r = { 0 };
+    tls_session_init(&s);
+    struct tbuf cli = { .n = 0 }, srv = { .n = 0 };
+    const char *req = "OPTIONS * HTTP/1.1\r\nHost: printer.test\r\nUpgrade: TLS/1.0\r\n"
+                      "Connection: Upgrade\r\n\r\n";
+    const char *resp = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: TLS/1.0, HTTP/1.1\r\n"
+                       "Connection: Upgrade\r\n\r\n";
+    tb_put(&cli, req, strlen(req));
+    build_client_flight(&cli, "printer.test", 16384);
+    tb_put(&srv, resp, strlen(resp));
+    build_server_flight(&srv, 16384);
+    feed(&s, 0, &cli, 10, &r);
+    feed(&s, 1, &srv, 10, &r);
+    test_cond("http-upgrade: hellos", r.client_hellos == 1 && r.server_hellos == 1);
+    test_streq("http-upgrade: tunnel named", tls_tunnel_name((enum tls_tunnel)s.tunnel),
+               "http-upgrade");
+    tls_session_release(&s, &mc);
+}
+
 int main(void)
 {
     memcap_init(&mc, 64u << 20);
@@ -473,5 +877,10 @@ int main(void)
     test_prefixes();
     test_quic_framing();
     test_dtls_framing();
+    test_tds();
+    test_tds_hostile();
+    test_websocket();
+    test_websocket_hostile();
+    test_http_upgrade();
     return test_report();
 }
