@@ -43,10 +43,12 @@
 #define TLS_HS_COMPRESSED_CERTIFICATE 25   /* RFC 8879 */
 
 #define TLS_RECORD_MAX (16384 + 2048)  /* TLSCiphertext limit, RFC 5246 6.2.3 */
-/* Smallest protected record that can carry a TLS 1.3 Finished: a 32-byte
- * verify_data, the inner content type and an 8-byte tag (CCM_8); an alert
- * is 2 bytes + 1 + tag, at most 19. */
-#define TLS13_FINISHED_RECORD_MIN (32 + 1 + 8)
+/* A protected TLS 1.3 alert: 2 bytes, the inner content type and the
+ * AEAD tag, 16 bytes (GCM, ChaCha20-Poly1305, CCM) or 8 (CCM_8).  Nothing
+ * else the client sends first is that short: its Finished is at least
+ * 32 + 1 + 8 bytes, an empty Certificate (no client certificate to give)
+ * 8 + 1 + tag, 17 or 25. */
+#define TLS13_ALERT_RECORD(len) ((len) == 2 + 1 + 16 || (len) == 2 + 1 + 8)
 #define PREAMBLE_BINARY_MAX 1024       /* bytes scanned after a binary preamble */
 
 void tls_session_init(struct tls_session *s)
@@ -845,9 +847,10 @@ static enum tls_event feed_records(struct tls_session *s, struct memcap *mc, str
             } else if (s->version != 0) {
                 bool from_client = s->client >= 0 && dir == s->client;
                 if (from_client && s->version == 0x0304 && !d->appdata &&
-                    rlen < TLS13_FINISHED_RECORD_MIN) {
-                    /* Too short to hold the client's Finished: the
-                     * client closed with an (encrypted) alert instead. */
+                    TLS13_ALERT_RECORD(rlen)) {
+                    /* Alert-sized, where the client's Certificate or
+                     * Finished belongs: it closed with an (encrypted)
+                     * alert instead. */
                     add_alert(s, st, dir, true, false, 0, 0);
                     s->client_aborted_tls13 = true;
                 } else {

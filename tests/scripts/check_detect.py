@@ -114,6 +114,12 @@ def main():
          os.path.join(G, "openssl_tls12_unknown_ca.pcap"), os.path.join(G, "certs_rsa_san.pcap"))
     case(ps, "client refused the certificate (TLS 1.3, no keys)", REFUSED,
          os.path.join(S, "pinning_python_refuses_tls13.pcap"), clean13, keylog=False)
+    # An encrypted alert where the client's Finished belongs (GnuTLS refusing
+    # under the handshake keys), against an empty client Certificate, which
+    # is not much longer (25 bytes against 19): the regression capture.
+    case(ps, "client closed TLS 1.3 before its Finished", ABORTED13,
+         os.path.join(G, "gnutls_tls13_unknown_ca.pcap"),
+         os.path.join(G, "openssl_tls13_empty_client_cert.pcap"), keylog=False)
     case(ps, "two legs of one interception", TWO_LEGS, mitm, clean13)
     case(ps, "server fingerprint outside baseline", SERVER_FP, mitm, clean12, sample_policy)
 

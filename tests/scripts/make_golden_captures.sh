@@ -44,7 +44,8 @@ PIDS=()
 
 SCENARIOS="openssl_tls13_rsa openssl_tls12_ecdsa openssl_tls13_hrr openssl_tls13_nosni
 openssl_tls12_unknown_ca openssl_version_mismatch curl_tls13 curl_tls12_port8443
-gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tls"
+gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tls
+openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca"
 
 die() { echo "make_golden_captures: $*" >&2; exit 1; }
 log() { echo "make_golden_captures: $*" >&2; }
@@ -427,6 +428,21 @@ scenario() {
         start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_EC[@]}" || return 1
         run_client "$n" ok openssl s_client -connect "$S_IP:443" -CAfile "$PKI/ca.crt" \
             -tls1_3 -noservername ;;
+    openssl_tls13_empty_client_cert)
+        # The server asks for a client certificate and the client has none:
+        # its first encrypted record is an empty Certificate message (25
+        # bytes), not an alert (19).  No key log: the detection that reads
+        # record sizes must not take it for a refusal.
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" \
+            -verify 1 || return 1
+        run_client "$n" ok "${SC[@]}" "$S_IP:443" -tls1_3 -servername "$HOST" ;;
+    gnutls_tls13_unknown_ca)
+        # A TLS 1.3 client that does not trust the chain: GnuTLS sends its
+        # fatal alert under the handshake keys, a 19-byte record where its
+        # Finished belongs.  No key log: only the record's size shows it.
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" || return 1
+        run_client "$n" fail gnutls-cli --x509cafile "$PKI/other.crt" --port 443 \
+            --priority NORMAL:-VERS-ALL:+VERS-TLS1.3 --sni-hostname "$HOST" "$S_IP" ;;
     openssl_tls12_unknown_ca)
         # The client trusts another CA: fatal unknown_ca alert after the
         # server's Certificate (visible, as TLS 1.2 does not encrypt it).
