@@ -94,6 +94,10 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
 {
     if (!c->sni || !*c->sni)
         return false;
+    /* A host talking to itself (both ends ::1 or 127.0.0.1) has no shape:
+     * every connection would meet every other at the one address. */
+    if (memcmp(c->client_ip, c->server_ip, alen(c->ip_ver)) == 0)
+        return false;
     uint64_t sni_h = str_hash(l, c->sni);
     uint64_t leaf_h = leaf_sha256 ? str_hash(l, leaf_sha256) : 0;
     uint64_t ja4_h = c->ja4 ? str_hash(l, c->ja4) : 0;

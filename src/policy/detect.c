@@ -566,10 +566,13 @@ static void detect_signature_checks(struct detect *d, const struct detect_conn *
             also_good = true;
     }
     if (bad) {
+        /* A JA3 alone (no JA4 entry matched) is weak: one IE11 client's
+         * JA3 is listed as a proxy's.  Low confidence then, as when an
+         * ordinary client shares the fingerprint. */
+        bool weak = also_good || bad->type != SIG_FP_JA4;
         struct detect_alert *a = new_alert(out, max, n, DETECT_SID_KNOWN_INTERCEPTOR_FP,
                                            "known interceptor client fingerprint",
-                                           "interception", also_good ? 3 : 2,
-                                           also_good ? "low" : "medium");
+                                           "interception", weak ? 3 : 2, weak ? "low" : "medium");
         if (!a)
             return;
         reason(a, "The client of %s presented a TLS fingerprint listed for an interception "

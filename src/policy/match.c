@@ -194,7 +194,13 @@ int policy_client_check(const struct policy_client_baseline *b, const char *ja4,
         return POLICY_EINVAL;
     memset(out, 0, sizeof(*out));
     check_list(out, POLICY_ATTR_JA4, "ja4", &b->ja4, ja4);
-    check_list(out, POLICY_ATTR_JA3, "ja3", &b->ja3, ja3);
+    /* JA3 hashes the extensions in wire order, which Chromium permutes on
+     * every connection: when the JA4 (sorted) is one the baseline allows,
+     * a JA3 outside it says nothing.  A baseline with JA3 values only is
+     * still checked on them. */
+    bool ja4_allowed = b->ja4.n && pol_given(ja4) && out->n == 0;
+    if (!ja4_allowed)
+        check_list(out, POLICY_ATTR_JA3, "ja3", &b->ja3, ja3);
     if (b->tls_versions.n && pol_given(version)) {
         uint16_t code = pol_version_code(version);
         bool ok = false;

@@ -368,7 +368,9 @@ struct policy_dev {
 
 /* Compare a connection with a client baseline.  An attribute is checked
  * when the baseline lists values for it and the seen value is non-NULL
- * and non-empty; it deviates when the value is not in the list (versions
+ * and non-empty (JA3 only when the JA4 is not one the baseline allows:
+ * a permuted extension order changes JA3 alone); it deviates when the
+ * value is not in the list (versions
  * compared by meaning, so "TLS 1.0" equals "TLSv1"; an unnamed version
  * deviates).  version: the client's highest offered version.  Returns the
  * number of deviations (out->n), or POLICY_EINVAL for NULL b/out. */

@@ -15,6 +15,7 @@ import argparse
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -120,7 +121,27 @@ def main():
     case(ps, "client closed TLS 1.3 before its Finished", ABORTED13,
          os.path.join(G, "gnutls_tls13_unknown_ca.pcap"),
          os.path.join(G, "openssl_tls13_empty_client_cert.pcap"), keylog=False)
+    # A known-interceptor entry matched by JA3 alone is low confidence.
+    sigdir = os.path.join(tmp, "sigs")
+    shutil.copytree(os.path.join(REPO, "signatures"), sigdir)
+    kf = json.load(open(os.path.join(sigdir, "known_fingerprints.json")))
+    c13 = [e for e in run(ps, clean13) if e["event_type"] == "tls"][0]["tls"]
+    kf["entries"] = [x for x in kf["entries"] if x["value"] not in (c13["ja4"], c13["ja3"]["hash"])]
+    kf["entries"].append({"type": "ja3", "value": c13["ja3"]["hash"], "application": "test proxy",
+                          "category": "test", "kind": "known-interceptor", "source": "check_detect.py"})
+    json.dump(kf, open(os.path.join(sigdir, "known_fingerprints.json"), "w"))
+    weak = [e["alert"] for e in run(ps, clean13, extra=("--signatures", sigdir))
+            if e["event_type"] == "alert" and e["alert"]["signature_id"] == INTERCEPTOR_FP]
+    check("known interceptor by JA3 alone: low confidence, severity 3",
+          len(weak) == 1 and weak[0]["severity"] == 3 and weak[0]["confidence"] == "low",
+          json.dumps(weak)[:300])
     case(ps, "two legs of one interception", TWO_LEGS, mitm, clean13)
+    # loopback_two_certs.pcap: openssl_tls12_ecdsa and openssl_tls12_unknown_ca
+    # (two leaves for www.pinscope.test) rewritten to 127.0.0.1 on both ends
+    # (tcprewrite), the second moved to 1 s after the first (editcap -t),
+    # merged (mergecap).  A host talking to itself is not two legs.
+    case(ps, "two legs: never a client and server on one address", TWO_LEGS, None,
+         os.path.join(G, "loopback_two_certs.pcap"))
     case(ps, "server fingerprint outside baseline", SERVER_FP, mitm, clean12, sample_policy)
 
     # QUIC and DTLS: the same detections.  A pin-set for the golden UDP
@@ -153,6 +174,21 @@ def main():
                    check=True, capture_output=True, cwd=REPO)
     case(ps, "client fingerprint outside baseline", CLIENT_FP,
          os.path.join(S, "clean_python_tls13.pcap"), clean13, learned)
+    # Chromium permutes its extensions: a JA3 outside the baseline says
+    # nothing when the JA4 is in it; a baseline of JA3 values only is still
+    # held to them.
+    chromium = os.path.join(S, "clean_chromium_tls13.pcap")
+    ch_ja4 = {e["tls"]["ja4"] for e in run(ps, chromium) if e["event_type"] == "tls"}
+    ja3_other = copy.deepcopy(base)
+    ja3_other["client_baselines"] = [{"name": "chromium", "match": {"client_subnets": ["198.18.0.0/15"]},
+                                      "ja4": sorted(ch_ja4), "ja3": ["0" * 32]}]
+    case(ps, "JA3 alone outside the baseline, JA4 in it: no alert", CLIENT_FP, None, chromium,
+         write_policy(tmp, "ja3_other.json", ja3_other))
+    ja3_only = copy.deepcopy(base)
+    ja3_only["client_baselines"] = [{"name": "ja3 only", "match": {"client_subnets": ["198.18.0.0/15"]},
+                                     "ja3": ["0" * 32]}]
+    case(ps, "a baseline of JA3 values only is checked", CLIENT_FP, chromium, None,
+         write_policy(tmp, "ja3_only.json", ja3_only))
     lp = json.load(open(learned))
     check("learn: pin-set for www.bank.test", any(p["domain"] == "www.bank.test" for p in lp["pin_sets"]),
           json.dumps(lp)[:300])
