@@ -6,7 +6,9 @@
 #      a negative case each), the same events with any --workers N, every
 #      event against Suricata's EVE schema and every --format ecs document
 #      against ECS's field list, tshark
-#      differential (JA3/JA3S, QUIC SNI, Community ID, ssl_history and curve), live capture and the sensor (tcpreplay, rotation,
+#      differential (JA3/JA3S, QUIC SNI, Community ID, ssl_history and curve),
+#      the same handshakes through every encapsulation and fragmented, live
+#      capture and the sensor (tcpreplay, rotation,
 #      reload, signals, privilege drop, Redis) in network namespaces (root
 #      only), every output transport against the real thing, memory
 #      pressure (floods and stuck handshakes: real connections still
@@ -67,6 +69,7 @@ stage1() {
 
 stage1 ./pinscope ""
 run tshark python3 tests/scripts/tshark_diff.py --pinscope ./pinscope
+run encap python3 tests/scripts/check_encap.py --pinscope ./pinscope
 run history python3 tests/scripts/check_history.py --pinscope ./pinscope
 run communityid python3 tests/scripts/check_community_id.py --pinscope ./pinscope
 run geoip python3 tests/scripts/check_geoip.py --pinscope ./pinscope
