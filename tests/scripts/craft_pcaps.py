@@ -42,6 +42,9 @@ behaviour down:
                           length, nesting past the cap, conflicting and
                           tiny fragments inside tunnels, then a good
                           connection (see tunnels_hostile())
+  frag_flood.pcap         fragments that never complete, past the memcap
+                          and past the datagrams kept, then two connections
+                          (see frag_flood())
   ip_fragments.pcap       hellos and a QUIC Initial in IPv4/IPv6 fragments,
                           a conflicting overlap, two fragment attacks and a
                           datagram that never completes (see fragments())
@@ -448,6 +451,38 @@ def tunnels_hostile(path):
     p.close()
 
 
+def frag_flood(path):
+    """Fragments past the memcap: 600 first fragments of datagrams that
+    never complete, each a few bytes at offset 65000 (so each holds a 64 KiB
+    buffer: 39 MiB against the default 32 MiB memcap); then 4200 more of 8
+    bytes at offset 8 (past the 4096 datagrams kept in reassembly). Then a
+    TLS connection in one piece (after-flood.example) and one whose
+    ClientHello comes in three fragments (frag-after-flood.example): both
+    read."""
+    p = Pcap(path)
+    X = (198, 18, 9, 9)
+    for i in range(600):
+        body = struct.pack("!HH", 40000 + i, 443) + bytes(4)
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, i, 0x2000 | (65000 // 8), 64, 6, 0,
+                          bytes(X), bytes(S))
+        p.pkt(ETH_IP4 + hdr + body)
+    for i in range(4200):
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1000 + i, 0x2000 | 1, 64, 17, 0,
+                          bytes(X), bytes(S))
+        p.pkt(ETH_IP4 + hdr + bytes(8))
+    handshake(p, record(0x16, client_hello(b"after-flood.example")), record(0x16, server_hello()))
+    ch = record(0x16, client_hello(b"frag-after-flood.example"))
+    sh = record(0x16, server_hello())
+    p.tcp(True, 1000, 0, SYN, sport=41001)
+    p.tcp(False, 5000, 1001, SYN | ACK, sport=41001)
+    for f in ipv4_frags(C, S, 6, tcp(41001, 443, 1001, 5001, PSH | ACK, ch), (64, 128), 0x7001):
+        p.pkt(ETH_IP4 + f)
+    p.tcp(False, 5001, 1001 + len(ch), PSH | ACK, sh, sport=41001)
+    p.tcp(True, 1001 + len(ch), 5001 + len(sh), FIN | ACK, sport=41001)
+    p.tcp(False, 5001 + len(sh), 1002 + len(ch), FIN | ACK, sport=41001)
+    p.close()
+
+
 def linktypes(out):
     """One TLS connection (198.18.0.10:41000 -> 198.18.0.20:443) per link
     type: linktype_ppp (9, address/control and a 2-byte protocol),
@@ -689,6 +724,8 @@ def main():
     tunnels(os.path.join(OUT, "tunnels.pcap"))
 
     tunnels_hostile(os.path.join(OUT, "tunnels_hostile.pcap"))
+
+    frag_flood(os.path.join(OUT, "frag_flood.pcap"))
 
     p = Pcap(os.path.join(OUT, "hostile_sni.pcap"))
     sni = b'evil"\\\x01\x1f<script>\xff\xfe\xc3\x28.test'
