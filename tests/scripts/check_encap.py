@@ -42,8 +42,9 @@ logs, bundled samples with theirs), rewrites every packet:
   tshark    tshark reads the rewrite: each rewritten frame's
             frame.protocols holds the encapsulation (gre, erspan, vxlan,
             geneve, mpls, pppoes, ip:ip, ipv6:ip, gtp), every split datagram
-            is reassembled, and no frame is Malformed
-            (skipped, and said, when tshark is absent)
+            is reassembled, and no frame is Malformed (one tshark run per
+            rewrite reads every capture's in turn; skipped, and said, when
+            tshark is absent)
 
 Standard library only.  The last line is "encap: N passed, M failed"; exit
 status 1 when anything failed.
@@ -69,7 +70,7 @@ TIMEOUT = 120   # per pinscope or tshark run; generous for sanitizer builds
 # (capture, key log or None, trust store): TLS 1.2 with a chain, mutual TLS,
 # resumption, TLS 1.3 with a key log, a HelloRetryRequest, QUIC (ngtcp2
 # with a key log, Chromium), DTLS 1.0 and 1.2 (with HelloVerifyRequest),
-# a browser with a key log and an interception (two legs) from the samples.
+# two browsers with key logs and an interception (two legs) from the samples.
 G_ROOT = os.path.join(GOLDEN, "certs", "root.pem")
 S_ROOT = os.path.join(SAMPLES, "pki", "public-root-ca.pem")
 CAPTURES = [
@@ -83,6 +84,7 @@ CAPTURES = [
     ("tests/golden/udp_dtls10_openssl.pcap", None, G_ROOT),
     ("tests/golden/udp_dtls12_openssl_hvr.pcap", None, G_ROOT),
     ("samples/clean_firefox_tls13.pcap", "samples/clean_firefox_tls13.keylog", S_ROOT),
+    ("samples/clean_chromium_tls13.pcap", "samples/clean_chromium_tls13.keylog", S_ROOT),
     ("samples/mitm_mitmproxy_curl.pcap", "samples/mitm_mitmproxy_curl.keylog", S_ROOT),
 ]
 
@@ -103,6 +105,7 @@ TSHARK_NAME = {"gre": ":gre:", "gre_key": ":gre:", "erspan2": ":erspan:", "erspa
                "ipip": ":ip:ip:", "4in6": ":ipv6:ip:", "gtpu": ":gtp:"}
 
 FRAG_MIN = 200   # packets longer than this are split
+IDENT_STRIDE = 1024   # fragment identifications per capture (its packets at most)
 
 # Outer endpoints: A is the side with the lower inner address.
 OUT4_A, OUT4_B = bytes([198, 18, 7, 1]), bytes([198, 18, 7, 2])
@@ -340,10 +343,13 @@ def frag6(ip, ident):
     return out
 
 
-def rewrite(src_path, variant, out_path):
-    """Write the rewrite of src_path; returns (frames wrapped (indexes in the
-    output), datagrams split)."""
+def rewrite(src_path, variant, out_path, ident_base):
+    """Write the rewrite of src_path; returns (frames rewritten (indexes in
+    the output), datagrams split, the output's records with microsecond
+    times).  Fragment identifications start at ident_base."""
     _, nsec, recs = read_pcap(src_path)
+    if len(recs) > IDENT_STRIDE:
+        raise ValueError("%s: more than %d packets" % (src_path, IDENT_STRIDE))
     out, marked, split = [], [], 0
     w = Wrapper(COMBO_ENCAP.get(variant, variant))
     for i, (sec, frac, _, frame) in enumerate(recs):
@@ -357,7 +363,7 @@ def rewrite(src_path, variant, out_path):
             out.append((sec, frac, w.wrap(l2, etype, ip)))
             continue
         if variant == "gre_frag4":
-            pieces = frag4(ip, i) if etype == 0x0800 and len(ip) > FRAG_MIN else None
+            pieces = frag4(ip, ident_base + i) if etype == 0x0800 and len(ip) > FRAG_MIN else None
             split += pieces is not None
             for piece in pieces or [ip]:
                 marked.append(len(out))
@@ -365,7 +371,7 @@ def rewrite(src_path, variant, out_path):
             continue
         if variant == "vxlan_outer_frag4":
             ol2, _, oip = split_frame(w.wrap(l2, etype, ip))
-            pieces = frag4(oip, i) if len(oip) > FRAG_MIN else None
+            pieces = frag4(oip, ident_base + i) if len(oip) > FRAG_MIN else None
             split += pieces is not None
             if pieces is None:
                 marked.append(len(out))
@@ -381,9 +387,9 @@ def rewrite(src_path, variant, out_path):
                     continue
                 ip, etype = ip6, 0x86DD
             l2 = l2[:-2] + b"\x86\xdd"
-            pieces = frag6(ip, 0x10000 + i) if len(ip) > FRAG_MIN else None
+            pieces = frag6(ip, 0x10000 + ident_base + i) if len(ip) > FRAG_MIN else None
         else:
-            pieces = frag4(ip, i) if etype == 0x0800 and len(ip) > FRAG_MIN else None
+            pieces = frag4(ip, ident_base + i) if etype == 0x0800 and len(ip) > FRAG_MIN else None
         if pieces is None:
             out.append((sec, frac, l2 + ip))
             continue
@@ -392,7 +398,7 @@ def rewrite(src_path, variant, out_path):
             marked.append(len(out))
             out.append((sec, frac, l2 + piece))
     write_pcap(out_path, nsec, out)
-    return marked, split
+    return marked, split, [(sec, frac // 1000 if nsec else frac, fr) for sec, frac, fr in out]
 
 
 # ---- pinscope --------------------------------------------------------------
@@ -452,7 +458,7 @@ def run_tshark(pcap):
 
 def tshark_problems(rows, variant, marked, split):
     if rows is None:
-        return ["tshark could not read it"]
+        return ["tshark could not read it, or not all of it"]
     probs = []
     for i, r in enumerate(rows):
         r += [""] * (5 - len(r))
@@ -468,7 +474,7 @@ def tshark_problems(rows, variant, marked, split):
         for i in marked:
             if i >= len(rows) or want not in rows[i][0] + ":":
                 probs.append("frame %d: %r not in %s" % (i + 1, want.strip(":"),
-                                                         rows[i][0] if i < len(rows) else "?"))
+                                                         rows[i][0][:80] if i < len(rows) else "?"))
     if variant not in ENCAPS:
         col = 4 if variant.startswith("frag6") else 3
         done = sum(1 for r in rows if r[col].split("|")[0] == "3")
@@ -534,14 +540,26 @@ def main():
         with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             base = {c[0]: pool.submit(run_pinscope, binary, c[0], c[1], c[2]) for c in caps}
             jobs = []
-            for c in caps:
-                for v in variants:
+            for v in variants:
+                # tshark reads one file per rewrite, every capture in turn
+                # (their connections do not share addresses and ports, nor
+                # their fragments identifications), each one's frames
+                # checked apart: its start is the price of a run.
+                merged, at = [], []
+                for k, c in enumerate(caps):
                     out = os.path.join(tmp, "%s.%s.pcap" % (os.path.basename(c[0])[:-5], v))
-                    marked, split = rewrite(c[0], v, out)
+                    marked, split, recs = rewrite(c[0], v, out, k * IDENT_STRIDE)
                     fut_p = pool.submit(run_pinscope, binary, out, c[1], c[2])
-                    fut_t = pool.submit(run_tshark, out) if have_tshark else None
-                    jobs.append((c, v, marked, split, fut_p, fut_t))
-            for c, v, marked, split, fut_p, fut_t in jobs:
+                    at.append((len(merged), len(recs)))
+                    merged += recs
+                    jobs.append([c, v, marked, split, fut_p, None, at[-1]])
+                if have_tshark:
+                    path = os.path.join(tmp, "all.%s.pcap" % v)
+                    write_pcap(path, False, merged)
+                    fut_t = pool.submit(run_tshark, path)
+                    for j in jobs[-len(caps):]:
+                        j[5] = fut_t
+            for c, v, marked, split, fut_p, fut_t, (start, count) in jobs:
                 where = "%s %s" % (os.path.basename(c[0]), v)
                 want_ev, err0 = base[c[0]].result()
                 got_ev, err = fut_p.result()
@@ -573,7 +591,10 @@ def main():
                     probs.append("anomalies %s, original %s" % (ga, wa))
                 R.check(not probs, where, "layers", probs[:5])
                 if fut_t is not None:
-                    probs = tshark_problems(fut_t.result(), v, marked, split)
+                    rows = fut_t.result()
+                    rows = rows[start:start + count] if rows is not None and len(rows) >= start + count \
+                        else None
+                    probs = tshark_problems(rows, v, marked, split)
                     R.check(not probs, where, "tshark (%d frames rewritten)" % len(marked), probs)
     finally:
         if not args.keep:
