@@ -32,6 +32,7 @@
 /* IP fragments (per worker) */
 #define CFG_FRAG_MAX_DATAGRAMS  4096      /* datagrams in reassembly; the oldest is evicted beyond */
 #define CFG_FRAG_MAX_PIECES     64        /* separate byte ranges per datagram */
+#define CFG_FRAG_MEMCAP_PERCENT 25        /* share of the memcap datagrams in reassembly may hold; the oldest are evicted beyond */
 #define CFG_FRAG_TIMEOUT        30        /* s (packet time) a datagram may take to complete */
 
 /* TLS */

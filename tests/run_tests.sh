@@ -6,13 +6,16 @@
 #      a negative case each), the same events with any --workers N, every
 #      event against Suricata's EVE schema and every --format ecs document
 #      against ECS's field list, tshark
-#      differential (JA3/JA3S, QUIC SNI, Community ID, ssl_history and curve), live capture and the sensor (tcpreplay, rotation,
+#      differential (JA3/JA3S, QUIC SNI, Community ID, ssl_history and curve),
+#      the same handshakes through every encapsulation and fragmented, live
+#      capture and the sensor (tcpreplay, rotation,
 #      reload, signals, privilege drop, Redis) in network namespaces (root
 #      only), every output transport against the real thing, memory
 #      pressure (floods and stuck handshakes: real connections still
 #      reported), make install into a temporary DESTDIR
 #   2. the same (unit tests included) on an ASan+UBSan build
-#   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 30)
+#   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 25:
+#      13 targets, about as long as 11 targets took at 30)
 #
 # Options: --quick (stage 1 only), --golden-update (rewrite golden JSON).
 # Each stage prints "NAME: N passed, M failed"; the last line sums them.
@@ -69,6 +72,7 @@ stage1() {
 stage1 ./pinscope ""
 run tshark python3 tests/scripts/tshark_diff.py --pinscope ./pinscope
 run ja4t python3 tests/scripts/check_ja4t.py --pinscope ./pinscope
+run encap python3 tests/scripts/check_encap.py --pinscope ./pinscope
 run history python3 tests/scripts/check_history.py --pinscope ./pinscope
 run communityid python3 tests/scripts/check_community_id.py --pinscope ./pinscope
 run geoip python3 tests/scripts/check_geoip.py --pinscope ./pinscope
@@ -96,7 +100,7 @@ if [ $QUICK = 0 ]; then
         total_fail=$((total_fail + 1))
     fi
 
-    run fuzz sh tests/scripts/fuzz_run.sh "${FUZZ_SECONDS:-30}"
+    run fuzz sh tests/scripts/fuzz_run.sh "${FUZZ_SECONDS:-25}"
 fi
 
 echo "== summary"

@@ -19,7 +19,7 @@
  *        reserved(6) protocol(16) VNI(24) reserved(8) options, then an
  *        Ethernet frame (0x6558) or IP.
  *   GTP-U (3GPP TS 29.281), UDP 2152: ver(3)=1 PT(1)=1 reserved(1) E(1) S(1)
- *        PN(1) type(8)=0xff (G-PDU) length(16) TEID(32) [seq(16) npdu(8)
+ *        PN(1) type(8)=0xff (G-PDU) length(16, after the TEID) TEID(32) [seq(16) npdu(8)
  *        next(8) if E|S|PN] [extension headers: len(8, 4-byte words)
  *        ... next(8)], then IP.
  *   MPLS (RFC 3032), EtherType 0x8847/0x8848 or GRE: label(20) tc(3) S(1)
@@ -27,14 +27,16 @@
  *        nibble 4 or 6 is IP, 0 is a pseudowire control word (4 bytes) and
  *        an Ethernet frame, anything else an Ethernet frame.
  *   PPPoE session (RFC 2516), EtherType 0x8864: ver(4)=1 type(4)=1 code(8)=0
- *        session(16) length(16), then PPP protocol(16): 0x0021 IPv4,
- *        0x0057 IPv6.
+ *        session(16) length(16, from the PPP protocol on), then PPP
+ *        protocol(16): 0x0021 IPv4, 0x0057 IPv6.
  *   IP in IP (RFC 2003, 4213, 2473): IP protocol 4 or 41, then IP.
  *
  * Validation before commitment: a UDP datagram to a tunnel port whose
  * header does not validate stays an ordinary UDP datagram; once a header
  * validates, a malformed inside is counted (tunnel_malformed) like any
- * other bad packet.
+ * other bad packet.  The PPPoE and GTP-U lengths bound what they carry (the
+ * rest is padding); a length past the packet, unless the snap length cut
+ * it, is malformed.
  */
 #include "decode/decode_int.h"
 
@@ -87,6 +89,19 @@ static enum decode_result inner_bad(struct stats *st)
     return DECODE_BAD;
 }
 
+/* The `len` bytes a header says follow it, as *body: what lies beyond is
+ * padding.  A length past the bytes there is a lie, unless the snap length
+ * cut the packet (then the bytes there; the IP header counts the cut). */
+static bool inner_len(const struct pkt *p, struct rd *r, size_t len, struct rd *body)
+{
+    if (len > rd_left(r)) {
+        if (p->caplen >= p->wirelen)
+            return false;
+        len = rd_left(r);
+    }
+    return rd_sub(r, len, body);
+}
+
 /* What MPLS or a PPP protocol number carries. */
 static enum decode_result mpls_payload(struct rd *r, struct next *nx, struct stats *st)
 {
@@ -127,15 +142,18 @@ enum decode_result pppoe_decode(struct pkt *p, const uint8_t *d, size_t n, struc
     struct rd r;
     rd_init(&r, d, n);
     unsigned vt = rd_u8(&r), code = rd_u8(&r), session = rd_u16(&r);
-    rd_skip(&r, 2);
+    size_t len = rd_u16(&r);
     unsigned ppp = rd_u16(&r);
     if (r.bad || vt != 0x11 || code != 0)
         return inner_bad(st);
     if (ppp != 0x0021 && ppp != 0x0057)
         return DECODE_SKIP;   /* LCP, IPCP...: not for us */
+    struct rd body;
+    if (len < 2 || !inner_len(p, &r, len - 2, &body))
+        return inner_bad(st);
     if (!tunnel_push(p, TUNNEL_PPPOE, 0, session, true, false, st))
         return DECODE_SKIP;
-    return decode_next(nx, LAYER_IP, rd_ptr(&r), rd_left(&r), ppp == 0x0021 ? 4 : 6);
+    return decode_next(nx, LAYER_IP, rd_ptr(&body), rd_left(&body), ppp == 0x0021 ? 4 : 6);
 }
 
 enum decode_result ipip_decode(struct pkt *p, const uint8_t *d, size_t n, unsigned proto,
@@ -256,21 +274,24 @@ enum decode_result udp_tunnel_decode(struct pkt *p, bool *taken, struct next *nx
     }
     /* GTP-U */
     unsigned flags = rd_u8(&r), type = rd_u8(&r);
-    rd_skip(&r, 2);
+    size_t len = rd_u16(&r);
     uint32_t teid = rd_u32(&r);
     if (r.bad || (flags >> 5) != 1 || !(flags & 0x10))
         return DECODE_OK;
     if (type != 0xff)
         return DECODE_OK;   /* echo, error indication...: no user data */
     *taken = true;
+    struct rd outer = r;
+    if (!inner_len(p, &outer, len, &r))   /* the length counts what follows the TEID */
+        return inner_bad(st);
     if (flags & 0x07) {
         rd_skip(&r, 3);
         unsigned next = rd_u8(&r);
         if (!(flags & 0x04))
             next = 0;   /* no extension headers: the field is not meaningful */
         for (int i = 0; next != 0 && i < 16; i++) {
-            unsigned len = rd_u8(&r);
-            if (len == 0 || !rd_skip(&r, (size_t)len * 4 - 2))
+            unsigned words = rd_u8(&r);
+            if (words == 0 || !rd_skip(&r, (size_t)words * 4 - 2))
                 return inner_bad(st);
             next = rd_u8(&r);
         }

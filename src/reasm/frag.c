@@ -43,6 +43,7 @@ struct dgram {
 struct frag_table {
     struct memcap *mc;
     struct stats *st;
+    size_t used;                /* bytes charged for datagrams, kept and done */
     struct hash_key key;
     struct dgram *buckets[FRAG_BUCKETS];
     struct dgram *oldest, *newest;
@@ -63,9 +64,12 @@ struct frag_table *frag_new(struct memcap *mc, struct stats *st)
 
 static void dgram_free(struct frag_table *t, struct dgram *d)
 {
-    if (d->buf)
+    if (d->buf) {
         memcap_free(t->mc, d->buf, FRAG_HEADROOM + d->cap);
+        t->used -= FRAG_HEADROOM + d->cap;
+    }
     memcap_free(t->mc, d, sizeof(*d));
+    t->used -= sizeof(*d);
 }
 
 static uint64_t key_hash(const struct frag_table *t, const struct pkt *p)
@@ -125,6 +129,24 @@ void frag_expire(struct frag_table *t, uint64_t now_us)
         stats_anomaly(t->st, STATS_FRAG_TIMEOUT);
         drop(t, t->oldest);
     }
+}
+
+/* Room for `need` more bytes within the fragments' share of the memcap
+ * (CFG_FRAG_MEMCAP_PERCENT), made by evicting the oldest datagrams other
+ * than `keep`; false when even that is not enough. */
+static bool make_room(struct frag_table *t, const struct dgram *keep, size_t need)
+{
+    size_t budget = t->mc->cap / 100 * CFG_FRAG_MEMCAP_PERCENT;
+    while (t->used + need > budget) {
+        struct dgram *o = t->oldest;
+        if (o && o == keep)
+            o = o->newer;
+        if (!o)
+            return false;
+        stats_cap(t->st, STATS_FRAG_EVICTED);
+        drop(t, o);
+    }
+    return true;
 }
 
 /* Copy [lo, hi) of `data` into d where no byte is held yet; count a
@@ -211,11 +233,12 @@ const uint8_t *frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_
             stats_cap(t->st, STATS_FRAG_EVICTED);
             drop(t, t->oldest);
         }
-        d = memcap_calloc(t->mc, sizeof(*d));
+        d = make_room(t, NULL, sizeof(*d)) ? memcap_calloc(t->mc, sizeof(*d)) : NULL;
         if (!d) {
             stats_cap(t->st, STATS_MEMCAP);
             return NULL;
         }
+        t->used += sizeof(*d);
         d->ip_ver = p->ip_ver;
         d->proto = p->frag.proto;
         memcpy(d->src, p->src, 16);
@@ -259,14 +282,17 @@ const uint8_t *frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_
             ncap *= 2;
         if (ncap > FRAG_MAX_PAYLOAD)
             ncap = FRAG_MAX_PAYLOAD;
-        uint8_t *nb = d->buf ? memcap_realloc(t->mc, d->buf, FRAG_HEADROOM + d->cap,
-                                              FRAG_HEADROOM + ncap)
-                             : memcap_calloc(t->mc, FRAG_HEADROOM + ncap);
+        size_t more = d->buf ? ncap - d->cap : FRAG_HEADROOM + ncap;
+        uint8_t *nb = !make_room(t, d, more) ? NULL
+                      : d->buf ? memcap_realloc(t->mc, d->buf, FRAG_HEADROOM + d->cap,
+                                                FRAG_HEADROOM + ncap)
+                               : memcap_calloc(t->mc, FRAG_HEADROOM + ncap);
         if (!nb) {
             stats_cap(t->st, STATS_MEMCAP);
             drop(t, d);
             return NULL;
         }
+        t->used += more;
         d->buf = nb;
         d->cap = ncap;
     }

@@ -10,8 +10,12 @@
  * Container contract:
  *   datagrams  at most CFG_FRAG_MAX_DATAGRAMS in reassembly; one more evicts
  *              the oldest (caps.frag_evicted)
- *   memory     every buffer is charged to the pipeline's memcap; a fragment
- *              that does not fit drops its datagram (caps.memcap)
+ *   memory     every buffer is charged to the pipeline's memcap, and
+ *              datagrams in reassembly hold at most CFG_FRAG_MEMCAP_PERCENT
+ *              of it: beyond, the oldest are evicted (caps.frag_evicted), so
+ *              a flood of fragments that never complete cannot starve the
+ *              flows; a fragment that still does not fit drops its datagram
+ *              (caps.memcap)
  *   pieces     at most CFG_FRAG_MAX_PIECES separate ranges per datagram
  *              (caps.frag_pieces: the datagram is dropped)
  *   time       a datagram still incomplete CFG_FRAG_TIMEOUT seconds (packet

@@ -7,6 +7,13 @@ fuzz_hello: the bodies of the ClientHello and ServerHello messages found at
 the start of each direction.
 fuzz_certmsg: Certificate messages (TLS 1.2, TLS 1.3, zlib-compressed)
 built around the DER test certificates of tests/unit/data/x509.
+fuzz_tunnel: one frame of each connection of tunnels.pcap and of the link
+type captures, and every frame of tunnels_hostile.pcap, framed as
+fuzz_tunnel.c expects (a link type byte, then the frame).
+fuzz_frag: the fragments of each datagram of ip_fragments.pcap, and the
+start of frag_flood.pcap, framed as fuzz_frag.c expects.
+
+make_seeds.py TARGET... writes only those targets' seeds.
 
 Standard library only; reads Ethernet/IPv4/IPv6 pcaps (the golden captures).
 """
@@ -111,6 +118,74 @@ def certmsg_seeds():
                 f.write(bytes([form]) + body)
 
 
+# fuzz_tunnel.c's link types, in its order.
+TUNNEL_DLTS = [1, 113, 276, 12, 228, 229, 0, 108, 9, 50, 104, 239, 105, 127]
+
+
+def tunnel_seeds():
+    out = os.path.join(OUT, "fuzz_tunnel")
+    os.makedirs(out, exist_ok=True)
+    picks = [("tunnels.pcap", lambda i: i % 7 == 3)]
+    picks += [(n, lambda i: i == 3) for n in sorted(os.listdir(GOLDEN))
+              if n.startswith("linktype_") and n.endswith(".pcap")]
+    picks += [("tunnels_hostile.pcap", lambda i: True)]
+    for name, keep in picks:
+        base = os.path.splitext(name)[0]
+        for i, (dlt, frame) in enumerate(packets(os.path.join(GOLDEN, name))):
+            if keep(i) and dlt in TUNNEL_DLTS:
+                with open(os.path.join(out, "%s_%02d" % (base, i)), "wb") as f:
+                    f.write(bytes([TUNNEL_DLTS.index(dlt)]) + frame)
+
+
+def ip_fragment(frame):
+    """(ipv6, more, proto, ident, offset, data) of an Ethernet IP fragment."""
+    et = struct.unpack("!H", frame[12:14])[0]
+    ip = frame[14:]
+    if et == 0x0800 and len(ip) >= 20:
+        ihl = (ip[0] & 15) * 4
+        tot = struct.unpack("!H", ip[2:4])[0]
+        fo = struct.unpack("!H", ip[6:8])[0]
+        if fo & 0x3FFF:
+            return (False, bool(fo & 0x2000), ip[9], struct.unpack("!H", ip[4:6])[0],
+                    (fo & 0x1FFF) * 8, ip[ihl:tot])
+    if et == 0x86DD and len(ip) >= 48 and ip[6] == 44:
+        nh, _, fo, ident = struct.unpack("!BBHI", ip[40:48])
+        return True, bool(fo & 1), nh, ident, fo & 0xFFF8, ip[48:40 + struct.unpack("!H", ip[4:6])[0]]
+    return None
+
+
+def frag_record(fr, slot, dt=0):
+    v6, more, proto, _, off, data = fr
+    pidx = {6: 0, 17: 1, 47: 2}.get(proto, 3)
+    flags = int(v6) | (int(more) << 1) | (pidx << 2) | ((slot & 3) << 4)
+    return struct.pack("!BHHB", flags, off, len(data), dt) + data
+
+
+def frag_seeds():
+    out = os.path.join(OUT, "fuzz_frag")
+    os.makedirs(out, exist_ok=True)
+    groups = {}
+    for _, frame in packets(os.path.join(GOLDEN, "ip_fragments.pcap")):
+        fr = ip_fragment(frame)
+        if fr:
+            groups.setdefault((fr[0], fr[3]), []).append(fr)
+    for n, ((v6, ident), frs) in enumerate(sorted(groups.items())):
+        with open(os.path.join(out, "ip_fragments_%d" % n), "wb") as f:
+            f.write(b"\0" + b"".join(frag_record(fr, n) for fr in frs))
+    flood = [ip_fragment(fr) for _, fr in packets(os.path.join(GOLDEN, "frag_flood.pcap"))]
+    flood = [fr for fr in flood if fr]
+    with open(os.path.join(out, "frag_flood"), "wb") as f:
+        f.write(b"\3" + b"".join(frag_record(fr, i) for i, fr in enumerate(flood[:40] + flood[600:640])))
+
+
+GENERATORS = {"fuzz_certmsg": certmsg_seeds, "fuzz_tunnel": tunnel_seeds, "fuzz_frag": frag_seeds}
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        for target in sys.argv[1:]:
+            GENERATORS[target]()
+        sys.exit(0)
     certmsg_seeds()
+    tunnel_seeds()
+    frag_seeds()
     sys.exit(main())

@@ -195,6 +195,27 @@ for l in sys.stdin:
     if e.get("event_type") == "stats": print(e["stats"]["dtls_multiplexed"], len(e["stats"]["anomalies"]))')
 if [ "$mux" = "3 0" ]; then ok; else ko "STUN beside DTLS: dtls_multiplexed/anomalies $mux"; fi
 
+# Broken encapsulations and hostile fragments: counted, one of each, and
+# the connections after them read (tests/golden/tunnels_hostile.pcap).  A
+# flood of fragments that never complete is held to its share of the
+# memcap, the oldest evicted, so the connections after it are read
+# (tests/golden/frag_flood.pcap).
+stats_of() {
+    "$PINSCOPE" --deterministic -r "$1" --stats 2>/dev/null | python3 -c 'import json,sys
+for l in sys.stdin:
+    e = json.loads(l)
+    if e.get("event_type") == "stats":
+        s = e["stats"]
+        print(s["tls_events"], ",".join("%s=%d" % kv for kv in sorted(s["anomalies"].items())),
+              ",".join(sorted(s["caps"])))'
+}
+got=$(stats_of tests/golden/tunnels_hostile.pcap)
+want="2 frag_attack=1,frag_overlap_conflict=1,ip_fragment=5,link_truncated=1,tunnel_malformed=14,tunnel_too_deep=2 "
+if [ "$got" = "$want" ]; then ok; else ko "tunnels_hostile: events anomalies caps: $got, want $want"; fi
+got=$(stats_of tests/golden/frag_flood.pcap)
+want="2 ip_fragment=4803 frag_evicted"
+if [ "$got" = "$want" ]; then ok; else ko "frag_flood: events anomalies caps: $got, want $want"; fi
+
 # --dump-certs writes each distinct certificate once, named by its SHA-256;
 # a missing directory is refused.
 CERTPCAP=tests/golden/openssl_tls12_ecdsa.pcap

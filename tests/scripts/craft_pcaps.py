@@ -38,6 +38,13 @@ behaviour down:
                           still seen (NAME.keylog is the same key log)
   tunnels.pcap            one TLS connection in each encapsulation (see
                           tunnels() below)
+  tunnels_hostile.pcap    each encapsulation truncated or lying about its
+                          length, nesting past the cap, conflicting and
+                          tiny fragments inside tunnels, then a good
+                          connection (see tunnels_hostile())
+  frag_flood.pcap         fragments that never complete, past the memcap
+                          and past the datagrams kept, then two connections
+                          (see frag_flood())
   ip_fragments.pcap       hellos and a QUIC Initial in IPv4/IPv6 fragments,
                           a conflicting overlap, two fragment attacks and a
                           datagram that never completes (see fragments())
@@ -361,6 +368,121 @@ def tunnels(path):
     p.close()
 
 
+def tunnels_hostile(path):
+    """Broken encapsulations, each once, then a good connection: a GRE
+    header cut after 2 bytes; a GRE key cut short; an ERSPAN II header cut
+    short; ERSPAN III with version 1; ERSPAN III announcing a platform
+    subheader that is not there; a VXLAN header cut short (not VXLAN: an
+    ordinary datagram, nothing counted); VXLAN around 10 bytes of Ethernet;
+    Geneve whose options length (252 bytes) runs past the datagram; an MPLS
+    stack that never reaches bottom of stack; nine MPLS labels (one more
+    than followed); a PPPoE session header cut short; PPPoE version 2; a
+    PPPoE length past the frame; GTP-U whose length runs past the datagram;
+    GTP-U extension headers that each announce another (a loop of 20); a
+    GTP-U extension header of length 0; GRE in GRE five deep and VXLAN in
+    VXLAN five deep (one layer more than followed); a ClientHello in three
+    IPv4 fragments inside VXLAN, the middle one twice, the second copy with
+    other bytes (the first wins); a first fragment inside GRE too short for
+    the TCP header; then a TLS connection in VXLAN (after-hostile.example),
+    read as usual."""
+    p = Pcap(path)
+    A, B = [10, 0, 0, 1], [10, 0, 0, 2]
+    O1, O2 = (198, 18, 3, 1), (198, 18, 3, 2)
+    syn = ipv4(A, B, 6, tcp(41100, 443, 1, 0, SYN))
+
+    def o4(proto, payload):
+        return eth(ipv4(O1, O2, proto, payload))
+
+    def vx(frame, vni=500, sport=50100):
+        return udp(sport, 4789, struct.pack("!II", 0x08000000, vni << 8) + frame)
+
+    p.pkt(o4(47, b"\x00\x00"))                                        # GRE cut
+    p.pkt(o4(47, struct.pack("!HH", 0x2000, 0x0800) + b"\x00\x07"))    # key cut
+    p.pkt(o4(47, gre(0x88BE, struct.pack("!HH", (1 << 12) | 10, 5), seq=1)))   # ERSPAN II cut
+    e3 = struct.pack("!HHIHH", (1 << 12) | 10, 9, 0, 0, 0)             # version 1 in type III
+    p.pkt(o4(47, gre(0x22EB, e3 + eth(syn), seq=2)))
+    e3 = struct.pack("!HHIHH", (2 << 12) | 10, 9, 0, 0, 1)             # o set, no subheader
+    p.pkt(o4(47, gre(0x22EB, e3, seq=3)))
+    p.pkt(o4(17, udp(50100, 4789, b"\x08\x00\x00\x00\x00")))           # not VXLAN
+    p.pkt(o4(17, vx(eth(b"")[:10])))                                   # Ethernet cut
+    gopt = struct.pack("!BBHI", 63, 0, 0x6558, 600 << 8) + bytes(8)
+    p.pkt(o4(17, udp(52100, 6081, gopt)))                              # Geneve options past the end
+    p.pkt(eth(struct.pack("!III", 100 << 12, 200 << 12, 300 << 12), 0x8847))   # no bottom
+    stack = b"".join(struct.pack("!I", (100 + i) << 12 | 64) for i in range(8)) + \
+        struct.pack("!I", 108 << 12 | 0x100 | 64)
+    p.pkt(eth(stack + syn, 0x8847))                                    # nine labels
+    p.pkt(eth(b"\x11\x00\x12", 0x8864))                                # PPPoE cut
+    p.pkt(eth(struct.pack("!BBHHH", 0x21, 0, 0x1234, len(syn) + 2, 0x0021) + syn, 0x8864))
+    p.pkt(eth(struct.pack("!BBHHH", 0x11, 0, 0x1234, 1400, 0x0021) + syn, 0x8864))
+    gtp = struct.pack("!BBHI", 0x30, 0xFF, 2000, 0xABC) + syn          # length past the end
+    p.pkt(o4(17, udp(2152, 2152, gtp)))
+    loop = struct.pack("!HBB", 0, 0, 0x85) + b"".join(bytes([1, 0, 0, 0x85]) for _ in range(20))
+    gtp = struct.pack("!BBHI", 0x34, 0xFF, len(loop) + len(syn), 0xABC) + loop + syn
+    p.pkt(o4(17, udp(2152, 2152, gtp)))
+    zero = struct.pack("!HBB", 0, 0, 0x85) + bytes([0, 0, 0, 0])
+    gtp = struct.pack("!BBHI", 0x34, 0xFF, len(zero) + len(syn), 0xABC) + zero + syn
+    p.pkt(o4(17, udp(2152, 2152, gtp)))
+    pkt = syn
+    for i in range(5):
+        pkt = ipv4(O1, O2, 47, gre(0x0800, pkt, key=i))
+    p.pkt(eth(pkt))                                                    # GRE x5
+    frame = eth(syn)
+    for i in range(5):
+        frame = eth(ipv4(O1, O2, 17, vx(frame, vni=700 + i)))
+    p.pkt(frame)                                                       # VXLAN x5
+
+    ch = record(0x16, client_hello(b"overlap-in-vxlan.example"))
+    sh = record(0x16, server_hello())
+    X = lambda ip, c: eth(ipv4(O1, O2, 17, vx(eth(ip), 501, 50101)) if c else
+                          ipv4(O2, O1, 17, vx(eth(ip), 501, 50102)))
+    p.pkt(X(ipv4(A, B, 6, tcp(41101, 443, 1000, 0, SYN)), True))
+    p.pkt(X(ipv4(B, A, 6, tcp(443, 41101, 5000, 1001, SYN | ACK)), False))
+    f = ipv4_frags(A, B, 6, tcp(41101, 443, 1001, 5001, PSH | ACK, ch), (64, 128), 0x501)
+    bad = bytearray(f[1])
+    bad[-1] ^= 0xFF
+    for fr in (f[0], f[1], bytes(bad), f[2]):
+        p.pkt(X(fr, True))
+    p.pkt(X(ipv4(B, A, 6, tcp(443, 41101, 5001, 1001 + len(ch), PSH | ACK, sh)), False))
+    tiny = ipv4_frags(A, B, 6, tcp(41102, 443, 1, 0, SYN) + bytes(24), (8,), 0x502)
+    p.pkt(o4(47, gre(0x0800, tiny[0])))                                # 8 bytes of TCP first
+
+    tunnel_conn(p, b"after-hostile.example", lambda ip, c: eth(outer4(c, 17, vx(eth(ip), 502))),
+                cport=41103)
+    p.close()
+
+
+def frag_flood(path):
+    """Fragments past the memcap: 600 first fragments of datagrams that
+    never complete, each a few bytes at offset 65000 (so each holds a 64 KiB
+    buffer: 39 MiB against the default 32 MiB memcap); then 4200 more of 8
+    bytes at offset 8 (past the 4096 datagrams kept in reassembly). Then a
+    TLS connection in one piece (after-flood.example) and one whose
+    ClientHello comes in three fragments (frag-after-flood.example): both
+    read."""
+    p = Pcap(path)
+    X = (198, 18, 9, 9)
+    for i in range(600):
+        body = struct.pack("!HH", 40000 + i, 443) + bytes(4)
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, i, 0x2000 | (65000 // 8), 64, 6, 0,
+                          bytes(X), bytes(S))
+        p.pkt(ETH_IP4 + hdr + body)
+    for i in range(4200):
+        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 28, 1000 + i, 0x2000 | 1, 64, 17, 0,
+                          bytes(X), bytes(S))
+        p.pkt(ETH_IP4 + hdr + bytes(8))
+    handshake(p, record(0x16, client_hello(b"after-flood.example")), record(0x16, server_hello()))
+    ch = record(0x16, client_hello(b"frag-after-flood.example"))
+    sh = record(0x16, server_hello())
+    p.tcp(True, 1000, 0, SYN, sport=41001)
+    p.tcp(False, 5000, 1001, SYN | ACK, sport=41001)
+    for f in ipv4_frags(C, S, 6, tcp(41001, 443, 1001, 5001, PSH | ACK, ch), (64, 128), 0x7001):
+        p.pkt(ETH_IP4 + f)
+    p.tcp(False, 5001, 1001 + len(ch), PSH | ACK, sh, sport=41001)
+    p.tcp(True, 1001 + len(ch), 5001 + len(sh), FIN | ACK, sport=41001)
+    p.tcp(False, 5001 + len(sh), 1002 + len(ch), FIN | ACK, sport=41001)
+    p.close()
+
+
 def linktypes(out):
     """One TLS connection (198.18.0.10:41000 -> 198.18.0.20:443) per link
     type: linktype_ppp (9, address/control and a 2-byte protocol),
@@ -600,6 +722,10 @@ def main():
     linktypes(OUT)
 
     tunnels(os.path.join(OUT, "tunnels.pcap"))
+
+    tunnels_hostile(os.path.join(OUT, "tunnels_hostile.pcap"))
+
+    frag_flood(os.path.join(OUT, "frag_flood.pcap"))
 
     p = Pcap(os.path.join(OUT, "hostile_sni.pcap"))
     sni = b'evil"\\\x01\x1f<script>\xff\xfe\xc3\x28.test'

@@ -7,7 +7,7 @@
 # capture under tests/golden/.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-SECS=${1:-30}
+SECS=${1:-25}
 if ! command -v clang >/dev/null 2>&1; then
     echo "fuzz: skipped (no clang)"
     exit 0

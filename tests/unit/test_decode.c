@@ -262,6 +262,36 @@ static void test_tunnels(void)
     test_cond("tunnels: mutated frames decode, skip or fail, payload always inside the frame",
               outcome[0] > 0 && outcome[1] > 0 && outcome[2] > 0);
     test_cond("tunnels: malformed insides counted", st.anomalies[STATS_TUNNEL_MALFORMED] > 0);
+
+    /* The PPPoE length (frame 49: Ethernet, then PPPoE at 14, its length at
+     * 18) and the GTP-U length (frame 63: Ethernet, IPv4, UDP, GTP-U at 42,
+     * its length at 44) bound what they carry. */
+    static const struct { size_t frame, at; const char *name; } lens_of[] = {
+        { 49, 18, "pppoe" }, { 68, 44, "gtp-u" },
+    };
+    for (size_t k = 0; k < 2; k++) {
+        size_t i = lens_of[k].frame, at = lens_of[k].at, len = lens[i];
+        uint8_t *m = malloc(len + 4);
+        char d[96];
+        memcpy(m, frames[i], len);
+        unsigned v = (unsigned)m[at] << 8 | m[at + 1];
+        m[at] = (uint8_t)((v + 1) >> 8);
+        m[at + 1] = (uint8_t)(v + 1);
+        unsigned long bad = st.anomalies[STATS_TUNNEL_MALFORMED];
+        snprintf(d, sizeof(d), "%s: a length past the frame is malformed, counted", lens_of[k].name);
+        test_cond(d, decode_packet(DLT_EN10MB, m, len, len, &p, &st) == DECODE_BAD &&
+                         st.anomalies[STATS_TUNNEL_MALFORMED] == bad + 1);
+        snprintf(d, sizeof(d), "%s: ... unless the snap length cut the frame", lens_of[k].name);
+        test_cond(d, decode_packet(DLT_EN10MB, m, len, len + 1, &p, &st) == DECODE_OK &&
+                         p.n_tun >= 1);
+        m[at] = (uint8_t)(v >> 8);
+        m[at + 1] = (uint8_t)v;
+        memset(m + len, 0xee, 4);   /* padding after what the header counts */
+        snprintf(d, sizeof(d), "%s: bytes past its length are padding", lens_of[k].name);
+        test_cond(d, decode_packet(DLT_EN10MB, m, len + 4, len + 4, &p, &st) == DECODE_OK &&
+                         p.payload + p.payload_len <= m + len);
+        free(m);
+    }
 }
 
 /* The link types of tests/golden/linktype_*.pcap (craft_pcaps.py): every

@@ -1,7 +1,8 @@
 /*
  * test_frag.c - unit tests for reasm/frag.c: in order and out of order,
  * IPv4 and IPv6, first-copy-wins overlaps, the attacks it refuses, its
- * caps (pieces, datagrams, size, memcap) and the timeout.
+ * caps (pieces, datagrams, size, memcap, the fragments' share of the
+ * memcap) and the timeout.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -137,6 +138,34 @@ static void test_caps(void)
     frag_free(t);
 }
 
+/* Fragments that never complete hold at most CFG_FRAG_MEMCAP_PERCENT of
+ * the memcap: the oldest are evicted, the rest stays for the flows, and a
+ * datagram that comes whole after the flood is still reassembled. */
+static void test_flood(void)
+{
+    struct memcap mc;
+    memcap_init(&mc, 4u << 20);
+    struct frag_table *t = frag_new(&mc, &st);
+    size_t len = 0, share = mc.cap / 100 * CFG_FRAG_MEMCAP_PERCENT, most = 0;
+    unsigned long ev = st.caps[STATS_FRAG_EVICTED], hits = st.caps[STATS_MEMCAP];
+    for (unsigned i = 0; i < 200; i++) {
+        struct pkt f = frag(4, 5000 + i, 65000, 8, true, IPPROTO_TCP);
+        frag_add(t, &f, 1, &len);
+        if (mc.used > most)
+            most = mc.used;
+    }
+    test_cond("flood: within the fragments' share", most <= share && most > share / 2);
+    test_cond("flood: the oldest evicted, counted", st.caps[STATS_FRAG_EVICTED] > ev &&
+                                                        st.caps[STATS_MEMCAP] == hits);
+    struct pkt a = frag(4, 9000, 0, 1000, true, IPPROTO_UDP);
+    struct pkt b = frag(4, 9000, 1000, 500, false, IPPROTO_UDP);
+    test_cond("flood: a later datagram still completes",
+              frag_add(t, &a, 2, &len) == NULL && frag_add(t, &b, 2, &len) != NULL &&
+                  len == 20 + 1500);
+    frag_free(t);
+    test_cond("flood: memcap given back", mc.used == 0);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof(payload); i++)
@@ -144,5 +173,6 @@ int main(void)
     test_order();
     test_overlap_and_attacks();
     test_caps();
+    test_flood();
     return test_report();
 }
