@@ -88,6 +88,8 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
                         c->tls->progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
                                                                    : EV_END_STOPPED);
     }
+    if ((fl & (TCP_FIN | TCP_RST)) && c->closed_by < 0)
+        c->closed_by = (int8_t)side;
     if (fl & TCP_FIN)
         c->fin[side] = true;
     if (fl & TCP_RST)

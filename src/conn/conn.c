@@ -24,6 +24,7 @@ struct conn *conn_new(struct conn_env *env, uint8_t transport, int client_side)
     tls_session_init(c->tls);
     c->tls->keylog = env->keylog;
     c->transport = transport;
+    c->closed_by = -1;
     if (transport == FP_TRANSPORT_QUIC) {
         c->tls->transport = TLS_TRANSPORT_QUIC;
         c->quic = quic_conn_new(env->mc, env->st, client_side);
@@ -129,6 +130,7 @@ void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end en
     r->quic = c->quic ? quic_conn_facts(c->quic) : NULL;
     r->dtls = c->dtls ? dtls_conn_facts(c->dtls) : NULL;
     r->tcp = c->tcp;
+    r->closed_by = c->closed_by;
     r->end = end;
 }
 

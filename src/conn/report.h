@@ -87,6 +87,8 @@ struct conn_report {
     const struct ev_quic *quic;             /* QUIC connection, else NULL */
     const struct ev_dtls *dtls;             /* DTLS connection, else NULL */
     const struct tcp_handshake *tcp;        /* TCP opening seen, else NULL */
+    int closed_by;                          /* TCP: flow key side of the first FIN or
+                                               RST, -1 none */
     const char *client_app;                 /* signature match on JA4/JA3, or NULL */
     const char *interception_product;       /* signature match on the chain, or NULL */
     enum ev_end end;

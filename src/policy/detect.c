@@ -229,6 +229,20 @@ static bool refusal_alert(uint8_t desc)
     }
 }
 
+/* Whether the client sent a handshake message, ChangeCipherSpec or alert
+ * after the server's first Certificate (ssl_history: upper case is the
+ * client's, 'x' the certificate). */
+static bool client_spoke_after_certificate(const struct tls_session *t)
+{
+    const char *x = memchr(t->history, 'x', t->history_len);
+    if (!x)
+        return true;    /* not seen in order: do not guess */
+    for (const char *p = x + 1; p < t->history + t->history_len; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            return true;
+    return t->history_cut;
+}
+
 static void check_client_refused(const struct detect_conn *c, struct detect_alert *out,
                                  size_t max, size_t *n)
 {
@@ -252,6 +266,42 @@ static void check_client_refused(const struct detect_conn *c, struct detect_aler
         evidence(a, "alert_code", "%u", al->description);
         if (leaf_of(c))
             evidence(a, "issuer", "%s", or_dash(leaf_of(c)->issuer.dn));
+        return;
+    }
+    /* Any other fatal alert right after the certificate flight (a pinning
+     * callback failing makes OpenSSL send internal_error): medium. */
+    for (unsigned i = 0; i < t->n_alerts; i++) {
+        const struct tls_alert *al = &t->alerts[i];
+        if (!al->from_client || al->encrypted || al->level != 2 || !al->after_certificate)
+            continue;
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_REFUSED_CERT,
+                                           "client refused the server's certificate",
+                                           "client-refused", 2, "medium");
+        if (!a)
+            return;
+        reason(a, "The client aborted the handshake with a fatal %s right after receiving the "
+                  "certificate for %s: not a certificate alert, but what a pinning check "
+                  "failing inside the client sends.",
+               tls_alert_name(al->description), or_dash(c->sni));
+        evidence(a, "alert", "%s", tls_alert_name(al->description));
+        evidence(a, "alert_code", "%u", al->description);
+        return;
+    }
+    /* No alert at all: the client saw the certificate (in clear, TLS 1.2
+     * and before), sent nothing more and closed the connection first. */
+    if (t->server_cert_seen && t->progress != TLS_PROGRESS_COMPLETE && c->client_closed_first &&
+        !client_spoke_after_certificate(t)) {
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_LEFT_AFTER_CERT,
+                                           "client closed after the certificate",
+                                           "client-refused", 2, "medium");
+        if (!a)
+            return;
+        reason(a, "The client of %s closed the connection right after the server's certificate, "
+                  "without a key exchange or an alert: it did not accept what it was shown, as "
+                  "a pinning client that drops the socket does.", or_dash(c->sni));
+        if (leaf_of(c))
+            evidence(a, "issuer", "%s", or_dash(leaf_of(c)->issuer.dn));
+        evidence(a, "ssl_history", "%s", t->history);
         return;
     }
     if (t->client_aborted_tls13 && tls_session_is_13(t) && !t->keys_found) {

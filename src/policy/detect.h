@@ -49,6 +49,7 @@ enum detect_sid {
     DETECT_SID_CLIENT_REFUSED_CERT = 9100014,
     DETECT_SID_CLIENT_ABORTED_TLS13 = 9100015,
     DETECT_SID_TWO_LEGS = 9100016,
+    DETECT_SID_CLIENT_LEFT_AFTER_CERT = 9100017,
 };
 
 struct detect_evidence {
@@ -82,6 +83,7 @@ struct detect_conn {
     const char *alpn_server;         /* chosen, NULL if none */
     const struct tls_session *tls;
     const struct x509_chain *chain;  /* server chain, NULL if not visible */
+    bool client_closed_first;        /* TCP: the client's FIN or RST came first */
 };
 
 struct policy;

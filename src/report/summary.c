@@ -583,7 +583,8 @@ static void add_conn(struct summary *s, const struct ev *e)
 
 static bool is_refusal(uint32_t sid)
 {
-    return sid == 9100014 || sid == 9100015;    /* client refused / aborted */
+    /* client refused, aborted TLS 1.3, closed after the certificate */
+    return sid == 9100014 || sid == 9100015 || sid == 9100017;
 }
 
 static bool is_interception(const struct ev *e)

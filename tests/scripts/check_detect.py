@@ -28,7 +28,7 @@ CORPUS = os.path.abspath(os.path.join(REPO, "..", "shared", "corpus", "foxio", "
 PIN_MISMATCH, PIN_EXPIRED, ISSUER, PRODUCT = 9100001, 9100002, 9100003, 9100004
 UNTRUSTED, NO_SCTS, SHARED_KEY, MINTED = 9100005, 9100006, 9100007, 9100008
 CLIENT_FP, INTERCEPTOR_FP, SERVER_FP, VERSION, ALPN = 9100009, 9100010, 9100011, 9100012, 9100013
-REFUSED, ABORTED13, TWO_LEGS = 9100014, 9100015, 9100016
+REFUSED, ABORTED13, TWO_LEGS, LEFT = 9100014, 9100015, 9100016, 9100017
 
 passed = failed = 0
 
@@ -135,6 +135,14 @@ def main():
     check("known interceptor by JA3 alone: low confidence, severity 3",
           len(weak) == 1 and weak[0]["severity"] == 3 and weak[0]["confidence"] == "low",
           json.dumps(weak)[:300])
+    # pyOpenSSL pinning client (Debian 12's 23.0): its verify callback raises,
+    # and the client resets the connection after the server's Certificate
+    # without any alert.  The version-mismatch capture ends with a server
+    # alert and no certificate: nothing.
+    case(ps, "client closed after the certificate", LEFT,
+         os.path.join(G, "pyopenssl_pin_refuses.pcap"), os.path.join(G, "openssl_version_mismatch.pcap"))
+    check("client closed after the certificate: not on a server that closes",
+          LEFT not in sids(run(ps, os.path.join(G, "truncated_record.pcap"))))
     case(ps, "two legs of one interception", TWO_LEGS, mitm, clean13)
     # loopback_two_certs.pcap: openssl_tls12_ecdsa and openssl_tls12_unknown_ca
     # (two leaves for www.pinscope.test) rewritten to 127.0.0.1 on both ends

@@ -45,7 +45,7 @@ PIDS=()
 SCENARIOS="openssl_tls13_rsa openssl_tls12_ecdsa openssl_tls13_hrr openssl_tls13_nosni
 openssl_tls12_unknown_ca openssl_version_mismatch curl_tls13 curl_tls12_port8443
 gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tls
-openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca"
+openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca pyopenssl_pin_refuses"
 
 die() { echo "make_golden_captures: $*" >&2; exit 1; }
 log() { echo "make_golden_captures: $*" >&2; }
@@ -443,6 +443,32 @@ scenario() {
         start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" || return 1
         run_client "$n" fail gnutls-cli --x509cafile "$PKI/other.crt" --port 443 \
             --priority NORMAL:-VERS-ALL:+VERS-TLS1.3 --sni-hostname "$HOST" "$S_IP" ;;
+    pyopenssl_pin_refuses)
+        # A pinning client in pyOpenSSL whose verify callback rejects the
+        # leaf by its key (an exception in the callback, as pinning code
+        # does): OpenSSL sends internal_error, not a certificate alert.
+        cat > "$WORK/pin_client.py" <<'PY'
+import socket, sys
+from OpenSSL import SSL
+def verify(conn, cert, errno, depth, ok):
+    if depth == 0:
+        raise ValueError("public key does not match the pin")
+    return True
+ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+ctx.set_max_proto_version(SSL.TLS1_2_VERSION)
+ctx.set_verify(SSL.VERIFY_PEER, verify)
+s = socket.create_connection((sys.argv[1], 443), timeout=10)
+c = SSL.Connection(ctx, s)
+c.set_tlsext_host_name(sys.argv[2].encode())
+c.set_connect_state()
+try:
+    c.do_handshake()
+except Exception as e:
+    print("refused:", e)
+    sys.exit(1)
+PY
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -rev "${S_RSA[@]}" || return 1
+        run_client "$n" fail /usr/bin/python3 "$WORK/pin_client.py" "$S_IP" "$HOST" ;;
     openssl_tls12_unknown_ca)
         # The client trusts another CA: fatal unknown_ca alert after the
         # server's Certificate (visible, as TLS 1.2 does not encrypt it).
