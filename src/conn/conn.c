@@ -181,6 +181,14 @@ static void record_client_hello(struct conn_env *env, struct conn *c, int idx,
             e->alpn_bytes = (uint16_t)total;
         }
     }
+    e->ech.present = h->has_ech;
+    e->ech.bad = h->ech_bad;
+    e->ech.type = h->ech_type;
+    e->ech.config_id = h->ech_config_id;
+    e->ech.kdf = h->ech_kdf;
+    e->ech.aead = h->ech_aead;
+    e->ech.enc_len = h->ech_enc_len;
+    e->ech.payload_len = h->ech_payload_len;
     e->version = h->legacy_version;
     size_t nl = h->n_ciphers + h->n_exts + h->n_sig_algs;
     e->lists = nl ? malloc(nl * sizeof(uint16_t)) : NULL;
@@ -211,6 +219,7 @@ static void record_server_hello(struct conn_env *env, struct conn *c, int idx,
     fp_ja4s(h, (enum fp_transport)c->transport, &env->ja4s);
     e->present = true;
     e->hrr = h->is_hrr;
+    e->ech_confirmation = h->is_hrr && h->has_ech && !h->ech_bad;
     memcpy(e->ja3s_hash, env->ja3.hash, sizeof(e->ja3s_hash));
     e->ja3s_str = dup_str(env->ja3.str);
     memcpy(e->ja4s, env->ja4s.ja4s, sizeof(e->ja4s));

@@ -43,6 +43,11 @@ struct ev_client_hello {
     uint16_t version;
     uint16_t *lists;
     uint16_t n_ciphers, n_exts, n_sig_algs;
+    struct {                 /* encrypted_client_hello (tls/hello.h) */
+        bool present, bad;
+        uint8_t type, config_id;
+        uint16_t kdf, aead, enc_len, payload_len;
+    } ech;
 };
 
 /* What one ServerHello (or HelloRetryRequest) contributed. */
@@ -62,6 +67,7 @@ struct ev_server_hello {
     uint16_t version, selected_version, cipher;
     uint16_t *exts;
     uint16_t n_exts;
+    bool ech_confirmation;   /* HelloRetryRequest: the server accepted ECH */
 };
 
 /* Why the event was written. */

@@ -176,6 +176,7 @@ void emit_report(void *ctx, const struct conn_report *r)
             .tls = r->tls,
             .chain = r->chain,
             .client_closed_first = r->closed_by >= 0 && r->closed_by == r->client_side,
+            .ech_offered = ch && ch->ech.present && !ch->ech.bad && ch->ech.type == 0,
         };
         n_alerts = detect_run(e->det, &dc, alerts, DETECT_MAX_ALERTS);
         rep.client_app = detect_client_app(e->det, &dc);

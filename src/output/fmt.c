@@ -533,6 +533,20 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
         jw_str(w, "ja4s", sh->ja4s);
         jw_str(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "");
     }
+    if (ch && ch->ech.present) {   /* encrypted_client_hello: the outer hello's view */
+        jw_obj_open(w, "ech");
+        jw_str(w, "type", ch->ech.bad ? "malformed" : ch->ech.type == 0 ? "outer" : "inner");
+        if (!ch->ech.bad && ch->ech.type == 0) {
+            jw_uint(w, "config_id", ch->ech.config_id);
+            jw_uint(w, "kdf_id", ch->ech.kdf);
+            jw_uint(w, "aead_id", ch->ech.aead);
+            jw_uint(w, "enc_length", ch->ech.enc_len);
+            jw_uint(w, "payload_length", ch->ech.payload_len);
+        }
+        if (sh && sh->hrr)
+            jw_bool(w, "hrr_confirmation", sh->ech_confirmation);
+        jw_obj_close(w);
+    }
     if (ev->tcp) {      /* the TCP opening: JA4T, JA4TS, JA4L (fp/ja4t.h) */
         char b[JA4T_STR_MAX], lc[32], ls[32];
         if (ev->tcp->syn.seen) {

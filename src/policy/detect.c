@@ -319,6 +319,35 @@ static void check_client_refused(const struct detect_conn *c, struct detect_aler
     }
 }
 
+/* A client that offered ECH and ended with ech_required (121): the server
+ * it reached did not take ECH, which a device terminating TLS in between,
+ * or one stripping the extension, brings about (draft-ietf-tls-esni 6.1.6:
+ * the client must then abort with ech_required).  The alert is readable
+ * in clear or with the session keys. */
+static void check_ech_required(const struct detect_conn *c, struct detect_alert *out, size_t max,
+                               size_t *n)
+{
+    const struct tls_session *t = c->tls;
+    if (!c->ech_offered)
+        return;
+    for (unsigned i = 0; i < t->n_alerts; i++) {
+        const struct tls_alert *al = &t->alerts[i];
+        if (!al->from_client || al->encrypted || al->description != 121)
+            continue;
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_ECH_REQUIRED,
+                                           "client required ECH and did not get it",
+                                           "interception", 2, "medium");
+        if (!a)
+            return;
+        reason(a, "The client of %s offered Encrypted Client Hello and aborted with "
+                  "ech_required: what answered did not accept ECH, as a device that terminates "
+                  "TLS on the way, or strips the extension, makes happen.", or_dash(c->sni));
+        evidence(a, "alert", "ech_required");
+        evidence(a, "decrypted", "%s", al->decrypted ? "yes" : "no");
+        return;
+    }
+}
+
 /* ---- policy --------------------------------------------------------------- */
 
 static void join_values(const char *const *v, size_t n, char *buf, size_t cap)
@@ -710,6 +739,7 @@ size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_a
     check_shared_key(c, out, max, &n);
     check_just_minted(c, out, max, &n);
     check_client_refused(c, out, max, &n);
+    check_ech_required(c, out, max, &n);
     check_two_legs(d, c, out, max, &n);
     return n;
 }

@@ -50,6 +50,7 @@ enum detect_sid {
     DETECT_SID_CLIENT_ABORTED_TLS13 = 9100015,
     DETECT_SID_TWO_LEGS = 9100016,
     DETECT_SID_CLIENT_LEFT_AFTER_CERT = 9100017,
+    DETECT_SID_ECH_REQUIRED = 9100018,
 };
 
 struct detect_evidence {
@@ -84,6 +85,7 @@ struct detect_conn {
     const struct tls_session *tls;
     const struct x509_chain *chain;  /* server chain, NULL if not visible */
     bool client_closed_first;        /* TCP: the client's FIN or RST came first */
+    bool ech_offered;                /* the first ClientHello carried an outer ECH */
 };
 
 struct policy;

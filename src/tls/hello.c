@@ -318,6 +318,46 @@ static int ext_key_share_server(struct rd *d, struct tls_hello *h)
     return TLS_HELLO_OK;
 }
 
+/* encrypted_client_hello in a ClientHello (draft-ietf-tls-esni-22 5):
+ *   ECHClientHelloType type;  outer(0): HpkeSymmetricCipherSuite (kdf_id,
+ *   aead_id), uint8 config_id, opaque enc<0..2^16-1>,
+ *   opaque payload<1..2^16-1>;  inner(1): nothing.
+ * Read leniently, like key_share: a malformed one is noted, the hello kept. */
+static int ext_ech_client(struct rd *d, struct tls_hello *h)
+{
+    h->has_ech = true;
+    h->ech_type = rd_u8(d);
+    if (d->bad) {
+        h->ech_bad = true;
+        return TLS_HELLO_OK;
+    }
+    if (h->ech_type != 0) {
+        h->ech_bad = h->ech_type != 1 || rd_left(d) != 0;
+        return TLS_HELLO_OK;
+    }
+    h->ech_kdf = rd_u16(d);
+    h->ech_aead = rd_u16(d);
+    h->ech_config_id = rd_u8(d);
+    struct rd enc, payload;
+    if (d->bad || !rd_vec16(d, &enc) || !rd_vec16(d, &payload) || rd_left(d) != 0 ||
+        rd_left(&payload) == 0) {
+        h->ech_bad = true;
+        return TLS_HELLO_OK;
+    }
+    h->ech_enc_len = (uint16_t)rd_left(&enc);
+    h->ech_payload_len = (uint16_t)rd_left(&payload);
+    return TLS_HELLO_OK;
+}
+
+/* encrypted_client_hello in a HelloRetryRequest: an 8-byte confirmation
+ * that the server accepted ECH (draft-ietf-tls-esni-22 7.2.1). */
+static int ext_ech_server(struct rd *d, struct tls_hello *h)
+{
+    h->has_ech = true;
+    h->ech_bad = !h->is_hrr || rd_left(d) != 8;
+    return TLS_HELLO_OK;
+}
+
 /* Extensions whose bodies are decoded; NULL where a hello of that side does
  * not carry the extension (it is then only listed). */
 static const struct {
@@ -333,6 +373,7 @@ static const struct {
     { TLS_EXT_SUPPORTED_VERSIONS, ext_supported_versions_client,
       ext_supported_versions_server },
     { TLS_EXT_KEY_SHARE, NULL, ext_key_share_server },
+    { TLS_EXT_ECH, ext_ech_client, ext_ech_server },
 };
 
 #define N_KNOWN_EXTS (sizeof known_exts / sizeof known_exts[0])

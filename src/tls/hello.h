@@ -48,6 +48,7 @@
 #define TLS_EXT_KEY_SHARE            0x0033
 #define TLS_EXT_QUIC_TRANSPORT_PARAMS 0x0039          /* RFC 9001 8.2 */
 #define TLS_EXT_QUIC_TRANSPORT_PARAMS_DRAFT 0xffa5    /* drafts up to 32 */
+#define TLS_EXT_ECH                  0xfe0d          /* encrypted_client_hello */
 
 /* Return values of the parsers: 0 on success, one of these on failure. */
 enum tls_hello_err {
@@ -114,6 +115,17 @@ struct tls_hello {
     bool has_alpn;
     struct tls_alpn alpn[TLS_HELLO_MAX_ALPN];
     size_t n_alpn, total_alpn;
+
+    /* encrypted_client_hello (draft-ietf-tls-esni, as Chromium and Firefox
+     * send it, GREASE or real): ClientHello outer(0) or inner(1) with the
+     * HPKE suite, config_id and lengths; a HelloRetryRequest's carries the
+     * 8-byte acceptance confirmation.  ech_bad: present but malformed
+     * (the hello is still read). */
+    bool has_ech, ech_bad;
+    uint8_t ech_type;
+    uint8_t ech_config_id;
+    uint16_t ech_kdf, ech_aead;
+    uint16_t ech_enc_len, ech_payload_len;
 
     /* QUIC transport parameters (first such extension): a view into the
      * parsed message, valid only as long as the bytes given to the parser;

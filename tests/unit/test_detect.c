@@ -136,6 +136,27 @@ int main(void)
     n = run(d, "a.pinscope.test", NULL, &t13, NULL, NULL, a);
     test_cond("TLS 1.3 completed stays quiet", !has(a, n, DETECT_SID_CLIENT_ABORTED_TLS13));
 
+    /* ECH offered, then the client's ech_required (decrypted with keys). */
+    struct tls_session te;
+    tls_session_init(&te);
+    te.version = 0x0304;
+    te.n_alerts = 1;
+    te.alerts[0] = (struct tls_alert){ .from_client = 1, .decrypted = 1, .level = 2,
+                                       .description = 121 };
+    static uint8_t cip[4] = { 198, 18, 0, 1 }, sip[4] = { 198, 18, 0, 2 };
+    struct detect_conn ce = { .flow_id = 99, .ts_us = now, .ip_ver = 4, .client_ip = cip,
+                              .server_ip = sip, .sni = "a.pinscope.test", .tls = &te,
+                              .ech_offered = true };
+    n = detect_run(d, &ce, a, DETECT_MAX_ALERTS);
+    test_cond("ech_required after offering ECH fires", has(a, n, DETECT_SID_ECH_REQUIRED));
+    ce.ech_offered = false;
+    n = detect_run(d, &ce, a, DETECT_MAX_ALERTS);
+    test_cond("ech_required without ECH offered stays quiet", !has(a, n, DETECT_SID_ECH_REQUIRED));
+    ce.ech_offered = true;
+    te.alerts[0].description = 40;
+    n = detect_run(d, &ce, a, DETECT_MAX_ALERTS);
+    test_cond("another alert after ECH stays quiet", !has(a, n, DETECT_SID_ECH_REQUIRED));
+
     x509_chain_release(x, &self);
     x509_chain_release(x, &ms);
     detect_free(d);

@@ -853,8 +853,67 @@ static void test_prefixes_and_corruptions(void)
     }
 }
 
+/* encrypted_client_hello: outer, inner, malformed (the hello still reads),
+ * and a HelloRetryRequest's confirmation. */
+static void test_ech(void)
+{
+    static struct wb w;
+    struct tls_hello *h = new_hello();
+    /* outer: kdf 1, aead 1, config_id 77, enc 4 bytes, payload 3 bytes */
+    static const uint8_t outer[] = { 0, 0, 1, 0, 1, 77, 0, 4, 9, 9, 9, 9, 0, 3, 7, 7, 7 };
+    build_one_ext_client(&w, 0xfe0d, outer, sizeof outer);
+    test_cond("ECH outer parses", parse_exact(false, w.b, w.len, h) == TLS_HELLO_OK);
+    test_cond("ECH outer fields", h->has_ech && !h->ech_bad && h->ech_type == 0 &&
+                                      h->ech_kdf == 1 && h->ech_aead == 1 &&
+                                      h->ech_config_id == 77 && h->ech_enc_len == 4 &&
+                                      h->ech_payload_len == 3);
+    static const uint8_t inner[] = { 1 };
+    build_one_ext_client(&w, 0xfe0d, inner, sizeof inner);
+    test_cond("ECH inner", parse_exact(false, w.b, w.len, h) == TLS_HELLO_OK && h->has_ech &&
+                               !h->ech_bad && h->ech_type == 1);
+    static const uint8_t empty_payload[] = { 0, 0, 1, 0, 1, 5, 0, 0, 0, 0 };
+    build_one_ext_client(&w, 0xfe0d, empty_payload, sizeof empty_payload);
+    test_cond("ECH empty payload: malformed, hello kept",
+              parse_exact(false, w.b, w.len, h) == TLS_HELLO_OK && h->has_ech && h->ech_bad &&
+                  h->n_ciphers == 1);
+    static const uint8_t cut[] = { 0, 0, 1, 0 };
+    build_one_ext_client(&w, 0xfe0d, cut, sizeof cut);
+    test_cond("ECH cut short: malformed, hello kept",
+              parse_exact(false, w.b, w.len, h) == TLS_HELLO_OK && h->ech_bad);
+    static const uint8_t lies[] = { 0, 0, 1, 0, 1, 5, 0xff, 0xff, 1 };
+    build_one_ext_client(&w, 0xfe0d, lies, sizeof lies);
+    test_cond("ECH enc length past the end: malformed",
+              parse_exact(false, w.b, w.len, h) == TLS_HELLO_OK && h->ech_bad);
+    static const uint8_t bad_type[] = { 7 };
+    build_one_ext_client(&w, 0xfe0d, bad_type, sizeof bad_type);
+    test_cond("ECH unknown type: malformed", parse_exact(false, w.b, w.len, h) == TLS_HELLO_OK &&
+                                                 h->ech_bad);
+    /* HelloRetryRequest with the 8-byte confirmation. */
+    memset(&w, 0, sizeof w);
+    put16(&w, 0x0303);
+    putn(&w, hrr_random, sizeof hrr_random);
+    put8(&w, 0);
+    put16(&w, 0x1301);
+    put8(&w, 0);
+    open_len(&w, 2);
+    open_ext(&w, 0x002b);
+    put16(&w, 0x0304);
+    close_len(&w);
+    open_ext(&w, 0xfe0d);
+    putfill(&w, 0xab, 8);
+    close_len(&w);
+    close_len(&w);
+    test_cond("HRR ECH confirmation", parse_exact(true, w.b, w.len, h) == TLS_HELLO_OK &&
+                                          h->is_hrr && h->has_ech && !h->ech_bad);
+    static const uint8_t conf[8] = { 0 };
+    test_cond("ECH in a plain ServerHello: malformed, read",
+              one_ext(true, 0xfe0d, conf, sizeof conf) == TLS_HELLO_OK);
+    free(h);
+}
+
 int main(void)
 {
+    test_ech();
     test_tls13_client();
     test_sslv3();
     test_hrr();
