@@ -14,8 +14,8 @@
 #      pressure (floods and stuck handshakes: real connections still
 #      reported), make install into a temporary DESTDIR
 #   2. the same (unit tests included) on an ASan+UBSan build
-#   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 25:
-#      13 targets, about as long as 11 targets took at 30)
+#   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 20:
+#      14 targets, 280 s)
 #
 # Options: --quick (stage 1 only), --golden-update (rewrite golden JSON).
 # Each stage prints "NAME: N passed, M failed"; the last line sums them.
@@ -100,7 +100,7 @@ if [ $QUICK = 0 ]; then
         total_fail=$((total_fail + 1))
     fi
 
-    run fuzz sh tests/scripts/fuzz_run.sh "${FUZZ_SECONDS:-25}"
+    run fuzz sh tests/scripts/fuzz_run.sh "${FUZZ_SECONDS:-20}"
 fi
 
 echo "== summary"
