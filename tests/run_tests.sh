@@ -72,6 +72,7 @@ stage1() {
 stage1 ./pinscope ""
 run tshark python3 tests/scripts/tshark_diff.py --pinscope ./pinscope
 run ja4t python3 tests/scripts/check_ja4t.py --pinscope ./pinscope
+run confusion python3 tests/scripts/confusion.py --pinscope ./pinscope
 run encap python3 tests/scripts/check_encap.py --pinscope ./pinscope
 run history python3 tests/scripts/check_history.py --pinscope ./pinscope
 run communityid python3 tests/scripts/check_community_id.py --pinscope ./pinscope

@@ -29,7 +29,7 @@
 #define DETECT_MAX_EVIDENCE  8    /* evidence fields per alert */
 #define DETECT_LEGS_MAX      1024 /* recent connections remembered for leg linking */
 #define DETECT_LEG_WINDOW_S  30   /* seconds between two legs of one interception */
-#define DETECT_MINTED_S      3600 /* a leaf younger than this at first use was "just minted" */
+#define DETECT_BACKDATE_SLACK_S 600 /* a leaf this close to exactly 1 or 2 days old was minted, backdated */
 #define DETECT_CT_REQUIRED_SINCE 1525046400 /* 2018-04-30: CT required for new public leaves */
 
 enum detect_sid {

@@ -147,7 +147,7 @@ def check_same(pinscope, tmp):
     d = json.loads(direct)
     v = {s["server"]: s["verdict"] for s in d["servers"]}
     check(v == {"www.bank.test": "intercepted", "api.shop.test": "intercepted",
-                "www.pinscope.test": "suspicious"}, "all samples: verdicts %s" % v)
+                "www.pinscope.test": "refused"}, "all samples: verdicts %s" % v)
     return ev
 
 
@@ -367,7 +367,7 @@ def check_browser(pinscope, ev, tmp, keep):
     scan = DomScan()
     scan.feed(dom)
     rows = re.findall(r'<tr id="s\d+" data-v="(\w+)"', dom)
-    check(sorted(rows) == ["intercepted", "intercepted", "suspicious"], "verdict rows in the DOM: %s" % rows)
+    check(sorted(rows) == ["intercepted", "intercepted", "refused"], "verdict rows in the DOM: %s" % rows)
     check(scan.tags.get("svg", 0) >= 4, "charts and timeline as inline SVG")
     check('href="#ev-0-0"' in dom and 'id="ev-0-0"' in dom, "alerts link to their evidence")
     check(os.path.exists(shot) and os.path.getsize(shot) > 20000, "screenshot taken")
