@@ -42,6 +42,15 @@ void learn_report(void *ctx, const struct conn_report *r)
     if (r->sh[0])
         policy_learn_server(p, nm.sni, conn_report_server_ip(r), f->key.ip_ver, r->sh[0]->ja4s,
                             r->sh[0]->ja3s_hash, version, nm.alpn_server, when);
+    /* The TCP stack that answered: JA4TS and the SYN-ACK's TTL, which
+     * hold without session keys (a device in line answers with its own). */
+    if (r->sh[0] && r->tcp && r->tcp->synack.seen) {
+        char ja4ts[JA4T_STR_MAX], ttl[4];
+        ja4t_format(&r->tcp->synack, ja4ts);
+        snprintf(ttl, sizeof(ttl), "%u", r->tcp->synack.ttl);
+        policy_learn_server_stack(p, nm.sni, conn_report_server_ip(r), f->key.ip_ver, ja4ts, ttl,
+                                  when);
+    }
 }
 
 /* Write `pol` to `path` through a temporary file renamed into place. */

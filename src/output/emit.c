@@ -158,6 +158,12 @@ void emit_report(void *ctx, const struct conn_report *r)
         conn_report_names(r, &nm);
         const struct ev_client_hello *ch = r->ch[0];
         const struct ev_server_hello *sh0 = r->sh[0];
+        char ja4ts[JA4T_STR_MAX], ttl[4];
+        bool synack = r->tcp && r->tcp->synack.seen;
+        if (synack) {
+            ja4t_format(&r->tcp->synack, ja4ts);
+            snprintf(ttl, sizeof(ttl), "%u", r->tcp->synack.ttl);
+        }
         struct detect_conn dc = {
             .flow_id = flow_id(r->flow),
             .ts_us = r->flow->first_ts_us,
@@ -177,6 +183,8 @@ void emit_report(void *ctx, const struct conn_report *r)
             .chain = r->chain,
             .client_closed_first = r->closed_by >= 0 && r->closed_by == r->client_side,
             .ech_offered = ch && ch->ech.present && !ch->ech.bad && ch->ech.type == 0,
+            .ja4ts = synack ? ja4ts : NULL,
+            .server_ttl = synack ? ttl : NULL,
         };
         n_alerts = detect_run(e->det, &dc, alerts, DETECT_MAX_ALERTS);
         rep.client_app = detect_client_app(e->det, &dc);

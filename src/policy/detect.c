@@ -462,6 +462,10 @@ static uint32_t baseline_sid(enum policy_attr attr, const char **sig)
     case POLICY_ATTR_JA3S:
         *sig = "server fingerprint outside its baseline";
         return DETECT_SID_SERVER_FP_BASELINE;
+    case POLICY_ATTR_JA4TS:
+    case POLICY_ATTR_SERVER_TTL:
+        *sig = "server TCP stack outside its baseline";
+        return DETECT_SID_SERVER_STACK_BASELINE;
     case POLICY_ATTR_TLS_VERSION:
     case POLICY_ATTR_MIN_TLS_VERSION:
         *sig = "TLS version outside its baseline";
@@ -507,7 +511,10 @@ static void baseline_alerts(const struct detect_conn *c, const char *who, const 
                         it->attr == POLICY_ATTR_JA3 ? "expected_ja3" :
                         it->attr == POLICY_ATTR_JA4S ? "expected_ja4s" :
                         it->attr == POLICY_ATTR_JA3S ? "expected_ja3s" :
-                        it->attr == POLICY_ATTR_ALPN ? "expected_alpn" : "expected_tls_version",
+                        it->attr == POLICY_ATTR_ALPN ? "expected_alpn" :
+                        it->attr == POLICY_ATTR_JA4TS ? "expected_ja4ts" :
+                        it->attr == POLICY_ATTR_SERVER_TTL ? "expected_server_ttl"
+                                                           : "expected_tls_version",
                      "%s", exp);
             int w = snprintf(seen + o, sizeof(seen) - o, "%s%s %s", o ? " and " : "", it->key,
                              or_dash(it->seen));
@@ -546,7 +553,8 @@ static void check_baselines(const struct detect *d, const struct detect_conn *c,
                                               c->server_ip, sb, 8);
     for (size_t i = 0; i < nsb && i < 8; i++) {
         struct policy_dev dev;
-        if (policy_server_check(sb[i], c->ja4s, c->ja3s, version, c->alpn_server, &dev) > 0)
+        if (policy_server_check(sb[i], c->ja4s, c->ja3s, version, c->alpn_server, &dev) >= 0 &&
+            policy_server_stack_check(sb[i], c->ja4ts, c->server_ttl, &dev) > 0)
             baseline_alerts(c, "server", sb[i]->name, &dev, out, max, n);
     }
 }

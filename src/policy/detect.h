@@ -51,6 +51,7 @@ enum detect_sid {
     DETECT_SID_TWO_LEGS = 9100016,
     DETECT_SID_CLIENT_LEFT_AFTER_CERT = 9100017,
     DETECT_SID_ECH_REQUIRED = 9100018,
+    DETECT_SID_SERVER_STACK_BASELINE = 9100019,
 };
 
 struct detect_evidence {
@@ -86,6 +87,8 @@ struct detect_conn {
     const struct x509_chain *chain;  /* server chain, NULL if not visible */
     bool client_closed_first;        /* TCP: the client's FIN or RST came first */
     bool ech_offered;                /* the first ClientHello carried an outer ECH */
+    const char *ja4ts;               /* TCP: the server's SYN-ACK (fp/ja4t.h), NULL if none */
+    const char *server_ttl;          /* TCP: its TTL as decimal text, NULL if none */
 };
 
 struct policy;

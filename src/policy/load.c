@@ -327,9 +327,9 @@ fail:
 
 static int load_server(struct jsonv *l, struct policy *p, const cJSON *e, size_t i)
 {
-    static const char *const keys[] = {"name",            "match", "ja4s",    "ja3s",
-                                       "min_tls_version", "alpn",  "comment", "learned",
-                                       NULL};
+    static const char *const keys[] = {"name",  "match",   "ja4s",    "ja3s",
+                                       "ja4ts", "server_ttl", "min_tls_version", "alpn",
+                                       "comment", "learned", NULL};
     const char *name, *minv;
     if (!cJSON_IsObject(e))
         return jsonv_fail(l, "not an object");
@@ -345,6 +345,8 @@ static int load_server(struct jsonv *l, struct policy *p, const cJSON *e, size_t
     }
     if (get_match(l, e, &b->match) < 0 || get_strs(l, e, "ja4s", "", V_JA4S, &b->ja4s) < 0 ||
         get_strs(l, e, "ja3s", "", V_JA3S, &b->ja3s) < 0 ||
+        get_strs(l, e, "ja4ts", "", V_JA4TS, &b->ja4ts) < 0 ||
+        get_strs(l, e, "server_ttl", "", V_TTL, &b->server_ttl) < 0 ||
         jsonv_get_string(l, e, "min_tls_version", "", &minv) < 0 ||
         get_strs(l, e, "alpn", "", V_ALPN, &b->alpn) < 0)
         goto fail;
@@ -355,8 +357,10 @@ static int load_server(struct jsonv *l, struct policy *p, const cJSON *e, size_t
         }
         b->min_tls_code = pol_version_code(minv);
     }
-    if (!b->ja4s.n && !b->ja3s.n && !b->min_tls_version && !b->alpn.n) {
-        jsonv_fail(l, "constrains nothing (needs ja4s, ja3s, min_tls_version or alpn)");
+    if (!b->ja4s.n && !b->ja3s.n && !b->min_tls_version && !b->alpn.n && !b->ja4ts.n &&
+        !b->server_ttl.n) {
+        jsonv_fail(l, "constrains nothing (needs ja4s, ja3s, ja4ts, server_ttl, min_tls_version "
+                      "or alpn)");
         goto fail;
     }
     if (get_comment(l, e, &b->comment) < 0 || get_learned(l, e, &b->origin) < 0)

@@ -214,6 +214,16 @@ int policy_client_check(const struct policy_client_baseline *b, const char *ja4,
     return (int)out->n;
 }
 
+int policy_server_stack_check(const struct policy_server_baseline *b, const char *ja4ts,
+                              const char *ttl, struct policy_dev *out)
+{
+    if (!b || !out)
+        return POLICY_EINVAL;
+    check_list(out, POLICY_ATTR_JA4TS, "ja4ts", &b->ja4ts, ja4ts);
+    check_list(out, POLICY_ATTR_SERVER_TTL, "server_ttl", &b->server_ttl, ttl);
+    return (int)out->n;
+}
+
 int policy_server_check(const struct policy_server_baseline *b, const char *ja4s,
                         const char *ja3s, const char *version, const char *alpn,
                         struct policy_dev *out)

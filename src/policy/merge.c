@@ -240,6 +240,8 @@ static int merge_server(struct policy *dst, const struct policy_server_baseline 
         }
         if (union_strs(&d->ja4s, &s->ja4s, POLICY_MAX_VALUES, &st->capped) < 0 ||
             union_strs(&d->ja3s, &s->ja3s, POLICY_MAX_VALUES, &st->capped) < 0 ||
+            union_strs(&d->ja4ts, &s->ja4ts, POLICY_MAX_VALUES, &st->capped) < 0 ||
+            union_strs(&d->server_ttl, &s->server_ttl, POLICY_MAX_VALUES, &st->capped) < 0 ||
             union_strs(&d->alpn, &s->alpn, POLICY_MAX_VALUES, &st->capped) < 0)
             return POLICY_ENOMEM;
         if (s->min_tls_code && (!d->min_tls_code || s->min_tls_code < d->min_tls_code)) {
@@ -259,6 +261,8 @@ static int merge_server(struct policy *dst, const struct policy_server_baseline 
     struct policy_server_baseline *d = calloc(1, sizeof(*d));
     if (!d || !(d->name = pol_dup_str(s->name)) || match_copy(&d->match, &s->match) < 0 ||
         pol_strs_copy(&d->ja4s, &s->ja4s) < 0 || pol_strs_copy(&d->ja3s, &s->ja3s) < 0 ||
+        pol_strs_copy(&d->ja4ts, &s->ja4ts) < 0 ||
+        pol_strs_copy(&d->server_ttl, &s->server_ttl) < 0 ||
         pol_strs_copy(&d->alpn, &s->alpn) < 0)
         goto nomem;
     d->min_tls_version = s->min_tls_version;
@@ -412,15 +416,37 @@ int policy_learn_client(struct policy *p, const uint8_t *ip, int ip_ver, const c
     return learn_result(p, merge_client(p, &b, &st), &st);
 }
 
+/* Name and match a learned server baseline `b` (its lists filled) by the
+ * SNI, else the server address, and merge it into p. */
+static int learn_server_into(struct policy *p, const char *sni, const uint8_t *server_ip,
+                             int ip_ver, struct policy_server_baseline *b)
+{
+    char dom[POLICY_MAX_DOMAIN + 1];
+    bool have_sni = pol_given(sni) && pol_domain_norm(sni, strlen(sni), dom, false);
+    if (!have_sni && !ip_ok(server_ip, ip_ver))
+        return POLICY_EINVAL;
+    char name[POLICY_MAX_NAME + 1], txt[64];
+    char *sni_slot[1] = {dom};
+    struct policy_cidr addr = {.ver = (uint8_t)ip_ver, .prefix = ip_ver == 4 ? 32 : 128};
+    if (have_sni) {
+        snprintf(name, sizeof(name), "learned-server-%s", dom);
+        b->match.sni = (struct policy_strs){sni_slot, 1};
+    } else {
+        memcpy(addr.addr, server_ip, ip_ver == 4 ? 4 : 16);
+        pol_cidr_format(&addr, txt);
+        snprintf(name, sizeof(name), "learned-server-%s", txt);
+        b->match.server_addresses = (struct policy_nets){&addr, 1};
+    }
+    b->name = name;
+    struct policy_merge_stats st = {0};
+    return learn_result(p, merge_server(p, b, &st), &st);
+}
+
 int policy_learn_server(struct policy *p, const char *sni, const uint8_t *server_ip,
                         int ip_ver, const char *ja4s, const char *ja3s, const char *version,
                         const char *alpn, int64_t when)
 {
     if (!p)
-        return POLICY_EINVAL;
-    char dom[POLICY_MAX_DOMAIN + 1];
-    bool have_sni = pol_given(sni) && pol_domain_norm(sni, strlen(sni), dom, false);
-    if (!have_sni && !ip_ok(server_ip, ip_ver))
         return POLICY_EINVAL;
     char b1[VBUF_LEN], b2[VBUF_LEN], b3[VBUF_LEN];
     char *s1[1], *s2[1], *s3[1];
@@ -432,19 +458,21 @@ int policy_learn_server(struct policy *p, const char *sni, const uint8_t *server
     b.min_tls_code = pol_version_code(version);
     if (!b.ja4s.n && !b.ja3s.n && !b.min_tls_version && !b.alpn.n)
         return POLICY_EINVAL;
-    char name[POLICY_MAX_NAME + 1], txt[64];
-    char *sni_slot[1] = {dom};
-    struct policy_cidr addr = {.ver = (uint8_t)ip_ver, .prefix = ip_ver == 4 ? 32 : 128};
-    if (have_sni) {
-        snprintf(name, sizeof(name), "learned-server-%s", dom);
-        b.match.sni = (struct policy_strs){sni_slot, 1};
-    } else {
-        memcpy(addr.addr, server_ip, ip_ver == 4 ? 4 : 16);
-        pol_cidr_format(&addr, txt);
-        snprintf(name, sizeof(name), "learned-server-%s", txt);
-        b.match.server_addresses = (struct policy_nets){&addr, 1};
-    }
-    b.name = name;
-    struct policy_merge_stats st = {0};
-    return learn_result(p, merge_server(p, &b, &st), &st);
+    return learn_server_into(p, sni, server_ip, ip_ver, &b);
+}
+
+int policy_learn_server_stack(struct policy *p, const char *sni, const uint8_t *server_ip,
+                              int ip_ver, const char *ja4ts, const char *ttl, int64_t when)
+{
+    if (!p)
+        return POLICY_EINVAL;
+    char b1[VBUF_LEN], b2[VBUF_LEN];
+    char *s1[1], *s2[1];
+    struct policy_server_baseline b = {.origin = one_observation(when)};
+    if (!learn_value(V_JA4TS, ja4ts, b1, s1, &b.ja4ts) ||
+        !learn_value(V_TTL, ttl, b2, s2, &b.server_ttl))
+        return POLICY_EINVAL;
+    if (!b.ja4ts.n && !b.server_ttl.n)
+        return POLICY_EINVAL;
+    return learn_server_into(p, sni, server_ip, ip_ver, &b);
 }

@@ -69,6 +69,8 @@ void pol_server_free(struct policy_server_baseline *b)
     pol_match_free(&b->match);
     pol_strs_free(&b->ja4s);
     pol_strs_free(&b->ja3s);
+    pol_strs_free(&b->ja4ts);
+    pol_strs_free(&b->server_ttl);
     pol_strs_free(&b->alpn);
     free(b->comment);
     free(b);

@@ -137,6 +137,10 @@ struct policy_server_baseline {
     char *name;                        /* unique among server baselines */
     struct policy_match match;
     struct policy_strs ja4s, ja3s;
+    /* The TCP stack that answers (fp/ja4t.h): the SYN-ACK's JA4TS and its
+     * TTL as seen at the sensor.  A device in line that terminates TCP
+     * answers with its own: these hold without session keys. */
+    struct policy_strs ja4ts, server_ttl;
     const char *min_tls_version;       /* static canonical name, NULL if none */
     uint16_t min_tls_code;             /* wire value of min_tls_version, 0 if none */
     struct policy_strs alpn;           /* ALPN the server selects */
@@ -236,6 +240,11 @@ int policy_learn_client(struct policy *p, const uint8_t *ip, int ip_ver, const c
 int policy_learn_server(struct policy *p, const char *sni, const uint8_t *server_ip,
                         int ip_ver, const char *ja4s, const char *ja3s, const char *version,
                         const char *alpn, int64_t when);
+
+/* The server's TCP stack (JA4TS, SYN-ACK TTL as decimal text; either may
+ * be NULL) into the same learned baseline as policy_learn_server(). */
+int policy_learn_server_stack(struct policy *p, const char *sni, const uint8_t *server_ip,
+                              int ip_ver, const char *ja4ts, const char *ttl, int64_t when);
 
 /* Values dropped because a learned list was full, since policy_new(). */
 uint64_t policy_learn_capped(const struct policy *p);
@@ -347,6 +356,8 @@ enum policy_attr {
     POLICY_ATTR_JA4S,
     POLICY_ATTR_JA3S,
     POLICY_ATTR_MIN_TLS_VERSION,  /* version below min_tls_version */
+    POLICY_ATTR_JA4TS,            /* the SYN-ACK's JA4TS not in ja4ts */
+    POLICY_ATTR_SERVER_TTL,       /* the SYN-ACK's TTL not in server_ttl */
 };
 
 /* One deviating attribute.  Pointers are borrowed: seen from the caller,
@@ -384,6 +395,11 @@ int policy_client_check(const struct policy_client_baseline *b, const char *ja4,
 int policy_server_check(const struct policy_server_baseline *b, const char *ja4s,
                         const char *ja3s, const char *version, const char *alpn,
                         struct policy_dev *out);
+
+/* The server's TCP stack against the same baseline, deviations appended
+ * to out (after policy_server_check()); returns out->n. */
+int policy_server_stack_check(const struct policy_server_baseline *b, const char *ja4ts,
+                              const char *ttl, struct policy_dev *out);
 
 /* Canonical name of a TLS version string as the policy file spells it
  * ("TLS 1.0" -> "TLSv1"), or NULL if it is not one of SSLv3 .. TLS 1.3. */

@@ -594,7 +594,33 @@ const char *const pol_vkind_reason[] = {
     [V_JA3S] = "not a JA3S hash (32 hex digits)",
     [V_VERSION] = "not a TLS version (SSLv3, TLSv1, TLS 1.1, TLS 1.2, TLS 1.3)",
     [V_ALPN] = "not an ALPN protocol id (1..255 bytes)",
+    [V_JA4TS] = "not a JA4TS fingerprint (window_options_mss_wscale)",
+    [V_TTL] = "not a TTL (0..255)",
 };
+
+/* JA4TS: window "_" option kinds joined by '-' or "00" "_" mss "_" wscale,
+ * all decimal (fp/ja4t.h). */
+static bool ja4ts_ok(const char *s)
+{
+    size_t n = strlen(s), parts = 1;
+    if (n == 0 || n > 200)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '_')
+            parts++;
+        else if (!(s[i] >= '0' && s[i] <= '9') && !(s[i] == '-' && parts == 2))
+            return false;
+    }
+    return parts == 4 && s[0] != '_' && s[n - 1] != '_' && !strstr(s, "__");
+}
+
+static bool ttl_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 3 || strspn(s, "0123456789") != n)
+        return false;
+    return atoi(s) <= 255;
+}
 
 
 /* Validate and normalise one value; returns the value to store (in buf or
@@ -619,6 +645,10 @@ const char *pol_vnorm(enum vkind k, const char *s, char buf[VBUF_LEN])
         size_t n = strlen(s);
         return (n >= 1 && n <= POLICY_MAX_ALPN) ? s : NULL;
     }
+    case V_JA4TS:
+        return ja4ts_ok(s) ? s : NULL;
+    case V_TTL:
+        return ttl_ok(s) ? s : NULL;
     }
     return NULL;
 }

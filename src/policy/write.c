@@ -173,6 +173,7 @@ static cJSON *server_json(const struct policy_server_baseline *b)
     cJSON *o = cJSON_CreateObject();
     if (!o || !put(o, "name", cJSON_CreateString(b->name)) || !put_match(o, &b->match) ||
         !put_strs(o, "ja4s", &b->ja4s) || !put_strs(o, "ja3s", &b->ja3s) ||
+        !put_strs(o, "ja4ts", &b->ja4ts) || !put_strs(o, "server_ttl", &b->server_ttl) ||
         (b->min_tls_version &&
          !put(o, "min_tls_version", cJSON_CreateString(b->min_tls_version))) ||
         !put_strs(o, "alpn", &b->alpn) || !put_tail(o, b->comment, &b->origin)) {

@@ -29,6 +29,7 @@ PIN_MISMATCH, PIN_EXPIRED, ISSUER, PRODUCT = 9100001, 9100002, 9100003, 9100004
 UNTRUSTED, NO_SCTS, SHARED_KEY, MINTED = 9100005, 9100006, 9100007, 9100008
 CLIENT_FP, INTERCEPTOR_FP, SERVER_FP, VERSION, ALPN = 9100009, 9100010, 9100011, 9100012, 9100013
 REFUSED, ABORTED13, TWO_LEGS, LEFT = 9100014, 9100015, 9100016, 9100017
+STACK = 9100019
 
 passed = failed = 0
 
@@ -201,7 +202,15 @@ def main():
                                      "ja3": ["0" * 32]}]
     case(ps, "a baseline of JA3 values only is checked", CLIENT_FP, chromium, None,
          write_policy(tmp, "ja3_only.json", ja3_only))
+    # Without keys: the learned baseline holds the real server's TCP stack
+    # (its SYN-ACK arrives one hop further, TTL 63); the transparent proxy
+    # answers from the router itself (TTL 64).
+    case(ps, "server TCP stack outside its baseline (no keys)", STACK,
+         os.path.join(S, "mitm_mitmproxy_curl.pcap"), clean13, learned, keylog=False)
     lp = json.load(open(learned))
+    check("learn: server baselines hold the TCP stack",
+          any(b.get("server_ttl") == ["63"] and b.get("ja4ts") for b in lp["server_baselines"]),
+          json.dumps(lp["server_baselines"])[:300])
     check("learn: pin-set for www.bank.test", any(p["domain"] == "www.bank.test" for p in lp["pin_sets"]),
           json.dumps(lp)[:300])
     check("learn: client and server baselines", lp.get("client_baselines") and lp.get("server_baselines"))

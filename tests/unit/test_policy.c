@@ -593,6 +593,16 @@ static const struct bad_case bad[] = {
      "server_baselines[0] (s): ja4s[0]: not a JA4S fingerprint"},
     {SB("{\"name\":\"s\",\"ja4s\":\"" JA4SA "\"}"), "server_baselines[0] (s): ja4s: not a list"},
     {SB("{\"name\":\"s\",\"ja4\":[\"" JA4A "\"]}"), "server_baselines[0] (s): unknown key \"ja4\""},
+    {SB("{\"name\":\"s\",\"ja4ts\":[\"65160_2-4_1460\"]}"),
+     "server_baselines[0] (s): ja4ts[0]: not a JA4TS fingerprint (window_options_mss_wscale)"},
+    {SB("{\"name\":\"s\",\"ja4ts\":[\"65160_2-4_1460_7-1\"]}"),
+     "server_baselines[0] (s): ja4ts[0]: not a JA4TS fingerprint (window_options_mss_wscale)"},
+    {SB("{\"name\":\"s\",\"server_ttl\":[\"256\"]}"),
+     "server_baselines[0] (s): server_ttl[0]: not a TTL (0..255)"},
+    {SB("{\"name\":\"s\",\"server_ttl\":[\"6x\"]}"),
+     "server_baselines[0] (s): server_ttl[0]: not a TTL (0..255)"},
+    {SB("{\"name\":\"s\"}"),
+     "server_baselines[0] (s): constrains nothing (needs ja4s, ja3s, ja4ts, server_ttl, min_tls_version or alpn)"},
 };
 
 static void test_broken(void)
@@ -681,6 +691,53 @@ static void test_valid_variants(void)
     policy_free(p);
 }
 
+/* The server's TCP stack in a baseline: loaded, checked, learned, written. */
+static void test_server_stack(void)
+{
+    char err[512];
+    struct policy *p = load_str("{\"version\":1,\"server_baselines\":[{\"name\":\"s\","
+                                "\"match\":{\"sni\":[\"www.bank.test\"]},"
+                                "\"ja4ts\":[\"65160_2-4-8-1-3_1460_10\"],\"server_ttl\":[\"63\"]}]}",
+                                err, sizeof(err));
+    test_cond("stack baseline loads", p != NULL);
+    if (!p) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const struct policy_server_baseline *sb = policy_server_baseline_at(p, 0);
+    struct policy_dev d;
+    memset(&d, 0, sizeof(d));
+    test_cond("same stack conforms", policy_server_stack_check(sb, "65160_2-4-8-1-3_1460_10", "63", &d) == 0);
+    memset(&d, 0, sizeof(d));
+    test_cond("one hop nearer deviates",
+              policy_server_stack_check(sb, "65160_2-4-8-1-3_1460_10", "64", &d) == 1 &&
+                  d.item[0].attr == POLICY_ATTR_SERVER_TTL);
+    memset(&d, 0, sizeof(d));
+    test_cond("another stack deviates twice",
+              policy_server_stack_check(sb, "29200_2-4-8-1-3_1460_7", "64", &d) == 2);
+    memset(&d, 0, sizeof(d));
+    test_cond("no SYN-ACK seen: nothing to check", policy_server_stack_check(sb, NULL, NULL, &d) == 0);
+    test_cond("learn the stack",
+              policy_learn_server_stack(p, "api.test", NULL, 4, "64240_2-4-8-1-3_1460_7", "61", 1) == 0);
+    test_cond("learn a bad JA4TS refused",
+              policy_learn_server_stack(p, "api.test", NULL, 4, "x", NULL, 1) == POLICY_EINVAL);
+    test_cond("learn nothing refused",
+              policy_learn_server_stack(p, "api.test", NULL, 4, NULL, NULL, 1) == POLICY_EINVAL);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    test_cond("written", f && policy_write(p, f, err, sizeof(err)) == 0);
+    if (f)
+        fclose(f);
+    test_cond("written with both keys", buf && strstr(buf, "\"server_ttl\"") && strstr(buf, "\"ja4ts\"") &&
+                                            strstr(buf, "64240_2-4-8-1-3_1460_7"));
+    struct policy *q = buf ? policy_load_buffer("w.json", buf, len, err, sizeof(err)) : NULL;
+    test_cond("and read back", q != NULL);
+    policy_free(q);
+    free(buf);
+    policy_free(p);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_policy.XXXXXX");
@@ -704,6 +761,7 @@ int main(void)
     }
     test_broken();
     test_valid_variants();
+    test_server_stack();
     policy_free(p);
     char f1[128], f2[128];
     snprintf(f1, sizeof(f1), "%s/policy.json", tmpdir);
