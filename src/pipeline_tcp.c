@@ -34,8 +34,16 @@ static void tcp_payload(struct pipeline *pl, struct conn *c, int side, const str
     /* A SYN's own sequence number is the SYN; its data (TCP Fast Open,
      * RFC 7413) starts one later, at ISN + 1, where the stream starts. */
     uint32_t seq = p->seq + ((p->tcp_flags & TCP_SYN) ? 1u : 0u);
+    uint8_t nch = c->tls->n_client_hellos, nsh = c->tls->n_server_hellos;
     if (reasm_add(rs, &pl->mc, &pl->st, seq, p->payload, p->payload_len))
         conn_drive_stream(&pl->env, c, side);
+    /* When the hellos completed, for the ServerHello's delay. */
+    if (c->tcp && c->tls) {
+        if (!c->tcp->t_client_hello && c->tls->n_client_hellos > nch)
+            c->tcp->t_client_hello = p->ts_us ? p->ts_us : 1;
+        if (!c->tcp->t_server_hello && c->tls->n_server_hellos > nsh)
+            c->tcp->t_server_hello = p->ts_us ? p->ts_us : 1;
+    }
 }
 
 void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)

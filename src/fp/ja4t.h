@@ -50,6 +50,7 @@ struct tcp_handshake {
     uint64_t t_syn, t_synack, t_ack;   /* us; 0: not seen (JA4L state) */
     uint8_t ttl_syn, ttl_synack;
     uint8_t client_side;                /* flow key side of the SYN */
+    uint64_t t_client_hello, t_server_hello;   /* us: the packets that completed them */
 };
 
 /* Read the options of one SYN or SYN-ACK (opts: the bytes after the

@@ -561,6 +561,19 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
             jw_str(w, "ja4l", lc);
             jw_str(w, "ja4ls", ls);
         }
+        if (ev->tcp->t_client_hello && ev->tcp->t_server_hello >= ev->tcp->t_client_hello)
+            jw_uint(w, "server_hello_delay_us",
+                    ev->tcp->t_server_hello - ev->tcp->t_client_hello);
+    }
+    if (t->flight_records) {   /* TLS 1.3 without keys: the server's first flight */
+        jw_obj_open(w, "server_flight");
+        jw_uint(w, "records", t->flight_records);
+        jw_uint(w, "bytes", t->flight_bytes);
+        jw_arr_open(w, "record_sizes");
+        for (unsigned i = 0; i < t->n_flight_sizes; i++)
+            jw_uint(w, NULL, t->flight_sizes[i]);
+        jw_arr_close(w);
+        jw_obj_close(w);
     }
     if (t->tunnel != TLS_TUNNEL_NONE)
         jw_str(w, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));

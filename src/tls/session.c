@@ -846,6 +846,15 @@ static enum tls_event feed_records(struct tls_session *s, struct memcap *mc, str
                     return ev;   /* the record stays; its plaintext too */
             } else if (s->version != 0) {
                 bool from_client = s->client >= 0 && dir == s->client;
+                if (s->version == 0x0304 && !from_client && !s->client_protected) {
+                    if (s->flight_records < UINT16_MAX)
+                        s->flight_records++;
+                    s->flight_bytes += rlen;
+                    if (s->n_flight_sizes < TLS_FLIGHT_SIZES)
+                        s->flight_sizes[s->n_flight_sizes++] = (uint16_t)rlen;
+                }
+                if (from_client)
+                    s->client_protected = true;
                 if (from_client && s->version == 0x0304 && !d->appdata &&
                     TLS13_ALERT_RECORD(rlen)) {
                     /* Alert-sized, where the client's Certificate or

@@ -105,6 +105,8 @@ struct tls_alert {
 
 struct tls_frames;
 
+#define TLS_FLIGHT_SIZES 8        /* record sizes of the server's first flight kept */
+
 struct tls_dir {
     uint8_t mode;                 /* enum tls_dir_mode */
     uint8_t preamble_kind;        /* enum tls_tunnel guessed from first bytes */
@@ -156,6 +158,14 @@ struct tls_session {
     bool resumed;                 /* the server finished without a Certificate */
     bool client_aborted_tls13;    /* TLS 1.3, no keys: the client's first protected
                                      record after the ServerHello was alert-sized */
+    /* TLS 1.3 without keys: the server's first encrypted flight (its
+     * protected records before the client's first one): a proxy's chain
+     * and extensions make it another size than the origin's. */
+    bool client_protected;        /* the client sent a protected record */
+    uint8_t n_flight_sizes;
+    uint16_t flight_records;
+    uint32_t flight_bytes;
+    uint16_t flight_sizes[TLS_FLIGHT_SIZES];
     uint16_t client_version;      /* first ClientHello's highest version */
     uint16_t version;             /* negotiated (ServerHello), 0 if unknown */
     uint16_t cipher;              /* selected suite */
