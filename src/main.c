@@ -6,6 +6,7 @@
  *   pinscope learn [options] -r ... -o P   learn a policy     (app/learn.c)
  *   pinscope report [options] -r ...|EVENTS   verdicts, HTML   (app/report.c)
  *   pinscope spki FILE...                  SPKI pins          (app/spki.c)
+ *   pinscope policy import FILE...         app pins -> policy (app/policy_import.c)
  *
  * Exit status: 0 on success (including a truncated capture file, which is
  * read as far as it goes and warned about, and a stop by SIGTERM/SIGINT),
@@ -20,6 +21,7 @@
 
 #include "app/learn.h"
 #include "app/options.h"
+#include "app/policy_cmd.h"
 #include "app/report.h"
 #include "app/run.h"
 #include "app/spki.h"
@@ -55,6 +57,8 @@ static void usage(FILE *fp, bool learn, bool report)
                     "       pinscope learn [options] -r FILE|DIR ... -o POLICY.json\n"
                     "       pinscope report [options] -r FILE|DIR ... | EVENTS.json ...\n"
                     "       pinscope spki FILE...   print SPKI pins of certificates or keys\n"
+                    "       pinscope policy import FILE...   app pins into a policy\n"
+                    "                     (pinscope policy --help)\n"
                     "\n");
     fprintf(fp,
             "  -r FILE|DIR        read a pcap or pcapng file ('-' for stdin), or a\n"
@@ -420,6 +424,15 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "spki") == 0)
         return spki_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "policy") == 0) {
+        if (argc > 2 && strcmp(argv[2], "import") == 0)
+            return policy_import_main(argc - 2, argv + 2);
+        bool help = argc > 2 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0);
+        if (!help)
+            log_error("policy: expected import");
+        policy_usage(help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
     static struct options o;
     o.max_flows = CFG_FLOW_MAX;
     o.memcap = CFG_REASM_MEMCAP;

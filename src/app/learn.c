@@ -44,8 +44,7 @@ void learn_report(void *ctx, const struct conn_report *r)
                             r->sh[0]->ja3s_hash, version, nm.alpn_server, when);
 }
 
-/* Write `pol` to `path` through a temporary file renamed into place. */
-static int write_policy(const struct policy *pol, const char *path)
+int learn_write_policy(const struct policy *pol, const char *path)
 {
     char tmp[4096], err[512];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -96,7 +95,7 @@ int learn_run(const struct options *opt)
         status = 1;
         goto done;
     }
-    if (write_policy(base ? base : learned, outpath) < 0) {
+    if (learn_write_policy(base ? base : learned, outpath) < 0) {
         status = 1;
         goto done;
     }

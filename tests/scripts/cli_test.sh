@@ -293,5 +293,30 @@ if [ -f tests/golden/certs/root.pem ]; then
 fi
 expect 1 "spki of a non-certificate" "$PINSCOPE" spki /etc/hostname
 
+# pinscope policy import: app pin files into a policy that pinscope loads;
+# merged into the policy at -o; errors name the file and the line.
+PD=tests/unit/data/pins
+expect 0 "policy import android" "$PINSCOPE" policy import -o "$T/imp.json" "$PD/android_nsc.xml"
+expect 0 "policy import merges into -o" "$PINSCOPE" policy import -o "$T/imp.json" \
+    --domain hpkp.example.org "$PD/hpkp_header.txt" "$PD/chromium_static.json" "$PD/chromium.pins"
+if grep -q '"domain":	"api.example.com"' "$T/imp.json" && grep -q '"domain":	"hpkp.example.org"' "$T/imp.json" &&
+   grep -q '"domain":	"pinningtest.appspot.com"' "$T/imp.json"; then ok; else ko "policy import: merged entries missing"; fi
+expect 0 "imported policy loads" "$PINSCOPE" --policy "$T/imp.json" -r "$SAMPLE"
+expect 0 "policy import to stdout" "$PINSCOPE" policy import "$PD/dns_tlsa_caa.zone"
+if grep -q '"expected_issuers":' "$T/out" && grep -q '"R11"' "$T/out"; then ok; else ko "policy import: CAA issuers missing"; fi
+printf '<network-security-config>\n<domain-config>\n<domain>a.example</domain>\n<pin-set>\n<pin digest="SHA-1">x</pin>\n</pin-set>\n</domain-config>\n</network-security-config>\n' > "$T/nsc.xml"
+expect 1 "policy import: SHA-1 pin" "$PINSCOPE" policy import "$T/nsc.xml"
+if grep -q "nsc.xml:5: <pin digest=\"SHA-1\">: only SHA-256 pins" "$T/err"; then ok; else ko "policy import error: $(cat "$T/err")"; fi
+printf '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<network-security-config/>\n' > "$T/xxe.xml"
+expect 1 "policy import: DOCTYPE" "$PINSCOPE" policy import --format android "$T/xxe.xml"
+expect 1 "policy import: missing file" "$PINSCOPE" policy import "$T/nope.xml"
+expect 1 "policy import: unknown format" "$PINSCOPE" policy import /etc/hostname
+expect 2 "policy import: no file" "$PINSCOPE" policy import
+expect 2 "policy import: bad --format" "$PINSCOPE" policy import --format banana "$PD/android_nsc.xml"
+expect 2 "policy import: bad --backup" "$PINSCOPE" policy import --backup nope "$PD/android_nsc.xml"
+expect 2 "policy: no subcommand" "$PINSCOPE" policy
+expect 0 "policy --help" "$PINSCOPE" policy --help
+expect 0 "policy import --help" "$PINSCOPE" policy import --help
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
