@@ -102,4 +102,9 @@
 #define CFG_PINIMPORT_XML_ATTRS 32        /* attributes of one XML element */
 #define CFG_PINIMPORT_NAMES_MAX 4096      /* named hashes of a Chromium .pins file */
 
+/* pinscope policy audit */
+#define CFG_AUDIT_DAYS          30        /* (opt policy audit --days) "expires soon" horizon */
+#define CFG_AUDIT_CHAINS_MAX    64        /* distinct chains kept per pin set; more are counted */
+#define CFG_AUDIT_UNPINNED_MAX  10000     /* server names without a pin set kept; more are counted */
+
 #endif

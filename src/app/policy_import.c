@@ -225,11 +225,17 @@ void policy_usage(FILE *fp)
     fprintf(fp,
             "usage: pinscope policy import [-o POLICY.json] [--policy FILE] [--format NAME]\n"
             "                              [--domain NAME] [--backup PIN]... FILE...\n"
+            "       pinscope policy audit [options] -r FILE|DIR [-r ...] --policy FILE\n"
+            "                             [--days N] [--format text|json]\n"
             "\n"
             "import: the pins apps ship (Android network security config, OkHttp,\n"
             "        iOS NSPinnedDomains and TrustKit plists, HPKP headers, curl\n"
             "        --pinnedpubkey, Chromium static pins, DNS TLSA and CAA records) as\n"
             "        pin sets and expected issuers of a policy file\n"
+            "audit:  the captures' chains against the policy's pin sets: matched pins,\n"
+            "        backup pins, expiring pinned keys and pin sets, unused pins, names\n"
+            "        without a pin set\n"
             "\n"
-            "`pinscope policy import --help` lists its options.\n");
+            "`pinscope policy import --help` and `pinscope policy audit --help` list the\n"
+            "options of each.\n");
 }

@@ -65,8 +65,11 @@ static int read_bool(struct pi_file *f, const struct xml_node *n, const char *at
         return 0;
     if (strcmp(v, "true") == 0)
         *out = true;
-    else if (strcmp(v, "false") != 0)
-        return pi_fail(f, n->line, "<%s %s=\"%s\">: expected true or false", n->name, attr, v);
+    else if (strcmp(v, "false") != 0) {
+        char q[48];
+        return pi_fail(f, n->line, "<%s %s=\"%s\">: expected true or false", n->name, attr,
+                       pi_quote(v, strlen(v), q));
+    }
     return 0;
 }
 
@@ -80,9 +83,10 @@ static int read_pinset(struct pi_file *f, const struct xml_node *ps, struct pins
     out->line = ps->line;
     const char *exp = xml_attr(ps, "expiration");
     if (exp) {
+        char q[48];
         if (!policy_date_parse(exp, &out->exp))
             return pi_fail(f, ps->line, "<pin-set expiration=\"%s\">: not a date (yyyy-MM-dd)",
-                           exp);
+                           pi_quote(exp, strlen(exp), q));
         out->has_exp = true;
     }
     for (const struct xml_node *p = ps->child; p; p = p->next) {

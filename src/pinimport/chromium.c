@@ -90,9 +90,12 @@ static int check_pinsets(struct pi_file *f, const cJSON *pinsets)
             const char *const *kk = keys;
             while (*kk && strcmp(*kk, k->string) != 0)
                 kk++;
-            if (!*kk)
+            if (!*kk) {
+                char kq[48];
                 return pi_fail(f, 0, "pinsets[%zu] (%s): unknown key \"%s\"", i,
-                               pi_quote(n->valuestring, strlen(n->valuestring), q), k->string);
+                               pi_quote(n->valuestring, strlen(n->valuestring), q),
+                               pi_quote(k->string, strlen(k->string), kq));
+            }
         }
         for (const cJSON *o = pinsets->child; o != ps; o = o->next) {
             const cJSON *on = cJSON_GetObjectItemCaseSensitive(o, "name");
@@ -275,9 +278,10 @@ int pi_chromium_pins(struct pi_file *f, const char *buf, size_t len)
     }
     if (in_pem)
         return pi_fail(f, no, "unexpected end of file inside a PEM block");
-    if (name)
-        return pi_fail(f, name_line, "%.*s: no hash follows the name",
-                       (int)(name_len > 60 ? 60 : name_len), name);
+    if (name) {
+        char q[48];
+        return pi_fail(f, name_line, "%s: no hash follows the name", pi_quote(name, name_len, q));
+    }
     if (n == 0)
         return pi_fail(f, 0, "no named hashes");
     return 0;

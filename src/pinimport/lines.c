@@ -132,6 +132,7 @@ static int okhttp_calls(struct pi_file *f, const char *buf, size_t len)
         if (memcmp(p, "add(", 4) != 0 || (p > buf && ident(p[-1])))
             continue;
         unsigned at = line, ln = line;
+        char qb[48];
         const char *q = skip_ws(p + 4, end, &ln), *pat, *s;
         size_t plen, slen;
         if (!literal(&q, end, &pat, &plen))
@@ -144,8 +145,8 @@ static int okhttp_calls(struct pi_file *f, const char *buf, size_t len)
         if (!literal(&q, end, &s, &slen)) {
             if (q < end && *q != '"')
                 continue; /* add("x", variable): some other add */
-            return pi_fail(f, at, "add(\"%.*s\", ...): the pins must be string literals",
-                           (int)(plen > 60 ? 60 : plen), pat);
+            return pi_fail(f, at, "add(\"%s\", ...): the pins must be string literals",
+                           pi_quote(pat, plen, qb));
         }
         if (!(slen >= 4 && (memcmp(s, "sha", 3) == 0)))
             continue; /* some other add("x", "y") */
@@ -156,8 +157,8 @@ static int okhttp_calls(struct pi_file *f, const char *buf, size_t len)
         for (;;) {
             q = skip_ws(q, end, &ln);
             if (!literal(&q, end, &s, &slen))
-                return pi_fail(f, ln, "add(\"%.*s\", ...): expected a \"sha256/...\" string",
-                               (int)(plen > 60 ? 60 : plen), pat);
+                return pi_fail(f, ln, "add(\"%s\", ...): expected a \"sha256/...\" string",
+                               pi_quote(pat, plen, qb));
             if (pi_add_pin_text(f, ln, set, s, slen, "sha256/") < 0)
                 return -1;
             q = skip_ws(q, end, &ln);
@@ -167,8 +168,8 @@ static int okhttp_calls(struct pi_file *f, const char *buf, size_t len)
             }
             if (q < end && *q == ')')
                 break;
-            return pi_fail(f, ln, "add(\"%.*s\", ...): expected ',' or ')'",
-                           (int)(plen > 60 ? 60 : plen), pat);
+            return pi_fail(f, ln, "add(\"%s\", ...): expected ',' or ')'",
+                           pi_quote(pat, plen, qb));
         }
         /* Continue after the call, whose lines ln counted. */
         p = q;

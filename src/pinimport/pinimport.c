@@ -80,9 +80,10 @@ static int vmsg(char *buf, size_t buflen, const char *name, unsigned line, const
                  : snprintf(buf, buflen, "%s: ", name);
     if (n >= 0 && (size_t)n < buflen)
         vsnprintf(buf + n, buflen - (size_t)n, fmt, ap);
+    /* One line, and no terminal control bytes from the input. */
     for (char *c = buf; *c; c++)
-        if (*c == '\n' || *c == '\r')
-            *c = ' ';
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     return -1;
 }
 
