@@ -93,4 +93,19 @@
 #define CFG_REPORT_HTML_DATA    50000     /* further verdict rows, as data the page's script pages through */
 #define CFG_PROGRESS_HZ         4         /* progress line updates per second at most */
 
+/* pinscope policy import (pinimport/): app pin formats -> a policy */
+#define CFG_PINIMPORT_FILE_MAX  (4u << 20) /* bytes of one input file */
+#define CFG_PINIMPORT_FILES_MAX 256       /* input files in one run */
+#define CFG_PINIMPORT_SETS_MAX  4096      /* pin sets (and issuer sets) from all files (the policy's cap) */
+#define CFG_PINIMPORT_PINS_MAX  32        /* pins per set, primary and backup each (the policy's cap) */
+#define CFG_PINIMPORT_XML_DEPTH 32        /* nested XML elements */
+#define CFG_PINIMPORT_XML_NODES 100000    /* XML elements in one file */
+#define CFG_PINIMPORT_XML_ATTRS 32        /* attributes of one XML element */
+#define CFG_PINIMPORT_NAMES_MAX 4096      /* named hashes of a Chromium .pins file */
+
+/* pinscope policy audit */
+#define CFG_AUDIT_DAYS          30        /* (opt policy audit --days) "expires soon" horizon */
+#define CFG_AUDIT_CHAINS_MAX    64        /* distinct chains kept per pin set; more are counted */
+#define CFG_AUDIT_UNPINNED_MAX  10000     /* server names without a pin set kept; more are counted */
+
 #endif

@@ -6,6 +6,8 @@
  *   pinscope learn [options] -r ... -o P   learn a policy     (app/learn.c)
  *   pinscope report [options] -r ...|EVENTS   verdicts, HTML   (app/report.c)
  *   pinscope spki FILE...                  SPKI pins          (app/spki.c)
+ *   pinscope policy import FILE...         app pins -> policy (app/policy_import.c)
+ *   pinscope policy audit -r ... --policy P   pin health       (app/audit.c)
  *
  * Exit status: 0 on success (including a truncated capture file, which is
  * read as far as it goes and warned about, and a stop by SIGTERM/SIGINT),
@@ -20,6 +22,7 @@
 
 #include "app/learn.h"
 #include "app/options.h"
+#include "app/policy_cmd.h"
 #include "app/report.h"
 #include "app/run.h"
 #include "app/spki.h"
@@ -28,9 +31,20 @@
 #include "util/log.h"
 #include "util/version.h"
 
-static void usage(FILE *fp, bool learn, bool report)
+static void usage(FILE *fp, bool learn, bool report, bool audit)
 {
-    if (report)
+    if (audit)
+        fprintf(fp, "usage: pinscope policy audit [options] -r FILE|DIR [-r ...] --policy FILE\n"
+                    "\n"
+                    "Check the captures' chains against the policy's pin sets: which pin each\n"
+                    "chain matched, whether a backup pin outside the chains exists (RFC 7469\n"
+                    "4.3), pinned keys whose certificates expire within --days, pin sets\n"
+                    "past or near their expiry, pins that matched nothing, server names\n"
+                    "without a pin set.  Takes the analysis options below; one worker.\n"
+                    "  --days N           \"expires soon\" horizon in days (default %d)\n"
+                    "  --format text|json the report on stdout (default text)\n\n",
+                CFG_AUDIT_DAYS);
+    else if (report)
         fprintf(fp, "usage: pinscope report [options] -r FILE|DIR [-r ...]\n"
                     "       pinscope report [options] EVENTS.json ...  ('-': stdin)\n"
                     "\n"
@@ -55,6 +69,8 @@ static void usage(FILE *fp, bool learn, bool report)
                     "       pinscope learn [options] -r FILE|DIR ... -o POLICY.json\n"
                     "       pinscope report [options] -r FILE|DIR ... | EVENTS.json ...\n"
                     "       pinscope spki FILE...   print SPKI pins of certificates or keys\n"
+                    "       pinscope policy import|audit ...   app pins into a policy, pin\n"
+                    "                     health of captures (pinscope policy --help)\n"
                     "\n");
     fprintf(fp,
             "  -r FILE|DIR        read a pcap or pcapng file ('-' for stdin), or a\n"
@@ -145,7 +161,7 @@ enum {
     OPT_CAPATH, OPT_DUMPCERTS, OPT_SIGS, OPT_POLICY, OPT_STATS_INTERVAL, OPT_WORKERS,
     OPT_FANOUT, OPT_BUFSIZE, OPT_QUEUE, OPT_GROUP, OPT_PIDFILE, OPT_SENSOR, OPT_CIDSEED,
     OPT_GEOIP, OPT_ASN, OPT_FORMAT, OPT_ONERR, OPT_DUMPMAX, OPT_DUMPMAXB, OPT_HTML, OPT_ROWS,
-    OPT_PROGRESS, OPT_NOPROGRESS,
+    OPT_PROGRESS, OPT_NOPROGRESS, OPT_DAYS,
 };
 
 static const struct option longopts[] = {
@@ -184,6 +200,7 @@ static const struct option longopts[] = {
     { "rows", required_argument, NULL, OPT_ROWS },
     { "progress", no_argument, NULL, OPT_PROGRESS },
     { "no-progress", no_argument, NULL, OPT_NOPROGRESS },
+    { "days", required_argument, NULL, OPT_DAYS },
     { "verbose", no_argument, NULL, 'v' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
@@ -320,7 +337,14 @@ static int parse(int argc, char **argv, struct options *o)
             }
             break;
         case OPT_FORMAT:
-            if (o->report) {
+            if (o->audit) {
+                if (strcmp(optarg, "text") == 0 || strcmp(optarg, "json") == 0) {
+                    o->report_format = strcmp(optarg, "json") == 0 ? REPORT_JSON : REPORT_TEXT;
+                } else {
+                    log_error("policy audit --format: expected text or json");
+                    return 2;
+                }
+            } else if (o->report) {
                 if (strcmp(optarg, "text") == 0) {
                     o->report_format = REPORT_TEXT;
                 } else if (strcmp(optarg, "markdown") == 0) {
@@ -369,12 +393,20 @@ static int parse(int argc, char **argv, struct options *o)
             }
             o->report_rows = v;
             break;
+        case OPT_DAYS:
+            if (!o->audit || optarg[strspn(optarg, "0123456789")] != '\0' ||
+                !parse_size(optarg, 0, 36500, &v)) {
+                log_error("--days: `pinscope policy audit` option, a number from 0 to 36500");
+                return 2;
+            }
+            o->audit_days = (unsigned)v;
+            break;
         case OPT_PROGRESS: o->progress = 1; break;
         case OPT_NOPROGRESS: o->progress = 0; break;
         case 'v': log_debug_enabled = true; break;
-        case 'h': usage(stdout, o->learn, o->report); return 0;
+        case 'h': usage(stdout, o->learn, o->report, o->audit); return 0;
         case 'V': version_print(stdout, PINSCOPE_VERSION); return 0;
-        default: usage(stderr, o->learn, o->report); return 2;
+        default: usage(stderr, o->learn, o->report, o->audit); return 2;
         }
     }
     if (o->report) {
@@ -391,7 +423,7 @@ static int parse(int argc, char **argv, struct options *o)
         }
         if (o->n_inputs == 0 && o->n_event_files == 0) {
             log_error("report needs -r FILE|DIR or event files");
-            usage(stderr, false, true);
+            usage(stderr, false, true, false);
             return 2;
         }
         return -1;
@@ -404,13 +436,18 @@ static int parse(int argc, char **argv, struct options *o)
         log_error("--group needs --user");
         return 2;
     }
+    if (o->audit && (o->n_inputs == 0 || o->iface || o->n_outputs || !o->policy_path)) {
+        log_error("policy audit needs -r FILE|DIR inputs and --policy FILE (no -i, no -o)");
+        usage(stderr, false, false, true);
+        return 2;
+    }
     if (o->learn && (o->n_outputs != 1 || o->iface)) {
         log_error("learn needs -r FILE inputs and one -o POLICY.json");
         return 2;
     }
     if ((o->n_inputs == 0) == (o->iface == NULL)) {
         log_error("give either -r FILE|DIR (one or more) or -i IFACE");
-        usage(stderr, o->learn, o->report);
+        usage(stderr, o->learn, o->report, o->audit);
         return 2;
     }
     return -1;
@@ -420,6 +457,17 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "spki") == 0)
         return spki_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "policy") == 0) {
+        if (argc > 2 && strcmp(argv[2], "import") == 0)
+            return policy_import_main(argc - 2, argv + 2);
+        bool help = argc > 2 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0);
+        if (!(argc > 2 && strcmp(argv[2], "audit") == 0)) {
+            if (!help)
+                log_error("policy: expected import or audit");
+            policy_usage(help ? stdout : stderr);
+            return help ? 0 : 2;
+        }
+    }
     static struct options o;
     o.max_flows = CFG_FLOW_MAX;
     o.memcap = CFG_REASM_MEMCAP;
@@ -437,6 +485,11 @@ int main(int argc, char **argv)
         o.learn = true;
         argc--;
         argv++;
+    } else if (argc > 2 && strcmp(argv[1], "policy") == 0) {
+        o.audit = true;
+        o.audit_days = CFG_AUDIT_DAYS;
+        argc -= 2;
+        argv += 2;
     } else if (argc > 1 && strcmp(argv[1], "report") == 0) {
         o.report = true;
         argc--;
@@ -445,5 +498,6 @@ int main(int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc >= 0)
         return rc;
-    return o.learn ? learn_run(&o) : o.report ? report_run(&o) : run_analyse(&o);
+    return o.learn ? learn_run(&o) : o.report ? report_run(&o) : o.audit ? policy_audit_run(&o)
+                                                                       : run_analyse(&o);
 }

@@ -53,8 +53,7 @@ void learn_report(void *ctx, const struct conn_report *r)
     }
 }
 
-/* Write `pol` to `path` through a temporary file renamed into place. */
-static int write_policy(const struct policy *pol, const char *path)
+int learn_write_policy(const struct policy *pol, const char *path)
 {
     char tmp[4096], err[512];
     snprintf(tmp, sizeof(tmp), "%s.tmp", path);
@@ -105,7 +104,7 @@ int learn_run(const struct options *opt)
         status = 1;
         goto done;
     }
-    if (write_policy(base ? base : learned, outpath) < 0) {
+    if (learn_write_policy(base ? base : learned, outpath) < 0) {
         status = 1;
         goto done;
     }

@@ -18,6 +18,10 @@ struct policy;
 /* pipeline_report_fn: one connection into the policy `ctx`. */
 void learn_report(void *ctx, const struct conn_report *r);
 
+/* Write `pol` to `path` through a temporary file renamed into place (also
+ * `policy import`).  0, or -1 after log_error(). */
+int learn_write_policy(const struct policy *pol, const char *path);
+
 /* Exit status 0/1. */
 int learn_run(const struct options *opt);
 

@@ -16,6 +16,8 @@
 struct options {
     bool learn;                             /* `pinscope learn` */
     bool report;                            /* `pinscope report` */
+    bool audit;                             /* `pinscope policy audit` */
+    unsigned audit_days;                    /* policy audit --days N */
     const char *event_files[OPT_MAX_INPUTS];    /* report: EVE/ECS files */
     int n_event_files;
     const char *html_path;                  /* report --html FILE */

@@ -14,6 +14,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/jsonv.h"
+
 /* ---- merge and learning ------------------------------------------------- */
 
 static struct policy_merge_stats *stats_or(struct policy_merge_stats *st,
@@ -475,4 +477,89 @@ int policy_learn_server_stack(struct policy *p, const char *sni, const uint8_t *
     if (!b.ja4ts.n && !b.server_ttl.n)
         return POLICY_EINVAL;
     return learn_server_into(p, sni, server_ip, ip_ver, &b);
+}
+
+/* ---- hand-written entries from elsewhere -------------------------------- */
+
+static bool pins_ok(const struct policy_pins *s, size_t min, const struct policy_pins *other)
+{
+    if (s->n < min || s->n > POLICY_MAX_PINS || (s->n && !s->v))
+        return false;
+    for (size_t i = 0; i < s->n; i++) {
+        for (size_t j = 0; j < i; j++)
+            if (memcmp(s->v[i], s->v[j], POLICY_SPKI_LEN) == 0)
+                return false;
+        if (other && pol_pins_find(other, s->v[i]) >= 0)
+            return false;
+    }
+    return true;
+}
+
+static bool comment_ok(const char *c)
+{
+    return !c || (strlen(c) <= POLICY_MAX_COMMENT && jsonv_text_ok(c, strlen(c)));
+}
+
+int policy_add_pin_set(struct policy *p, const struct policy_pin_set *s)
+{
+    char dom[POLICY_MAX_DOMAIN + 1];
+    if (!p || !s || !s->domain || !pol_domain_norm(s->domain, strlen(s->domain), dom, false) ||
+        !pins_ok(&s->pins, 1, NULL) || !pins_ok(&s->backup_pins, 0, &s->pins) ||
+        !comment_ok(s->comment))
+        return POLICY_EINVAL;
+    size_t pos;
+    if (pol_ix_search(&p->pin_ix, dom, strlen(dom), &pos))
+        return 1;
+    if (p->n_pin_sets >= POLICY_MAX_ENTRIES)
+        return POLICY_ECAP;
+    struct policy_pin_set *d = calloc(1, sizeof(*d));
+    if (!d || !(d->domain = pol_dup_str(dom)) || pol_pins_copy(&d->pins, &s->pins) < 0 ||
+        pol_pins_copy(&d->backup_pins, &s->backup_pins) < 0 ||
+        (s->comment && !(d->comment = pol_dup_str(s->comment))))
+        goto nomem;
+    d->include_subdomains = s->include_subdomains;
+    d->has_expires = s->has_expires;
+    d->expires = s->has_expires ? pol_day_of(s->expires) : 0;
+    if (!pol_add_entry(&p->pin_sets, &p->n_pin_sets, &p->cap_pin_sets, &p->pin_ix, pos, d,
+                       d->domain, d->include_subdomains))
+        goto nomem;
+    return 0;
+nomem:
+    pol_pin_set_free(d);
+    return POLICY_ENOMEM;
+}
+
+int policy_add_issuer_set(struct policy *p, const struct policy_issuer_set *s)
+{
+    char dom[POLICY_MAX_DOMAIN + 1];
+    if (!p || !s || !s->domain || !pol_domain_norm(s->domain, strlen(s->domain), dom, false) ||
+        s->issuers.n > POLICY_MAX_VALUES || (s->issuers.n && !s->issuers.v) ||
+        !pins_ok(&s->issuer_pins, 0, NULL) || s->issuers.n + s->issuer_pins.n == 0 ||
+        !comment_ok(s->comment))
+        return POLICY_EINVAL;
+    for (size_t i = 0; i < s->issuers.n; i++) {
+        if (!s->issuers.v[i] || !pol_issuer_ok(s->issuers.v[i]))
+            return POLICY_EINVAL;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->issuers.v[i], s->issuers.v[j]) == 0)
+                return POLICY_EINVAL;
+    }
+    size_t pos;
+    if (pol_ix_search(&p->issuer_ix, dom, strlen(dom), &pos))
+        return 1;
+    if (p->n_issuer_sets >= POLICY_MAX_ENTRIES)
+        return POLICY_ECAP;
+    struct policy_issuer_set *d = calloc(1, sizeof(*d));
+    if (!d || !(d->domain = pol_dup_str(dom)) || pol_strs_copy(&d->issuers, &s->issuers) < 0 ||
+        pol_pins_copy(&d->issuer_pins, &s->issuer_pins) < 0 ||
+        (s->comment && !(d->comment = pol_dup_str(s->comment))))
+        goto nomem;
+    d->include_subdomains = s->include_subdomains;
+    if (!pol_add_entry(&p->issuer_sets, &p->n_issuer_sets, &p->cap_issuer_sets, &p->issuer_ix,
+                       pos, d, d->domain, d->include_subdomains))
+        goto nomem;
+    return 0;
+nomem:
+    pol_issuer_set_free(d);
+    return POLICY_ENOMEM;
 }

@@ -279,6 +279,34 @@ struct policy_merge_stats {
  */
 int policy_merge(struct policy *dst, const struct policy *src, struct policy_merge_stats *stats);
 
+/* ---- hand-written entries from elsewhere (pinscope policy import) ------- */
+
+/*
+ * Add a copy of a hand-written pin set (or issuer set) to p, as if it had
+ * been in the file: s->origin is ignored and the copy is not learned.
+ * s->domain is normalised; pins must be 1..POLICY_MAX_PINS, backup_pins
+ * 0..POLICY_MAX_PINS and disjoint from pins (an issuer set needs at least
+ * one issuer or issuer pin, each issuer valid).  An entry already holding
+ * the domain, hand-written or learned, is never changed: the call returns
+ * 1 and adds nothing.  Returns 0 when added, POLICY_EINVAL for an invalid
+ * entry, POLICY_ECAP when the section is full, POLICY_ENOMEM.
+ */
+int policy_add_pin_set(struct policy *p, const struct policy_pin_set *s);
+int policy_add_issuer_set(struct policy *p, const struct policy_issuer_set *s);
+
+/* The value syntax of the file, for callers that read pins, names and
+ * days from other formats.  policy_pin_parse: 44 base64 characters (with
+ * an optional "sha256/" prefix) of exactly 32 bytes, canonical.
+ * policy_domain_norm: a domain name as the file accepts it (no wildcard),
+ * lower-cased into out without trailing dot; returns its length, 0 if
+ * invalid.  policy_date_parse: "YYYY-MM-DD" to epoch seconds at 00:00
+ * UTC.  policy_date_format writes that form back. */
+bool policy_pin_parse(const char *s, uint8_t out[POLICY_SPKI_LEN]);
+void policy_pin_format(const uint8_t pin[POLICY_SPKI_LEN], char out[45]);
+size_t policy_domain_norm(const char *s, size_t len, char out[POLICY_MAX_DOMAIN + 1]);
+bool policy_date_parse(const char *s, int64_t *out);
+void policy_date_format(int64_t t, char out[32]);
+
 /* ---- lookups and checks (pure) ----------------------------------------- */
 
 /* The pin set for a server name: the entry for the exact name, else the

@@ -652,3 +652,30 @@ const char *pol_vnorm(enum vkind k, const char *s, char buf[VBUF_LEN])
     }
     return NULL;
 }
+
+/* ---- public wrappers of the value syntax (policy.h) --------------------- */
+
+bool policy_pin_parse(const char *s, uint8_t out[POLICY_SPKI_LEN])
+{
+    return s && pol_pin_parse(s, out);
+}
+
+void policy_pin_format(const uint8_t pin[POLICY_SPKI_LEN], char out[45])
+{
+    pol_pin_format(pin, out);
+}
+
+size_t policy_domain_norm(const char *s, size_t len, char out[POLICY_MAX_DOMAIN + 1])
+{
+    return s ? pol_domain_norm(s, len, out, false) : 0;
+}
+
+bool policy_date_parse(const char *s, int64_t *out)
+{
+    return s && pol_date_parse(s, out);
+}
+
+void policy_date_format(int64_t t, char out[32])
+{
+    pol_date_format(t, out);
+}

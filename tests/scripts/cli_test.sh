@@ -314,5 +314,60 @@ if [ -f tests/golden/certs/root.pem ]; then
 fi
 expect 1 "spki of a non-certificate" "$PINSCOPE" spki /etc/hostname
 
+# pinscope policy import: app pin files into a policy that pinscope loads;
+# merged into the policy at -o; errors name the file and the line.
+PD=tests/unit/data/pins
+expect 0 "policy import android" "$PINSCOPE" policy import -o "$T/imp.json" "$PD/android_nsc.xml"
+expect 0 "policy import merges into -o" "$PINSCOPE" policy import -o "$T/imp.json" \
+    --domain hpkp.example.org "$PD/hpkp_header.txt" "$PD/chromium_static.json" "$PD/chromium.pins"
+if grep -q '"domain":	"api.example.com"' "$T/imp.json" && grep -q '"domain":	"hpkp.example.org"' "$T/imp.json" &&
+   grep -q '"domain":	"pinningtest.appspot.com"' "$T/imp.json"; then ok; else ko "policy import: merged entries missing"; fi
+expect 0 "imported policy loads" "$PINSCOPE" --policy "$T/imp.json" -r "$SAMPLE"
+expect 0 "policy import to stdout" "$PINSCOPE" policy import "$PD/dns_tlsa_caa.zone"
+if grep -q '"expected_issuers":' "$T/out" && grep -q '"R11"' "$T/out"; then ok; else ko "policy import: CAA issuers missing"; fi
+printf '<network-security-config>\n<domain-config>\n<domain>a.example</domain>\n<pin-set>\n<pin digest="SHA-1">x</pin>\n</pin-set>\n</domain-config>\n</network-security-config>\n' > "$T/nsc.xml"
+expect 1 "policy import: SHA-1 pin" "$PINSCOPE" policy import "$T/nsc.xml"
+if grep -q "nsc.xml:5: <pin digest=\"SHA-1\">: only SHA-256 pins" "$T/err"; then ok; else ko "policy import error: $(cat "$T/err")"; fi
+printf '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>\n<network-security-config/>\n' > "$T/xxe.xml"
+expect 1 "policy import: DOCTYPE" "$PINSCOPE" policy import --format android "$T/xxe.xml"
+expect 1 "policy import: missing file" "$PINSCOPE" policy import "$T/nope.xml"
+expect 1 "policy import: unknown format" "$PINSCOPE" policy import /etc/hostname
+expect 2 "policy import: no file" "$PINSCOPE" policy import
+expect 2 "policy import: bad --format" "$PINSCOPE" policy import --format banana "$PD/android_nsc.xml"
+expect 2 "policy import: bad --backup" "$PINSCOPE" policy import --backup nope "$PD/android_nsc.xml"
+expect 2 "policy: no subcommand" "$PINSCOPE" policy
+expect 0 "policy --help" "$PINSCOPE" policy --help
+expect 0 "policy import --help" "$PINSCOPE" policy import --help
+
+# pinscope policy audit: a policy pinning the golden leaf's key (from
+# `pinscope spki`), expiring soon, no backup; the ECDSA capture's name has
+# no pin set.
+leafpin=$("$PINSCOPE" spki tests/golden/certs/leaf_rsa.pem | cut -d' ' -f1)
+printf '{"version": 1, "pin_sets": [{"domain": "www.pinscope.test", "pins": ["%s"], "expires": "2026-12-01"}]}\n' "$leafpin" > "$T/audit.json"
+AUDIT_R="-r tests/golden/certs_rsa_san.pcap -r tests/golden/certs_ecdsa_fullchain.pcap"
+# shellcheck disable=SC2086
+expect 0 "policy audit text" "$PINSCOPE" policy audit $AUDIT_R --policy "$T/audit.json" --days 800
+if grep -q "matched pins\[0\] $leafpin (certificate 0)" "$T/out" && grep -q "! no backup" "$T/out" &&
+   grep -q "! pin set expires soon: expires 2026-12-01" "$T/out" &&
+   grep -q "! pinned key $leafpin (pins\[0\]): certificate www.pinscope.test expires 2027-12-27" "$T/out" &&
+   grep -q "^  ec.pinscope.test  1 connection" "$T/out"; then ok; else ko "policy audit text: $(head -c 600 "$T/out")"; fi
+# shellcheck disable=SC2086
+expect 0 "policy audit json" "$PINSCOPE" policy audit $AUDIT_R --policy "$T/audit.json" --format json
+if python3 - "$T/out" "$leafpin" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+s = a["pin_sets"][0]
+assert s["domain"] == "www.pinscope.test" and s["matched"] == 1 and s["mismatched"] == 0
+assert s["chains"][0]["match"]["pin"] == sys.argv[2]
+assert s["backup_outside_chains"] is False and s["expiry_status"] == "expires soon"
+assert s["expiring_pinned_keys"] == [] and a["days"] == 30
+assert [u["sni"] for u in a["unpinned_names"]] == ["ec.pinscope.test"]
+PY
+then ok; else ko "policy audit json"; fi
+expect 2 "policy audit without --policy" "$PINSCOPE" policy audit -r "$SAMPLE"
+expect 2 "policy audit --format markdown" "$PINSCOPE" policy audit -r "$SAMPLE" --policy "$T/audit.json" --format markdown
+expect 2 "--days outside policy audit" "$PINSCOPE" -r "$SAMPLE" --days 3
+expect 1 "policy audit: broken policy" "$PINSCOPE" policy audit -r "$SAMPLE" --policy /etc/hostname
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
