@@ -260,44 +260,44 @@ static void check_client_refused(const struct detect_conn *c, struct detect_aler
                                  size_t max, size_t *n)
 {
     const struct tls_session *t = c->tls;
+    /* A fatal client alert right after the certificate flight (or read
+     * with the session keys): a certificate alert is high confidence; any
+     * other (a pinning callback failing makes OpenSSL send internal_error)
+     * medium.  The first certificate alert wins, else the first other. */
+    const struct tls_alert *cert = NULL, *other = NULL;
     for (unsigned i = 0; i < t->n_alerts; i++) {
         const struct tls_alert *al = &t->alerts[i];
-        if (!al->from_client || al->encrypted || al->level != 2 || !refusal_alert(al->description))
+        if (!al->from_client || al->encrypted || al->level != 2)
             continue;
-        if (!al->after_certificate && !al->decrypted)
-            continue;
-        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_REFUSED_CERT,
-                                           "client refused the server's certificate",
-                                           "client-refused", 1, "high");
-        if (!a)
-            return;
-        reason(a, "The client aborted the handshake with %s right after receiving the "
-                  "certificate for %s: it did not trust what it was handed, as a pinning "
-                  "or strict client does when a proxy intercepts it.",
-               tls_alert_name(al->description), or_dash(c->sni));
-        evidence(a, "alert", "%s", tls_alert_name(al->description));
-        evidence(a, "alert_code", "%u", al->description);
-        if (leaf_of(c))
-            evidence(a, "issuer", "%s", or_dash(leaf_of(c)->issuer.dn));
-        return;
+        if (refusal_alert(al->description) && (al->after_certificate || al->decrypted)) {
+            cert = al;
+            break;
+        }
+        if (al->after_certificate && !other)
+            other = al;
     }
-    /* Any other fatal alert right after the certificate flight (a pinning
-     * callback failing makes OpenSSL send internal_error): medium. */
-    for (unsigned i = 0; i < t->n_alerts; i++) {
-        const struct tls_alert *al = &t->alerts[i];
-        if (!al->from_client || al->encrypted || al->level != 2 || !al->after_certificate)
-            continue;
+    const struct tls_alert *al = cert ? cert : other;
+    if (al) {
         struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_REFUSED_CERT,
                                            "client refused the server's certificate",
-                                           "client-refused", 2, "medium");
+                                           "client-refused", cert ? 1 : 2,
+                                           cert ? "high" : "medium");
         if (!a)
             return;
-        reason(a, "The client aborted the handshake with a fatal %s right after receiving the "
-                  "certificate for %s: not a certificate alert, but what a pinning check "
-                  "failing inside the client sends.",
-               tls_alert_name(al->description), or_dash(c->sni));
+        if (cert)
+            reason(a, "The client aborted the handshake with %s right after receiving the "
+                      "certificate for %s: it did not trust what it was handed, as a pinning "
+                      "or strict client does when a proxy intercepts it.",
+                   tls_alert_name(al->description), or_dash(c->sni));
+        else
+            reason(a, "The client aborted the handshake with a fatal %s right after receiving "
+                      "the certificate for %s: not a certificate alert, but what a pinning "
+                      "check failing inside the client sends.",
+                   tls_alert_name(al->description), or_dash(c->sni));
         evidence(a, "alert", "%s", tls_alert_name(al->description));
         evidence(a, "alert_code", "%u", al->description);
+        if (cert && leaf_of(c))
+            evidence(a, "issuer", "%s", or_dash(leaf_of(c)->issuer.dn));
         return;
     }
     /* No alert at all: the client saw the certificate (in clear, TLS 1.2
