@@ -15,7 +15,7 @@
 #      reported), make install into a temporary DESTDIR
 #   2. the same (unit tests included) on an ASan+UBSan build
 #   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 20:
-#      14 targets, 280 s)
+#      15 targets, 300 s)
 #
 # Options: --quick (stage 1 only), --golden-update (rewrite golden JSON).
 # Each stage prints "NAME: N passed, M failed"; the last line sums them.
