@@ -14,8 +14,8 @@
 #      pressure (floods and stuck handshakes: real connections still
 #      reported), make install into a temporary DESTDIR
 #   2. the same (unit tests included) on an ASan+UBSan build
-#   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 20:
-#      15 targets, 300 s)
+#   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 12:
+#      15 targets, 180 s)
 #
 # Options: --quick (stage 1 only), --golden-update (rewrite golden JSON).
 # Each stage prints "NAME: N passed, M failed"; the last line sums them.
@@ -101,7 +101,7 @@ if [ $QUICK = 0 ]; then
         total_fail=$((total_fail + 1))
     fi
 
-    run fuzz sh tests/scripts/fuzz_run.sh "${FUZZ_SECONDS:-20}"
+    run fuzz sh tests/scripts/fuzz_run.sh "${FUZZ_SECONDS:-12}"
 fi
 
 echo "== summary"
