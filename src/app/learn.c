@@ -44,13 +44,10 @@ void learn_report(void *ctx, const struct conn_report *r)
                             r->sh[0]->ja3s_hash, version, nm.alpn_server, when);
     /* The TCP stack that answered: JA4TS and the SYN-ACK's TTL, which
      * hold without session keys (a device in line answers with its own). */
-    if (r->sh[0] && r->tcp && r->tcp->synack.seen) {
-        char ja4ts[JA4T_STR_MAX], ttl[4];
-        ja4t_format(&r->tcp->synack, ja4ts);
-        snprintf(ttl, sizeof(ttl), "%u", r->tcp->synack.ttl);
+    char ja4ts[JA4T_STR_MAX], ttl[4];
+    if (r->sh[0] && ja4t_server_stack(r->tcp, ja4ts, ttl))
         policy_learn_server_stack(p, nm.sni, conn_report_server_ip(r), f->key.ip_ver, ja4ts, ttl,
                                   when);
-    }
 }
 
 int learn_write_policy(const struct policy *pol, const char *path)

@@ -51,6 +51,15 @@ void ja4t_format(const struct ja4t_syn *s, char out[JA4T_STR_MAX])
         snprintf(out + n, JA4T_STR_MAX - n, "_%02u_%u", s->mss, s->wscale);
 }
 
+bool ja4t_server_stack(const struct tcp_handshake *h, char ja4ts[JA4T_STR_MAX], char ttl[4])
+{
+    if (!h || !h->synack.seen)
+        return false;
+    ja4t_format(&h->synack, ja4ts);
+    snprintf(ttl, 4, "%u", h->synack.ttl);
+    return true;
+}
+
 void ja4l_packet(struct tcp_handshake *h, uint8_t flags, bool from_client, uint64_t ts_us,
                  uint8_t ttl)
 {

@@ -62,6 +62,10 @@ void ja4t_read(struct ja4t_syn *s, uint16_t window, uint8_t ttl, const uint8_t *
 /* The fingerprint string of s (JA4T for a SYN, JA4TS for a SYN-ACK). */
 void ja4t_format(const struct ja4t_syn *s, char out[JA4T_STR_MAX]);
 
+/* The server's side as a baseline holds it: JA4TS and the SYN-ACK's TTL
+ * as decimal text.  False (nothing written) when no SYN-ACK was seen. */
+bool ja4t_server_stack(const struct tcp_handshake *h, char ja4ts[JA4T_STR_MAX], char ttl[4]);
+
 /* Feed a packet of the connection's handshake: flags as on the wire,
  * from_client, time in us, TTL.  The JA4L state machine above. */
 void ja4l_packet(struct tcp_handshake *h, uint8_t flags, bool from_client, uint64_t ts_us,

@@ -159,11 +159,7 @@ void emit_report(void *ctx, const struct conn_report *r)
         const struct ev_client_hello *ch = r->ch[0];
         const struct ev_server_hello *sh0 = r->sh[0];
         char ja4ts[JA4T_STR_MAX], ttl[4];
-        bool synack = r->tcp && r->tcp->synack.seen;
-        if (synack) {
-            ja4t_format(&r->tcp->synack, ja4ts);
-            snprintf(ttl, sizeof(ttl), "%u", r->tcp->synack.ttl);
-        }
+        bool synack = ja4t_server_stack(r->tcp, ja4ts, ttl);
         struct detect_conn dc = {
             .flow_id = flow_id(r->flow),
             .ts_us = r->flow->first_ts_us,

@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 #define MAX_TOK 80
 
 struct tok {
@@ -146,17 +148,6 @@ static int owner_name(struct pi_file *f, unsigned no, struct zone *z, const stru
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int tlsa(struct pi_file *f, unsigned no, const char *owner, const struct tok *t, size_t n)
 {
     char q[48];
@@ -175,7 +166,7 @@ static int tlsa(struct pi_file *f, unsigned no, const char *owner, const struct 
     size_t nib = 0;
     for (size_t i = 3; i < n; i++)
         for (size_t k = 0; k < t[i].len; k++) {
-            int v = hexval(t[i].s[k]);
+            int v = hex_digit((unsigned char)t[i].s[k]);
             if (v < 0 || t[i].quoted)
                 return pi_fail(f, no, "TLSA: \"%s\": not hex", pi_quote(t[i].s, t[i].len, q));
             if (nib >= 2 * POLICY_SPKI_LEN)

@@ -333,7 +333,10 @@ static int hpkp_line(struct pi_file *f, const struct line *l)
     return 0;
 }
 
-int pi_hpkp(struct pi_file *f, const char *buf, size_t len)
+/* Every line that is neither empty nor a '#' comment through `one`; at
+ * least one must be there, else `none` is the error. */
+static int each_line(struct pi_file *f, const char *buf, size_t len,
+                     int (*one)(struct pi_file *f, const struct line *l), const char *none)
 {
     const char *p = buf, *end = buf + len;
     unsigned no = 0;
@@ -342,13 +345,16 @@ int pi_hpkp(struct pi_file *f, const char *buf, size_t len)
     while (next_line(&p, end, &no, &l)) {
         if (l.len == 0 || l.s[0] == '#')
             continue;
-        if (hpkp_line(f, &l) < 0)
+        if (one(f, &l) < 0)
             return -1;
         n++;
     }
-    if (n == 0)
-        return pi_fail(f, 0, "no Public-Key-Pins header");
-    return 0;
+    return n ? 0 : pi_fail(f, 0, "%s", none);
+}
+
+int pi_hpkp(struct pi_file *f, const char *buf, size_t len)
+{
+    return each_line(f, buf, len, hpkp_line, "no Public-Key-Pins header");
 }
 
 /* ---- curl ---- */
@@ -432,18 +438,5 @@ static int curl_line(struct pi_file *f, const struct line *l)
 
 int pi_curl(struct pi_file *f, const char *buf, size_t len)
 {
-    const char *p = buf, *end = buf + len;
-    unsigned no = 0;
-    struct line l;
-    size_t n = 0;
-    while (next_line(&p, end, &no, &l)) {
-        if (l.len == 0 || l.s[0] == '#')
-            continue;
-        if (curl_line(f, &l) < 0)
-            return -1;
-        n++;
-    }
-    if (n == 0)
-        return pi_fail(f, 0, "no sha256// value");
-    return 0;
+    return each_line(f, buf, len, curl_line, "no sha256// value");
 }

@@ -46,18 +46,6 @@ static void h(FILE *fp, const char *s)
         free(buf);
 }
 
-static void fmt_time(double t, char *out, size_t cap)
-{
-    if (t < 0 || !isfinite(t)) {
-        snprintf(out, cap, "-");
-        return;
-    }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static const char *const css =
     "body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}"
     "header{background:#1d2330;color:#fff;padding:16px 24px}header h1{margin:0;font-size:20px}"
@@ -157,8 +145,8 @@ static void verdict_badge(FILE *fp, enum verdict v)
 static void heading(FILE *fp, const struct summary *s, const struct render_opts *o)
 {
     char from[32], to[32];
-    fmt_time(s->first_ts, from, sizeof(from));
-    fmt_time(s->last_ts, to, sizeof(to));
+    summary_format_time(s->first_ts, from, sizeof(from));
+    summary_format_time(s->last_ts, to, sizeof(to));
     fputs("<header><h1>pinscope report</h1><p>", fp);
     h(fp, o->title);
     fprintf(fp, "</p><p>%s to %s UTC", from, to);
@@ -315,8 +303,8 @@ static void timeline(FILE *fp, const struct summary *s)
                 max = bins[k][b][0] + bins[k][b][1];
     const int lw = 220, bw = 10, rh = 22, W = lw + TIMELINE_BINS * bw + 10;
     char from[32], to[32];
-    fmt_time(t0, from, sizeof(from));
-    fmt_time(s->last_ts, to, sizeof(to));
+    summary_format_time(t0, from, sizeof(from));
+    summary_format_time(s->last_ts, to, sizeof(to));
     fprintf(fp, "<section><h2>Timeline: connections per server</h2>"
                 "<p>%s to %s UTC, %d slots; <span style=\"color:#c62828\">&#9632;</span> "
                 "intercepted, <span style=\"color:#7b8aa3\">&#9632;</span> other</p>"

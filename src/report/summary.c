@@ -240,6 +240,18 @@ static bool getb(const cJSON *o, const char *path)
     return cJSON_IsTrue(get(o, path));
 }
 
+void summary_format_time(double t, char *out, size_t cap)
+{
+    if (t < 0 || !isfinite(t)) {
+        snprintf(out, cap, "-");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 void summary_short_dn(const char *dn, char *out, size_t cap)
 {
     const char *cn = dn ? strstr(dn, "CN=") : NULL;

@@ -205,6 +205,9 @@ uint32_t *summary_top(const struct stab *t, size_t max, size_t *n);
 /* The CN of a DN ("CN=x,O=y" -> "x"), else the DN, into out. */
 void summary_short_dn(const char *dn, char *out, size_t cap);
 
+/* Epoch seconds as "YYYY-MM-DD HH:MM:SS" (UTC), "-" when unknown. */
+void summary_format_time(double t, char *out, size_t cap);
+
 /* ISO-8601 (EVE "...+0000", ECS "...Z") to epoch seconds; -1 if not one. */
 double summary_parse_time(const char *s);
 

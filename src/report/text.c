@@ -238,18 +238,6 @@ static const char *verdict_color(enum verdict v)
     }
 }
 
-static void fmt_time(double t, char *out, size_t cap)
-{
-    if (t < 0 || !isfinite(t)) {
-        snprintf(out, cap, "-");
-        return;
-    }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(out, cap, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 static const char *u64(uint64_t v, char buf[24])
 {
     snprintf(buf, 24, "%" PRIu64, v);
@@ -491,7 +479,7 @@ static void certs_table(FILE *fp, const struct summary *s, const struct render_o
             continue;
         }
         char when[32];
-        fmt_time(c->when, when, sizeof(when));
+        summary_format_time(c->when, when, sizeof(when));
         const char *cells[] = { status, when, c->name ? c->name : "", c->extra ? c->extra : "",
                                 s->certs.keys[i] };
         t_row(&t, strcmp(status, "expired") == 0 ? "\033[33m" : NULL, cells, NULL, m);
@@ -527,8 +515,8 @@ static void invalid_table(FILE *fp, const struct summary *s, const struct render
 static void heading(FILE *fp, const struct summary *s, const struct render_opts *o)
 {
     char from[32], to[32], title[600];
-    fmt_time(s->first_ts, from, sizeof(from));
-    fmt_time(s->last_ts, to, sizeof(to));
+    summary_format_time(s->first_ts, from, sizeof(from));
+    summary_format_time(s->last_ts, to, sizeof(to));
     esc(o->format == REPORT_MARKDOWN ? ESC_MD : ESC_TERM, o->title ? o->title : "", title,
         sizeof(title));
     const char *b = o->color ? "\033[1m" : "", *z = o->color ? "\033[0m" : "";

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "util/hash.h"
+#include "util/hex.h"
 #include "util/rd.h"
 
 #define KEYLOG_BUCKETS_MIN  256           /* initial bucket array */
@@ -220,25 +221,14 @@ static bool next_field(struct rd *line, struct rd *f)
     return rd_sub(line, n, f);
 }
 
-static int hex_val(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode a field of exactly 2*n hex digits into out[n]. */
 static bool hex_field(struct rd *f, uint8_t *out, size_t n)
 {
     if (rd_left(f) != 2 * n)
         return false;
     for (size_t i = 0; i < n; i++) {
-        int hi = hex_val(rd_u8(f));
-        int lo = hex_val(rd_u8(f));
+        int hi = hex_digit(rd_u8(f));
+        int lo = hex_digit(rd_u8(f));
         if (hi < 0 || lo < 0 || f->bad)
             return false;
         out[i] = (uint8_t)(hi << 4 | lo);

@@ -51,5 +51,11 @@ int main(void)
     ja4l_packet(&g, 0x12, false, 5, 64);        /* SYN-ACK before any SYN */
     ja4l_packet(&g, 0x10, true, 6, 64);
     test_cond("no SYN: nothing", !ja4l_format(&g, c, s));
+    char ts[JA4T_STR_MAX], ttl[4];
+    test_cond("no SYN-ACK: no server stack", !ja4t_server_stack(&g, ts, ttl) &&
+                                                 !ja4t_server_stack(NULL, ts, ttl));
+    ja4t_read(&g.synack, 65160, 63, linux_syn, sizeof(linux_syn));
+    test_cond("server stack", ja4t_server_stack(&g, ts, ttl) &&
+                                  strcmp(ts, "65160_2-4-8-1-3_1460_7") == 0 && strcmp(ttl, "63") == 0);
     return test_report_named("test_ja4t");
 }
