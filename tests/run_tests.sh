@@ -1,7 +1,7 @@
 #!/bin/sh
 # run_tests.sh - the whole test suite after the unit tests (make test).
 #
-#   1. golden captures, CLI contract, conformance corpus, certificate chains
+#   1. golden captures (also through OpenSSL's own key decoders), CLI contract, conformance corpus, certificate chains
 #      against openssl's own reading, interception detections (a positive and
 #      a negative case each), the same events with any --workers N, every
 #      event against Suricata's EVE schema and every --format ecs document
@@ -61,6 +61,14 @@ stage1() {
     run "cli$tag" env PINSCOPE="$bin" sh tests/scripts/cli_test.sh
     run "corpus$tag" python3 tests/scripts/check_corpus.py --pinscope "$bin"
     run "certs$tag" python3 tests/scripts/check_certs.py --pinscope "$bin"
+    if [ -z "$tag" ]; then
+        # The same events when keys are decoded through OpenSSL 3.0's
+        # provider decoders instead of x509/keys.c's direct route.
+        run "golden-decoders" env PINSCOPE_OPENSSL_DECODERS=1 PINSCOPE="$bin" \
+            sh tests/scripts/golden.sh
+        run "certs-decoders" env PINSCOPE_OPENSSL_DECODERS=1 \
+            python3 tests/scripts/check_certs.py --pinscope "$bin"
+    fi
     run "detect$tag" python3 tests/scripts/check_detect.py --pinscope "$bin"
     run "samples$tag" env PINSCOPE="$bin" sh tests/scripts/samples_golden.sh
     run "workers$tag" python3 tests/scripts/check_workers.py --pinscope "$bin"

@@ -42,6 +42,7 @@
 
 #include "fp/ja4x.h"
 #include "util/rd.h"
+#include "x509/keys.h"
 
 /* ---- digests ------------------------------------------------------------ */
 
@@ -50,6 +51,7 @@ static const EVP_MD *cert_md_sha1, *cert_md_sha256;
 
 static void cert_md_fetch(void)
 {
+    x509_keys_init();
     cert_md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
     cert_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (!cert_md_sha1)

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "util/hash.h"
 #include "util/memcap.h"
+#include "x509/keys.h"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -129,6 +130,7 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    x509_keys_init();   /* before any worker decodes a certificate */
     ctx->cert_cache_max = cfg->cert_cache_max;
     hash_random_key(&ctx->hkey);
     ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
