@@ -46,8 +46,100 @@ struct sig_cond {
     enum sig_attr attr; /* regex conditions: the attribute */
     bool is_regex;
     regex_t re;
+    char lit[SIGDB_LITERAL_MAX + 1];   /* "" or letters and digits every match holds */
     int64_t max_days;   /* SIG_F_MAX_VALIDITY */
 };
+
+/*
+ * sigdb_regex_literal(): the longest run of letters and digits that every match of the POSIX
+ * extended regex `re` contains (case folded by the caller, as the regexes
+ * are REG_ICASE), so that a strcasestr() can turn most non-matching names
+ * away before regexec() runs, as Suricata's fast pattern does.  Only a
+ * top-level run of plain characters counts: nothing inside brackets or
+ * groups, no character a '*', '?' or '{' makes optional, nothing after an
+ * escape (glibc's \w, \b and back-references are not literals), and no
+ * literal at all when the pattern has an alternation.  Shorter than 3
+ * characters is not worth it: out stays "".
+ */
+void sigdb_regex_literal(const char *re, char out[SIGDB_LITERAL_MAX + 1])
+{
+    char run[SIGDB_LITERAL_MAX + 1];
+    size_t rl = 0, best = 0;
+
+    out[0] = '\0';
+    if (strchr(re, '|'))
+        return;
+#define END_RUN()                                                              \
+    do {                                                                       \
+        if (rl > best && rl >= 3) {                                            \
+            memcpy(out, run, rl);                                              \
+            out[rl] = '\0';                                                    \
+            best = rl;                                                         \
+        }                                                                      \
+        rl = 0;                                                                \
+    } while (0)
+    for (const char *p = re; *p;) {
+        unsigned char ch = (unsigned char)*p;
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')) {
+            if (rl < SIGDB_LITERAL_MAX)
+                run[rl++] = (char)ch;
+            else
+                END_RUN();
+            p++;
+        } else if (ch == '*' || ch == '?' || ch == '{') {
+            if (rl > 0)
+                rl--;   /* the atom before it may be absent */
+            END_RUN();
+            if (ch == '{' && !(p = strchr(p, '}')))
+                return;
+            p++;
+        } else if (ch == '\\') {
+            END_RUN();
+            if (!p[1])
+                return;
+            p += 2;
+        } else if (ch == '[') {
+            END_RUN();
+            p++;
+            if (*p == '^')
+                p++;
+            if (*p == ']')
+                p++;
+            while (*p && *p != ']') {
+                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+                    const char *close = strstr(p + 2, (char[]){ p[1], ']', '\0' });
+                    if (!close)
+                        return;
+                    p = close + 2;
+                } else {
+                    p++;
+                }
+            }
+            if (!*p)
+                return;
+            p++;
+        } else if (ch == '(') {
+            END_RUN();
+            int depth = 0;
+            for (; *p; p++) {
+                if (*p == '\\' && p[1])
+                    p++;
+                else if (*p == '(')
+                    depth++;
+                else if (*p == ')' && --depth == 0)
+                    break;
+            }
+            if (!*p)
+                return;
+            p++;
+        } else {
+            END_RUN();   /* '.', '^', '$', '+', ')' and other punctuation */
+            p++;
+        }
+    }
+    END_RUN();
+#undef END_RUN
+}
 
 struct sigdb {
     struct sig_issuer *iss;
@@ -331,6 +423,7 @@ static bool parse_match(struct load_ctx *c, const cJSON *m, struct sig_issuer *e
                 goto bad;
             }
             cd.is_regex = true;
+            sigdb_regex_literal(it->valuestring, cd.lit);
             break;
         }
         case COND_TRUE:
@@ -757,7 +850,12 @@ static int hexval(char ch)
  * -> ",", "\HH" -> byte).  A value longer than X509_CERT_MAX_TEXT is cut
  * (cert.c never stores longer text).
  */
-static bool dn_attr_matches(const char *dn, const char *type, const regex_t *re)
+static bool holds(const struct sig_cond *cd, const char *v)
+{
+    return (!cd->lit[0] || strcasestr(v, cd->lit)) && regexec(&cd->re, v, 0, NULL, 0) == 0;
+}
+
+static bool dn_attr_matches(const char *dn, const char *type, const struct sig_cond *cd)
 {
     char val[X509_CERT_MAX_TEXT + 1];
     size_t tl = strlen(type);
@@ -791,8 +889,7 @@ static bool dn_attr_matches(const char *dn, const char *type, const regex_t *re)
         val[vl] = '\0';
         if (*p)
             p++;
-        if (has_eq && tlen == tl && strncasecmp(t, type, tl) == 0 &&
-            regexec(re, val, 0, NULL, 0) == 0)
+        if (has_eq && tlen == tl && strncasecmp(t, type, tl) == 0 && holds(cd, val))
             return true;
     }
     return false;
@@ -802,13 +899,13 @@ static bool cond_on_name(const struct sig_cond *cd, const struct x509_cert_name 
 {
     switch (cd->attr) {
     case SIG_ATTR_CN:
-        return nm->cn && regexec(&cd->re, nm->cn, 0, NULL, 0) == 0;
+        return nm->cn && holds(cd, nm->cn);
     case SIG_ATTR_O:
-        return nm->o && regexec(&cd->re, nm->o, 0, NULL, 0) == 0;
+        return nm->o && holds(cd, nm->o);
     case SIG_ATTR_OU:
-        return nm->dn && dn_attr_matches(nm->dn, "OU", &cd->re);
+        return nm->dn && dn_attr_matches(nm->dn, "OU", cd);
     case SIG_ATTR_DN:
-        return nm->dn && regexec(&cd->re, nm->dn, 0, NULL, 0) == 0;
+        return nm->dn && holds(cd, nm->dn);
     case SIG_ATTR_NONE:
         break;
     }

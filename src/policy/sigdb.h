@@ -39,6 +39,7 @@
 #define SIGDB_MAX_ISSUERS       1024        /* entries in interception_issuers.json */
 #define SIGDB_MAX_FPS           65536       /* entries in known_fingerprints.json */
 #define SIGDB_MAX_REGEX_LEN     256         /* bytes of one regular expression */
+#define SIGDB_LITERAL_MAX       32          /* bytes of a regex's required literal (prefilter) */
 #define SIGDB_MAX_STR           2048        /* bytes of any other string (comment, source, ...) */
 #define SIGDB_MAX_ID_LEN        64          /* bytes of an issuer entry id ([a-z0-9._-]) */
 #define SIGDB_MAX_VALIDITY_DAYS 36500       /* largest accepted max_validity_days */
@@ -209,6 +210,15 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
  */
 size_t sigdb_find_fingerprint(const struct sigdb *db, enum sig_fp_type type, const char *value,
                               const struct sig_fp **out, size_t max);
+
+/*
+ * The longest run (3 to SIGDB_LITERAL_MAX letters and digits) that every
+ * match of the POSIX extended regex `re` contains, into out; "" when there
+ * is none worth a prefilter (alternation, only short runs).  Matching
+ * tests it with strcasestr() before regexec(), as the regexes are
+ * REG_ICASE.
+ */
+void sigdb_regex_literal(const char *re, char out[SIGDB_LITERAL_MAX + 1]);
 
 /* "ja3", "ja3s", "ja4", "ja4s"; "?" for an out-of-range value. */
 const char *sigdb_fp_type_name(enum sig_fp_type type);

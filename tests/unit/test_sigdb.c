@@ -17,6 +17,8 @@
  * Part 3 writes broken files into a temporary directory and expects a
  * load error naming the file, the entry and the reason.
  */
+#include <regex.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -813,6 +815,53 @@ static void test_broken(void)
     test_cond("short error buffer is terminated", !db && strlen(tiny) == sizeof tiny - 1);
 }
 
+/* The prefilter literal: what each pattern must yield, and that no string
+ * the regex matches lacks it (the prefilter may never hide a match). */
+static void test_regex_literal(void)
+{
+    static const struct {
+        const char *re, *lit, *matching;
+    } cases[] = {
+        { "^Fortinet", "Fortinet", "FORTINET Inc" },
+        { "^FortiGate CA$", "FortiGate", "fortigate ca" },
+        { "ab*cdef", "cdef", "acdef" },
+        { "abc?def", "def", "abdef" },
+        { "Kaspersky|ESET", "", "ESET SSL Filter" },
+        { "(foo)?barbaz", "barbaz", "barbaz" },
+        { "x(abc)+yzw", "yzw", "xabcabcyzw" },
+        { "[a-z]+proxy", "proxy", "mitmproxy" },
+        { "\\bavast", "avast", "avast! Web/Mail Shield" },
+        { "zscaler.{0,3}root", "zscaler", "Zscaler Root CA" },
+        { "a{2}bcd", "bcd", "aabcd" },
+        { "[[:alpha:]]xyz", "xyz", "axyz" },
+        { "[]a]bcd", "bcd", "]bcd" },
+        { "Sophos\\.", "Sophos", "sophos." },
+        { "ab", "", "ab" },
+        { "ab+cde", "cde", "abbbcde" },
+        { "netfil+ter", "netfil", "NetFillter" },
+        { "(unclosed", "", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char lit[SIGDB_LITERAL_MAX + 1], name[96];
+        sigdb_regex_literal(cases[i].re, lit);
+        snprintf(name, sizeof name, "regex literal of %s", cases[i].re);
+        test_streq(name, lit, cases[i].lit);
+        if (!cases[i].matching)
+            continue;
+        regex_t re;
+        snprintf(name, sizeof name, "regex %s matches %s, and so does its literal", cases[i].re,
+                 cases[i].matching);
+        bool ok = regcomp(&re, cases[i].re, REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0;
+        test_cond(name, ok && regexec(&re, cases[i].matching, 0, NULL, 0) == 0 &&
+                            (!lit[0] || strcasestr(cases[i].matching, lit)));
+        if (ok)
+            regfree(&re);
+    }
+    char lit[SIGDB_LITERAL_MAX + 1];
+    sigdb_regex_literal("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ", lit);
+    test_cond("regex literal: capped at SIGDB_LITERAL_MAX", strlen(lit) == SIGDB_LITERAL_MAX);
+}
+
 int main(void)
 {
     const char *dir = getenv("PINSCOPE_SIGDB");
@@ -830,5 +879,6 @@ int main(void)
     }
     sigdb_free(db);
     test_broken();
+    test_regex_literal();
     return test_report();
 }
