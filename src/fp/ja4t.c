@@ -38,17 +38,43 @@ void ja4t_read(struct ja4t_syn *s, uint16_t window, uint8_t ttl, const uint8_t *
     }
 }
 
+/* v in decimal, at least `width` digits, at out; returns the digits written.
+ * (JA4T is formatted for every connection: snprintf per option kind was a
+ * measurable share of the event.) */
+static size_t put_dec(char *out, unsigned v, unsigned width)
+{
+    char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n < width)
+        tmp[n++] = '0';
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* JA4T_STR_MAX holds the longest: 5 + 1 + JA4T_MAX_KINDS * 4 + 1 + 5 + 1 + 3 + NUL. */
 void ja4t_format(const struct ja4t_syn *s, char out[JA4T_STR_MAX])
 {
-    size_t n = (size_t)snprintf(out, JA4T_STR_MAX, "%u_", s->window);
-    if (s->n_kinds == 0)
-        n += (size_t)snprintf(out + n, JA4T_STR_MAX - n, "00");
-    for (unsigned i = 0; i < s->n_kinds; i++)
-        n += (size_t)snprintf(out + n, JA4T_STR_MAX - n, "%s%u", i ? "-" : "", s->kinds[i]);
-    if (s->wscale == 0)
-        snprintf(out + n, JA4T_STR_MAX - n, "_%02u_00", s->mss);
-    else
-        snprintf(out + n, JA4T_STR_MAX - n, "_%02u_%u", s->mss, s->wscale);
+    size_t n = put_dec(out, s->window, 1);
+    out[n++] = '_';
+    if (s->n_kinds == 0) {
+        out[n++] = '0';
+        out[n++] = '0';
+    }
+    for (unsigned i = 0; i < s->n_kinds; i++) {
+        if (i)
+            out[n++] = '-';
+        n += put_dec(out + n, s->kinds[i], 1);
+    }
+    out[n++] = '_';
+    n += put_dec(out + n, s->mss, 2);
+    out[n++] = '_';
+    n += s->wscale == 0 ? put_dec(out + n, 0, 2) : put_dec(out + n, s->wscale, 1);
+    out[n] = '\0';
 }
 
 bool ja4t_server_stack(const struct tcp_handshake *h, char ja4ts[JA4T_STR_MAX], char ttl[4])

@@ -65,6 +65,20 @@ static void putc1(struct jw *w, char c)
 }
 
 /* A JSON string: '"', the text escaped as cJSON escapes it, '"'. */
+/* Bytes copied as they are: all but '"', '\\' and the C0 controls. */
+#define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+static const uint8_t plain[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,   /* 0x10 */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,   /* 0x20: '"' */
+    P16,                                              /* 0x30 */
+    P16,                                              /* 0x40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,   /* 0x50: '\\' */
+    P16, P16,                                         /* 0x60, 0x70 */
+    P16, P16, P16, P16, P16, P16, P16, P16,           /* 0x80 - 0xff */
+};
+#undef P16
+
 static void put_string(struct jw *w, const char *s, size_t n)
 {
     /* Worst case 6 bytes per input byte ("\u001f"). */
@@ -75,11 +89,14 @@ static void put_string(struct jw *w, const char *s, size_t n)
     char *o = *w->buf + *w->len;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
+        size_t run = i;
+        while (run < n && plain[(unsigned char)s[run]])
+            run++;
+        memcpy(o, s + i, run - i);   /* most strings are one run */
+        o += run - i;
+        if ((i = run) == n)
+            break;
         unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            *o++ = (char)c;
-            continue;
-        }
         *o++ = '\\';
         switch (c) {
         case '"': *o++ = '"'; break;
