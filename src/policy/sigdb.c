@@ -424,6 +424,8 @@ static bool parse_match(struct load_ctx *c, const cJSON *m, struct sig_issuer *e
             }
             cd.is_regex = true;
             sigdb_regex_literal(it->valuestring, cd.lit);
+            for (char *q = cd.lit; *q; q++)   /* compared with lower-cased names */
+                *q = (char)tolower((unsigned char)*q);
             break;
         }
         case COND_TRUE:
@@ -850,9 +852,20 @@ static int hexval(char ch)
  * -> ",", "\HH" -> byte).  A value longer than X509_CERT_MAX_TEXT is cut
  * (cert.c never stores longer text).
  */
-static bool holds(const struct sig_cond *cd, const char *v)
+/*
+ * A name as the regexes see it, with lower-cased copies of the strings
+ * they look at, made once per chain match: the literal prefilter is then a
+ * strstr() (vectorised in glibc), not a strcasestr() per condition.
+ */
+struct lname {
+    const struct x509_cert_name *nm;
+    const char *cn, *o, *dn;   /* lower case; NULL where nm's is NULL */
+};
+
+/* regexec() on v, after the literal prefilter on its lower-case copy lc. */
+static bool holds(const struct sig_cond *cd, const char *v, const char *lc)
 {
-    return (!cd->lit[0] || strcasestr(v, cd->lit)) && regexec(&cd->re, v, 0, NULL, 0) == 0;
+    return (!cd->lit[0] || strstr(lc, cd->lit)) && regexec(&cd->re, v, 0, NULL, 0) == 0;
 }
 
 static bool dn_attr_matches(const char *dn, const char *type, const struct sig_cond *cd)
@@ -889,36 +902,67 @@ static bool dn_attr_matches(const char *dn, const char *type, const struct sig_c
         val[vl] = '\0';
         if (*p)
             p++;
-        if (has_eq && tlen == tl && strncasecmp(t, type, tl) == 0 && holds(cd, val))
+        if (has_eq && tlen == tl && strncasecmp(t, type, tl) == 0 &&
+            regexec(&cd->re, val, 0, NULL, 0) == 0)
             return true;
     }
     return false;
 }
 
-static bool cond_on_name(const struct sig_cond *cd, const struct x509_cert_name *nm)
+static bool cond_on_name(const struct sig_cond *cd, const struct lname *ln)
 {
+    const struct x509_cert_name *nm = ln->nm;
     switch (cd->attr) {
     case SIG_ATTR_CN:
-        return nm->cn && holds(cd, nm->cn);
+        return nm->cn && holds(cd, nm->cn, ln->cn);
     case SIG_ATTR_O:
-        return nm->o && holds(cd, nm->o);
+        return nm->o && holds(cd, nm->o, ln->o);
     case SIG_ATTR_OU:
-        return nm->dn && dn_attr_matches(nm->dn, "OU", cd);
+        /* An OU value's letters and digits stand unescaped in the DN. */
+        return nm->dn && (!cd->lit[0] || strstr(ln->dn, cd->lit)) &&
+               dn_attr_matches(nm->dn, "OU", cd);
     case SIG_ATTR_DN:
-        return nm->dn && holds(cd, nm->dn);
+        return nm->dn && holds(cd, nm->dn, ln->dn);
     case SIG_ATTR_NONE:
         break;
     }
     return false;
 }
 
-/* All conditions of e in `mask` hold on name nm. */
-static bool name_holds(const struct sig_issuer *e, unsigned mask, const struct x509_cert_name *nm)
+static bool name_holds(const struct sig_issuer *e, unsigned mask, const struct lname *ln)
 {
     for (size_t i = 0; i < e->n_cond; i++)
-        if ((e->cond[i].field & mask) && !cond_on_name(&e->cond[i], nm))
+        if ((e->cond[i].field & mask) && !cond_on_name(&e->cond[i], ln))
             return false;
     return true;
+}
+
+/* Lower-cased copies of nm's strings, appended to *arena. */
+static const char *lower_into(const char *v, char **arena)
+{
+    if (!v)
+        return NULL;
+    char *out = *arena;
+    size_t i = 0;
+    for (; v[i]; i++)
+        out[i] = (char)tolower((unsigned char)v[i]);
+    out[i] = '\0';
+    *arena += i + 1;
+    return out;
+}
+
+static size_t lname_bytes(const struct x509_cert_name *nm)
+{
+    return (nm->cn ? strlen(nm->cn) + 1 : 0) + (nm->o ? strlen(nm->o) + 1 : 0) +
+           (nm->dn ? strlen(nm->dn) + 1 : 0);
+}
+
+static void lname_make(struct lname *ln, const struct x509_cert_name *nm, char **arena)
+{
+    ln->nm = nm;
+    ln->cn = lower_into(nm->cn, arena);
+    ln->o = lower_into(nm->o, arena);
+    ln->dn = lower_into(nm->dn, arena);
 }
 
 static bool traits_hold(const struct sig_issuer *e, const struct x509_cert *leaf,
@@ -980,28 +1024,46 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
         }
     }
 
-    for (size_t i = 0; i < db->n_iss; i++) {
+    /* names[2k] is chain[k]'s subject, names[2k + 1] its issuer. */
+    struct lname names[2 * SIGDB_CHAIN_MAX];
+    size_t bytes = 0;
+    if (n > SIGDB_CHAIN_MAX)
+        n = SIGDB_CHAIN_MAX;
+    for (size_t k = 0; k < n; k++)
+        if (chain[k])
+            bytes += lname_bytes(&chain[k]->subject) + lname_bytes(&chain[k]->issuer);
+    char *arena = malloc(bytes ? bytes : 1), *next = arena;
+    if (!arena)
+        return NULL;
+    for (size_t k = 0; k < n; k++)
+        if (chain[k]) {
+            lname_make(&names[2 * k], &chain[k]->subject, &next);
+            lname_make(&names[2 * k + 1], &chain[k]->issuer, &next);
+        }
+
+    const struct sig_issuer *found_sig = NULL;
+    for (size_t i = 0; i < db->n_iss && !found_sig; i++) {
         const struct sig_issuer *e = &db->iss[i];
         if (!traits_hold(e, leaf, &f))
             continue;
         if (e->fields & SIG_F_SUBJECT_NAME) {
-            if (!leaf || !name_holds(e, SIG_F_SUBJECT_NAME, &leaf->subject))
+            if (!leaf || !name_holds(e, SIG_F_SUBJECT_NAME, &names[0]))
                 continue;
         }
         struct sig_match m = {.sig = e, .role = SIG_NAME_NONE, .cert_index = 0};
         if (e->fields & SIG_F_ISSUER_NAME) {
             bool found = false;
-            if (leaf && name_holds(e, SIG_F_ISSUER_NAME, &leaf->issuer)) {
+            if (leaf && name_holds(e, SIG_F_ISSUER_NAME, &names[1])) {
                 m.role = SIG_NAME_LEAF_ISSUER;
                 found = true;
             }
             for (size_t k = 1; k < n && !found; k++) {
                 if (!chain[k])
                     continue;
-                if (name_holds(e, SIG_F_ISSUER_NAME, &chain[k]->issuer)) {
+                if (name_holds(e, SIG_F_ISSUER_NAME, &names[2 * k + 1])) {
                     m.role = SIG_NAME_CHAIN_ISSUER;
                     found = true;
-                } else if (name_holds(e, SIG_F_ISSUER_NAME, &chain[k]->subject)) {
+                } else if (name_holds(e, SIG_F_ISSUER_NAME, &names[2 * k])) {
                     m.role = SIG_NAME_CHAIN_SUBJECT;
                     found = true;
                 }
@@ -1012,9 +1074,10 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
         }
         if (out)
             *out = m;
-        return e;
+        found_sig = e;
     }
-    return NULL;
+    free(arena);
+    return found_sig;
 }
 
 const struct sig_issuer *sigdb_match_chain(const struct sigdb *db,

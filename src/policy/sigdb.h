@@ -40,6 +40,7 @@
 #define SIGDB_MAX_FPS           65536       /* entries in known_fingerprints.json */
 #define SIGDB_MAX_REGEX_LEN     256         /* bytes of one regular expression */
 #define SIGDB_LITERAL_MAX       32          /* bytes of a regex's required literal (prefilter) */
+#define SIGDB_CHAIN_MAX         16          /* certificates of one chain a match looks at */
 #define SIGDB_MAX_STR           2048        /* bytes of any other string (comment, source, ...) */
 #define SIGDB_MAX_ID_LEN        64          /* bytes of an issuer entry id ([a-z0-9._-]) */
 #define SIGDB_MAX_VALIDITY_DAYS 36500       /* largest accepted max_validity_days */
