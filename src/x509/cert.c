@@ -542,6 +542,55 @@ static void cert_oid_name(const ASN1_OBJECT *obj, bool want_long, char *out, siz
         OBJ_obj2txt(out, (int)size, obj, 1);
 }
 
+/* DER length octets (definite form, at most 4 length bytes). */
+static size_t cert_der_len(struct rd *r)
+{
+    uint8_t first = rd_u8(r);
+    size_t n = 0;
+
+    if (first < 0x80)
+        return first;
+    if (first == 0x80 || first > 0x84) {
+        rd_fail(r);
+        return 0;
+    }
+    for (uint8_t i = 0; i < (first & 0x7f); i++)
+        n = n << 8 | rd_u8(r);
+    return n;
+}
+
+/* One DER element of type `tag` into *body. */
+static bool cert_der_elem(struct rd *r, uint8_t tag, struct rd *body)
+{
+    if (rd_u8(r) != tag)
+        return false;
+    size_t n = cert_der_len(r);
+    return !r->bad && rd_sub(r, n, body);
+}
+
+/*
+ * publicExponent of an RSAPublicKey (RFC 8017 A.1.1):
+ *   SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+ * as a magnitude, when it is below 2^63; 0 otherwise.
+ */
+static uint64_t cert_rsa_exponent(const uint8_t *p, size_t len)
+{
+    struct rd r, seq, n, e;
+    uint64_t v = 0;
+
+    rd_init(&r, p, len);
+    if (!cert_der_elem(&r, 0x30, &seq) || !cert_der_elem(&seq, 0x02, &n) ||
+        !cert_der_elem(&seq, 0x02, &e))
+        return 0;
+    while (rd_left(&e) > 0 && rd_peek(&e, 0) == 0)
+        rd_skip(&e, 1);
+    if (rd_left(&e) > 8)
+        return 0;
+    while (rd_left(&e) > 0)
+        v = v << 8 | rd_u8(&e);
+    return v >> 63 ? 0 : v;
+}
+
 static void cert_key(struct x509_cert *c, X509 *x)
 {
     static const struct {
@@ -588,14 +637,14 @@ static void cert_key(struct x509_cert *c, X509 *x)
     pkey = X509_get0_pubkey(x);
     if (pkey && (bits = EVP_PKEY_get_bits(pkey)) > 0)
         c->key_bits = bits;
-    BIGNUM *e = NULL;
+    /* The exponent from the key's own encoding, which OpenSSL has just
+     * accepted: EVP_PKEY_get_bn_param() would export the key to a provider
+     * first (half as dear as the whole decode). */
+    const unsigned char *pk = NULL;
+    int pklen = 0;
     if (pkey && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA &&
-        EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_RSA_E, &e) && e) {
-        BN_ULONG w = BN_get_word(e);   /* all ones when it does not fit */
-        if (BN_num_bits(e) <= 63 && w != (BN_ULONG)-1)
-            c->rsa_exponent = (uint64_t)w;
-    }
-    BN_free(e);
+        X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, xpk) && pk && pklen > 0)
+        c->rsa_exponent = cert_rsa_exponent(pk, (size_t)pklen);
     ERR_clear_error();
 }
 
@@ -666,23 +715,6 @@ static void cert_self(struct x509_cert *c, X509 *x)
  *
  * Only the framing is checked; the SCTs themselves are not decoded.
  */
-
-/* DER length octets (definite form, at most 4 length bytes). */
-static size_t cert_der_len(struct rd *r)
-{
-    uint8_t first = rd_u8(r);
-    size_t n = 0;
-
-    if (first < 0x80)
-        return first;
-    if (first == 0x80 || first > 0x84) {
-        rd_fail(r);
-        return 0;
-    }
-    for (uint8_t i = 0; i < (first & 0x7f); i++)
-        n = n << 8 | rd_u8(r);
-    return n;
-}
 
 /*
  * Count the SCTs in the list `ext` carries.  Returns the number of
