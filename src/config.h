@@ -49,6 +49,12 @@
 #define CFG_X509_OBJECT_BASE    4608      /* bytes charged per cached certificate for OpenSSL's X509 ... */
 #define CFG_X509_OBJECT_FACTOR  2         /* ... plus this many times its DER length */
 
+/* TLS 1.2 resumption (detect/resume.h): full handshakes remembered by
+ * session_id and ticket, shared by every worker */
+#define CFG_RESUME_MAX          4096        /* session ids and tickets held (~0.7 KB each), LRU */
+#define CFG_RESUME_MAX_AGE_S    (7 * 86400) /* packet time after which one is no longer matched
+                                               (RFC 8446 4.6.1's ticket lifetime cap) */
+
 /* Events */
 #define CFG_TLS_HISTORY_MAX     48          /* letters of a connection's ssl_history kept */
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */

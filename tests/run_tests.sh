@@ -75,6 +75,7 @@ stage1() {
     run "schema$tag" python3 tests/scripts/check_schema.py --pinscope "$bin"
     run "ecs$tag" python3 tests/scripts/check_ecs.py --pinscope "$bin"
     run "report$tag" python3 tests/scripts/check_report.py --pinscope "$bin"
+    run "resume$tag" python3 tests/scripts/check_resume.py --pinscope "$bin"
 }
 
 stage1 ./pinscope ""

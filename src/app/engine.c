@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "detect/legs.h"
+#include "config.h"
+#include "detect/resume.h"
 #include "policy/policy.h"
 #include "policy/sigdb.h"
 #include "tls/keylog.h"
@@ -108,7 +110,8 @@ int engine_init(struct engine *e, const struct options *opt)
     pthread_mutex_t *mu = malloc(sizeof(*mu));
     e->kl = keylog_new(0);
     e->legs = legs_new();
-    if (!mu || !e->kl || !e->legs) {
+    e->resume = resume_new(CFG_RESUME_MAX);
+    if (!mu || !e->kl || !e->legs || !e->resume) {
         free(mu);
         log_error("out of memory");
         return -1;
@@ -165,6 +168,8 @@ void engine_free(struct engine *e)
     e->kl = NULL;
     legs_free(e->legs);
     e->legs = NULL;
+    resume_free(e->resume);
+    e->resume = NULL;
 }
 
 int engine_reload(struct engine *e)

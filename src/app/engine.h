@@ -11,7 +11,8 @@
  * its last worker leaves it.
  *
  * The key log and the two-leg memory (detect/legs.h) are not reloaded:
- * keys only grow, and legs are facts about the traffic.
+ * keys only grow, and legs are facts about the traffic (so are the TLS 1.2
+ * sessions of detect/resume.h).
  */
 #ifndef PINSCOPE_ENGINE_H
 #define PINSCOPE_ENGINE_H
@@ -23,6 +24,7 @@
 
 struct keylog;
 struct legs;
+struct resume;
 struct policy;
 struct sigdb;
 
@@ -39,6 +41,7 @@ struct engine {
     const char *sigdir;       /* resolved signatures directory, or NULL */
     struct keylog *kl;
     struct legs *legs;
+    struct resume *resume;    /* TLS 1.2 sessions by id and ticket (detect/resume.h) */
     atomic_uint gen_no;
     struct engine_gen *cur;   /* under mu */
     void *mu;                 /* pthread_mutex_t * */

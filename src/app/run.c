@@ -75,7 +75,11 @@ struct worker {
     struct stats snap;
     uint64_t snap_last_ts;
     int status;
+    _Atomic uint64_t done;         /* mapped: records of the input walked to the end
+                                      (UINT64_MAX once finished) */
 };
+
+static void mapped_resume_wait(void *ctx);
 
 struct run {
     const struct options *opt;
@@ -265,7 +269,7 @@ static int worker_switch(struct worker *w)
     if (w->x509)
         x509_ctx_set_store(w->x509, g->store);
     if (w->em) {
-        struct detect *d = detect_new_shared(g->pol, g->sigs, r->eng.legs);
+        struct detect *d = detect_new_shared(g->pol, g->sigs, r->eng.legs, r->eng.resume);
         if (!d) {
             engine_release(&r->eng, g);
             return -1;
@@ -379,6 +383,8 @@ static int worker_init(struct run *r, struct worker *w, int id)
             return -1;
         }
         pipeline_set_report(w->pl, emit_report, w->em);
+        if (r->mapped && r->n_workers > 1)
+            emitter_set_resume_wait(w->em, mapped_resume_wait, w);
         size_t nw = (size_t)r->n_workers;
         if (o->dump_dir &&
             emitter_set_dump_dir(w->em, o->dump_dir, (o->dump_max_files + nw - 1) / nw,
@@ -388,6 +394,27 @@ static int worker_init(struct run *r, struct worker *w, int id)
         }
     }
     return worker_switch(w);
+}
+
+/* Mapped workers: a TLS 1.2 resumption whose full handshake is not (yet)
+ * in the shared table waits until every other worker has walked the input
+ * up to the record before the one being handled, so that an origin earlier
+ * in the capture is there whichever worker holds it: the same events with
+ * any --workers N.  Waiters never wait on one another in a cycle: the one
+ * furthest behind waits for nobody (the others are past it). */
+static void mapped_resume_wait(void *ctx)
+{
+    struct worker *w = ctx;
+    struct run *r = w->run;
+    uint64_t mine = atomic_load(&w->done);
+    for (int i = 0; i < r->n_workers; i++) {
+        struct worker *v = &r->w[i];
+        while (v != w && atomic_load(&v->done) < mine &&
+               !atomic_load_explicit(&r->stop, memory_order_relaxed)) {
+            struct timespec ts = { 0, 20000 };
+            nanosleep(&ts, NULL);
+        }
+    }
 }
 
 static void worker_free(struct worker *w)
@@ -512,6 +539,7 @@ static void *mapped_worker(void *arg)
                 if (expiry_clock_due(&clock))
                     pipeline_tick(w->pl, clock.now_us);
                 worker_sync(w);
+                atomic_fetch_add(&w->done, 1);
                 continue;
             }
             if (c == CAPTURE_TRUNCATED && w->id == 0) {
@@ -531,6 +559,7 @@ static void *mapped_worker(void *arg)
             pipeline_flush(w->pl);
     }
     worker_finish(w);
+    atomic_store(&w->done, UINT64_MAX);
     atomic_fetch_sub(&r->running, 1);
     return NULL;
 }

@@ -97,6 +97,9 @@ struct conn_report {
                                                RST, -1 none */
     const char *client_app;                 /* signature match on JA4/JA3, or NULL */
     const char *interception_product;       /* signature match on the chain, or NULL */
+    uint64_t resumed_from;                  /* TLS 1.2 resumption: the flow_id of the full
+                                               handshake it resumes (detect/resume.h), 0 */
+    const char *resumed_with;               /* "session_id", "session_ticket", or NULL */
     enum ev_end end;
 };
 

@@ -27,7 +27,15 @@ struct emitter {
     char *dump_dir;
     uint8_t (*dumped)[32];     /* CFG_DUMP_SEEN slots, direct-mapped: written already */
     size_t dump_files_left, dump_bytes_left;   /* this worker's share of the caps */
+    void (*resume_wait)(void *ctx);
+    void *resume_wait_ctx;
 };
+
+void emitter_set_resume_wait(struct emitter *e, void (*wait)(void *ctx), void *ctx)
+{
+    e->resume_wait = wait;
+    e->resume_wait_ctx = ctx;
+}
 
 struct emitter *emitter_new(struct sink *const *sinks, size_t n_sinks,
                             const struct eve_config *cfg, struct stats *st)
@@ -183,6 +191,21 @@ void emit_report(void *ctx, const struct conn_report *r)
             .server_ttl = synack ? ttl : NULL,
         };
         n_alerts = detect_run(e->det, &dc, alerts, DETECT_MAX_ALERTS);
+        struct detect_resumed res;
+        size_t n_run = n_alerts;
+        n_alerts = detect_resumption(e->det, &dc, alerts, n_run, DETECT_MAX_ALERTS, &res);
+        if (res.unlinked && e->resume_wait) {
+            e->resume_wait(e->resume_wait_ctx);
+            n_alerts = detect_resumption(e->det, &dc, alerts, n_run, DETECT_MAX_ALERTS, &res);
+        }
+        rep.resumed_from = res.from;
+        rep.resumed_with = res.with;
+        if (res.from)
+            e->st->tls_resumed_linked++;
+        if (res.unlinked)
+            e->st->tls_resumed_unlinked++;
+        if (res.evicted)
+            stats_cap(e->st, STATS_TLS_RESUME_EVICTED);
         rep.client_app = detect_client_app(e->det, &dc);
         rep.interception_product = detect_interception_product(e->det, &dc);
     }

@@ -52,6 +52,12 @@ int emitter_set_dump_dir(struct emitter *e, const char *dir, size_t max_files,
  * connections. */
 void emitter_set_detect(struct emitter *e, struct detect *d);
 
+/* Several workers each walking the same file: called before a TLS 1.2
+ * resumption is reported without its origin, to wait until the other
+ * workers have reached this point of the input (app/run.c); then the
+ * lookup is made again.  NULL (the default): no wait. */
+void emitter_set_resume_wait(struct emitter *e, void (*wait)(void *ctx), void *ctx);
+
 /* pipeline_report_fn: detections, events, sinks for one connection. */
 void emit_report(void *emitter, const struct conn_report *r);
 

@@ -412,6 +412,8 @@ void fmt_stats_fields(struct jw *w, const struct stats *st)
     jw_uint(w, "frag_reassembled", st->frag_reassembled);
     jw_uint(w, "dtls_multiplexed", st->dtls_multiplexed);
     jw_uint(w, "tls_tunnelled", st->tls_tunnelled);
+    jw_uint(w, "tls_resumed_linked", st->tls_resumed_linked);
+    jw_uint(w, "tls_resumed_unlinked", st->tls_resumed_unlinked);
     jw_uint(w, "capture_received", st->pcap_received);
     jw_uint(w, "capture_drops", st->pcap_drops);
     jw_uint(w, "capture_ifdrops", st->pcap_ifdrops);
@@ -581,6 +583,10 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
         jw_str(w, "client_app", ev->client_app);
     if (ev->interception_product)
         jw_str(w, "interception_product", ev->interception_product);
+    if (ev->resumed_with)   /* TLS 1.2 resumption (detect/resume.h) */
+        jw_str(w, "resumed_with", ev->resumed_with);
+    if (ev->resumed_from)
+        jw_uint(w, "resumed_from", ev->resumed_from);
     jw_str(w, "state", tls_progress_name((enum tls_progress)t->progress));
     jw_str(w, "end", fmt_end_name(ev->end));
     /* Zeek's facts: established, curve, ssl_history, last_alert. */

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "detect/legs.h"
+#include "detect/resume.h"
 #include "policy/policy.h"
 #include "policy/sigdb.h"
 #include "util/dnsname.h"
@@ -30,11 +32,13 @@ struct detect {
     const struct sigdb *sigs;
     struct legs *legs;               /* shared by every worker's detector */
     bool own_legs;
+    struct resume *resume;           /* the same */
+    bool own_resume;
     struct product_slot products[PRODUCT_CACHE];
 };
 
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
-                                 struct legs *legs)
+                                 struct legs *legs, struct resume *resume)
 {
     struct detect *d = calloc(1, sizeof(*d));
     if (!d)
@@ -50,12 +54,21 @@ struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *s
             return NULL;
         }
     }
+    d->resume = resume;
+    if (!resume) {
+        d->resume = resume_new(CFG_RESUME_MAX);
+        d->own_resume = true;
+        if (!d->resume) {
+            detect_free(d);
+            return NULL;
+        }
+    }
     return d;
 }
 
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs)
 {
-    return detect_new_shared(pol, sigs, NULL);
+    return detect_new_shared(pol, sigs, NULL, NULL);
 }
 
 void detect_free(struct detect *d)
@@ -64,6 +77,8 @@ void detect_free(struct detect *d)
         return;
     if (d->own_legs)
         legs_free(d->legs);
+    if (d->own_resume)
+        resume_free(d->resume);
     free(d);
 }
 
@@ -745,6 +760,157 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
         evidence(a, "ja4_this_leg", "%s", c->ja4);
         evidence(a, "ja4_other_leg", "%s", l->ja4);
     }
+}
+
+/* ---- TLS 1.2 resumption ---------------------------------------------------- */
+
+/* The key of a session: its kind and id (session_id bytes or the ticket's
+ * SHA-256) at the server's address and port. */
+static void resume_key_of(const struct detect_conn *c, enum resume_kind kind, const uint8_t *id,
+                          size_t len, struct resume_key *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->kind = (uint8_t)kind;
+    k->ip_ver = c->ip_ver;
+    k->port = c->server_port;
+    memcpy(k->server_ip, c->server_ip, c->ip_ver == 4 ? 4 : 16);
+    k->id_len = (uint8_t)(len > 32 ? 32 : len);
+    memcpy(k->id, id, k->id_len);
+}
+
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+/* What a resumption inherits from this full handshake and its alerts. */
+static void origin_of(struct detect *d, const struct detect_conn *c, const struct detect_alert *a,
+                      size_t n, struct resume_origin *o)
+{
+    const struct x509_entry *e = c->chain->e[0];
+    const struct x509_cert *leaf = &e->info;
+    memset(o, 0, sizeof(*o));
+    o->flow_id = c->flow_id;
+    o->ts_s = (int64_t)(c->ts_us / 1000000);
+    size_t p = 0;   /* "ab:cd:...", as tls.fingerprint */
+    for (int i = 0; i < 20 && leaf->sha1[2 * i] && leaf->sha1[2 * i + 1]; i++) {
+        if (i)
+            o->fingerprint[p++] = ':';
+        o->fingerprint[p++] = leaf->sha1[2 * i];
+        o->fingerprint[p++] = leaf->sha1[2 * i + 1];
+    }
+    o->fingerprint[p] = '\0';
+    copy_cut(o->leaf_sha256, sizeof(o->leaf_sha256), leaf->sha256);
+    copy_cut(o->spki_sha256, sizeof(o->spki_sha256), leaf->spki_sha256);
+    copy_cut(o->subject, sizeof(o->subject), leaf->subject.dn_eve);
+    copy_cut(o->issuer, sizeof(o->issuer), leaf->issuer.dn_eve);
+    copy_cut(o->product, sizeof(o->product), detect_interception_product(d, c));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t sid = a[i].sid;
+        if (sid == DETECT_SID_TWO_LEGS || sid == DETECT_SID_CLIENT_REFUSED_CERT ||
+            sid == DETECT_SID_CLIENT_ABORTED_TLS13 || sid == DETECT_SID_CLIENT_LEFT_AFTER_CERT ||
+            sid == DETECT_SID_RESUMED_FLAGGED || o->n_sids >= RESUME_SIDS)
+            continue;
+        o->sids[o->n_sids++] = sid;
+        if (o->severity == 0 || a[i].severity < o->severity) {
+            o->severity = a[i].severity;
+            copy_cut(o->category, sizeof(o->category), a[i].category);
+            copy_cut(o->confidence, sizeof(o->confidence), a[i].confidence);
+        }
+    }
+}
+
+/* The inherited verdict: one alert naming the origin and its alerts. */
+static void inherited_alert(const struct resume_origin *o, const char *with,
+                            const struct detect_conn *c, struct detect_alert *out, size_t max,
+                            size_t *n)
+{
+    if (o->n_sids == 0)
+        return;
+    /* The alert's strings must outlive the copy *o: the family and
+     * confidence named by the detections above. */
+    const char *cat = strcmp(o->category, "policy") == 0 ? "policy" : "interception";
+    const char *conf = strcmp(o->confidence, "high") == 0  ? "high"
+                       : strcmp(o->confidence, "low") == 0 ? "low"
+                                                           : "medium";
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_RESUMED_FLAGGED,
+                                       "resumed session of a flagged connection", cat,
+                                       o->severity, conf);
+    if (!a)
+        return;
+    char sids[RESUME_SIDS * 9];
+    size_t k = 0;
+    sids[0] = '\0';
+    for (uint8_t i = 0; i < o->n_sids; i++)
+        k += (size_t)snprintf(sids + k, sizeof(sids) - k, "%s%u", i ? "," : "", o->sids[i]);
+    reason(a, "This connection%s%s resumed (TLS 1.2 %s) the session of connection %llu, "
+              "whose full handshake showed the certificate %s issued by %s and raised "
+              "alert%s %s; a resumed connection shows no certificate but runs on that "
+              "session's keys, so it inherits that verdict.",
+           c->sni ? " to " : "", c->sni ? c->sni : "", with,
+           (unsigned long long)o->flow_id, o->subject[0] ? o->subject : "-",
+           o->issuer[0] ? o->issuer : "-", o->n_sids > 1 ? "s" : "", sids);
+    a->related_flow_id = o->flow_id;
+    evidence(a, "resumed_from", "%llu", (unsigned long long)o->flow_id);
+    evidence(a, "resumed_with", "%s", with);
+    evidence(a, "origin_sids", "%s", sids);
+    evidence(a, "fingerprint", "%s", o->fingerprint);
+    evidence(a, "subject", "%s", o->subject);
+    evidence(a, "issuerdn", "%s", o->issuer);
+    evidence(a, "spki_sha256", "%s", o->spki_sha256);
+    if (o->product[0])
+        evidence(a, "product", "%s", o->product);
+}
+
+size_t detect_resumption(struct detect *d, const struct detect_conn *c, struct detect_alert *out,
+                         size_t n, size_t max, struct detect_resumed *res)
+{
+    memset(res, 0, sizeof(*res));
+    const struct tls_session *t = c->tls;
+    if (!t || t->version == 0 || tls_session_is_13(t) || t->transport == TLS_TRANSPORT_QUIC ||
+        !c->server_ip)
+        return n;
+    struct resume_key k;
+    struct resume_origin o;
+    int64_t now = (int64_t)(c->ts_us / 1000000);
+    if (t->resumed) {
+        bool found = false;
+        res->with = t->ch_ticket ? "session_ticket" : "session_id";
+        if (t->ch_ticket) {
+            resume_key_of(c, RESUME_TICKET, t->ch_ticket_sha256, 32, &k);
+            found = resume_get(d->resume, &k, now, &o);
+        }
+        if (!found && t->ch_sid_len > 0 && t->sh_sid_len == t->ch_sid_len &&
+            memcmp(t->ch_sid, t->sh_sid, t->ch_sid_len) == 0) {
+            resume_key_of(c, RESUME_SESSION_ID, t->ch_sid, t->ch_sid_len, &k);
+            if ((found = resume_get(d->resume, &k, now, &o)))
+                res->with = "session_id";
+        }
+        if (!found) {
+            res->unlinked = true;
+            return n;
+        }
+        res->from = o.flow_id;
+        inherited_alert(&o, res->with, c, out, max, &n);
+        /* A renewed ticket resumes the same origin later. */
+        if (t->new_ticket) {
+            resume_key_of(c, RESUME_TICKET, t->new_ticket_sha256, 32, &k);
+            res->evicted |= resume_put(d->resume, &k, &o);
+        }
+        return n;
+    }
+    if (!c->chain || c->chain->n == 0 || (t->sh_sid_len == 0 && !t->new_ticket))
+        return n;
+    origin_of(d, c, out, n, &o);
+    if (t->sh_sid_len > 0) {
+        resume_key_of(c, RESUME_SESSION_ID, t->sh_sid, t->sh_sid_len, &k);
+        res->evicted |= resume_put(d->resume, &k, &o);
+    }
+    if (t->new_ticket) {
+        resume_key_of(c, RESUME_TICKET, t->new_ticket_sha256, 32, &k);
+        res->evicted |= resume_put(d->resume, &k, &o);
+    }
+    return n;
 }
 
 /* ---- entry points ---------------------------------------------------------- */

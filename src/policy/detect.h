@@ -52,6 +52,7 @@ enum detect_sid {
     DETECT_SID_CLIENT_LEFT_AFTER_CERT = 9100017,
     DETECT_SID_ECH_REQUIRED = 9100018,
     DETECT_SID_SERVER_STACK_BASELINE = 9100019,
+    DETECT_SID_RESUMED_FLAGGED = 9100020,
 };
 
 struct detect_evidence {
@@ -98,17 +99,40 @@ struct detect;
 /* A detector applying `pol` and `sigs` (either may be NULL: those checks
  * are skipped).  Neither is owned. */
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs);
-/* The same, linking legs through `legs` (detect/legs.h), shared with other
+/* The same, linking legs through `legs` (detect/legs.h) and TLS 1.2
+ * resumptions through `resume` (detect/resume.h), both shared with other
  * detectors and not owned; NULL: a private one. */
 struct legs;
+struct resume;
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
-                                 struct legs *legs);
+                                 struct legs *legs, struct resume *resume);
 void detect_free(struct detect *d);
 
 /* Run every detection on one connection; returns the number of alerts
  * written to out[0..max). */
 size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_alert *out,
                   size_t max);
+
+/* TLS 1.2 resumption, after detect_run() gave out[0..n):
+ *   - a full handshake that showed a chain and issued a session_id or a
+ *     ticket is remembered with its leaf facts and the sids of out[0..n)
+ *     (not 9100016, which is about the pair of legs, nor the client
+ *     refusals, which end a session rather than make one);
+ *   - a resumed connection finds it by the ticket it offered or the
+ *     session_id the server echoed (same server address and port): *res
+ *     gets the origin's flow_id, and when the origin raised alerts one
+ *     alert 9100020 is appended carrying the origin's verdict (its most
+ *     severe alert's severity and family, every sid) and chain facts as
+ *     evidence, related_flow_ids the origin.
+ * Returns the new number of alerts. */
+struct detect_resumed {
+    uint64_t from;           /* the origin's flow_id, 0 when not linked */
+    const char *with;        /* "session_id", "session_ticket"; NULL: not a TLS 1.2 resumption */
+    bool unlinked;           /* resumed, but the origin is not held */
+    bool evicted;            /* remembering this one evicted an older session */
+};
+size_t detect_resumption(struct detect *d, const struct detect_conn *c, struct detect_alert *out,
+                         size_t n, size_t max, struct detect_resumed *res);
 
 /* What the signatures say about this connection, for the tls event
  * (tls.client_app, tls.interception_product); NULL when nothing matched. */

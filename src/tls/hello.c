@@ -75,7 +75,7 @@ static int read_u16_list(struct rd *list, uint16_t *arr, size_t cap, size_t *n,
 
 /* ---- message parts ---------------------------------------------------- */
 
-/* session_id<0..32>: only the length is kept. */
+/* session_id<0..32>: its bytes are kept (resumption is keyed on them). */
 static int parse_session_id(struct rd *r, struct tls_hello *h)
 {
     size_t before = rd_left(r);
@@ -86,6 +86,8 @@ static int parse_session_id(struct rd *r, struct tls_hello *h)
     if (rd_left(&sid) > TLS_SESSION_ID_MAX)
         return TLS_HELLO_EMALFORMED;
     h->session_id_len = (uint8_t)rd_left(&sid);
+    if (!rd_copy(&sid, h->session_id, h->session_id_len))
+        return TLS_HELLO_ETRUNC;
     return consumed(before, r);
 }
 
@@ -425,6 +427,11 @@ static int parse_extensions(struct rd *r, struct tls_hello *h)
             h->quic_tp = rd_ptr(&data);
             h->quic_tp_len = (uint16_t)rd_left(&data);
         }
+        if (type == TLS_EXT_SESSION_TICKET && !h->is_server && !h->has_ticket) {
+            h->has_ticket = true;
+            h->ticket_len = (uint16_t)rd_left(&data);
+            h->ticket = h->ticket_len ? rd_ptr(&data) : NULL;
+        }
         rc = parse_one_extension(type, &data, h, &seen);
         if (rc < 0)
             return rc;
@@ -499,6 +506,24 @@ int tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_hello *ou
         return rc;
     if (rd_left(&r) != 0)
         return TLS_HELLO_EMALFORMED;
+    return TLS_HELLO_OK;
+}
+
+/* Contract in hello.h. */
+int tls_new_session_ticket_parse(const uint8_t *body, size_t len, uint32_t *lifetime,
+                                 const uint8_t **ticket, size_t *ticket_len)
+{
+    struct rd r, t;
+
+    rd_init(&r, body, len);
+    uint32_t hint = rd_u32(&r);
+    if (!rd_vec16(&r, &t) || r.bad)
+        return TLS_HELLO_ETRUNC;
+    if (rd_left(&r) != 0)
+        return TLS_HELLO_EMALFORMED;
+    *lifetime = hint;
+    *ticket = rd_ptr(&t);
+    *ticket_len = rd_left(&t);
     return TLS_HELLO_OK;
 }
 

@@ -44,6 +44,7 @@
 #define TLS_EXT_EC_POINT_FORMATS     0x000b
 #define TLS_EXT_SIGNATURE_ALGORITHMS 0x000d
 #define TLS_EXT_ALPN                 0x0010
+#define TLS_EXT_SESSION_TICKET       0x0023          /* RFC 5077 */
 #define TLS_EXT_SUPPORTED_VERSIONS   0x002b
 #define TLS_EXT_KEY_SHARE            0x0033
 #define TLS_EXT_QUIC_TRANSPORT_PARAMS 0x0039          /* RFC 9001 8.2 */
@@ -71,6 +72,7 @@ struct tls_hello {
 
     uint8_t random[32];
     uint8_t session_id_len;
+    uint8_t session_id[32];    /* the first session_id_len bytes */
 
     /* ClientHello: offered suites in order.  ServerHello: n_ciphers == 1,
      * ciphers[0] is the selected suite. */
@@ -132,6 +134,13 @@ struct tls_hello {
      * NULL when absent.  Parsed by quic/. */
     const uint8_t *quic_tp;
     uint16_t quic_tp_len;
+
+    /* SessionTicket (RFC 5077 3.2), first such extension: has_ticket when
+     * present (empty: the client asks for a ticket); ticket a view of its
+     * body as quic_tp is, NULL when empty. */
+    bool has_ticket;
+    const uint8_t *ticket;
+    uint16_t ticket_len;
 };
 
 /* GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa. */
@@ -155,6 +164,17 @@ int tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_hello *ou
  * random value.
  */
 int tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_hello *out);
+
+/*
+ * Parse a TLS 1.2 NewSessionTicket body (RFC 5077 3.3):
+ *   ticket_lifetime_hint(4) ticket<0..2^16-1>
+ * nothing after it.  On success *ticket and *ticket_len view the ticket inside
+ * `body` and *lifetime holds the hint.  Returns TLS_HELLO_OK, ETRUNC or
+ * EMALFORMED (bytes after the ticket).  TLS 1.3's NewSessionTicket is
+ * encrypted and has another layout; it is never given to this parser.
+ */
+int tls_new_session_ticket_parse(const uint8_t *body, size_t len, uint32_t *lifetime,
+                                 const uint8_t **ticket, size_t *ticket_len);
 
 /* The version the hello speaks for: the highest non-GREASE entry of
  * supported_versions when present, else legacy_version. */

@@ -22,6 +22,7 @@
  */
 #include "tls/session.h"
 
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@
 
 #define TLS_HS_CLIENT_HELLO  1
 #define TLS_HS_SERVER_HELLO  2
+#define TLS_HS_NEW_SESSION_TICKET 4
 #define TLS_HS_CERTIFICATE  11
 #define TLS_HS_SERVER_KEY_EXCHANGE 12
 #define TLS_HS_FINISHED     20
@@ -417,11 +419,24 @@ static enum tls_event check_complete(struct tls_session *s)
             done = s->d[0].ccs && s->d[1].ccs;
         }
         if (done) {
+            int server = s->client >= 0 ? s->client ^ 1 : 1;
+            if (!tls_session_is_13(s) && s->n_certificates[server] == 0 &&
+                ((s->ch_sid_len > 0 && s->sh_sid_len == s->ch_sid_len &&
+                  memcmp(s->ch_sid, s->sh_sid, s->ch_sid_len) == 0) || s->ch_ticket))
+                s->resumed = true;   /* an abbreviated handshake (RFC 5246 7.3) */
             tls_session_set_complete(s);
             return TLS_EV_PROGRESS;
         }
     }
     return TLS_EV_NEED_MORE;
+}
+
+/* The SHA-256 of a session ticket: tickets are keyed by it, not kept. */
+static void ticket_digest(const uint8_t *t, size_t n, uint8_t out[32])
+{
+    unsigned int len = 32;
+    if (EVP_Digest(t, n, out, &len, EVP_sha256(), NULL) != 1)
+        memset(out, 0, 32);
 }
 
 /* A complete hello body: parse it into msg->hello. */
@@ -506,6 +521,12 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
                 s->tunnel = d->preamble_kind;
             memcpy(s->client_random, hello->random, sizeof(s->client_random));
             s->have_random = true;
+            s->ch_sid_len = hello->session_id_len;
+            memcpy(s->ch_sid, hello->session_id, hello->session_id_len);
+            if (hello->ticket_len > 0) {
+                s->ch_ticket = true;
+                ticket_digest(hello->ticket, hello->ticket_len, s->ch_ticket_sha256);
+            }
         }
         set_progress(s, TLS_PROGRESS_CLIENT_HELLO);
         return TLS_EV_CLIENT_HELLO;
@@ -540,6 +561,8 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
         s->version = tls_hello_version(hello);
         s->cipher = hello->ciphers[0];
         s->has_cipher = true;
+        s->sh_sid_len = hello->session_id_len;
+        memcpy(s->sh_sid, hello->session_id, hello->session_id_len);
         if (s->version == 0x0304 && s->transport == TLS_TRANSPORT_TCP) {
             d->encrypted = true;
             setup_tls13_keys(s, mc, st, dir);
@@ -555,7 +578,26 @@ static bool message_wanted(uint8_t type)
 {
     return type == TLS_HS_CLIENT_HELLO || type == TLS_HS_SERVER_HELLO ||
            type == TLS_HS_CERTIFICATE || type == TLS_HS_COMPRESSED_CERTIFICATE ||
-           type == TLS_HS_SERVER_KEY_EXCHANGE;
+           type == TLS_HS_SERVER_KEY_EXCHANGE || type == TLS_HS_NEW_SESSION_TICKET;
+}
+
+/* TLS 1.2 NewSessionTicket from the server, in clear before its
+ * ChangeCipherSpec (RFC 5077 3.3): its ticket's digest.  In TLS 1.3 the
+ * message is encrypted and never reaches here. */
+static void new_session_ticket(struct tls_session *s, struct stats *st, const uint8_t *b,
+                               size_t n)
+{
+    uint32_t hint;
+    const uint8_t *t;
+    size_t tlen;
+    if (tls_new_session_ticket_parse(b, n, &hint, &t, &tlen) != TLS_HELLO_OK) {
+        stats_anomaly(st, STATS_TLS_TICKET_MALFORMED);
+        return;
+    }
+    if (tlen == 0)
+        return;   /* the server will not issue one after all (RFC 5077 3.3) */
+    s->new_ticket = true;
+    ticket_digest(t, tlen, s->new_ticket_sha256);
 }
 
 /* Zeek's ssl_history letter of a handshake message type. */
@@ -662,6 +704,11 @@ static enum tls_event finish_message(struct tls_session *s, struct memcap *mc,
     if (type == TLS_HS_SERVER_KEY_EXCHANGE) {
         if (!msg->from_client)
             server_key_exchange(s, d->hs, d->hs_len);
+        return TLS_EV_NEED_MORE;
+    }
+    if (type == TLS_HS_NEW_SESSION_TICKET) {
+        if (!msg->from_client && s->client >= 0 && !msg->tls13 && s->version != 0)
+            new_session_ticket(s, st, d->hs, d->hs_len);
         return TLS_EV_NEED_MORE;
     }
     if (type == TLS_HS_COMPRESSED_CERTIFICATE) {

@@ -155,7 +155,19 @@ struct tls_session {
     bool have_random;
     bool keys_found;              /* TLS 1.3 handshake secrets were in the key log */
     int decrypt_error;            /* first TLS13_E_* on this connection, 0 if none */
-    bool resumed;                 /* the server finished without a Certificate */
+    bool resumed;                 /* the server finished without a Certificate: TLS 1.3
+                                     PSK, or TLS 1.2 answering the ClientHello's
+                                     session_id (echoed) or SessionTicket */
+    /* TLS 1.2 resumption in clear (RFC 5246 7.4.1.2, RFC 5077): the first
+     * ClientHello's session_id and SessionTicket, the real ServerHello's
+     * session_id, and the ticket of a NewSessionTicket the server sent
+     * before its ChangeCipherSpec.  Tickets (up to 64 KiB) are kept as
+     * their SHA-256. */
+    uint8_t ch_sid_len, sh_sid_len;
+    uint8_t ch_sid[32], sh_sid[32];
+    bool ch_ticket;               /* a non-empty SessionTicket was offered */
+    bool new_ticket;              /* a non-empty NewSessionTicket was read */
+    uint8_t ch_ticket_sha256[32], new_ticket_sha256[32];
     bool client_aborted_tls13;    /* TLS 1.3, no keys: the client's first protected
                                      record after the ServerHello was alert-sized */
     /* TLS 1.3 without keys: the server's first encrypted flight (its

@@ -53,7 +53,8 @@
     X(FRAG_OVERLAP_CONFLICT, "frag_overlap_conflict")                           \
     X(FRAG_ATTACK, "frag_attack")                                               \
     X(FRAG_TIMEOUT, "frag_timeout")                                             \
-    X(FRAG_TOO_LARGE, "frag_too_large")
+    X(FRAG_TOO_LARGE, "frag_too_large")                                         \
+    X(TLS_TICKET_MALFORMED, "tls_session_ticket_malformed")
 
 /* Limits that were reached. */
 #define STATS_CAPS(X)                                                           \
@@ -74,7 +75,8 @@
     X(DTLS_MSG_TOO_LARGE, "dtls_handshake_message_too_large")                   \
     X(DTLS_REASSEMBLY, "dtls_reassembly_slots")                                 \
     X(FRAG_EVICTED, "frag_evicted")                                             \
-    X(FRAG_PIECES, "frag_pieces")
+    X(FRAG_PIECES, "frag_pieces")                                               \
+    X(TLS_RESUME_EVICTED, "tls_resume_evicted")
 
 #define STATS_ENUM(name, str) STATS_##name,
 enum stats_anomaly { STATS_ANOMALIES(STATS_ENUM) STATS_ANOMALY_COUNT };
@@ -108,6 +110,8 @@ struct stats {
     uint64_t frag_reassembled; /* IP datagrams reassembled from fragments */
     uint64_t dtls_multiplexed; /* STUN/TURN/ZRTP/RTP datagrams on a DTLS flow, skipped */
     uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS/... */
+    uint64_t tls_resumed_linked;   /* TLS 1.2 resumptions linked to their full handshake */
+    uint64_t tls_resumed_unlinked; /* TLS 1.2 resumptions whose full handshake was not held */
     uint64_t pcap_received;   /* live: packets the kernel passed (pcap_stats) */
     uint64_t pcap_drops;      /* live: kernel drops (pcap_stats) */
     uint64_t pcap_ifdrops;

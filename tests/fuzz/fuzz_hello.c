@@ -7,7 +7,9 @@
  * JA3S and JA4S for a ServerHello, and all four over either struct, since
  * the fingerprint functions must cope with any struct a parser produces).
  * The first input byte also picks the JA4 transport letter so that all
- * three are exercised; the parsers see the whole input.
+ * three are exercised; the parsers see the whole input.  The same bytes
+ * also go through tls_new_session_ticket_parse() (TLS 1.2
+ * NewSessionTicket), whose ticket view must lie inside the input.
  *
  * It checks memory safety (ASan/UBSan) and a few invariants: stored counts
  * never exceed the caps or the true counts, and every output string is
@@ -44,6 +46,7 @@ static void check_struct(const struct tls_hello *h)
     check(h->n_versions <= TLS_HELLO_MAX_VERSIONS && h->n_versions <= h->total_versions);
     check(h->n_alpn <= TLS_HELLO_MAX_ALPN && h->n_alpn <= h->total_alpn);
     check(h->sni_len <= TLS_HELLO_MAX_SNI);
+    check(h->session_id_len <= sizeof h->session_id);
     if (h->n_ciphers < h->total_ciphers || h->n_exts < h->total_exts ||
         h->n_groups < h->total_groups || h->n_sig_algs < h->total_sig_algs ||
         h->n_point_formats < h->total_point_formats ||
@@ -89,5 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_struct(&h);
         fingerprint_all(&h, t);
     }
+    uint32_t hint;
+    const uint8_t *ticket;
+    size_t tlen;
+    if (tls_new_session_ticket_parse(data, size, &hint, &ticket, &tlen) == TLS_HELLO_OK)
+        check(size == 6 + tlen && ticket == data + 6);
     return 0;
 }

@@ -1,0 +1,265 @@
+/*
+ * test_resume.c - unit tests for detect/resume.c (the shared table of TLS
+ * 1.2 sessions: cap, LRU eviction, replacement, age, key parts) and for
+ * detect_resumption() in policy/detect.c (an origin remembered by session
+ * ID and by ticket, a resumption linked with its inherited verdict, one on
+ * another server not linked), and for tls_new_session_ticket_parse().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "detect/resume.h"
+#include "policy/detect.h"
+#include "policy/sigdb.h"
+#include "tls/hello.h"
+#include "testhelp.h"
+
+static struct stats st;
+
+static struct resume_key key(uint8_t kind, uint8_t id0, uint16_t port)
+{
+    struct resume_key k;
+    memset(&k, 0, sizeof(k));
+    k.kind = kind;
+    k.ip_ver = 4;
+    k.port = port;
+    k.server_ip[0] = 198, k.server_ip[1] = 18, k.server_ip[3] = 2;
+    k.id_len = 32;
+    memset(k.id, id0, 32);
+    return k;
+}
+
+static struct resume_origin origin(uint64_t flow, int64_t ts)
+{
+    struct resume_origin o;
+    memset(&o, 0, sizeof(o));
+    o.flow_id = flow;
+    o.ts_s = ts;
+    return o;
+}
+
+static void test_table(void)
+{
+    struct resume *t = resume_new(4);
+    test_cond("table made", t != NULL);
+    if (!t)
+        return;
+    struct resume_origin o;
+    for (uint8_t i = 1; i <= 4; i++) {
+        struct resume_key k = key(RESUME_SESSION_ID, i, 443);
+        struct resume_origin in = origin(i, 1000);
+        test_cond("no eviction below the cap", !resume_put(t, &k, &in));
+    }
+    test_cond("four held", resume_count(t) == 4);
+    struct resume_key k1 = key(RESUME_SESSION_ID, 1, 443);
+    test_cond("found", resume_get(t, &k1, 1000, &o) && o.flow_id == 1);   /* 1 now most recent */
+    struct resume_key k5 = key(RESUME_SESSION_ID, 5, 443);
+    struct resume_origin in5 = origin(5, 1000);
+    test_cond("the fifth evicts", resume_put(t, &k5, &in5));
+    test_cond("still four", resume_count(t) == 4);
+    struct resume_key k2 = key(RESUME_SESSION_ID, 2, 443);
+    test_cond("the least recently used (2) went", !resume_get(t, &k2, 1000, &o));
+    test_cond("the recently used (1) stayed", resume_get(t, &k1, 1000, &o) && o.flow_id == 1);
+    test_cond("the new one is there", resume_get(t, &k5, 1000, &o) && o.flow_id == 5);
+
+    struct resume_origin again = origin(9, 1000);
+    test_cond("replacing a key evicts nothing", !resume_put(t, &k5, &again));
+    test_cond("replaced", resume_get(t, &k5, 1000, &o) && o.flow_id == 9 &&
+                              resume_count(t) == 4);
+
+    struct resume_key other_port = key(RESUME_SESSION_ID, 1, 8443);
+    struct resume_key other_kind = key(RESUME_TICKET, 1, 443);
+    struct resume_key other_ip = key(RESUME_SESSION_ID, 1, 443);
+    other_ip.server_ip[3] = 3;
+    struct resume_key short_id = key(RESUME_SESSION_ID, 1, 443);
+    short_id.id_len = 16;
+    test_cond("another port does not match", !resume_get(t, &other_port, 1000, &o));
+    test_cond("a ticket is not a session id", !resume_get(t, &other_kind, 1000, &o));
+    test_cond("another server does not match", !resume_get(t, &other_ip, 1000, &o));
+    test_cond("a shorter id does not match", !resume_get(t, &short_id, 1000, &o));
+
+    test_cond("within the age bound",
+              resume_get(t, &k1, 1000 + CFG_RESUME_MAX_AGE_S, &o));
+    test_cond("past the age bound: not matched",
+              !resume_get(t, &k1, 1001 + CFG_RESUME_MAX_AGE_S, &o));
+    test_cond("and dropped", resume_count(t) == 3 && !resume_get(t, &k1, 1000, &o));
+    for (uint8_t i = 10; i < 40; i++) {   /* churn through the free list and the LRU */
+        struct resume_key k = key(RESUME_TICKET, i, 443);
+        struct resume_origin in = origin(i, 1000);
+        resume_put(t, &k, &in);
+    }
+    struct resume_key last = key(RESUME_TICKET, 39, 443);
+    test_cond("after churn: capped, newest kept", resume_count(t) == 4 &&
+                                                     resume_get(t, &last, 1000, &o) &&
+                                                     o.flow_id == 39);
+    resume_free(t);
+
+    struct resume *z = resume_new(0);
+    struct resume_key k = key(RESUME_SESSION_ID, 1, 443);
+    struct resume_origin in = origin(1, 1000);
+    test_cond("a zero cap keeps nothing", z && !resume_put(z, &k, &in) &&
+                                              !resume_get(z, &k, 1000, &o));
+    resume_free(z);
+}
+
+static void test_ticket_parse(void)
+{
+    static const uint8_t ok[] = { 0, 0, 0x1c, 0x20, 0, 3, 'a', 'b', 'c' };
+    static const uint8_t empty[] = { 0, 0, 0, 0, 0, 0 };
+    static const uint8_t trunc[] = { 0, 0, 0x1c, 0x20, 0, 4, 'a', 'b', 'c' };
+    static const uint8_t extra[] = { 0, 0, 0x1c, 0x20, 0, 1, 'a', 'b' };
+    static const uint8_t shorty[] = { 0, 0, 0x1c };
+    uint32_t hint = 0;
+    const uint8_t *tk = NULL;
+    size_t n = 0;
+    test_cond("NewSessionTicket parsed", tls_new_session_ticket_parse(ok, sizeof ok, &hint, &tk, &n) ==
+                                                 TLS_HELLO_OK &&
+                                             hint == 7200 && n == 3 && tk == ok + 6);
+    test_cond("empty ticket parsed", tls_new_session_ticket_parse(empty, sizeof empty, &hint, &tk,
+                                                                  &n) == TLS_HELLO_OK && n == 0);
+    test_cond("ticket past the end", tls_new_session_ticket_parse(trunc, sizeof trunc, &hint, &tk,
+                                                                  &n) == TLS_HELLO_ETRUNC);
+    test_cond("bytes after the ticket", tls_new_session_ticket_parse(extra, sizeof extra, &hint,
+                                                                     &tk, &n) ==
+                                            TLS_HELLO_EMALFORMED);
+    test_cond("no room for the hint", tls_new_session_ticket_parse(shorty, sizeof shorty, &hint,
+                                                                   &tk, &n) == TLS_HELLO_ETRUNC);
+}
+
+static size_t read_file(const char *path, uint8_t *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+static const struct detect_alert *find(const struct detect_alert *a, size_t n, uint32_t sid)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i].sid == sid)
+            return &a[i];
+    return NULL;
+}
+
+static const char *ev(const struct detect_alert *a, const char *k)
+{
+    for (int i = 0; a && i < a->n_ev; i++)
+        if (strcmp(a->ev[i].key, k) == 0)
+            return a->ev[i].value;
+    return NULL;
+}
+
+/* A self-signed leaf for a public name: alerts 9100005 and 9100006 (medium). */
+static void test_detect(void)
+{
+    char err[512];
+    char empty_dir[] = "/tmp/pinscope-resume-ca.XXXXXX";
+    test_cond("empty CA directory", mkdtemp(empty_dir) != NULL);
+    struct x509_ctx_config xc = { .ca_path = empty_dir, .cert_cache_max = 16,
+                                  .verify_cache_size = 16 };
+    struct x509_ctx *x = x509_ctx_new(&xc, err, sizeof(err));
+    rmdir(empty_dir);
+    struct detect *d = detect_new(NULL, NULL);
+    static uint8_t der[16384];
+    size_t dl = read_file("tests/unit/data/x509/nosct_selfsigned_leaf.der", der, sizeof(der));
+    test_cond("detector and leaf", x && d && dl > 0);
+    if (!x || !d || dl == 0)
+        return;
+    const uint64_t now = 1790000000000000ULL;
+    struct tls_cert_list list = { .n_certs = 1, .total_certs = 1 };
+    list.certs[0].der = der;
+    list.certs[0].len = dl;
+    struct x509_chain chain;
+    x509_chain_build(x, &list, X509_PURPOSE_SERVER_CHAIN, true, (const uint8_t *)"www.github.com",
+                     14, now, &chain, &st);
+
+    static uint8_t cip[4] = { 198, 18, 0, 1 }, sip[4] = { 198, 18, 0, 2 };
+    struct tls_session full;
+    tls_session_init(&full);
+    full.version = 0x0303;
+    full.sh_sid_len = 32;
+    memset(full.sh_sid, 0x5a, 32);
+    full.new_ticket = true;
+    memset(full.new_ticket_sha256, 0x77, 32);
+    struct detect_conn c = {
+        .flow_id = 1001, .ts_us = now, .ip_ver = 4, .client_ip = cip, .server_ip = sip,
+        .client_port = 40000, .server_port = 443, .sni = "www.github.com", .tls = &full,
+        .chain = &chain,
+    };
+    struct detect_alert a[DETECT_MAX_ALERTS];
+    struct detect_resumed res;
+    size_t n = detect_run(d, &c, a, DETECT_MAX_ALERTS);
+    test_cond("the origin has alerts", n > 0);
+    size_t n2 = detect_resumption(d, &c, a, n, DETECT_MAX_ALERTS, &res);
+    test_cond("an origin adds no alert and is no resumption", n2 == n && !res.from && !res.with);
+
+    /* Resumed by session ID: the server echoes the client's. */
+    struct tls_session rs;
+    tls_session_init(&rs);
+    rs.version = 0x0303;
+    rs.resumed = true;
+    rs.ch_sid_len = rs.sh_sid_len = 32;
+    memset(rs.ch_sid, 0x5a, 32);
+    memset(rs.sh_sid, 0x5a, 32);
+    struct detect_conn r = c;
+    r.flow_id = 1002;
+    r.ts_us = now + 5000000;
+    r.client_port = 40002;
+    r.tls = &rs;
+    r.chain = NULL;
+    n = detect_run(d, &r, a, DETECT_MAX_ALERTS);
+    n = detect_resumption(d, &r, a, n, DETECT_MAX_ALERTS, &res);
+    const struct detect_alert *inh = find(a, n, DETECT_SID_RESUMED_FLAGGED);
+    test_cond("linked by session id", res.from == 1001 && res.with &&
+                                          strcmp(res.with, "session_id") == 0 && !res.unlinked);
+    test_cond("inherited alert", inh && inh->related_flow_id == 1001 && inh->severity == 2 &&
+                                     strcmp(inh->category, "interception") == 0);
+    test_streq("evidence: origin", ev(inh, "resumed_from"), "1001");
+    test_cond("evidence: the origin's sids",
+              ev(inh, "origin_sids") && strstr(ev(inh, "origin_sids"), "9100005"));
+    test_cond("evidence: fingerprint as tls.fingerprint",
+              ev(inh, "fingerprint") && strlen(ev(inh, "fingerprint")) == 59 &&
+                  ev(inh, "fingerprint")[2] == ':');
+
+    /* Resumed by ticket. */
+    struct tls_session rt;
+    tls_session_init(&rt);
+    rt.version = 0x0303;
+    rt.resumed = true;
+    rt.ch_ticket = true;
+    memset(rt.ch_ticket_sha256, 0x77, 32);
+    r.tls = &rt;
+    r.flow_id = 1003;
+    n = detect_resumption(d, &r, a, 0, DETECT_MAX_ALERTS, &res);
+    test_cond("linked by ticket", res.from == 1001 && strcmp(res.with, "session_ticket") == 0 &&
+                                      n == 1 && a[0].sid == DETECT_SID_RESUMED_FLAGGED);
+
+    /* The same ticket at another server port: not this session. */
+    r.server_port = 8443;
+    n = detect_resumption(d, &r, a, 0, DETECT_MAX_ALERTS, &res);
+    test_cond("another server: not linked", res.from == 0 && res.unlinked && n == 0);
+
+    /* TLS 1.3 is never looked up (its tickets are encrypted). */
+    rt.version = 0x0304;
+    r.server_port = 443;
+    n = detect_resumption(d, &r, a, 0, DETECT_MAX_ALERTS, &res);
+    test_cond("TLS 1.3: not a TLS 1.2 resumption", !res.with && !res.from && n == 0);
+
+    x509_chain_release(x, &chain);
+    detect_free(d);
+    x509_ctx_free(x);
+}
+
+int main(void)
+{
+    test_table();
+    test_ticket_parse();
+    test_detect();
+    return test_report();
+}
