@@ -10,8 +10,17 @@ ca-certificates before the removal).  Nothing is guessed: a root whose
 certificate no bundle holds is listed on stderr and left out (the file
 needs its subject name to match anything).
 
-  /usr/bin/python3 tests/scripts/make_removed_roots.py CHANGELOG[...] \
-      --bundle PEM=DESCRIPTION ... > signatures/removed_roots.json
+  /usr/bin/python3 tests/scripts/make_removed_roots.py CHANGELOG=DESCRIPTION ... \
+      --bundle PEM=DESCRIPTION ... [--skip "LABEL: reason"] > signatures/removed_roots.json
+
+The shipped file was made on Debian 12 with (P=/root/.pyenv/versions; the
+second changelog from `apt-get download ca-certificates=20250419~deb12u2`):
+  "/usr/share/doc/ca-certificates/changelog.gz=Debian ca-certificates 20230311+deb12u1 changelog"
+  "x/usr/share/doc/ca-certificates/changelog.gz=Debian ca-certificates 20250419~deb12u2 changelog"
+  --bundle "$P/2.7.18/lib/python2.7/site-packages/pip/_vendor/certifi/cacert.pem=certifi 2019.06.16 cacert.pem (vendored by pip 19.2.3)"
+  --bundle "$P/3.6.15/lib/python3.6/site-packages/pip/_vendor/certifi/cacert.pem=certifi 2018.08.24 cacert.pem (vendored by pip 18.1)"
+  --bundle "/etc/ssl/certs/ca-certificates.crt=Debian ca-certificates 20230311+deb12u1 ca-certificates.crt"
+  --skip "Autoridad de Certificacion Firmaprofesional CIF A62634068: a renewed certificate with the same subject name is still in the store (Debian ca-certificates 20250419), so the name does not tell the removed one apart"
 """
 import argparse, base64, gzip, hashlib, json, re, subprocess, sys
 
