@@ -55,6 +55,14 @@
 #define CFG_RESUME_MAX_AGE_S    (7 * 86400) /* packet time after which one is no longer matched
                                                (RFC 8446 4.6.1's ticket lifetime cap) */
 
+/* Signatures: signatures/removed_roots.json (policy/roots.c) */
+#define CFG_ROOTS_MAX           4096      /* removed-root entries in the file */
+#define CFG_ROOTS_MAX_FILE_BYTES (4u << 20) /* bytes of the file */
+#define CFG_ROOTS_MAX_STR       2048      /* bytes of one string value */
+#define CFG_ROOTS_GRACE_DAYS    90        /* a chain captured this long after the removal date is
+                                             still treated as captured before it (clients update
+                                             their store late) */
+
 /* Events */
 #define CFG_TLS_HISTORY_MAX     48          /* letters of a connection's ssl_history kept */
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */

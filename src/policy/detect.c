@@ -17,6 +17,7 @@
 #include "detect/legs.h"
 #include "detect/resume.h"
 #include "policy/policy.h"
+#include "policy/roots.h"
 #include "policy/sigdb.h"
 #include "util/dnsname.h"
 
@@ -139,12 +140,75 @@ bool detect_public_looking(const char *name)
 
 /* ---- chain facts --------------------------------------------------------- */
 
-static void check_untrusted(const struct detect_conn *c, struct detect_alert *out, size_t max,
-                            size_t *n)
+/* The removed public root this chain leads to (policy/roots.h), if any. */
+static bool removed_root(const struct detect *d, const struct detect_conn *c,
+                         struct roots_match *m)
+{
+    const struct roots *r = sigdb_roots(d->sigs);
+    if (!r)
+        return false;
+    const struct x509_cert *certs[TLS_CERTMSG_MAX_CERTS];
+    size_t n = 0;
+    for (; n < c->chain->n && n < TLS_CERTMSG_MAX_CERTS; n++)
+        certs[n] = &c->chain->e[n]->info;
+    return roots_match_chain(r, certs, n, m);
+}
+
+static const char *how_text(enum roots_how how)
+{
+    switch (how) {
+    case ROOTS_BY_CERT:
+        return "root certificate sent";
+    case ROOTS_BY_SUBJECT:
+        return "certificate with the root's name and key sent";
+    case ROOTS_KEY_DIFFERS:
+        return "certificate with the root's name and another key sent";
+    default:
+        return "issued under the root's name";
+    }
+}
+
+/*
+ * A chain that does not validate for a public name.  When it leads to a
+ * root that left the public store (signatures/removed_roots.json) and the
+ * capture predates the removal (plus CFG_ROOTS_GRACE_DAYS), the root was
+ * public when the traffic was seen: a low-confidence finding of its own
+ * replaces the interception alert.  Later captures keep the alert and say
+ * when the root was removed.  A certificate carrying the root's name with
+ * another key is no reason for leniency.
+ */
+static void check_untrusted(const struct detect *d, const struct detect_conn *c,
+                            struct detect_alert *out, size_t max, size_t *n)
 {
     const struct x509_cert *leaf = leaf_of(c);
     if (!leaf || c->chain->verify_error == 0 || !detect_public_looking(c->sni))
         return;
+    struct roots_match m;
+    bool removed = removed_root(d, c, &m);
+    const struct removed_root *rr = m.root;
+    int64_t now = (int64_t)(c->ts_us / 1000000);
+    if (removed && m.how != ROOTS_KEY_DIFFERS &&
+        now < rr->removed_epoch + (int64_t)CFG_ROOTS_GRACE_DAYS * 86400) {
+        struct detect_alert *a = new_alert(out, max, n, DETECT_SID_REMOVED_ROOT,
+                                           "chain to a root since removed from the public store",
+                                           "interception", 3, "low");
+        if (!a)
+            return;
+        reason(a, "The certificate chain for %s does not validate against today's trust store "
+                  "(%s), but it leads to %s, a public root until %s: the connection was "
+                  "captured while that root was still trusted, which explains the failure "
+                  "better than interception.", c->sni, x509_verify_text(c->chain->verify_error),
+               rr->label, rr->removed);
+        evidence(a, "sni", "%s", c->sni);
+        evidence(a, "validation", "%s", x509_verify_name(c->chain->verify_error));
+        evidence(a, "removed_root", "%s", rr->subject_dn);
+        evidence(a, "removed", "%s (%s store; grace %d days)", rr->removed, rr->store,
+                 CFG_ROOTS_GRACE_DAYS);
+        evidence(a, "matched", "%s", how_text(m.how));
+        evidence(a, "source", "%s", rr->source);
+        evidence(a, "issuer", "%s", or_dash(leaf->issuer.dn));
+        return;
+    }
     struct detect_alert *a = new_alert(out, max, n, DETECT_SID_UNTRUSTED_PUBLIC_NAME,
                                        "chain does not validate for a public name",
                                        "interception", 2, "medium");
@@ -156,6 +220,14 @@ static void check_untrusted(const struct detect_conn *c, struct detect_alert *ou
     evidence(a, "sni", "%s", c->sni);
     evidence(a, "validation", "%s", x509_verify_name(c->chain->verify_error));
     evidence(a, "issuer", "%s", or_dash(leaf->issuer.dn));
+    if (removed && m.how == ROOTS_KEY_DIFFERS)
+        evidence(a, "removed_root", "%s carries the name of %s with another key",
+                 c->chain->e[m.cert_index]->info.sha256, rr->label);
+    else if (removed)
+        evidence(a, "removed_root", "%s, removed from the %s store at %s (still untrusted)",
+                 rr->label, rr->store, rr->removed);
+    if (removed)
+        evidence(a, "removed_root_source", "%s", rr->source);
 }
 
 static void check_no_scts(const struct detect_conn *c, struct detect_alert *out, size_t max,
@@ -921,7 +993,7 @@ size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_a
     size_t n = 0;
     detect_policy_checks(d, c, out, max, &n);
     detect_signature_checks(d, c, out, max, &n);
-    check_untrusted(c, out, max, &n);
+    check_untrusted(d, c, out, max, &n);
     check_no_scts(c, out, max, &n);
     check_shared_key(c, out, max, &n);
     check_just_minted(c, out, max, &n);

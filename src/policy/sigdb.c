@@ -36,6 +36,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "policy/roots.h"
 #include "util/jsonv.h"
 
 /* Which part of a name a regex condition looks at. */
@@ -149,6 +150,7 @@ struct sigdb {
     const struct sig_fp **fp_sorted;
     char **strs;            /* every string the entries point to */
     size_t n_strs, cap_strs;
+    struct roots *roots;    /* removed_roots.json; NULL when the directory has none */
 };
 
 /* The keys of an issuer entry's "match" object, in evaluation and
@@ -783,6 +785,7 @@ void sigdb_free(struct sigdb *db)
     for (size_t i = 0; i < db->n_strs; i++)
         free(db->strs[i]);
     free(db->strs);
+    roots_free(db->roots);
     free(db);
 }
 
@@ -815,10 +818,28 @@ struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen)
         if (!(f == 0 ? load_issuers(&c) : load_fps(&c)))
             goto bad;
     }
+    /* removed_roots.json is optional: a directory without it knows no
+     * removed roots.  Present, it must load. */
+    if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, sep, ROOTS_FILE) >= sizeof path) {
+        c.path = dir;
+        load_fail(&c, "path too long");
+        goto bad;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 || errno != ENOENT) {
+        c.db->roots = roots_load_file(path, err, errlen);
+        if (!c.db->roots)
+            goto bad;
+    }
     return c.db;
 bad:
     sigdb_free(c.db);
     return NULL;
+}
+
+const struct roots *sigdb_roots(const struct sigdb *db)
+{
+    return db ? db->roots : NULL;
 }
 
 size_t sigdb_issuer_count(const struct sigdb *db)

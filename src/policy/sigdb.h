@@ -4,7 +4,8 @@
  *
  * sigdb_load() reads two JSON files from one directory at startup
  * (interception_issuers.json, known_fingerprints.json; the format is in
- * signatures/README.md), validates every key and value, compiles every
+ * signatures/README.md), and removed_roots.json when the directory has it
+ * (policy/roots.h), validates every key and value, compiles every
  * regular expression, and builds read-only tables.  After that the
  * database is immutable: the lookups below are pure functions of their
  * arguments, do no I/O and allocate nothing, so one database can be shared
@@ -160,6 +161,11 @@ struct sigdb;
  * while it runs (cJSON's error pointer is global).
  */
 struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen);
+
+/* The removed public roots (removed_roots.json); NULL when the directory
+ * had no such file or db is NULL. */
+struct roots;
+const struct roots *sigdb_roots(const struct sigdb *db);
 
 /* Free a database and everything it owns.  NULL is fine.  No pointer
  * obtained from it may be used afterwards. */

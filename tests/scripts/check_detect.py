@@ -30,6 +30,7 @@ UNTRUSTED, NO_SCTS, SHARED_KEY, MINTED = 9100005, 9100006, 9100007, 9100008
 CLIENT_FP, INTERCEPTOR_FP, SERVER_FP, VERSION, ALPN = 9100009, 9100010, 9100011, 9100012, 9100013
 REFUSED, ABORTED13, TWO_LEGS, LEFT = 9100014, 9100015, 9100016, 9100017
 STACK = 9100019
+REMOVED = 9100021
 
 passed = failed = 0
 
@@ -126,6 +127,64 @@ def main():
     case(ps, "client closed TLS 1.3 before its Finished", ABORTED13,
          os.path.join(G, "gnutls_tls13_unknown_ca.pcap"),
          os.path.join(G, "openssl_tls13_empty_client_cert.pcap"), keylog=False)
+    # A chain issued under the name of a root removed from the public store
+    # (GeoTrust Global CA, removed 2020-06-01; this capture's own key): low
+    # confidence before the removal, the interception alert after it, and
+    # the alert whenever a certificate under that name has another key.
+    rr_before = os.path.join(G, "removed_root_before.pcap")
+    rr_after = os.path.join(G, "removed_root_after.pcap")
+    rr_forged = os.path.join(G, "removed_root_forged.pcap")
+    case(ps, "chain to a removed root, captured before its removal", REMOVED, rr_before, rr_after)
+    case(ps, "chain to a removed root, captured after its removal", UNTRUSTED, rr_after, rr_before)
+    case(ps, "removed root's name with another key", UNTRUSTED, rr_forged, None)
+    case(ps, "removed root's name with another key is not excused", REMOVED, None, rr_forged)
+
+    def alerts_of(capture, sid, extra=()):
+        return [e["alert"] for e in run(ps, capture, extra=extra)
+                if e["event_type"] == "alert" and e["alert"]["signature_id"] == sid]
+    a = alerts_of(rr_before, REMOVED)
+    ev = a[0]["evidence"] if a else {}
+    check("removed root: low confidence, severity 3, evidence names root, date and source",
+          len(a) == 1 and a[0]["severity"] == 3 and a[0]["confidence"] == "low" and
+          ev.get("removed_root") == "CN=GeoTrust Global CA,O=GeoTrust Inc.,C=US" and
+          ev.get("removed", "").startswith("2020-06-01") and "20200601" in ev.get("source", ""),
+          json.dumps(a)[:400])
+    a = alerts_of(rr_after, UNTRUSTED)
+    check("after the removal the alert says when the root was removed",
+          len(a) == 1 and "removed from the mozilla store at 2020-06-01 (still untrusted)"
+          in a[0]["evidence"].get("removed_root", ""), json.dumps(a)[:400])
+    a = alerts_of(rr_forged, UNTRUSTED)
+    check("another key under the root's name is named in the alert",
+          len(a) == 1 and "with another key" in a[0]["evidence"].get("removed_root", ""),
+          json.dumps(a)[:400])
+    # The grace: the capture is 2019-03-01; a removal on 2019-01-01 is 59
+    # days earlier (inside 90), one on 2018-11-01 120 days (outside).
+    rdir = os.path.join(tmp, "sigs-roots")
+    shutil.copytree(os.path.join(REPO, "signatures"), rdir)
+    rpath = os.path.join(rdir, "removed_roots.json")
+    rr = json.load(open(rpath))
+    for day, want in (("2019-01-01", REMOVED), ("2018-11-01", UNTRUSTED)):
+        for e in rr["entries"]:
+            if e["id"] == "geotrust-global-ca":
+                e["removed"] = day
+        json.dump(rr, open(rpath, "w"))
+        got = sids(run(ps, rr_before, extra=("--signatures", rdir)))
+        check("removal %s, capture 2019-03-01: sid %d" % (day, want),
+              want in got and ({REMOVED, UNTRUSTED} - {want}).isdisjoint(got), sorted(got))
+    # Without the file the directory knows no removed roots.
+    os.unlink(rpath)
+    got = sids(run(ps, rr_before, extra=("--signatures", rdir)))
+    check("no removed_roots.json: the interception alert", UNTRUSTED in got and REMOVED not in got,
+          sorted(got))
+    # A broken file stops the program with file, line and entry.
+    open(rpath, "w").write('{"version": 1, "entries": [\n{"id": "x", "label": "x",\n'
+                           ' "subject_dn": "CN=x", "store": "mozilla", "removed": "2020-13-01",'
+                           ' "source": "s"}]}')
+    p = subprocess.run([ps, "-r", rr_before, "--signatures", rdir], capture_output=True, text=True)
+    check("bad removed_roots.json: clear error with file and line",
+          p.returncode != 0 and "removed_roots.json:2: entry 1 (x): removed: not a date" in p.stderr,
+          p.stderr[-300:])
+
     # A known-interceptor entry matched by JA3 alone is low confidence.
     sigdir = os.path.join(tmp, "sigs")
     shutil.copytree(os.path.join(REPO, "signatures"), sigdir)
