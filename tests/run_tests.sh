@@ -15,7 +15,7 @@
 #      reported), make install into a temporary DESTDIR
 #   2. the same (unit tests included) on an ASan+UBSan build
 #   3. every libFuzzer target for a bounded time (FUZZ_SECONDS, default 12:
-#      15 targets, 180 s)
+#      16 targets, 192 s)
 #
 # Options: --quick (stage 1 only), --golden-update (rewrite golden JSON).
 # Each stage prints "NAME: N passed, M failed"; the last line sums them.
