@@ -5,7 +5,7 @@
  * Every read of packet bytes goes through a struct rd; lengths taken from
  * the wire are compared with what is left before anything is skipped or
  * copied, so no field can point past the datagram.  The cryptography is
- * OpenSSL's: HKDF-Extract is EVP_KDF "HKDF" in EXTRACT_ONLY mode,
+ * OpenSSL's: HKDF-Extract is util/algs.c's (OpenSSL's HMAC),
  * HKDF-Expand-Label is tls/decrypt.c's, the AEADs and the header protection
  * ciphers (AES-ECB, ChaCha20) are EVP ciphers fetched once per process
  * (util/algs.c) and shared read-only.  Each struct quic_pp keys
@@ -30,7 +30,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 
 #include "tls/decrypt.h"
@@ -255,22 +254,8 @@ int quic_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm,
         OPENSSL_cleanse(out, QUIC_INITIAL_SECRET_LEN);
         return QUIC_E_ARG;
     }
-    if (!algs_hkdf()) {
-        OPENSSL_cleanse(out, QUIC_INITIAL_SECRET_LEN);
-        return QUIC_E_CRYPTO;
-    }
-    int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)OSSL_DIGEST_NAME_SHA2_256, 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)(ikm ? ikm : empty), ikm_len),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)(salt ? salt : empty),
-                                          salt_len),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(algs_hkdf());
-    int ok = kctx && EVP_KDF_derive(kctx, out, QUIC_INITIAL_SECRET_LEN, params) == 1;
-    EVP_KDF_CTX_free(kctx);
+    int ok = algs_hkdf_extract(ALGS_SHA256, salt ? salt : empty, salt_len, ikm ? ikm : empty,
+                               ikm_len, out);
     if (!ok) {
         OPENSSL_cleanse(out, QUIC_INITIAL_SECRET_LEN);
         return QUIC_E_CRYPTO;

@@ -20,7 +20,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
 #include <openssl/params.h>
 
 #include "util/algs.h"
@@ -61,7 +60,8 @@ static const struct suite_info *suite_find(uint16_t id)
 bool tls13_suite_supported(uint16_t suite)
 {
     const struct suite_info *s = suite_find(suite);
-    return s && algs_cipher(s->alg) && algs_hkdf();
+    return s && algs_cipher(s->alg) &&
+           algs_hkdf_ready(s->hash == TLS13_HASH_SHA384 ? ALGS_SHA384 : ALGS_SHA256);
 }
 
 size_t tls13_hash_len(enum tls13_hash h)
@@ -81,11 +81,6 @@ size_t tls13_suite_hash_len(uint16_t suite)
     return s ? tls13_hash_len((enum tls13_hash)s->hash) : 0;
 }
 
-static const char *digest_name(enum tls13_hash h)
-{
-    return h == TLS13_HASH_SHA384 ? OSSL_DIGEST_NAME_SHA2_384 : OSSL_DIGEST_NAME_SHA2_256;
-}
-
 int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t secret_len,
                             const char *label, const uint8_t *context, size_t context_len,
                             uint8_t *out, size_t out_len)
@@ -103,10 +98,6 @@ int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t 
         OPENSSL_cleanse(out, out_len);
         return TLS13_E_ARG;
     }
-    if (!algs_hkdf()) {
-        OPENSSL_cleanse(out, out_len);
-        return TLS13_E_CRYPTO;
-    }
 
     /* HkdfLabel: uint16 length, opaque label<7..255>, opaque context<0..255> */
     uint8_t info[2 + 1 + 255 + 1 + 255];
@@ -123,17 +114,8 @@ int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t 
         memcpy(info + n, context, context_len);
     n += context_len;
 
-    int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode),
-        OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest_name(hash), 0),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)secret, secret_len),
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, info, n),
-        OSSL_PARAM_construct_end(),
-    };
-    EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(algs_hkdf());
-    int ok = kctx && EVP_KDF_derive(kctx, out, out_len, params) == 1;
-    EVP_KDF_CTX_free(kctx);   /* clears its copy of the key */
+    int ok = algs_hkdf_expand(hash == TLS13_HASH_SHA384 ? ALGS_SHA384 : ALGS_SHA256, secret,
+                              secret_len, info, n, out, out_len);
     if (!ok) {
         OPENSSL_cleanse(out, out_len);
         return TLS13_E_CRYPTO;

@@ -11,6 +11,8 @@
 #ifndef PINSCOPE_ALGS_H
 #define PINSCOPE_ALGS_H
 
+#include <stddef.h>
+
 #include <openssl/types.h>
 
 enum algs_cipher {
@@ -27,8 +29,27 @@ enum algs_cipher {
 /* The cipher, or NULL when libcrypto does not provide it. */
 const EVP_CIPHER *algs_cipher(enum algs_cipher a);
 
-/* HKDF (RFC 5869), or NULL when libcrypto does not provide it. */
-EVP_KDF *algs_hkdf(void);
+/* The hashes of HKDF below (TLS 1.3's two). */
+enum algs_hash { ALGS_SHA256 = 0, ALGS_SHA384, ALGS_HASH_COUNT };
+
+/* True when libcrypto provides HMAC with this hash. */
+int algs_hkdf_ready(enum algs_hash h);
+
+/*
+ * HKDF (RFC 5869) from OpenSSL's HMAC: Extract (PRK = HMAC(salt, IKM)) into
+ * out[hash length], and Expand into out[out_len] (out_len <= 255 * hash
+ * length).  1 on success; 0 with out cleared otherwise.
+ *
+ * Not EVP_KDF "HKDF": that names its digest by string on every call, and
+ * OpenSSL 3.0 looks the digest up again each time (about half of a QUIC
+ * Initial's key derivation).  Here one HMAC context per hash, set up once,
+ * is copied for each call (EVP_MAC_CTX_dup) and keyed.
+ */
+int algs_hkdf_extract(enum algs_hash h, const unsigned char *salt, size_t salt_len,
+                      const unsigned char *ikm, size_t ikm_len, unsigned char *out);
+int algs_hkdf_expand(enum algs_hash h, const unsigned char *prk, size_t prk_len,
+                     const unsigned char *info, size_t info_len, unsigned char *out,
+                     size_t out_len);
 
 /* Free everything fetched.  Only at exit (for leak checkers): no call of
  * this module, tls/decrypt.c or quic/quic.c may follow. */

@@ -28,6 +28,7 @@
 #include <openssl/evp.h>
 
 #include "tls/decrypt.h"
+#include "util/algs.h"
 #include "tls/keylog.h"
 #include "tls/pcapng_dsb.h"
 #include "testhelp.h"
@@ -1254,8 +1255,41 @@ static void test_corpus(void)
     keylog_free(kl);
 }
 
+/* RFC 5869 A.1 and A.3: SHA-256, 42 bytes of output (two HMAC blocks). */
+static void test_rfc5869(void)
+{
+    uint8_t ikm[22], salt[13], info[10], prk[32], okm[42];
+    memset(ikm, 0x0b, sizeof ikm);
+    for (size_t i = 0; i < sizeof salt; i++)
+        salt[i] = (uint8_t)i;
+    for (size_t i = 0; i < sizeof info; i++)
+        info[i] = (uint8_t)(0xf0 + i);
+    test_cond("rfc5869 A.1: extract", algs_hkdf_extract(ALGS_SHA256, salt, sizeof salt, ikm,
+                                                        sizeof ikm, prk) == 1);
+    test_cond("rfc5869 A.1: PRK",
+              test_hexeq(prk, 32, "077709362c2e32df0ddc3f0dc47bba63"
+                                  "90b6c73bb50f9c3122ec844ad7c2b3e5"));
+    test_cond("rfc5869 A.1: expand 42",
+              algs_hkdf_expand(ALGS_SHA256, prk, 32, info, sizeof info, okm, 42) == 1);
+    test_cond("rfc5869 A.1: OKM", test_hexeq(okm, 42, "3cb25f25faacd57a90434f64d0362f2a"
+                                                      "2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+                                                      "34007208d5b887185865"));
+    test_cond("rfc5869 A.3: extract, no salt",
+              algs_hkdf_extract(ALGS_SHA256, NULL, 0, ikm, sizeof ikm, prk) == 1 &&
+                  test_hexeq(prk, 32, "19ef24a32c717b167f33a91d6f648bdf"
+                                      "96596776afdb6377ac434c1c293ccb04"));
+    test_cond("rfc5869 A.3: expand, no info",
+              algs_hkdf_expand(ALGS_SHA256, prk, 32, NULL, 0, okm, 42) == 1 &&
+                  test_hexeq(okm, 42, "8da4e775a563c18f715f802a063c5a31"
+                                      "b8a11f5c5ee1879ec3454e5f3c738d2d"
+                                      "9d201395faa4b61a96c8"));
+    test_cond("hkdf expand: over 255 blocks refused",
+              algs_hkdf_expand(ALGS_SHA256, prk, 32, NULL, 0, okm, 255 * 32 + 1) == 0);
+}
+
 int main(void)
 {
+    test_rfc5869();
     test_rfc8448_keys();
     test_rfc8448_records();
     test_rfc9001_labels();
