@@ -17,11 +17,18 @@
 
 #include "util/hash.h"
 
+#define LEGS_BUCKETS 2048   /* power of two, at least DETECT_LEGS_MAX */
+_Static_assert((LEGS_BUCKETS & (LEGS_BUCKETS - 1)) == 0 && LEGS_BUCKETS >= DETECT_LEGS_MAX,
+               "LEGS_BUCKETS");
+
 struct legs {
     pthread_mutex_t mu;
     struct hash_key key;             /* for the legs' string hashes */
     size_t next;
-    uint64_t sni_h[DETECT_LEGS_MAX];   /* ring[i].sni_h, packed: the scan reads 8 KB, not 600 */
+    /* ring[] indexed by name: each slot in one bucket's doubly linked list
+     * (-1 ends a list), so a lookup visits only the legs of its own name. */
+    int32_t head[LEGS_BUCKETS];
+    int32_t hnext[DETECT_LEGS_MAX], hprev[DETECT_LEGS_MAX];
     struct leg ring[DETECT_LEGS_MAX];
 };
 
@@ -32,6 +39,8 @@ struct legs *legs_new(void)
         return NULL;
     pthread_mutex_init(&l->mu, NULL);
     hash_random_key(&l->key);
+    for (size_t b = 0; b < LEGS_BUCKETS; b++)
+        l->head[b] = -1;
     return l;
 }
 
@@ -58,14 +67,15 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
 {
     int64_t now = (int64_t)(c->ts_us / 1000000);
     size_t al = alen(c->ip_ver);
-    for (size_t i = 0; i < DETECT_LEGS_MAX; i++) {
-        /* Cheap tests first: most remembered legs are another name, or
-         * the same certificate and client fingerprint.  Keyed 64-bit
-         * hashes decide (a collision cannot be arranged from outside). */
-        if (l->sni_h[i] != sni_h)
-            continue;
+    int32_t best = -1;
+    /* Of several matching legs the one in the lowest ring slot answers, as
+     * when the ring was scanned in order. */
+    for (int32_t i = l->head[sni_h & (LEGS_BUCKETS - 1)]; i >= 0; i = l->hnext[i]) {
+        /* Cheap tests first: most remembered legs are the same certificate
+         * and client fingerprint.  Keyed 64-bit hashes decide (a collision
+         * cannot be arranged from outside). */
         const struct leg *g = &l->ring[i];
-        if (!g->used || g->ip_ver != c->ip_ver)
+        if (g->sni_h != sni_h || !g->used || g->ip_ver != c->ip_ver || (best >= 0 && i > best))
             continue;
         bool other_leaf = has_leaf && g->leaf_sha256[0] && g->leaf_h != leaf_h;
         bool other_fp = c->ja4 && g->ja4[0] && g->ja4_h != ja4_h;
@@ -83,13 +93,24 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
          * time: the transparent shape needs different certificates. */
         if (!other_leaf && transparent_shape)
             continue;
+        best = i;
         m->other = *g;
         m->explicit_shape = explicit_shape;
         m->other_leaf = other_leaf;
         m->other_fp = other_fp;
-        return true;
     }
-    return false;
+    return best >= 0;
+}
+
+/* Take slot i out of its bucket's list. */
+static void unlink_slot(struct legs *l, int32_t i)
+{
+    if (l->hprev[i] >= 0)
+        l->hnext[l->hprev[i]] = l->hnext[i];
+    else
+        l->head[l->ring[i].sni_h & (LEGS_BUCKETS - 1)] = l->hnext[i];
+    if (l->hnext[i] >= 0)
+        l->hprev[l->hnext[i]] = l->hprev[i];
 }
 
 bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const char *leaf_sha256,
@@ -107,9 +128,11 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
 
     pthread_mutex_lock(&l->mu);
     bool found = find(l, c, sni_h, leaf_h, ja4_h, leaf_sha256 != NULL, m);
-    struct leg *g = &l->ring[l->next];
-    l->sni_h[l->next] = sni_h;
+    int32_t slot = (int32_t)l->next;
+    struct leg *g = &l->ring[slot];
     l->next = (l->next + 1) % DETECT_LEGS_MAX;
+    if (g->used)
+        unlink_slot(l, slot);
     memset(g, 0, sizeof(*g));
     g->used = true;
     g->flow_id = c->flow_id;
@@ -119,6 +142,12 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     memcpy(g->server_ip, c->server_ip, alen(c->ip_ver));
     snprintf(g->sni, sizeof(g->sni), "%s", c->sni);
     g->sni_h = sni_h;
+    int32_t *h = &l->head[sni_h & (LEGS_BUCKETS - 1)];
+    l->hprev[slot] = -1;
+    l->hnext[slot] = *h;
+    if (*h >= 0)
+        l->hprev[*h] = slot;
+    *h = slot;
     if (leaf_sha256) {
         snprintf(g->leaf_sha256, sizeof(g->leaf_sha256), "%s", leaf_sha256);
         snprintf(g->issuer, sizeof(g->issuer), "%s", issuer ? issuer : "-");

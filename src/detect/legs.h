@@ -14,8 +14,8 @@
  *   locking   one mutex; legs_match_and_remember() looks up and records in
  *             one critical section, so of two legs finishing at once on two
  *             workers exactly one sees the other.  The work inside is a
- *             scan of packed 64-bit keyed hashes of the names (SipHash,
- *             per-run key), 8 KB.
+ *             walk of the legs with the same name's bucket (2048
+ *             buckets of the 64-bit keyed name hash: SipHash, per-run key).
  *   order     which leg carries the alert is the one that finishes second;
  *             with several workers that can be either.
  */

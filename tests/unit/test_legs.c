@@ -1,0 +1,97 @@
+/*
+ * test_legs.c - the memory of recent legs (detect/legs.c): the explicit and
+ * transparent shapes, what never pairs, the lowest ring slot answering
+ * when several legs match, and the ring overwriting its oldest legs (their
+ * name buckets unlinked) after DETECT_LEGS_MAX more.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "detect/legs.h"
+#include "testhelp.h"
+
+static struct detect_conn conn(uint64_t id, uint64_t ts_s, const uint8_t *cli, const uint8_t *srv,
+                               const char *sni, const char *ja4)
+{
+    struct detect_conn c;
+    memset(&c, 0, sizeof c);
+    c.flow_id = id;
+    c.ts_us = ts_s * 1000000;
+    c.ip_ver = 4;
+    c.client_ip = cli;
+    c.server_ip = srv;
+    c.sni = sni;
+    c.ja4 = ja4;
+    return c;
+}
+
+static const uint8_t client[4] = { 198, 18, 0, 10 }, proxy[4] = { 198, 18, 0, 1 },
+                     origin[4] = { 198, 18, 1, 1 }, other[4] = { 198, 18, 0, 11 };
+
+int main(void)
+{
+    struct legs *l = legs_new();
+    struct leg_match m;
+    test_cond("legs_new", l != NULL);
+    if (!l)
+        return test_report();
+
+    /* Explicit proxy: client -> proxy, then proxy -> origin, other leaf. */
+    struct detect_conn a = conn(1, 100, client, proxy, "bank.example", "t13d1516h2_aaa_bbb");
+    struct detect_conn b = conn(2, 101, proxy, origin, "bank.example", "t13d1516h2_aaa_bbb");
+    test_cond("first leg: nothing to pair with",
+              !legs_match_and_remember(l, &a, "aa", "Proxy CA", &m));
+    test_cond("second leg pairs (explicit shape)",
+              legs_match_and_remember(l, &b, "bb", "Real CA", &m) && m.explicit_shape &&
+                  m.other.flow_id == 1 && m.other_leaf && !m.other_fp);
+
+    /* Same name, same leaf, same fingerprint: nothing differs. */
+    struct legs *l3 = legs_new();
+    struct detect_conn c = conn(3, 102, proxy, origin, "bank.example", "t13d1516h2_aaa_bbb");
+    legs_match_and_remember(l3, &a, "aa", "Proxy CA", &m);
+    test_cond("same leaf and fingerprint: no pair",
+              !legs_match_and_remember(l3, &c, "aa", "Proxy CA", &m));
+    legs_free(l3);
+
+    /* Out of the window. */
+    struct detect_conn d =
+        conn(4, 100 + DETECT_LEG_WINDOW_S + 5, proxy, origin, "bank.example", "t13d_x_y");
+    test_cond("outside the window: no pair", !legs_match_and_remember(l, &d, "cc", "X", &m));
+
+    /* Client and server the same address never pair. */
+    struct detect_conn e = conn(5, 102, client, client, "bank.example", "t13d_x_y");
+    test_cond("a host talking to itself: no pair", !legs_match_and_remember(l, &e, "dd", "X", &m));
+
+    /* Several matching legs: the lowest ring slot answers. */
+    struct legs *l2 = legs_new();
+    struct detect_conn p1 = conn(10, 200, client, proxy, "shop.example", "j1");
+    struct detect_conn p2 = conn(11, 200, other, proxy, "shop.example", "j2");
+    struct detect_conn q = conn(12, 201, proxy, origin, "shop.example", "j3");
+    legs_match_and_remember(l2, &p1, "l1", "A", &m);
+    legs_match_and_remember(l2, &p2, "l2", "A", &m);
+    test_cond("two candidates: the older (lower slot) answers",
+              legs_match_and_remember(l2, &q, "l3", "B", &m) && m.other.flow_id == 10);
+
+    /* Fill the ring with other names: the first legs are overwritten and
+     * their buckets must no longer lead to them. */
+    char name[32];
+    for (uint64_t i = 0; i < DETECT_LEGS_MAX; i++) {
+        snprintf(name, sizeof name, "n%llu.example", (unsigned long long)i);
+        struct detect_conn f = conn(1000 + i, 202, client, proxy, name, "j");
+        legs_match_and_remember(l2, &f, "lf", "A", &m);
+    }
+    struct detect_conn r = conn(13, 203, proxy, origin, "shop.example", "j3");
+    test_cond("overwritten legs are forgotten", !legs_match_and_remember(l2, &r, "l9", "B", &m));
+    struct detect_conn s = conn(14, 203, proxy, origin, "n1023.example", "j9");
+    test_cond("the newest legs are still found",
+              legs_match_and_remember(l2, &s, "lz", "B", &m) &&
+                  m.other.flow_id == 1000 + DETECT_LEGS_MAX - 1);
+    snprintf(name, sizeof name, "n%d.example", 0);
+    struct detect_conn t = conn(15, 203, proxy, origin, name, "j9");
+    test_cond("a slot reused twice still unlinks cleanly",
+              !legs_match_and_remember(l2, &t, "lz", "B", &m));
+
+    legs_free(l);
+    legs_free(l2);
+    return test_report();
+}
