@@ -20,7 +20,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +70,45 @@ static bool usable(const char *what, const char *path, bool dir, char *err, size
     return true;
 }
 
+/* A c_rehash name: eight hex digits, '.', a decimal suffix ("9d04f354.0"). */
+static bool hashed_name(const char *n)
+{
+    size_t i = 0;
+    for (; i < 8; i++)
+        if (!((n[i] >= '0' && n[i] <= '9') || (n[i] >= 'a' && n[i] <= 'f')))
+            return false;
+    if (n[i++] != '.' || !n[i])
+        return false;
+    for (; n[i]; i++)
+        if (n[i] < '0' || n[i] > '9')
+            return false;
+    return true;
+}
+
+/* Every certificate file of a hashed directory into `store` (the trust
+ * set X509_STORE_load_path() would find lazily).  False when the
+ * directory cannot be read or holds no certificate. */
+static bool load_hashed_dir(X509_STORE *store, const char *dir)
+{
+    DIR *d = opendir(dir);
+    char path[PATH_MAX];
+    size_t loaded = 0;
+
+    if (!d)
+        return false;
+    x509_keys_init();
+    for (struct dirent *de; (de = readdir(d)) != NULL;) {
+        if (!hashed_name(de->d_name) ||
+            snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= (int)sizeof path)
+            continue;
+        if (X509_STORE_load_file(store, path) == 1)
+            loaded++;
+    }
+    closedir(d);
+    ERR_clear_error();
+    return loaded > 0;
+}
+
 /* The trust store of `cfg` (the system's when neither is given). */
 void *x509_store_load(const struct x509_ctx_config *cfg, char *err, size_t errlen)
 {
@@ -94,14 +135,17 @@ void *x509_store_load(const struct x509_ctx_config *cfg, char *err, size_t errle
         return NULL;
     }
     if (!cfg->ca_bundle && !cfg->ca_path) {
-        /* The system's hashed CA directory, looked up lazily by subject
-         * hash; the bundle file only when there is no such directory.
-         * (X509_STORE_set_default_paths() in OpenSSL 3 also adds a store
+        /* The system's hashed CA directory, every certificate read once
+         * now; the bundle file only when there is no such directory.
+         * Looked up lazily (X509_STORE_load_path), a chain to a CA that is
+         * not there, as every interception's is, costs a stat() of the
+         * directory per lookup, several per validation. (And
+         * X509_STORE_set_default_paths() in OpenSSL 3 also adds a store
          * loader that lists the whole directory on every lookup.)  A
          * missing store only makes validation fail, it is not fatal. */
         const char *dir = getenv(X509_get_default_cert_dir_env());
         const char *file = getenv(X509_get_default_cert_file_env());
-        if (!X509_STORE_load_path(store, dir ? dir : X509_get_default_cert_dir()))
+        if (!load_hashed_dir(store, dir ? dir : X509_get_default_cert_dir()))
             X509_STORE_load_file(store, file ? file : X509_get_default_cert_file());
     }
     ERR_clear_error();
