@@ -88,6 +88,8 @@
 #define CFG_SINK_QUEUE_BYTES    (8u << 20) /* bytes of event lines queued per sink */
 #define CFG_SINK_BATCH_BYTES    (256u << 10) /* whole units written at once per sink */
 #define CFG_SINK_BATCH_UNITS    1024      /* ... at most this many */
+#define CFG_SINK_UNIT_POOL      16        /* spare event buffers kept per size class (4 to 64 KiB,
+                                             5 classes) per sink: at most 2 MiB */
 #define CFG_SINK_LINGER_US      1000      /* a lone unit waits this long for company */
 #define CFG_SINK_BACKOFF_MIN_MS 100       /* first reconnect delay (doubles each failure) */
 #define CFG_SINK_BACKOFF_MAX_MS 5000      /* longest reconnect delay */

@@ -56,8 +56,23 @@ struct unit {
     struct unit *next;
     size_t len;         /* bytes in data, ends with '\n' */
     size_t off;         /* bytes already delivered (whole lines) */
+    int cls;            /* size class (data holds UNIT_CLASS_BYTES(cls)), -1: exact size */
     char data[];
 };
+
+/* Units are recycled by size class rather than malloc'd and freed per
+ * event: the producer allocated and the writer thread freed, so every event
+ * went through glibc's arena lock twice. */
+#define UNIT_CLASSES 5                          /* 4, 8, 16, 32, 64 KiB */
+#define UNIT_CLASS_BYTES(c) ((size_t)4096 << (c))
+
+static int unit_class(size_t ulen)
+{
+    for (int c = 0; c < UNIT_CLASSES; c++)
+        if (ulen <= UNIT_CLASS_BYTES(c))
+            return c;
+    return -1;
+}
 
 struct sink {
     char *name;
@@ -74,6 +89,8 @@ struct sink {
 
     /* under mu */
     struct unit *head, *tail;
+    struct unit *pool[UNIT_CLASSES];   /* spare units, at most CFG_SINK_UNIT_POOL each */
+    unsigned n_pool[UNIT_CLASSES];
     size_t queued;          /* payload bytes queued, including reserved */
     uint64_t seq_in;        /* units appended */
     uint64_t seq_out;       /* units unlinked (delivered or dropped) */
@@ -186,7 +203,13 @@ static void unlink_head(struct sink *s)
         s->tail = NULL;
     s->queued -= u->len;
     s->seq_out++;
-    free(u);
+    if (u->cls >= 0 && s->n_pool[u->cls] < CFG_SINK_UNIT_POOL) {
+        u->next = s->pool[u->cls];
+        s->pool[u->cls] = u;
+        s->n_pool[u->cls]++;
+    } else {
+        free(u);
+    }
     if (s->dropping && s->queued == 0) {
         uint64_t lost = s->stats.dropped - s->drop_mark;
         s->dropping = false;
@@ -542,9 +565,17 @@ int sink_write(struct sink *s, const char *buf, size_t len)
         pthread_cond_wait(&s->room, &s->mu);
     }
     s->queued += ulen;  /* reserved; the copy is made unlocked */
+    int cls = unit_class(ulen);
+    struct unit *u = NULL;
+    if (cls >= 0 && s->pool[cls]) {
+        u = s->pool[cls];
+        s->pool[cls] = u->next;
+        s->n_pool[cls]--;
+    }
     pthread_mutex_unlock(&s->mu);
 
-    struct unit *u = malloc(sizeof(*u) + ulen);
+    if (!u && (u = malloc(sizeof(*u) + (cls >= 0 ? UNIT_CLASS_BYTES(cls) : ulen))) != NULL)
+        u->cls = cls;
     if (u) {
         u->next = NULL;
         u->len = ulen;
@@ -662,6 +693,12 @@ int sink_close_stats(struct sink *s, struct sink_stats *final)
     pthread_cond_destroy(&s->room);
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
+    for (int c = 0; c < UNIT_CLASSES; c++)
+        while (s->pool[c]) {
+            struct unit *u = s->pool[c];
+            s->pool[c] = u->next;
+            free(u);
+        }
     free(s->batch);
     free(s->name);
     free(s);

@@ -788,7 +788,9 @@ static enum tls_event walk_protected(struct tls_session *s, struct memcap *mc,
 
     if (d->plain_len == 0) {
         if (!d->plain) {
-            d->plain = memcap_calloc(mc, TLS13_MAX_CIPHERTEXT);
+            /* Not zeroed: only the plain_len bytes a record opened into
+             * it are read (a failed open wipes what it wrote). */
+            d->plain = memcap_malloc(mc, TLS13_MAX_CIPHERTEXT);
             if (!d->plain) {
                 stats_cap(st, STATS_MEMCAP);
                 release_cipher(d, mc);

@@ -37,6 +37,18 @@ void *memcap_calloc(struct memcap *mc, size_t size)
     return p;
 }
 
+void *memcap_malloc(struct memcap *mc, size_t size)
+{
+    if (memcap_take(mc, size) < 0)
+        return NULL;
+    void *p = malloc(size ? size : 1);
+    if (!p) {
+        mc->used -= size;
+        mc->hits++;
+    }
+    return p;
+}
+
 void *memcap_realloc(struct memcap *mc, void *p, size_t old_size, size_t new_size)
 {
     if (new_size > old_size) {

@@ -27,6 +27,8 @@ void memcap_init(struct memcap *mc, size_t cap);
 /* calloc-like: zeroed memory, or NULL (counted in hits) over the cap or on
  * allocation failure. */
 void *memcap_calloc(struct memcap *mc, size_t size);
+/* The same, not zeroed: for buffers written before they are read. */
+void *memcap_malloc(struct memcap *mc, size_t size);
 
 /* Resize from old_size to new_size; on failure returns NULL and the old
  * block stays valid and accounted. */
