@@ -466,6 +466,11 @@ static uint32_t baseline_sid(enum policy_attr attr, const char **sig)
     case POLICY_ATTR_SERVER_TTL:
         *sig = "server TCP stack outside its baseline";
         return DETECT_SID_SERVER_STACK_BASELINE;
+    case POLICY_ATTR_FLIGHT_BYTES:
+    case POLICY_ATTR_HELLO_RETRY:
+    case POLICY_ATTR_HELLO_DELAY:
+        *sig = "server handshake shape outside its baseline";
+        return DETECT_SID_SERVER_KEYLESS_BASELINE;
     case POLICY_ATTR_TLS_VERSION:
     case POLICY_ATTR_MIN_TLS_VERSION:
         *sig = "TLS version outside its baseline";
@@ -503,21 +508,28 @@ static void baseline_alerts(const struct detect_conn *c, const char *who, const 
                 continue;
             done[k] = true;
             char exp[170];
-            join_values(it->expected, it->n_expected, exp, sizeof(exp));
+            const char *seen_v = it->seen ? it->seen : it->seen_num;
+            if (it->expected)
+                join_values(it->expected, it->n_expected, exp, sizeof(exp));
+            else
+                snprintf(exp, sizeof(exp), "%s", it->expected_num);
             /* Evidence keys are not copied: the attribute's own static
              * name for what was seen, a literal for what was expected. */
-            evidence(a, it->key, "%s", or_dash(it->seen));
+            evidence(a, it->key, "%s", or_dash(seen_v));
             evidence(a, it->attr == POLICY_ATTR_JA4 ? "expected_ja4" :
                         it->attr == POLICY_ATTR_JA3 ? "expected_ja3" :
                         it->attr == POLICY_ATTR_JA4S ? "expected_ja4s" :
                         it->attr == POLICY_ATTR_JA3S ? "expected_ja3s" :
                         it->attr == POLICY_ATTR_ALPN ? "expected_alpn" :
                         it->attr == POLICY_ATTR_JA4TS ? "expected_ja4ts" :
-                        it->attr == POLICY_ATTR_SERVER_TTL ? "expected_server_ttl"
-                                                           : "expected_tls_version",
+                        it->attr == POLICY_ATTR_SERVER_TTL ? "expected_server_ttl" :
+                        it->attr == POLICY_ATTR_FLIGHT_BYTES ? "expected_server_flight_bytes" :
+                        it->attr == POLICY_ATTR_HELLO_RETRY ? "expected_hello_retry" :
+                        it->attr == POLICY_ATTR_HELLO_DELAY ? "expected_server_hello_delay_us"
+                                                            : "expected_tls_version",
                      "%s", exp);
             int w = snprintf(seen + o, sizeof(seen) - o, "%s%s %s", o ? " and " : "", it->key,
-                             or_dash(it->seen));
+                             or_dash(seen_v));
             if (w > 0 && (size_t)w < sizeof(seen) - o)
                 o += (size_t)w;
         }
@@ -554,7 +566,12 @@ static void check_baselines(const struct detect *d, const struct detect_conn *c,
     for (size_t i = 0; i < nsb && i < 8; i++) {
         struct policy_dev dev;
         if (policy_server_check(sb[i], c->ja4s, c->ja3s, version, c->alpn_server, &dev) >= 0 &&
-            policy_server_stack_check(sb[i], c->ja4ts, c->server_ttl, &dev) > 0)
+            policy_server_stack_check(sb[i], c->ja4ts, c->server_ttl, &dev) >= 0 &&
+            policy_server_keyless_check(
+                sb[i], c->has_flight_bytes ? (int64_t)c->flight_bytes : -1, c->hello_retry,
+                c->has_hello_delay && c->hello_delay_us <= INT64_MAX ? (int64_t)c->hello_delay_us
+                                                                     : -1,
+                &dev) > 0)
             baseline_alerts(c, "server", sb[i]->name, &dev, out, max, n);
     }
 }

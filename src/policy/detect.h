@@ -52,6 +52,7 @@ enum detect_sid {
     DETECT_SID_CLIENT_LEFT_AFTER_CERT = 9100017,
     DETECT_SID_ECH_REQUIRED = 9100018,
     DETECT_SID_SERVER_STACK_BASELINE = 9100019,
+    DETECT_SID_SERVER_KEYLESS_BASELINE = 9100020,
 };
 
 struct detect_evidence {
@@ -89,6 +90,14 @@ struct detect_conn {
     bool ech_offered;                /* the first ClientHello carried an outer ECH */
     const char *ja4ts;               /* TCP: the server's SYN-ACK (fp/ja4t.h), NULL if none */
     const char *server_ttl;          /* TCP: its TTL as decimal text, NULL if none */
+    /* TLS 1.3 facts that hold without keys (conn/report.h, conn_keyless):
+     * the server's first encrypted flight in bytes and the ServerHello
+     * delay in us (each when its has_ flag is set), the HelloRetryRequest
+     * ("none" or its group; NULL when not known). */
+    bool has_flight_bytes, has_hello_delay;
+    uint32_t flight_bytes;
+    uint64_t hello_delay_us;
+    const char *hello_retry;
 };
 
 struct policy;
