@@ -35,8 +35,7 @@ void conn_report_keyless(const struct conn_report *r, struct conn_keyless *k)
 {
     memset(k, 0, sizeof(*k));
     const struct ev_server_hello *sh = conn_report_final_sh(r);
-    if (!r->tls || r->quic || r->dtls || !r->tcp || r->tls->version != 0x0304 || !sh ||
-        !sh->present)
+    if (!r->tls || r->quic || r->dtls || r->tls->version != 0x0304 || !sh || !sh->present)
         return;
     bool psk = false;
     for (uint16_t i = 0; i < sh->n_exts && sh->exts; i++)
@@ -49,7 +48,7 @@ void conn_report_keyless(const struct conn_report *r, struct conn_keyless *k)
     k->has_hrr = true;
     k->hrr = t->hrr;
     k->hrr_group = t->hrr ? t->group : 0;
-    if (r->tcp->t_client_hello && r->tcp->t_server_hello >= r->tcp->t_client_hello) {
+    if (r->tcp && r->tcp->t_client_hello && r->tcp->t_server_hello >= r->tcp->t_client_hello) {
         k->has_delay = true;
         k->delay_us = r->tcp->t_server_hello - r->tcp->t_client_hello;
     }

@@ -139,7 +139,8 @@ void conn_report_names(const struct conn_report *r, struct conn_names *n);
  *            (a resumed handshake sends no Certificate);
  *   hrr      known once a ServerHello was read: whether a
  *            HelloRetryRequest came first and the group it asked for;
- *   delay    ClientHello to (first) ServerHello in us.
+ *   delay    ClientHello to (first) ServerHello in us, when the TCP
+ *            opening was seen.
  * Nothing is known for other versions, QUIC or DTLS. */
 struct conn_keyless {
     bool has_flight, has_hrr, has_delay;
