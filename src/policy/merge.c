@@ -237,9 +237,9 @@ uint32_t policy_range_rule(enum policy_range_kind k, uint32_t min, uint32_t max)
         t = spread2 > 64 ? spread2 : 64;
         return t > POLICY_MAX_FLIGHT_BYTES ? POLICY_MAX_FLIGHT_BYTES : (uint32_t)t;
     }
-    t = 5000;
-    if (max / 2 > t)
-        t = max / 2;
+    t = 10000;
+    if (max > t)
+        t = max;
     if (spread2 > t)
         t = spread2;
     return t > POLICY_MAX_DELAY_US ? POLICY_MAX_DELAY_US : (uint32_t)t;

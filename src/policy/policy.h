@@ -277,7 +277,7 @@ enum policy_range_kind { POLICY_RANGE_FLIGHT, POLICY_RANGE_DELAY };
 
 /* The tolerance a learned range gets from its spread:
  *   flight bytes: max(64, 2 x (max - min))
- *   delay (us):   max(5000, max / 2, 2 x (max - min))
+ *   delay (us):   max(10000, max, 2 x (max - min))
  * capped at the range's maximum value. */
 uint32_t policy_range_rule(enum policy_range_kind k, uint32_t min, uint32_t max);
 

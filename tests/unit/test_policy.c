@@ -802,8 +802,8 @@ static void test_server_keyless(void)
     test_cond("nothing seen: nothing compared", policy_server_keyless_check(sb, -1, NULL, -1, &d) == 0);
     test_cond("rule: flight floor", policy_range_rule(POLICY_RANGE_FLIGHT, 100, 110) == 64);
     test_cond("rule: flight spread", policy_range_rule(POLICY_RANGE_FLIGHT, 100, 200) == 200);
-    test_cond("rule: delay floor", policy_range_rule(POLICY_RANGE_DELAY, 700, 1500) == 5000);
-    test_cond("rule: delay half max", policy_range_rule(POLICY_RANGE_DELAY, 19000, 20000) == 10000);
+    test_cond("rule: delay floor", policy_range_rule(POLICY_RANGE_DELAY, 700, 1500) == 10000);
+    test_cond("rule: delay doubles max", policy_range_rule(POLICY_RANGE_DELAY, 19000, 20000) == 20000);
     test_cond("rule: delay spread", policy_range_rule(POLICY_RANGE_DELAY, 1000, 20000) == 38000);
     test_cond("rule: capped", policy_range_rule(POLICY_RANGE_DELAY, 0, POLICY_MAX_DELAY_US) ==
                                   POLICY_MAX_DELAY_US);
