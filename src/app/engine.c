@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detect/answers.h"
 #include "detect/legs.h"
 #include "policy/policy.h"
 #include "policy/sigdb.h"
@@ -108,7 +109,8 @@ int engine_init(struct engine *e, const struct options *opt)
     pthread_mutex_t *mu = malloc(sizeof(*mu));
     e->kl = keylog_new(0);
     e->legs = legs_new();
-    if (!mu || !e->kl || !e->legs) {
+    e->answers = answers_new();
+    if (!mu || !e->kl || !e->legs || !e->answers) {
         free(mu);
         log_error("out of memory");
         return -1;
@@ -165,6 +167,8 @@ void engine_free(struct engine *e)
     e->kl = NULL;
     legs_free(e->legs);
     e->legs = NULL;
+    answers_free(e->answers);
+    e->answers = NULL;
 }
 
 int engine_reload(struct engine *e)

@@ -23,6 +23,7 @@
 
 struct keylog;
 struct legs;
+struct answers;
 struct policy;
 struct sigdb;
 
@@ -39,6 +40,7 @@ struct engine {
     const char *sigdir;       /* resolved signatures directory, or NULL */
     struct keylog *kl;
     struct legs *legs;
+    struct answers *answers;  /* detect/answers.h, like legs */
     atomic_uint gen_no;
     struct engine_gen *cur;   /* under mu */
     void *mu;                 /* pthread_mutex_t * */

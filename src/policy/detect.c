@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/answers.h"
 #include "detect/legs.h"
 #include "policy/policy.h"
 #include "policy/sigdb.h"
@@ -30,11 +31,13 @@ struct detect {
     const struct sigdb *sigs;
     struct legs *legs;               /* shared by every worker's detector */
     bool own_legs;
+    struct answers *answers;         /* shared too */
+    bool own_answers;
     struct product_slot products[PRODUCT_CACHE];
 };
 
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
-                                 struct legs *legs)
+                                 struct legs *legs, struct answers *answers)
 {
     struct detect *d = calloc(1, sizeof(*d));
     if (!d)
@@ -42,20 +45,25 @@ struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *s
     d->pol = pol;
     d->sigs = sigs;
     d->legs = legs;
+    d->answers = answers;
     if (!legs) {
         d->legs = legs_new();
         d->own_legs = true;
-        if (!d->legs) {
-            free(d);
-            return NULL;
-        }
+    }
+    if (!answers) {
+        d->answers = answers_new();
+        d->own_answers = true;
+    }
+    if (!d->legs || !d->answers) {
+        detect_free(d);
+        return NULL;
     }
     return d;
 }
 
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs)
 {
-    return detect_new_shared(pol, sigs, NULL);
+    return detect_new_shared(pol, sigs, NULL, NULL);
 }
 
 void detect_free(struct detect *d)
@@ -64,6 +72,8 @@ void detect_free(struct detect *d)
         return;
     if (d->own_legs)
         legs_free(d->legs);
+    if (d->own_answers)
+        answers_free(d->answers);
     free(d);
 }
 
@@ -764,6 +774,48 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
     }
 }
 
+/*
+ * One server name, two answers (no baseline): the same kind of client
+ * (JA4) from two addresses within DETECT_ANSWERS_WINDOW_S got first
+ * flights far apart or a HelloRetryRequest only one of them saw.  One of
+ * the two was answered by something else than the origin; which one is
+ * not known, so medium confidence, both flows in the evidence.
+ */
+static void check_two_answers(struct detect *d, const struct detect_conn *c,
+                              struct detect_alert *out, size_t max, size_t *n)
+{
+    struct answer_match m;
+    if (!answers_match_and_remember(d->answers, c, &m))
+        return;
+    const struct answer *o = &m.other;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_ANSWERS,
+                                       "one server name answered one kind of client two ways",
+                                       "interception", 2, "medium");
+    if (!a)
+        return;
+    char ca[48], cb[48];
+    addr_text(c->ip_ver, c->client_ip, ca, sizeof(ca));
+    addr_text(o->ip_ver, o->client_ip, cb, sizeof(cb));
+    a->related_flow_id = o->flow_id;
+    evidence(a, "sni", "%s", c->sni);
+    evidence(a, "ja4", "%s", c->ja4);
+    evidence(a, "clients", "%s,%s", ca, cb);
+    if (m.flight_apart) {
+        evidence(a, "server_flight_bytes_this", "%u", c->flight_bytes);
+        evidence(a, "server_flight_bytes_other", "%u", o->flight_bytes);
+    }
+    if (m.hrr_differs) {
+        evidence(a, "hello_retry_this", "%s", c->hello_retry);
+        evidence(a, "hello_retry_other", "%s", o->hello_retry);
+    }
+    reason(a, "Two clients (%s, %s) with the same TLS fingerprint reached %s and were "
+              "answered differently (%s%s%s): a server answers one offer the same way, so one "
+              "of them went through something that terminates TLS.",
+           ca, cb, c->sni, m.flight_apart ? "first encrypted flight size" : "",
+           m.flight_apart && m.hrr_differs ? ", " : "",
+           m.hrr_differs ? "HelloRetryRequest" : "");
+}
+
 /* ---- entry points ---------------------------------------------------------- */
 
 size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_alert *out,
@@ -779,5 +831,6 @@ size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_a
     check_client_refused(c, out, max, &n);
     check_ech_required(c, out, max, &n);
     check_two_legs(d, c, out, max, &n);
+    check_two_answers(d, c, out, max, &n);
     return n;
 }

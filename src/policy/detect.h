@@ -11,7 +11,9 @@
  * One detector per worker.  It keeps a short memory of recent connections
  * per server name to link the two legs of one interception (client->proxy
  * and proxy->server): DETECT_LEGS_MAX entries, DETECT_LEG_WINDOW_S seconds,
- * oldest overwritten first.
+ * oldest overwritten first; and of recent TLS 1.3 answers per server name
+ * and client fingerprint (detect/answers.h): DETECT_ANSWERS_MAX entries,
+ * DETECT_ANSWERS_WINDOW_S seconds.  Both are shared by the workers' detectors.
  *
  * Signature ids are stable; names and reasons may be reworded.
  */
@@ -29,6 +31,9 @@
 #define DETECT_MAX_EVIDENCE  8    /* evidence fields per alert */
 #define DETECT_LEGS_MAX      1024 /* recent connections remembered for leg linking */
 #define DETECT_LEG_WINDOW_S  30   /* seconds between two legs of one interception */
+#define DETECT_ANSWERS_MAX   1024 /* recent TLS 1.3 answers remembered per process */
+#define DETECT_ANSWERS_WINDOW_S 600 /* seconds between two answers compared */
+#define DETECT_ANSWERS_MIN_GAP 256 /* bytes: first flights this far apart (and 20%) differ */
 #define DETECT_BACKDATE_SLACK_S 600 /* a leaf this close to exactly 1 or 2 days old was minted, backdated */
 #define DETECT_CT_REQUIRED_SINCE 1525046400 /* 2018-04-30: CT required for new public leaves */
 
@@ -53,6 +58,7 @@ enum detect_sid {
     DETECT_SID_ECH_REQUIRED = 9100018,
     DETECT_SID_SERVER_STACK_BASELINE = 9100019,
     DETECT_SID_SERVER_KEYLESS_BASELINE = 9100020,
+    DETECT_SID_TWO_ANSWERS = 9100021,
 };
 
 struct detect_evidence {
@@ -107,11 +113,13 @@ struct detect;
 /* A detector applying `pol` and `sigs` (either may be NULL: those checks
  * are skipped).  Neither is owned. */
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs);
-/* The same, linking legs through `legs` (detect/legs.h), shared with other
+/* The same, linking legs through `legs` (detect/legs.h) and comparing
+ * answers through `answers` (detect/answers.h), shared with other
  * detectors and not owned; NULL: a private one. */
 struct legs;
+struct answers;
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
-                                 struct legs *legs);
+                                 struct legs *legs, struct answers *answers);
 void detect_free(struct detect *d);
 
 /* Run every detection on one connection; returns the number of alerts

@@ -29,7 +29,7 @@ PIN_MISMATCH, PIN_EXPIRED, ISSUER, PRODUCT = 9100001, 9100002, 9100003, 9100004
 UNTRUSTED, NO_SCTS, SHARED_KEY, MINTED = 9100005, 9100006, 9100007, 9100008
 CLIENT_FP, INTERCEPTOR_FP, SERVER_FP, VERSION, ALPN = 9100009, 9100010, 9100011, 9100012, 9100013
 REFUSED, ABORTED13, TWO_LEGS, LEFT = 9100014, 9100015, 9100016, 9100017
-STACK, KEYLESS = 9100019, 9100020
+STACK, KEYLESS, TWO_ANSWERS = 9100019, 9100020, 9100021
 
 passed = failed = 0
 
@@ -115,6 +115,32 @@ def keyless_cases(ps, tmp, base):
         pol = copy.deepcopy(base)
         pol["server_baselines"] = [{"name": "only " + key, "match": {"sni": ["www.pinscope.test"]}, key: val}]
         case(ps, "%s alone" % key, KEYLESS, pos, neg, write_policy(tmp, "only_%s.json" % key, pol))
+    # No policy: one capture, one name, the same curl from two clients, the
+    # second through a proxy: two ways of answering one offer.
+    two = os.path.join(G, "keyless_two_clients.pcap")
+    for cap in ("keyless_mixed_sslsplit.pcap", "keyless_mixed_squid.pcap"):
+        case(ps, "one name answered one kind of client two ways", TWO_ANSWERS, os.path.join(G, cap), None)
+    for cap in (two, direct_a, squid, sslsplit):
+        case(ps, "one name answered one kind of client two ways", TWO_ANSWERS, None, cap)
+    evs = run(ps, os.path.join(G, "keyless_mixed_sslsplit.pcap"))
+    tls_by_flow = {e["flow_id"]: e for e in evs if e["event_type"] == "tls"}
+    ev = alerts_of(evs, TWO_ANSWERS)
+    check("two answers: both flows linked, the proxied one carries it, evidence of both",
+          len(ev) == 2 and all(
+              a["evidence"].get("server_flight_bytes_this") == "3305" and
+              a["evidence"].get("server_flight_bytes_other") == "2243" and
+              a["evidence"].get("hello_retry_this") == "secp256r1" and
+              a["evidence"].get("hello_retry_other") == "none" and
+              a["severity"] == 2 and a["confidence"] == "medium" for a in ev) and
+          all(tls_by_flow[e["flow_id"]]["src_ip"] == "198.18.0.9" and
+              tls_by_flow[e["alert"]["related_flow_ids"][0]]["src_ip"] == "198.18.0.1"
+              for e in evs if e["event_type"] == "alert" and e["alert"]["signature_id"] == TWO_ANSWERS),
+          json.dumps(ev)[:400])
+    # The samples (no policy, without keys): every clean name quiet.
+    for name in sorted(os.listdir(S)):
+        if name.endswith(".pcap") and not name.startswith(("mitm_", "pinning_")):
+            case(ps, "one name answered one kind of client two ways", TWO_ANSWERS, None,
+                 os.path.join(S, name), keylog=False)
 
 
 def write_policy(tmp, name, pol):

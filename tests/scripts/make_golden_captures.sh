@@ -38,6 +38,10 @@
 #                  first and its certificate mimicked) -> origin
 #   keyless_sslsplit    curl -> sslsplit 0.5 (static destination: the name
 #                  resolves to the proxy) -> origin
+#   keyless_two_clients  two client addresses (198.18.0.1, .9), both direct
+#   keyless_mixed_sslsplit, keyless_mixed_squid  the same two clients, the
+#                  second through sslsplit / squid: one capture, one name,
+#                  two ways of answering the same curl
 # The client trusts the lab CA and both proxies' CAs, as a managed client
 # trusts its organisation's inspection CA.
 #
@@ -58,6 +62,7 @@ VETH_SO=pgr$$
 VETH_O=pgo$$
 R_IP=198.18.0.5   # the server namespace on the origin's link
 O_IP=198.18.0.6   # the origin, one hop behind
+C2_IP=198.18.0.9  # a second client address (keyless_two_clients, keyless_mixed_*)
 VETH_C=pgc$$
 VETH_S=pgs$$
 WORK=
@@ -67,7 +72,8 @@ SCENARIOS="openssl_tls13_rsa openssl_tls12_ecdsa openssl_tls13_hrr openssl_tls13
 openssl_tls12_unknown_ca openssl_version_mismatch curl_tls13 curl_tls12_port8443
 gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tls
 openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca pyopenssl_pin_refuses
-keyless_direct_a keyless_direct_b keyless_squid_bump keyless_sslsplit"
+keyless_direct_a keyless_direct_b keyless_squid_bump keyless_sslsplit keyless_two_clients
+keyless_mixed_sslsplit keyless_mixed_squid"
 
 die() { echo "make_golden_captures: $*" >&2; exit 1; }
 log() { echo "make_golden_captures: $*" >&2; }
@@ -224,6 +230,53 @@ stop_proxy() {
     kill -KILL "$PROXY_PID" 2>/dev/null
     wait "$PROXY_PID" 2>/dev/null
     PROXY_PID=
+}
+
+start_squid() {   # NAME: squid-openssl ssl-bump on $S_IP:3128
+    local n=$1 sq="$WORK/squid"
+    rm -rf "$sq" && mkdir -p "$sq" && chmod 755 "$WORK" "$WORK/pki" &&
+        cp "$PKI/squid-ca.crt" "$sq/ca.crt" && cp "$PKI/squid-ca.key" "$sq/ca.key" &&
+        cp "$PKI/ca.crt" "$sq/origin-ca.crt" || return 1
+    /usr/lib/squid/security_file_certgen -c -s "$sq/ssl_db" -M 4MB >/dev/null 2>&1 || return 1
+    write_squid_conf "$sq"
+    chown -R proxy:proxy "$sq"
+    ip netns exec "$NS_S" timeout 40 squid -N -f "$sq/squid.conf" \
+        >"$WORK/$n.squid.log" 2>&1 </dev/null &
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    for _ in $(seq 100); do
+        [ -n "$(sx ss -Hltn "sport = :3128")" ] && return 0
+        sleep 0.1
+    done
+    cp "$sq/cache.log" "$WORK/$n.cache.log"
+    return 1
+}
+
+start_sslsplit() {   # NAME: sslsplit on $S_IP:443, static destination the origin
+    local n=$1
+    cat "$PKI/sslsplit-ca.key" "$PKI/sslsplit-ca.crt" > "$WORK/sslsplit-ca.pem"
+    ip netns exec "$NS_S" timeout 40 sslsplit -D -k "$WORK/sslsplit-ca.pem" \
+        -c "$WORK/sslsplit-ca.pem" -l "$WORK/$n.connect.log" https "$S_IP" 443 "$O_IP" 443 \
+        >"$WORK/$n.sslsplit.log" 2>&1 </dev/null &
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    for _ in $(seq 100); do
+        [ -n "$(sx ss -Hltn "sport = :443")" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# A second client address, 198.18.0.9, on the client's veth (routed by the
+# server namespace and the origin like the first).
+CLIENT2_UP=
+setup_client2() {
+    [ -n "$CLIENT2_UP" ] && return 0
+    setup_origin || return 1
+    ip -n "$NS_C" addr add "$C2_IP/32" dev "$VETH_C" || return 1
+    ip -n "$NS_S" route add "$C2_IP/32" dev "$VETH_S" || return 1
+    ip -n "$NS_O" route add "$C2_IP/32" via "$R_IP" || return 1
+    CLIENT2_UP=1
 }
 
 write_squid_conf() {   # DIR
@@ -697,36 +750,37 @@ PY
         keyless_clients "$n" 3 --resolve "$HOST:443:$O_IP" ;;
     keyless_squid_bump)
         start_origin "$n" 3 || return 1
-        local sq="$WORK/squid"
-        rm -rf "$sq" && mkdir -p "$sq" && chmod 755 "$WORK" "$WORK/pki" &&
-            cp "$PKI/squid-ca.crt" "$sq/ca.crt" && cp "$PKI/squid-ca.key" "$sq/ca.key" &&
-            cp "$PKI/ca.crt" "$sq/origin-ca.crt" || return 1
-        /usr/lib/squid/security_file_certgen -c -s "$sq/ssl_db" -M 4MB >/dev/null 2>&1 || return 1
-        write_squid_conf "$sq"
-        chown -R proxy:proxy "$sq"
-        ip netns exec "$NS_S" timeout 40 squid -N -f "$sq/squid.conf" \
-            >"$WORK/$n.squid.log" 2>&1 </dev/null &
-        PROXY_PID=$!
-        PIDS+=("$PROXY_PID")
-        for _ in $(seq 100); do
-            [ -n "$(sx ss -Hltn "sport = :3128")" ] && break; sleep 0.1
-        done
-        [ -n "$(sx ss -Hltn "sport = :3128")" ] || { cp "$sq/cache.log" "$WORK/$n.cache.log"; return 1; }
+        start_squid "$n" || return 1
         keyless_clients "$n" 3 --proxy "http://$S_IP:3128" --noproxy "" ||
-            { cp "$sq/cache.log" "$WORK/$n.cache.log"; return 1; }
+            { cp "$WORK/squid/cache.log" "$WORK/$n.cache.log"; return 1; }
         stop_proxy ;;
     keyless_sslsplit)
         start_origin "$n" 3 || return 1
-        cat "$PKI/sslsplit-ca.key" "$PKI/sslsplit-ca.crt" > "$WORK/sslsplit-ca.pem"
-        ip netns exec "$NS_S" timeout 40 sslsplit -D -k "$WORK/sslsplit-ca.pem" -c "$WORK/sslsplit-ca.pem" \
-            -l "$WORK/$n.connect.log" https "$S_IP" 443 "$O_IP" 443 \
-            >"$WORK/$n.sslsplit.log" 2>&1 </dev/null &
-        PROXY_PID=$!
-        PIDS+=("$PROXY_PID")
-        for _ in $(seq 100); do
-            [ -n "$(sx ss -Hltn "sport = :443")" ] && break; sleep 0.1
-        done
+        start_sslsplit "$n" || return 1
         keyless_clients "$n" 3 --resolve "$HOST:443:$S_IP" || return 1
+        stop_proxy ;;
+    keyless_two_clients)
+        # Two clients, both direct: one server name, one way of answering.
+        start_origin "$n" 4 || return 1
+        setup_client2 || return 1
+        keyless_clients "$n.a" 2 --resolve "$HOST:443:$O_IP" || return 1
+        keyless_clients "$n.b" 2 --interface "$C2_IP" --resolve "$HOST:443:$O_IP" ;;
+    keyless_mixed_sslsplit)
+        # The same curl from two clients, the second through sslsplit.
+        start_origin "$n" 4 || return 1
+        setup_client2 || return 1
+        start_sslsplit "$n" || return 1
+        keyless_clients "$n.a" 2 --resolve "$HOST:443:$O_IP" || return 1
+        keyless_clients "$n.b" 2 --interface "$C2_IP" --resolve "$HOST:443:$S_IP" || return 1
+        stop_proxy ;;
+    keyless_mixed_squid)
+        # The same, the second client through squid's ssl-bump.
+        start_origin "$n" 4 || return 1
+        setup_client2 || return 1
+        start_squid "$n" || return 1
+        keyless_clients "$n.a" 2 --resolve "$HOST:443:$O_IP" || return 1
+        keyless_clients "$n.b" 2 --interface "$C2_IP" --proxy "http://$S_IP:3128" --noproxy "" ||
+            return 1
         stop_proxy ;;
     *)
         log "unknown scenario $n"; return 1 ;;
@@ -740,7 +794,7 @@ filter_for() {
     curl_tls12_port8443) echo "tcp port 8443" ;;
     tds_tls) echo "tcp port 1433" ;;
     websocket_tls) echo "tcp port 8080" ;;
-    keyless_*) echo "host $C_IP and (tcp port 443 or tcp port 3128)" ;;
+    keyless_*) echo "(host $C_IP or host $C2_IP) and (tcp port 443 or tcp port 3128)" ;;
     *) echo "tcp port 443" ;;
     esac
 }
