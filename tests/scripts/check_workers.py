@@ -15,7 +15,7 @@ tests/bench/gen_bench.c), pinscope runs with
     {flow_id, related_flow_id} are compared instead (for the samples read
     as one stream, where two dozen connections to one name pair up in the
     order they finish, their number within 10%); and the two-answers alert
-    (9100021), which compares each connection with those that finished
+    (9100023), which compares each connection with those that finished
     before it, so how many carry it depends on the order: only whether
     there is one;
   - the stats event (--stats): the same packet, flow and event totals, and
@@ -38,7 +38,7 @@ import tempfile
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TWO_LEGS = 9100016
-TWO_ANSWERS = 9100021
+TWO_ANSWERS = 9100023
 passed = failed = 0
 
 
