@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detect/answers.h"
 #include "detect/legs.h"
 #include "config.h"
 #include "detect/resume.h"
@@ -111,7 +112,8 @@ int engine_init(struct engine *e, const struct options *opt)
     e->kl = keylog_new(0);
     e->legs = legs_new();
     e->resume = resume_new(CFG_RESUME_MAX);
-    if (!mu || !e->kl || !e->legs || !e->resume) {
+    e->answers = answers_new();
+    if (!mu || !e->kl || !e->legs || !e->resume || !e->answers) {
         free(mu);
         log_error("out of memory");
         return -1;
@@ -170,6 +172,8 @@ void engine_free(struct engine *e)
     e->legs = NULL;
     resume_free(e->resume);
     e->resume = NULL;
+    answers_free(e->answers);
+    e->answers = NULL;
 }
 
 int engine_reload(struct engine *e)

@@ -25,6 +25,7 @@
 struct keylog;
 struct legs;
 struct resume;
+struct answers;
 struct policy;
 struct sigdb;
 
@@ -42,6 +43,7 @@ struct engine {
     struct keylog *kl;
     struct legs *legs;
     struct resume *resume;    /* TLS 1.2 sessions by id and ticket (detect/resume.h) */
+    struct answers *answers;  /* detect/answers.h, like legs */
     atomic_uint gen_no;
     struct engine_gen *cur;   /* under mu */
     void *mu;                 /* pthread_mutex_t * */

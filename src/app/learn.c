@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "app/run.h"
+#include "output/fmt.h"
 #include "policy/policy.h"
 #include "tls/session.h"
 #include "util/log.h"
@@ -48,6 +49,19 @@ void learn_report(void *ctx, const struct conn_report *r)
     if (r->sh[0] && ja4t_server_stack(r->tcp, ja4ts, ttl))
         policy_learn_server_stack(p, nm.sni, conn_report_server_ip(r), f->key.ip_ver, ja4ts, ttl,
                                   when);
+    /* TLS 1.3 without keys: the first flight's size, the HelloRetryRequest
+     * and the ServerHello delay (conn_report_keyless() states when each is
+     * known); the ranges' tolerances follow policy_range_rule(). */
+    struct conn_keyless kl;
+    char hrr_buf[8];
+    conn_report_keyless(r, &kl);
+    const char *hrr = fmt_hello_retry(&kl, hrr_buf);
+    if (r->sh[0] && (kl.has_flight || hrr || kl.has_delay))
+        policy_learn_server_keyless(p, nm.sni, conn_report_server_ip(r), f->key.ip_ver,
+                                    kl.has_flight ? (int64_t)kl.flight_bytes : -1, hrr,
+                                    kl.has_delay && kl.delay_us <= INT64_MAX
+                                        ? (int64_t)kl.delay_us : -1,
+                                    when);
 }
 
 int learn_write_policy(const struct policy *pol, const char *path)

@@ -269,7 +269,8 @@ static int worker_switch(struct worker *w)
     if (w->x509)
         x509_ctx_set_store(w->x509, g->store);
     if (w->em) {
-        struct detect *d = detect_new_shared(g->pol, g->sigs, r->eng.legs, r->eng.resume);
+        struct detect *d =
+            detect_new_shared(g->pol, g->sigs, r->eng.legs, r->eng.resume, r->eng.answers);
         if (!d) {
             engine_release(&r->eng, g);
             return -1;

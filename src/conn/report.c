@@ -31,6 +31,29 @@ const struct ev_server_hello *conn_report_final_sh(const struct conn_report *r)
     return r->sh[0];
 }
 
+void conn_report_keyless(const struct conn_report *r, struct conn_keyless *k)
+{
+    memset(k, 0, sizeof(*k));
+    const struct ev_server_hello *sh = conn_report_final_sh(r);
+    if (!r->tls || r->quic || r->dtls || r->tls->version != 0x0304 || !sh || !sh->present)
+        return;
+    bool psk = false;
+    for (uint16_t i = 0; i < sh->n_exts && sh->exts; i++)
+        psk |= sh->exts[i] == 41;   /* pre_shared_key */
+    const struct tls_session *t = r->tls;
+    if (t->flight_records && t->client_protected && !psk) {
+        k->has_flight = true;
+        k->flight_bytes = t->flight_bytes;
+    }
+    k->has_hrr = true;
+    k->hrr = t->hrr;
+    k->hrr_group = t->hrr ? t->group : 0;
+    if (r->tcp && r->tcp->t_client_hello && r->tcp->t_server_hello >= r->tcp->t_client_hello) {
+        k->has_delay = true;
+        k->delay_us = r->tcp->t_server_hello - r->tcp->t_client_hello;
+    }
+}
+
 static const char *name_copy(const uint8_t *p, size_t n, char *buf, size_t cap)
 {
     if (n >= cap)

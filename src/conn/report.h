@@ -133,6 +133,27 @@ struct conn_names {
 };
 void conn_report_names(const struct conn_report *r, struct conn_names *n);
 
+/* What a TLS 1.3 connection over TCP shows without session keys about
+ * the server that answered (tls.server_flight, tls.hello_retry,
+ * tls.server_hello_delay_us), as server baselines learn and check them:
+ *   flight   the server's first encrypted flight in bytes, only when the
+ *            client's first protected record closed it (a cut connection's
+ *            flight is partial) and the ServerHello did not accept a PSK
+ *            (a resumed handshake sends no Certificate);
+ *   hrr      known once a ServerHello was read: whether a
+ *            HelloRetryRequest came first and the group it asked for;
+ *   delay    ClientHello to (first) ServerHello in us, when the TCP
+ *            opening was seen.
+ * Nothing is known for other versions, QUIC or DTLS. */
+struct conn_keyless {
+    bool has_flight, has_hrr, has_delay;
+    bool hrr;
+    uint16_t hrr_group;
+    uint32_t flight_bytes;
+    uint64_t delay_us;
+};
+void conn_report_keyless(const struct conn_report *r, struct conn_keyless *k);
+
 /* The server's and the client's address and port. */
 static inline const uint8_t *conn_report_client_ip(const struct conn_report *r)
 {

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "flow/id.h"
+#include "output/fmt.h"
 #include "policy/detect.h"
 #include "util/log.h"
 
@@ -168,6 +169,9 @@ void emit_report(void *ctx, const struct conn_report *r)
         const struct ev_server_hello *sh0 = r->sh[0];
         char ja4ts[JA4T_STR_MAX], ttl[4];
         bool synack = ja4t_server_stack(r->tcp, ja4ts, ttl);
+        struct conn_keyless kl;
+        char hrr_buf[8];
+        conn_report_keyless(r, &kl);
         struct detect_conn dc = {
             .flow_id = flow_id(r->flow),
             .ts_us = r->flow->first_ts_us,
@@ -189,6 +193,11 @@ void emit_report(void *ctx, const struct conn_report *r)
             .ech_offered = ch && ch->ech.present && !ch->ech.bad && ch->ech.type == 0,
             .ja4ts = synack ? ja4ts : NULL,
             .server_ttl = synack ? ttl : NULL,
+            .has_flight_bytes = kl.has_flight,
+            .flight_bytes = kl.flight_bytes,
+            .has_hello_delay = kl.has_delay,
+            .hello_delay_us = kl.delay_us,
+            .hello_retry = fmt_hello_retry(&kl, hrr_buf),
         };
         n_alerts = detect_run(e->det, &dc, alerts, DETECT_MAX_ALERTS);
         struct detect_resumed res;

@@ -671,6 +671,13 @@ const char *fmt_group_name(uint16_t g, char buf[8])
     }
 }
 
+const char *fmt_hello_retry(const struct conn_keyless *k, char buf[8])
+{
+    if (!k->has_hrr)
+        return NULL;
+    return k->hrr ? fmt_group_name(k->hrr_group, buf) : "none";
+}
+
 /* ---- tunnels ------------------------------------------------------------- */
 
 static void tunnel_addr(const struct tunnel_layer *t, const uint8_t *a, char *buf, size_t len)

@@ -46,6 +46,10 @@ const char *fmt_version(uint16_t v, char buf[24]);
  * else "0x%04x". */
 const char *fmt_group_name(uint16_t g, char buf[8]);
 
+/* A server baseline's hello_retry value: "none", the group a
+ * HelloRetryRequest asked for, or NULL when not known (conn_keyless). */
+const char *fmt_hello_retry(const struct conn_keyless *k, char buf[8]);
+
 /* ---- values and objects -------------------------------------------------- */
 
 /* A wire string (at most 255 bytes) under `name`, plus `name`_hex with the

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "detect/answers.h"
 #include "detect/legs.h"
 #include "detect/resume.h"
 #include "policy/policy.h"
@@ -35,11 +36,14 @@ struct detect {
     bool own_legs;
     struct resume *resume;           /* the same */
     bool own_resume;
+    struct answers *answers;         /* shared too */
+    bool own_answers;
     struct product_slot products[PRODUCT_CACHE];
 };
 
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
-                                 struct legs *legs, struct resume *resume)
+                                 struct legs *legs, struct resume *resume,
+                                 struct answers *answers)
 {
     struct detect *d = calloc(1, sizeof(*d));
     if (!d)
@@ -47,13 +51,18 @@ struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *s
     d->pol = pol;
     d->sigs = sigs;
     d->legs = legs;
+    d->answers = answers;
     if (!legs) {
         d->legs = legs_new();
         d->own_legs = true;
-        if (!d->legs) {
-            free(d);
-            return NULL;
-        }
+    }
+    if (!answers) {
+        d->answers = answers_new();
+        d->own_answers = true;
+    }
+    if (!d->legs || !d->answers) {
+        detect_free(d);
+        return NULL;
     }
     d->resume = resume;
     if (!resume) {
@@ -69,7 +78,7 @@ struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *s
 
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs)
 {
-    return detect_new_shared(pol, sigs, NULL, NULL);
+    return detect_new_shared(pol, sigs, NULL, NULL, NULL);
 }
 
 void detect_free(struct detect *d)
@@ -80,6 +89,8 @@ void detect_free(struct detect *d)
         legs_free(d->legs);
     if (d->own_resume)
         resume_free(d->resume);
+    if (d->own_answers)
+        answers_free(d->answers);
     free(d);
 }
 
@@ -553,6 +564,11 @@ static uint32_t baseline_sid(enum policy_attr attr, const char **sig)
     case POLICY_ATTR_SERVER_TTL:
         *sig = "server TCP stack outside its baseline";
         return DETECT_SID_SERVER_STACK_BASELINE;
+    case POLICY_ATTR_FLIGHT_BYTES:
+    case POLICY_ATTR_HELLO_RETRY:
+    case POLICY_ATTR_HELLO_DELAY:
+        *sig = "server handshake shape outside its baseline";
+        return DETECT_SID_SERVER_KEYLESS_BASELINE;
     case POLICY_ATTR_TLS_VERSION:
     case POLICY_ATTR_MIN_TLS_VERSION:
         *sig = "TLS version outside its baseline";
@@ -590,21 +606,28 @@ static void baseline_alerts(const struct detect_conn *c, const char *who, const 
                 continue;
             done[k] = true;
             char exp[170];
-            join_values(it->expected, it->n_expected, exp, sizeof(exp));
+            const char *seen_v = it->seen ? it->seen : it->seen_num;
+            if (it->expected)
+                join_values(it->expected, it->n_expected, exp, sizeof(exp));
+            else
+                snprintf(exp, sizeof(exp), "%s", it->expected_num);
             /* Evidence keys are not copied: the attribute's own static
              * name for what was seen, a literal for what was expected. */
-            evidence(a, it->key, "%s", or_dash(it->seen));
+            evidence(a, it->key, "%s", or_dash(seen_v));
             evidence(a, it->attr == POLICY_ATTR_JA4 ? "expected_ja4" :
                         it->attr == POLICY_ATTR_JA3 ? "expected_ja3" :
                         it->attr == POLICY_ATTR_JA4S ? "expected_ja4s" :
                         it->attr == POLICY_ATTR_JA3S ? "expected_ja3s" :
                         it->attr == POLICY_ATTR_ALPN ? "expected_alpn" :
                         it->attr == POLICY_ATTR_JA4TS ? "expected_ja4ts" :
-                        it->attr == POLICY_ATTR_SERVER_TTL ? "expected_server_ttl"
-                                                           : "expected_tls_version",
+                        it->attr == POLICY_ATTR_SERVER_TTL ? "expected_server_ttl" :
+                        it->attr == POLICY_ATTR_FLIGHT_BYTES ? "expected_server_flight_bytes" :
+                        it->attr == POLICY_ATTR_HELLO_RETRY ? "expected_hello_retry" :
+                        it->attr == POLICY_ATTR_HELLO_DELAY ? "expected_server_hello_delay_us"
+                                                            : "expected_tls_version",
                      "%s", exp);
             int w = snprintf(seen + o, sizeof(seen) - o, "%s%s %s", o ? " and " : "", it->key,
-                             or_dash(it->seen));
+                             or_dash(seen_v));
             if (w > 0 && (size_t)w < sizeof(seen) - o)
                 o += (size_t)w;
         }
@@ -641,7 +664,12 @@ static void check_baselines(const struct detect *d, const struct detect_conn *c,
     for (size_t i = 0; i < nsb && i < 8; i++) {
         struct policy_dev dev;
         if (policy_server_check(sb[i], c->ja4s, c->ja3s, version, c->alpn_server, &dev) >= 0 &&
-            policy_server_stack_check(sb[i], c->ja4ts, c->server_ttl, &dev) > 0)
+            policy_server_stack_check(sb[i], c->ja4ts, c->server_ttl, &dev) >= 0 &&
+            policy_server_keyless_check(
+                sb[i], c->has_flight_bytes ? (int64_t)c->flight_bytes : -1, c->hello_retry,
+                c->has_hello_delay && c->hello_delay_us <= INT64_MAX ? (int64_t)c->hello_delay_us
+                                                                     : -1,
+                &dev) > 0)
             baseline_alerts(c, "server", sb[i]->name, &dev, out, max, n);
     }
 }
@@ -985,6 +1013,48 @@ size_t detect_resumption(struct detect *d, const struct detect_conn *c, struct d
     return n;
 }
 
+/*
+ * One server name, two answers (no baseline): the same kind of client
+ * (JA4) from two addresses within DETECT_ANSWERS_WINDOW_S got first
+ * flights far apart or a HelloRetryRequest only one of them saw.  One of
+ * the two was answered by something else than the origin; which one is
+ * not known, so medium confidence, both flows in the evidence.
+ */
+static void check_two_answers(struct detect *d, const struct detect_conn *c,
+                              struct detect_alert *out, size_t max, size_t *n)
+{
+    struct answer_match m;
+    if (!answers_match_and_remember(d->answers, c, &m))
+        return;
+    const struct answer *o = &m.other;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_ANSWERS,
+                                       "one server name answered one kind of client two ways",
+                                       "interception", 2, "medium");
+    if (!a)
+        return;
+    char ca[48], cb[48];
+    addr_text(c->ip_ver, c->client_ip, ca, sizeof(ca));
+    addr_text(o->ip_ver, o->client_ip, cb, sizeof(cb));
+    a->related_flow_id = o->flow_id;
+    evidence(a, "sni", "%s", c->sni);
+    evidence(a, "ja4", "%s", c->ja4);
+    evidence(a, "clients", "%s,%s", ca, cb);
+    if (m.flight_apart) {
+        evidence(a, "server_flight_bytes_this", "%u", c->flight_bytes);
+        evidence(a, "server_flight_bytes_other", "%u", o->flight_bytes);
+    }
+    if (m.hrr_differs) {
+        evidence(a, "hello_retry_this", "%s", c->hello_retry);
+        evidence(a, "hello_retry_other", "%s", o->hello_retry);
+    }
+    reason(a, "Two clients (%s, %s) with the same TLS fingerprint reached %s and were "
+              "answered differently (%s%s%s): a server answers one offer the same way, so one "
+              "of them went through something that terminates TLS.",
+           ca, cb, c->sni, m.flight_apart ? "first encrypted flight size" : "",
+           m.flight_apart && m.hrr_differs ? ", " : "",
+           m.hrr_differs ? "HelloRetryRequest" : "");
+}
+
 /* ---- entry points ---------------------------------------------------------- */
 
 size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_alert *out,
@@ -1000,5 +1070,6 @@ size_t detect_run(struct detect *d, const struct detect_conn *c, struct detect_a
     check_client_refused(c, out, max, &n);
     check_ech_required(c, out, max, &n);
     check_two_legs(d, c, out, max, &n);
+    check_two_answers(d, c, out, max, &n);
     return n;
 }

@@ -11,7 +11,9 @@
  * One detector per worker.  It keeps a short memory of recent connections
  * per server name to link the two legs of one interception (client->proxy
  * and proxy->server): DETECT_LEGS_MAX entries, DETECT_LEG_WINDOW_S seconds,
- * oldest overwritten first.
+ * oldest overwritten first; and of recent TLS 1.3 answers per server name
+ * and client fingerprint (detect/answers.h): DETECT_ANSWERS_MAX entries,
+ * DETECT_ANSWERS_WINDOW_S seconds.  Both are shared by the workers' detectors.
  *
  * Signature ids are stable; names and reasons may be reworded.
  */
@@ -29,6 +31,9 @@
 #define DETECT_MAX_EVIDENCE  8    /* evidence fields per alert */
 #define DETECT_LEGS_MAX      1024 /* recent connections remembered for leg linking */
 #define DETECT_LEG_WINDOW_S  30   /* seconds between two legs of one interception */
+#define DETECT_ANSWERS_MAX   1024 /* recent TLS 1.3 answers remembered per process */
+#define DETECT_ANSWERS_WINDOW_S 600 /* seconds between two answers compared */
+#define DETECT_ANSWERS_MIN_GAP 256 /* bytes: first flights this far apart (and 20%) differ */
 #define DETECT_BACKDATE_SLACK_S 600 /* a leaf this close to exactly 1 or 2 days old was minted, backdated */
 #define DETECT_CT_REQUIRED_SINCE 1525046400 /* 2018-04-30: CT required for new public leaves */
 
@@ -54,6 +59,8 @@ enum detect_sid {
     DETECT_SID_SERVER_STACK_BASELINE = 9100019,
     DETECT_SID_RESUMED_FLAGGED = 9100020,
     DETECT_SID_REMOVED_ROOT = 9100021,
+    DETECT_SID_SERVER_KEYLESS_BASELINE = 9100022,
+    DETECT_SID_TWO_ANSWERS = 9100023,
 };
 
 struct detect_evidence {
@@ -91,6 +98,14 @@ struct detect_conn {
     bool ech_offered;                /* the first ClientHello carried an outer ECH */
     const char *ja4ts;               /* TCP: the server's SYN-ACK (fp/ja4t.h), NULL if none */
     const char *server_ttl;          /* TCP: its TTL as decimal text, NULL if none */
+    /* TLS 1.3 facts that hold without keys (conn/report.h, conn_keyless):
+     * the server's first encrypted flight in bytes and the ServerHello
+     * delay in us (each when its has_ flag is set), the HelloRetryRequest
+     * ("none" or its group; NULL when not known). */
+    bool has_flight_bytes, has_hello_delay;
+    uint32_t flight_bytes;
+    uint64_t hello_delay_us;
+    const char *hello_retry;
 };
 
 struct policy;
@@ -100,13 +115,16 @@ struct detect;
 /* A detector applying `pol` and `sigs` (either may be NULL: those checks
  * are skipped).  Neither is owned. */
 struct detect *detect_new(const struct policy *pol, const struct sigdb *sigs);
-/* The same, linking legs through `legs` (detect/legs.h) and TLS 1.2
- * resumptions through `resume` (detect/resume.h), both shared with other
- * detectors and not owned; NULL: a private one. */
+/* The same, linking legs through `legs` (detect/legs.h), TLS 1.2
+ * resumptions through `resume` (detect/resume.h) and comparing answers
+ * through `answers` (detect/answers.h), all shared with other detectors and
+ * not owned; NULL: a private one. */
 struct legs;
 struct resume;
+struct answers;
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
-                                 struct legs *legs, struct resume *resume);
+                                 struct legs *legs, struct resume *resume,
+                                 struct answers *answers);
 void detect_free(struct detect *d);
 
 /* Run every detection on one connection; returns the number of alerts

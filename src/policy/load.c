@@ -62,6 +62,45 @@ static int get_strs(struct jsonv *l, const cJSON *obj, const char *key, const ch
     return 0;
 }
 
+/* A numeric range {"min": N, "max": N, "tolerance": N}: whole numbers
+ * from 0 to cap, min <= max; tolerance optional (policy_range_rule()
+ * of min and max when absent). */
+static int get_range(struct jsonv *l, const cJSON *obj, const char *key, uint32_t cap,
+                     enum policy_range_kind kind, struct policy_range *out)
+{
+    static const char *const keys[] = {"min", "max", "tolerance", NULL};
+    static const char *const names[] = {"min", "max", "tolerance"};
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(obj, key);
+    memset(out, 0, sizeof(*out));
+    if (!r)
+        return 0;
+    if (!cJSON_IsObject(r))
+        return jsonv_fail(l, "%s: not an object (min, max, tolerance)", key);
+    char pfx[64];
+    snprintf(pfx, sizeof(pfx), "%s: ", key);
+    if (jsonv_check_keys(l, r, keys, pfx) < 0)
+        return -1;
+    uint32_t v[3];
+    for (int i = 0; i < 3; i++) {
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(r, names[i]);
+        if (!c) {
+            if (i == 2) {
+                v[2] = policy_range_rule(kind, v[0], v[1]);
+                break;
+            }
+            return jsonv_fail(l, "%s: missing \"%s\"", key, names[i]);
+        }
+        double d = c->valuedouble;
+        if (!cJSON_IsNumber(c) || !(d >= 0 && d <= (double)cap) || (double)(uint32_t)d != d)
+            return jsonv_fail(l, "%s: %s: not a whole number from 0 to %u", key, names[i], cap);
+        v[i] = (uint32_t)d;
+        if (i == 1 && v[1] < v[0])
+            return jsonv_fail(l, "%s: min (%u) above max (%u)", key, v[0], v[1]);
+    }
+    *out = (struct policy_range){true, v[0], v[1], v[2]};
+    return 0;
+}
+
 static int get_pins(struct jsonv *l, const cJSON *obj, const char *key, bool allow_empty,
                     struct policy_pins *out, const struct policy_pins *other,
                     const char *other_key)
@@ -328,8 +367,9 @@ fail:
 static int load_server(struct jsonv *l, struct policy *p, const cJSON *e, size_t i)
 {
     static const char *const keys[] = {"name",  "match",   "ja4s",    "ja3s",
-                                       "ja4ts", "server_ttl", "min_tls_version", "alpn",
-                                       "comment", "learned", NULL};
+                                       "ja4ts", "server_ttl", "server_flight_bytes",
+                                       "hello_retry", "server_hello_delay_us",
+                                       "min_tls_version", "alpn", "comment", "learned", NULL};
     const char *name, *minv;
     if (!cJSON_IsObject(e))
         return jsonv_fail(l, "not an object");
@@ -347,6 +387,11 @@ static int load_server(struct jsonv *l, struct policy *p, const cJSON *e, size_t
         get_strs(l, e, "ja3s", "", V_JA3S, &b->ja3s) < 0 ||
         get_strs(l, e, "ja4ts", "", V_JA4TS, &b->ja4ts) < 0 ||
         get_strs(l, e, "server_ttl", "", V_TTL, &b->server_ttl) < 0 ||
+        get_range(l, e, "server_flight_bytes", POLICY_MAX_FLIGHT_BYTES, POLICY_RANGE_FLIGHT,
+                  &b->flight_bytes) < 0 ||
+        get_strs(l, e, "hello_retry", "", V_HRR, &b->hello_retry) < 0 ||
+        get_range(l, e, "server_hello_delay_us", POLICY_MAX_DELAY_US, POLICY_RANGE_DELAY,
+                  &b->hello_delay_us) < 0 ||
         jsonv_get_string(l, e, "min_tls_version", "", &minv) < 0 ||
         get_strs(l, e, "alpn", "", V_ALPN, &b->alpn) < 0)
         goto fail;
@@ -358,8 +403,10 @@ static int load_server(struct jsonv *l, struct policy *p, const cJSON *e, size_t
         b->min_tls_code = pol_version_code(minv);
     }
     if (!b->ja4s.n && !b->ja3s.n && !b->min_tls_version && !b->alpn.n && !b->ja4ts.n &&
-        !b->server_ttl.n) {
-        jsonv_fail(l, "constrains nothing (needs ja4s, ja3s, ja4ts, server_ttl, min_tls_version "
+        !b->server_ttl.n && !b->flight_bytes.set && !b->hello_retry.n &&
+        !b->hello_delay_us.set) {
+        jsonv_fail(l, "constrains nothing (needs ja4s, ja3s, ja4ts, server_ttl, "
+                      "server_flight_bytes, hello_retry, server_hello_delay_us, min_tls_version "
                       "or alpn)");
         goto fail;
     }

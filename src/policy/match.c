@@ -176,7 +176,9 @@ static void dev_add(struct policy_dev *d, enum policy_attr a, const char *key, c
                     const char *const *expected, size_t n_expected)
 {
     if (d->n < POLICY_DEV_MAX)
-        d->item[d->n++] = (struct policy_dev_item){a, key, seen, expected, n_expected};
+        d->item[d->n++] = (struct policy_dev_item){.attr = a, .key = key, .seen = seen,
+                                                   .expected = expected,
+                                                   .n_expected = n_expected};
 }
 
 static void check_list(struct policy_dev *d, enum policy_attr a, const char *key,
@@ -221,6 +223,38 @@ int policy_server_stack_check(const struct policy_server_baseline *b, const char
         return POLICY_EINVAL;
     check_list(out, POLICY_ATTR_JA4TS, "ja4ts", &b->ja4ts, ja4ts);
     check_list(out, POLICY_ATTR_SERVER_TTL, "server_ttl", &b->server_ttl, ttl);
+    return (int)out->n;
+}
+
+int policy_server_keyless_check(const struct policy_server_baseline *b, int64_t flight_bytes,
+                                const char *hello_retry, int64_t delay_us,
+                                struct policy_dev *out)
+{
+    if (!b || !out)
+        return POLICY_EINVAL;
+    const struct policy_range *f = &b->flight_bytes, *dl = &b->hello_delay_us;
+    if (f->set && flight_bytes >= 0) {
+        int64_t lo = (int64_t)f->min - f->tolerance, hi = (int64_t)f->max + f->tolerance;
+        if ((flight_bytes < lo || flight_bytes > hi) && out->n < POLICY_DEV_MAX) {
+            struct policy_dev_item *it = &out->item[out->n++];
+            *it = (struct policy_dev_item){.attr = POLICY_ATTR_FLIGHT_BYTES,
+                                           .key = "server_flight_bytes"};
+            snprintf(it->seen_num, sizeof(it->seen_num), "%" PRId64, flight_bytes);
+            snprintf(it->expected_num, sizeof(it->expected_num), "%" PRId64 "..%" PRId64,
+                     lo < 0 ? 0 : lo, hi);
+        }
+    }
+    check_list(out, POLICY_ATTR_HELLO_RETRY, "hello_retry", &b->hello_retry, hello_retry);
+    if (dl->set && delay_us >= 0) {
+        int64_t hi = (int64_t)dl->max + dl->tolerance;
+        if (delay_us > hi && out->n < POLICY_DEV_MAX) {
+            struct policy_dev_item *it = &out->item[out->n++];
+            *it = (struct policy_dev_item){.attr = POLICY_ATTR_HELLO_DELAY,
+                                           .key = "server_hello_delay_us"};
+            snprintf(it->seen_num, sizeof(it->seen_num), "%" PRId64, delay_us);
+            snprintf(it->expected_num, sizeof(it->expected_num), "<= %" PRId64, hi);
+        }
+    }
     return (int)out->n;
 }
 

@@ -230,6 +230,36 @@ nomem:
     return POLICY_ENOMEM;
 }
 
+uint32_t policy_range_rule(enum policy_range_kind k, uint32_t min, uint32_t max)
+{
+    uint64_t spread2 = 2 * (uint64_t)(max >= min ? max - min : 0), t;
+    if (k == POLICY_RANGE_FLIGHT) {
+        t = spread2 > 64 ? spread2 : 64;
+        return t > POLICY_MAX_FLIGHT_BYTES ? POLICY_MAX_FLIGHT_BYTES : (uint32_t)t;
+    }
+    t = 10000;
+    if (max > t)
+        t = max;
+    if (spread2 > t)
+        t = spread2;
+    return t > POLICY_MAX_DELAY_US ? POLICY_MAX_DELAY_US : (uint32_t)t;
+}
+
+/* A learned range widened to cover src's values, its tolerance by the rule. */
+static void union_range(struct policy_range *d, const struct policy_range *s,
+                        enum policy_range_kind k)
+{
+    if (!s->set)
+        return;
+    if (!d->set) {
+        *d = *s;
+    } else {
+        d->min = s->min < d->min ? s->min : d->min;
+        d->max = s->max > d->max ? s->max : d->max;
+    }
+    d->tolerance = policy_range_rule(k, d->min, d->max);
+}
+
 static int merge_server(struct policy *dst, const struct policy_server_baseline *s,
                         struct policy_merge_stats *st)
 {
@@ -244,8 +274,11 @@ static int merge_server(struct policy *dst, const struct policy_server_baseline 
             union_strs(&d->ja3s, &s->ja3s, POLICY_MAX_VALUES, &st->capped) < 0 ||
             union_strs(&d->ja4ts, &s->ja4ts, POLICY_MAX_VALUES, &st->capped) < 0 ||
             union_strs(&d->server_ttl, &s->server_ttl, POLICY_MAX_VALUES, &st->capped) < 0 ||
+            union_strs(&d->hello_retry, &s->hello_retry, POLICY_MAX_VALUES, &st->capped) < 0 ||
             union_strs(&d->alpn, &s->alpn, POLICY_MAX_VALUES, &st->capped) < 0)
             return POLICY_ENOMEM;
+        union_range(&d->flight_bytes, &s->flight_bytes, POLICY_RANGE_FLIGHT);
+        union_range(&d->hello_delay_us, &s->hello_delay_us, POLICY_RANGE_DELAY);
         if (s->min_tls_code && (!d->min_tls_code || s->min_tls_code < d->min_tls_code)) {
             d->min_tls_code = s->min_tls_code;
             d->min_tls_version = s->min_tls_version;
@@ -265,8 +298,11 @@ static int merge_server(struct policy *dst, const struct policy_server_baseline 
         pol_strs_copy(&d->ja4s, &s->ja4s) < 0 || pol_strs_copy(&d->ja3s, &s->ja3s) < 0 ||
         pol_strs_copy(&d->ja4ts, &s->ja4ts) < 0 ||
         pol_strs_copy(&d->server_ttl, &s->server_ttl) < 0 ||
+        pol_strs_copy(&d->hello_retry, &s->hello_retry) < 0 ||
         pol_strs_copy(&d->alpn, &s->alpn) < 0)
         goto nomem;
+    d->flight_bytes = s->flight_bytes;
+    d->hello_delay_us = s->hello_delay_us;
     d->min_tls_version = s->min_tls_version;
     d->min_tls_code = s->min_tls_code;
     d->origin = s->origin;
@@ -419,9 +455,12 @@ int policy_learn_client(struct policy *p, const uint8_t *ip, int ip_ver, const c
 }
 
 /* Name and match a learned server baseline `b` (its lists filled) by the
- * SNI, else the server address, and merge it into p. */
+ * SNI, else the server address, and merge it into p.  `more_facts`: a
+ * further call for a connection policy_learn_server() already counted
+ * (its TCP stack, its keyless facts), which adds values but not a
+ * connection when the entry exists. */
 static int learn_server_into(struct policy *p, const char *sni, const uint8_t *server_ip,
-                             int ip_ver, struct policy_server_baseline *b)
+                             int ip_ver, struct policy_server_baseline *b, bool more_facts)
 {
     char dom[POLICY_MAX_DOMAIN + 1];
     bool have_sni = pol_given(sni) && pol_domain_norm(sni, strlen(sni), dom, false);
@@ -440,6 +479,9 @@ static int learn_server_into(struct policy *p, const char *sni, const uint8_t *s
         b->match.server_addresses = (struct policy_nets){&addr, 1};
     }
     b->name = name;
+    size_t pos;
+    if (more_facts && pol_ix_search(&p->server_ix, name, strlen(name), &pos))
+        b->origin.connections = 0;
     struct policy_merge_stats st = {0};
     return learn_result(p, merge_server(p, b, &st), &st);
 }
@@ -460,7 +502,7 @@ int policy_learn_server(struct policy *p, const char *sni, const uint8_t *server
     b.min_tls_code = pol_version_code(version);
     if (!b.ja4s.n && !b.ja3s.n && !b.min_tls_version && !b.alpn.n)
         return POLICY_EINVAL;
-    return learn_server_into(p, sni, server_ip, ip_ver, &b);
+    return learn_server_into(p, sni, server_ip, ip_ver, &b, false);
 }
 
 int policy_learn_server_stack(struct policy *p, const char *sni, const uint8_t *server_ip,
@@ -476,7 +518,7 @@ int policy_learn_server_stack(struct policy *p, const char *sni, const uint8_t *
         return POLICY_EINVAL;
     if (!b.ja4ts.n && !b.server_ttl.n)
         return POLICY_EINVAL;
-    return learn_server_into(p, sni, server_ip, ip_ver, &b);
+    return learn_server_into(p, sni, server_ip, ip_ver, &b, true);
 }
 
 /* ---- hand-written entries from elsewhere -------------------------------- */
@@ -562,4 +604,30 @@ int policy_add_issuer_set(struct policy *p, const struct policy_issuer_set *s)
 nomem:
     pol_issuer_set_free(d);
     return POLICY_ENOMEM;
+}
+
+int policy_learn_server_keyless(struct policy *p, const char *sni, const uint8_t *server_ip,
+                                int ip_ver, int64_t flight_bytes, const char *hello_retry,
+                                int64_t delay_us, int64_t when)
+{
+    if (!p)
+        return POLICY_EINVAL;
+    char b1[VBUF_LEN];
+    char *s1[1];
+    struct policy_server_baseline b = {.origin = one_observation(when)};
+    if (!learn_value(V_HRR, hello_retry, b1, s1, &b.hello_retry))
+        return POLICY_EINVAL;
+    if (flight_bytes >= 0 && flight_bytes <= (int64_t)POLICY_MAX_FLIGHT_BYTES) {
+        uint32_t v = (uint32_t)flight_bytes;
+        b.flight_bytes = (struct policy_range){true, v, v,
+                                               policy_range_rule(POLICY_RANGE_FLIGHT, v, v)};
+    }
+    if (delay_us >= 0 && delay_us <= (int64_t)POLICY_MAX_DELAY_US) {
+        uint32_t v = (uint32_t)delay_us;
+        b.hello_delay_us = (struct policy_range){true, v, v,
+                                                 policy_range_rule(POLICY_RANGE_DELAY, v, v)};
+    }
+    if (!b.hello_retry.n && !b.flight_bytes.set && !b.hello_delay_us.set)
+        return POLICY_EINVAL;
+    return learn_server_into(p, sni, server_ip, ip_ver, &b, true);
 }

@@ -71,6 +71,7 @@ void pol_server_free(struct policy_server_baseline *b)
     pol_strs_free(&b->ja3s);
     pol_strs_free(&b->ja4ts);
     pol_strs_free(&b->server_ttl);
+    pol_strs_free(&b->hello_retry);
     pol_strs_free(&b->alpn);
     free(b->comment);
     free(b);

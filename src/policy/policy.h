@@ -47,6 +47,8 @@
 #define POLICY_MAX_VALUES     256   /* any other list (issuers, ja4, alpn, sni, subnets...) */
 #define POLICY_MAX_COMMENT    4096  /* bytes of a comment */
 #define POLICY_MAX_NAME       320   /* bytes of a baseline name (learned: prefix + domain) */
+#define POLICY_MAX_FLIGHT_BYTES 16777215u /* server_flight_bytes: min, max, tolerance */
+#define POLICY_MAX_DELAY_US   60000000u   /* server_hello_delay_us: 60 s */
 #define POLICY_MAX_ISSUER     1024  /* bytes of an issuer DN or CN */
 #define POLICY_MAX_ALPN       255   /* bytes of an ALPN protocol id (RFC 7301) */
 #define POLICY_MAX_DOMAIN     253   /* bytes of a domain name without trailing dot */
@@ -133,6 +135,15 @@ struct policy_client_baseline {
     struct policy_origin origin;
 };
 
+/* A numeric range a server baseline holds (server_flight_bytes,
+ * server_hello_delay_us): the values seen and the tolerance around them.
+ * A learned range's tolerance follows from its spread (policy_range_rule);
+ * a hand-written one may state its own. */
+struct policy_range {
+    bool set;
+    uint32_t min, max, tolerance;
+};
+
 struct policy_server_baseline {
     char *name;                        /* unique among server baselines */
     struct policy_match match;
@@ -141,6 +152,14 @@ struct policy_server_baseline {
      * TTL as seen at the sensor.  A device in line that terminates TCP
      * answers with its own: these hold without session keys. */
     struct policy_strs ja4ts, server_ttl;
+    /* What holds without session keys in TLS 1.3 (issue: keyless
+     * interception): the size of the server's first encrypted flight
+     * (accepted: min - tolerance .. max + tolerance), whether it sent a
+     * HelloRetryRequest and for which group ("none" or the group's name),
+     * and the ServerHello delay (accepted: up to max + tolerance). */
+    struct policy_range flight_bytes;
+    struct policy_strs hello_retry;
+    struct policy_range hello_delay_us;
     const char *min_tls_version;       /* static canonical name, NULL if none */
     uint16_t min_tls_code;             /* wire value of min_tls_version, 0 if none */
     struct policy_strs alpn;           /* ALPN the server selects */
@@ -245,6 +264,22 @@ int policy_learn_server(struct policy *p, const char *sni, const uint8_t *server
  * be NULL) into the same learned baseline as policy_learn_server(). */
 int policy_learn_server_stack(struct policy *p, const char *sni, const uint8_t *server_ip,
                               int ip_ver, const char *ja4ts, const char *ttl, int64_t when);
+
+/* The keyless facts of one TLS 1.3 connection into the same learned
+ * baseline: flight_bytes (< 0: none), hello_retry ("none" or a group name;
+ * NULL: none), delay_us (< 0: none).  A learned range covers every value
+ * seen and its tolerance follows policy_range_rule(). */
+int policy_learn_server_keyless(struct policy *p, const char *sni, const uint8_t *server_ip,
+                                int ip_ver, int64_t flight_bytes, const char *hello_retry,
+                                int64_t delay_us, int64_t when);
+
+enum policy_range_kind { POLICY_RANGE_FLIGHT, POLICY_RANGE_DELAY };
+
+/* The tolerance a learned range gets from its spread:
+ *   flight bytes: max(64, 2 x (max - min))
+ *   delay (us):   max(10000, max, 2 x (max - min))
+ * capped at the range's maximum value. */
+uint32_t policy_range_rule(enum policy_range_kind k, uint32_t min, uint32_t max);
 
 /* Values dropped because a learned list was full, since policy_new(). */
 uint64_t policy_learn_capped(const struct policy *p);
@@ -386,19 +421,25 @@ enum policy_attr {
     POLICY_ATTR_MIN_TLS_VERSION,  /* version below min_tls_version */
     POLICY_ATTR_JA4TS,            /* the SYN-ACK's JA4TS not in ja4ts */
     POLICY_ATTR_SERVER_TTL,       /* the SYN-ACK's TTL not in server_ttl */
+    POLICY_ATTR_FLIGHT_BYTES,     /* first encrypted flight outside server_flight_bytes */
+    POLICY_ATTR_HELLO_RETRY,      /* HelloRetryRequest (or none) not in hello_retry */
+    POLICY_ATTR_HELLO_DELAY,      /* ServerHello later than server_hello_delay_us allows */
 };
 
 /* One deviating attribute.  Pointers are borrowed: seen from the caller,
- * expected from the baseline (or static). */
+ * expected from the baseline (or static).  A numeric attribute (flight
+ * bytes, delay) has seen and expected NULL and its text in seen_num and
+ * expected_num ("2179..2307", "<= 6569"). */
 struct policy_dev_item {
     enum policy_attr attr;
     const char *key;                /* policy key: "ja4", "min_tls_version", ... */
     const char *seen;
     const char *const *expected;    /* the baseline's list (one entry for min_tls_version) */
     size_t n_expected;
+    char seen_num[24], expected_num[48];
 };
 
-#define POLICY_DEV_MAX 4
+#define POLICY_DEV_MAX 10
 
 struct policy_dev {
     size_t n;
@@ -428,6 +469,15 @@ int policy_server_check(const struct policy_server_baseline *b, const char *ja4s
  * to out (after policy_server_check()); returns out->n. */
 int policy_server_stack_check(const struct policy_server_baseline *b, const char *ja4ts,
                               const char *ttl, struct policy_dev *out);
+
+/* The keyless facts of a TLS 1.3 connection against the same baseline,
+ * deviations appended to out: flight_bytes outside [min - tolerance,
+ * max + tolerance], hello_retry not in the list, delay_us above max +
+ * tolerance.  A fact the caller does not have (< 0, NULL) or the baseline
+ * does not hold is not compared.  Returns out->n. */
+int policy_server_keyless_check(const struct policy_server_baseline *b, int64_t flight_bytes,
+                                const char *hello_retry, int64_t delay_us,
+                                struct policy_dev *out);
 
 /* Canonical name of a TLS version string as the policy file spells it
  * ("TLS 1.0" -> "TLSv1"), or NULL if it is not one of SSLv3 .. TLS 1.3. */

@@ -51,7 +51,7 @@
 enum cidr_res { CIDR_OK, CIDR_BAD, CIDR_HOSTBITS };
 
 /* Kinds of string list values, with the reason given when one is invalid. */
-enum vkind { V_SNI, V_ISSUER, V_JA4, V_JA4S, V_JA3, V_JA3S, V_VERSION, V_ALPN, V_JA4TS, V_TTL };
+enum vkind { V_SNI, V_ISSUER, V_JA4, V_JA4S, V_JA3, V_JA3S, V_VERSION, V_ALPN, V_JA4TS, V_TTL, V_HRR };
 
 #define VBUF_LEN (POLICY_MAX_ISSUER + 1)
 

@@ -596,6 +596,7 @@ const char *const pol_vkind_reason[] = {
     [V_ALPN] = "not an ALPN protocol id (1..255 bytes)",
     [V_JA4TS] = "not a JA4TS fingerprint (window_options_mss_wscale)",
     [V_TTL] = "not a TTL (0..255)",
+    [V_HRR] = "not \"none\" or a group name (letters, digits, '_', '-'; 1..32 bytes)",
 };
 
 /* JA4TS: window "_" option kinds joined by '-' or "00" "_" mss "_" wscale,
@@ -612,6 +613,15 @@ static bool ja4ts_ok(const char *s)
             return false;
     }
     return parts == 4 && s[0] != '_' && s[n - 1] != '_' && !strstr(s, "__");
+}
+
+/* hello_retry: "none" or a group as pinscope names it (x25519,
+ * secp256r1, X25519MLKEM768, 0x1234 for one it does not name). */
+static bool hrr_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= 32 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
 static bool ttl_ok(const char *s)
@@ -649,6 +659,8 @@ const char *pol_vnorm(enum vkind k, const char *s, char buf[VBUF_LEN])
         return ja4ts_ok(s) ? s : NULL;
     case V_TTL:
         return ttl_ok(s) ? s : NULL;
+    case V_HRR:
+        return hrr_ok(s) ? s : NULL;
     }
     return NULL;
 }

@@ -38,6 +38,21 @@ static bool push(cJSON *arr, cJSON *item)
 }
 
 /* The lists below are written only when non-empty. */
+static bool put_range(cJSON *obj, const char *key, const struct policy_range *r)
+{
+    if (!r->set)
+        return true;
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return false;
+    if (!put(o, "min", cJSON_CreateNumber(r->min)) || !put(o, "max", cJSON_CreateNumber(r->max)) ||
+        !put(o, "tolerance", cJSON_CreateNumber(r->tolerance))) {
+        cJSON_Delete(o);
+        return false;
+    }
+    return put(obj, key, o);
+}
+
 static bool put_strs(cJSON *obj, const char *key, const struct policy_strs *s)
 {
     if (s->n == 0)
@@ -174,6 +189,9 @@ static cJSON *server_json(const struct policy_server_baseline *b)
     if (!o || !put(o, "name", cJSON_CreateString(b->name)) || !put_match(o, &b->match) ||
         !put_strs(o, "ja4s", &b->ja4s) || !put_strs(o, "ja3s", &b->ja3s) ||
         !put_strs(o, "ja4ts", &b->ja4ts) || !put_strs(o, "server_ttl", &b->server_ttl) ||
+        !put_range(o, "server_flight_bytes", &b->flight_bytes) ||
+        !put_strs(o, "hello_retry", &b->hello_retry) ||
+        !put_range(o, "server_hello_delay_us", &b->hello_delay_us) ||
         (b->min_tls_version &&
          !put(o, "min_tls_version", cJSON_CreateString(b->min_tls_version))) ||
         !put_strs(o, "alpn", &b->alpn) || !put_tail(o, b->comment, &b->origin)) {

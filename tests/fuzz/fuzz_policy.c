@@ -88,6 +88,9 @@ static void lookups(const struct policy *p, const uint8_t *data, size_t size)
         for (size_t k = 0; k < ns && k < 4; k++) {
             struct policy_dev d;
             check(policy_server_check(sb[k], n, NULL, "TLSv1", n, &d) >= 0);
+            check(policy_server_keyless_check(sb[k], (int64_t)len * 97, n, (int64_t)len * 1000,
+                                              &d) >= 0 &&
+                  d.n <= POLICY_DEV_MAX);
         }
     }
 }
@@ -120,6 +123,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         "h2", 1800000000);
     policy_learn_server(fresh, "api.example.com", spki, 4, NULL, NULL, "TLS 1.2", "h2",
                         1800000000);
+    policy_learn_server_keyless(fresh, "api.example.com", spki, 4, (int64_t)size, "none",
+                                (int64_t)size * 1000, 1800000000);
     size_t lc = 0, ld = 0;
     char *c = dump(q, &lc);
     char *d = dump(fresh, &ld);

@@ -29,7 +29,7 @@ PIN_MISMATCH, PIN_EXPIRED, ISSUER, PRODUCT = 9100001, 9100002, 9100003, 9100004
 UNTRUSTED, NO_SCTS, SHARED_KEY, MINTED = 9100005, 9100006, 9100007, 9100008
 CLIENT_FP, INTERCEPTOR_FP, SERVER_FP, VERSION, ALPN = 9100009, 9100010, 9100011, 9100012, 9100013
 REFUSED, ABORTED13, TWO_LEGS, LEFT = 9100014, 9100015, 9100016, 9100017
-STACK = 9100019
+STACK, KEYLESS, TWO_ANSWERS = 9100019, 9100022, 9100023
 REMOVED = 9100021
 
 passed = failed = 0
@@ -72,6 +72,76 @@ def case(pinscope, name, sid, pos, neg, policy=None, keylog=True):
         got = sids(run(pinscope, capture, policy, keylog))
         check("%s %s on %s" % (name, "fires" if want else "stays quiet", os.path.basename(capture)),
               (sid in got) == want, "alerts: %s" % sorted(got))
+
+
+def alerts_of(events, sid):
+    return [e["alert"] for e in events if e["event_type"] == "alert" and e["alert"]["signature_id"] == sid]
+
+
+def keyless_cases(ps, tmp, base):
+    """TLS 1.3 without keys, the origin one hop behind a router: a baseline
+    learned from the direct connections (keyless_direct_a) flags squid's
+    ssl-bump (another flight size, a later ServerHello) and sslsplit
+    (another flight size, a HelloRetryRequest for secp256r1), and not a
+    second clean capture (keyless_direct_b)."""
+    direct_a, direct_b = os.path.join(G, "keyless_direct_a.pcap"), os.path.join(G, "keyless_direct_b.pcap")
+    squid, sslsplit = os.path.join(G, "keyless_squid_bump.pcap"), os.path.join(G, "keyless_sslsplit.pcap")
+    learned = os.path.join(tmp, "keyless_learned.json")
+    subprocess.run([ps, "learn", "-r", direct_a, "-o", learned], check=True, capture_output=True, cwd=REPO)
+    lp = json.load(open(learned))
+    sb = [b for b in lp["server_baselines"] if b["name"] == "learned-server-www.pinscope.test"]
+    check("learn: keyless facts in the server baseline",
+          len(sb) == 1 and sb[0].get("server_flight_bytes", {}).get("min") == 2243 and
+          sb[0].get("hello_retry") == ["none"] and "server_hello_delay_us" in sb[0] and
+          sb[0].get("learned", {}).get("connections") == 3, json.dumps(sb)[:400])
+    for cap in (squid, sslsplit):
+        case(ps, "server handshake shape outside its baseline", KEYLESS, cap, None, learned)
+    for cap in (direct_a, direct_b):
+        case(ps, "server handshake shape outside its baseline", KEYLESS, None, cap, learned)
+    ev = alerts_of(run(ps, squid, learned), KEYLESS)
+    check("squid: flight size in the evidence, severity 2",
+          ev and all(a["evidence"].get("server_flight_bytes") == "3145" and
+                     a["evidence"].get("expected_server_flight_bytes") == "2179..2307" and
+                     a["severity"] == 2 and a["confidence"] == "medium" for a in ev), json.dumps(ev)[:400])
+    ev = alerts_of(run(ps, sslsplit, learned), KEYLESS)
+    check("sslsplit: the HelloRetryRequest in the evidence",
+          len(ev) == 3 and all(a["evidence"].get("hello_retry") == "secp256r1" and
+                               a["evidence"].get("expected_hello_retry") == "none" for a in ev),
+          json.dumps(ev)[:400])
+    # Each signal alone, in hand-written baselines.
+    for key, val, pos, neg in (("hello_retry", ["none"], sslsplit, squid),
+                               ("server_flight_bytes", {"min": 3100, "max": 3200}, direct_b, squid),
+                               ("server_hello_delay_us", {"min": 0, "max": 3000, "tolerance": 4000},
+                                squid, direct_b)):
+        pol = copy.deepcopy(base)
+        pol["server_baselines"] = [{"name": "only " + key, "match": {"sni": ["www.pinscope.test"]}, key: val}]
+        case(ps, "%s alone" % key, KEYLESS, pos, neg, write_policy(tmp, "only_%s.json" % key, pol))
+    # No policy: one capture, one name, the same curl from two clients, the
+    # second through a proxy: two ways of answering one offer.
+    two = os.path.join(G, "keyless_two_clients.pcap")
+    for cap in ("keyless_mixed_sslsplit.pcap", "keyless_mixed_squid.pcap"):
+        case(ps, "one name answered one kind of client two ways", TWO_ANSWERS, os.path.join(G, cap), None)
+    for cap in (two, direct_a, squid, sslsplit):
+        case(ps, "one name answered one kind of client two ways", TWO_ANSWERS, None, cap)
+    evs = run(ps, os.path.join(G, "keyless_mixed_sslsplit.pcap"))
+    tls_by_flow = {e["flow_id"]: e for e in evs if e["event_type"] == "tls"}
+    ev = alerts_of(evs, TWO_ANSWERS)
+    check("two answers: both flows linked, the proxied one carries it, evidence of both",
+          len(ev) == 2 and all(
+              a["evidence"].get("server_flight_bytes_this") == "3305" and
+              a["evidence"].get("server_flight_bytes_other") == "2243" and
+              a["evidence"].get("hello_retry_this") == "secp256r1" and
+              a["evidence"].get("hello_retry_other") == "none" and
+              a["severity"] == 2 and a["confidence"] == "medium" for a in ev) and
+          all(tls_by_flow[e["flow_id"]]["src_ip"] == "198.18.0.9" and
+              tls_by_flow[e["alert"]["related_flow_ids"][0]]["src_ip"] == "198.18.0.1"
+              for e in evs if e["event_type"] == "alert" and e["alert"]["signature_id"] == TWO_ANSWERS),
+          json.dumps(ev)[:400])
+    # The samples (no policy, without keys): every clean name quiet.
+    for name in sorted(os.listdir(S)):
+        if name.endswith(".pcap") and not name.startswith(("mitm_", "pinning_")):
+            case(ps, "one name answered one kind of client two ways", TWO_ANSWERS, None,
+                 os.path.join(S, name), keylog=False)
 
 
 def write_policy(tmp, name, pol):
@@ -266,6 +336,7 @@ def main():
     # answers from the router itself (TTL 64).
     case(ps, "server TCP stack outside its baseline (no keys)", STACK,
          os.path.join(S, "mitm_mitmproxy_curl.pcap"), clean13, learned, keylog=False)
+    keyless_cases(ps, tmp, base)
     lp = json.load(open(learned))
     check("learn: server baselines hold the TCP stack",
           any(b.get("server_ttl") == ["63"] and b.get("ja4ts") for b in lp["server_baselines"]),

@@ -14,7 +14,10 @@ tests/bench/gen_bench.c), pinscope runs with
     which is written on whichever leg of a pair finishes second: its pairs
     {flow_id, related_flow_id} are compared instead (for the samples read
     as one stream, where two dozen connections to one name pair up in the
-    order they finish, their number within 10%);
+    order they finish, their number within 10%); and the two-answers alert
+    (9100023), which compares each connection with those that finished
+    before it, so how many carry it depends on the order: only whether
+    there is one;
   - the stats event (--stats): the same packet, flow and event totals, and
     one entry per worker in stats.workers when N > 1.
 
@@ -35,6 +38,7 @@ import tempfile
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TWO_LEGS = 9100016
+TWO_ANSWERS = 9100023
 passed = failed = 0
 
 
@@ -56,7 +60,7 @@ def run(pinscope, args, workers, tmp):
                        timeout=300)
     if p.returncode != 0:
         return None, "exit %d: %s" % (p.returncode, p.stderr.decode(errors="replace")[-300:])
-    tls, alerts, pairs, stats = [], [], [], None
+    tls, alerts, pairs, stats, answers = [], [], [], None, 0
     with open(out, "rb") as f:
         for raw in f:
             e = json.loads(raw)
@@ -64,14 +68,16 @@ def run(pinscope, args, workers, tmp):
             if t in ("tls", "quic"):
                 tls.append(json.dumps(e, sort_keys=True))
             elif t == "alert":
-                if e["alert"]["signature_id"] == TWO_LEGS:
+                if e["alert"]["signature_id"] == TWO_ANSWERS:
+                    answers += 1
+                elif e["alert"]["signature_id"] == TWO_LEGS:
                     rel = e["alert"].get("related_flow_ids", [0])[0]
                     pairs.append(tuple(sorted((e["flow_id"], rel))))
                 else:
                     alerts.append(json.dumps(e, sort_keys=True))
             elif t == "stats":
                 stats = e["stats"]
-    return (sorted(tls), sorted(alerts), sorted(pairs), stats), None
+    return (sorted(tls), sorted(alerts), sorted(pairs), stats, answers), None
 
 
 def compare(pinscope, name, args, tmp, exact_pairs=True):
@@ -95,6 +101,8 @@ def compare(pinscope, name, args, tmp, exact_pairs=True):
             check(len(got[2]) > 0 and abs(len(got[2]) - len(ref[2])) * 10 <= len(ref[2]),
                   "%s: --workers %d: %d two-leg alerts, %d with one"
                   % (name, n, len(got[2]), len(ref[2])))
+        check((got[4] > 0) == (ref[4] > 0), "%s: --workers %d: %d two-answers alerts, %d with one"
+              % (name, n, got[4], ref[4]))
         rs, gs = ref[3] or {}, got[3] or {}
         same = all(rs.get(k) == gs.get(k) for k in
                    ("packets", "bytes", "flows", "flows_tls", "tls_events", "tls_complete"))

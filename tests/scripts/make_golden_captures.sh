@@ -25,6 +25,26 @@
 #                  s_server; the client <-> websockify leg is captured, the
 #                  TLS 1.3 key log is kept.
 #
+# Four scenarios put an origin server one hop behind the server namespace
+# (a third namespace, origin 198.18.0.6, reached through 198.18.0.5; the
+# server namespace forwards) and record the client leg, TLS 1.3 with no key
+# log, three curl connections each, to measure what interception without
+# keys changes (the first encrypted flight, a HelloRetryRequest, the
+# ServerHello delay, JA4S, JA4TS, TTL):
+#   keyless_direct_a, keyless_direct_b  curl -> origin (openssl s_server, the
+#                  lab CA's chain), routed: the clean controls, twice
+#   keyless_squid_bump  curl -> squid-openssl 5 as an explicit CONNECT proxy
+#                  with ssl-bump (peek, stare, bump: the origin is reached
+#                  first and its certificate mimicked) -> origin
+#   keyless_sslsplit    curl -> sslsplit 0.5 (static destination: the name
+#                  resolves to the proxy) -> origin
+#   keyless_two_clients  two client addresses (198.18.0.1, .9), both direct
+#   keyless_mixed_sslsplit, keyless_mixed_squid  the same two clients, the
+#                  second through sslsplit / squid: one capture, one name,
+#                  two ways of answering the same curl
+# The client trusts the lab CA and both proxies' CAs, as a managed client
+# trusts its organisation's inspection CA.
+#
 # Usage: sudo tests/scripts/make_golden_captures.sh [SCENARIO...]
 #        (no argument: all scenarios; -l lists them)
 # Needs root (namespaces, tcpdump); installs missing Debian packages.
@@ -37,6 +57,12 @@ S_IP=198.18.0.2
 HOST=www.pinscope.test
 NS_C=pinscope-gc-$$
 NS_S=pinscope-gs-$$
+NS_O=pinscope-go-$$
+VETH_SO=pgr$$
+VETH_O=pgo$$
+R_IP=198.18.0.5   # the server namespace on the origin's link
+O_IP=198.18.0.6   # the origin, one hop behind
+C2_IP=198.18.0.9  # a second client address (keyless_two_clients, keyless_mixed_*)
 VETH_C=pgc$$
 VETH_S=pgs$$
 WORK=
@@ -45,7 +71,9 @@ PIDS=()
 SCENARIOS="openssl_tls13_rsa openssl_tls12_ecdsa openssl_tls13_hrr openssl_tls13_nosni
 openssl_tls12_unknown_ca openssl_version_mismatch curl_tls13 curl_tls12_port8443
 gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tls
-openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca pyopenssl_pin_refuses"
+openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca pyopenssl_pin_refuses
+keyless_direct_a keyless_direct_b keyless_squid_bump keyless_sslsplit keyless_two_clients
+keyless_mixed_sslsplit keyless_mixed_squid"
 
 die() { echo "make_golden_captures: $*" >&2; exit 1; }
 log() { echo "make_golden_captures: $*" >&2; }
@@ -58,7 +86,7 @@ install_missing() {
     local missing="" pair
     for pair in openssl:openssl curl:curl gnutls-cli:gnutls-bin tcpdump:tcpdump \
                 python3:python3 ip:iproute2 ss:iproute2 timeout:coreutils tsql:freetds-bin \
-                websockify:websockify; do
+                websockify:websockify squid:squid-openssl sslsplit:sslsplit; do
         command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
     done
     if [ -n "$missing" ]; then
@@ -85,6 +113,8 @@ cleanup() {
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     ip netns del "$NS_C" 2>/dev/null
     ip netns del "$NS_S" 2>/dev/null
+    ip netns del "$NS_O" 2>/dev/null
+    rm -rf "/etc/netns/$NS_S"
     [ -n "$WORK" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -115,6 +145,165 @@ done
 sx() { ip netns exec "$NS_S" "$@"; }   # run in the server namespace
 cx() { ip netns exec "$NS_C" "$@"; }   # run in the client namespace
 
+# ---- the origin one hop behind the server namespace (keyless_* scenarios) --
+ORIGIN_UP=
+ox() { ip netns exec "$NS_O" "$@"; }   # run in the origin namespace
+setup_origin() {
+    [ -n "$ORIGIN_UP" ] && return 0
+    ip netns add "$NS_O" || return 1
+    ip link add "$VETH_SO" netns "$NS_S" type veth peer name "$VETH_O" netns "$NS_O" || return 1
+    ip -n "$NS_S" addr add "$R_IP/30" dev "$VETH_SO"
+    ip -n "$NS_O" addr add "$O_IP/30" dev "$VETH_O"
+    ip -n "$NS_O" link set lo up
+    ip -n "$NS_S" link set "$VETH_SO" up
+    ip -n "$NS_O" link set "$VETH_O" up
+    if command -v ethtool >/dev/null 2>&1; then
+        sx ethtool -K "$VETH_SO" tx off rx off tso off gso off gro off >/dev/null 2>&1
+        ox ethtool -K "$VETH_O" tx off rx off tso off gso off gro off >/dev/null 2>&1
+    fi
+    sx sysctl -qw net.ipv4.ip_forward=1 || return 1
+    ip -n "$NS_C" route add 198.18.0.4/30 via "$S_IP" || return 1
+    ip -n "$NS_O" route add 198.18.0.0/30 via "$R_IP" || return 1
+    # The proxies in the server namespace resolve the name to the origin.
+    mkdir -p "/etc/netns/$NS_S" &&
+        printf '127.0.0.1 localhost\n%s %s\n' "$O_IP" "$HOST" > "/etc/netns/$NS_S/hosts"
+    ORIGIN_UP=1
+    command -v ping >/dev/null 2>&1 || { sleep 1; return 0; }
+    for _ in $(seq 50); do
+        cx ping -c1 -W1 "$O_IP" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    log "the origin namespace is not reachable"
+    return 1
+}
+
+ORIGIN_PID=
+start_origin() {    # NAME CONNECTIONS: openssl s_server, the lab CA's RSA chain, -WWW
+    local name=$1 count=$2
+    setup_origin || return 1
+    (cd "$WORK/www" && exec ip netns exec "$NS_O" timeout 40 openssl s_server -accept 443 \
+        -naccept "$count" -WWW "${S_RSA[@]}" -alpn http/1.1) \
+        >"$WORK/$name.origin.log" 2>&1 </dev/null &
+    ORIGIN_PID=$!
+    PIDS+=("$ORIGIN_PID")
+    for _ in $(seq 50); do
+        [ -n "$(ox ss -Hltn "sport = :443" 2>/dev/null)" ] && return 0
+        kill -0 "$ORIGIN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "$name: origin did not start listening on 443"
+    return 1
+}
+
+stop_origin() {
+    [ -n "$ORIGIN_PID" ] || return 0
+    for _ in $(seq 30); do
+        kill -0 "$ORIGIN_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -TERM "$ORIGIN_PID" 2>/dev/null
+    wait "$ORIGIN_PID" 2>/dev/null
+    ORIGIN_PID=
+}
+
+# keyless_clients NAME COUNT CURL-ARGS...: COUNT curl connections, TLS 1.3,
+# trusting the lab CA and both inspection CAs, each fetch checked.
+keyless_clients() {
+    local name=$1 count=$2 i; shift 2
+    for i in $(seq "$count"); do
+        run_client "$name.$i" ok curl -sS --max-time 10 --tlsv1.3 \
+            --cacert "$PKI/trusted-with-inspection.crt" "$@" "https://$HOST/hello.txt" || return 1
+        grep -q "hello from pinscope" "$WORK/$name.$i.client.log" ||
+            { log "$name: connection $i did not fetch the page"; return 1; }
+        sleep 0.3
+    done
+}
+
+PROXY_PID=
+stop_proxy() {
+    [ -n "$PROXY_PID" ] || return 0
+    kill -TERM "$PROXY_PID" 2>/dev/null
+    for _ in $(seq 30); do
+        kill -0 "$PROXY_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$PROXY_PID" 2>/dev/null
+    wait "$PROXY_PID" 2>/dev/null
+    PROXY_PID=
+}
+
+start_squid() {   # NAME: squid-openssl ssl-bump on $S_IP:3128
+    local n=$1 sq="$WORK/squid"
+    rm -rf "$sq" && mkdir -p "$sq" && chmod 755 "$WORK" "$WORK/pki" &&
+        cp "$PKI/squid-ca.crt" "$sq/ca.crt" && cp "$PKI/squid-ca.key" "$sq/ca.key" &&
+        cp "$PKI/ca.crt" "$sq/origin-ca.crt" || return 1
+    /usr/lib/squid/security_file_certgen -c -s "$sq/ssl_db" -M 4MB >/dev/null 2>&1 || return 1
+    write_squid_conf "$sq"
+    chown -R proxy:proxy "$sq"
+    ip netns exec "$NS_S" timeout 40 squid -N -f "$sq/squid.conf" \
+        >"$WORK/$n.squid.log" 2>&1 </dev/null &
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    for _ in $(seq 100); do
+        [ -n "$(sx ss -Hltn "sport = :3128")" ] && return 0
+        sleep 0.1
+    done
+    cp "$sq/cache.log" "$WORK/$n.cache.log"
+    return 1
+}
+
+start_sslsplit() {   # NAME: sslsplit on $S_IP:443, static destination the origin
+    local n=$1
+    cat "$PKI/sslsplit-ca.key" "$PKI/sslsplit-ca.crt" > "$WORK/sslsplit-ca.pem"
+    ip netns exec "$NS_S" timeout 40 sslsplit -D -k "$WORK/sslsplit-ca.pem" \
+        -c "$WORK/sslsplit-ca.pem" -l "$WORK/$n.connect.log" https "$S_IP" 443 "$O_IP" 443 \
+        >"$WORK/$n.sslsplit.log" 2>&1 </dev/null &
+    PROXY_PID=$!
+    PIDS+=("$PROXY_PID")
+    for _ in $(seq 100); do
+        [ -n "$(sx ss -Hltn "sport = :443")" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# A second client address, 198.18.0.9, on the client's veth (routed by the
+# server namespace and the origin like the first).
+CLIENT2_UP=
+setup_client2() {
+    [ -n "$CLIENT2_UP" ] && return 0
+    setup_origin || return 1
+    ip -n "$NS_C" addr add "$C2_IP/32" dev "$VETH_C" || return 1
+    ip -n "$NS_S" route add "$C2_IP/32" dev "$VETH_S" || return 1
+    ip -n "$NS_O" route add "$C2_IP/32" via "$R_IP" || return 1
+    CLIENT2_UP=1
+}
+
+write_squid_conf() {   # DIR
+    local d=$1
+    cat > "$d/squid.conf" <<SQ
+http_port $S_IP:3128 ssl-bump tls-cert=$d/ca.crt tls-key=$d/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=4MB
+sslcrtd_program /usr/lib/squid/security_file_certgen -s $d/ssl_db -M 4MB
+sslcrtd_children 2 startup=1 idle=1
+acl step1 at_step SslBump1
+acl step2 at_step SslBump2
+ssl_bump peek step1
+ssl_bump stare step2
+ssl_bump bump all
+tls_outgoing_options cafile=$d/origin-ca.crt
+http_access allow all
+cache deny all
+access_log stdio:$d/access.log
+cache_log $d/cache.log
+pid_filename $d/squid.pid
+coredump_dir $d
+cache_effective_user proxy
+shutdown_lifetime 1 second
+dns_v4_first on
+hosts_file /etc/hosts
+SQ
+}
+
 # ---- PKI ------------------------------------------------------------------
 make_pki() (
     mkdir -p "$WORK/pki" && cd "$WORK/pki" || exit 1
@@ -134,7 +323,14 @@ make_pki() (
         -subj "/O=Pinscope Test/CN=$HOST" &&
     openssl x509 -req -in ec.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
         -extfile ext.cnf -out ec.crt &&
-    cat rsa.crt ca.crt > rsa-chain.crt && cat ec.crt ca.crt > ec-chain.crt
+    cat rsa.crt ca.crt > rsa-chain.crt && cat ec.crt ca.crt > ec-chain.crt &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout squid-ca.key -out squid-ca.crt -days 3650 \
+        -subj "/C=ZZ/O=Pinscope Lab/CN=Pinscope Lab Squid Inspection CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout sslsplit-ca.key -out sslsplit-ca.crt -days 3650 \
+        -subj "/C=ZZ/O=Pinscope Lab/CN=Pinscope Lab SSLsplit Inspection CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign &&
+    cat ca.crt squid-ca.crt sslsplit-ca.crt > trusted-with-inspection.crt
     } >"$WORK/pki.log" 2>&1
 )
 make_pki || { cat "$WORK/pki.log" >&2; die "PKI generation failed"; }
@@ -549,6 +745,43 @@ PY
             -keylogfile "$WORK/$n.keylog" || return 1
         grep -q "^olleh" "$WORK/$n.client.log" ||
             { log "$n: no reply came back through the tunnel"; return 1; } ;;
+    keyless_direct_a|keyless_direct_b)
+        start_origin "$n" 3 || return 1
+        keyless_clients "$n" 3 --resolve "$HOST:443:$O_IP" ;;
+    keyless_squid_bump)
+        start_origin "$n" 3 || return 1
+        start_squid "$n" || return 1
+        keyless_clients "$n" 3 --proxy "http://$S_IP:3128" --noproxy "" ||
+            { cp "$WORK/squid/cache.log" "$WORK/$n.cache.log"; return 1; }
+        stop_proxy ;;
+    keyless_sslsplit)
+        start_origin "$n" 3 || return 1
+        start_sslsplit "$n" || return 1
+        keyless_clients "$n" 3 --resolve "$HOST:443:$S_IP" || return 1
+        stop_proxy ;;
+    keyless_two_clients)
+        # Two clients, both direct: one server name, one way of answering.
+        start_origin "$n" 4 || return 1
+        setup_client2 || return 1
+        keyless_clients "$n.a" 2 --resolve "$HOST:443:$O_IP" || return 1
+        keyless_clients "$n.b" 2 --interface "$C2_IP" --resolve "$HOST:443:$O_IP" ;;
+    keyless_mixed_sslsplit)
+        # The same curl from two clients, the second through sslsplit.
+        start_origin "$n" 4 || return 1
+        setup_client2 || return 1
+        start_sslsplit "$n" || return 1
+        keyless_clients "$n.a" 2 --resolve "$HOST:443:$O_IP" || return 1
+        keyless_clients "$n.b" 2 --interface "$C2_IP" --resolve "$HOST:443:$S_IP" || return 1
+        stop_proxy ;;
+    keyless_mixed_squid)
+        # The same, the second client through squid's ssl-bump.
+        start_origin "$n" 4 || return 1
+        setup_client2 || return 1
+        start_squid "$n" || return 1
+        keyless_clients "$n.a" 2 --resolve "$HOST:443:$O_IP" || return 1
+        keyless_clients "$n.b" 2 --interface "$C2_IP" --proxy "http://$S_IP:3128" --noproxy "" ||
+            return 1
+        stop_proxy ;;
     *)
         log "unknown scenario $n"; return 1 ;;
     esac
@@ -561,6 +794,7 @@ filter_for() {
     curl_tls12_port8443) echo "tcp port 8443" ;;
     tds_tls) echo "tcp port 1433" ;;
     websocket_tls) echo "tcp port 8080" ;;
+    keyless_*) echo "(host $C_IP or host $C2_IP) and (tcp port 443 or tcp port 3128)" ;;
     *) echo "tcp port 443" ;;
     esac
 }
@@ -577,6 +811,8 @@ for n in $want; do
         scenario "$n"
         rc=$?
         stop_server
+        stop_proxy
+        stop_origin
         stop_capture
     else
         rc=1

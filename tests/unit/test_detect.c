@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "detect/answers.h"
 #include "policy/detect.h"
 #include "policy/sigdb.h"
 #include "testhelp.h"
@@ -156,6 +157,63 @@ int main(void)
     te.alerts[0].description = 40;
     n = detect_run(d, &ce, a, DETECT_MAX_ALERTS);
     test_cond("another alert after ECH stays quiet", !has(a, n, DETECT_SID_ECH_REQUIRED));
+
+    /* One name, two answers to one kind of client (no policy). */
+    test_cond("flights apart: 2243 vs 3305", answers_flights_apart(2243, 3305));
+    test_cond("flights near: 2243 vs 2499 (gap 256)", !answers_flights_apart(2243, 2499));
+    test_cond("flights near: 2243 vs 2500 (gap 257, under a fifth)", !answers_flights_apart(2243, 2500));
+    test_cond("flights apart: 1000 vs 1300", answers_flights_apart(1300, 1000));
+    struct detect *d2 = detect_new(NULL, NULL);
+    struct tls_session tk;
+    tls_session_init(&tk);
+    tk.version = 0x0304;
+    static uint8_t c1[4] = { 198, 18, 0, 1 }, c2[4] = { 198, 18, 0, 9 }, s1[4] = { 198, 18, 0, 6 };
+    struct detect_conn k1 = { .flow_id = 1, .ts_us = now, .ip_ver = 4, .client_ip = c1,
+                              .server_ip = s1, .sni = "www.pinscope.test", .tls = &tk,
+                              .ja4 = "t13d0412h2_16476d049b0b_85302d7e289e",
+                              .has_flight_bytes = true, .flight_bytes = 2243,
+                              .hello_retry = "none" };
+    struct detect_conn k2 = k1;
+    k2.flow_id = 2;
+    n = detect_run(d2, &k1, a, DETECT_MAX_ALERTS);
+    test_cond("first answer: nothing to compare", !has(a, n, DETECT_SID_TWO_ANSWERS));
+    n = detect_run(d2, &k2, a, DETECT_MAX_ALERTS);
+    test_cond("same client again, same answer: quiet", !has(a, n, DETECT_SID_TWO_ANSWERS));
+    k2.flow_id = 3;
+    k2.client_ip = c2;
+    k2.flight_bytes = 2260;
+    n = detect_run(d2, &k2, a, DETECT_MAX_ALERTS);
+    test_cond("another client, a flight a few bytes off: quiet", !has(a, n, DETECT_SID_TWO_ANSWERS));
+    k2.flow_id = 4;
+    k2.flight_bytes = 3305;
+    k2.ja4 = "t13d1516h2_8daaf6152771_02713d6af862";
+    n = detect_run(d2, &k2, a, DETECT_MAX_ALERTS);
+    test_cond("another kind of client, another flight: quiet", !has(a, n, DETECT_SID_TWO_ANSWERS));
+    struct detect *d3 = detect_new(NULL, NULL);
+    k2.flow_id = 5;
+    k2.ja4 = k1.ja4;
+    k2.client_ip = c1;
+    detect_run(d3, &k1, a, DETECT_MAX_ALERTS);
+    n = detect_run(d3, &k2, a, DETECT_MAX_ALERTS);
+    test_cond("the same client answered two ways: quiet (one host, e.g. a local proxy "
+              "turned on)", !has(a, n, DETECT_SID_TWO_ANSWERS));
+    detect_free(d3);
+    k2.flow_id = 6;
+    k2.client_ip = c2;
+    n = detect_run(d2, &k2, a, DETECT_MAX_ALERTS);
+    test_cond("another client, the same offer, a flight far apart: fires",
+              has(a, n, DETECT_SID_TWO_ANSWERS));
+    k2.flow_id = 7;
+    k2.has_flight_bytes = false;
+    k2.hello_retry = "secp256r1";
+    n = detect_run(d2, &k2, a, DETECT_MAX_ALERTS);
+    test_cond("a HelloRetryRequest only one client got: fires", has(a, n, DETECT_SID_TWO_ANSWERS));
+    k2.flow_id = 8;
+    k2.ts_us = now + (uint64_t)(DETECT_ANSWERS_WINDOW_S + 1) * 1000000 * 2;
+    k2.client_ip = c1;
+    n = detect_run(d2, &k2, a, DETECT_MAX_ALERTS);
+    test_cond("outside the window: quiet", !has(a, n, DETECT_SID_TWO_ANSWERS));
+    detect_free(d2);
 
     x509_chain_release(x, &self);
     x509_chain_release(x, &ms);

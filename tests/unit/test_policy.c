@@ -601,8 +601,28 @@ static const struct bad_case bad[] = {
      "server_baselines[0] (s): server_ttl[0]: not a TTL (0..255)"},
     {SB("{\"name\":\"s\",\"server_ttl\":[\"6x\"]}"),
      "server_baselines[0] (s): server_ttl[0]: not a TTL (0..255)"},
+    {SB("{\"name\":\"s\",\"server_flight_bytes\":{\"min\":10,\"max\":9}}"),
+     "server_baselines[0] (s): server_flight_bytes: min (10) above max (9)"},
+    {SB("{\"name\":\"s\",\"server_flight_bytes\":{\"min\":10}}"),
+     "server_baselines[0] (s): server_flight_bytes: missing \"max\""},
+    {SB("{\"name\":\"s\",\"server_flight_bytes\":{\"min\":1,\"max\":16777216}}"),
+     "server_baselines[0] (s): server_flight_bytes: max: not a whole number from 0 to 16777215"},
+    {SB("{\"name\":\"s\",\"server_flight_bytes\":{\"min\":1.5,\"max\":2}}"),
+     "server_baselines[0] (s): server_flight_bytes: min: not a whole number from 0 to 16777215"},
+    {SB("{\"name\":\"s\",\"server_flight_bytes\":[1,2]}"),
+     "server_baselines[0] (s): server_flight_bytes: not an object (min, max, tolerance)"},
+    {SB("{\"name\":\"s\",\"server_flight_bytes\":{\"min\":1,\"max\":2,\"slack\":3}}"),
+     "server_baselines[0] (s): server_flight_bytes: unknown key \"slack\""},
+    {SB("{\"name\":\"s\",\"server_hello_delay_us\":{\"min\":0,\"max\":60000001}}"),
+     "server_baselines[0] (s): server_hello_delay_us: max: not a whole number from 0 to 60000000"},
+    {SB("{\"name\":\"s\",\"server_hello_delay_us\":{\"min\":0,\"max\":1,\"tolerance\":-1}}"),
+     "server_baselines[0] (s): server_hello_delay_us: tolerance: not a whole number from 0 to 60000000"},
+    {SB("{\"name\":\"s\",\"hello_retry\":[\"x 25519\"]}"),
+     "server_baselines[0] (s): hello_retry[0]: not \"none\" or a group name (letters, digits, '_', '-'; 1..32 bytes)"},
+    {SB("{\"name\":\"s\",\"hello_retry\":[\"none\",\"none\"]}"),
+     "server_baselines[0] (s): hello_retry[1]: duplicate of hello_retry[0]"},
     {SB("{\"name\":\"s\"}"),
-     "server_baselines[0] (s): constrains nothing (needs ja4s, ja3s, ja4ts, server_ttl, min_tls_version or alpn)"},
+     "server_baselines[0] (s): constrains nothing (needs ja4s, ja3s, ja4ts, server_ttl, server_flight_bytes, hello_retry, server_hello_delay_us, min_tls_version or alpn)"},
 };
 
 static void test_broken(void)
@@ -738,6 +758,95 @@ static void test_server_stack(void)
     policy_free(p);
 }
 
+/* The keyless facts in a baseline: loaded, checked, learned with the
+ * tolerance rule, merged, written and read back. */
+static void test_server_keyless(void)
+{
+    char err[512];
+    struct policy *p = load_str("{\"version\":1,\"server_baselines\":[{\"name\":\"s\","
+                                "\"match\":{\"sni\":[\"www.bank.test\"]},"
+                                "\"server_flight_bytes\":{\"min\":2243,\"max\":2245},"
+                                "\"hello_retry\":[\"none\"],"
+                                "\"server_hello_delay_us\":{\"min\":800,\"max\":1600,"
+                                "\"tolerance\":400}}]}",
+                                err, sizeof(err));
+    test_cond("keyless baseline loads", p != NULL);
+    if (!p) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    const struct policy_server_baseline *sb = policy_server_baseline_at(p, 0);
+    test_cond("absent tolerance follows the rule", sb->flight_bytes.tolerance == 64);
+    test_cond("stated tolerance kept", sb->hello_delay_us.tolerance == 400);
+    struct policy_dev d;
+    memset(&d, 0, sizeof(d));
+    test_cond("the origin's flight conforms",
+              policy_server_keyless_check(sb, 2243, "none", 1000, &d) == 0);
+    memset(&d, 0, sizeof(d));
+    test_cond("edges of the tolerance conform",
+              policy_server_keyless_check(sb, 2179, "none", 2000, &d) == 0 &&
+                  policy_server_keyless_check(sb, 2309, NULL, -1, &d) == 0);
+    memset(&d, 0, sizeof(d));
+    test_cond("one byte past deviates",
+              policy_server_keyless_check(sb, 2310, "none", 2000, &d) == 1 &&
+                  d.item[0].attr == POLICY_ATTR_FLIGHT_BYTES &&
+                  strcmp(d.item[0].seen_num, "2310") == 0 &&
+                  strcmp(d.item[0].expected_num, "2179..2309") == 0);
+    memset(&d, 0, sizeof(d));
+    test_cond("a proxy's flight, HRR and delay deviate three times",
+              policy_server_keyless_check(sb, 3305, "secp256r1", 2001, &d) == 3 &&
+                  d.item[1].attr == POLICY_ATTR_HELLO_RETRY &&
+                  d.item[2].attr == POLICY_ATTR_HELLO_DELAY &&
+                  strcmp(d.item[2].expected_num, "<= 2000") == 0);
+    memset(&d, 0, sizeof(d));
+    test_cond("nothing seen: nothing compared", policy_server_keyless_check(sb, -1, NULL, -1, &d) == 0);
+    test_cond("rule: flight floor", policy_range_rule(POLICY_RANGE_FLIGHT, 100, 110) == 64);
+    test_cond("rule: flight spread", policy_range_rule(POLICY_RANGE_FLIGHT, 100, 200) == 200);
+    test_cond("rule: delay floor", policy_range_rule(POLICY_RANGE_DELAY, 700, 1500) == 10000);
+    test_cond("rule: delay doubles max", policy_range_rule(POLICY_RANGE_DELAY, 19000, 20000) == 20000);
+    test_cond("rule: delay spread", policy_range_rule(POLICY_RANGE_DELAY, 1000, 20000) == 38000);
+    test_cond("rule: capped", policy_range_rule(POLICY_RANGE_DELAY, 0, POLICY_MAX_DELAY_US) ==
+                                  POLICY_MAX_DELAY_US);
+
+    struct policy *l = policy_new();
+    test_cond("learn a first connection",
+              l && policy_learn_server(l, "api.test", NULL, 4, NULL, NULL, "TLS 1.3", NULL, 1) == 0 &&
+                  policy_learn_server_keyless(l, "api.test", NULL, 4, 2243, "none", 900, 1) == 0);
+    test_cond("learn a second",
+              policy_learn_server(l, "api.test", NULL, 4, NULL, NULL, "TLS 1.3", NULL, 1) == 0 &&
+                  policy_learn_server_keyless(l, "api.test", NULL, 4, 2443, "secp256r1", 30000, 1) == 0);
+    test_cond("learn nothing refused",
+              policy_learn_server_keyless(l, "api.test", NULL, 4, -1, NULL, -1, 1) == POLICY_EINVAL);
+    test_cond("learn a bad group refused",
+              policy_learn_server_keyless(l, "api.test", NULL, 4, -1, "x y", -1, 1) == POLICY_EINVAL);
+    const struct policy_server_baseline *lb = l ? policy_server_baseline_at(l, 0) : NULL;
+    test_cond("learned range covers both, tolerance from the spread",
+              lb && lb->flight_bytes.min == 2243 && lb->flight_bytes.max == 2443 &&
+                  lb->flight_bytes.tolerance == 400 && lb->hello_delay_us.min == 900 &&
+                  lb->hello_delay_us.max == 30000 && lb->hello_delay_us.tolerance == 58200 &&
+                  lb->hello_retry.n == 2 && lb->origin.connections == 2);
+    struct policy_merge_stats ms;
+    test_cond("merged into a hand-written policy", l && policy_merge(p, l, &ms) == 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    test_cond("written", f && policy_write(p, f, err, sizeof(err)) == 0);
+    if (f)
+        fclose(f);
+    test_cond("written with the three keys",
+              buf && strstr(buf, "\"server_flight_bytes\"") && strstr(buf, "\"hello_retry\"") &&
+                  strstr(buf, "\"server_hello_delay_us\"") && strstr(buf, "58200"));
+    struct policy *q = buf ? policy_load_buffer("w.json", buf, len, err, sizeof(err)) : NULL;
+    test_cond("and read back", q != NULL);
+    const struct policy_server_baseline *qb = q ? policy_server_baseline_at(q, 0) : NULL;
+    test_cond("the hand-written tolerance survives",
+              qb && qb->hello_delay_us.tolerance == 400 && qb->flight_bytes.max == 2245);
+    policy_free(q);
+    free(buf);
+    policy_free(l);
+    policy_free(p);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_policy.XXXXXX");
@@ -762,6 +871,7 @@ int main(void)
     test_broken();
     test_valid_variants();
     test_server_stack();
+    test_server_keyless();
     policy_free(p);
     char f1[128], f2[128];
     snprintf(f1, sizeof(f1), "%s/policy.json", tmpdir);
