@@ -44,7 +44,7 @@
                                              the TLS inside them (a handshake takes a handful) */
 
 /* Certificates */
-#define CFG_X509_CERT_CACHE     1024      /* unreferenced parsed certificates kept (LRU) */
+#define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~5 KB each */
 #define CFG_X509_VERIFY_CACHE   4096      /* chain validation results kept (direct-mapped) */
 #define CFG_X509_OBJECT_BASE    4608      /* bytes charged per cached certificate for OpenSSL's X509 ... */
 #define CFG_X509_OBJECT_FACTOR  2         /* ... plus this many times its DER length */
