@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "x509/chain.h"
 
 _Static_assert((CFG_SOURCE_SLOTS & (CFG_SOURCE_SLOTS - 1)) == 0,
                "CFG_SOURCE_SLOTS is a power of two");
@@ -218,6 +219,12 @@ void tracker_relieve(struct tracker *t, uint64_t now)
     if (!t->draining && over_mark(t, CFG_PRESSURE_HIGH_PERCENT))
         t->draining = true;
     if (t->draining) {
+        /* Cached certificates no chain holds go first: losing one costs a
+         * decode on a later visit, not a connection. */
+        const struct memcap *mc = t->env->mc;
+        while (t->env->x509 && over(mc->used, mc->cap, CFG_PRESSURE_LOW_PERCENT) &&
+               x509_ctx_drop_unused(t->env->x509))
+            ;
         for (unsigned n = 0; n < CFG_PRESSURE_BATCH && over_mark(t, CFG_PRESSURE_LOW_PERCENT);
              n++)
             if (!evict_one(t, now))

@@ -333,6 +333,11 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
     return e;
 }
 
+bool x509_ctx_drop_unused(struct x509_ctx *ctx)
+{
+    return drop_unreferenced(ctx);
+}
+
 static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
 {
     if (--e->refs > 0)

@@ -84,6 +84,10 @@ void x509_ctx_set_store(struct x509_ctx *ctx, void *store);
  * dropped, is left out of its chain and counted (caps.memcap). */
 struct memcap;
 void x509_ctx_set_memcap(struct x509_ctx *ctx, struct memcap *mc);
+/* Drop the least recently used certificate no chain holds, giving its
+ * memory back to the memcap; false when there is none.  Under memory
+ * pressure these go before any connection (a later visit decodes again). */
+bool x509_ctx_drop_unused(struct x509_ctx *ctx);
 void x509_ctx_free(struct x509_ctx *ctx);
 
 /*
