@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util/algs.h"
 #include "util/hash.h"
 
 uint64_t flow_id(const struct flow *f)
@@ -47,7 +48,8 @@ void community_id(const struct flow *f, uint16_t seed, char out[COMMUNITY_ID_LEN
     in[n++] = (uint8_t)f->key.port[1];
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!EVP_Digest(in, n, md, &mdlen, EVP_sha1(), NULL) || mdlen != 20) {
+    const EVP_MD *sha1 = algs_sha1();
+    if (!sha1 || !EVP_Digest(in, n, md, &mdlen, sha1, NULL) || mdlen != 20) {
         out[0] = '\0';
         return;
     }

@@ -16,6 +16,7 @@ static const char *const names[ALGS_CIPHER_COUNT] = {
 
 static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_CIPHER *ciphers[ALGS_CIPHER_COUNT];
+static EVP_MD *sha1, *sha256;
 static EVP_MAC *hmac;
 static EVP_MAC_CTX *hmac_tmpl[ALGS_HASH_COUNT];   /* digest set, keyed with a zero byte (an
                                                      unkeyed HMAC cannot be copied): only
@@ -28,6 +29,8 @@ static void fetch_all(void)
                                                           OSSL_DIGEST_NAME_SHA2_384 };
     for (int i = 0; i < ALGS_CIPHER_COUNT; i++)
         ciphers[i] = EVP_CIPHER_fetch(NULL, names[i], NULL);
+    sha1 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA1, NULL);
+    sha256 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA2_256, NULL);
     if (!(hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL)))
         return;
     for (int h = 0; h < ALGS_HASH_COUNT; h++) {
@@ -50,6 +53,16 @@ const EVP_CIPHER *algs_cipher(enum algs_cipher a)
     if ((unsigned)a >= ALGS_CIPHER_COUNT || CRYPTO_THREAD_run_once(&once, fetch_all) != 1)
         return NULL;
     return ciphers[a];
+}
+
+const EVP_MD *algs_sha1(void)
+{
+    return CRYPTO_THREAD_run_once(&once, fetch_all) == 1 ? sha1 : NULL;
+}
+
+const EVP_MD *algs_sha256(void)
+{
+    return CRYPTO_THREAD_run_once(&once, fetch_all) == 1 ? sha256 : NULL;
 }
 
 int algs_hkdf_ready(enum algs_hash h)
@@ -125,4 +138,7 @@ void algs_cleanup(void)
     }
     EVP_MAC_free(hmac);
     hmac = NULL;
+    EVP_MD_free(sha1);
+    EVP_MD_free(sha256);
+    sha1 = sha256 = NULL;
 }

@@ -29,6 +29,11 @@ enum algs_cipher {
 /* The cipher, or NULL when libcrypto does not provide it. */
 const EVP_CIPHER *algs_cipher(enum algs_cipher a);
 
+/* SHA-1 and SHA-256, for EVP_Digest() (NULL when libcrypto lacks them).
+ * EVP_sha1() and EVP_sha256() would be looked up again on every call. */
+const EVP_MD *algs_sha1(void);
+const EVP_MD *algs_sha256(void);
+
 /* The hashes of HKDF below (TLS 1.3's two). */
 enum algs_hash { ALGS_SHA256 = 0, ALGS_SHA384, ALGS_HASH_COUNT };
 

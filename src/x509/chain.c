@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "util/hash.h"
+#include "util/algs.h"
 #include "util/memcap.h"
 #include "x509/keys.h"
 
@@ -365,7 +366,10 @@ static void verify_key(const struct x509_chain *c, enum x509_purpose purpose, ui
     memset(out, 0, 32);
     if (!md)
         return;
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    if (!algs_sha256() || !EVP_DigestInit_ex(md, algs_sha256(), NULL)) {
+        EVP_MD_CTX_free(md);
+        return;
+    }
     for (size_t i = 0; i < c->n; i++)
         EVP_DigestUpdate(md, c->e[i]->sha256, 32);
     EVP_DigestUpdate(md, tail, sizeof(tail));
