@@ -21,6 +21,13 @@
 _Static_assert((LEGS_BUCKETS & (LEGS_BUCKETS - 1)) == 0 && LEGS_BUCKETS >= DETECT_LEGS_MAX,
                "LEGS_BUCKETS");
 
+/* The part of ring[i] a lookup tests first, 32 bytes beside the others: a
+ * popular name's bucket is walked without touching its 600-byte legs. */
+struct leg_key {
+    uint64_t sni_h, leaf_h, ja4_h;   /* leaf_h, ja4_h: 0 when the leg has none */
+    int64_t ts_s;
+};
+
 struct legs {
     pthread_mutex_t mu;
     struct hash_key key;             /* for the legs' string hashes */
@@ -29,6 +36,7 @@ struct legs {
      * (-1 ends a list), so a lookup visits only the legs of its own name. */
     int32_t head[LEGS_BUCKETS];
     int32_t hnext[DETECT_LEGS_MAX], hprev[DETECT_LEGS_MAX];
+    struct leg_key keys[DETECT_LEGS_MAX];   /* what a lookup tests, packed */
     struct leg ring[DETECT_LEGS_MAX];
 };
 
@@ -74,14 +82,17 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
         /* Cheap tests first: most remembered legs are the same certificate
          * and client fingerprint.  Keyed 64-bit hashes decide (a collision
          * cannot be arranged from outside). */
-        const struct leg *g = &l->ring[i];
-        if (g->sni_h != sni_h || !g->used || g->ip_ver != c->ip_ver || (best >= 0 && i > best))
+        const struct leg_key *k = &l->keys[i];
+        if (k->sni_h != sni_h || (best >= 0 && i > best))
             continue;
-        bool other_leaf = has_leaf && g->leaf_sha256[0] && g->leaf_h != leaf_h;
-        bool other_fp = c->ja4 && g->ja4[0] && g->ja4_h != ja4_h;
+        bool other_leaf = has_leaf && k->leaf_h && k->leaf_h != leaf_h;
+        bool other_fp = c->ja4 && k->ja4_h && k->ja4_h != ja4_h;
         if (!other_leaf && !other_fp)
             continue;
-        if (now - g->ts_s > DETECT_LEG_WINDOW_S || g->ts_s - now > DETECT_LEG_WINDOW_S)
+        if (now - k->ts_s > DETECT_LEG_WINDOW_S || k->ts_s - now > DETECT_LEG_WINDOW_S)
+            continue;
+        const struct leg *g = &l->ring[i];
+        if (!g->used || g->ip_ver != c->ip_ver)
             continue;
         bool explicit_shape = memcmp(g->server_ip, c->client_ip, al) == 0 ||
                               memcmp(g->client_ip, c->server_ip, al) == 0;
@@ -157,6 +168,12 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
         snprintf(g->ja4, sizeof(g->ja4), "%s", c->ja4);
         g->ja4_h = ja4_h;
     }
+    l->keys[slot] = (struct leg_key){
+        .sni_h = sni_h,
+        .leaf_h = g->leaf_sha256[0] ? leaf_h : 0,
+        .ja4_h = g->ja4[0] ? ja4_h : 0,
+        .ts_s = g->ts_s,
+    };
     pthread_mutex_unlock(&l->mu);
     return found;
 }
