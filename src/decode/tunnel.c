@@ -243,11 +243,14 @@ enum decode_result udp_tunnel_decode(struct pkt *p, bool *taken, struct next *nx
     struct rd r;
     rd_init(&r, p->payload, p->payload_len);
     if (port == 4789) {
+        /* The reserved fields must be zero as well as I set (the group
+         * policy extension, G = 0x80, uses the first ones): 4789 is also
+         * an ephemeral port, and a QUIC or DNS datagram to it is not VXLAN. */
         unsigned flags = rd_u8(&r);
-        rd_skip(&r, 3);
+        uint32_t res24 = rd_u24(&r);
         uint32_t vni = rd_u24(&r);
-        rd_skip(&r, 1);
-        if (r.bad || !(flags & 0x08))
+        unsigned res8 = rd_u8(&r);
+        if (r.bad || !(flags & 0x08) || res8 != 0 || (!(flags & 0x80) && res24 != 0))
             return DECODE_OK;
         *taken = true;
         if (!tunnel_push(p, TUNNEL_VXLAN, IPPROTO_UDP, vni, true, true, st))

@@ -36,6 +36,13 @@ behaviour down:
                           after the server's Handshake packets: with the key
                           log, those wait for their keys and the chain is
                           still seen (NAME.keylog is the same key log)
+  quic_client_port_4789.pcap  the real ngtcp2 connection of
+                          udp_quic_v1_keylog.pcap with the client's port
+                          moved to 4789, VXLAN's: the server's datagrams to
+                          it are QUIC, not VXLAN (a regression: a short
+                          header whose first byte has 0x08 set was taken
+                          for a VXLAN header and the connection lost its
+                          chain); NAME.keylog is the same key log
   tunnels.pcap            one TLS connection in each encapsulation (see
                           tunnels() below)
   tunnels_hostile.pcap    each encapsulation truncated or lying about its
@@ -708,8 +715,30 @@ def stun_dtls(path):
     p.close()
 
 
+def quic_client_port_4789(out_dir):
+    src = os.path.join(out_dir, "udp_quic_v1_keylog")
+    _, recs = read_pcap(src + ".pcap")
+    p = Pcap(os.path.join(out_dir, "quic_client_port_4789.pcap"))
+    for _, _, fr in recs:
+        fr = bytearray(fr)
+        sport, dport = struct.unpack("!HH", fr[34:38])
+        if sport != 443:
+            sport = 4789
+        if dport != 443:
+            dport = 4789
+        fr[34:38] = struct.pack("!HH", sport, dport)
+        fr[40:42] = b"\0\0"   # IPv4: no UDP checksum
+        p.pkt(bytes(fr))
+    p.close()
+    with open(src + ".keylog", "rb") as f_in, \
+            open(os.path.join(out_dir, "quic_client_port_4789.keylog"), "wb") as f_out:
+        f_out.write(f_in.read())
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+
+    quic_client_port_4789(OUT)
 
     stun_dtls(os.path.join(OUT, "dtls_stun_multiplexed.pcap"))
 
