@@ -719,7 +719,8 @@ def quic_client_port_4789(out_dir):
     src = os.path.join(out_dir, "udp_quic_v1_keylog")
     _, recs = read_pcap(src + ".pcap")
     p = Pcap(os.path.join(out_dir, "quic_client_port_4789.pcap"))
-    for _, _, fr in recs:
+    for sec, usec, fr in recs:
+        p.t = sec + usec / 1e6 - 0.001   # the original times (pkt() adds 1 ms)
         fr = bytearray(fr)
         sport, dport = struct.unpack("!HH", fr[34:38])
         if sport != 443:
