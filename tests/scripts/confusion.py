@@ -43,7 +43,6 @@ import difflib
 import glob
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -91,14 +90,15 @@ REFUSAL_SIDS = (9100014, 9100015, 9100017)
 # fires, or one that never fires and is not listed, fails).
 NOT_MEASURED = {
     9100002: "the learned pin-sets carry no `expires`",
-    9100005: "the proxies' roots are the lab's, under `.test` names, which are not public-looking",
-    9100006: "the leaves are for `.test` names, which are not public-looking",
-    9100007: "no proxy here signs with its CA's key",
+    9100005: "every server name here is under `.test`, which is not public-looking",
+    9100006: "every server name here is under `.test`, which is not public-looking",
+    9100007: "no proxy here gives its leaf its CA's key",
     9100009: "a client leg carries the client's own ClientHello, which its learned baseline "
              "holds; a proxy's is on its upstream leg, which carries no label",
     9100010: "fires only on the proxies' own upstream legs, which carry no label",
-    9100012: "no proxy here lowers the TLS version",
-    9100013: "no proxy here changes the ALPN",
+    9100012: "every TLS version a proxy here answered with is one its learned "
+             "baseline holds",
+    9100013: "every ALPN a proxy here chose is one its learned baseline holds",
     9100018: "no capture offers ECH (needs an ECH-capable client and server)",
     9100021: "no labelled capture chains to a removed root (`tests/golden/removed_root_*.pcap` "
              "are crafted, checked by the golden tests)",
