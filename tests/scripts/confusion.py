@@ -311,7 +311,7 @@ def per_sid(rows):
             problems.append("sid %d fires but NOT_MEASURED gives a reason" % sid)
         if not fired and sid not in NOT_MEASURED:
             problems.append("sid %d never fires and NOT_MEASURED gives no reason" % sid)
-    return table, problems
+    return table, list(dict.fromkeys(problems))
 
 
 def mode_name(mode):
