@@ -40,6 +40,10 @@
 #define CFG_TLS_HS_MSG_MAX      (256 * 1024) /* largest handshake message buffered (chains) */
 #define CFG_TLS_MAX_ALERTS      8         /* alerts recorded per connection */
 #define CFG_TLS_MAX_RECORDS     4096      /* records examined per direction before giving up */
+#define CFG_TLS_LINGER_MS       500       /* ms of packet time a completed TCP handshake is
+                                             watched for the client's data or close before its
+                                             event is written (at once when the client sends data) */
+#define CFG_TLS_LINGER_RECORDS  16        /* records read per direction during that watch */
 #define CFG_TLS_TUNNEL_FRAMES_MAX 1024    /* TDS packets or WebSocket frames read per direction for
                                              the TLS inside them (a handshake takes a handful) */
 

@@ -15,11 +15,13 @@
  */
 #include "pipeline_priv.h"
 
+#include "config.h"
 #include "reasm/stream.h"
 
 static void tcp_payload(struct pipeline *pl, struct conn *c, int side, const struct pkt *p)
 {
-    if (c->tls->d[side].mode == TLS_DIR_DONE || c->tls->d[side].mode == TLS_DIR_NOT_TLS)
+    if ((c->tls->d[side].mode == TLS_DIR_DONE || c->tls->d[side].mode == TLS_DIR_NOT_TLS) &&
+        !c->tls->post.watching)
         return;
     struct reasm_stream *rs = c->rs[side];
     if (!rs) {
@@ -89,12 +91,28 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
             c->isn1[side] = p->seq + 1;
         }
     }
+    /* A completed handshake waits CFG_TLS_LINGER_MS at most for the
+     * client's data or close; a packet past that is no longer its. */
+    if (c->waiting && p->ts_us > c->tls->post.start_us + CFG_TLS_LINGER_MS * 1000ULL)
+        tracker_finish(&pl->tr, f, c, EV_END_HANDSHAKE);
     if (!c->done && p->payload_len > 0 && !(fl & TCP_RST)) {
+        bool watching = c->tls->post.watching;
         tcp_payload(pl, c, side, p);
-        if (tls_session_finished(c->tls))
-            tracker_finish(&pl->tr, f, c,
-                        c->tls->progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
-                                                                   : EV_END_STOPPED);
+        if (!watching && c->tls->post.watching && c->rs[side ^ 1])
+            conn_drive_stream(&pl->env, c, side ^ 1);   /* what the other side sent already */
+        if (tls_session_finished(c->tls)) {
+            if (c->tls->post.watching && !c->tls->post.over)
+                tracker_wait(&pl->tr, f);
+            else
+                tracker_finish(&pl->tr, f, c,
+                               c->tls->progress == TLS_PROGRESS_COMPLETE ? EV_END_HANDSHAKE
+                                                                          : EV_END_STOPPED);
+        }
+    }
+    if (c->waiting && (fl & (TCP_FIN | TCP_RST))) {
+        tls_session_watch_close(c->tls, side, (fl & TCP_RST) != 0, p->ts_us);
+        if (side == c->tls->client)
+            tracker_finish(&pl->tr, f, c, EV_END_HANDSHAKE);   /* what was waited for */
     }
     if ((fl & (TCP_FIN | TCP_RST)) && c->closed_by < 0)
         c->closed_by = (int8_t)side;

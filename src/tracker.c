@@ -42,12 +42,31 @@ void tracker_free(struct tracker *t)
     t->src = NULL;
 }
 
+static struct conn *conn_of(struct flow *f)
+{
+    return f->app;
+}
+
 void tracker_finish(struct tracker *t, struct flow *f, struct conn *c, enum ev_end end)
 {
     /* TLS records started but no hello ever completed: nothing to report
      * as a connection, but not silently either. */
     if (c->done)
         return;   /* reported (or not TLS) and released already */
+    if (c->waiting) {
+        if (c->wait_prev)
+            conn_of(c->wait_prev)->wait_next = c->wait_next;
+        else
+            t->wait_head = c->wait_next;
+        if (c->wait_next)
+            conn_of(c->wait_next)->wait_prev = c->wait_prev;
+        else
+            t->wait_tail = c->wait_prev;
+        c->wait_prev = c->wait_next = NULL;
+        c->waiting = false;
+    }
+    if (c->tls->post.watching)
+        end = EV_END_HANDSHAKE;   /* it completed; the wait only delayed the report */
     if (!tls_session_is_tls(c->tls) &&
         (c->tls->d[0].mode == TLS_DIR_RECORDS || c->tls->d[1].mode == TLS_DIR_RECORDS))
         stats_anomaly(t->st, STATS_TLS_HELLO_INCOMPLETE);
@@ -68,6 +87,26 @@ void tracker_finish(struct tracker *t, struct flow *f, struct conn *c, enum ev_e
             t->st->tls_tunnelled++;
     }
     conn_release_analysis(t->env, c);
+}
+
+void tracker_wait(struct tracker *t, struct flow *f)
+{
+    struct conn *c = f->app;
+    if (c->waiting || c->done)
+        return;
+    c->waiting = true;
+    c->tls->post.counted = true;
+    for (int i = 0; i < 2; i++) {   /* the report's counters stay those at completion */
+        c->tls->post.pkts[i] = f->pkts[i];
+        c->tls->post.bytes[i] = f->bytes[i];
+    }
+    c->wait_next = NULL;
+    c->wait_prev = t->wait_tail;
+    if (t->wait_tail)
+        conn_of(t->wait_tail)->wait_next = f;
+    else
+        t->wait_head = f;
+    t->wait_tail = f;
 }
 
 void tracker_remove(struct tracker *t, struct flow *f, enum ev_end end)
@@ -297,6 +336,14 @@ static uint64_t flow_timeout_us(const struct flow *f)
 
 void tracker_expire(struct tracker *t, uint64_t now)
 {
+    /* Waits started in packet-time order: the overdue ones are in front. */
+    while (t->wait_head) {
+        struct flow *f = t->wait_head;
+        struct conn *c = f->app;
+        if (now <= c->tls->post.start_us + CFG_TLS_LINGER_MS * 1000ULL)
+            break;
+        tracker_finish(t, f, c, EV_END_HANDSHAKE);
+    }
     const uint64_t min_us = (uint64_t)CFG_FLOW_TIMEOUT_CLOSED * 1000000ULL;
     unsigned examined = 0;
     struct flow *f = flow_table_oldest(t->ft);

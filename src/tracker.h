@@ -72,6 +72,7 @@ struct tracker {
     bool pressure;                 /* degraded: evicted within CFG_PRESSURE_CALM_S */
     uint64_t last_evict_us;
     uint64_t episode_evicted;
+    struct flow *wait_head, *wait_tail;   /* completed handshakes waiting, oldest first */
 };
 
 /* 0, or -1 when out of memory. */
@@ -92,6 +93,13 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
 /* The analysis of `c` on `f` is over for `end`: report it if it was TLS
  * and was not reported yet, then free its buffers (the flow stays). */
 void tracker_finish(struct tracker *t, struct flow *f, struct conn *c, enum ev_end end);
+/* TCP: the handshake of f->app completed and the session watches what
+ * follows (tls_session_watch_start()): its report waits, at most
+ * CFG_TLS_LINGER_MS of packet time (tracker_expire() ends overdue waits),
+ * for the client's data or close.  Once per connection; tracker_finish()
+ * ends the wait whenever it comes, and reports a waiting connection with
+ * end "handshake" whatever ended it. */
+void tracker_wait(struct tracker *t, struct flow *f);
 /* tracker_finish(), then the flow goes. */
 void tracker_remove(struct tracker *t, struct flow *f, enum ev_end end);
 

@@ -132,6 +132,11 @@ void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end en
     r->tcp = c->tcp;
     r->closed_by = c->closed_by;
     r->end = end;
+    const struct tls_post *w = &c->tls->post;
+    for (int i = 0; i < 2; i++) {
+        r->pkts[i] = w->counted ? w->pkts[i] : f->pkts[i];
+        r->bytes[i] = w->counted ? w->bytes[i] : f->bytes[i];
+    }
 }
 
 /* ---- hellos -> fingerprints -------------------------------------------- */
@@ -296,10 +301,19 @@ void conn_drive_stream(struct conn_env *env, struct conn *c, int side)
     for (;;) {
         const uint8_t *p;
         size_t n = reasm_peek(rs, &p);
+        if (c->tls->post.watching) {
+            reasm_consume(rs, tls_session_watch(c->tls, side, p, n, env->pkt_ts_us));
+            return;
+        }
         size_t used = 0;
         struct tls_msg msg = { .hello = &env->hello, .idx = -1 };
         enum tls_event ev = tls_session_feed(c->tls, env->mc, env->st, side, p, n, &used, &msg);
         reasm_consume(rs, used);
+        /* Complete: what follows is read by the watch (the client's data
+         * or close), not dropped as a finished direction's bytes are. */
+        if (c->tls->progress == TLS_PROGRESS_COMPLETE && c->transport == FP_TRANSPORT_TCP &&
+            tls_session_watch_start(c->tls, env->pkt_ts_us))
+            continue;
         if (!tls_event(env, c, ev, &msg))
             return;
     }

@@ -60,6 +60,7 @@ struct conn {
     bool closed;      /* FIN both ways or RST: event written, lingering */
     bool done;        /* analysis over: no more buffering */
     bool emitted;
+    bool waiting;     /* TCP: handshake complete, on the tracker's wait list */
     uint32_t isn1[2]; /* first data sequence number per side, if syn[] */
     struct reasm_stream *rs[2];
     struct tls_session *tls;          /* NULL once the analysis is over */
@@ -70,6 +71,7 @@ struct conn {
     struct quic_conn *quic;           /* QUIC connections */
     struct dtls_conn *dtls;           /* DTLS connections */
     struct tcp_handshake *tcp;        /* TCP: SYN, SYN-ACK facts (JA4T/JA4TS/JA4L) */
+    struct flow *wait_prev, *wait_next;   /* the tracker's wait list, while waiting */
 };
 
 /* A connection over `transport` (enum fp_transport); for QUIC the client
@@ -82,7 +84,9 @@ void conn_release_analysis(struct conn_env *env, struct conn *c);
 void conn_free(struct conn_env *env, struct conn *c);
 
 /* TCP: hand the contiguous bytes of direction `side` to the TLS session
- * until it has nothing more to say. */
+ * until it has nothing more to say.  When they complete the handshake,
+ * the session starts watching what follows (tls_session_watch_start()) and
+ * the rest of the bytes, now and later, go to tls_session_watch(). */
 void conn_drive_stream(struct conn_env *env, struct conn *c, int side);
 
 /* QUIC/DTLS: hand one datagram of `side` to the connection. */

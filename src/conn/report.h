@@ -100,6 +100,9 @@ struct conn_report {
     uint64_t resumed_from;                  /* TLS 1.2 resumption: the flow_id of the full
                                                handshake it resumes (detect/resume.h), 0 */
     const char *resumed_with;               /* "session_id", "session_ticket", or NULL */
+    uint64_t pkts[2], bytes[2];             /* per flow key side, when the report was due:
+                                               at completion for a handshake whose report
+                                               waited (tracker_wait()), else now */
     enum ev_end end;
 };
 

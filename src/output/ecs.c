@@ -154,16 +154,17 @@ static void ecs_cert_side(struct jw *w, const struct x509_chain *c)
     ecs_x509(w, x);
 }
 
-static void ecs_endpoint(struct eve *e, const char *key, const struct flow *f, int side)
+static void ecs_endpoint(struct eve *e, const char *key, const struct conn_report *ev, int side)
 {
+    const struct flow *f = ev->flow;
     struct jw *w = &e->w;
     char a[INET6_ADDRSTRLEN];
     fmt_addr(f, side, a, sizeof(a));
     jw_obj_open(w, key);
     jw_str(w, "ip", a);
     jw_uint(w, "port", f->key.port[side]);
-    jw_uint(w, "packets", f->pkts[side]);
-    jw_uint(w, "bytes", f->bytes[side]);
+    jw_uint(w, "packets", ev->pkts[side]);
+    jw_uint(w, "bytes", ev->bytes[side]);
     if (e->cfg.geoip) {
         const struct geoip_info *g =
             geoip_lookup(e->cfg.geoip, e->geo, f->key.ip_ver, f->key.addr[side]);
@@ -190,12 +191,12 @@ static void ecs_common(struct eve *e, const struct conn_report *ev, bool alert)
 
     /* destination, network, observer, related, source, tls (ECS order is
      * alphabetical by habit; readers do not depend on it). */
-    ecs_endpoint(e, "destination", f, ss);
+    ecs_endpoint(e, "destination", ev, ss);
 
     jw_obj_open(w, "network");
     char cid[COMMUNITY_ID_LEN];
     community_id(f, e->cfg.community_id_seed, cid);
-    jw_uint(w, "bytes", f->bytes[0] + f->bytes[1]);
+    jw_uint(w, "bytes", ev->bytes[0] + ev->bytes[1]);
     if (cid[0])
         jw_str(w, "community_id", cid);
     jw_str(w, "iana_number", f->key.proto == IPPROTO_UDP ? "17" : "6");
@@ -207,7 +208,7 @@ static void ecs_common(struct eve *e, const struct conn_report *ev, bool alert)
         jw_obj_close(w);
         jw_obj_close(w);
     }
-    jw_uint(w, "packets", f->pkts[0] + f->pkts[1]);
+    jw_uint(w, "packets", ev->pkts[0] + ev->pkts[1]);
     jw_str(w, "protocol", app_name[app]);
     jw_str(w, "transport", f->key.proto == IPPROTO_UDP ? "udp" : "tcp");
     jw_str(w, "type", f->key.ip_ver == 4 ? "ipv4" : "ipv6");
@@ -261,7 +262,7 @@ static void ecs_common(struct eve *e, const struct conn_report *ev, bool alert)
     jw_arr_close(w);
     jw_obj_close(w);
 
-    ecs_endpoint(e, "source", f, cs);
+    ecs_endpoint(e, "source", ev, cs);
 
     jw_obj_open(w, "tls");
     if (t->has_cipher) {

@@ -420,10 +420,10 @@ int eve_alert(struct eve *e, const struct conn_report *ev, const struct detect_a
     char ts[40];
     event_format_ts(f->first_ts_us, ts);
     jw_obj_open(w, "flow");
-    jw_uint(w, "pkts_toserver", f->pkts[cs]);
-    jw_uint(w, "pkts_toclient", f->pkts[ss]);
-    jw_uint(w, "bytes_toserver", f->bytes[cs]);
-    jw_uint(w, "bytes_toclient", f->bytes[ss]);
+    jw_uint(w, "pkts_toserver", ev->pkts[cs]);
+    jw_uint(w, "pkts_toclient", ev->pkts[ss]);
+    jw_uint(w, "bytes_toserver", ev->bytes[cs]);
+    jw_uint(w, "bytes_toclient", ev->bytes[ss]);
     jw_str(w, "start", ts);
     jw_obj_close(w);
     add_app(e, ev);

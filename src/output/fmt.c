@@ -579,6 +579,7 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
     }
     if (t->tunnel != TLS_TUNNEL_NONE)
         jw_str(w, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
+    fmt_after_handshake(w, t);
     if (ev->client_app)
         jw_str(w, "client_app", ev->client_app);
     if (ev->interception_product)
@@ -636,6 +637,37 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
     }
     fmt_tls_alerts(w, t);
     fmt_encapsulation(w, ev->flow, ev->client_side);
+}
+
+/* TCP: the wait after completion (tls/session.h, struct tls_post), written
+ * only when the client sent no application data in it: whether and how it
+ * closed, how long after completion, what the server sent meanwhile. */
+void fmt_after_handshake(struct jw *w, const struct tls_session *t)
+{
+    const struct tls_post *p = &t->post;
+    if (!p->watching || p->client_data)
+        return;
+    jw_obj_open(w, "after_handshake");
+    jw_bool(w, "client_app_data", false);
+    if (p->close_us) {
+        char how[32];
+        fmt_client_close(p, how, sizeof(how));
+        jw_str(w, "client_close", how);
+        jw_double(w, "client_closed_after_handshake_ms",
+                  p->close_us > p->start_us ? (double)(p->close_us - p->start_us) / 1000.0 : 0.0);
+    }
+    if (p->server_closed_first)
+        jw_bool(w, "server_closed_first", true);
+    jw_uint(w, "server_app_records", p->server_data);
+    jw_obj_close(w);
+}
+
+const char *fmt_client_close(const struct tls_post *p, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s", p->client_alert ? "alert" : "",
+             p->client_alert && (p->client_fin || p->client_rst) ? "+" : "",
+             p->client_rst ? "rst" : p->client_fin ? "fin" : "");
+    return buf;
 }
 
 /* Names as IANA's TLS Supported Groups registry (and Zeek) give them. */

@@ -49,6 +49,12 @@ const char *fmt_group_name(uint16_t g, char buf[8]);
 /* A server baseline's hello_retry value: "none", the group a
  * HelloRetryRequest asked for, or NULL when not known (conn_keyless). */
 const char *fmt_hello_retry(const struct conn_keyless *k, char buf[8]);
+/* tls.after_handshake (TCP: the wait after completion), when the client
+ * sent no application data in it. */
+void fmt_after_handshake(struct jw *w, const struct tls_session *t);
+/* How the client closed in that wait: "alert", "fin", "rst", "alert+fin",
+ * "alert+rst". */
+const char *fmt_client_close(const struct tls_post *p, char *buf, size_t cap);
 
 /* ---- values and objects -------------------------------------------------- */
 

@@ -354,6 +354,48 @@ static bool client_spoke_after_certificate(const struct tls_session *t)
     return t->history_cut;
 }
 
+/* TCP: the handshake completed and, in the wait after it (tls_post), the
+ * client closed before sending any application data, the server not having
+ * closed first: what a client checking a pin after the handshake (curl
+ * --pinnedpubkey, OkHttp's CertificatePinner) does when the pin fails.  A
+ * close with an alert (close_notify) counts anywhere in the wait; a bare
+ * FIN or RST only within DETECT_BARE_CLOSE_MS (a browser dropping an
+ * unused preconnection takes longer).  Handshake-only clients (health
+ * checks, scanners) look the same, hence low severity. */
+static void check_closed_after_handshake(const struct detect_conn *c, struct detect_alert *out,
+                                         size_t max, size_t *n)
+{
+    const struct tls_session *t = c->tls;
+    const struct tls_post *w = &t->post;
+    if (!w->watching || t->progress != TLS_PROGRESS_COMPLETE || w->client_data ||
+        !w->close_us || w->server_closed_first)
+        return;
+    uint64_t us = w->close_us > w->start_us ? w->close_us - w->start_us : 0;
+    if (!w->client_alert && us > (uint64_t)DETECT_BARE_CLOSE_MS * 1000)
+        return;
+    struct detect_alert *a = new_alert(out, max, n, DETECT_SID_CLIENT_CLOSED_AFTER_HANDSHAKE,
+                                       "client closed right after the handshake",
+                                       "client-refused", 3, "medium");
+    if (!a)
+        return;
+    char how[32];
+    snprintf(how, sizeof(how), "%s%s%s", w->client_alert ? "alert" : "",
+             w->client_alert && (w->client_fin || w->client_rst) ? "+" : "",
+             w->client_rst ? "rst" : w->client_fin ? "fin" : "");
+    reason(a, "The client of %s completed the handshake and closed the connection %.3f ms "
+              "later (%s) without sending any application data: what a client that checks "
+              "a pin after the handshake (curl --pinnedpubkey) does when the pin fails; a "
+              "handshake-only client (a health check) looks the same.",
+           or_dash(c->sni), (double)us / 1000.0, how);
+    evidence(a, "closed_after_ms", "%.3f", (double)us / 1000.0);
+    evidence(a, "client_close", "%s", how);
+    evidence(a, "server_app_records", "%u", (unsigned)w->server_data);
+    char vb[24];
+    evidence(a, "version", "%s", tls_version_name(t->version, vb));
+    if (leaf_of(c))
+        evidence(a, "issuer", "%s", or_dash(leaf_of(c)->issuer.dn));
+}
+
 static void check_client_refused(const struct detect_conn *c, struct detect_alert *out,
                                  size_t max, size_t *n)
 {
@@ -427,7 +469,9 @@ static void check_client_refused(const struct detect_conn *c, struct detect_aler
                   "confirmed).", or_dash(c->sni));
         evidence(a, "version", "TLS 1.3");
         evidence(a, "keys", "none");
+        return;
     }
+    check_closed_after_handshake(c, out, max, n);
 }
 
 /* A client that offered ECH and ended with ech_required (121): the server
@@ -909,6 +953,7 @@ static void origin_of(struct detect *d, const struct detect_conn *c, const struc
         uint32_t sid = a[i].sid;
         if (sid == DETECT_SID_TWO_LEGS || sid == DETECT_SID_CLIENT_REFUSED_CERT ||
             sid == DETECT_SID_CLIENT_ABORTED_TLS13 || sid == DETECT_SID_CLIENT_LEFT_AFTER_CERT ||
+            sid == DETECT_SID_CLIENT_CLOSED_AFTER_HANDSHAKE ||
             sid == DETECT_SID_RESUMED_FLAGGED || o->n_sids >= RESUME_SIDS)
             continue;
         o->sids[o->n_sids++] = sid;

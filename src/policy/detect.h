@@ -35,6 +35,7 @@
 #define DETECT_ANSWERS_WINDOW_S 600 /* seconds between two answers compared */
 #define DETECT_ANSWERS_MIN_GAP 256 /* bytes: first flights this far apart (and 20%) differ */
 #define DETECT_BACKDATE_SLACK_S 600 /* a leaf this close to exactly 1 or 2 days old was minted, backdated */
+#define DETECT_BARE_CLOSE_MS 50   /* 9100024: a close without an alert counts this soon after completion */
 #define DETECT_CT_REQUIRED_SINCE 1525046400 /* 2018-04-30: CT required for new public leaves */
 
 enum detect_sid {
@@ -61,6 +62,7 @@ enum detect_sid {
     DETECT_SID_REMOVED_ROOT = 9100021,
     DETECT_SID_SERVER_KEYLESS_BASELINE = 9100022,
     DETECT_SID_TWO_ANSWERS = 9100023,
+    DETECT_SID_CLIENT_CLOSED_AFTER_HANDSHAKE = 9100024,
 };
 
 struct detect_evidence {

@@ -595,8 +595,9 @@ static void add_conn(struct summary *s, const struct ev *e)
 
 static bool is_refusal(uint32_t sid)
 {
-    /* client refused, aborted TLS 1.3, closed after the certificate */
-    return sid == 9100014 || sid == 9100015 || sid == 9100017;
+    /* client refused, aborted TLS 1.3, closed after the certificate or
+     * right after the handshake */
+    return sid == 9100014 || sid == 9100015 || sid == 9100017 || sid == 9100024;
 }
 
 static bool is_interception(const struct ev *e)

@@ -1110,6 +1110,88 @@ void tls_session_set_complete(struct tls_session *s)
     s->d[0].mode = s->d[1].mode = TLS_DIR_DONE;
 }
 
+/* ---- after the handshake (TCP) -------------------------------------------- */
+
+bool tls_session_watch_start(struct tls_session *s, uint64_t ts_us)
+{
+    if (s->d[0].fr || s->d[1].fr || s->client < 0)
+        return false;
+    memset(&s->post, 0, sizeof(s->post));
+    s->post.watching = true;
+    s->post.start_us = ts_us ? ts_us : 1;
+    return true;
+}
+
+static void post_client_closed(struct tls_post *w, uint64_t ts_us)
+{
+    if (!w->close_us)
+        w->close_us = ts_us ? ts_us : 1;
+}
+
+size_t tls_session_watch(struct tls_session *s, int dir, const uint8_t *data, size_t len,
+                         uint64_t ts_us)
+{
+    struct tls_post *w = &s->post;
+    bool client = dir == s->client;
+    size_t off = 0;
+    while (w->watching && !w->over && !w->dead[dir]) {
+        if (w->skip[dir]) {
+            size_t k = len - off < w->skip[dir] ? len - off : w->skip[dir];
+            off += k;
+            w->skip[dir] -= (uint32_t)k;
+            if (w->skip[dir])
+                break;
+            continue;
+        }
+        if (len - off < 5)
+            break;
+        const uint8_t *h = data + off;
+        uint8_t type = h[0];
+        unsigned rlen = (unsigned)h[3] << 8 | h[4];
+        if (type < TLS_CT_CCS || type > TLS_CT_HEARTBEAT || h[1] != 3 || rlen > TLS_RECORD_MAX) {
+            w->dead[dir] = true;   /* not a record: this direction is not read further */
+            break;
+        }
+        off += 5;
+        w->skip[dir] = rlen;
+        bool alert = type == TLS_CT_ALERT ||
+                     (type == TLS_CT_APPDATA && tls_session_is_13(s) && TLS13_ALERT_RECORD(rlen));
+        if (client) {
+            if (alert) {
+                w->client_alert = true;
+                post_client_closed(w, ts_us);
+            } else if (type == TLS_CT_APPDATA) {
+                w->client_data = true;
+                w->over = true;
+            }
+        } else if (alert) {
+            if (!w->close_us)
+                w->server_closed_first = true;
+        } else if (type == TLS_CT_APPDATA && w->server_data < UINT16_MAX) {
+            w->server_data++;
+        }
+        if (++w->records[dir] >= CFG_TLS_LINGER_RECORDS)
+            w->over = true;
+    }
+    return w->over || w->dead[dir] ? len : off;
+}
+
+void tls_session_watch_close(struct tls_session *s, int dir, bool rst, uint64_t ts_us)
+{
+    struct tls_post *w = &s->post;
+    if (!w->watching)
+        return;
+    if (dir == s->client) {
+        if (rst)
+            w->client_rst = true;
+        else
+            w->client_fin = true;
+        post_client_closed(w, ts_us);
+    } else if (!w->close_us) {
+        w->server_closed_first = true;
+    }
+}
+
 bool tls_session_between_messages(const struct tls_session *s, int dir)
 {
     const struct tls_dir *d = &s->d[dir];

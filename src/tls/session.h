@@ -105,6 +105,31 @@ struct tls_alert {
 
 struct tls_frames;
 
+/* After the handshake (TCP records only): what each side sent next, while
+ * the caller keeps watching (tls_session_watch(), CFG_TLS_LINGER_*).  A
+ * client record is an alert when its type says so (TLS 1.2) or, for TLS
+ * 1.3, when it has an alert's size (TLS13_ALERT_RECORD); any other
+ * application-data record of the client is data.  Times are the caller's
+ * packet times. */
+struct tls_post {
+    bool watching;                /* the watch ran: the facts below hold */
+    bool over;                    /* nothing more to learn: the client sent data,
+                                     or a cap or a bad record ended it */
+    bool client_data;             /* the client sent an application-data record */
+    bool client_alert;            /* ... or an alert record (close_notify, most likely) */
+    bool client_fin, client_rst;  /* set by the caller */
+    bool server_closed_first;     /* the server's alert, FIN or RST came before any
+                                     client close */
+    bool dead[2];                 /* a direction stopped parsing (not a record) */
+    uint16_t records[2];          /* records read per direction since completion */
+    uint16_t server_data;         /* the server's application-data records */
+    uint32_t skip[2];             /* bytes of the current record still to come */
+    uint64_t start_us;            /* packet time of completion */
+    uint64_t close_us;            /* the client's first alert, FIN or RST; 0: none */
+    bool counted;                 /* pkts, bytes: the caller's flow counters at completion */
+    uint64_t pkts[2], bytes[2];
+};
+
 #define TLS_FLIGHT_SIZES 8        /* record sizes of the server's first flight kept */
 
 struct tls_dir {
@@ -195,6 +220,7 @@ struct tls_session {
     uint8_t n_alerts;
     uint32_t alerts_total;
     struct tls_alert alerts[CFG_TLS_MAX_ALERTS];
+    struct tls_post post;         /* after completion, while watched (TCP) */
 };
 
 /* What tls_session_feed() reports. */
@@ -262,6 +288,22 @@ enum tls_event tls_session_dgram_record(struct tls_session *s, struct stats *st,
 /* The caller knows the handshake is over (QUIC: the client's Finished or
  * its first 1-RTT packet).  Both directions become DONE. */
 void tls_session_set_complete(struct tls_session *s);
+
+/* TCP, the handshake just completed at packet time `ts_us`: read what
+ * follows with tls_session_watch().  False (nothing started) when a
+ * direction carries its records inside frames (TDS, WebSocket). */
+bool tls_session_watch_start(struct tls_session *s, uint64_t ts_us);
+
+/* After tls_session_watch_start(): the contiguous bytes data[0..len) of
+ * direction `dir`, read only as far as record headers (bodies are skipped,
+ * never buffered).  Returns the bytes the caller may drop (all of them
+ * once the watch is over).  At most CFG_TLS_LINGER_RECORDS records per
+ * direction are read. */
+size_t tls_session_watch(struct tls_session *s, int dir, const uint8_t *data, size_t len,
+                         uint64_t ts_us);
+
+/* A FIN (rst false) or RST from direction `dir` while watched. */
+void tls_session_watch_close(struct tls_session *s, int dir, bool rst, uint64_t ts_us);
 
 /* True while direction `dir` is between handshake messages (no partial
  * message or header pending). */

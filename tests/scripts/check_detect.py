@@ -29,6 +29,7 @@ PIN_MISMATCH, PIN_EXPIRED, ISSUER, PRODUCT = 9100001, 9100002, 9100003, 9100004
 UNTRUSTED, NO_SCTS, SHARED_KEY, MINTED = 9100005, 9100006, 9100007, 9100008
 CLIENT_FP, INTERCEPTOR_FP, SERVER_FP, VERSION, ALPN = 9100009, 9100010, 9100011, 9100012, 9100013
 REFUSED, ABORTED13, TWO_LEGS, LEFT = 9100014, 9100015, 9100016, 9100017
+CLOSED_AFTER_HS = 9100024
 STACK, KEYLESS, TWO_ANSWERS = 9100019, 9100022, 9100023
 REMOVED = 9100021
 
@@ -277,6 +278,29 @@ def main():
          os.path.join(G, "pyopenssl_pin_refuses.pcap"), os.path.join(G, "openssl_version_mismatch.pcap"))
     check("client closed after the certificate: not on a server that closes",
           LEFT not in sids(run(ps, os.path.join(G, "truncated_record.pcap"))))
+    # curl --pinnedpubkey checks the pin once the handshake is over: a wrong
+    # pin closes (close_notify, FIN or RST) right after the client's
+    # Finished with no request, the right pin sends its request.  A server
+    # that closes first (removed_root_after.pcap) is not the client refusing.
+    for v in ("tls13", "tls12"):
+        case(ps, "client closed right after the handshake (%s)" % v, CLOSED_AFTER_HS,
+             os.path.join(G, "curl_pin_refuses_%s.pcap" % v), os.path.join(G, "curl_pin_ok_%s.pcap" % v))
+        ev = run(ps, os.path.join(G, "curl_pin_refuses_%s.pcap" % v))
+        al = [e["alert"] for e in ev
+              if e["event_type"] == "alert" and e["alert"]["signature_id"] == CLOSED_AFTER_HS]
+        tls = [e["tls"] for e in ev if e["event_type"] == "tls"]
+        check("client closed right after the handshake (%s): evidence and facts" % v,
+              len(al) == 1 and al[0]["severity"] == 3 and al[0]["confidence"] == "medium" and
+              al[0]["evidence"]["client_close"].startswith("alert+") and
+              float(al[0]["evidence"]["closed_after_ms"]) < 50 and len(tls) == 1 and
+              tls[0]["end"] == "handshake_complete" and
+              tls[0]["after_handshake"]["client_app_data"] is False,
+              json.dumps(al)[:300])
+    check("client closed right after the handshake: not when the server closed first",
+          CLOSED_AFTER_HS not in sids(run(ps, os.path.join(G, "removed_root_after.pcap"))))
+    check("client closed right after the handshake: no after_handshake when the client sent data",
+          all("after_handshake" not in e.get("tls", {})
+              for e in run(ps, os.path.join(G, "curl_pin_ok_tls13.pcap"))))
     case(ps, "two legs of one interception", TWO_LEGS, mitm, clean13)
     # loopback_two_certs.pcap: openssl_tls12_ecdsa and openssl_tls12_unknown_ca
     # (two leaves for www.pinscope.test) rewritten to 127.0.0.1 on both ends

@@ -73,7 +73,8 @@ openssl_tls12_unknown_ca openssl_version_mismatch curl_tls13 curl_tls12_port8443
 gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tls
 openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca pyopenssl_pin_refuses
 keyless_direct_a keyless_direct_b keyless_squid_bump keyless_sslsplit keyless_two_clients
-keyless_mixed_sslsplit keyless_mixed_squid"
+keyless_mixed_sslsplit keyless_mixed_squid curl_pin_refuses_tls13 curl_pin_refuses_tls12
+curl_pin_ok_tls13 curl_pin_ok_tls12"
 
 die() { echo "make_golden_captures: $*" >&2; exit 1; }
 log() { echo "make_golden_captures: $*" >&2; }
@@ -682,6 +683,20 @@ PY
             -alpn http/1.1 || return 1
         run_client "$n" ok curl -sS -o /dev/null --max-time 10 --cacert "$PKI/ca.crt" \
             --resolve "$HOST:443:$S_IP" "https://$HOST/hello.txt" ;;
+    curl_pin_refuses_tls13|curl_pin_refuses_tls12|curl_pin_ok_tls13|curl_pin_ok_tls12)
+        # curl --pinnedpubkey checks the pin after the handshake: a wrong pin
+        # sends close_notify and FIN right after the client's Finished (exit
+        # 90), the right one sends the request.  openssl s_server -WWW.
+        local pin ver=(--tlsv1.3) expect=ok
+        pin=$(openssl x509 -in "$PKI/rsa.crt" -pubkey -noout | openssl pkey -pubin -outform der |
+              openssl dgst -sha256 -binary | base64)
+        case $n in *refuses*) pin=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=; expect=fail ;; esac
+        case $n in *tls12) ver=(--tlsv1.2 --tls-max 1.2) ;; esac
+        start_server "$n" 443 openssl s_server -accept 443 -naccept 1 -WWW "${S_RSA[@]}" \
+            -alpn http/1.1 || return 1
+        run_client "$n" "$expect" curl -sS -o /dev/null --max-time 10 --cacert "$PKI/ca.crt" \
+            "${ver[@]}" --pinnedpubkey "sha256//$pin" --resolve "$HOST:443:$S_IP" \
+            "https://$HOST/hello.txt" ;;
     curl_tls12_port8443)
         start_server "$n" 8443 openssl s_server -accept 8443 -naccept 1 -WWW "${S_EC[@]}" || return 1
         run_client "$n" ok curl -sS -o /dev/null --max-time 10 --cacert "$PKI/ca.crt" \
