@@ -26,7 +26,7 @@ Per signature id, over the samples and the labelled captures of
 tests/golden/ (GOLDEN below: each group learns its own policy from its
 captures that hold no intercepted connection), the same four ways: TP, FP,
 FN, precision and recall.  A positive is, for the refusal sids (9100014,
-9100015, 9100017), a connection whose client refused the certificate it
+9100015, 9100017, 9100024), a connection whose client refused the certificate it
 was shown (REFUSING), intercepted or not; for every other sid an
 intercepted client leg.  It checks:
   - no severity-1 alert on a connection that is not a positive of its sid;
@@ -83,8 +83,9 @@ SIDS = {
     9100021: ("chain to a removed root", "low (3)"),
     9100022: ("server handshake shape outside its baseline", "medium (2)"),
     9100023: ("one server name answered two ways", "medium (2)"),
+    9100024: ("client closed right after the handshake", "medium (3)"),
 }
-REFUSAL_SIDS = (9100014, 9100015, 9100017)
+REFUSAL_SIDS = (9100014, 9100015, 9100017, 9100024)
 
 # Why a sid never fires on these captures (checked: a sid listed here that
 # fires, or one that never fires and is not listed, fails).
