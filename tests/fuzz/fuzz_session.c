@@ -95,9 +95,50 @@ static void run(const uint8_t *data, size_t size, bool raw)
         abort();   /* every buffer returned to the memcap */
 }
 
+/* The watch after a completed TCP handshake (tls_session_watch): the first
+ * byte picks the client side, the TLS version and whether a close arrives
+ * between chunks; then chunks as in run(), each an exact-size copy. */
+static void run_watch(const uint8_t *data, size_t size)
+{
+    struct tls_session s;
+    if (size < 1)
+        return;
+    tls_session_init(&s);
+    s.client = data[0] & 1;
+    s.version = data[0] & 2 ? 0x0304 : 0x0303;
+    bool closes = data[0] & 4;
+    if (!tls_session_watch_start(&s, 1))
+        abort();   /* a fresh session has no frame buffers: it must start */
+    size_t i = 1;
+    uint64_t t = 1;
+    while (i < size) {
+        int dir = data[i] >> 7;
+        size_t n = (size_t)(data[i] & 0x7f) + 1;
+        i++;
+        if (n > size - i)
+            n = size - i;
+        uint8_t *exact = malloc(n ? n : 1);
+        if (!exact)
+            break;
+        memcpy(exact, data + i, n);
+        size_t used = tls_session_watch(&s, dir, exact, n, ++t);
+        free(exact);
+        if (used > n)
+            abort();
+        if (s.post.records[0] > CFG_TLS_LINGER_RECORDS || s.post.records[1] > CFG_TLS_LINGER_RECORDS)
+            abort();
+        i += n;
+        if (closes && n % 7 == 0)
+            tls_session_watch_close(&s, dir, n % 2, ++t);
+    }
+    if (s.post.client_data && !s.post.over)
+        abort();   /* the client's data ends the watch */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     run(data, size, false);
     run(data, size, true);
+    run_watch(data, size);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "tls/session.h"
 #include "testhelp.h"
 
@@ -867,9 +868,119 @@ static void test_http_upgrade(void)
     tls_session_release(&s, &mc);
 }
 
+/* One record header and body of `len` bytes of `fill`. */
+static void rec(struct tbuf *out, unsigned ct, size_t len, uint8_t fill)
+{
+    tb_u8(out, ct);
+    tb_u16(out, 0x0303);
+    tb_u16(out, (unsigned)len);
+    for (size_t i = 0; i < len; i++)
+        tb_u8(out, fill);
+}
+
+/* Feed b to the watch in pieces of `step` bytes as a reassembled stream
+ * would: what a call does not consume comes again with the next bytes. */
+static void watch_feed(struct tls_session *s, int dir, const struct tbuf *b, size_t step,
+                       uint64_t ts)
+{
+    size_t done = 0, have = 0;
+    while (done < b->n) {
+        have = have + step > b->n - done ? b->n - done : have + step;
+        size_t used = tls_session_watch(s, dir, b->b + done, have, ts);
+        test_cond("watch: never consumes more than it is given", used <= have);
+        done += used;
+        have -= used;
+        if (used == 0 && done + have == b->n)
+            break;
+    }
+}
+
+/* The watch after completion: what the client and the server did, across
+ * record boundaries, with its caps. */
+static void test_watch(void)
+{
+    struct tls_session s;
+    struct tbuf c = { .n = 0 }, v = { .n = 0 };
+
+    /* TLS 1.2: the server sends two records of data, the client a
+     * close_notify alert split across three segments, then a FIN. */
+    tls_session_init(&s);
+    s.client = 0;
+    s.version = 0x0303;
+    test_cond("watch: starts", tls_session_watch_start(&s, 1000));
+    rec(&v, 23, 300, 0xaa);
+    rec(&v, 23, 20, 0xbb);
+    watch_feed(&s, 1, &v, 7, 1100);
+    test_cond("watch: server data records counted", s.post.server_data == 2);
+    rec(&c, 21, 2, 0x01);
+    watch_feed(&s, 0, &c, 3, 1200);
+    test_cond("watch: the client's alert seen, its time kept",
+              s.post.client_alert && s.post.close_us == 1200 && !s.post.client_data);
+    tls_session_watch_close(&s, 0, false, 1300);
+    test_cond("watch: FIN after the alert: the first close's time stays",
+              s.post.client_fin && s.post.close_us == 1200 && !s.post.server_closed_first);
+    tls_session_release(&s, &mc);
+
+    /* The client sends data: the watch is over, and the rest is taken. */
+    tls_session_init(&s);
+    s.client = 1;
+    s.version = 0x0303;
+    tls_session_watch_start(&s, 1);
+    c.n = 0;
+    rec(&c, 23, 40, 0x11);
+    rec(&c, 21, 2, 0x01);
+    watch_feed(&s, 1, &c, 1000, 2);
+    test_cond("watch: client data ends it", s.post.client_data && s.post.over &&
+                                                !s.post.client_alert);
+    tls_session_release(&s, &mc);
+
+    /* TLS 1.3: an application-data record of an alert's size is a close; a
+     * larger one is data.  The server closing first is noted. */
+    tls_session_init(&s);
+    s.client = 0;
+    s.version = 0x0304;
+    tls_session_watch_start(&s, 1);
+    v.n = 0;
+    rec(&v, 23, 19, 0x00);
+    watch_feed(&s, 1, &v, 100, 5);
+    test_cond("watch: TLS 1.3 server alert-sized record: the server closed first",
+              s.post.server_closed_first && s.post.server_data == 0);
+    c.n = 0;
+    rec(&c, 23, 19, 0x00);
+    watch_feed(&s, 0, &c, 4, 6);
+    test_cond("watch: TLS 1.3 client alert-sized record is a close", s.post.client_alert);
+    tls_session_release(&s, &mc);
+
+    /* Not records: that direction stops being read, all of it taken. */
+    tls_session_init(&s);
+    s.client = 0;
+    s.version = 0x0303;
+    tls_session_watch_start(&s, 1);
+    static const uint8_t junk[] = "GET / HTTP/1.1\r\n\r\n";
+    size_t used = tls_session_watch(&s, 0, junk, sizeof junk - 1, 2);
+    test_cond("watch: not a record: dead, all taken", s.post.dead[0] && used == sizeof junk - 1);
+    test_cond("watch: ... the other direction still read",
+              !s.post.dead[1] && tls_session_watch(&s, 1, v.b, 2, 3) == 0);
+
+    /* The record cap ends the watch. */
+    v.n = 0;
+    for (int i = 0; i < CFG_TLS_LINGER_RECORDS + 4; i++)
+        rec(&v, 23, 10, 0xcc);
+    watch_feed(&s, 1, &v, 64, 4);
+    test_cond("watch: CFG_TLS_LINGER_RECORDS ends it",
+              s.post.over && s.post.records[1] == CFG_TLS_LINGER_RECORDS);
+    tls_session_release(&s, &mc);
+
+    /* A session with a frame buffer (TDS, WebSocket) does not watch. */
+    tls_session_init(&s);
+    test_cond("watch: no client side yet: not started", !tls_session_watch_start(&s, 1));
+    tls_session_release(&s, &mc);
+}
+
 int main(void)
 {
     memcap_init(&mc, 64u << 20);
+    test_watch();
     test_basic_tls12();
     test_complete_tls13_hrr();
     test_preambles();
