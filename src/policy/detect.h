@@ -28,7 +28,7 @@
 #include "x509/chain.h"
 
 #define DETECT_MAX_ALERTS    12   /* alerts per connection */
-#define DETECT_MAX_EVIDENCE  8    /* evidence fields per alert */
+#define DETECT_MAX_EVIDENCE  12   /* evidence fields per alert */
 #define DETECT_LEGS_MAX      1024 /* recent connections remembered for leg linking */
 #define DETECT_LEG_WINDOW_S  30   /* seconds between two legs of one interception */
 #define DETECT_LEG_CONNECT_WINDOW_US 3000000 /* us between the first packets of an HTTP
