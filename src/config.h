@@ -37,6 +37,9 @@
 
 /* TLS */
 #define CFG_TLS_PREAMBLE_MAX    8192      /* bytes of CONNECT/SOCKS/STARTTLS text before TLS */
+#define CFG_TLS_CONNECT_HOST_MAX 255      /* bytes of an HTTP CONNECT request's target host kept
+                                             (a DNS name is at most 253; "[v6]" fits); a longer
+                                             or ill-formed target is a counted anomaly */
 #define CFG_TLS_HS_MSG_MAX      (256 * 1024) /* largest handshake message buffered (chains) */
 #define CFG_TLS_MAX_ALERTS      8         /* alerts recorded per connection */
 #define CFG_TLS_MAX_RECORDS     4096      /* records examined per direction before giving up */

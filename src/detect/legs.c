@@ -6,15 +6,22 @@
  * of one leg and the client of the other (explicit proxy), or both legs go
  * to the same server address from different clients (transparent proxy),
  * and the two legs differ in the leaf certificate or the client
- * fingerprint.
+ * fingerprint.  An explicit proxy whose upstream connection leaves from
+ * another address than the one its clients reach shows no shape: there
+ * the client's leg names the server in its HTTP CONNECT request, and a leg
+ * for that name that did not come through CONNECT, from another client,
+ * to the CONNECT port, within seconds and with another leaf, is the
+ * proxy's own.
  */
 #include "detect/legs.h"
 
 #include <pthread.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls/session.h"
 #include "util/hash.h"
 
 #define LEGS_BUCKETS 2048   /* power of two, at least DETECT_LEGS_MAX */
@@ -70,8 +77,25 @@ static uint64_t str_hash(const struct legs *l, const char *s)
     return hash_siphash(&l->key, s, strlen(s));
 }
 
+/* Linked by the CONNECT target: exactly one of the two legs came through
+ * CONNECT to its name, the other went to that CONNECT port from another
+ * client, close in time.  (The caller has checked the name, the leaves.) */
+static bool connect_link(const struct leg *g, const struct detect_conn *c, bool c_via,
+                         uint16_t c_connect_port, size_t al)
+{
+    if (c_via == g->via_connect)
+        return false;
+    if (memcmp(g->client_ip, c->client_ip, al) == 0)
+        return false;
+    uint64_t dt = c->ts_us >= g->ts_us ? c->ts_us - g->ts_us : g->ts_us - c->ts_us;
+    if (dt > DETECT_LEG_CONNECT_WINDOW_US)
+        return false;
+    return c_via ? g->server_port == c_connect_port : c->server_port == g->connect_port;
+}
+
 static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni_h,
-                 uint64_t leaf_h, uint64_t ja4_h, bool has_leaf, struct leg_match *m)
+                 uint64_t leaf_h, uint64_t ja4_h, bool has_leaf, bool c_via,
+                 uint16_t c_connect_port, struct leg_match *m)
 {
     int64_t now = (int64_t)(c->ts_us / 1000000);
     size_t al = alen(c->ip_ver);
@@ -98,13 +122,17 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
                               memcmp(g->client_ip, c->server_ip, al) == 0;
         bool transparent_shape = !explicit_shape && memcmp(g->server_ip, c->server_ip, al) == 0 &&
                                  memcmp(g->client_ip, c->client_ip, al) != 0;
-        if (!explicit_shape && !transparent_shape)
-            continue;
         /* Two ordinary clients of one server differ in fingerprint all the
-         * time: the transparent shape needs different certificates. */
+         * time: the transparent shape and the CONNECT link need different
+         * certificates. */
+        bool by_connect = !explicit_shape && !transparent_shape && other_leaf &&
+                          connect_link(g, c, c_via, c_connect_port, al);
+        if (!explicit_shape && !transparent_shape && !by_connect)
+            continue;
         if (!other_leaf && transparent_shape)
             continue;
         best = i;
+        m->by_connect = by_connect;
         m->other = *g;
         m->explicit_shape = explicit_shape;
         m->other_leaf = other_leaf;
@@ -136,9 +164,15 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     uint64_t sni_h = str_hash(l, c->sni);
     uint64_t leaf_h = leaf_sha256 ? str_hash(l, leaf_sha256) : 0;
     uint64_t ja4_h = c->ja4 ? str_hash(l, c->ja4) : 0;
+    /* Through HTTP CONNECT to the name it then asked for in its SNI. */
+    uint16_t connect_port = 0;
+    if (c->tls && c->tls->tunnel == TLS_TUNNEL_HTTP_CONNECT && c->tls->connect_port &&
+        strcasecmp(c->tls->connect_host, c->sni) == 0)
+        connect_port = c->tls->connect_port;
 
     pthread_mutex_lock(&l->mu);
-    bool found = find(l, c, sni_h, leaf_h, ja4_h, leaf_sha256 != NULL, m);
+    bool found = find(l, c, sni_h, leaf_h, ja4_h, leaf_sha256 != NULL, connect_port != 0,
+                      connect_port, m);
     int32_t slot = (int32_t)l->next;
     struct leg *g = &l->ring[slot];
     l->next = (l->next + 1) % DETECT_LEGS_MAX;
@@ -148,7 +182,11 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     g->used = true;
     g->flow_id = c->flow_id;
     g->ts_s = (int64_t)(c->ts_us / 1000000);
+    g->ts_us = c->ts_us;
     g->ip_ver = c->ip_ver;
+    g->server_port = c->server_port;
+    g->via_connect = connect_port != 0;
+    g->connect_port = connect_port;
     memcpy(g->client_ip, c->client_ip, alen(c->ip_ver));
     memcpy(g->server_ip, c->server_ip, alen(c->ip_ver));
     snprintf(g->sni, sizeof(g->sni), "%s", c->sni);

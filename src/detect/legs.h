@@ -33,7 +33,10 @@ struct leg {
     uint64_t flow_id;
     uint64_t sni_h, leaf_h, ja4_h;   /* keyed hashes: most legs differ in these */
     int64_t ts_s;
+    uint64_t ts_us;
     uint8_t ip_ver;
+    bool via_connect;                /* came through HTTP CONNECT to its own SNI */
+    uint16_t server_port, connect_port;
     uint8_t client_ip[16], server_ip[16];
     char sni[256];
     char leaf_sha256[65];
@@ -45,6 +48,9 @@ struct leg {
 struct leg_match {
     struct leg other;
     bool explicit_shape;   /* the proxy is the server of one leg, the client of the other */
+    bool by_connect;       /* no address shape: one leg asked an explicit proxy (HTTP
+                              CONNECT) for the name, the other did not, from another
+                              client, within DETECT_LEG_CONNECT_WINDOW_US */
     bool other_leaf;       /* the two legs show different leaf certificates */
     bool other_fp;         /* the two legs come from different client fingerprints */
 };
@@ -55,8 +61,10 @@ struct legs *legs_new(void);
 void legs_free(struct legs *l);
 
 /* Look for the other leg of `c` (same name within DETECT_LEG_WINDOW_S, the
- * explicit or transparent proxy shape, different leaf or client) and then
- * remember `c`.  `leaf_sha256`/`issuer` describe c's leaf (NULL if none).
+ * explicit or transparent proxy shape, different leaf or client; or, with
+ * no shape, linked by the CONNECT target: see by_connect, different leaf
+ * and the upstream leg's server port the CONNECT port) and then remember
+ * `c`.  `leaf_sha256`/`issuer` describe c's leaf (NULL if none).
  * True with *m filled when a match was found. */
 bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const char *leaf_sha256,
                              const char *issuer, struct leg_match *m);

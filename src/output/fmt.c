@@ -579,6 +579,9 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
     }
     if (t->tunnel != TLS_TUNNEL_NONE)
         jw_str(w, "tunnel", tls_tunnel_name((enum tls_tunnel)t->tunnel));
+    char ctb[CFG_TLS_CONNECT_HOST_MAX + 8];
+    if (tls_connect_target(t, ctb, sizeof(ctb)))
+        jw_str(w, "connect_target", ctb);
     fmt_after_handshake(w, t);
     if (ev->client_app)
         jw_str(w, "client_app", ev->client_app);

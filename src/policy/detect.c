@@ -866,12 +866,32 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
     int64_t now = (int64_t)(c->ts_us / 1000000);
     struct detect_alert *a = new_alert(out, max, n, DETECT_SID_TWO_LEGS,
                                        "both legs of one interception", "interception",
-                                       1, m.other_leaf && m.explicit_shape ? "high" : "medium");
+                                       1, m.other_leaf && (m.explicit_shape || m.by_connect) ? "high"
+                                                                               : "medium");
     if (!a)
         return;
     char pa[48];
     long long dt = (long long)(now >= l->ts_s ? now - l->ts_s : l->ts_s - now);
-    if (m.explicit_shape) {
+    if (m.by_connect) {
+        /* The CONNECT leg's server is the proxy; the other leg's client is
+         * the address its upstream connection left from. */
+        bool this_via = !l->via_connect;
+        char up[48];
+        addr_text(c->ip_ver, this_via ? c->server_ip : l->server_ip, pa, sizeof(pa));
+        addr_text(c->ip_ver, this_via ? l->client_ip : c->client_ip, up, sizeof(up));
+        uint64_t dus = c->ts_us >= l->ts_us ? c->ts_us - l->ts_us : l->ts_us - c->ts_us;
+        unsigned port = this_via ? c->tls->connect_port : l->connect_port;
+        reason(a, "A client asked the proxy at %s (HTTP CONNECT) for %s:%u, and %llu ms apart "
+                  "%s opened its own TLS connection to %s port %u, shown another server "
+                  "certificate: a proxy terminated the client's TLS and its upstream leaves "
+                  "from another address.",
+               pa, c->sni, port, (unsigned long long)(dus / 1000), up, c->sni, port);
+        a->related_flow_id = l->flow_id;
+        evidence(a, "proxy", "%s", pa);
+        evidence(a, "proxy_upstream", "%s", up);
+        evidence(a, "connect_target", "%s:%u", c->sni, port);
+        evidence(a, "linked_by", "connect_target");
+    } else if (m.explicit_shape) {
         addr_text(c->ip_ver, memcmp(l->server_ip, c->client_ip, al) == 0 ? c->client_ip
                                                                           : c->server_ip,
                   pa, sizeof(pa));
@@ -891,8 +911,10 @@ static void check_two_legs(struct detect *d, const struct detect_conn *c,
                   "connection, the other its minted reply.", dt, ca, cb, c->sni, pa);
         evidence(a, "clients", "%s,%s", ca, cb);
     }
-    a->related_flow_id = l->flow_id;
-    evidence(a, m.explicit_shape ? "proxy" : "server", "%s", pa);
+    if (!m.by_connect) {
+        a->related_flow_id = l->flow_id;
+        evidence(a, m.explicit_shape ? "proxy" : "server", "%s", pa);
+    }
     evidence(a, "sni", "%s", c->sni);
     if (m.other_leaf) {
         evidence(a, "leaf_sha256_this_leg", "%s", leaf->sha256);

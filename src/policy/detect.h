@@ -28,9 +28,12 @@
 #include "x509/chain.h"
 
 #define DETECT_MAX_ALERTS    12   /* alerts per connection */
-#define DETECT_MAX_EVIDENCE  8    /* evidence fields per alert */
+#define DETECT_MAX_EVIDENCE  12   /* evidence fields per alert */
 #define DETECT_LEGS_MAX      1024 /* recent connections remembered for leg linking */
 #define DETECT_LEG_WINDOW_S  30   /* seconds between two legs of one interception */
+#define DETECT_LEG_CONNECT_WINDOW_US 3000000 /* us between the first packets of an HTTP
+                                                CONNECT leg and an upstream leg linked by
+                                                its target alone (no address shape) */
 #define DETECT_ANSWERS_MAX   1024 /* recent TLS 1.3 answers remembered per process */
 #define DETECT_ANSWERS_WINDOW_S 600 /* seconds between two answers compared */
 #define DETECT_ANSWERS_MIN_GAP 256 /* bytes: first flights this far apart (and 20%) differ */

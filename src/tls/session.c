@@ -57,6 +57,7 @@ void tls_session_init(struct tls_session *s)
 {
     memset(s, 0, sizeof(*s));
     s->client = -1;
+    s->connect_dir = -1;
 }
 
 static void release_cipher(struct tls_dir *d, struct memcap *mc)
@@ -294,6 +295,111 @@ static bool preamble_is_text(uint8_t kind)
            kind == TLS_TUNNEL_WEBSOCKET || kind == TLS_TUNNEL_HTTP_UPGRADE;
 }
 
+/* ---- HTTP CONNECT target ------------------------------------------------ */
+
+#define CONNECT_LINE_MAX (CFG_TLS_CONNECT_HOST_MAX + 32)   /* "CONNECT " host ":65535 HTTP/1.1\r\n" */
+
+static bool host_byte(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_';
+}
+
+static bool v6_byte(uint8_t c)
+{
+    return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') ||
+           c == ':' || c == '.';
+}
+
+bool tls_connect_target_parse(const uint8_t *line, size_t n,
+                              char host[CFG_TLS_CONNECT_HOST_MAX + 1], uint16_t *port)
+{
+    struct rd r;
+    rd_init(&r, line, n);
+    host[0] = '\0';
+    *port = 0;
+    if (!prefix_ci(line, n, "CONNECT ") || !rd_skip(&r, 8))
+        return false;
+    /* host: a name, or "[" IPv6 "]" */
+    size_t hl = 0;
+    bool v6 = rd_has(&r, 1) && rd_ptr(&r)[0] == '[';
+    if (v6)
+        host[hl++] = (char)rd_u8(&r);
+    while (rd_has(&r, 1)) {
+        uint8_t c = rd_ptr(&r)[0];
+        if (v6 ? !v6_byte(c) : !host_byte(c))
+            break;
+        if (hl >= CFG_TLS_CONNECT_HOST_MAX)
+            return false;
+        host[hl++] = (char)rd_u8(&r);
+    }
+    if (v6) {
+        if (hl < 3 || !rd_has(&r, 1) || rd_ptr(&r)[0] != ']' || hl >= CFG_TLS_CONNECT_HOST_MAX)
+            return false;
+        host[hl++] = (char)rd_u8(&r);
+    }
+    if (hl == 0 || host[0] == '.' || host[0] == '-' || rd_u8(&r) != ':')
+        return false;
+    host[hl] = '\0';
+    /* port: 1..5 digits, 1..65535 */
+    uint32_t pv = 0;
+    size_t digits = 0;
+    while (rd_has(&r, 1) && rd_ptr(&r)[0] >= '0' && rd_ptr(&r)[0] <= '9') {
+        if (++digits > 5)
+            return false;
+        pv = pv * 10 + (uint32_t)(rd_u8(&r) - '0');
+    }
+    if (digits == 0 || pv == 0 || pv > 65535)
+        return false;
+    /* " HTTP/1.x" and the line's end (or the bytes given) */
+    if (rd_u8(&r) != ' ' || !rd_has(&r, 8) || !prefix_ci(rd_ptr(&r), 8, "HTTP/1.") ||
+        !rd_skip(&r, 7))
+        return false;
+    uint8_t minor = rd_u8(&r);
+    if (r.bad || (minor != '0' && minor != '1'))
+        return false;
+    if (rd_has(&r, 1) && rd_ptr(&r)[0] == '\r')
+        rd_skip(&r, 1);
+    if (rd_has(&r, 1) && rd_ptr(&r)[0] != '\n')
+        return false;
+    host[hl] = '\0';
+    *port = (uint16_t)pv;
+    return true;
+}
+
+const char *tls_connect_target(const struct tls_session *s, char *buf, size_t cap)
+{
+    if (s->tunnel != TLS_TUNNEL_HTTP_CONNECT || !s->connect_port || !s->connect_host[0])
+        return NULL;
+    snprintf(buf, cap, "%s:%u", s->connect_host, (unsigned)s->connect_port);
+    return buf;
+}
+
+/* The first line of a direction is a CONNECT request whose end has not
+ * come yet (at most CONNECT_LINE_MAX bytes are waited for). */
+static bool connect_line_pending(const uint8_t *p, size_t n)
+{
+    if (n >= CONNECT_LINE_MAX || !prefix_ci(p, n, "CONNECT "))
+        return false;
+    return memchr(p, '\n', n) == NULL;
+}
+
+/* Keep the target of a CONNECT request line at p (the direction's first
+ * line); an ill-formed one is counted and not kept. */
+static void keep_connect_target(struct tls_session *s, struct stats *st, int dir,
+                                const uint8_t *p, size_t n)
+{
+    const uint8_t *nl = memchr(p, '\n', n < CONNECT_LINE_MAX ? n : CONNECT_LINE_MAX);
+    size_t ll = nl ? (size_t)(nl - p) + 1 : 0;
+    if (!nl || !tls_connect_target_parse(p, ll, s->connect_host, &s->connect_port)) {
+        s->connect_host[0] = '\0';
+        s->connect_port = 0;
+        stats_anomaly(st, STATS_TLS_CONNECT_MALFORMED);
+        return;
+    }
+    s->connect_dir = (int8_t)dir;
+}
+
 /* An Upgrade header is classified whole: wait for its end (at most 80
  * bytes). */
 static bool upgrade_line_pending(const uint8_t *p, size_t n)
@@ -313,9 +419,10 @@ static bool upgrade_line_pending(const uint8_t *p, size_t n)
  * PREAMBLE_BINARY_MAX bytes.  Sets *used to the bytes passed.  Returns the
  * new mode, or -1 for "need more".
  */
-static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *used,
-                         bool *framed)
+static int walk_preamble(struct tls_session *s, struct stats *st, int dir, const uint8_t *p,
+                         size_t n, size_t *used, bool *framed)
 {
+    struct tls_dir *d = &s->d[dir];
     bool text = preamble_is_text(d->preamble_kind);
     size_t limit = text ? CFG_TLS_PREAMBLE_MAX : PREAMBLE_BINARY_MAX;
     size_t i = 0;
@@ -353,13 +460,16 @@ static int walk_preamble(struct tls_dir *d, const uint8_t *p, size_t n, size_t *
             /* Keywords are matched at line starts: wait for enough of the
              * line to decide (12 bytes, or its end). */
             if (d->line_start && ((n - i < 12 && all_text(p + i, n - i)) ||
-                                  upgrade_line_pending(p + i, n - i))) {
+                                  upgrade_line_pending(p + i, n - i) ||
+                                  (pos == 0 && connect_line_pending(p + i, n - i)))) {
                 *used = i;
                 return -1;
             }
             if (d->line_start)
                 d->preamble_kind = (uint8_t)classify_line(p + i, n - i,
                                                           (enum tls_tunnel)d->preamble_kind);
+            if (pos == 0 && d->preamble_kind == TLS_TUNNEL_HTTP_CONNECT)
+                keep_connect_target(s, st, dir, p + i, n - i);
             if (!is_text_byte(p[i])) {
                 *used = i;
                 return TLS_DIR_NOT_TLS;
@@ -519,6 +629,11 @@ static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, str
             s->client_version = tls_hello_version(hello);
             if (d->preamble_len > 0 || d->fr)
                 s->tunnel = d->preamble_kind;
+            /* The target holds for the TLS of the side that asked. */
+            if (s->connect_dir != dir || s->tunnel != TLS_TUNNEL_HTTP_CONNECT) {
+                s->connect_host[0] = '\0';
+                s->connect_port = 0;
+            }
             memcpy(s->client_random, hello->random, sizeof(s->client_random));
             s->have_random = true;
             s->ch_sid_len = hello->session_id_len;
@@ -1024,7 +1139,7 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
         case TLS_DIR_PREAMBLE: {
             size_t u = 0;
             bool framed = false;
-            int m = walk_preamble(d, p, n, &u, &framed);
+            int m = walk_preamble(s, st, dir, p, n, &u, &framed);
             d->preamble_len += (uint32_t)u;
             *used += u;
             if (m < 0)

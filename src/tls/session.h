@@ -221,6 +221,12 @@ struct tls_session {
     uint32_t alerts_total;
     struct tls_alert alerts[CFG_TLS_MAX_ALERTS];
     struct tls_post post;         /* after completion, while watched (TCP) */
+    /* TLS after an HTTP CONNECT: the target of the request line
+     * ("CONNECT host:port HTTP/1.x"), the first line of the direction that
+     * then sent the ClientHello.  connect_port 0: none kept. */
+    uint16_t connect_port;
+    int8_t connect_dir;           /* direction that sent the request line, -1 none */
+    char connect_host[CFG_TLS_CONNECT_HOST_MAX + 1];
 };
 
 /* What tls_session_feed() reports. */
@@ -317,6 +323,19 @@ static inline bool tls_session_is_13(const struct tls_session *s)
 
 /* True when neither direction needs more bytes. */
 bool tls_session_finished(const struct tls_session *s);
+
+/* Parse the target of an HTTP CONNECT request line (RFC 9110 9.3.6:
+ * "CONNECT host:port HTTP/1.x", the line up to n bytes, its end included
+ * or not): host is a DNS name or IPv4 address of letters, digits, '-',
+ * '.', '_' or a bracketed IPv6 address, at most CFG_TLS_CONNECT_HOST_MAX
+ * bytes; port 1..65535.  True with host (NUL-terminated, as written) and
+ * *port filled; false for anything else. */
+bool tls_connect_target_parse(const uint8_t *line, size_t n,
+                              char host[CFG_TLS_CONNECT_HOST_MAX + 1], uint16_t *port);
+
+/* The kept CONNECT target as "host:port" (buf of CFG_TLS_CONNECT_HOST_MAX
+ * + 7 bytes); NULL if none. */
+const char *tls_connect_target(const struct tls_session *s, char *buf, size_t cap);
 
 /* True if this connection was recognised as TLS (any hello seen). */
 static inline bool tls_session_is_tls(const struct tls_session *s)

@@ -31,6 +31,7 @@
     X(TLS_HS_UNEXPECTED, "tls_handshake_unexpected")                            \
     X(TLS_PREAMBLE_NO_TLS, "tls_preamble_without_tls")                          \
     X(TLS_FRAME_MALFORMED, "tls_tunnel_frame_malformed")                        \
+    X(TLS_CONNECT_MALFORMED, "tls_connect_target_malformed")                    \
     X(TLS_HELLO_INCOMPLETE, "tls_hello_incomplete")                             \
     X(TLS_SSLV2_HELLO, "tls_sslv2_client_hello")                                \
     X(TLS_CERTMSG_MALFORMED, "tls_certificate_message_malformed")               \

@@ -308,6 +308,34 @@ def main():
     # merged (mergecap).  A host talking to itself is not two legs.
     case(ps, "two legs: never a client and server on one address", TWO_LEGS, None,
          os.path.join(G, "loopback_two_certs.pcap"))
+    # An explicit proxy whose upstream leaves from another address (squid,
+    # tcp_outgoing_address): no address is common to the two legs; they are
+    # linked by the CONNECT target.  Spliced (no bump), the client sees the
+    # origin's leaf: no pair.
+    bump_up = os.path.join(G, "squid_bump_other_upstream.pcap")
+    splice_up = os.path.join(G, "squid_splice_other_upstream.pcap")
+    case(ps, "two legs linked by the CONNECT target", TWO_LEGS, bump_up, splice_up)
+    ev_up = run(ps, bump_up)
+    legs_up = [e["alert"] for e in ev_up
+               if e["event_type"] == "alert" and e["alert"]["signature_id"] == TWO_LEGS]
+    check("two legs by CONNECT target: every alert says so, with both proxy addresses",
+          len(legs_up) >= 2 and all(
+              a["evidence"].get("linked_by") == "connect_target" and
+              a["evidence"].get("proxy") == "198.18.0.2" and
+              a["evidence"].get("proxy_upstream") == "198.18.0.13" and
+              a["evidence"].get("connect_target") == "www.pinscope.test:443" and
+              a["evidence"].get("leaf_sha256_this_leg") != a["evidence"].get("leaf_sha256_other_leg") and
+              a["confidence"] == "high" and a.get("related_flow_ids") for a in legs_up),
+          json.dumps(legs_up)[:400])
+    check("two legs by CONNECT target: both the client's and the upstream leg carry it",
+          {e["src_ip"] for e in ev_up if e["event_type"] == "alert"
+           and e["alert"]["signature_id"] == TWO_LEGS} == {"198.18.0.1", "198.18.0.13"})
+    check("tls.connect_target on the CONNECT legs only",
+          sorted((e["src_ip"], e["tls"].get("connect_target")) for e in ev_up
+                 if e["event_type"] == "tls") ==
+          [("198.18.0.1", "www.pinscope.test:443")] * 2 + [("198.18.0.13", None)] * 2)
+    check("address-shape links say nothing of a CONNECT target",
+          all("linked_by" not in a["evidence"] for a in alerts_of(mitm, TWO_LEGS)))
     case(ps, "server fingerprint outside baseline", SERVER_FP, mitm, clean12, sample_policy)
 
     # QUIC and DTLS: the same detections.  A pin-set for the golden UDP

@@ -74,7 +74,8 @@ SIDS = {
               "high (1) on a certificate alert; medium (2) on another fatal alert"),
     9100015: ("client closed TLS 1.3 before its Finished", "medium (2)"),
     9100016: ("both legs of one interception",
-              "high (1) with the other leaf and an explicit proxy's shape; else medium (1)"),
+              "high (1) with the other leaf and an explicit proxy's shape or CONNECT target; "
+              "else medium (1)"),
     9100017: ("client closed after the certificate", "medium (2)"),
     9100018: ("client required ECH and did not get it", "medium (2)"),
     9100019: ("server TCP stack outside its baseline", "medium (2)"),
@@ -93,7 +94,6 @@ NOT_MEASURED = {
     9100002: "the learned pin-sets carry no `expires`",
     9100005: "every server name here is under `.test`, which is not public-looking",
     9100006: "every server name here is under `.test`, which is not public-looking",
-    9100007: "no proxy here gives its leaf its CA's key",
     9100009: "a client leg carries the client's own ClientHello, which its learned baseline "
              "holds; a proxy's is on its upstream leg, which carries no label",
     9100010: "fires only on the proxies' own upstream legs, which carry no label",
@@ -121,6 +121,14 @@ GOLDEN = [
                   "openssl_tls13_empty_client_cert"],
      "label": lambda cap, ev: "clean",
      "refusing": lambda cap, ev: cap != "openssl_tls13_empty_client_cert"},
+    # An explicit proxy (squid on 198.18.0.2:3128) whose upstream leaves
+    # from 198.18.0.13: bumped, the client's leg is intercepted; spliced, it
+    # is the origin's TLS.  The upstream legs are the proxy's own.
+    {"name": "golden explicit proxy, other upstream address",
+     "captures": ["squid_bump_other_upstream", "squid_splice_other_upstream"],
+     "label": lambda cap, ev: ("proxy" if ev["src_ip"] == "198.18.0.13" else
+                               "intercepted" if cap == "squid_bump_other_upstream" else "clean"),
+     "refusing": lambda cap, ev: False},
     # Every capture of its servers holds an intercepted connection too, so
     # nothing to learn from: "learned" reads it without a policy.
     {"name": "golden resumption",

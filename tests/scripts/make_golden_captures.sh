@@ -45,6 +45,18 @@
 # The client trusts the lab CA and both proxies' CAs, as a managed client
 # trusts its organisation's inspection CA.
 #
+# Two scenarios record both legs of an explicit proxy whose upstream
+# connection leaves from a second address of the proxy (squid's
+# tcp_outgoing_address 198.18.0.13): no address is common to the two legs.
+# TLS 1.2 so that both chains are visible; tcpdump listens on every
+# interface of the server namespace (Linux SLL2):
+#   squid_bump_other_upstream    curl -x squid (ssl-bump) -> origin: the
+#                  client's leg shows squid's minted leaf, the upstream leg
+#                  the origin's
+#   squid_splice_other_upstream  the same with ssl_bump splice all: one TLS
+#                  session through a CONNECT tunnel, both legs show the
+#                  origin's leaf
+#
 # Usage: sudo tests/scripts/make_golden_captures.sh [SCENARIO...]
 #        (no argument: all scenarios; -l lists them)
 # Needs root (namespaces, tcpdump); installs missing Debian packages.
@@ -63,6 +75,7 @@ VETH_O=pgo$$
 R_IP=198.18.0.5   # the server namespace on the origin's link
 O_IP=198.18.0.6   # the origin, one hop behind
 C2_IP=198.18.0.9  # a second client address (keyless_two_clients, keyless_mixed_*)
+UP_IP=198.18.0.13 # squid's outgoing address (squid_*_other_upstream)
 VETH_C=pgc$$
 VETH_S=pgs$$
 WORK=
@@ -74,7 +87,7 @@ gnutls_tls13 gnutls_tls12 http_connect_tunnel smtp_starttls tds_tls websocket_tl
 openssl_tls13_empty_client_cert gnutls_tls13_unknown_ca pyopenssl_pin_refuses
 keyless_direct_a keyless_direct_b keyless_squid_bump keyless_sslsplit keyless_two_clients
 keyless_mixed_sslsplit keyless_mixed_squid curl_pin_refuses_tls13 curl_pin_refuses_tls12
-curl_pin_ok_tls13 curl_pin_ok_tls12"
+curl_pin_ok_tls13 curl_pin_ok_tls12 squid_bump_other_upstream squid_splice_other_upstream"
 
 die() { echo "make_golden_captures: $*" >&2; exit 1; }
 log() { echo "make_golden_captures: $*" >&2; }
@@ -179,11 +192,11 @@ setup_origin() {
 }
 
 ORIGIN_PID=
-start_origin() {    # NAME CONNECTIONS: openssl s_server, the lab CA's RSA chain, -WWW
-    local name=$1 count=$2
+start_origin() {    # NAME CONNECTIONS [S_SERVER-ARGS...]: openssl s_server, the lab CA's RSA chain, -WWW
+    local name=$1 count=$2; shift 2
     setup_origin || return 1
     (cd "$WORK/www" && exec ip netns exec "$NS_O" timeout 40 openssl s_server -accept 443 \
-        -naccept "$count" -WWW "${S_RSA[@]}" -alpn http/1.1) \
+        -naccept "$count" -WWW "${S_RSA[@]}" -alpn http/1.1 "$@") \
         >"$WORK/$name.origin.log" 2>&1 </dev/null &
     ORIGIN_PID=$!
     PIDS+=("$ORIGIN_PID")
@@ -233,13 +246,13 @@ stop_proxy() {
     PROXY_PID=
 }
 
-start_squid() {   # NAME: squid-openssl ssl-bump on $S_IP:3128
+start_squid() {   # NAME [bump|splice [OUTGOING-ADDRESS]]: squid-openssl ssl-bump on $S_IP:3128
     local n=$1 sq="$WORK/squid"
     rm -rf "$sq" && mkdir -p "$sq" && chmod 755 "$WORK" "$WORK/pki" &&
         cp "$PKI/squid-ca.crt" "$sq/ca.crt" && cp "$PKI/squid-ca.key" "$sq/ca.key" &&
         cp "$PKI/ca.crt" "$sq/origin-ca.crt" || return 1
     /usr/lib/squid/security_file_certgen -c -s "$sq/ssl_db" -M 4MB >/dev/null 2>&1 || return 1
-    write_squid_conf "$sq"
+    write_squid_conf "$sq" "${2:-bump}" "${3:-}"
     chown -R proxy:proxy "$sq"
     ip netns exec "$NS_S" timeout 40 squid -N -f "$sq/squid.conf" \
         >"$WORK/$n.squid.log" 2>&1 </dev/null &
@@ -280,17 +293,32 @@ setup_client2() {
     CLIENT2_UP=1
 }
 
-write_squid_conf() {   # DIR
-    local d=$1
+# A second address of the server namespace for squid's upstream
+# connections (the origin routes it back through the server namespace).
+UPSTREAM_UP=
+setup_upstream_addr() {
+    [ -n "$UPSTREAM_UP" ] && return 0
+    setup_origin || return 1
+    ip -n "$NS_S" addr add "$UP_IP/32" dev "$VETH_SO" || return 1
+    ip -n "$NS_O" route add "$UP_IP/32" via "$R_IP" || return 1
+    UPSTREAM_UP=1
+}
+
+write_squid_conf() {   # DIR [bump|splice [OUTGOING-ADDRESS]]
+    local d=$1 mode=${2:-bump} out=${3:-}
+    local rules="ssl_bump peek step1
+ssl_bump stare step2
+ssl_bump bump all"
+    # Splicing is only possible after peeking (not staring).
+    [ "$mode" = splice ] && rules="ssl_bump peek step1
+ssl_bump splice all"
     cat > "$d/squid.conf" <<SQ
 http_port $S_IP:3128 ssl-bump tls-cert=$d/ca.crt tls-key=$d/ca.key generate-host-certificates=on dynamic_cert_mem_cache_size=4MB
 sslcrtd_program /usr/lib/squid/security_file_certgen -s $d/ssl_db -M 4MB
 sslcrtd_children 2 startup=1 idle=1
 acl step1 at_step SslBump1
 acl step2 at_step SslBump2
-ssl_bump peek step1
-ssl_bump stare step2
-ssl_bump bump all
+$rules
 tls_outgoing_options cafile=$d/origin-ca.crt
 http_access allow all
 cache deny all
@@ -303,6 +331,8 @@ shutdown_lifetime 1 second
 dns_v4_first on
 hosts_file /etc/hosts
 SQ
+    [ -n "$out" ] && echo "tcp_outgoing_address $out" >> "$d/squid.conf"
+    return 0
 }
 
 # ---- PKI ------------------------------------------------------------------
@@ -527,7 +557,9 @@ start_capture() {   # NAME FILTER
     local name=$1 filter=$2
     rm -f "$WORK/$name.pcap"
     # Not through sx(): $! must be tcpdump's own pid (ip netns exec execs).
-    ip netns exec "$NS_S" timeout 60 tcpdump -i "$VETH_S" -n -s 0 -U -w "$WORK/$name.pcap" "$filter" \
+    local dev=$VETH_S
+    case $name in squid_*_other_upstream) dev=any ;; esac   # both legs: two interfaces
+    ip netns exec "$NS_S" timeout 60 tcpdump -i "$dev" -n -s 0 -U -w "$WORK/$name.pcap" "$filter" \
         2>"$WORK/$name.tcpdump.log" &
     TCPDUMP_PID=$!
     PIDS+=("$TCPDUMP_PID")
@@ -788,6 +820,23 @@ PY
         keyless_clients "$n.a" 2 --resolve "$HOST:443:$O_IP" || return 1
         keyless_clients "$n.b" 2 --interface "$C2_IP" --resolve "$HOST:443:$S_IP" || return 1
         stop_proxy ;;
+    squid_bump_other_upstream|squid_splice_other_upstream)
+        # curl -x squid, TLS 1.2, squid's upstream from $UP_IP: two fetches.
+        local mode=bump i
+        [ "$n" = squid_splice_other_upstream ] && mode=splice
+        setup_upstream_addr || return 1
+        start_origin "$n" 2 -tls1_2 || return 1
+        start_squid "$n" "$mode" "$UP_IP" || return 1
+        for i in 1 2; do
+            run_client "$n.$i" ok curl -sS --max-time 10 --tlsv1.2 --tls-max 1.2 \
+                --cacert "$PKI/trusted-with-inspection.crt" -x "http://$S_IP:3128" \
+                --noproxy "" "https://$HOST/hello.txt" ||
+                { cp "$WORK/squid/cache.log" "$WORK/$n.cache.log"; return 1; }
+            grep -q "hello from pinscope" "$WORK/$n.$i.client.log" ||
+                { log "$n: fetch $i did not get the page"; return 1; }
+            sleep 1
+        done
+        stop_proxy ;;
     keyless_mixed_squid)
         # The same, the second client through squid's ssl-bump.
         start_origin "$n" 4 || return 1
@@ -810,6 +859,7 @@ filter_for() {
     tds_tls) echo "tcp port 1433" ;;
     websocket_tls) echo "tcp port 8080" ;;
     keyless_*) echo "(host $C_IP or host $C2_IP) and (tcp port 443 or tcp port 3128)" ;;
+    squid_*_other_upstream) echo "(host $C_IP and tcp port 3128) or (host $UP_IP and tcp port 443)" ;;
     *) echo "tcp port 443" ;;
     esac
 }

@@ -2,12 +2,15 @@
  * test_legs.c - the memory of recent legs (detect/legs.c): the explicit and
  * transparent shapes, what never pairs, the lowest ring slot answering
  * when several legs match, and the ring overwriting its oldest legs (their
- * name buckets unlinked) after DETECT_LEGS_MAX more.
+ * name buckets unlinked) after DETECT_LEGS_MAX more; an explicit proxy
+ * whose upstream leaves from another address linked by the CONNECT target,
+ * and what that link never pairs.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "detect/legs.h"
+#include "tls/session.h"
 #include "testhelp.h"
 
 static struct detect_conn conn(uint64_t id, uint64_t ts_s, const uint8_t *cli, const uint8_t *srv,
@@ -27,6 +30,124 @@ static struct detect_conn conn(uint64_t id, uint64_t ts_s, const uint8_t *cli, c
 
 static const uint8_t client[4] = { 198, 18, 0, 10 }, proxy[4] = { 198, 18, 0, 1 },
                      origin[4] = { 198, 18, 1, 1 }, other[4] = { 198, 18, 0, 11 };
+
+/* A client leg that came through HTTP CONNECT to `host`:`port`. */
+static struct tls_session via(const char *host, uint16_t port)
+{
+    struct tls_session t;
+    tls_session_init(&t);
+    t.tunnel = TLS_TUNNEL_HTTP_CONNECT;
+    snprintf(t.connect_host, sizeof t.connect_host, "%s", host);
+    t.connect_port = port;
+    return t;
+}
+
+static const uint8_t upstream[4] = { 198, 18, 0, 2 };
+
+static void test_connect_link(void)
+{
+    struct leg_match m;
+    struct tls_session tv = via("WWW.Bank.test", 443);
+    /* client -> proxy:3128 through CONNECT; proxy's second address -> origin:443 */
+    struct detect_conn a = conn(1, 100, client, proxy, "www.bank.test", "j1");
+    a.tls = &tv;
+    a.server_port = 3128;
+    a.ts_us += 200000;
+    struct detect_conn b = conn(2, 100, upstream, origin, "www.bank.test", "j2");
+    b.server_port = 443;
+    b.ts_us += 900000;
+
+    struct legs *l = legs_new();
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("CONNECT leg then upstream leg: linked by the target",
+              legs_match_and_remember(l, &b, "real", "Real CA", &m) && m.by_connect &&
+                  !m.explicit_shape && m.other.flow_id == 1 && m.other.via_connect &&
+                  m.other.connect_port == 443 && m.other_leaf);
+    legs_free(l);
+
+    l = legs_new();
+    legs_match_and_remember(l, &b, "real", "Real CA", &m);
+    test_cond("upstream leg then CONNECT leg: linked too",
+              legs_match_and_remember(l, &a, "minted", "Proxy CA", &m) && m.by_connect &&
+                  m.other.flow_id == 2 && !m.other.via_connect);
+    legs_free(l);
+
+    /* Same leaf: a tunnel (no bump) shows the origin's certificate. */
+    l = legs_new();
+    legs_match_and_remember(l, &a, "real", "Real CA", &m);
+    test_cond("same leaf through the tunnel: no pair",
+              !legs_match_and_remember(l, &b, "real", "Real CA", &m));
+    legs_free(l);
+
+    /* Out of the tight window (but within DETECT_LEG_WINDOW_S). */
+    l = legs_new();
+    struct detect_conn late = b;
+    late.ts_us = a.ts_us + DETECT_LEG_CONNECT_WINDOW_US + 1;
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("upstream leg beyond the CONNECT window: no pair",
+              !legs_match_and_remember(l, &late, "real", "Real CA", &m));
+    legs_free(l);
+
+    /* Another port than the CONNECT port. */
+    l = legs_new();
+    struct detect_conn port = b;
+    port.server_port = 8443;
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("upstream leg to another port: no pair",
+              !legs_match_and_remember(l, &port, "real", "Real CA", &m));
+    legs_free(l);
+
+    /* CONNECT to another name than the SNI. */
+    l = legs_new();
+    struct tls_session tw = via("other.test", 443);
+    struct detect_conn w = a;
+    w.tls = &tw;
+    legs_match_and_remember(l, &w, "minted", "Proxy CA", &m);
+    test_cond("CONNECT target not the SNI: no pair",
+              !legs_match_and_remember(l, &b, "real", "Real CA", &m));
+    legs_free(l);
+
+    /* Both legs through CONNECT (two clients of two proxy addresses: one
+     * proxy address would be the transparent shape). */
+    l = legs_new();
+    struct detect_conn a2 = a;
+    a2.client_ip = other;
+    a2.server_ip = upstream;
+    a2.flow_id = 3;
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("two CONNECT legs: no pair",
+              !legs_match_and_remember(l, &a2, "real", "Real CA", &m));
+    legs_free(l);
+
+    /* The same client address on both legs. */
+    l = legs_new();
+    struct detect_conn same = b;
+    same.client_ip = client;
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("same client on both legs: no pair",
+              !legs_match_and_remember(l, &same, "real", "Real CA", &m));
+    legs_free(l);
+
+    /* A host talking to itself never pairs, CONNECT or not. */
+    l = legs_new();
+    struct detect_conn self = b;
+    self.client_ip = origin;
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("upstream leg from its own server address: no pair",
+              !legs_match_and_remember(l, &self, "real", "Real CA", &m));
+    legs_free(l);
+
+    /* Several candidates: the lowest slot answers. */
+    l = legs_new();
+    struct detect_conn b2 = b;
+    b2.flow_id = 4;
+    b2.client_ip = other;
+    legs_match_and_remember(l, &b, "real", "Real CA", &m);
+    legs_match_and_remember(l, &b2, "real", "Real CA", &m);
+    test_cond("two upstream candidates: the lower slot answers",
+              legs_match_and_remember(l, &a, "minted", "Proxy CA", &m) && m.other.flow_id == 2);
+    legs_free(l);
+}
 
 int main(void)
 {
@@ -93,5 +214,6 @@ int main(void)
 
     legs_free(l);
     legs_free(l2);
+    test_connect_link();
     return test_report();
 }

@@ -284,6 +284,102 @@ static void test_preambles(void)
     }
 }
 
+/* The CONNECT request's target: parsed from the client's first line,
+ * kept for the TLS that follows, ill-formed targets counted, not kept. */
+static void test_connect_target(void)
+{
+    static const struct {
+        const char *line;
+        bool ok;
+        const char *host;
+        unsigned port;
+    } parse[] = {
+        { "CONNECT www.bank.test:443 HTTP/1.1\r\n", true, "www.bank.test", 443 },
+        { "connect WWW.Bank.TEST:8443 HTTP/1.0\n", true, "WWW.Bank.TEST", 8443 },
+        { "CONNECT 198.18.0.1:443 HTTP/1.1", true, "198.18.0.1", 443 },
+        { "CONNECT [2001:db8::1]:443 HTTP/1.1\r\n", true, "[2001:db8::1]", 443 },
+        { "CONNECT a_b.test:1 HTTP/1.1\r\n", true, "a_b.test", 1 },
+        { "CONNECT www.bank.test HTTP/1.1\r\n", false, "", 0 },          /* no port */
+        { "CONNECT www.bank.test:0 HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT www.bank.test:65536 HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT www.bank.test:000443 HTTP/1.1\r\n", false, "", 0 },   /* six digits */
+        { "CONNECT www.bank.test:443x HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT www.b\"nk.test:443 HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT www.bank.test:443 HTTP/2.0\r\n", false, "", 0 },
+        { "CONNECT www.bank.test:443 HTTP/1.1 junk\r\n", false, "", 0 },
+        { "CONNECT :443 HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT .x:443 HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT [2001:db8::1:443 HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT []:443 HTTP/1.1\r\n", false, "", 0 },
+        { "CONNECT www.bank.test:443", false, "", 0 },                    /* cut */
+        { "GET / HTTP/1.1\r\n", false, "", 0 },
+    };
+    for (size_t i = 0; i < sizeof(parse) / sizeof(parse[0]); i++) {
+        char host[CFG_TLS_CONNECT_HOST_MAX + 1];
+        uint16_t port = 7;
+        bool ok = tls_connect_target_parse((const uint8_t *)parse[i].line, strlen(parse[i].line),
+                                           host, &port);
+        char d[120];
+        snprintf(d, sizeof d, "connect target: %.60s", parse[i].line);
+        test_cond(d, ok == parse[i].ok && (!ok || (strcmp(host, parse[i].host) == 0 &&
+                                                   port == parse[i].port)));
+    }
+    /* The host cap: CFG_TLS_CONNECT_HOST_MAX bytes fit, one more does not. */
+    for (size_t extra = 0; extra <= 1; extra++) {
+        char line[CFG_TLS_CONNECT_HOST_MAX + 64], host[CFG_TLS_CONNECT_HOST_MAX + 1];
+        size_t hl = CFG_TLS_CONNECT_HOST_MAX + extra;
+        memcpy(line, "CONNECT ", 8);
+        memset(line + 8, 'a', hl);
+        snprintf(line + 8 + hl, sizeof line - 8 - hl, ":443 HTTP/1.1\r\n");
+        uint16_t port;
+        bool ok = tls_connect_target_parse((const uint8_t *)line, strlen(line), host, &port);
+        test_cond(extra ? "connect target: one byte over the cap refused"
+                        : "connect target: a host of the cap kept",
+                  extra ? !ok : (ok && strlen(host) == CFG_TLS_CONNECT_HOST_MAX));
+    }
+
+    /* Through the session, fed in small pieces. */
+    static const struct {
+        const char *cli;
+        const char *want;     /* NULL: none kept */
+        uint64_t anomalies;   /* tls_connect_target_malformed */
+    } sess[] = {
+        { "CONNECT www.bank.test:443 HTTP/1.1\r\nHost: www.bank.test:443\r\n\r\n",
+          "www.bank.test:443", 0 },
+        { "CONNECT www.ba<k.test:443 HTTP/1.1\r\n\r\n", NULL, 1 },
+        /* a line longer than any target: counted, the TLS still found */
+        { "CONNECT aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa:443 HTTP/1.1\r\n\r\n",
+          NULL, 1 },
+        /* CONNECT not on the first line: a text preamble, no target */
+        { "X-Hello: 1\r\nCONNECT www.bank.test:443 HTTP/1.1\r\n\r\n", NULL, 0 },
+    };
+    for (size_t i = 0; i < sizeof(sess) / sizeof(sess[0]); i++) {
+        struct tls_session s;
+        struct result r = { 0 };
+        tls_session_init(&s);
+        struct tbuf cli = { .n = 0 }, srv = { .n = 0 };
+        tb_put(&cli, sess[i].cli, strlen(sess[i].cli));
+        build_client_flight(&cli, "www.bank.test", 16384);
+        tb_put(&srv, "HTTP/1.1 200 Connection established\r\n\r\n", 39);
+        struct tbuf body = { .n = 0 }, msg = { .n = 0 };
+        server_hello_body(&body, 0x0303, false);
+        handshake_msg(&msg, 2, &body);
+        records(&srv, 22, &msg, 16384);
+        uint64_t before = st.anomalies[STATS_TLS_CONNECT_MALFORMED];
+        feed(&s, 0, &cli, 7, &r);
+        feed(&s, 1, &srv, 7, &r);
+        char buf[CFG_TLS_CONNECT_HOST_MAX + 8], d[80];
+        const char *got = tls_connect_target(&s, buf, sizeof buf);
+        snprintf(d, sizeof d, "connect session %zu: hellos found", i);
+        test_cond(d, r.client_hellos == 1 && r.server_hellos == 1);
+        snprintf(d, sizeof d, "connect session %zu: target", i);
+        test_streq(d, got ? got : "(none)", sess[i].want ? sess[i].want : "(none)");
+        snprintf(d, sizeof d, "connect session %zu: anomalies", i);
+        test_cond(d, st.anomalies[STATS_TLS_CONNECT_MALFORMED] == before + sess[i].anomalies);
+        tls_session_release(&s, &mc);
+    }
+}
+
 static void test_not_tls(void)
 {
     struct tls_session s;
@@ -984,6 +1080,7 @@ int main(void)
     test_basic_tls12();
     test_complete_tls13_hrr();
     test_preambles();
+    test_connect_target();
     test_not_tls();
     test_prefixes();
     test_quic_framing();
