@@ -14,7 +14,8 @@ tests/bench/gen_bench.c), pinscope runs with
     which is written on whichever leg of a pair finishes second: its pairs
     {flow_id, related_flow_id} are compared instead (for the samples read
     as one stream, where two dozen connections to one name pair up in the
-    order they finish, their number within 10%; for the captures in
+    order they finish, their number within 20%: links by the CONNECT
+    target, within 3 s, pair more of them by order; for the captures in
     ORDER_DEPENDENT_PAIRS, only whether there is one); and the two-answers alert
     (9100023), which compares each connection with those that finished
     before it, so how many carry it depends on the order: only whether
@@ -109,7 +110,7 @@ def compare(pinscope, name, args, tmp, exact_pairs=True, pairs_present=False):
             check(got[2] == ref[2], "%s: --workers %d: two-leg pairs differ %s vs %s"
                   % (name, n, got[2], ref[2]))
         else:
-            check(len(got[2]) > 0 and abs(len(got[2]) - len(ref[2])) * 10 <= len(ref[2]),
+            check(len(got[2]) > 0 and abs(len(got[2]) - len(ref[2])) * 5 <= len(ref[2]),
                   "%s: --workers %d: %d two-leg alerts, %d with one"
                   % (name, n, len(got[2]), len(ref[2])))
         check((got[4] > 0) == (ref[4] > 0), "%s: --workers %d: %d two-answers alerts, %d with one"
@@ -142,7 +143,8 @@ def main():
         # which legs pair up depends on the order connections finish in (the
         # relation is not transitive: a proxy leg can match the client leg and
         # the clean connection, which do not match each other), so there the
-        # number of two-leg alerts must only agree within 10%.
+        # number of two-leg alerts must only agree within 20% (measured: 22 to
+        # 26 with 2 or 3 workers against 26 with one).
         compare(pinscope, "samples/ as one stream", args, tmp, exact_pairs=False)
         corpus = os.path.abspath(os.path.join(REPO, "..", "shared", "corpus"))
         cps = sorted(glob.glob(os.path.join(corpus, "**", "*.pcap*"), recursive=True))[:40]
