@@ -147,7 +147,7 @@ static void unlink_slot(struct legs *l, int32_t i)
     if (l->hprev[i] >= 0)
         l->hnext[l->hprev[i]] = l->hnext[i];
     else
-        l->head[l->ring[i].sni_h & (LEGS_BUCKETS - 1)] = l->hnext[i];
+        l->head[l->keys[i].sni_h & (LEGS_BUCKETS - 1)] = l->hnext[i];
     if (l->hnext[i] >= 0)
         l->hprev[l->hnext[i]] = l->hprev[i];
 }
@@ -190,7 +190,6 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     memcpy(g->client_ip, c->client_ip, alen(c->ip_ver));
     memcpy(g->server_ip, c->server_ip, alen(c->ip_ver));
     snprintf(g->sni, sizeof(g->sni), "%s", c->sni);
-    g->sni_h = sni_h;
     int32_t *h = &l->head[sni_h & (LEGS_BUCKETS - 1)];
     l->hprev[slot] = -1;
     l->hnext[slot] = *h;
@@ -200,12 +199,9 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     if (leaf_sha256) {
         snprintf(g->leaf_sha256, sizeof(g->leaf_sha256), "%s", leaf_sha256);
         snprintf(g->issuer, sizeof(g->issuer), "%s", issuer ? issuer : "-");
-        g->leaf_h = leaf_h;
     }
-    if (c->ja4) {
+    if (c->ja4)
         snprintf(g->ja4, sizeof(g->ja4), "%s", c->ja4);
-        g->ja4_h = ja4_h;
-    }
     l->keys[slot] = (struct leg_key){
         .sni_h = sni_h,
         .leaf_h = g->leaf_sha256[0] ? leaf_h : 0,

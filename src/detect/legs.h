@@ -31,7 +31,6 @@
 struct leg {
     bool used;
     uint64_t flow_id;
-    uint64_t sni_h, leaf_h, ja4_h;   /* keyed hashes: most legs differ in these */
     int64_t ts_s;
     uint64_t ts_us;
     uint8_t ip_ver;
