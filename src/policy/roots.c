@@ -21,12 +21,12 @@
 
 #include "config.h"
 #include "util/jsonv.h"
+#include "util/strpool.h"
 
 struct roots {
     struct removed_root *e;
     size_t n;
-    char **strs;
-    size_t n_strs, cap_strs;
+    struct strpool strs;
 };
 
 struct ctx {
@@ -90,18 +90,7 @@ static size_t entry_lines(const char *buf, size_t len, size_t *lines, size_t max
 
 static const char *keep(struct roots *r, const char *s)
 {
-    if (r->n_strs == r->cap_strs) {
-        size_t cap = r->cap_strs ? r->cap_strs * 2 : 256;
-        char **v = realloc(r->strs, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        r->strs = v;
-        r->cap_strs = cap;
-    }
-    char *d = strdup(s);
-    if (d)
-        r->strs[r->n_strs++] = d;
-    return d;
+    return strpool_dup(&r->strs, s);
 }
 
 static bool id_ok(const char *s)
@@ -243,9 +232,7 @@ void roots_free(struct roots *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n_strs; i++)
-        free(r->strs[i]);
-    free(r->strs);
+    strpool_free(&r->strs);
     free(r->e);
     free(r);
 }

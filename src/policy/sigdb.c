@@ -37,7 +37,9 @@
 #include <cjson/cJSON.h>
 
 #include "policy/roots.h"
+#include "util/hex.h"
 #include "util/jsonv.h"
+#include "util/strpool.h"
 
 /* Which part of a name a regex condition looks at. */
 enum sig_attr { SIG_ATTR_NONE = 0, SIG_ATTR_CN, SIG_ATTR_O, SIG_ATTR_OU, SIG_ATTR_DN };
@@ -148,8 +150,7 @@ struct sigdb {
     struct sig_fp *fps;
     size_t n_fps;
     const struct sig_fp **fp_sorted;
-    char **strs;            /* every string the entries point to */
-    size_t n_strs, cap_strs;
+    struct strpool strs;    /* every string the entries point to */
     struct roots *roots;    /* removed_roots.json; NULL when the directory has none */
 };
 
@@ -245,19 +246,7 @@ static void ctx_set_id(struct load_ctx *c, const char *s)
 /* Keep a copy of s in the database; NULL on allocation failure. */
 static const char *db_strdup(struct sigdb *db, const char *s)
 {
-    if (db->n_strs == db->cap_strs) {
-        size_t cap = db->cap_strs ? db->cap_strs * 2 : 256;
-        char **v = realloc(db->strs, cap * sizeof *v);
-        if (!v)
-            return NULL;
-        db->strs = v;
-        db->cap_strs = cap;
-    }
-    char *d = strdup(s);
-    if (!d)
-        return NULL;
-    db->strs[db->n_strs++] = d;
-    return d;
+    return strpool_dup(&db->strs, s);
 }
 
 /*
@@ -782,9 +771,7 @@ void sigdb_free(struct sigdb *db)
     free(db->iss);
     free(db->fps);
     free(db->fp_sorted);
-    for (size_t i = 0; i < db->n_strs; i++)
-        free(db->strs[i]);
-    free(db->strs);
+    strpool_free(&db->strs);
     roots_free(db->roots);
     free(db);
 }
@@ -859,14 +846,6 @@ const struct sig_issuer *sigdb_issuer_at(const struct sigdb *db, size_t i)
 
 /* ---- matching ------------------------------------------------------------- */
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = (char)tolower((unsigned char)ch);
-    return (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10 : -1;
-}
-
 /*
  * True when some attribute of type `type` (e.g. "OU") in the RFC 4514
  * string dn has a value matching re.  Values are unescaped first ("\,"
@@ -906,7 +885,7 @@ static bool dn_attr_matches(const char *dn, const char *type, const struct sig_c
         while (*p && *p != ',' && *p != '+') {
             char ch = *p;
             if (ch == '\\' && p[1]) {
-                int h = hexval(p[1]), l = p[2] ? hexval(p[2]) : -1;
+                int h = hex_digit(p[1]), l = p[2] ? hex_digit(p[2]) : -1;
                 if (h >= 0 && l >= 0) {
                     ch = (char)(h * 16 + l);
                     p += 3;

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/hex.h"
+
 static int test_passed, test_failed;
 
 #define test_cond(descr, cond)                                                  \
@@ -68,17 +70,6 @@ static inline void tb_u24(struct tbuf *b, unsigned v) { tb_u8(b, v >> 16); tb_u1
 
 /* ---- byte helpers for test vectors ---- */
 
-static inline int test_hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode hex (other characters ignored) into out[0..cap); returns the
  * number of bytes the text holds (more than cap if it did not fit). */
 static inline size_t test_unhex(const char *s, uint8_t *out, size_t cap)
@@ -86,7 +77,7 @@ static inline size_t test_unhex(const char *s, uint8_t *out, size_t cap)
     size_t n = 0;
     int hi = -1;
     for (; *s; s++) {
-        int v = test_hexval(*s);
+        int v = hex_digit((unsigned char)*s);
         if (v < 0)
             continue;
         if (hi < 0) {
