@@ -50,6 +50,12 @@
 #define CFG_TLS_TUNNEL_FRAMES_MAX 1024    /* TDS packets or WebSocket frames read per direction for
                                              the TLS inside them (a handshake takes a handful) */
 
+/* Fingerprints (fp/fp_util.c): a per-thread memo of digest results keyed by
+ * the exact input string (clients repeat the same cipher and extension lists) */
+#define CFG_FP_MEMO_SETS        64        /* sets of the memo (a power of two) */
+#define CFG_FP_MEMO_WAYS        4         /* entries per set; a new entry replaces the least used */
+#define CFG_FP_MEMO_KEY_MAX     512       /* longest input remembered; longer ones are digested each time */
+
 /* Certificates */
 #define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~5 KB each */
 #define CFG_X509_VERIFY_CACHE   4096      /* chain validation results kept (direct-mapped) */

@@ -1,70 +1,28 @@
 /*
- * fp_util.c - bounded string building and hex digests for fp/ (see fp_util.h).
+ * fp_util.c - hex digests for fp/ (see fp_util.h).
+ *
+ * Every connection needs about seven digests (JA3, JA3S, the JA4 b and c
+ * parts of two variants, JA4S, JA4X per certificate), and EVP_Digest()
+ * creates and frees a digest context each time.  Here each thread keeps one
+ * context and a set-associative memo of recent results: clients and servers
+ * repeat the same cipher and extension lists, so most digests become one
+ * hash of the input and one comparison.  The memo's set index comes from an
+ * unkeyed hash: inputs are attacker-chosen, but all a crafted input can do
+ * is evict entries, which costs the digest it would have cost without the
+ * memo; a result is only ever returned for a byte-identical input.
  */
 #include "fp/fp_util.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-void fp_buf_init(struct fp_buf *b, char *p, size_t cap)
-{
-    b->p = p;
-    b->cap = cap;
-    b->len = 0;
-    p[0] = '\0';
-}
+#include "config.h"
 
-void fp_buf_printf(struct fp_buf *b, const char *fmt, ...)
-{
-    size_t room = b->cap - b->len;
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(b->p + b->len, room, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        b->p[b->len] = '\0';
-    else if ((size_t)n >= room)
-        b->len = b->cap - 1;
-    else
-        b->len += (size_t)n;
-}
-
-void fp_buf_u16(struct fp_buf *b, char sep, unsigned v, bool hex4)
-{
-    static const char hex[] = "0123456789abcdef";
-    char tmp[8];
-    size_t n = 0;
-
-    if (sep)
-        tmp[n++] = sep;
-    if (hex4) {
-        tmp[n++] = hex[(v >> 12) & 0xf];
-        tmp[n++] = hex[(v >> 8) & 0xf];
-        tmp[n++] = hex[(v >> 4) & 0xf];
-        tmp[n++] = hex[v & 0xf];
-    } else {
-        char d[5];
-        size_t k = 0;
-        v &= 0xffff;
-        do {
-            d[k++] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        while (k)
-            tmp[n++] = d[--k];
-    }
-    size_t room = b->cap - 1 - b->len;
-    if (n > room)
-        n = room;
-    memcpy(b->p + b->len, tmp, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
+_Static_assert((CFG_FP_MEMO_SETS & (CFG_FP_MEMO_SETS - 1)) == 0,
+               "CFG_FP_MEMO_SETS must be a power of two");
+_Static_assert(CFG_FP_MEMO_KEY_MAX <= UINT16_MAX, "memo key length is a uint16_t");
 
 static pthread_once_t digests_once = PTHREAD_ONCE_INIT;
 static const EVP_MD *digests[2];
@@ -79,20 +37,172 @@ static void digests_fetch(void)
         digests[FP_SHA256] = EVP_sha256();
 }
 
-bool fp_digest_hex(enum fp_digest d, const char *s, size_t len, char *out, size_t hex_chars)
+#define FP_MEMO_MD_MAX 32            /* SHA-256; MD5 is 16 */
+
+struct fp_memo_slot {
+    uint32_t hash;                   /* of the key, checked before the bytes */
+    uint16_t len;                    /* key length */
+    uint8_t used, kind, mdlen, hits; /* hits: saturating use count, halved on eviction nearby */
+    unsigned char md[FP_MEMO_MD_MAX];
+    char key[CFG_FP_MEMO_KEY_MAX];
+};
+
+struct fp_thread {
+    EVP_MD_CTX *ctx;
+    struct fp_memo_slot slot[CFG_FP_MEMO_SETS * CFG_FP_MEMO_WAYS];
+};
+
+/* The thread's state: found through a thread-local pointer, freed at thread
+ * exit through the key's destructor.  The main thread's lives until exit. */
+static _Thread_local struct fp_thread *fp_self;
+static _Thread_local bool fp_self_failed;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t fp_key;
+static bool fp_key_ok;
+
+static void fp_thread_free(void *p)
+{
+    struct fp_thread *t = p;
+
+    if (!t)
+        return;
+    EVP_MD_CTX_free(t->ctx);
+    free(t);
+    fp_self = NULL;
+}
+
+static void key_create(void)
+{
+    fp_key_ok = pthread_key_create(&fp_key, fp_thread_free) == 0;
+}
+
+static struct fp_thread *fp_thread_get(void)
+{
+    if (fp_self || fp_self_failed)
+        return fp_self;
+    pthread_once(&key_once, key_create);
+    struct fp_thread *t = calloc(1, sizeof(*t));
+    if (t)
+        t->ctx = EVP_MD_CTX_new();
+    if (!t || !t->ctx || !fp_key_ok || pthread_setspecific(fp_key, t) != 0) {
+        if (t)
+            EVP_MD_CTX_free(t->ctx);
+        free(t);
+        fp_self_failed = true;     /* digest without the memo from now on */
+        return NULL;
+    }
+    fp_self = t;
+    return t;
+}
+
+/* 32-bit hash of s[0..len): eight bytes per step (a multiply-xorshift mix). */
+static uint32_t memo_hash(const char *s, size_t len)
+{
+    const uint64_t k = 0x9e3779b97f4a7c15ull;
+    uint64_t h = (uint64_t)len * k;
+    size_t i = 0;
+
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    if (i < len) {
+        uint64_t w = 0;
+        memcpy(&w, s + i, len - i);
+        h = (h ^ w) * k;
+        h ^= h >> 29;
+    }
+    h *= k;
+    return (uint32_t)(h >> 32);
+}
+
+static void to_hex(const unsigned char *md, size_t hex_chars, char *out)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
 
-    pthread_once(&digests_once, digests_fetch);
-    if (!digests[d] || !EVP_Digest(s, len, md, &mdlen, digests[d], NULL) ||
-        mdlen < hex_chars / 2)
-        return false;
     for (size_t i = 0; i < hex_chars / 2; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 0x0f];
     }
     out[hex_chars] = '\0';
+}
+
+/* The digest into md; its length, or 0 when it is unavailable. */
+static unsigned digest(struct fp_thread *t, const EVP_MD *md_impl, const char *s,
+                       size_t len, unsigned char md[EVP_MAX_MD_SIZE])
+{
+    unsigned int mdlen = 0;
+
+    if (!t) {
+        if (!EVP_Digest(s, len, md, &mdlen, md_impl, NULL))
+            return 0;
+        return mdlen;
+    }
+    if (!EVP_DigestInit_ex2(t->ctx, md_impl, NULL) || !EVP_DigestUpdate(t->ctx, s, len) ||
+        !EVP_DigestFinal_ex(t->ctx, md, &mdlen))
+        return 0;
+    return mdlen;
+}
+
+bool fp_digest_hex(enum fp_digest d, const char *s, size_t len, char *out, size_t hex_chars)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    struct fp_thread *t;
+    unsigned mdlen;
+
+    pthread_once(&digests_once, digests_fetch);
+    if (!digests[d])
+        return false;
+    t = fp_thread_get();
+    if (!t || len > CFG_FP_MEMO_KEY_MAX) {
+        mdlen = digest(t, digests[d], s, len, md);
+        if (mdlen == 0 || mdlen < hex_chars / 2)
+            return false;
+        to_hex(md, hex_chars, out);
+        return true;
+    }
+
+    uint32_t h = memo_hash(s, len) ^ (uint32_t)d;
+    struct fp_memo_slot *set = &t->slot[(h & (CFG_FP_MEMO_SETS - 1)) * CFG_FP_MEMO_WAYS];
+    struct fp_memo_slot *victim = &set[0];
+
+    for (int w = 0; w < CFG_FP_MEMO_WAYS; w++) {
+        struct fp_memo_slot *e = &set[w];
+        if (!e->used) {
+            if (victim->used)
+                victim = e;
+            continue;
+        }
+        if (e->hash == h && e->len == len && e->kind == (uint8_t)d &&
+            memcmp(e->key, s, len) == 0) {
+            if (e->mdlen < hex_chars / 2)
+                return false;
+            if (e->hits < UINT8_MAX)
+                e->hits++;
+            to_hex(e->md, hex_chars, out);
+            return true;
+        }
+        if (victim->used && e->hits < victim->hits)
+            victim = e;
+    }
+
+    mdlen = digest(t, digests[d], s, len, md);
+    if (mdlen == 0 || mdlen < hex_chars / 2)
+        return false;
+    to_hex(md, hex_chars, out);
+    if (mdlen <= FP_MEMO_MD_MAX) {
+        for (int w = 0; w < CFG_FP_MEMO_WAYS; w++)
+            set[w].hits >>= 1;     /* age the set so that old favourites can leave */
+        victim->used = 1;
+        victim->hash = h;
+        victim->len = (uint16_t)len;
+        victim->kind = (uint8_t)d;
+        victim->mdlen = (uint8_t)mdlen;
+        victim->hits = 0;
+        memcpy(victim->md, md, mdlen);
+        memcpy(victim->key, s, len);
+    }
     return true;
 }

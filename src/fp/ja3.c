@@ -11,26 +11,35 @@
  * Lists come from the struct as stored, so a capped hello gives a string
  * over the stored prefix only (tls_hello.capped tells the caller).
  *
- * Pure: no I/O, no allocation apart from what OpenSSL does inside the
- * digest call.  The MD5 implementation is fetched once per process.
+ * Pure: no I/O, no allocation apart from fp_util.c's per-thread digest
+ * state.  The MD5 implementation is fetched once per process.
  */
 #include "fp/fp.h"
 #include "fp/fp_util.h"
 
-/* Decimal list joined by '-', skipping GREASE when asked. */
-static void ja3_put_u16_list(struct fp_buf *b, const uint16_t *v, size_t n,
-                             size_t cap, bool drop_grease)
+/* Longest JA3 string: a version, then 1024 ciphers, 256 extensions and 256
+ * groups of at most "-65535" each and 32 point formats of at most "-255",
+ * with three ','.  It always fits, so the string is never cut. */
+#define JA3_STR_LONGEST (5 + 1 + TLS_HELLO_MAX_CIPHERS * 6 + 1 + TLS_HELLO_MAX_EXTS * 6 + \
+                         1 + TLS_HELLO_MAX_GROUPS * 6 + 1 + TLS_HELLO_MAX_POINTFMTS * 4)
+_Static_assert(JA3_STR_LONGEST < FP_STR_MAX, "a JA3 string always fits in FP_STR_MAX");
+
+/* Decimal list joined by '-' at p, without GREASE values; returns the end. */
+static char *ja3_put_u16_list(char *p, const uint16_t *v, size_t n, size_t cap)
 {
     bool first = true;
 
     if (n > cap)
         n = cap;
     for (size_t i = 0; i < n; i++) {
-        if (drop_grease && tls_is_grease(v[i]))
+        if (tls_is_grease(v[i]))
             continue;
-        fp_buf_u16(b, first ? '\0' : '-', v[i], false);
+        if (!first)
+            *p++ = '-';
+        p = fp_put_dec(p, v[i]);
         first = false;
     }
+    return p;
 }
 
 /* Lower-case hex MD5 of the string into out[33]; "" if no MD5 is available
@@ -49,22 +58,26 @@ static void ja3_md5_hex(const char *s, size_t len, char out[33])
  */
 void fp_ja3(const struct tls_hello *ch, struct fp_ja3 *out)
 {
-    struct fp_buf b;
+    char *p = out->str;
     size_t npf = ch->n_point_formats;
 
-    fp_buf_init(&b, out->str, sizeof out->str);
-    fp_buf_printf(&b, "%u,", (unsigned)ch->legacy_version);
-    ja3_put_u16_list(&b, ch->ciphers, ch->n_ciphers, TLS_HELLO_MAX_CIPHERS, true);
-    fp_buf_printf(&b, ",");
-    ja3_put_u16_list(&b, ch->exts, ch->n_exts, TLS_HELLO_MAX_EXTS, true);
-    fp_buf_printf(&b, ",");
-    ja3_put_u16_list(&b, ch->groups, ch->n_groups, TLS_HELLO_MAX_GROUPS, true);
-    fp_buf_printf(&b, ",");
+    p = fp_put_dec(p, ch->legacy_version);
+    *p++ = ',';
+    p = ja3_put_u16_list(p, ch->ciphers, ch->n_ciphers, TLS_HELLO_MAX_CIPHERS);
+    *p++ = ',';
+    p = ja3_put_u16_list(p, ch->exts, ch->n_exts, TLS_HELLO_MAX_EXTS);
+    *p++ = ',';
+    p = ja3_put_u16_list(p, ch->groups, ch->n_groups, TLS_HELLO_MAX_GROUPS);
+    *p++ = ',';
     if (npf > TLS_HELLO_MAX_POINTFMTS)
         npf = TLS_HELLO_MAX_POINTFMTS;
-    for (size_t i = 0; i < npf; i++)
-        fp_buf_printf(&b, i ? "-%u" : "%u", (unsigned)ch->point_formats[i]);
-    ja3_md5_hex(out->str, b.len, out->hash);
+    for (size_t i = 0; i < npf; i++) {
+        if (i)
+            *p++ = '-';
+        p = fp_put_dec(p, ch->point_formats[i]);
+    }
+    *p = '\0';
+    ja3_md5_hex(out->str, (size_t)(p - out->str), out->hash);
 }
 
 /*
@@ -74,13 +87,14 @@ void fp_ja3(const struct tls_hello *ch, struct fp_ja3 *out)
  */
 void fp_ja3s(const struct tls_hello *sh, struct fp_ja3 *out)
 {
-    struct fp_buf b;
+    char *p = out->str;
 
-    fp_buf_init(&b, out->str, sizeof out->str);
-    fp_buf_printf(&b, "%u,", (unsigned)sh->legacy_version);
+    p = fp_put_dec(p, sh->legacy_version);
+    *p++ = ',';
     if (sh->n_ciphers > 0)
-        fp_buf_printf(&b, "%u", (unsigned)sh->ciphers[0]);
-    fp_buf_printf(&b, ",");
-    ja3_put_u16_list(&b, sh->exts, sh->n_exts, TLS_HELLO_MAX_EXTS, true);
-    ja3_md5_hex(out->str, b.len, out->hash);
+        p = fp_put_dec(p, sh->ciphers[0]);
+    *p++ = ',';
+    p = ja3_put_u16_list(p, sh->exts, sh->n_exts, TLS_HELLO_MAX_EXTS);
+    *p = '\0';
+    ja3_md5_hex(out->str, (size_t)(p - out->str), out->hash);
 }

@@ -20,12 +20,15 @@
  *     hex digit of the last; "00" without ALPN or with an empty first name.
  *     The first name is used even if it is a GREASE ALPN identifier.
  *
- * Pure: no I/O, no allocation apart from what OpenSSL does inside the
- * digest call.  The SHA-256 implementation is fetched once per process.
+ * Pure: no I/O, no allocation apart from fp_util.c's per-thread digest
+ * state.  The SHA-256 implementation is fetched once per process.  The four
+ * JA4 variants share one pass over each list: GREASE is dropped once, the
+ * sorted lists are copies of the filtered ones, the signature algorithms
+ * are written once, and each raw string is written straight into the
+ * output with its b and c parts hashed where they lie.
  * Lists come from the struct as stored, so a capped hello hashes the stored
  * prefix only (tls_hello.capped tells the caller).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,19 +38,30 @@
 #define JA4_HASH_LEN 12          /* hex characters kept of each SHA-256 */
 #define JA4_EMPTY_HASH "000000000000"
 #define JA4_COUNT_MAX 99
+#define JA4_A_LEN 10             /* t13d1516h2 */
+#define JA4S_A_LEN 7             /* t130200 */
 
-/* Raw list sizes: 4 hex digits and a separator per entry, plus NUL. */
-#define JA4_CIPHERS_RAW_MAX (TLS_HELLO_MAX_CIPHERS * 5 + 1)
-#define JA4_EXTS_RAW_MAX ((TLS_HELLO_MAX_EXTS + TLS_HELLO_MAX_SIGALGS) * 5 + 2)
+/* The longest raw strings: a, then every cipher, extension and signature
+ * algorithm as 4 hex and a separator.  They always fit, so nothing is cut
+ * and the hashes cover the whole lists. */
+_Static_assert(JA4_A_LEN + 1 + TLS_HELLO_MAX_CIPHERS * 5 + 1 +
+               (TLS_HELLO_MAX_EXTS + TLS_HELLO_MAX_SIGALGS) * 5 < FP_STR_MAX,
+               "a raw JA4 string always fits in FP_STR_MAX");
+_Static_assert(JA4S_A_LEN + 1 + 4 + 1 + TLS_HELLO_MAX_EXTS * 5 < FP_STR_MAX,
+               "a raw JA4S string always fits in FP_STR_MAX");
+_Static_assert(JA4_A_LEN + 2 * (1 + JA4_HASH_LEN) < sizeof(((struct fp_ja4 *)0)->ja4),
+               "a JA4 fits");
+_Static_assert(JA4S_A_LEN + 1 + 4 + 1 + JA4_HASH_LEN < sizeof(((struct fp_ja4s *)0)->ja4s),
+               "a JA4S fits");
 
-/* First 12 lower-case hex characters of SHA-256(s) into out[13]; twelve
- * zeros when `empty` (the list behind s had no entries).  If the digest
- * fails the result is also twelve zeros. */
-static void ja4_hash12(const char *s, bool empty, char out[JA4_HASH_LEN + 1])
+/* First 12 lower-case hex characters of SHA-256(s[0..len)) into out[13];
+ * twelve zeros when `empty` (the list behind s had no entries).  If the
+ * digest fails the result is also twelve zeros. */
+static void ja4_hash12(const char *s, size_t len, bool empty, char out[JA4_HASH_LEN + 1])
 {
     memcpy(out, JA4_EMPTY_HASH, JA4_HASH_LEN + 1);
     if (!empty)
-        fp_digest_hex(FP_SHA256, s, strlen(s), out, JA4_HASH_LEN);
+        fp_digest_hex(FP_SHA256, s, len, out, JA4_HASH_LEN);
 }
 
 /* ---- parts -------------------------------------------------------------- */
@@ -144,65 +158,105 @@ static int ja4_cmp_u16(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/*
- * Append the non-GREASE entries of v as 4-hex values joined by ',', sorted
- * when asked, leaving out SNI and ALPN when asked.  Returns the number of
- * entries written.
- */
-static size_t ja4_put_hex_list(struct fp_buf *b, const uint16_t *v, size_t n,
-                               size_t cap, bool sorted, bool drop_sni_alpn)
+/* Sort v[0..n) ascending: insertion sort for the usual short lists, qsort
+ * beyond (a hello may carry up to TLS_HELLO_MAX_CIPHERS). */
+static void ja4_sort(uint16_t *v, size_t n)
 {
-    uint16_t tmp[TLS_HELLO_MAX_CIPHERS > TLS_HELLO_MAX_EXTS ? TLS_HELLO_MAX_CIPHERS
-                                                            : TLS_HELLO_MAX_EXTS];
+    if (n > 32) {
+        qsort(v, n, sizeof v[0], ja4_cmp_u16);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint16_t x = v[i];
+        size_t j = i;
+        while (j > 0 && v[j - 1] > x) {
+            v[j] = v[j - 1];
+            j--;
+        }
+        v[j] = x;
+    }
+}
+
+/* The non-GREASE entries of v[0..min(n, cap)) into out; their number. */
+static size_t ja4_filter(const uint16_t *v, size_t n, size_t cap, uint16_t *out)
+{
     size_t m = 0;
 
-    n = ja4_clamp(ja4_clamp(n, cap), sizeof tmp / sizeof tmp[0]);
-    for (size_t i = 0; i < n; i++) {
-        if (tls_is_grease(v[i]))
-            continue;
-        if (drop_sni_alpn && (v[i] == TLS_EXT_SERVER_NAME || v[i] == TLS_EXT_ALPN))
-            continue;
-        tmp[m++] = v[i];
-    }
-    if (sorted && m > 1)
-        qsort(tmp, m, sizeof tmp[0], ja4_cmp_u16);
-    for (size_t i = 0; i < m; i++)
-        fp_buf_u16(b, i ? ',' : '\0', tmp[i], true);
+    n = ja4_clamp(n, cap);
+    for (size_t i = 0; i < n; i++)
+        if (!tls_is_grease(v[i]))
+            out[m++] = v[i];
     return m;
 }
 
-/*
- * One JA4 variant: `sorted` selects ja4/ja4_r, else ja4_o/ja4_ro.  Writes
- * "a_bhash_chash" to hashed and "a_braw_craw" to raw.
- */
-static void ja4_variant(const struct tls_hello *ch, const char *a, bool sorted,
-                        char *hashed, size_t hashed_cap, char *raw, size_t raw_cap)
+/* The a part of JA4 ("t13d1516h2") at p; returns the end. */
+static char *ja4_put_a(char *p, const struct tls_hello *ch, enum fp_transport t)
 {
-    char braw[JA4_CIPHERS_RAW_MAX], craw[JA4_EXTS_RAW_MAX];
-    char bhash[JA4_HASH_LEN + 1], chash[JA4_HASH_LEN + 1];
-    struct fp_buf b, c;
-    size_t nb, nc, ns;
+    char ver[3], alpn[3];
 
-    fp_buf_init(&b, braw, sizeof braw);
-    nb = ja4_put_hex_list(&b, ch->ciphers, ch->n_ciphers, TLS_HELLO_MAX_CIPHERS,
-                          sorted, false);
+    fp_ja4_version(tls_hello_version(ch), ver);
+    ja4_alpn_chars(ch, alpn);
+    *p++ = ja4_transport_char(t);
+    *p++ = ver[0];
+    *p++ = ver[1];
+    *p++ = ch->has_sni ? 'd' : 'i';
+    p = fp_put_dec_w(p, ja4_count(ch->ciphers, ch->n_ciphers, ch->total_ciphers,
+                                  TLS_HELLO_MAX_CIPHERS), 2);
+    p = fp_put_dec_w(p, ja4_count(ch->exts, ch->n_exts, ch->total_exts, TLS_HELLO_MAX_EXTS),
+                     2);
+    *p++ = alpn[0];
+    *p++ = alpn[1];
+    return p;
+}
 
-    fp_buf_init(&c, craw, sizeof craw);
-    nc = ja4_put_hex_list(&c, ch->exts, ch->n_exts, TLS_HELLO_MAX_EXTS, sorted, sorted);
-    ns = 0;
-    for (size_t i = 0; i < ja4_clamp(ch->n_sig_algs, TLS_HELLO_MAX_SIGALGS); i++) {
-        uint16_t s = ch->sig_algs[i];
+/* "a_bhash_chash" at hashed[64]. */
+static void ja4_put_hashed(char *hashed, const char *a, size_t alen, const char *bhash,
+                           const char *chash)
+{
+    char *p = hashed;
 
-        if (tls_is_grease(s))
-            continue;
-        fp_buf_u16(&c, ns ? ',' : '_', s, true);
-        ns++;
-    }
+    memcpy(p, a, alen);
+    p += alen;
+    *p++ = '_';
+    memcpy(p, bhash, JA4_HASH_LEN);
+    p += JA4_HASH_LEN;
+    *p++ = '_';
+    memcpy(p, chash, JA4_HASH_LEN);
+    p += JA4_HASH_LEN;
+    *p = '\0';
+}
 
-    ja4_hash12(braw, nb == 0, bhash);
-    ja4_hash12(craw, nc == 0, chash);
-    snprintf(hashed, hashed_cap, "%s_%s_%s", a, bhash, chash);
-    snprintf(raw, raw_cap, "%s_%s_%s", a, braw, craw);
+/*
+ * One pair of variants: writes "a_b_c" raw into raw (b: the cipher list,
+ * c: the extension list, then sig when there are signature algorithms) and
+ * "a_bhash_chash" into hashed.  bhash_in, when not NULL, is the known hash
+ * of this very cipher list.  The hash of b goes to bhash_out.
+ */
+static void ja4_variant(const char *a, size_t alen, const uint16_t *cs, size_t nb,
+                        const char *bhash_in, const uint16_t *es, size_t nc,
+                        const char *sig, size_t siglen, char *hashed, char *raw,
+                        char bhash_out[JA4_HASH_LEN + 1])
+{
+    char chash[JA4_HASH_LEN + 1];
+    char *p = raw, *b, *c;
+
+    memcpy(p, a, alen);
+    p += alen;
+    *p++ = '_';
+    b = p;
+    p = fp_put_hex4_list(p, cs, nb);
+    if (bhash_in)
+        memcpy(bhash_out, bhash_in, JA4_HASH_LEN + 1);
+    else
+        ja4_hash12(b, (size_t)(p - b), nb == 0, bhash_out);
+    *p++ = '_';
+    c = p;
+    p = fp_put_hex4_list(p, es, nc);
+    memcpy(p, sig, siglen);
+    p += siglen;
+    *p = '\0';
+    ja4_hash12(c, (size_t)(p - c), nc == 0, chash);
+    ja4_put_hashed(hashed, a, alen, bhash_out, chash);
 }
 
 /*
@@ -213,19 +267,37 @@ static void ja4_variant(const struct tls_hello *ch, const char *a, bool sorted,
  */
 void fp_ja4(const struct tls_hello *ch, enum fp_transport t, struct fp_ja4 *out)
 {
-    char ver[3], alpn[3], a[32];
+    uint16_t cs[TLS_HELLO_MAX_CIPHERS], cs_sorted[TLS_HELLO_MAX_CIPHERS];
+    uint16_t es[TLS_HELLO_MAX_EXTS], es_sorted[TLS_HELLO_MAX_EXTS];
+    uint16_t sa[TLS_HELLO_MAX_SIGALGS];
+    char sig[1 + TLS_HELLO_MAX_SIGALGS * 5];
+    char a[JA4_A_LEN + 1], bhash_sorted[JA4_HASH_LEN + 1], bhash_o[JA4_HASH_LEN + 1];
+    size_t alen, nb, nc, nc_sorted = 0, ns, siglen = 0;
 
-    fp_ja4_version(tls_hello_version(ch), ver);
-    ja4_alpn_chars(ch, alpn);
-    snprintf(a, sizeof a, "%c%s%c%02u%02u%s", ja4_transport_char(t), ver,
-             ch->has_sni ? 'd' : 'i',
-             ja4_count(ch->ciphers, ch->n_ciphers, ch->total_ciphers,
-                       TLS_HELLO_MAX_CIPHERS),
-             ja4_count(ch->exts, ch->n_exts, ch->total_exts, TLS_HELLO_MAX_EXTS),
-             alpn);
-    ja4_variant(ch, a, true, out->ja4, sizeof out->ja4, out->ja4_r, sizeof out->ja4_r);
-    ja4_variant(ch, a, false, out->ja4_o, sizeof out->ja4_o, out->ja4_ro,
-                sizeof out->ja4_ro);
+    alen = (size_t)(ja4_put_a(a, ch, t) - a);
+
+    nb = ja4_filter(ch->ciphers, ch->n_ciphers, TLS_HELLO_MAX_CIPHERS, cs);
+    memcpy(cs_sorted, cs, nb * sizeof cs[0]);
+    ja4_sort(cs_sorted, nb);
+
+    nc = ja4_filter(ch->exts, ch->n_exts, TLS_HELLO_MAX_EXTS, es);
+    for (size_t i = 0; i < nc; i++)
+        if (es[i] != TLS_EXT_SERVER_NAME && es[i] != TLS_EXT_ALPN)
+            es_sorted[nc_sorted++] = es[i];
+    ja4_sort(es_sorted, nc_sorted);
+
+    ns = ja4_filter(ch->sig_algs, ch->n_sig_algs, TLS_HELLO_MAX_SIGALGS, sa);
+    if (ns > 0) {
+        sig[0] = '_';
+        siglen = (size_t)(fp_put_hex4_list(sig + 1, sa, ns) - sig);
+    }
+
+    ja4_variant(a, alen, cs_sorted, nb, NULL, es_sorted, nc_sorted, sig, siglen, out->ja4,
+                out->ja4_r, bhash_sorted);
+    /* A cipher list already in order has the same b part in both pairs. */
+    bool same_b = memcmp(cs, cs_sorted, nb * sizeof cs[0]) == 0;
+    ja4_variant(a, alen, cs, nb, same_b ? bhash_sorted : NULL, es, nc, sig, siglen,
+                out->ja4_o, out->ja4_ro, bhash_o);
 }
 
 /*
@@ -237,21 +309,31 @@ void fp_ja4(const struct tls_hello *ch, enum fp_transport t, struct fp_ja4 *out)
  */
 void fp_ja4s(const struct tls_hello *sh, enum fp_transport t, struct fp_ja4s *out)
 {
-    char ver[3], alpn[3], a[32], craw[JA4_EXTS_RAW_MAX], chash[JA4_HASH_LEN + 1];
-    struct fp_buf c;
-    size_t nc;
+    uint16_t es[TLS_HELLO_MAX_EXTS];
+    char ver[3], alpn[3], chash[JA4_HASH_LEN + 1];
+    char *p = out->ja4s_r, *c;
+    size_t nc, head;
 
     fp_ja4_version(tls_hello_version(sh), ver);
     ja4_alpn_chars(sh, alpn);
-    snprintf(a, sizeof a, "%c%s%02u%s", ja4_transport_char(t), ver,
-             ja4_count(sh->exts, sh->n_exts, sh->total_exts, TLS_HELLO_MAX_EXTS), alpn);
+    *p++ = ja4_transport_char(t);
+    *p++ = ver[0];
+    *p++ = ver[1];
+    p = fp_put_dec_w(p, ja4_count(sh->exts, sh->n_exts, sh->total_exts, TLS_HELLO_MAX_EXTS),
+                     2);
+    *p++ = alpn[0];
+    *p++ = alpn[1];
+    *p++ = '_';
+    p = fp_put_hex4(p, sh->n_ciphers > 0 ? (unsigned)sh->ciphers[0] : 0u);
+    *p++ = '_';
+    head = (size_t)(p - out->ja4s_r);       /* "a_cipher_", shared by both strings */
 
-    fp_buf_init(&c, craw, sizeof craw);
-    nc = ja4_put_hex_list(&c, sh->exts, sh->n_exts, TLS_HELLO_MAX_EXTS, false, false);
-    ja4_hash12(craw, nc == 0, chash);
+    c = p;
+    nc = ja4_filter(sh->exts, sh->n_exts, TLS_HELLO_MAX_EXTS, es);
+    p = fp_put_hex4_list(p, es, nc);
+    *p = '\0';
+    ja4_hash12(c, (size_t)(p - c), nc == 0, chash);
 
-    snprintf(out->ja4s, sizeof out->ja4s, "%s_%04x_%s", a,
-             sh->n_ciphers > 0 ? (unsigned)sh->ciphers[0] : 0u, chash);
-    snprintf(out->ja4s_r, sizeof out->ja4s_r, "%s_%04x_%s", a,
-             sh->n_ciphers > 0 ? (unsigned)sh->ciphers[0] : 0u, craw);
+    memcpy(out->ja4s, out->ja4s_r, head);
+    memcpy(out->ja4s + head, chash, JA4_HASH_LEN + 1);
 }
