@@ -120,11 +120,9 @@ static uint32_t memo_hash(const char *s, size_t len)
 
 static void to_hex(const unsigned char *md, size_t hex_chars, char *out)
 {
-    static const char hex[] = "0123456789abcdef";
-
     for (size_t i = 0; i < hex_chars / 2; i++) {
-        out[2 * i] = hex[md[i] >> 4];
-        out[2 * i + 1] = hex[md[i] & 0x0f];
+        out[2 * i] = fp_hex2[2 * md[i]];
+        out[2 * i + 1] = fp_hex2[2 * md[i] + 1];
     }
     out[hex_chars] = '\0';
 }

@@ -17,21 +17,48 @@
 /* Longest decimal text of a uint64_t. */
 #define FP_DEC_MAX 20
 
+/* "00".."99" and "00".."ff": two characters per table lookup. */
+static const char fp_dec2[200] =
+    "0001020304050607080910111213141516171819"
+    "2021222324252627282930313233343536373839"
+    "4041424344454647484950515253545556575859"
+    "6061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+static const char fp_hex2[512] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 /* v in decimal at p, at least `width` digits (zero-padded, width <= 20);
  * returns the end (no NUL written). */
 static inline char *fp_put_dec_w(char *p, uint64_t v, unsigned width)
 {
     char tmp[FP_DEC_MAX];
-    unsigned n = 0;
+    char *end = tmp + FP_DEC_MAX, *q = end;
 
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n < width && n < FP_DEC_MAX)
-        tmp[n++] = '0';
-    while (n)
-        *p++ = tmp[--n];
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        q -= 2;
+        q[0] = fp_dec2[2 * r];
+        q[1] = fp_dec2[2 * r + 1];
+    }
+    if (v >= 10) {
+        q -= 2;
+        q[0] = fp_dec2[2 * v];
+        q[1] = fp_dec2[2 * v + 1];
+    } else {
+        *--q = (char)('0' + v);
+    }
+    while ((unsigned)(end - q) < width && q > tmp)
+        *--q = '0';
+    while (q < end)
+        *p++ = *q++;
     return p;
 }
 
@@ -44,12 +71,12 @@ static inline char *fp_put_dec(char *p, uint64_t v)
 /* v as exactly four lower-case hex digits at p; returns the end. */
 static inline char *fp_put_hex4(char *p, unsigned v)
 {
-    static const char hex[] = "0123456789abcdef";
+    const char *hi = fp_hex2 + 2 * ((v >> 8) & 0xff), *lo = fp_hex2 + 2 * (v & 0xff);
 
-    p[0] = hex[(v >> 12) & 0xf];
-    p[1] = hex[(v >> 8) & 0xf];
-    p[2] = hex[(v >> 4) & 0xf];
-    p[3] = hex[v & 0xf];
+    p[0] = hi[0];
+    p[1] = hi[1];
+    p[2] = lo[0];
+    p[3] = lo[1];
     return p + 4;
 }
 
