@@ -15,15 +15,25 @@
  * and an ALPN name that yields the same two characters.  Without the corpus
  * this part is skipped and the test still passes.
  *
+ * Part 3 checks fp_util.c's digest memo against EVP_Digest: more distinct
+ * inputs than it holds, in two rounds and two threads, the same bytes under
+ * both digests and different prefix lengths, inputs around
+ * CFG_FP_MEMO_KEY_MAX, and two inputs with the same memo hash.
+ *
  * It does not parse wire bytes (test_hello.c does) and does not touch pcaps.
  */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <glob.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "fp/fp.h"
+#include "fp/fp_util.h"
 #include "testhelp.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -745,6 +755,104 @@ static void test_corpus(void)
            st.rows, st.client_checked, st.server_checked, st.skipped);
 }
 
+/* ---- part 3: the digest memo ------------------------------------------- */
+
+#define MEMO_INPUTS (CFG_FP_MEMO_SETS * CFG_FP_MEMO_WAYS * 3)
+
+/* Input i: a cipher-list-like string whose length varies with i, and for
+ * a few of them longer than the memo keeps. */
+static size_t memo_input(unsigned i, char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "%u,", i);
+    size_t want = (i % 7 == 0) ? CFG_FP_MEMO_KEY_MAX - 1 + (i % 3) : 20 + i % 200;
+
+    while (len < want && len + 1 < cap)
+    {
+        buf[len] = (char)('a' + (i + len) % 26);
+        len++;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+static unsigned memo_check(const char *what, enum fp_digest d, const char *s, size_t len,
+                           size_t hex_chars, bool report)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char want[2 * EVP_MAX_MD_SIZE + 1], got[2 * EVP_MAX_MD_SIZE + 1];
+
+    if (!EVP_Digest(s, len, md, &mdlen, d == FP_MD5 ? EVP_md5() : EVP_sha256(), NULL))
+        return 0;      /* digest unavailable here (FIPS): nothing to compare */
+    for (size_t i = 0; i < hex_chars / 2; i++)
+        sprintf(want + 2 * i, "%02x", md[i]);
+    want[hex_chars] = '\0';
+    memset(got, 'X', sizeof got);
+    got[sizeof got - 1] = '\0';
+    bool ok = fp_digest_hex(d, s, len, got, hex_chars) && strcmp(got, want) == 0;
+    if (report)
+        test_cond(what, ok);
+    return ok ? 0 : 1;
+}
+
+/* Two rounds over all inputs, each digested with both digests and two
+ * lengths; returns the number of wrong results. */
+static unsigned memo_rounds(bool report)
+{
+    char buf[CFG_FP_MEMO_KEY_MAX + 16];
+    unsigned bad = 0;
+
+    for (int round = 0; round < 2; round++) {
+        for (unsigned i = 0; i < MEMO_INPUTS; i++) {
+            size_t len = memo_input(i, buf, sizeof buf);
+            bad += memo_check("memo sha256/12", FP_SHA256, buf, len, 12, false);
+            bad += memo_check("memo sha256/64", FP_SHA256, buf, len, 64, false);
+            bad += memo_check("memo md5/32", FP_MD5, buf, len, 32, false);
+            bad += memo_check("memo prefix", FP_SHA256, buf, len - 1, 12, false);
+        }
+    }
+    if (report)
+        test_cond("memo: every result equals EVP_Digest's", bad == 0);
+    return bad;
+}
+
+static void *memo_thread(void *arg)
+{
+    unsigned *bad = arg;
+
+    *bad = memo_rounds(false);
+    return NULL;
+}
+
+static void test_digest_memo(void)
+{
+    char buf[CFG_FP_MEMO_KEY_MAX + 2];
+    pthread_t th[2];
+    unsigned bad[2] = {1, 1};
+
+    memo_rounds(true);
+    memset(buf, 'z', sizeof buf);
+    memo_check("memo key max", FP_SHA256, buf, CFG_FP_MEMO_KEY_MAX, 64, true);
+    memo_check("memo key max + 1", FP_SHA256, buf, CFG_FP_MEMO_KEY_MAX + 1, 64, true);
+    memo_check("memo key max again", FP_SHA256, buf, CFG_FP_MEMO_KEY_MAX, 64, true);
+    memo_check("memo empty input", FP_SHA256, buf, 0, 12, true);
+    memo_check("memo empty input md5", FP_MD5, buf, 0, 32, true);
+    /* Two inputs of the same length whose memo hash (fp_util.c's
+     * memo_hash) is the same, 0x007a4c40: only the byte comparison tells
+     * them apart. */
+    memo_check("memo same hash a", FP_SHA256, "c,0000313937", 12, 64, true);
+    memo_check("memo same hash b", FP_SHA256, "c,0000527121", 12, 64, true);
+    memo_check("memo same hash a again", FP_SHA256, "c,0000313937", 12, 64, true);
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&th[i], NULL, memo_thread, &bad[i]) != 0) {
+            perror("pthread_create");
+            exit(1);
+        }
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    test_cond("memo: two threads at once", bad[0] == 0 && bad[1] == 0);
+}
+
 int main(void)
 {
     test_grease_tls13();
@@ -757,5 +865,6 @@ int main(void)
     test_quic_tls13();
     test_max_struct();
     test_corpus();
+    test_digest_memo();
     return test_report();
 }
