@@ -75,6 +75,10 @@
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */
 #define CFG_EVENT_UNIT_INITIAL  (32 * 1024) /* a worker's event buffer at start; grows */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */
+#define CFG_CERTJSON_SLOTS      512         /* certificates whose JSON a worker keeps (output/certjson.h) */
+#define CFG_CERTJSON_SLOTS_MAX  65536       /* cap on certjson_new(slots) */
+#define CFG_CERTJSON_BYTES      (2u << 20)  /* JSON kept per worker, all certificates */
+#define CFG_CERTJSON_FRAGMENT_MAX (16 * 1024) /* one certificate's fragment; larger is not kept */
 
 #define CFG_DUMP_SEEN           4096      /* --dump-certs: certificates remembered as written, per worker */
 #define CFG_DUMP_MAX_FILES      100000    /* (opt --dump-certs-max) files written per run */

@@ -56,7 +56,7 @@ struct eve *eve_new(const struct eve_config *cfg)
         eve_free(e);
         return NULL;
     }
-    if (!e->buf) {
+    if (!e->buf || !(e->certs = certjson_new(CFG_CERTJSON_SLOTS))) {
         eve_free(e);
         return NULL;
     }
@@ -70,6 +70,7 @@ void eve_free(struct eve *e)
     SSL_free(e->ssl);
     SSL_CTX_free(e->ssl_ctx);
     geoip_cache_free(e->geo);
+    certjson_free(e->certs);
     free(e->buf);
     free(e);
 }
@@ -163,9 +164,9 @@ static void add_subjectaltname(struct jw *w, const struct x509_cert *x)
 
 /* The leaf's fields and the chain as Suricata writes them: DNs in its
  * order, colon hex, the certificates as base64 DER, leaf first. */
-static void add_suricata_cert(struct jw *w, const struct x509_chain *c)
+static void suricata_leaf(struct jw *w, const struct x509_entry *e)
 {
-    const struct x509_cert *x = &c->e[0]->info;
+    const struct x509_cert *x = &e->info;
     char buf[3 * 128 + 1];
     jw_str(w, "subject", x->subject.dn_eve ? x->subject.dn_eve : "");
     jw_str(w, "issuerdn", x->issuer.dn_eve ? x->issuer.dn_eve : "");
@@ -180,11 +181,17 @@ static void add_suricata_cert(struct jw *w, const struct x509_chain *c)
     if (x->not_after.valid)
         jw_strn(w, "notafter", x->not_after.iso, 19);
     add_subjectaltname(w, x);
+}
+
+static void add_suricata_cert(struct eve *e, const struct x509_chain *c)
+{
+    struct jw *w = &e->w;
+    fmt_cert_cached(w, e->certs, c->e[0], CERTJSON_EVE_LEAF, true, suricata_leaf);
     /* Suricata's tls.certificate repeats chain[0]; Suricata itself warns
      * against logging both, so only the chain is written. */
     jw_arr_open(w, "chain");
     for (size_t i = 0; i < c->n; i++)
-        jw_base64(w, NULL, c->e[i]->der, c->e[i]->der_len);
+        fmt_cert_base64(w, e->certs, c->e[i]);
     jw_arr_close(w);
 }
 
@@ -279,7 +286,7 @@ static void add_tls(struct eve *e, const struct conn_report *ev)
     jw_obj_open(w, "tls");
     /* -- Suricata's keys -- */
     if (chain)
-        add_suricata_cert(w, chain);
+        add_suricata_cert(e, chain);
     if (ch && ch->has_sni)
         fmt_wire_string(w, "sni", ch->sni, ch->sni_len);
     /* As Suricata: the negotiated version, else the ClientHello's own
@@ -311,14 +318,14 @@ static void add_tls(struct eve *e, const struct conn_report *ev)
     }
     if (cchain) {
         jw_obj_open(w, "client");
-        add_suricata_cert(w, cchain);
-        fmt_x509_chain(w, "x509_chain", cchain);
+        add_suricata_cert(e, cchain);
+        fmt_x509_chain(w, "x509_chain", cchain, e->certs);
         jw_obj_close(w);
     }
     add_handshakes(w, t, ch, final_sh);
 
     /* -- pinscope's keys -- */
-    fmt_tls_own(w, e->ssl, ev);
+    fmt_tls_own(w, e->ssl, ev, e->certs);
     jw_obj_close(w);
 }
 

@@ -335,3 +335,14 @@ void jw_k_raw(struct jw *w, const char *key, size_t klen, const char *json, size
     memcpy(o, json, n);
     done(w, o + n);
 }
+
+void jw_members(struct jw *w, const char *json, size_t n)
+{
+    if (n == 0)
+        return;
+    char *o = value_start(w, NULL, 0, n);
+    if (!o)
+        return;
+    memcpy(o, json, n);
+    done(w, o + n);
+}

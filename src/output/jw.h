@@ -68,6 +68,9 @@ void jw_k_base64(struct jw *w, const char *key, size_t klen, const uint8_t *p, s
  * as it is, after the comma and the key. */
 void jw_k_raw(struct jw *w, const char *key, size_t klen, const char *json, size_t n);
 void jw_close(struct jw *w, char c);
+/* Members of the open object already written as JSON ("k":v,"k2":v2):
+ * copied as they are, after a comma when the object has members. */
+void jw_members(struct jw *w, const char *json, size_t n);
 
 #define JW_KLEN(key) ((key) ? strlen(key) : 0)
 
