@@ -12,14 +12,15 @@
 struct slot {
     uint8_t key[32];
     bool used;
-    char *json[CERTJSON_KINDS];
-    size_t len[CERTJSON_KINDS];
+    char *json[CERTJSON_KINDS];   /* buffers kept for reuse, cap[] bytes */
+    size_t len[CERTJSON_KINDS];   /* 0: this kind is not kept */
+    size_t cap[CERTJSON_KINDS];
 };
 
 struct certjson {
     struct slot *slots;
     size_t n_slots;
-    size_t bytes;   /* JSON kept, all slots */
+    size_t bytes;   /* buffer bytes held, all slots */
     char *scratch;  /* certjson_scratch()'s line */
     size_t s_len, s_cap;
     struct jw w;
@@ -41,14 +42,11 @@ struct certjson *certjson_new(size_t slots)
     return cj;
 }
 
-static void slot_clear(struct certjson *cj, struct slot *s)
+/* Forget a slot's certificate; its buffers stay for the next one. */
+static void slot_clear(struct slot *s)
 {
-    for (int k = 0; k < CERTJSON_KINDS; k++) {
-        cj->bytes -= s->len[k];
-        free(s->json[k]);
-        s->json[k] = NULL;
+    for (int k = 0; k < CERTJSON_KINDS; k++)
         s->len[k] = 0;
-    }
     s->used = false;
 }
 
@@ -57,7 +55,8 @@ void certjson_free(struct certjson *cj)
     if (!cj)
         return;
     for (size_t i = 0; i < cj->n_slots; i++)
-        slot_clear(cj, &cj->slots[i]);
+        for (int k = 0; k < CERTJSON_KINDS; k++)
+            free(cj->slots[i].json[k]);
     free(cj->slots);
     free(cj->scratch);
     free(cj);
@@ -75,7 +74,7 @@ const char *certjson_get(struct certjson *cj, const uint8_t sha256[32], enum cer
                          size_t *len)
 {
     struct slot *s = slot_of(cj, sha256);
-    if (!s->used || !s->json[kind] || memcmp(s->key, sha256, 32) != 0)
+    if (!s->used || !s->len[kind] || memcmp(s->key, sha256, 32) != 0)
         return NULL;
     *len = s->len[kind];
     return s->json[kind];
@@ -88,24 +87,22 @@ void certjson_put(struct certjson *cj, const uint8_t sha256[32], enum certjson_k
         return;
     struct slot *s = slot_of(cj, sha256);
     if (s->used && memcmp(s->key, sha256, 32) != 0)
-        slot_clear(cj, s);
-    if (s->json[kind]) {
-        cj->bytes -= s->len[kind];
-        free(s->json[kind]);
-        s->json[kind] = NULL;
-        s->len[kind] = 0;
+        slot_clear(s);
+    s->len[kind] = 0;
+    if (s->cap[kind] < n) {
+        if (cj->bytes - s->cap[kind] + n > CFG_CERTJSON_BYTES)
+            return;
+        char *b = realloc(s->json[kind], n);
+        if (!b)
+            return;
+        cj->bytes = cj->bytes - s->cap[kind] + n;
+        s->json[kind] = b;
+        s->cap[kind] = n;
     }
-    if (cj->bytes + n > CFG_CERTJSON_BYTES)
-        return;
-    char *copy = malloc(n);
-    if (!copy)
-        return;
-    memcpy(copy, json, n);
+    memcpy(s->json[kind], json, n);
     memcpy(s->key, sha256, 32);
     s->used = true;
-    s->json[kind] = copy;
     s->len[kind] = n;
-    cj->bytes += n;
 }
 
 size_t certjson_bytes(const struct certjson *cj)

@@ -10,9 +10,10 @@
  * Keyed by the certificate's SHA-256 (x509_entry.sha256), so equal keys
  * are equal certificates.  Direct-mapped: a slot holds one certificate and
  * a new one replaces it; nothing is walked, whatever the input.  Caps:
- * `slots` (CFG_CERTJSON_SLOTS) and CFG_CERTJSON_BYTES of kept JSON in all;
- * a fragment over CFG_CERTJSON_FRAGMENT_MAX, or one that would pass the
- * byte cap, is not kept (it is rendered each time, as without a cache).
+ * `slots` (CFG_CERTJSON_SLOTS) and CFG_CERTJSON_BYTES of buffers in all (a
+ * slot's buffers are reused by the next certificate it holds); a fragment
+ * over CFG_CERTJSON_FRAGMENT_MAX, or one that would pass the byte cap, is
+ * not kept (it is rendered each time, as without a cache).
  *
  * Threads: one per worker (struct eve), no locking.
  */
@@ -61,7 +62,7 @@ struct jw *certjson_scratch(struct certjson *cj);
 bool certjson_keep(struct certjson *cj, const uint8_t sha256[32], enum certjson_kind kind,
                    size_t skip, const char **json, size_t *len);
 
-/* Bytes of JSON kept (tests). */
+/* Bytes of buffers held (tests). */
 size_t certjson_bytes(const struct certjson *cj);
 
 #endif

@@ -35,10 +35,14 @@ static void test_get_put(void)
     test_cond("replaced: old key gone", certjson_get(cj, a, CERTJSON_OBJECT, &n) == NULL &&
                                             certjson_get(cj, a, CERTJSON_BASE64, &n) == NULL);
     test_cond("replaced: new key there", certjson_get(cj, b, CERTJSON_OBJECT, &n) && n == 2);
-    test_cond("replaced: bytes", certjson_bytes(cj) == 2);
+    test_cond("replaced: buffers kept for reuse", certjson_bytes(cj) == 13);
+    test_cond("replaced: other kinds forgotten", certjson_get(cj, b, CERTJSON_BASE64, &n) == NULL);
     certjson_put(cj, b, CERTJSON_OBJECT, "{\"y\":2}", 7);
-    test_cond("same kind again: replaced", certjson_bytes(cj) == 7 &&
-                                               certjson_get(cj, b, CERTJSON_OBJECT, &n) && n == 7);
+    j = certjson_get(cj, b, CERTJSON_OBJECT, &n);
+    test_cond("reused buffer holds the new bytes", j && memcmp(j, "{\"y\":2}", 7) == 0);
+    certjson_put(cj, b, CERTJSON_EVE_LEAF, "\"s\":\"0123456789\"", 16);
+    test_cond("a larger fragment grows its buffer", certjson_bytes(cj) == 29);
+    test_cond("same kind again: replaced", certjson_get(cj, b, CERTJSON_OBJECT, &n) && n == 7);
     certjson_free(cj);
     test_cond("no slots: refused", certjson_new(0) == NULL);
     test_cond("too many slots: refused", certjson_new(CFG_CERTJSON_SLOTS_MAX + 1) == NULL);
