@@ -27,6 +27,7 @@
 /* Reassembly (per direction) */
 #define CFG_REASM_DEPTH         (256 * 1024) /* (opt --depth) stream bytes examined per direction */
 #define CFG_REASM_MAX_RANGES    64        /* out-of-order holes tracked per direction */
+#define CFG_MEMCAP_POOL_BYTES   (2u << 20) /* freed connection state kept for reuse per worker (util/memcap.h) */
 #define CFG_REASM_MEMCAP        (32u * 1024 * 1024) /* (opt --memcap) all reassembly + TLS buffers */
 
 /* IP fragments (per worker) */
