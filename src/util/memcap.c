@@ -125,12 +125,16 @@ void *memcap_realloc(struct memcap *mc, void *p, size_t old_size, size_t new_siz
             return NULL;
     }
     void *q;
-    if (mc->pool_max && p && new_size >= MEMCAP_POOL_MIN && new_size <= MEMCAP_POOL_MAX) {
+    if (mc->pool_max && new_size >= MEMCAP_POOL_MIN && new_size <= MEMCAP_POOL_MAX) {
         /* a doubling buffer: the next size from the pool, the old one back */
-        if ((q = pool_get(mc, new_size)) || (q = malloc(new_size))) {
-            memcpy(q, p, old_size < new_size ? old_size : new_size);
-            if (!pool_put(mc, p, old_size))
-                free(p);
+        if (p && !old_size) {
+            q = realloc(p, new_size);
+        } else if ((q = pool_get(mc, new_size)) || (q = malloc(new_size))) {
+            if (p) {
+                memcpy(q, p, old_size < new_size ? old_size : new_size);
+                if (!pool_put(mc, p, old_size))
+                    free(p);
+            }
         }
     } else {
         q = realloc(p, new_size ? new_size : 1);

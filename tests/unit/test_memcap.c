@@ -53,6 +53,11 @@ static void test_pool(void)
     memcap_free(&mc, c, 8192);
     test_cond("both pooled", mc.pool_bytes == 4096 + 8192 && mc.used == 0);
 
+    /* a buffer's first allocation through realloc(NULL) uses the pool too */
+    uint8_t *e = memcap_realloc(&mc, NULL, 0, 8192);
+    test_cond("realloc from NULL: pooled block", e == c && mc.pool_bytes == 4096);
+    memcap_free(&mc, e, 8192);
+
     /* sizes out of range are never pooled */
     void *small = memcap_malloc(&mc, MEMCAP_POOL_MIN - 1);
     void *big = memcap_malloc(&mc, MEMCAP_POOL_MAX + 1);
