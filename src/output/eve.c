@@ -27,13 +27,58 @@
 #include "quic/quic.h"
 #include "util/hash.h"
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+ * civil_from_days, valid for every int64 day count used here). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_digits(char *o, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        o[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return o + width;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuu+0000", as strftime("%Y-%m-%dT%H:%M:%S") of
+ * gmtime and ".%06u+0000" wrote it, without either. */
 void event_format_ts(uint64_t ts_us, char buf[40])
 {
-    time_t sec = (time_t)(ts_us / 1000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, 40 - n, ".%06u+0000", (unsigned)(ts_us % 1000000));
+    uint64_t sec = ts_us / 1000000;
+    int64_t days = (int64_t)(sec / 86400);
+    unsigned sod = (unsigned)(sec % 86400), m, d;
+    int64_t y;
+    civil_from_days(days, &y, &m, &d);
+    char *o = buf;
+    if (y < 0 || y > 9999) {   /* not reachable from a uint64 of 2^64 µs */
+        o += snprintf(buf, 40, "%lld", (long long)y);
+    } else {
+        o = put_digits(o, (unsigned)y, 4);
+    }
+    *o++ = '-';
+    o = put_digits(o, m, 2);
+    *o++ = '-';
+    o = put_digits(o, d, 2);
+    *o++ = 'T';
+    o = put_digits(o, sod / 3600, 2);
+    *o++ = ':';
+    o = put_digits(o, sod / 60 % 60, 2);
+    *o++ = ':';
+    o = put_digits(o, sod % 60, 2);
+    *o++ = '.';
+    o = put_digits(o, (unsigned)(ts_us % 1000000), 6);
+    memcpy(o, "+0000", 6);
 }
 
 

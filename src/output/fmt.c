@@ -333,10 +333,7 @@ void fmt_u16_list(struct jw *w, const char *key, const uint16_t *v, size_t n)
 {
     if (n == 0)
         return;   /* Suricata's schema: at least one item */
-    jw_arr_open(w, key);
-    for (size_t i = 0; i < n; i++)
-        jw_uint(w, NULL, v[i]);
-    jw_arr_close(w);
+    jw_u16_array(w, key, v, n);
 }
 
 /* Suricata's tls.version: the negotiated version, else the ClientHello's,

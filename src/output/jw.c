@@ -346,3 +346,22 @@ void jw_members(struct jw *w, const char *json, size_t n)
     memcpy(o, json, n);
     done(w, o + n);
 }
+
+void jw_k_u16_array(struct jw *w, const char *key, size_t klen, const uint16_t *v, size_t n)
+{
+    if (w->depth + 1 >= JW_MAX_DEPTH || n > (SIZE_MAX - 2) / 6) {
+        w->failed = true;
+        return;
+    }
+    char *o = value_start(w, key, klen, 6 * n + 2);
+    if (!o)
+        return;
+    *o++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *o++ = ',';
+        o = put_u64(o, v[i]);
+    }
+    *o++ = ']';
+    done(w, o);
+}

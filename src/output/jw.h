@@ -68,6 +68,8 @@ void jw_k_base64(struct jw *w, const char *key, size_t klen, const uint8_t *p, s
  * as it is, after the comma and the key. */
 void jw_k_raw(struct jw *w, const char *key, size_t klen, const char *json, size_t n);
 void jw_close(struct jw *w, char c);
+/* An array of small unsigned numbers, written in one go. */
+void jw_k_u16_array(struct jw *w, const char *key, size_t klen, const uint16_t *v, size_t n);
 /* Members of the open object already written as JSON ("k":v,"k2":v2):
  * copied as they are, after a comma when the object has members. */
 void jw_members(struct jw *w, const char *json, size_t n);
@@ -119,6 +121,10 @@ static inline void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_
 static inline void jw_base64(struct jw *w, const char *key, const uint8_t *p, size_t n)
 {
     jw_k_base64(w, key, JW_KLEN(key), p, n);
+}
+static inline void jw_u16_array(struct jw *w, const char *key, const uint16_t *v, size_t n)
+{
+    jw_k_u16_array(w, key, JW_KLEN(key), v, n);
 }
 static inline void jw_raw(struct jw *w, const char *key, const char *json, size_t n)
 {
