@@ -27,6 +27,7 @@
 /* Reassembly (per direction) */
 #define CFG_REASM_DEPTH         (256 * 1024) /* (opt --depth) stream bytes examined per direction */
 #define CFG_REASM_MAX_RANGES    64        /* out-of-order holes tracked per direction */
+#define CFG_MEMCAP_POOL_BYTES   (2u << 20) /* freed connection state kept for reuse per worker (util/memcap.h) */
 #define CFG_REASM_MEMCAP        (32u * 1024 * 1024) /* (opt --memcap) all reassembly + TLS buffers */
 
 /* IP fragments (per worker) */
@@ -81,6 +82,10 @@
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */
 #define CFG_EVENT_UNIT_INITIAL  (32 * 1024) /* a worker's event buffer at start; grows */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */
+#define CFG_CERTJSON_SLOTS      512         /* certificates whose JSON a worker keeps (output/certjson.h) */
+#define CFG_CERTJSON_SLOTS_MAX  65536       /* cap on certjson_new(slots) */
+#define CFG_CERTJSON_BYTES      (2u << 20)  /* JSON kept per worker, all certificates */
+#define CFG_CERTJSON_FRAGMENT_MAX (16 * 1024) /* one certificate's fragment; larger is not kept */
 
 #define CFG_DUMP_SEEN           4096      /* --dump-certs: certificates remembered as written, per worker */
 #define CFG_DUMP_MAX_FILES      100000    /* (opt --dump-certs-max) files written per run */

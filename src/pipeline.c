@@ -22,6 +22,7 @@ struct pipeline *pipeline_new(const struct pipeline_config *cfg)
         return NULL;
     pl->cfg = *cfg;
     memcap_init(&pl->mc, cfg->memcap);
+    memcap_pool_enable(&pl->mc, CFG_MEMCAP_POOL_BYTES);
     pl->env.mc = &pl->mc;
     pl->env.st = &pl->st;
     pl->env.keylog = cfg->keylog;
@@ -51,6 +52,7 @@ void pipeline_free(struct pipeline *pl)
     frag_free(pl->frag);
     if (pl->cfg.x509)
         x509_ctx_set_memcap(pl->cfg.x509, NULL);   /* the cache outlives this memcap */
+    memcap_destroy(&pl->mc);
     free(pl);
 }
 

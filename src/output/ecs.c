@@ -134,13 +134,9 @@ static void ecs_x509(struct jw *w, const struct x509_cert *x)
 }
 
 /* tls.server.* / tls.client.*: the leaf's summary, hashes, chain, x509. */
-static void ecs_cert_side(struct jw *w, const struct x509_chain *c)
+static void ecs_leaf(struct jw *w, const struct x509_entry *e)
 {
-    const struct x509_cert *x = &c->e[0]->info;
-    jw_arr_open(w, "certificate_chain");
-    for (size_t i = 0; i < c->n; i++)
-        jw_base64(w, NULL, c->e[i]->der, c->e[i]->der_len);
-    jw_arr_close(w);
+    const struct x509_cert *x = &e->info;
     jw_obj_open(w, "hash");
     upper_hex(w, "sha1", x->sha1);
     upper_hex(w, "sha256", x->sha256);
@@ -152,6 +148,16 @@ static void ecs_cert_side(struct jw *w, const struct x509_chain *c)
         jw_str(w, "not_before", x->not_before.iso);
     jw_str(w, "subject", x->subject.dn ? x->subject.dn : "");
     ecs_x509(w, x);
+}
+
+static void ecs_cert_side(struct eve *e, const struct x509_chain *c)
+{
+    struct jw *w = &e->w;
+    jw_arr_open(w, "certificate_chain");
+    for (size_t i = 0; i < c->n; i++)
+        fmt_cert_base64(w, e->certs, c->e[i]);
+    jw_arr_close(w);
+    fmt_cert_cached(w, e->certs, c->e[0], CERTJSON_ECS_LEAF, true, ecs_leaf);
 }
 
 static void ecs_endpoint(struct eve *e, const char *key, const struct conn_report *ev, int side)
@@ -276,7 +282,7 @@ static void ecs_common(struct eve *e, const struct conn_report *ev, bool alert)
     if (ch || cchain) {
         jw_obj_open(w, "client");
         if (cchain)
-            ecs_cert_side(w, cchain);
+            ecs_cert_side(e, cchain);
         if (ch) {
             jw_str(w, "ja3", ch->ja3_hash);
             if (ch->has_sni) {   /* raw bytes, if not UTF-8: pinscope.tls.sni_hex */
@@ -306,7 +312,7 @@ static void ecs_common(struct eve *e, const struct conn_report *ev, bool alert)
     if (sh || chain) {
         jw_obj_open(w, "server");
         if (chain)
-            ecs_cert_side(w, chain);
+            ecs_cert_side(e, chain);
         if (sh)
             jw_str(w, "ja3s", sh->ja3s_hash);
         jw_obj_close(w);
@@ -341,9 +347,9 @@ static void ecs_common(struct eve *e, const struct conn_report *ev, bool alert)
         fmt_server_fps(w, sh);
     if (ch && ch->has_alpn && ch->n_alpn)
         fmt_alpn_list(w, "client_alpns", ch);
-    fmt_tls_own(w, e->ssl, ev);
+    fmt_tls_own(w, e->ssl, ev, e->certs);
     if (cchain)
-        fmt_x509_chain(w, "client_x509_chain", cchain);
+        fmt_x509_chain(w, "client_x509_chain", cchain, e->certs);
     jw_obj_close(w);
     if (!alert)
         jw_obj_close(w);   /* an alert adds pinscope.alert first */

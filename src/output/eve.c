@@ -27,13 +27,58 @@
 #include "quic/quic.h"
 #include "util/hash.h"
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+ * civil_from_days, valid for every int64 day count used here). */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *put_digits(char *o, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        o[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return o + width;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS.uuuuuu+0000", as strftime("%Y-%m-%dT%H:%M:%S") of
+ * gmtime and ".%06u+0000" wrote it, without either. */
 void event_format_ts(uint64_t ts_us, char buf[40])
 {
-    time_t sec = (time_t)(ts_us / 1000000);
-    struct tm tm;
-    gmtime_r(&sec, &tm);
-    size_t n = strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf + n, 40 - n, ".%06u+0000", (unsigned)(ts_us % 1000000));
+    uint64_t sec = ts_us / 1000000;
+    int64_t days = (int64_t)(sec / 86400);
+    unsigned sod = (unsigned)(sec % 86400), m, d;
+    int64_t y;
+    civil_from_days(days, &y, &m, &d);
+    char *o = buf;
+    if (y < 0 || y > 9999) {   /* not reachable from a uint64 of 2^64 µs */
+        o += snprintf(buf, 40, "%lld", (long long)y);
+    } else {
+        o = put_digits(o, (unsigned)y, 4);
+    }
+    *o++ = '-';
+    o = put_digits(o, m, 2);
+    *o++ = '-';
+    o = put_digits(o, d, 2);
+    *o++ = 'T';
+    o = put_digits(o, sod / 3600, 2);
+    *o++ = ':';
+    o = put_digits(o, sod / 60 % 60, 2);
+    *o++ = ':';
+    o = put_digits(o, sod % 60, 2);
+    *o++ = '.';
+    o = put_digits(o, (unsigned)(ts_us % 1000000), 6);
+    memcpy(o, "+0000", 6);
 }
 
 
@@ -56,7 +101,7 @@ struct eve *eve_new(const struct eve_config *cfg)
         eve_free(e);
         return NULL;
     }
-    if (!e->buf) {
+    if (!e->buf || !(e->certs = certjson_new(CFG_CERTJSON_SLOTS))) {
         eve_free(e);
         return NULL;
     }
@@ -70,6 +115,7 @@ void eve_free(struct eve *e)
     SSL_free(e->ssl);
     SSL_CTX_free(e->ssl_ctx);
     geoip_cache_free(e->geo);
+    certjson_free(e->certs);
     free(e->buf);
     free(e);
 }
@@ -163,9 +209,9 @@ static void add_subjectaltname(struct jw *w, const struct x509_cert *x)
 
 /* The leaf's fields and the chain as Suricata writes them: DNs in its
  * order, colon hex, the certificates as base64 DER, leaf first. */
-static void add_suricata_cert(struct jw *w, const struct x509_chain *c)
+static void suricata_leaf(struct jw *w, const struct x509_entry *e)
 {
-    const struct x509_cert *x = &c->e[0]->info;
+    const struct x509_cert *x = &e->info;
     char buf[3 * 128 + 1];
     jw_str(w, "subject", x->subject.dn_eve ? x->subject.dn_eve : "");
     jw_str(w, "issuerdn", x->issuer.dn_eve ? x->issuer.dn_eve : "");
@@ -180,11 +226,17 @@ static void add_suricata_cert(struct jw *w, const struct x509_chain *c)
     if (x->not_after.valid)
         jw_strn(w, "notafter", x->not_after.iso, 19);
     add_subjectaltname(w, x);
+}
+
+static void add_suricata_cert(struct eve *e, const struct x509_chain *c)
+{
+    struct jw *w = &e->w;
+    fmt_cert_cached(w, e->certs, c->e[0], CERTJSON_EVE_LEAF, true, suricata_leaf);
     /* Suricata's tls.certificate repeats chain[0]; Suricata itself warns
      * against logging both, so only the chain is written. */
     jw_arr_open(w, "chain");
     for (size_t i = 0; i < c->n; i++)
-        jw_base64(w, NULL, c->e[i]->der, c->e[i]->der_len);
+        fmt_cert_base64(w, e->certs, c->e[i]);
     jw_arr_close(w);
 }
 
@@ -279,7 +331,7 @@ static void add_tls(struct eve *e, const struct conn_report *ev)
     jw_obj_open(w, "tls");
     /* -- Suricata's keys -- */
     if (chain)
-        add_suricata_cert(w, chain);
+        add_suricata_cert(e, chain);
     if (ch && ch->has_sni)
         fmt_wire_string(w, "sni", ch->sni, ch->sni_len);
     /* As Suricata: the negotiated version, else the ClientHello's own
@@ -311,14 +363,14 @@ static void add_tls(struct eve *e, const struct conn_report *ev)
     }
     if (cchain) {
         jw_obj_open(w, "client");
-        add_suricata_cert(w, cchain);
-        fmt_x509_chain(w, "x509_chain", cchain);
+        add_suricata_cert(e, cchain);
+        fmt_x509_chain(w, "x509_chain", cchain, e->certs);
         jw_obj_close(w);
     }
     add_handshakes(w, t, ch, final_sh);
 
     /* -- pinscope's keys -- */
-    fmt_tls_own(w, e->ssl, ev);
+    fmt_tls_own(w, e->ssl, ev, e->certs);
     jw_obj_close(w);
 }
 

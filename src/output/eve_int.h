@@ -9,6 +9,7 @@
 #include <openssl/ssl.h>
 
 #include "config.h"
+#include "output/certjson.h"
 #include "output/eve.h"
 #include "output/jw.h"
 
@@ -21,6 +22,7 @@ struct eve {
     size_t len, cap;
     struct jw w;              /* the line being written */
     struct geoip_cache *geo;  /* this worker's answers (cfg.geoip set) */
+    struct certjson *certs;   /* this worker's certificates' JSON */
 };
 
 /* Start a line at the end of the unit; the root object is open. */

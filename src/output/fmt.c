@@ -211,11 +211,54 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
     jw_obj_close(w);
 }
 
-void fmt_x509_chain(struct jw *w, const char *key, const struct x509_chain *c)
+/* Contract in fmt.h. */
+void fmt_cert_cached(struct jw *w, struct certjson *cj, const struct x509_entry *e,
+                     enum certjson_kind kind, bool members,
+                     void (*render)(struct jw *w, const struct x509_entry *e))
+{
+    const char *json;
+    size_t n;
+    if (!cj) {
+        render(w, e);
+        return;
+    }
+    if (!(json = certjson_get(cj, e->sha256, kind, &n))) {
+        struct jw *s = certjson_scratch(cj);
+        if (members)
+            jw_obj_open(s, NULL);
+        render(s, e);
+        if (!certjson_keep(cj, e->sha256, kind, members ? 1 : 0, &json, &n)) {
+            render(w, e);   /* did not fit the scratch: written directly */
+            return;
+        }
+    }
+    if (members)
+        jw_members(w, json, n);
+    else
+        jw_raw(w, NULL, json, n);
+}
+
+static void render_object(struct jw *w, const struct x509_entry *e)
+{
+    cert_object(w, &e->info);
+}
+
+static void render_base64(struct jw *w, const struct x509_entry *e)
+{
+    jw_base64(w, NULL, e->der, e->der_len);
+}
+
+void fmt_cert_base64(struct jw *w, struct certjson *cj, const struct x509_entry *e)
+{
+    fmt_cert_cached(w, cj, e, CERTJSON_BASE64, false, render_base64);
+}
+
+void fmt_x509_chain(struct jw *w, const char *key, const struct x509_chain *c,
+                    struct certjson *cj)
 {
     jw_arr_open(w, key);
     for (size_t i = 0; i < c->n; i++)
-        cert_object(w, &c->e[i]->info);
+        fmt_cert_cached(w, cj, c->e[i], CERTJSON_OBJECT, false, render_object);
     jw_arr_close(w);
 }
 
@@ -290,10 +333,7 @@ void fmt_u16_list(struct jw *w, const char *key, const uint16_t *v, size_t n)
 {
     if (n == 0)
         return;   /* Suricata's schema: at least one item */
-    jw_arr_open(w, key);
-    for (size_t i = 0; i < n; i++)
-        jw_uint(w, NULL, v[i]);
-    jw_arr_close(w);
+    jw_u16_array(w, key, v, n);
 }
 
 /* Suricata's tls.version: the negotiated version, else the ClientHello's,
@@ -506,7 +546,7 @@ void fmt_geoip(struct jw *w, const char *key, const struct geoip_info *g)
         jw_obj_close(w);
 }
 
-void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
+void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev, struct certjson *cj)
 {
     const struct tls_session *t = ev->tls;
     const struct ev_client_hello *ch = conn_report_ch(ev);
@@ -635,7 +675,7 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev)
     if (why)
         jw_str(w, "chain_invisible_reason", why);
     if (chain) {
-        fmt_x509_chain(w, "x509_chain", chain);
+        fmt_x509_chain(w, "x509_chain", chain, cj);
         fmt_chain_checks(w, chain);
     }
     fmt_tls_alerts(w, t);

@@ -18,6 +18,7 @@
 
 #include "conn/report.h"
 #include "enrich/geoip.h"
+#include "output/certjson.h"
 #include "output/jw.h"
 #include "util/stats.h"
 
@@ -70,7 +71,19 @@ void fmt_u16_list(struct jw *w, const char *key, const uint16_t *v, size_t n);
 void fmt_client_fps(struct jw *w, const struct ev_client_hello *c);
 void fmt_server_fps(struct jw *w, const struct ev_server_hello *s);
 /* pinscope's certificate objects, leaf first. */
-void fmt_x509_chain(struct jw *w, const char *key, const struct x509_chain *c);
+/*
+ * One certificate's JSON of `kind`, written by render(w, e) or copied from
+ * the worker's certjson cache (cj; NULL writes it directly).  A value
+ * (members false) is an array element; members true writes a run of
+ * members into the object open at w.
+ */
+void fmt_cert_cached(struct jw *w, struct certjson *cj, const struct x509_entry *e,
+                     enum certjson_kind kind, bool members,
+                     void (*render)(struct jw *w, const struct x509_entry *e));
+/* The DER of e in base64, as an array element (EVE tls.chain). */
+void fmt_cert_base64(struct jw *w, struct certjson *cj, const struct x509_entry *e);
+void fmt_x509_chain(struct jw *w, const char *key, const struct x509_chain *c,
+                    struct certjson *cj);
 /* chain_checks: linkage, validation, SNI match, key reuse, validity. */
 void fmt_chain_checks(struct jw *w, const struct x509_chain *c);
 /* QUIC version text ("1", "2", "draft-29", "0x%08x"). */
@@ -87,7 +100,7 @@ void fmt_geoip(struct jw *w, const char *key, const struct geoip_info *g);
  * offered version, cipher name, the other JA4 forms and JA4S, tunnel,
  * signature matches, state, end, hello_retry, dtls, chain visibility,
  * x509_chain, chain_checks, alerts. */
-void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev);
+void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev, struct certjson *cj);
 
 /* Suricata's "tunnel" object for a tunnelled flow: the outermost layer's
  * addresses (client's side as src), protocol and the depth; nothing for a

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 void jw_begin(struct jw *w, char **buf, size_t *len, size_t *cap, size_t max)
 {
@@ -49,22 +48,6 @@ static bool reserve(struct jw *w, size_t n)
     return true;
 }
 
-static void put(struct jw *w, const char *s, size_t n)
-{
-    if (!reserve(w, n))
-        return;
-    memcpy(*w->buf + *w->len, s, n);
-    *w->len += n;
-}
-
-static void putc1(struct jw *w, char c)
-{
-    if (!reserve(w, 1))
-        return;
-    (*w->buf)[(*w->len)++] = c;
-}
-
-/* A JSON string: '"', the text escaped as cJSON escapes it, '"'. */
 /* Bytes copied as they are: all but '"', '\\' and the C0 controls. */
 #define P16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
 static const uint8_t plain[256] = {
@@ -79,24 +62,40 @@ static const uint8_t plain[256] = {
 };
 #undef P16
 
-static void put_string(struct jw *w, const char *s, size_t n)
+/* True when one of the 8 bytes of x is a control (< 0x20), '"' or '\\':
+ * the word-at-a-time tests of Hacker's Delight 6-1, exact as a whole. */
+static inline bool word_needs_escape(uint64_t x)
 {
-    /* Worst case 6 bytes per input byte ("\u001f"). */
-    if (n > (SIZE_MAX - 2) / 6 || !reserve(w, 6 * n + 2)) {
-        w->failed = true;
-        return;
-    }
-    char *o = *w->buf + *w->len;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+    uint64_t lt = (x - ones * 0x20) & ~x;
+    uint64_t zq = (q - ones) & ~q, zb = (b - ones) & ~b;
+    return ((lt | zq | zb) & highs) != 0;
+}
+
+/* A JSON string: '"', the text escaped as cJSON escapes it, '"'.  The
+ * caller has reserved 6 * n + 2 bytes at o; returns the end. */
+static char *escape(char *o, const char *s, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
     *o++ = '"';
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    while (i < n) {
         size_t run = i;
+        while (n - run >= 8) {
+            uint64_t x;
+            memcpy(&x, s + run, 8);
+            if (word_needs_escape(x))
+                break;
+            run += 8;
+        }
         while (run < n && plain[(unsigned char)s[run]])
             run++;
         memcpy(o, s + i, run - i);   /* most strings are one run */
         o += run - i;
         if ((i = run) == n)
             break;
-        unsigned char c = (unsigned char)s[i];
+        unsigned char c = (unsigned char)s[i++];
         *o++ = '\\';
         switch (c) {
         case '"': *o++ = '"'; break;
@@ -107,63 +106,79 @@ static void put_string(struct jw *w, const char *s, size_t n)
         case '\r': *o++ = 'r'; break;
         case '\t': *o++ = 't'; break;
         default:
-            o += snprintf(o, 6, "u%04x", c);
+            *o++ = 'u';
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = digits[c >> 4];
+            *o++ = digits[c & 15];
             break;
         }
     }
     *o++ = '"';
+    return o;
+}
+
+/*
+ * The comma and the key before a value, with room reserved for `need`
+ * more bytes of value: where the value goes, or NULL (writer failed).
+ * The value's writer ends with done().
+ */
+static char *value_start(struct jw *w, const char *key, size_t klen, size_t need)
+{
+    if (w->failed)
+        return NULL;
+    if (klen > (SIZE_MAX / 8) || need > SIZE_MAX / 2 || !reserve(w, 6 * klen + 4 + need)) {
+        w->failed = true;
+        return NULL;
+    }
+    char *o = *w->buf + *w->len;
+    if (!w->first[w->depth])
+        *o++ = ',';
+    w->first[w->depth] = false;
+    if (key) {
+        o = escape(o, key, klen);
+        *o++ = ':';
+    }
+    return o;
+}
+
+static void done(struct jw *w, char *o)
+{
     *w->len = (size_t)(o - *w->buf);
 }
 
-/* The comma and the key before a value. */
-static bool value_start(struct jw *w, const char *key)
+void jw_k_open(struct jw *w, const char *key, size_t klen, char c)
 {
-    if (w->failed)
-        return false;
-    if (!w->first[w->depth])
-        putc1(w, ',');
-    w->first[w->depth] = false;
-    if (key) {
-        put_string(w, key, strlen(key));
-        putc1(w, ':');
-    }
-    return !w->failed;
-}
-
-static void open_(struct jw *w, const char *key, char c)
-{
-    if (!value_start(w, key))
-        return;
-    if (w->depth + 1 >= JW_MAX_DEPTH) {
+    if (!w->failed && w->depth + 1 >= JW_MAX_DEPTH) {
         w->failed = true;
         return;
     }
-    putc1(w, c);
+    char *o = value_start(w, key, klen, 1);
+    if (!o)
+        return;
+    *o++ = c;
+    done(w, o);
     w->first[++w->depth] = true;
 }
 
-static void close_(struct jw *w, char c)
+void jw_close(struct jw *w, char c)
 {
     if (w->failed)
         return;
-    if (w->depth == 0) {
+    if (w->depth == 0 || !reserve(w, 1)) {
         w->failed = true;
         return;
     }
     w->depth--;
-    putc1(w, c);
+    (*w->buf)[(*w->len)++] = c;
 }
-
-void jw_obj_open(struct jw *w, const char *key) { open_(w, key, '{'); }
-void jw_obj_close(struct jw *w) { close_(w, '}'); }
-void jw_arr_open(struct jw *w, const char *key) { open_(w, key, '['); }
-void jw_arr_close(struct jw *w) { close_(w, ']'); }
 
 int jw_end(struct jw *w)
 {
     if (w->depth != 0)
         w->failed = true;
-    putc1(w, '\n');
+    if (!w->failed && reserve(w, 1))
+        (*w->buf)[(*w->len)++] = '\n';
     if (w->failed) {
         *w->len = w->start;
         return -1;
@@ -171,57 +186,60 @@ int jw_end(struct jw *w)
     return 0;
 }
 
-void jw_strn(struct jw *w, const char *key, const char *v, size_t n)
+void jw_k_strn(struct jw *w, const char *key, size_t klen, const char *v, size_t n)
 {
-    if (value_start(w, key))
-        put_string(w, v, n);
-}
-
-void jw_str(struct jw *w, const char *key, const char *v)
-{
-    jw_strn(w, key, v, strlen(v));
-}
-
-void jw_uint(struct jw *w, const char *key, uint64_t v)
-{
-    if (!value_start(w, key))
+    if (n > (SIZE_MAX - 2) / 6) {
+        w->failed = true;
         return;
+    }
+    char *o = value_start(w, key, klen, 6 * n + 2);
+    if (o)
+        done(w, escape(o, v, n));
+}
+
+static char *put_u64(char *o, uint64_t v)
+{
     char buf[24], *p = buf + sizeof(buf);
     do {
         *--p = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    put(w, p, (size_t)(buf + sizeof(buf) - p));
+    size_t n = (size_t)(buf + sizeof(buf) - p);
+    memcpy(o, p, n);
+    return o + n;
 }
 
-void jw_int(struct jw *w, const char *key, int64_t v)
+void jw_k_uint(struct jw *w, const char *key, size_t klen, uint64_t v)
 {
-    if (v >= 0) {
-        jw_uint(w, key, (uint64_t)v);
+    char *o = value_start(w, key, klen, 20);
+    if (o)
+        done(w, put_u64(o, v));
+}
+
+void jw_k_int(struct jw *w, const char *key, size_t klen, int64_t v)
+{
+    char *o = value_start(w, key, klen, 21);
+    if (!o)
         return;
+    if (v < 0) {
+        *o++ = '-';
+        done(w, put_u64(o, (uint64_t)0 - (uint64_t)v));
+    } else {
+        done(w, put_u64(o, (uint64_t)v));
     }
-    if (!value_start(w, key))
-        return;
-    uint64_t m = (uint64_t)0 - (uint64_t)v;
-    char buf[24], *p = buf + sizeof(buf);
-    do {
-        *--p = (char)('0' + m % 10);
-        m /= 10;
-    } while (m);
-    *--p = '-';
-    put(w, p, (size_t)(buf + sizeof(buf) - p));
 }
 
-void jw_bool(struct jw *w, const char *key, bool v)
+void jw_k_bool(struct jw *w, const char *key, size_t klen, bool v)
 {
-    if (value_start(w, key))
-        put(w, v ? "true" : "false", v ? 4 : 5);
+    char *o = value_start(w, key, klen, 5);
+    if (!o)
+        return;
+    memcpy(o, v ? "true" : "false", v ? 4 : 5);
+    done(w, o + (v ? 4 : 5));
 }
 
-void jw_double(struct jw *w, const char *key, double v)
+void jw_k_double(struct jw *w, const char *key, size_t klen, double v)
 {
-    if (!value_start(w, key))
-        return;
     char buf[32];
     int n;
     if (isnan(v) || isinf(v)) {
@@ -235,43 +253,115 @@ void jw_double(struct jw *w, const char *key, double v)
         if (ok != 1 || fabs(back - v) > mag * DBL_EPSILON)
             n = snprintf(buf, sizeof(buf), "%1.17g", v);
     }
-    put(w, buf, (size_t)n);
-}
-
-void jw_hex(struct jw *w, const char *key, const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    if (!value_start(w, key))
-        return;
-    if (n > (SIZE_MAX - 2) / 2 || !reserve(w, 2 * n + 2)) {
+    if (n < 0 || (size_t)n >= sizeof(buf)) {
         w->failed = true;
         return;
     }
-    char *o = *w->buf + *w->len;
+    char *o = value_start(w, key, klen, (size_t)n);
+    if (!o)
+        return;
+    memcpy(o, buf, (size_t)n);
+    done(w, o + n);
+}
+
+void jw_k_hex(struct jw *w, const char *key, size_t klen, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    if (n > (SIZE_MAX - 2) / 2) {
+        w->failed = true;
+        return;
+    }
+    char *o = value_start(w, key, klen, 2 * n + 2);
+    if (!o)
+        return;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
         *o++ = digits[p[i] >> 4];
         *o++ = digits[p[i] & 15];
     }
     *o++ = '"';
-    *w->len = (size_t)(o - *w->buf);
+    done(w, o);
 }
 
-void jw_base64(struct jw *w, const char *key, const uint8_t *p, size_t n)
+/* RFC 4648 base64 with padding. */
+static char *base64(char *o, const uint8_t *p, size_t n)
 {
-    if (!value_start(w, key))
-        return;
-    if (n > (size_t)INT32_MAX / 2) {
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i = 0;
+    for (; n - i >= 3; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        o[0] = t[v >> 18];
+        o[1] = t[(v >> 12) & 63];
+        o[2] = t[(v >> 6) & 63];
+        o[3] = t[v & 63];
+        o += 4;
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        *o++ = t[v >> 18];
+        *o++ = t[(v >> 12) & 63];
+        *o++ = '=';
+        *o++ = '=';
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        *o++ = t[v >> 18];
+        *o++ = t[(v >> 12) & 63];
+        *o++ = t[(v >> 6) & 63];
+        *o++ = '=';
+    }
+    return o;
+}
+
+void jw_k_base64(struct jw *w, const char *key, size_t klen, const uint8_t *p, size_t n)
+{
+    if (n > SIZE_MAX / 2) {
         w->failed = true;
         return;
     }
-    size_t out = 4 * ((n + 2) / 3);
-    if (!reserve(w, out + 3))   /* quotes and EVP_EncodeBlock's NUL */
+    char *o = value_start(w, key, klen, 4 * ((n + 2) / 3) + 2);
+    if (!o)
         return;
-    char *o = *w->buf + *w->len;
     *o++ = '"';
-    int k = EVP_EncodeBlock((unsigned char *)o, p, (int)n);
-    o += k;
+    o = base64(o, p, n);
     *o++ = '"';
-    *w->len = (size_t)(o - *w->buf);
+    done(w, o);
+}
+
+void jw_k_raw(struct jw *w, const char *key, size_t klen, const char *json, size_t n)
+{
+    char *o = value_start(w, key, klen, n);
+    if (!o)
+        return;
+    memcpy(o, json, n);
+    done(w, o + n);
+}
+
+void jw_members(struct jw *w, const char *json, size_t n)
+{
+    if (n == 0)
+        return;
+    char *o = value_start(w, NULL, 0, n);
+    if (!o)
+        return;
+    memcpy(o, json, n);
+    done(w, o + n);
+}
+
+void jw_k_u16_array(struct jw *w, const char *key, size_t klen, const uint16_t *v, size_t n)
+{
+    if (w->depth + 1 >= JW_MAX_DEPTH || n > (SIZE_MAX - 2) / 6) {
+        w->failed = true;
+        return;
+    }
+    char *o = value_start(w, key, klen, 6 * n + 2);
+    if (!o)
+        return;
+    *o++ = '[';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *o++ = ',';
+        o = put_u64(o, v[i]);
+    }
+    *o++ = ']';
+    done(w, o);
 }

@@ -28,6 +28,7 @@
 
 #include "tls/certmsg.h"
 #include "tls/frames.h"
+#include "util/algs.h"
 #include "util/rd.h"
 
 #define TLS_CT_CCS        20
@@ -545,7 +546,8 @@ static enum tls_event check_complete(struct tls_session *s)
 static void ticket_digest(const uint8_t *t, size_t n, uint8_t out[32])
 {
     unsigned int len = 32;
-    if (EVP_Digest(t, n, out, &len, EVP_sha256(), NULL) != 1)
+    const EVP_MD *md = algs_sha256();   /* fetched once, not per ticket */
+    if (!md || EVP_Digest(t, n, out, &len, md, NULL) != 1)
         memset(out, 0, 32);
 }
 

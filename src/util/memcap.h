@@ -15,14 +15,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define MEMCAP_POOL_SIZES 16   /* distinct block sizes a pool keeps */
+
+/* Freed blocks of one size, for reuse (memcap_pool_enable). */
+struct memcap_pool_list {
+    size_t size;       /* 0: unused */
+    void *head;        /* blocks linked through their first bytes */
+    unsigned n;
+};
+
 struct memcap {
     size_t cap;
     size_t used;
     size_t peak;
     uint64_t hits;   /* allocations refused because of the cap */
+    /* The pool (off unless enabled): blocks freed are kept for the next
+     * allocation of the same size, up to pool_max bytes in all. */
+    size_t pool_max, pool_bytes;
+    struct memcap_pool_list pool[MEMCAP_POOL_SIZES];
 };
 
 void memcap_init(struct memcap *mc, size_t cap);
+
+/*
+ * Keep up to `max_bytes` of freed blocks (each MEMCAP_POOL_MIN to
+ * MEMCAP_POOL_MAX bytes, at most MEMCAP_POOL_SIZES distinct sizes) for
+ * reuse: a connection's fixed-size state and its doubling buffers are
+ * then taken from the pool instead of malloc.  Accounting is unchanged:
+ * pooled blocks are not `used`.  memcap_destroy() frees them.  For one
+ * thread's memcap only (no locking).
+ */
+#define MEMCAP_POOL_MIN 256
+#define MEMCAP_POOL_MAX (64 * 1024 + 512)
+void memcap_pool_enable(struct memcap *mc, size_t max_bytes);
+/* Free the pooled blocks (live blocks are the callers'). */
+void memcap_destroy(struct memcap *mc);
 
 /* calloc-like: zeroed memory, or NULL (counted in hits) over the cap or on
  * allocation failure. */

@@ -5,8 +5,11 @@
  * quic.extensions[].values and in ECS related.hosts.
  */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
+#include "output/eve.h"
 #include "output/fmt.h"
 #include "testhelp.h"
 
@@ -39,8 +42,37 @@ static void in_array(struct jw *w)
     jw_arr_close(w);
 }
 
+/* event_format_ts against gmtime_r + strftime: every day boundary of
+ * 1970-2400 at a few times of day, leap days, and random instants. */
+static void test_timestamps(void)
+{
+    int wrong = 0, n = 0;
+    unsigned seed = 3;
+    for (int64_t day = 0; day < 157000 && wrong < 5; day += 1) {
+        uint64_t secs[3] = { (uint64_t)day * 86400, (uint64_t)day * 86400 + 86399,
+                             (uint64_t)day * 86400 + (uint64_t)(rand_r(&seed) % 86400) };
+        for (int k = 0; k < 3; k++) {
+            uint64_t us = secs[k] * 1000000 + (uint64_t)(rand_r(&seed) % 1000000);
+            char got[40], want[40];
+            event_format_ts(us, got);
+            time_t t = (time_t)(us / 1000000);
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            size_t m = strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S", &tm);
+            snprintf(want + m, sizeof(want) - m, ".%06u+0000", (unsigned)(us % 1000000));
+            n++;
+            if (strcmp(got, want) != 0) {
+                if (wrong++ == 0)
+                    printf("  ts %llu: got %s want %s\n", (unsigned long long)us, got, want);
+            }
+        }
+    }
+    test_cond("timestamps equal strftime's from 1970 to 2399", wrong == 0 && n > 400000);
+}
+
 int main(void)
 {
+    test_timestamps();
     char *a = line(named);
     test_streq("named: repaired text and the raw bytes", a,
                "{\"sni\":\"evil\\\"\\u0001\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbdx\","

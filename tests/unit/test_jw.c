@@ -3,6 +3,7 @@
  * byte-for-byte agreement with cJSON's unformatted printer.
  */
 #include <cjson/cJSON.h>
+#include <openssl/evp.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -242,11 +243,137 @@ static void test_vs_cjson(void)
     out_free(&o);
 }
 
+/* The escaping of every byte value, in strings long enough for the
+ * word-at-a-time scan, against a byte-at-a-time reference. */
+static size_t ref_escape(const unsigned char *s, size_t n, char *o)
+{
+    size_t k = 0;
+    o[k++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        switch (c) {
+        case '"': k += (size_t)sprintf(o + k, "\\\""); break;
+        case '\\': k += (size_t)sprintf(o + k, "\\\\"); break;
+        case '\b': k += (size_t)sprintf(o + k, "\\b"); break;
+        case '\f': k += (size_t)sprintf(o + k, "\\f"); break;
+        case '\n': k += (size_t)sprintf(o + k, "\\n"); break;
+        case '\r': k += (size_t)sprintf(o + k, "\\r"); break;
+        case '\t': k += (size_t)sprintf(o + k, "\\t"); break;
+        default:
+            if (c < 0x20)
+                k += (size_t)sprintf(o + k, "\\u%04x", c);
+            else
+                o[k++] = (char)c;
+        }
+    }
+    o[k++] = '"';
+    return k;
+}
+
+static void test_escape_words(void)
+{
+    unsigned seed = 7;
+    int bad = 0;
+    for (int round = 0; round < 2000; round++) {
+        unsigned char s[200];
+        char want[200 * 6 + 2];
+        size_t n = (size_t)(rand_r(&seed) % 200);
+        /* mostly plain text with a special byte here and there, at every
+         * position of an 8-byte word */
+        for (size_t i = 0; i < n; i++)
+            s[i] = (unsigned char)(rand_r(&seed) % 8 ? 0x20 + rand_r(&seed) % 0xdf
+                                                      : rand_r(&seed) % 256);
+        struct out o = { 0 };
+        struct jw w;
+        jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+        jw_strn(&w, NULL, (const char *)s, n);
+        size_t k = ref_escape(s, n, want);
+        if (o.len != k || memcmp(o.buf, want, k) != 0)
+            bad++;
+        out_free(&o);
+    }
+    test_cond("escapes of random bytes match the reference", bad == 0);
+    /* every byte value alone, at each offset of a 16-byte run */
+    bad = 0;
+    for (int c = 0; c < 256; c++) {
+        for (size_t at = 0; at < 16; at++) {
+            unsigned char s[16];
+            char want[16 * 6 + 2];
+            memset(s, 'a', sizeof(s));
+            s[at] = (unsigned char)c;
+            struct out o = { 0 };
+            struct jw w;
+            jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+            jw_strn(&w, NULL, (const char *)s, sizeof(s));
+            size_t k = ref_escape(s, sizeof(s), want);
+            if (o.len != k || memcmp(o.buf, want, k) != 0)
+                bad++;
+            out_free(&o);
+        }
+    }
+    test_cond("each byte value at each word offset", bad == 0);
+}
+
+/* base64 against OpenSSL's EVP_EncodeBlock for every length to 300. */
+static void test_base64(void)
+{
+    int bad = 0;
+    unsigned char in[300];
+    for (size_t i = 0; i < sizeof(in); i++)
+        in[i] = (unsigned char)(i * 37 + 11);
+    for (size_t n = 0; n <= sizeof(in); n++) {
+        char want[2 + 4 * 101 + 1];
+        want[0] = '"';
+        int k = EVP_EncodeBlock((unsigned char *)want + 1, in, (int)n);
+        want[1 + k] = '"';
+        struct out o = { 0 };
+        struct jw w;
+        jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+        jw_base64(&w, NULL, in, n);
+        if (o.len != (size_t)k + 2 || memcmp(o.buf, want, o.len) != 0)
+            bad++;
+        out_free(&o);
+    }
+    test_cond("base64 equals EVP_EncodeBlock for lengths 0..300", bad == 0);
+}
+
+/* Pre-written JSON: a value after a key or in an array, members. */
+static void test_raw(void)
+{
+    struct out o = { 0 };
+    struct jw w;
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+    jw_obj_open(&w, NULL);
+    jw_members(&w, "\"a\":1,\"b\":2", 11);   /* first members: no comma */
+    jw_raw(&w, "c", "{\"x\":[]}", 8);
+    jw_arr_open(&w, "d");
+    jw_raw(&w, NULL, "\"s\"", 3);
+    jw_raw(&w, NULL, "{}", 2);
+    jw_arr_close(&w);
+    jw_members(&w, "", 0);                   /* nothing, no comma */
+    jw_members(&w, "\"e\":true", 8);
+    jw_obj_close(&w);
+    test_cond("raw line ends", jw_end(&w) == 0);
+    test_streq("raw", line(&o),
+               "{\"a\":1,\"b\":2,\"c\":{\"x\":[]},\"d\":[\"s\",{}],\"e\":true}");
+    out_free(&o);
+    /* over the cap: rolled back */
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 16);
+    jw_obj_open(&w, NULL);
+    jw_raw(&w, "k", "\"0123456789abcdef\"", 18);
+    jw_obj_close(&w);
+    test_cond("raw over the cap: -1", jw_end(&w) == -1 && o.len == 0);
+    out_free(&o);
+}
+
 int main(void)
 {
     test_shapes();
     test_escapes();
     test_caps();
     test_vs_cjson();
+    test_escape_words();
+    test_base64();
+    test_raw();
     return test_report();
 }
