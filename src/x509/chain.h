@@ -6,14 +6,25 @@
  * Facts, not verdicts: policy/ decides what they mean.
  *
  * Containers (one struct x509_ctx per worker):
- *   certificate cache   distinct certificates by SHA-256 of the DER, at most
- *                       cert_cache_max unreferenced entries kept (LRU);
- *                       entries in use by a chain are never evicted.
- *   validation cache    direct-mapped, verify_cache_size slots, keyed by the
- *                       chain's certificate hashes and the purpose; a result
- *                       is reused only between the validity bounds (of every
- *                       certificate involved) around the time it was
- *                       computed for; a collision just verifies again.
+ *   certificate cache   distinct certificates by their DER (a seeded
+ *                       hash_fast() picks the bucket, memcmp decides), at
+ *                       most cert_cache_max unreferenced entries kept (LRU);
+ *                       entries in use by a chain are never evicted.  A
+ *                       bucket holds at most CFG_X509_BUCKET_MAX entries, so
+ *                       DER chosen to collide costs a bounded walk: a new
+ *                       certificate for a full bucket replaces an unused
+ *                       one there, else it serves its chain uncached
+ *                       (caps.x509_cache_bucket).
+ *   chain cache         direct-mapped, verify_cache_size slots, keyed by the
+ *                       ids of the chain's entries (an entry's id is unique
+ *                       for the context's life) and the purpose.  A slot
+ *                       keeps what depends on the certificates alone
+ *                       (linkage, leaf/issuer key reuse), the validation
+ *                       result, reused only between the validity bounds (of
+ *                       every certificate involved) around the time it was
+ *                       computed for, and the leaf's match against the last
+ *                       SNI seen (up to CFG_X509_SNI_MEMO bytes).  A
+ *                       collision just computes again.
  *
  * Everything X.509 goes through OpenSSL; x509/cert.c extracts the fields.
  */
@@ -46,6 +57,8 @@ struct x509_entry {
     unsigned refs;
     struct x509_entry *hnext, *lru_prev, *lru_next;
     uint64_t h;                /* keyed hash of the DER: the cache key with der[] */
+    uint64_t id;               /* unique per context: chain cache keys */
+    bool cached;               /* in the cache; false: freed on its last release */
     size_t cost;               /* bytes charged to the memcap */
     size_t der_len;
     uint8_t der[];             /* the certificate as sent (EVE tls.chain) */
