@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CERT_BUCKETS 4096   /* power of two */
+#define CERT_BUCKETS X509_CACHE_BUCKETS
 #define CERT_TIME_END 253402300800LL   /* 10000-01-01: ASN1_TIME_set() fails from here */
 
 /* One chain: the key (entry ids and purpose), what depends on the
@@ -190,7 +190,10 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
     }
     x509_keys_init();   /* before any worker decodes a certificate */
     ctx->cert_cache_max = cfg->cert_cache_max;
-    hash_random_key(&ctx->hkey);
+    if (cfg->cache_key)
+        ctx->hkey = *cfg->cache_key;
+    else
+        hash_random_key(&ctx->hkey);
     ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
     ctx->slots = calloc(ctx->n_slots, sizeof(*ctx->slots));
     if (!ctx->slots) {
@@ -425,8 +428,10 @@ static void narrow_window(const X509 *x, int64_t t, int64_t *lo, int64_t *hi)
             *lo = *hi = t;   /* unreadable time: do not reuse this result */
             return;
         }
-        /* notAfter is inclusive: the certificate expires one second later. */
-        int64_t b = (int64_t)timegm(&tm) + (i == 1 ? 1 : 0);
+        /* OpenSSL's check is X509_cmp_time(), "<=": a certificate is
+         * valid from its notBefore second and expired from its notAfter
+         * second on, so both bounds start a new state. */
+        int64_t b = (int64_t)timegm(&tm);
         if (b <= t && b > *lo)
             *lo = b;
         if (b > t && b < *hi)

@@ -36,8 +36,12 @@
 #include <stdint.h>
 
 #include "tls/certmsg.h"
+#include "util/hash.h"
 #include "util/stats.h"
 #include "x509/cert.h"
+
+#define X509_CACHE_BUCKETS 4096   /* certificate cache buckets (a power of two): bucket
+                                     hash_fast(cache_key, der) & (X509_CACHE_BUCKETS - 1) */
 
 struct x509_ctx_config {
     const char *ca_bundle;     /* PEM file; NULL: the system default store */
@@ -45,6 +49,8 @@ struct x509_ctx_config {
     size_t cert_cache_max;     /* unreferenced certificates kept */
     size_t verify_cache_size;  /* validation cache slots */
     void *store;               /* a shared trust store (x509_store_load); NULL: load one */
+    const struct hash_key *cache_key;   /* the caches' hash key; NULL: a random one
+                                           (tests fix it to make buckets collide) */
 };
 
 struct x509_ctx;
