@@ -298,7 +298,8 @@ static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
             vlen = 0;
         }
         const char *sep = i == 0 ? "" : set == prev_set ? " + " : ", ";
-        size_t need = strlen(sep) + strlen(key) + 1 + vlen + 1;
+        size_t seplen = strlen(sep), keylen = strlen(key);
+        size_t need = seplen + keylen + 1 + vlen + 1;
         if (len + need > X509_CERT_MAX_TEXT + 64) {   /* cert_text cuts below */
             OPENSSL_free(utf8);
             free(hex);
@@ -316,7 +317,11 @@ static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
             }
             s = ns;
         }
-        len += (size_t)sprintf(s + len, "%s%s=", sep, key);
+        memcpy(s + len, sep, seplen);
+        len += seplen;
+        memcpy(s + len, key, keylen);
+        len += keylen;
+        s[len++] = '=';
         memcpy(s + len, val, vlen);
         len += vlen;
         s[len] = '\0';
