@@ -439,6 +439,23 @@ static void narrow_window(const X509 *x, int64_t t, int64_t *lo, int64_t *hi)
     }
 }
 
+/* The same for a cached certificate, from the times decoded with it (the
+ * same ASN1_TIME_to_tm() reading, as seconds) when both were readable. */
+static void narrow_window_entry(const struct x509_entry *e, int64_t t, int64_t *lo, int64_t *hi)
+{
+    if (!e->info.not_before.valid || !e->info.not_after.valid) {
+        narrow_window(e->x509, t, lo, hi);
+        return;
+    }
+    const int64_t bounds[2] = { e->info.not_before.epoch, e->info.not_after.epoch };
+    for (int i = 0; i < 2; i++) {
+        if (bounds[i] <= t && bounds[i] > *lo)
+            *lo = bounds[i];
+        if (bounds[i] > t && bounds[i] < *hi)
+            *hi = bounds[i];
+    }
+}
+
 static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_purpose purpose,
                          time_t t, int64_t *lo, int64_t *hi)
 {
@@ -467,7 +484,7 @@ static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_p
     for (int i = 0; built && i < sk_X509_num(built); i++)
         narrow_window(sk_X509_value(built, i), (int64_t)t, lo, hi);
     for (size_t i = 0; i < c->n; i++)
-        narrow_window(c->e[i]->x509, (int64_t)t, lo, hi);
+        narrow_window_entry(c->e[i], (int64_t)t, lo, hi);
 out:
     X509_STORE_CTX_free(vctx);
     sk_X509_free(untrusted);
