@@ -59,7 +59,13 @@
 
 /* Certificates */
 #define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~5 KB each */
-#define CFG_X509_VERIFY_CACHE   4096      /* chain validation results kept (direct-mapped) */
+#define CFG_X509_VERIFY_CACHE   4096      /* chains whose facts and validation result are kept
+                                             (direct-mapped, ~300 bytes a slot) */
+#define CFG_X509_BUCKET_MAX     32        /* certificates per certificate-cache bucket: a new one
+                                             for a full bucket replaces an unused one there, else
+                                             is used uncached (caps.x509_cache_bucket) */
+#define CFG_X509_SNI_MEMO       128       /* bytes of the last SNI a chain slot remembers the leaf's
+                                             match for; longer names are matched every time */
 #define CFG_X509_OBJECT_BASE    4608      /* bytes charged per cached certificate for OpenSSL's X509 ... */
 #define CFG_X509_OBJECT_FACTOR  2         /* ... plus this many times its DER length */
 

@@ -1,5 +1,6 @@
 /*
- * hash.c - SipHash-2-4 and per-run keys (see hash.h).
+ * hash.c - SipHash-2-4, the seeded wyhash of hash_fast(), and per-run keys
+ * (see hash.h).
  */
 #include "util/hash.h"
 
@@ -55,6 +56,101 @@ uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len)
     SIPROUND;
     SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- hash_fast: wyhash, final version 4 -------------------------------- */
+
+static const uint64_t wy_secret[4] = { 0xa0761d6478bd642fULL, 0xe7037ed1a0b428dbULL,
+                                       0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL };
+
+/* The 128-bit product of a and b, low half into *a, high half into *b. */
+static inline void wy_mul(uint64_t *a, uint64_t *b)
+{
+#if defined(__SIZEOF_INT128__)
+    __extension__ unsigned __int128 r = (unsigned __int128)*a * *b;
+    *a = (uint64_t)r;
+    *b = (uint64_t)(r >> 64);
+#else
+    uint64_t ha = *a >> 32, hb = *b >> 32, la = (uint32_t)*a, lb = (uint32_t)*b;
+    uint64_t rh = ha * hb, rm0 = ha * lb, rm1 = hb * la, rl = la * lb;
+    uint64_t t = rl + (rm0 << 32), c = t < rl;
+    uint64_t lo = t + (rm1 << 32);
+    c += lo < t;
+    *a = lo;
+    *b = rh + (rm0 >> 32) + (rm1 >> 32) + c;
+#endif
+}
+
+static inline uint64_t wy_fold(uint64_t a, uint64_t b)
+{
+    wy_mul(&a, &b);
+    return a ^ b;
+}
+
+static inline uint64_t wy_le64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+static inline uint64_t wy_le32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+uint64_t hash_fast(const struct hash_key *key, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    const uint64_t *s = wy_secret;
+    uint64_t seed = key->k0 ^ key->k1;
+    uint64_t a, b;
+
+    seed ^= wy_fold(seed ^ s[0], s[1]);
+    if (len <= 16) {
+        if (len >= 4) {
+            size_t q = (len >> 3) << 2;
+            a = wy_le32(p) << 32 | wy_le32(p + q);
+            b = wy_le32(p + len - 4) << 32 | wy_le32(p + len - 4 - q);
+        } else if (len > 0) {
+            a = (uint64_t)p[0] << 16 | (uint64_t)p[len >> 1] << 8 | p[len - 1];
+            b = 0;
+        } else {
+            a = b = 0;
+        }
+    } else {
+        size_t i = len;
+        if (i > 48) {
+            uint64_t s1 = seed, s2 = seed;
+            do {
+                seed = wy_fold(wy_le64(p) ^ s[1], wy_le64(p + 8) ^ seed);
+                s1 = wy_fold(wy_le64(p + 16) ^ s[2], wy_le64(p + 24) ^ s1);
+                s2 = wy_fold(wy_le64(p + 32) ^ s[3], wy_le64(p + 40) ^ s2);
+                p += 48;
+                i -= 48;
+            } while (i > 48);
+            seed ^= s1 ^ s2;
+        }
+        while (i > 16) {
+            seed = wy_fold(wy_le64(p) ^ s[1], wy_le64(p + 8) ^ seed);
+            i -= 16;
+            p += 16;
+        }
+        a = wy_le64(p + i - 16);
+        b = wy_le64(p + i - 8);
+    }
+    a ^= s[1];
+    b ^= seed;
+    wy_mul(&a, &b);
+    return wy_fold(a ^ s[0] ^ len, b ^ s[1]);
 }
 
 void hash_random_key(struct hash_key *key)

@@ -6,6 +6,15 @@
  * hashes cannot be predicted from outside.  hash_fixed_key() gives a
  * constant key for values that must be reproducible across runs, such as
  * flow_id under --deterministic.
+ *
+ * hash_fast() is a seeded 64-bit hash of the wyhash family (final version
+ * 4, default secret: 64x64->128-bit multiply-and-fold over 48-byte
+ * blocks), several times cheaper than SipHash on kilobyte inputs.  It is
+ * not a PRF: use it only where equality is decided by comparing the bytes
+ * themselves and the table bounds its bucket chains, so that inputs
+ * chosen to collide cost a bounded walk, never a wrong answer (see the
+ * certificate cache in x509/chain.c).  Keys that decide anything by hash
+ * alone, or short keys in tables without a bound, keep SipHash.
  */
 #ifndef PINSCOPE_HASH_H
 #define PINSCOPE_HASH_H
@@ -18,6 +27,10 @@ struct hash_key {
 };
 
 uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len);
+
+/* wyhash (final 4, default secret) of data[0..len) with the seed
+ * key->k0 ^ key->k1 (see above for where it may be used). */
+uint64_t hash_fast(const struct hash_key *key, const void *data, size_t len);
 
 /* Fill `key` from the system's random source (getrandom); falls back to
  * time and pid mixing if that fails. */

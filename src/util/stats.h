@@ -77,7 +77,8 @@
     X(DTLS_REASSEMBLY, "dtls_reassembly_slots")                                 \
     X(FRAG_EVICTED, "frag_evicted")                                             \
     X(FRAG_PIECES, "frag_pieces")                                               \
-    X(TLS_RESUME_EVICTED, "tls_resume_evicted")
+    X(TLS_RESUME_EVICTED, "tls_resume_evicted")                                 \
+    X(X509_CACHE_BUCKET, "x509_cache_bucket")
 
 #define STATS_ENUM(name, str) STATS_##name,
 enum stats_anomaly { STATS_ANOMALIES(STATS_ENUM) STATS_ANOMALY_COUNT };

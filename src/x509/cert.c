@@ -298,7 +298,8 @@ static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
             vlen = 0;
         }
         const char *sep = i == 0 ? "" : set == prev_set ? " + " : ", ";
-        size_t need = strlen(sep) + strlen(key) + 1 + vlen + 1;
+        size_t seplen = strlen(sep), keylen = strlen(key);
+        size_t need = seplen + keylen + 1 + vlen + 1;
         if (len + need > X509_CERT_MAX_TEXT + 64) {   /* cert_text cuts below */
             OPENSSL_free(utf8);
             free(hex);
@@ -316,7 +317,11 @@ static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
             }
             s = ns;
         }
-        len += (size_t)sprintf(s + len, "%s%s=", sep, key);
+        memcpy(s + len, sep, seplen);
+        len += seplen;
+        memcpy(s + len, key, keylen);
+        len += keylen;
+        s[len++] = '=';
         memcpy(s + len, val, vlen);
         len += vlen;
         s[len] = '\0';
@@ -330,21 +335,19 @@ static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
 }
 
 /*
- * Value of the last attribute of type `nid` in the name (the most
- * specific, as for hostname matching), converted to UTF-8 by OpenSSL.  A
+ * Value of the name's attribute at index `last` (the last of its type, the
+ * most specific, as for hostname matching; none when negative), converted
+ * to UTF-8 by OpenSSL.  A
  * value OpenSSL cannot convert is stored from its raw bytes (repaired).
  * *out is NULL when the name has no such attribute.
  */
-static int cert_name_attr(struct x509_cert *c, const X509_NAME *name, int nid, char **out)
+static int cert_name_attr(struct x509_cert *c, const X509_NAME *name, int last, char **out)
 {
-    int idx = -1, last = -1;
     const ASN1_STRING *v;
     unsigned char *utf8 = NULL;
     int n;
 
     *out = NULL;
-    while ((idx = X509_NAME_get_index_by_NID(name, nid, idx)) >= 0)
-        last = idx;
     if (last < 0)
         return X509_CERT_OK;
     v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
@@ -375,13 +378,22 @@ static int cert_name(struct x509_cert *c, const X509_NAME *name, struct x509_cer
         return rc;
     if ((rc = cert_name_eve(c, name, &out->dn_eve)) != X509_CERT_OK)
         return rc;
-    if ((rc = cert_name_attr(c, name, NID_commonName, &out->cn)) != X509_CERT_OK ||
-        (rc = cert_name_attr(c, name, NID_organizationName, &out->o)) != X509_CERT_OK ||
-        (rc = cert_name_attr(c, name, NID_organizationalUnitName, &out->ou)) != X509_CERT_OK ||
-        (rc = cert_name_attr(c, name, NID_countryName, &out->c)) != X509_CERT_OK ||
-        (rc = cert_name_attr(c, name, NID_localityName, &out->l)) != X509_CERT_OK)
-        return rc;
-    return cert_name_attr(c, name, NID_stateOrProvinceName, &out->st);
+    /* The last attribute of each kept type, in one pass over the name. */
+    static const int nids[6] = { NID_commonName, NID_organizationName,
+                                 NID_organizationalUnitName, NID_countryName,
+                                 NID_localityName, NID_stateOrProvinceName };
+    char **dst[6] = { &out->cn, &out->o, &out->ou, &out->c, &out->l, &out->st };
+    int last[6] = { -1, -1, -1, -1, -1, -1 };
+    for (int i = 0; i < (int)out->n_attrs; i++) {
+        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name, i)));
+        for (int k = 0; k < 6; k++)
+            if (nid == nids[k])
+                last[k] = i;
+    }
+    for (int k = 0; k < 6; k++)
+        if ((rc = cert_name_attr(c, name, last[k], dst[k])) != X509_CERT_OK)
+            return rc;
+    return X509_CERT_OK;
 }
 
 /* ---- validity ----------------------------------------------------------- */
@@ -418,10 +430,20 @@ static void cert_time(const ASN1_TIME *t, struct x509_time *out)
         return;
     out->epoch = cert_days_from_epoch(y, tm.tm_mon + 1, tm.tm_mday) * 86400 +
                  tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-    snprintf(out->iso, sizeof out->iso, "%04u-%02u-%02uT%02u:%02u:%02uZ",
-             (unsigned)y % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
-             (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
-             (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
+    /* "YYYY-MM-DDTHH:MM:SSZ", every field range-checked above. */
+    const unsigned f[6] = { (unsigned)y, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday,
+                            (unsigned)tm.tm_hour, (unsigned)tm.tm_min, (unsigned)tm.tm_sec };
+    char *o = out->iso;
+    *o++ = (char)('0' + f[0] / 1000);
+    *o++ = (char)('0' + f[0] / 100 % 10);
+    for (int i = 0; i < 6; i++) {
+        if (i > 0)
+            *o++ = "--T::"[i - 1];
+        *o++ = (char)('0' + f[i] / 10 % 10);
+        *o++ = (char)('0' + f[i] % 10);
+    }
+    *o++ = 'Z';
+    *o = '\0';
     out->valid = true;
 }
 

@@ -2,16 +2,17 @@
  * chain.c - chains as sent, the certificate cache and the validation cache
  * (see chain.h).
  *
- * A server seen a thousand times costs: SHA-256 of each DER certificate
- * (the cache key), a cache lookup, and one validation-cache probe.  Parsing
- * with OpenSSL and X509_verify_cert() run only for certificates and chains
- * not seen before (or evicted since).
+ * A server seen a thousand times costs: a seeded hash and a memcmp of each
+ * DER certificate (the cache lookup), and one chain-cache probe that gives
+ * the linkage, key reuse, validation result and, for the same SNI as last
+ * time, the name match.  Parsing with OpenSSL, X509_verify_cert() and
+ * X509_check_host() run only for certificates, chains and names not seen
+ * before (or evicted since).
  */
 #include "x509/chain.h"
 
 #include "config.h"
 #include "util/hash.h"
-#include "util/algs.h"
 #include "util/memcap.h"
 #include "x509/keys.h"
 
@@ -32,14 +33,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CERT_BUCKETS 4096   /* power of two */
+#define CERT_BUCKETS X509_CACHE_BUCKETS
+#define CERT_TIME_END 253402300800LL   /* 10000-01-01: ASN1_TIME_set() fails from here */
 
-struct verify_slot {
-    bool used;
-    uint8_t key[32];
+/* One chain: the key (entry ids and purpose), what depends on the
+ * certificates alone, the validation result with the capture times it
+ * holds for, and the leaf's match against the last SNI. */
+struct chain_slot {
+    uint64_t ids[TLS_CERTMSG_MAX_CERTS];
+    uint8_t n;                        /* 0: free */
+    uint8_t purpose;
+    bool linked, leaf_shares_issuer_key;
+    bool verified;                    /* error, depth, lo, hi hold */
+    bool sni_known, sni_match;
+    uint8_t sni_len;
     int error;
     int depth;
-    int64_t lo, hi;   /* capture times [lo, hi) for which the result holds */
+    int64_t lo, hi;                   /* capture times [lo, hi) for which the result holds */
+    uint8_t sni[CFG_X509_SNI_MEMO];
 };
 
 struct x509_ctx {
@@ -47,9 +58,10 @@ struct x509_ctx {
     struct x509_entry *buckets[CERT_BUCKETS];
     struct x509_entry *lru_head, *lru_tail;   /* unreferenced entries only */
     size_t n_entries, n_unref, cert_cache_max;
-    struct verify_slot *slots;
+    struct chain_slot *slots;
     size_t n_slots;
-    struct hash_key hkey;                     /* per context: the cache's hash */
+    uint64_t next_id;                         /* entry ids, from 1 */
+    struct hash_key hkey;                     /* per context: the caches' hash */
     struct memcap *mc;                        /* entries are charged here; may be NULL */
 };
 
@@ -165,7 +177,8 @@ void x509_ctx_set_store(struct x509_ctx *ctx, void *store)
     X509_STORE_up_ref(store);
     X509_STORE_free(ctx->store);
     ctx->store = store;
-    memset(ctx->slots, 0, ctx->n_slots * sizeof(*ctx->slots));   /* results of the old store */
+    for (size_t i = 0; i < ctx->n_slots; i++)   /* results of the old store */
+        ctx->slots[i].verified = false;
 }
 
 struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size_t errlen)
@@ -177,7 +190,10 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
     }
     x509_keys_init();   /* before any worker decodes a certificate */
     ctx->cert_cache_max = cfg->cert_cache_max;
-    hash_random_key(&ctx->hkey);
+    if (cfg->cache_key)
+        ctx->hkey = *cfg->cache_key;
+    else
+        hash_random_key(&ctx->hkey);
     ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
     ctx->slots = calloc(ctx->n_slots, sizeof(*ctx->slots));
     if (!ctx->slots) {
@@ -290,8 +306,8 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
                                     bool *capped, struct stats *st)
 {
     *capped = false;
-    uint64_t h = hash_siphash(&ctx->hkey, der, len);
-    size_t b = bucket_of(h);
+    uint64_t h = hash_fast(&ctx->hkey, der, len);
+    size_t b = bucket_of(h), in_bucket = 0;
     for (struct x509_entry *e = ctx->buckets[b]; e; e = e->hnext) {
         if (e->h == h && e->der_len == len && memcmp(e->der, der, len) == 0) {
             if (e->refs++ == 0) {
@@ -300,6 +316,7 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
             }
             return e;
         }
+        in_bucket++;
     }
     struct x509_entry *e = calloc(1, sizeof(*e) + len);
     if (!e)
@@ -326,8 +343,30 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
     memcpy(e->sha256, e->info.sha256_raw, 32);
     memcpy(e->der, der, len);
     e->h = h;
+    e->id = ++ctx->next_id;
     e->x509 = x;
     e->refs = 1;
+    /* A full bucket: give up an unused certificate there, else serve this
+     * one uncached.  (The memcap above may have dropped `unused`: look
+     * again.) */
+    if (in_bucket >= CFG_X509_BUCKET_MAX) {
+        struct x509_entry *unused = NULL;
+        in_bucket = 0;
+        for (struct x509_entry *o = ctx->buckets[b]; o; o = o->hnext, in_bucket++)
+            if (o->refs == 0)
+                unused = o;
+        if (in_bucket >= CFG_X509_BUCKET_MAX) {
+            if (unused) {
+                lru_unlink(ctx, unused);
+                ctx->n_unref--;
+                remove_entry(ctx, unused);
+            } else {
+                stats_cap(st, STATS_X509_CACHE_BUCKET);
+                return e;
+            }
+        }
+    }
+    e->cached = true;
     e->hnext = ctx->buckets[b];
     ctx->buckets[b] = e;
     ctx->n_entries++;
@@ -343,6 +382,10 @@ static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
 {
     if (--e->refs > 0)
         return;
+    if (!e->cached) {
+        entry_free(ctx, e);
+        return;
+    }
     /* Most recently released first; evict from the tail over the cap. */
     e->lru_prev = NULL;
     e->lru_next = ctx->lru_head;
@@ -358,23 +401,20 @@ static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
 
 /* ---- checks ------------------------------------------------------------ */
 
-static void verify_key(const struct x509_chain *c, enum x509_purpose purpose, uint8_t out[32])
+/* The chain's slot: where a chain of these entries for `purpose` is, or
+ * would go. */
+static struct chain_slot *chain_slot_of(struct x509_ctx *ctx, const struct x509_chain *c,
+                                        enum x509_purpose purpose, bool *hit)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    uint8_t tail[1] = { (uint8_t)purpose };
-    memset(out, 0, 32);
-    if (!md)
-        return;
-    if (!algs_sha256() || !EVP_DigestInit_ex(md, algs_sha256(), NULL)) {
-        EVP_MD_CTX_free(md);
-        return;
-    }
+    uint64_t key[TLS_CERTMSG_MAX_CERTS + 1];
     for (size_t i = 0; i < c->n; i++)
-        EVP_DigestUpdate(md, c->e[i]->sha256, 32);
-    EVP_DigestUpdate(md, tail, sizeof(tail));
-    EVP_DigestFinal_ex(md, out, &n);
-    EVP_MD_CTX_free(md);
+        key[i] = c->e[i]->id;
+    key[c->n] = (uint64_t)purpose;
+    struct chain_slot *cs =
+        &ctx->slots[hash_fast(&ctx->hkey, key, (c->n + 1) * sizeof(key[0])) % ctx->n_slots];
+    *hit = cs->n == c->n && cs->purpose == (uint8_t)purpose &&
+           memcmp(cs->ids, key, c->n * sizeof(key[0])) == 0;
+    return cs;
 }
 
 /* Narrow [*lo, *hi) around t so that no validity bound of `x` lies inside:
@@ -388,12 +428,31 @@ static void narrow_window(const X509 *x, int64_t t, int64_t *lo, int64_t *hi)
             *lo = *hi = t;   /* unreadable time: do not reuse this result */
             return;
         }
-        /* notAfter is inclusive: the certificate expires one second later. */
-        int64_t b = (int64_t)timegm(&tm) + (i == 1 ? 1 : 0);
+        /* OpenSSL's check is X509_cmp_time(), "<=": a certificate is
+         * valid from its notBefore second and expired from its notAfter
+         * second on, so both bounds start a new state. */
+        int64_t b = (int64_t)timegm(&tm);
         if (b <= t && b > *lo)
             *lo = b;
         if (b > t && b < *hi)
             *hi = b;
+    }
+}
+
+/* The same for a cached certificate, from the times decoded with it (the
+ * same ASN1_TIME_to_tm() reading, as seconds) when both were readable. */
+static void narrow_window_entry(const struct x509_entry *e, int64_t t, int64_t *lo, int64_t *hi)
+{
+    if (!e->info.not_before.valid || !e->info.not_after.valid) {
+        narrow_window(e->x509, t, lo, hi);
+        return;
+    }
+    const int64_t bounds[2] = { e->info.not_before.epoch, e->info.not_after.epoch };
+    for (int i = 0; i < 2; i++) {
+        if (bounds[i] <= t && bounds[i] > *lo)
+            *lo = bounds[i];
+        if (bounds[i] > t && bounds[i] < *hi)
+            *hi = bounds[i];
     }
 }
 
@@ -425,7 +484,7 @@ static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_p
     for (int i = 0; built && i < sk_X509_num(built); i++)
         narrow_window(sk_X509_value(built, i), (int64_t)t, lo, hi);
     for (size_t i = 0; i < c->n; i++)
-        narrow_window(c->e[i]->x509, (int64_t)t, lo, hi);
+        narrow_window_entry(c->e[i], (int64_t)t, lo, hi);
 out:
     X509_STORE_CTX_free(vctx);
     sk_X509_free(untrusted);
@@ -457,48 +516,73 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
         return;
 
     X509 *leaf = out->e[0]->x509;
-    out->linked = true;
-    for (size_t i = 0; i + 1 < out->n; i++) {
-        X509 *a = out->e[i]->x509, *b = out->e[i + 1]->x509;
-        if (X509_NAME_cmp(X509_get_issuer_name(a), X509_get_subject_name(b)) != 0)
-            out->linked = false;
+    bool hit;
+    struct chain_slot *cs = chain_slot_of(ctx, out, purpose, &hit);
+    if (!hit) {
+        /* What depends on the certificates alone, once per chain. */
+        memset(cs, 0, sizeof(*cs));
+        cs->n = (uint8_t)out->n;
+        cs->purpose = (uint8_t)purpose;
+        for (size_t i = 0; i < out->n; i++)
+            cs->ids[i] = out->e[i]->id;
+        cs->linked = true;
+        for (size_t i = 0; i + 1 < out->n; i++) {
+            X509 *a = out->e[i]->x509, *b = out->e[i + 1]->x509;
+            if (X509_NAME_cmp(X509_get_issuer_name(a), X509_get_subject_name(b)) != 0)
+                cs->linked = false;
+        }
+        if (out->n > 1) {
+            const EVP_PKEY *k0 = X509_get0_pubkey(leaf);
+            const EVP_PKEY *k1 = X509_get0_pubkey((X509 *)out->e[1]->x509);
+            cs->leaf_shares_issuer_key = k0 && k1 && EVP_PKEY_eq(k0, k1) == 1;
+        }
     }
-    if (out->n > 1) {
-        const EVP_PKEY *k0 = X509_get0_pubkey(leaf);
-        const EVP_PKEY *k1 = X509_get0_pubkey((X509 *)out->e[1]->x509);
-        out->leaf_shares_issuer_key = k0 && k1 && EVP_PKEY_eq(k0, k1) == 1;
-    }
+    out->linked = cs->linked;
+    out->leaf_shares_issuer_key = cs->leaf_shares_issuer_key;
 
     time_t t = (time_t)(ts_us / 1000000);
-    int days = 0, secs = 0;
-    if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), X509_get0_notAfter(leaf)))
-        out->validity_days = days;
-    ASN1_TIME *now = ASN1_TIME_set(NULL, t);
-    if (now && ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), now))
-        out->not_before_age_s = (int64_t)days * 86400 + secs;
-    ASN1_TIME_free(now);
+    const struct x509_cert *li = &out->e[0]->info;
+    if (li->not_before.valid && li->not_after.valid && (int64_t)t < CERT_TIME_END) {
+        /* The decoded times are ASN1_TIME_to_tm()'s, as ASN1_TIME_diff()
+         * reads them: its whole days (towards zero) and seconds. */
+        out->validity_days = (li->not_after.epoch - li->not_before.epoch) / 86400;
+        out->not_before_age_s = (int64_t)t - li->not_before.epoch;
+    } else {
+        int days = 0, secs = 0;
+        if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), X509_get0_notAfter(leaf)))
+            out->validity_days = days;
+        ASN1_TIME *now = ASN1_TIME_set(NULL, t);
+        if (now && ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), now))
+            out->not_before_age_s = (int64_t)days * 86400 + secs;
+        ASN1_TIME_free(now);
+    }
 
     if (has_sni) {
         out->has_sni = true;
-        out->sni_match = X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
+        if (sni_len > 0 && sni_len <= sizeof(cs->sni)) {
+            if (!cs->sni_known || cs->sni_len != sni_len || memcmp(cs->sni, sni, sni_len) != 0) {
+                cs->sni_match = X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
+                cs->sni_known = true;
+                cs->sni_len = (uint8_t)sni_len;
+                memcpy(cs->sni, sni, sni_len);
+            }
+            out->sni_match = cs->sni_match;
+        } else {
+            out->sni_match = X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
+        }
     }
 
-    uint8_t key[32];
-    verify_key(out, purpose, key);
-    size_t slot = ((size_t)key[0] << 16 | (size_t)key[1] << 8 | key[2]) % ctx->n_slots;
-    struct verify_slot *vs = &ctx->slots[slot];
-    if (vs->used && memcmp(vs->key, key, 32) == 0 && vs->lo <= (int64_t)t && (int64_t)t < vs->hi) {
-        out->verify_error = vs->error;
-        out->verify_depth = vs->depth;
+    if (cs->verified && cs->lo <= (int64_t)t && (int64_t)t < cs->hi) {
+        out->verify_error = cs->error;
+        out->verify_depth = cs->depth;
     } else {
         int64_t lo = INT64_MIN, hi = INT64_MAX;
         verify_chain(ctx, out, purpose, t, &lo, &hi);
-        vs->used = true;
-        memcpy(vs->key, key, 32);
-        vs->error = out->verify_error;
-        vs->depth = out->verify_depth;
-        vs->lo = lo;
-        vs->hi = hi;
+        cs->verified = true;
+        cs->error = out->verify_error;
+        cs->depth = out->verify_depth;
+        cs->lo = lo;
+        cs->hi = hi;
     }
     ERR_clear_error();
 }

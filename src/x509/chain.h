@@ -6,14 +6,25 @@
  * Facts, not verdicts: policy/ decides what they mean.
  *
  * Containers (one struct x509_ctx per worker):
- *   certificate cache   distinct certificates by SHA-256 of the DER, at most
- *                       cert_cache_max unreferenced entries kept (LRU);
- *                       entries in use by a chain are never evicted.
- *   validation cache    direct-mapped, verify_cache_size slots, keyed by the
- *                       chain's certificate hashes and the purpose; a result
- *                       is reused only between the validity bounds (of every
- *                       certificate involved) around the time it was
- *                       computed for; a collision just verifies again.
+ *   certificate cache   distinct certificates by their DER (a seeded
+ *                       hash_fast() picks the bucket, memcmp decides), at
+ *                       most cert_cache_max unreferenced entries kept (LRU);
+ *                       entries in use by a chain are never evicted.  A
+ *                       bucket holds at most CFG_X509_BUCKET_MAX entries, so
+ *                       DER chosen to collide costs a bounded walk: a new
+ *                       certificate for a full bucket replaces an unused
+ *                       one there, else it serves its chain uncached
+ *                       (caps.x509_cache_bucket).
+ *   chain cache         direct-mapped, verify_cache_size slots, keyed by the
+ *                       ids of the chain's entries (an entry's id is unique
+ *                       for the context's life) and the purpose.  A slot
+ *                       keeps what depends on the certificates alone
+ *                       (linkage, leaf/issuer key reuse), the validation
+ *                       result, reused only between the validity bounds (of
+ *                       every certificate involved) around the time it was
+ *                       computed for, and the leaf's match against the last
+ *                       SNI seen (up to CFG_X509_SNI_MEMO bytes).  A
+ *                       collision just computes again.
  *
  * Everything X.509 goes through OpenSSL; x509/cert.c extracts the fields.
  */
@@ -25,8 +36,12 @@
 #include <stdint.h>
 
 #include "tls/certmsg.h"
+#include "util/hash.h"
 #include "util/stats.h"
 #include "x509/cert.h"
+
+#define X509_CACHE_BUCKETS 4096   /* certificate cache buckets (a power of two): bucket
+                                     hash_fast(cache_key, der) & (X509_CACHE_BUCKETS - 1) */
 
 struct x509_ctx_config {
     const char *ca_bundle;     /* PEM file; NULL: the system default store */
@@ -34,6 +49,8 @@ struct x509_ctx_config {
     size_t cert_cache_max;     /* unreferenced certificates kept */
     size_t verify_cache_size;  /* validation cache slots */
     void *store;               /* a shared trust store (x509_store_load); NULL: load one */
+    const struct hash_key *cache_key;   /* the caches' hash key; NULL: a random one
+                                           (tests fix it to make buckets collide) */
 };
 
 struct x509_ctx;
@@ -46,6 +63,8 @@ struct x509_entry {
     unsigned refs;
     struct x509_entry *hnext, *lru_prev, *lru_next;
     uint64_t h;                /* keyed hash of the DER: the cache key with der[] */
+    uint64_t id;               /* unique per context: chain cache keys */
+    bool cached;               /* in the cache; false: freed on its last release */
     size_t cost;               /* bytes charged to the memcap */
     size_t der_len;
     uint8_t der[];             /* the certificate as sent (EVE tls.chain) */

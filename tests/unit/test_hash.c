@@ -1,0 +1,100 @@
+/*
+ * test_hash.c - unit tests for util/hash.c.
+ *
+ * SipHash-2-4 against the reference vector of its paper (key 00..0f,
+ * message 00..0e), and hash_fast() against the published test vectors of
+ * wyhash final version 4 with the default secret (message i hashed with
+ * seed i), plus every length from 0 to 300 through each of its code paths
+ * (0, 1-3, 4-16, 17-48, more than 48 bytes): a change in any byte or in
+ * the length, and a different key, change the hash.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "testhelp.h"
+#include "util/hash.h"
+
+static void test_siphash(void)
+{
+    struct hash_key k;
+    uint8_t key[16], msg[15];
+    for (int i = 0; i < 16; i++)
+        key[i] = (uint8_t)i;
+    for (int i = 0; i < 15; i++)
+        msg[i] = (uint8_t)i;
+    k.k0 = k.k1 = 0;
+    for (int i = 7; i >= 0; i--) {
+        k.k0 = k.k0 << 8 | key[i];
+        k.k1 = k.k1 << 8 | key[8 + i];
+    }
+    test_cond("SipHash-2-4 reference vector", hash_siphash(&k, msg, sizeof msg) ==
+                                                  0xa129ca6149be45e5ULL);
+}
+
+static void test_fast_vectors(void)
+{
+    static const struct {
+        const char *msg;
+        uint64_t want;
+    } v[] = {
+        { "", 0x0409638ee2bde459ULL },
+        { "a", 0xa8412d091b5fe0a9ULL },
+        { "abc", 0x32dd92e4b2915153ULL },
+        { "message digest", 0x8619124089a3a16bULL },
+        { "abcdefghijklmnopqrstuvwxyz", 0x7a43afb61d7f5f40ULL },
+        { "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+          0xff42329b90e50d58ULL },
+        { "1234567890123456789012345678901234567890123456789012345678901234567890"
+          "1234567890",
+          0xc39cab13b115aad3ULL },
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        struct hash_key k = { i, 0 };
+        char what[64];
+        snprintf(what, sizeof what, "wyhash final 4 vector %zu", i);
+        test_cond(what, hash_fast(&k, v[i].msg, strlen(v[i].msg)) == v[i].want);
+        /* The seed is k0 ^ k1: the same seed split differently. */
+        struct hash_key k2 = { i ^ 0x5555, 0x5555 };
+        test_cond("seed is k0 ^ k1", hash_fast(&k2, v[i].msg, strlen(v[i].msg)) == v[i].want);
+    }
+}
+
+static void test_fast_sensitivity(void)
+{
+    uint8_t buf[301];
+    struct hash_key k = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL };
+    struct hash_key k2 = { 0x0123456789abcdefULL, 0xfedcba9876543211ULL };
+    unsigned byte_bad = 0, len_bad = 0, key_bad = 0, unaligned_bad = 0;
+    uint8_t shifted[302];
+
+    for (size_t i = 0; i < sizeof buf; i++)
+        buf[i] = (uint8_t)(i * 131 + 7);
+    for (size_t len = 0; len <= 300; len++) {
+        uint64_t h = hash_fast(&k, buf, len);
+        if (len > 0 && hash_fast(&k, buf, len - 1) == h)
+            len_bad++;
+        if (hash_fast(&k2, buf, len) == h)
+            key_bad++;
+        memcpy(shifted + 1, buf, len);
+        if (hash_fast(&k, shifted + 1, len) != h)
+            unaligned_bad++;
+        for (size_t j = 0; j < len; j++) {
+            buf[j] ^= 0x01;
+            if (hash_fast(&k, buf, len) == h)
+                byte_bad++;
+            buf[j] ^= 0x01;
+        }
+    }
+    test_cond("flipping any bit of the input changes the hash", byte_bad == 0);
+    test_cond("the length is part of the hash", len_bad == 0);
+    test_cond("another key gives another hash", key_bad == 0);
+    test_cond("alignment of the input does not matter", unaligned_bad == 0);
+}
+
+int main(void)
+{
+    test_siphash();
+    test_fast_vectors();
+    test_fast_sensitivity();
+    return test_report();
+}
