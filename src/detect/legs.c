@@ -16,7 +16,6 @@
 #include "detect/legs.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +140,14 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
     return best >= 0;
 }
 
+/* src cut to cap - 1 bytes and terminated, as snprintf("%s") would. */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 /* Take slot i out of its bucket's list. */
 static void unlink_slot(struct legs *l, int32_t i)
 {
@@ -189,7 +196,7 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     g->connect_port = connect_port;
     memcpy(g->client_ip, c->client_ip, alen(c->ip_ver));
     memcpy(g->server_ip, c->server_ip, alen(c->ip_ver));
-    snprintf(g->sni, sizeof(g->sni), "%s", c->sni);
+    copy_cut(g->sni, sizeof(g->sni), c->sni);
     int32_t *h = &l->head[sni_h & (LEGS_BUCKETS - 1)];
     l->hprev[slot] = -1;
     l->hnext[slot] = *h;
@@ -197,11 +204,11 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
         l->hprev[*h] = slot;
     *h = slot;
     if (leaf_sha256) {
-        snprintf(g->leaf_sha256, sizeof(g->leaf_sha256), "%s", leaf_sha256);
-        snprintf(g->issuer, sizeof(g->issuer), "%s", issuer ? issuer : "-");
+        copy_cut(g->leaf_sha256, sizeof(g->leaf_sha256), leaf_sha256);
+        copy_cut(g->issuer, sizeof(g->issuer), issuer ? issuer : "-");
     }
     if (c->ja4)
-        snprintf(g->ja4, sizeof(g->ja4), "%s", c->ja4);
+        copy_cut(g->ja4, sizeof(g->ja4), c->ja4);
     l->keys[slot] = (struct leg_key){
         .sni_h = sni_h,
         .leaf_h = g->leaf_sha256[0] ? leaf_h : 0,

@@ -944,9 +944,13 @@ static void resume_key_of(const struct detect_conn *c, enum resume_kind kind, co
     memcpy(k->id, id, k->id_len);
 }
 
+/* src (NULL: "") cut to cap - 1 bytes and terminated, as snprintf("%s"). */
 static void copy_cut(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* What a resumption inherits from this full handshake and its alerts. */
