@@ -27,11 +27,14 @@
 _Static_assert((LEGS_BUCKETS & (LEGS_BUCKETS - 1)) == 0 && LEGS_BUCKETS >= DETECT_LEGS_MAX,
                "LEGS_BUCKETS");
 
-/* The part of ring[i] a lookup tests first, 32 bytes beside the others: a
+/* The part of ring[i] a lookup tests first, 48 bytes beside the others: a
  * popular name's bucket is walked without touching its 600-byte legs. */
 struct leg_key {
     uint64_t sni_h, leaf_h, ja4_h;   /* leaf_h, ja4_h: 0 when the leg has none */
     int64_t ts_s;
+    uint32_t client_f, server_f;     /* fold() of the addresses: equal when they are */
+    uint8_t ip_ver;
+    bool via_connect;
 };
 
 struct legs {
@@ -76,6 +79,19 @@ static uint64_t str_hash(const struct legs *l, const char *s)
     return hash_siphash(&l->key, s, strlen(s));
 }
 
+/* An address folded to 32 bits: two equal addresses fold equal, so
+ * unequal folds rule a shape out without reading the leg. */
+static uint32_t fold(const uint8_t *a, size_t al)
+{
+    uint32_t f = 0;
+    for (size_t i = 0; i < al; i += 4) {
+        uint32_t w;
+        memcpy(&w, a + i, 4);
+        f ^= w;
+    }
+    return f;
+}
+
 /* Linked by the CONNECT target: exactly one of the two legs came through
  * CONNECT to its name, the other went to that CONNECT port from another
  * client, close in time.  (The caller has checked the name, the leaves.) */
@@ -98,6 +114,7 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
 {
     int64_t now = (int64_t)(c->ts_us / 1000000);
     size_t al = alen(c->ip_ver);
+    uint32_t c_client_f = fold(c->client_ip, al), c_server_f = fold(c->server_ip, al);
     int32_t best = -1;
     /* Of several matching legs the one in the lowest ring slot answers, as
      * when the ring was scanned in order. */
@@ -113,6 +130,12 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
         if (!other_leaf && !other_fp)
             continue;
         if (now - k->ts_s > DETECT_LEG_WINDOW_S || k->ts_s - now > DETECT_LEG_WINDOW_S)
+            continue;
+        /* No shape can hold (the tests below, on folded addresses), and no
+         * CONNECT link (it needs another leaf and one leg through CONNECT). */
+        if (k->ip_ver != c->ip_ver ||
+            (k->server_f != c_client_f && k->client_f != c_server_f &&
+             k->server_f != c_server_f && !(other_leaf && k->via_connect != c_via)))
             continue;
         const struct leg *g = &l->ring[i];
         if (!g->used || g->ip_ver != c->ip_ver)
@@ -214,6 +237,10 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
         .leaf_h = g->leaf_sha256[0] ? leaf_h : 0,
         .ja4_h = g->ja4[0] ? ja4_h : 0,
         .ts_s = g->ts_s,
+        .client_f = fold(g->client_ip, alen(g->ip_ver)),
+        .server_f = fold(g->server_ip, alen(g->ip_ver)),
+        .ip_ver = g->ip_ver,
+        .via_connect = g->via_connect,
     };
     pthread_mutex_unlock(&l->mu);
     return found;
