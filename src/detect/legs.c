@@ -92,6 +92,13 @@ static uint32_t fold(const uint8_t *a, size_t al)
     return f;
 }
 
+/* Two addresses of al bytes, with their folds, are equal: an IPv4
+ * address is its own fold; an IPv6 one is compared when the folds agree. */
+static bool same_addr(uint32_t fa, uint32_t fb, const uint8_t *a, const uint8_t *b, size_t al)
+{
+    return fa == fb && (al == 4 || memcmp(a, b, al) == 0);
+}
+
 /* Linked by the CONNECT target: exactly one of the two legs came through
  * CONNECT to its name, the other went to that CONNECT port from another
  * client, close in time.  (The caller has checked the name, the leaves.) */
@@ -138,12 +145,13 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
              k->server_f != c_server_f && !(other_leaf && k->via_connect != c_via)))
             continue;
         const struct leg *g = &l->ring[i];
-        if (!g->used || g->ip_ver != c->ip_ver)
+        if (!g->used)
             continue;
-        bool explicit_shape = memcmp(g->server_ip, c->client_ip, al) == 0 ||
-                              memcmp(g->client_ip, c->server_ip, al) == 0;
-        bool transparent_shape = !explicit_shape && memcmp(g->server_ip, c->server_ip, al) == 0 &&
-                                 memcmp(g->client_ip, c->client_ip, al) != 0;
+        bool explicit_shape = same_addr(k->server_f, c_client_f, g->server_ip, c->client_ip, al) ||
+                              same_addr(k->client_f, c_server_f, g->client_ip, c->server_ip, al);
+        bool transparent_shape =
+            !explicit_shape && same_addr(k->server_f, c_server_f, g->server_ip, c->server_ip, al) &&
+            !same_addr(k->client_f, c_client_f, g->client_ip, c->client_ip, al);
         /* Two ordinary clients of one server differ in fingerprint all the
          * time: the transparent shape and the CONNECT link need different
          * certificates. */
