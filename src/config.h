@@ -62,6 +62,10 @@
 #define CFG_RESUME_MAX_AGE_S    (7 * 86400) /* packet time after which one is no longer matched
                                                (RFC 8446 4.6.1's ticket lifetime cap) */
 
+/* Signatures: interception_issuers.json matching (policy/sigdb.c) */
+#define CFG_SIGDB_NAME_CACHE    1024      /* CA names kept per thread with every entry's issuer_*
+                                             verdict on them (direct-mapped, ~150 KiB) */
+
 /* Signatures: signatures/removed_roots.json (policy/roots.c) */
 #define CFG_ROOTS_MAX           4096      /* removed-root entries in the file */
 #define CFG_ROOTS_MAX_FILE_BYTES (4u << 20) /* bytes of the file */
