@@ -1150,7 +1150,8 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
         n = SIGDB_CHAIN_MAX;
     struct name_verdicts nv[2 * SIGDB_CHAIN_MAX];
     const uint64_t *iv[2 * SIGDB_CHAIN_MAX] = {0};
-#define ISSUER_OK(j, i) (issuer_bits(db, chain, (j), nv, iv)[(i) / 64] >> ((i) % 64) & 1)
+#define ISSUER_OK(j, i)                                                                      \
+    ((iv[j] ? iv[j] : issuer_bits(db, chain, (j), nv, iv))[(i) / 64] >> ((i) % 64) & 1)
     struct lname subj;   /* the leaf subject, lower-cased when an entry asks */
     char *subj_arena = NULL;
     bool subj_made = false;
