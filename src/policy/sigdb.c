@@ -1006,6 +1006,9 @@ static bool traits_hold(const struct sig_issuer *e, const struct x509_cert *leaf
 
 /* ---- what one name says to every issuer_* condition ----------------------- */
 
+/* The conditions traits_hold() tests. */
+#define SIG_F_TRAITS (SIG_F_LEAF_SHARES_KEY | SIG_F_NO_SKI | SIG_F_CHAIN_LEN_1 | SIG_F_MAX_VALIDITY)
+
 /* Bit i: entry i's issuer_* conditions all hold on the name. */
 #define NV_WORDS ((SIGDB_MAX_ISSUERS + 63) / 64)
 struct name_verdicts {
@@ -1159,7 +1162,7 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
     const struct sig_issuer *found_sig = NULL;
     for (size_t i = 0; i < db->n_iss && !found_sig; i++) {
         const struct sig_issuer *e = &db->iss[i];
-        if (!traits_hold(e, leaf, &f))
+        if ((e->fields & SIG_F_TRAITS) && !traits_hold(e, leaf, &f))
             continue;
         if (e->fields & SIG_F_SUBJECT_NAME) {
             if (!leaf)
