@@ -75,6 +75,10 @@
 #define CFG_RESUME_MAX_AGE_S    (7 * 86400) /* packet time after which one is no longer matched
                                                (RFC 8446 4.6.1's ticket lifetime cap) */
 
+/* Signatures: interception_issuers.json matching (policy/sigdb.c) */
+#define CFG_SIGDB_NAME_CACHE    1024      /* CA names kept per thread with every entry's issuer_*
+                                             verdict on them (direct-mapped, ~150 KiB) */
+
 /* Signatures: signatures/removed_roots.json (policy/roots.c) */
 #define CFG_ROOTS_MAX           4096      /* removed-root entries in the file */
 #define CFG_ROOTS_MAX_FILE_BYTES (4u << 20) /* bytes of the file */
@@ -85,6 +89,8 @@
 
 /* Events */
 #define CFG_TLS_HISTORY_MAX     48          /* letters of a connection's ssl_history kept */
+#define CFG_DNSNAME_CACHE_SLOTS 4096        /* public-suffix answers kept per thread, by exact
+                                               name (util/dnsname.c; 1 MiB) */
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */
 #define CFG_EVENT_UNIT_INITIAL  (32 * 1024) /* a worker's event buffer at start; grows */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */

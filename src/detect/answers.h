@@ -13,7 +13,8 @@
  * Container contract (as detect/legs.h):
  *   entries   DETECT_ANSWERS_MAX TLS 1.3 connections with a server name and
  *             a known flight or HelloRetryRequest, a ring: the oldest is
- *             overwritten.  ~90 bytes each.
+ *             overwritten.  ~90 bytes each.  Each is chained in a bucket
+ *             by its (name, JA4) hashes: a lookup walks that bucket only.
  *   window    DETECT_ANSWERS_WINDOW_S seconds between the two connections.
  *   locking   one mutex; answers_match_and_remember() looks up and records
  *             in one critical section.  Keyed 64-bit hashes of the name and

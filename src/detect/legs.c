@@ -16,7 +16,6 @@
 #include "detect/legs.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,11 +27,14 @@
 _Static_assert((LEGS_BUCKETS & (LEGS_BUCKETS - 1)) == 0 && LEGS_BUCKETS >= DETECT_LEGS_MAX,
                "LEGS_BUCKETS");
 
-/* The part of ring[i] a lookup tests first, 32 bytes beside the others: a
+/* The part of ring[i] a lookup tests first, 48 bytes beside the others: a
  * popular name's bucket is walked without touching its 600-byte legs. */
 struct leg_key {
     uint64_t sni_h, leaf_h, ja4_h;   /* leaf_h, ja4_h: 0 when the leg has none */
     int64_t ts_s;
+    uint32_t client_f, server_f;     /* fold() of the addresses: equal when they are */
+    uint8_t ip_ver;
+    bool via_connect;
 };
 
 struct legs {
@@ -77,6 +79,26 @@ static uint64_t str_hash(const struct legs *l, const char *s)
     return hash_siphash(&l->key, s, strlen(s));
 }
 
+/* An address folded to 32 bits: two equal addresses fold equal, so
+ * unequal folds rule a shape out without reading the leg. */
+static uint32_t fold(const uint8_t *a, size_t al)
+{
+    uint32_t f = 0;
+    for (size_t i = 0; i < al; i += 4) {
+        uint32_t w;
+        memcpy(&w, a + i, 4);
+        f ^= w;
+    }
+    return f;
+}
+
+/* Two addresses of al bytes, with their folds, are equal: an IPv4
+ * address is its own fold; an IPv6 one is compared when the folds agree. */
+static bool same_addr(uint32_t fa, uint32_t fb, const uint8_t *a, const uint8_t *b, size_t al)
+{
+    return fa == fb && (al == 4 || memcmp(a, b, al) == 0);
+}
+
 /* Linked by the CONNECT target: exactly one of the two legs came through
  * CONNECT to its name, the other went to that CONNECT port from another
  * client, close in time.  (The caller has checked the name, the leaves.) */
@@ -99,6 +121,7 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
 {
     int64_t now = (int64_t)(c->ts_us / 1000000);
     size_t al = alen(c->ip_ver);
+    uint32_t c_client_f = fold(c->client_ip, al), c_server_f = fold(c->server_ip, al);
     int32_t best = -1;
     /* Of several matching legs the one in the lowest ring slot answers, as
      * when the ring was scanned in order. */
@@ -115,13 +138,20 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
             continue;
         if (now - k->ts_s > DETECT_LEG_WINDOW_S || k->ts_s - now > DETECT_LEG_WINDOW_S)
             continue;
-        const struct leg *g = &l->ring[i];
-        if (!g->used || g->ip_ver != c->ip_ver)
+        /* No shape can hold (the tests below, on folded addresses), and no
+         * CONNECT link (it needs another leaf and one leg through CONNECT). */
+        if (k->ip_ver != c->ip_ver ||
+            (k->server_f != c_client_f && k->client_f != c_server_f &&
+             k->server_f != c_server_f && !(other_leaf && k->via_connect != c_via)))
             continue;
-        bool explicit_shape = memcmp(g->server_ip, c->client_ip, al) == 0 ||
-                              memcmp(g->client_ip, c->server_ip, al) == 0;
-        bool transparent_shape = !explicit_shape && memcmp(g->server_ip, c->server_ip, al) == 0 &&
-                                 memcmp(g->client_ip, c->client_ip, al) != 0;
+        const struct leg *g = &l->ring[i];
+        if (!g->used)
+            continue;
+        bool explicit_shape = same_addr(k->server_f, c_client_f, g->server_ip, c->client_ip, al) ||
+                              same_addr(k->client_f, c_server_f, g->client_ip, c->server_ip, al);
+        bool transparent_shape =
+            !explicit_shape && same_addr(k->server_f, c_server_f, g->server_ip, c->server_ip, al) &&
+            !same_addr(k->client_f, c_client_f, g->client_ip, c->client_ip, al);
         /* Two ordinary clients of one server differ in fingerprint all the
          * time: the transparent shape and the CONNECT link need different
          * certificates. */
@@ -139,6 +169,14 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
         m->other_fp = other_fp;
     }
     return best >= 0;
+}
+
+/* src cut to cap - 1 bytes and terminated, as snprintf("%s") would. */
+static void copy_cut(char *dst, size_t cap, const char *src)
+{
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* Take slot i out of its bucket's list. */
@@ -189,7 +227,7 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     g->connect_port = connect_port;
     memcpy(g->client_ip, c->client_ip, alen(c->ip_ver));
     memcpy(g->server_ip, c->server_ip, alen(c->ip_ver));
-    snprintf(g->sni, sizeof(g->sni), "%s", c->sni);
+    copy_cut(g->sni, sizeof(g->sni), c->sni);
     int32_t *h = &l->head[sni_h & (LEGS_BUCKETS - 1)];
     l->hprev[slot] = -1;
     l->hnext[slot] = *h;
@@ -197,16 +235,20 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
         l->hprev[*h] = slot;
     *h = slot;
     if (leaf_sha256) {
-        snprintf(g->leaf_sha256, sizeof(g->leaf_sha256), "%s", leaf_sha256);
-        snprintf(g->issuer, sizeof(g->issuer), "%s", issuer ? issuer : "-");
+        copy_cut(g->leaf_sha256, sizeof(g->leaf_sha256), leaf_sha256);
+        copy_cut(g->issuer, sizeof(g->issuer), issuer ? issuer : "-");
     }
     if (c->ja4)
-        snprintf(g->ja4, sizeof(g->ja4), "%s", c->ja4);
+        copy_cut(g->ja4, sizeof(g->ja4), c->ja4);
     l->keys[slot] = (struct leg_key){
         .sni_h = sni_h,
         .leaf_h = g->leaf_sha256[0] ? leaf_h : 0,
         .ja4_h = g->ja4[0] ? ja4_h : 0,
         .ts_s = g->ts_s,
+        .client_f = fold(g->client_ip, alen(g->ip_ver)),
+        .server_f = fold(g->server_ip, alen(g->ip_ver)),
+        .ip_ver = g->ip_ver,
+        .via_connect = g->via_connect,
     };
     pthread_mutex_unlock(&l->mu);
     return found;

@@ -20,6 +20,7 @@ struct resume_entry {
     struct resume_key k;
     struct resume_origin o;
     uint32_t hnext, prev, next;
+    uint32_t b;   /* its bucket: a drop finds it without hashing the key again */
 };
 
 struct resume {
@@ -83,14 +84,15 @@ static void canon(struct resume_key *c, const struct resume_key *k)
     memcpy(c->id, k->id, c->id_len);
 }
 
-static uint32_t *slot(struct resume *t, const struct resume_key *c)
+/* The bucket of a canonical key (hashed once per call). */
+static uint32_t bucket_of(const struct resume *t, const struct resume_key *c)
 {
-    return &t->bucket[hash_siphash(&t->hk, c, sizeof(*c)) & (t->nb - 1)];
+    return (uint32_t)(hash_siphash(&t->hk, c, sizeof(*c)) & (t->nb - 1));
 }
 
-static uint32_t find(struct resume *t, const struct resume_key *c)
+static uint32_t find(struct resume *t, uint32_t b, const struct resume_key *c)
 {
-    for (uint32_t i = *slot(t, c); i != NIL; i = t->e[i].hnext)
+    for (uint32_t i = t->bucket[b]; i != NIL; i = t->e[i].hnext)
         if (memcmp(&t->e[i].k, c, sizeof(*c)) == 0)
             return i;
     return NIL;
@@ -124,7 +126,7 @@ static void lru_front(struct resume *t, uint32_t i)
 /* Take entry i out of its bucket and the LRU list, onto the free list. */
 static void drop(struct resume *t, uint32_t i)
 {
-    uint32_t *p = slot(t, &t->e[i].k);
+    uint32_t *p = &t->bucket[t->e[i].b];
     while (*p != i)
         p = &t->e[*p].hnext;
     *p = t->e[i].hnext;
@@ -141,8 +143,9 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
     struct resume_key c;
     canon(&c, k);
     bool evicted = false;
+    uint32_t b = bucket_of(t, &c);
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, &c);
+    uint32_t i = find(t, b, &c);
     if (i != NIL) {
         t->e[i].o = *o;
         lru_unlink(t, i);
@@ -158,9 +161,9 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
     t->free_list = t->e[i].hnext;
     memcpy(&t->e[i].k, &c, sizeof(c));   /* padding included: keys compare as bytes */
     t->e[i].o = *o;
-    uint32_t *b = slot(t, &c);
-    t->e[i].hnext = *b;
-    *b = i;
+    t->e[i].b = b;
+    t->e[i].hnext = t->bucket[b];
+    t->bucket[b] = i;
     lru_front(t, i);
     t->n++;
     pthread_mutex_unlock(&t->mu);
@@ -175,8 +178,9 @@ bool resume_get(struct resume *t, const struct resume_key *k, int64_t now_s,
     struct resume_key c;
     canon(&c, k);
     bool ok = false;
+    uint32_t b = bucket_of(t, &c);
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, &c);
+    uint32_t i = find(t, b, &c);
     if (i != NIL) {
         if (now_s - t->e[i].o.ts_s > CFG_RESUME_MAX_AGE_S) {
             drop(t, i);

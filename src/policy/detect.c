@@ -23,6 +23,8 @@
 #include "util/dnsname.h"
 
 #define PRODUCT_CACHE 1024   /* chains remembered with their signature match */
+#define FP_MEMO_N 8          /* fingerprint entries remembered for the last client */
+#define FP_MEMO_LEN 64       /* a JA4 or JA3 longer than this is looked up each time */
 
 struct product_slot {
     char leaf_sha256[65];
@@ -39,6 +41,15 @@ struct detect {
     struct answers *answers;         /* shared too */
     bool own_answers;
     struct product_slot products[PRODUCT_CACHE];
+    /* The last client fingerprints looked up and what they found: the
+     * detections and the event's client_app ask for the same connection,
+     * and most connections share their client's JA4 and JA3. */
+    struct {
+        bool valid, has_ja4, has_ja3;
+        char ja4[FP_MEMO_LEN], ja3[FP_MEMO_LEN];
+        size_t n;
+        const struct sig_fp *fps[FP_MEMO_N];
+    } fp_memo;
 };
 
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
@@ -770,17 +781,49 @@ const char *detect_interception_product(const struct detect *d, const struct det
 }
 
 /* Fingerprint entries for the client: JA4 first, then JA3. */
-static size_t client_fps(const struct detect *d, const struct detect_conn *c,
-                         const struct sig_fp **out, size_t max)
+static size_t client_fps_lookup(const struct detect *d, const struct detect_conn *c,
+                                const struct sig_fp **out, size_t max)
 {
-    if (!d->sigs)
-        return 0;
     size_t n = 0;
     if (c->ja4)
         n = sigdb_find_fingerprint(d->sigs, SIG_FP_JA4, c->ja4, out, max);
     if (n == 0 && c->ja3)
         n = sigdb_find_fingerprint(d->sigs, SIG_FP_JA3, c->ja3, out, max);
     return n < max ? n : max;
+}
+
+/* True when memo string m (present: has) stands for s. */
+static bool memo_same(bool has, const char *m, const char *s)
+{
+    return s ? has && strcmp(m, s) == 0 : !has;
+}
+
+static size_t client_fps(const struct detect *dc, const struct detect_conn *c,
+                         const struct sig_fp **out, size_t max)
+{
+    struct detect *d = (struct detect *)dc;   /* the memo is not observable state */
+    if (!d->sigs)
+        return 0;
+    bool fits = (!c->ja4 || strlen(c->ja4) < FP_MEMO_LEN) &&
+                (!c->ja3 || strlen(c->ja3) < FP_MEMO_LEN) && max <= FP_MEMO_N;
+    if (!fits)
+        return client_fps_lookup(d, c, out, max);
+    if (d->fp_memo.valid && memo_same(d->fp_memo.has_ja4, d->fp_memo.ja4, c->ja4) &&
+        memo_same(d->fp_memo.has_ja3, d->fp_memo.ja3, c->ja3)) {
+        size_t n = d->fp_memo.n < max ? d->fp_memo.n : max;
+        memcpy(out, d->fp_memo.fps, n * sizeof(*out));
+        return n;
+    }
+    size_t n = client_fps_lookup(d, c, d->fp_memo.fps, FP_MEMO_N);
+    d->fp_memo.valid = true;
+    d->fp_memo.has_ja4 = c->ja4 != NULL;
+    d->fp_memo.has_ja3 = c->ja3 != NULL;
+    strcpy(d->fp_memo.ja4, c->ja4 ? c->ja4 : "");
+    strcpy(d->fp_memo.ja3, c->ja3 ? c->ja3 : "");
+    d->fp_memo.n = n;
+    n = n < max ? n : max;
+    memcpy(out, d->fp_memo.fps, n * sizeof(*out));
+    return n;
 }
 
 const char *detect_client_app(const struct detect *d, const struct detect_conn *c)
@@ -944,9 +987,13 @@ static void resume_key_of(const struct detect_conn *c, enum resume_kind kind, co
     memcpy(k->id, id, k->id_len);
 }
 
+/* src (NULL: "") cut to cap - 1 bytes and terminated, as snprintf("%s"). */
 static void copy_cut(char *dst, size_t cap, const char *src)
 {
-    snprintf(dst, cap, "%s", src ? src : "");
+    size_t n = src ? strnlen(src, cap - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 /* What a resumption inherits from this full handshake and its alerts. */

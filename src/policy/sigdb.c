@@ -12,7 +12,9 @@
  * Matching walks the issuer entries in file order and evaluates each
  * entry's conditions (all must hold): traits first (cheap), then the
  * leaf's subject, then the issuer_* conditions against each CA name the
- * chain carries.  OU conditions need the individual OU attributes, which
+ * chain carries.  What a CA name says to every entry's issuer_* conditions
+ * is kept per thread (see name_slot below): a chain's CA names repeat.
+ * OU conditions need the individual OU attributes, which
  * struct x509_cert does not keep: they are read back out of the RFC 4514
  * string (x509/cert.c writes it with OpenSSL's RFC 2253 flags: "," between
  * RDNs, "+" inside one, "\c" or "\HH" escapes).
@@ -26,7 +28,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +40,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "config.h"
 #include "policy/roots.h"
+#include "util/hash.h"
 #include "util/hex.h"
 #include "util/jsonv.h"
 #include "util/strpool.h"
@@ -152,7 +158,10 @@ struct sigdb {
     const struct sig_fp **fp_sorted;
     struct strpool strs;    /* every string the entries point to */
     struct roots *roots;    /* removed_roots.json; NULL when the directory has none */
+    uint64_t gen;           /* unique per loaded database (tags the name cache) */
 };
+
+static atomic_uint_fast64_t sigdb_gens;
 
 /* The keys of an issuer entry's "match" object, in evaluation and
  * description order (the order of the enum sig_field bits). */
@@ -795,6 +804,7 @@ struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen)
         load_fail(&c, "out of memory");
         return NULL;
     }
+    c.db->gen = (uint64_t)atomic_fetch_add(&sigdb_gens, 1) + 1;
     static const char *const files[2] = {SIGDB_ISSUERS_FILE, SIGDB_FPS_FILE};
     for (int f = 0; f < 2; f++) {
         if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, sep, files[f]) >= sizeof path) {
@@ -994,6 +1004,119 @@ static bool traits_hold(const struct sig_issuer *e, const struct x509_cert *leaf
     return true;
 }
 
+/* ---- what one name says to every issuer_* condition ----------------------- */
+
+/* The conditions traits_hold() tests. */
+#define SIG_F_TRAITS (SIG_F_LEAF_SHARES_KEY | SIG_F_NO_SKI | SIG_F_CHAIN_LEN_1 | SIG_F_MAX_VALIDITY)
+
+/* Bit i: entry i's issuer_* conditions all hold on the name. */
+#define NV_WORDS ((SIGDB_MAX_ISSUERS + 63) / 64)
+struct name_verdicts {
+    uint64_t bits[NV_WORDS];
+};
+
+/*
+ * A chain's CA names repeat from one connection to the next while its leaf
+ * does not, so each thread keeps what a name said, direct-mapped in
+ * CFG_SIGDB_NAME_CACHE slots.  The key is a SipHash (per-run key) of the
+ * name's CN, O and RFC 4514 string with the database's generation: the
+ * 64-bit keyed hash decides, as the legs' do (a collision cannot be
+ * arranged from outside), and a name too long for the key buffer is
+ * evaluated every time.  A collision of slots only replaces the slot.
+ */
+struct name_slot {
+    uint64_t tag, gen;   /* gen 0: empty */
+    struct name_verdicts v;
+};
+
+static pthread_once_t nc_once = PTHREAD_ONCE_INIT;
+static pthread_key_t nc_key;
+static bool nc_key_ok;
+static struct hash_key nc_hk;
+static _Thread_local struct name_slot *nc;
+
+static void nc_init(void)
+{
+    hash_random_key(&nc_hk);
+    nc_key_ok = pthread_key_create(&nc_key, free) == 0;
+}
+
+static struct name_slot *nc_get(void)
+{
+    if (nc)
+        return nc;
+    pthread_once(&nc_once, nc_init);
+    if (!nc_key_ok)
+        return NULL;
+    struct name_slot *t = calloc(CFG_SIGDB_NAME_CACHE, sizeof(*t));
+    if (!t || pthread_setspecific(nc_key, t) != 0) {
+        free(t);
+        return NULL;
+    }
+    return nc = t;
+}
+
+/* Append "present" and s (NUL ended) to key[*o..cap); false when it does
+ * not fit. */
+static bool key_put(char *key, size_t cap, size_t *o, const char *s)
+{
+    size_t l = s ? strlen(s) : 0;
+    if (*o + l + 2 > cap)
+        return false;
+    key[(*o)++] = s ? 1 : 0;
+    if (l)
+        memcpy(key + *o, s, l);
+    *o += l;
+    key[(*o)++] = '\0';
+    return true;
+}
+
+/* Every entry's issuer_* verdict on nm, into *v. */
+static void name_verdicts_eval(const struct sigdb *db, const struct x509_cert_name *nm,
+                               struct name_verdicts *v)
+{
+    memset(v, 0, sizeof(*v));
+    char *arena = malloc(lname_bytes(nm) + 1), *next = arena;
+    if (!arena)
+        return;   /* out of memory: no entry matches this name */
+    struct lname ln;
+    lname_make(&ln, nm, &next);
+    for (size_t i = 0; i < db->n_iss; i++) {
+        const struct sig_issuer *e = &db->iss[i];
+        if ((e->fields & SIG_F_ISSUER_NAME) && name_holds(e, SIG_F_ISSUER_NAME, &ln))
+            v->bits[i / 64] |= 1ull << (i % 64);
+    }
+    free(arena);
+}
+
+/* The verdicts of names[j] of the chain (j = 2k: chain[k]'s subject,
+ * 2k + 1: its issuer), from the cache or evaluated into nv[j]. */
+static const uint64_t *issuer_bits(const struct sigdb *db, const struct x509_cert *const *chain,
+                                   size_t j, struct name_verdicts *nv, const uint64_t **iv)
+{
+    if (iv[j])
+        return iv[j];
+    const struct x509_cert_name *nm = j % 2 ? &chain[j / 2]->issuer : &chain[j / 2]->subject;
+    char key[3 * (X509_CERT_MAX_TEXT + 8)];
+    size_t o = 0;
+    struct name_slot *t = nc_get();
+    if (t && key_put(key, sizeof key, &o, nm->cn) && key_put(key, sizeof key, &o, nm->o) &&
+        key_put(key, sizeof key, &o, nm->dn)) {
+        uint64_t h = hash_siphash(&nc_hk, key, o);
+        struct name_slot *sl = &t[(h ^ (h >> 32)) % CFG_SIGDB_NAME_CACHE];
+        if (sl->gen != db->gen || sl->tag != h) {
+            name_verdicts_eval(db, nm, &sl->v);
+            sl->gen = db->gen;
+            sl->tag = h;
+        }
+        /* A copy: another name of this chain may take the slot. */
+        memcpy(nv[j].bits, sl->v.bits, (db->n_iss + 63) / 64 * sizeof(uint64_t));
+        return iv[j] = nv[j].bits;
+    }
+    name_verdicts_eval(db, nm, &nv[j]);
+    return iv[j] = nv[j].bits;
+}
+
 const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
                                               const struct x509_cert *const *chain, size_t n,
                                               const struct sigdb_chain_facts *facts,
@@ -1024,46 +1147,51 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
         }
     }
 
-    /* names[2k] is chain[k]'s subject, names[2k + 1] its issuer. */
-    struct lname names[2 * SIGDB_CHAIN_MAX];
-    size_t bytes = 0;
+    /* names[2k] is chain[k]'s subject, names[2k + 1] its issuer; what each
+     * says to every entry's issuer_* conditions is looked up once. */
     if (n > SIGDB_CHAIN_MAX)
         n = SIGDB_CHAIN_MAX;
-    for (size_t k = 0; k < n; k++)
-        if (chain[k])
-            bytes += lname_bytes(&chain[k]->subject) + lname_bytes(&chain[k]->issuer);
-    char *arena = malloc(bytes ? bytes : 1), *next = arena;
-    if (!arena)
-        return NULL;
-    for (size_t k = 0; k < n; k++)
-        if (chain[k]) {
-            lname_make(&names[2 * k], &chain[k]->subject, &next);
-            lname_make(&names[2 * k + 1], &chain[k]->issuer, &next);
-        }
+    struct name_verdicts nv[2 * SIGDB_CHAIN_MAX];
+    const uint64_t *iv[2 * SIGDB_CHAIN_MAX] = {0};
+#define ISSUER_OK(j, i)                                                                      \
+    ((iv[j] ? iv[j] : issuer_bits(db, chain, (j), nv, iv))[(i) / 64] >> ((i) % 64) & 1)
+    struct lname subj;   /* the leaf subject, lower-cased when an entry asks */
+    char *subj_arena = NULL;
+    bool subj_made = false;
 
     const struct sig_issuer *found_sig = NULL;
     for (size_t i = 0; i < db->n_iss && !found_sig; i++) {
         const struct sig_issuer *e = &db->iss[i];
-        if (!traits_hold(e, leaf, &f))
+        if ((e->fields & SIG_F_TRAITS) && !traits_hold(e, leaf, &f))
             continue;
         if (e->fields & SIG_F_SUBJECT_NAME) {
-            if (!leaf || !name_holds(e, SIG_F_SUBJECT_NAME, &names[0]))
+            if (!leaf)
+                continue;
+            if (!subj_made) {
+                subj_arena = malloc(lname_bytes(&leaf->subject) + 1);
+                if (!subj_arena)
+                    break;
+                char *next = subj_arena;
+                lname_make(&subj, &leaf->subject, &next);
+                subj_made = true;
+            }
+            if (!name_holds(e, SIG_F_SUBJECT_NAME, &subj))
                 continue;
         }
         struct sig_match m = {.sig = e, .role = SIG_NAME_NONE, .cert_index = 0};
         if (e->fields & SIG_F_ISSUER_NAME) {
             bool found = false;
-            if (leaf && name_holds(e, SIG_F_ISSUER_NAME, &names[1])) {
+            if (leaf && ISSUER_OK(1, i)) {
                 m.role = SIG_NAME_LEAF_ISSUER;
                 found = true;
             }
             for (size_t k = 1; k < n && !found; k++) {
                 if (!chain[k])
                     continue;
-                if (name_holds(e, SIG_F_ISSUER_NAME, &names[2 * k + 1])) {
+                if (ISSUER_OK(2 * k + 1, i)) {
                     m.role = SIG_NAME_CHAIN_ISSUER;
                     found = true;
-                } else if (name_holds(e, SIG_F_ISSUER_NAME, &names[2 * k])) {
+                } else if (ISSUER_OK(2 * k, i)) {
                     m.role = SIG_NAME_CHAIN_SUBJECT;
                     found = true;
                 }
@@ -1076,7 +1204,8 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
             *out = m;
         found_sig = e;
     }
-    free(arena);
+#undef ISSUER_OK
+    free(subj_arena);
     return found_sig;
 }
 

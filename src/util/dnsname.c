@@ -6,7 +6,11 @@
 
 #include <libpsl.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "config.h"
 
 #define DNSNAME_LABEL_MAX 63
 
@@ -107,28 +111,112 @@ static bool public_normalized(const psl_ctx_t *ctx, const char *norm)
     return false;
 }
 
-bool dnsname_public(const char *name)
+/* The answers for one name, kept per thread in a direct-mapped cache of
+ * CFG_DNSNAME_CACHE_SLOTS slots: a connection's SNI is asked once by the
+ * detections and once by the event's own section, and a busy network
+ * names a few thousand servers.  The key is the name exactly as asked
+ * (case and trailing dot kept), so a hit answers as the lookup would;
+ * names longer than a host name can be are not kept.  A collision only
+ * replaces the slot: the worst a crafted stream of names can do is make
+ * every call miss, which costs what an uncached call costs. */
+#define DN_KEY_MAX (DNSNAME_MAX + 1)   /* a 253-character name and its trailing dot */
+enum { DN_NOT_PUBLIC = 0xfe, DN_NO_REGISTERED = 0xff };   /* else reg: an offset */
+_Static_assert(DNSNAME_MAX < DN_NOT_PUBLIC, "registered-domain offsets fit in a byte");
+
+struct dn_slot {
+    char name[DN_KEY_MAX + 1];   /* "" when empty */
+    uint8_t reg;                 /* DN_NOT_PUBLIC, DN_NO_REGISTERED, or where the
+                                    registered domain starts in the normalized name */
+};
+
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cache_key;
+static bool cache_key_ok;
+static _Thread_local struct dn_slot *cache;   /* this thread's, NULL until first use */
+
+static void cache_init(void)
 {
-    char norm[DNSNAME_MAX + 1];
-    const psl_ctx_t *ctx = psl_get();
-    return ctx && normalize(name, norm) && public_normalized(ctx, norm);
+    cache_key_ok = pthread_key_create(&cache_key, free) == 0;
 }
 
-const char *dnsname_registered_domain(const char *name, char *buf, size_t len)
+static struct dn_slot *cache_get(void)
+{
+    if (cache)
+        return cache;
+    pthread_once(&cache_once, cache_init);
+    if (!cache_key_ok)
+        return NULL;
+    struct dn_slot *c = calloc(CFG_DNSNAME_CACHE_SLOTS, sizeof(*c));
+    if (!c || pthread_setspecific(cache_key, c) != 0) {
+        free(c);
+        return NULL;   /* no cache: every call looks up */
+    }
+    return cache = c;
+}
+
+/* The answer for `name`, looked up in the list. */
+static uint8_t answer(const psl_ctx_t *ctx, const char *name)
 {
     char norm[DNSNAME_MAX + 1];
-    const psl_ctx_t *ctx = psl_get();
-    if (!ctx || !buf || !normalize(name, norm) || !public_normalized(ctx, norm))
-        return NULL;
+    if (!normalize(name, norm) || !public_normalized(ctx, norm))
+        return DN_NOT_PUBLIC;
     /* Both sections.  The walk from the left stops at the first suffix
      * and a public name has a listed one before its last label, so the
      * star rule libpsl applies here never decides anything. */
     const char *reg = psl_registrable_domain(ctx, norm);
     if (!reg)
+        return DN_NO_REGISTERED;
+    size_t nl = strlen(norm), rl = strlen(reg);
+    if (rl == 0 || rl > nl || memcmp(norm + nl - rl, reg, rl) != 0)
+        return DN_NO_REGISTERED;   /* not a suffix: libpsl never answers so */
+    return (uint8_t)(nl - rl);
+}
+
+/* The answer for `name`, from this thread's cache when it holds it. */
+static uint8_t lookup(const psl_ctx_t *ctx, const char *name)
+{
+    size_t len = 0;
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+    for (; len <= DN_KEY_MAX && name[len]; len++)
+        h = (h ^ (unsigned char)name[len]) * 0x100000001b3ull;
+    struct dn_slot *c = len > DN_KEY_MAX || len == 0 ? NULL : cache_get();
+    if (!c)
+        return answer(ctx, name);
+    struct dn_slot *s = &c[(h ^ (h >> 29)) % CFG_DNSNAME_CACHE_SLOTS];
+    if (memcmp(s->name, name, len + 1) == 0)
+        return s->reg;
+    uint8_t a = answer(ctx, name);
+    memcpy(s->name, name, len + 1);
+    s->reg = a;
+    return a;
+}
+
+bool dnsname_public(const char *name)
+{
+    const psl_ctx_t *ctx = psl_get();
+    return ctx && name && lookup(ctx, name) != DN_NOT_PUBLIC;
+}
+
+const char *dnsname_registered_domain(const char *name, char *buf, size_t len)
+{
+    const psl_ctx_t *ctx = psl_get();
+    if (!ctx || !buf || !name)
         return NULL;
-    size_t n = strlen(reg);
+    uint8_t a = lookup(ctx, name);
+    if (a == DN_NOT_PUBLIC || a == DN_NO_REGISTERED)
+        return NULL;
+    /* The normalized name is the name lower-cased without its trailing
+     * dot; the registered domain is its tail from offset a. */
+    size_t nl = strlen(name);
+    if (nl > 0 && name[nl - 1] == '.')
+        nl--;
+    size_t n = nl - a;
     if (n >= len)
         return NULL;
-    memcpy(buf, reg, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[a + i];
+        buf[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+    }
+    buf[n] = '\0';
     return buf;
 }

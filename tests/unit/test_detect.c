@@ -189,6 +189,49 @@ int main(void)
     k2.ja4 = "t13d1516h2_8daaf6152771_02713d6af862";
     n = detect_run(d2, &k2, a, DETECT_MAX_ALERTS);
     test_cond("another kind of client, another flight: quiet", !has(a, n, DETECT_SID_TWO_ANSWERS));
+    {
+        /* The ring by bucket: the lowest slot answers, overwritten answers
+         * leave their bucket. */
+        static uint8_t c3[4] = { 198, 18, 0, 10 };
+        struct answers *ans = answers_new();
+        struct answer_match am;
+        struct detect_conn r = k1;
+        r.ja4 = k1.ja4;
+        r.client_ip = c1;
+        test_cond("ring: first answer", !answers_match_and_remember(ans, &r, &am));
+        r.flow_id = 2;
+        r.client_ip = c3;
+        test_cond("ring: same flight from another client", !answers_match_and_remember(ans, &r, &am));
+        r.flow_id = 3;
+        r.client_ip = c2;
+        r.flight_bytes = 3305;
+        test_cond("ring: a third client answered apart matches the oldest",
+                  answers_match_and_remember(ans, &r, &am) && am.other.flow_id == 1 &&
+                      am.flight_apart && !am.hrr_differs);
+        char names[DETECT_ANSWERS_MAX][32];
+        struct detect_conn f = r;
+        for (int i = 0; i < DETECT_ANSWERS_MAX - 1; i++) {
+            snprintf(names[i], sizeof names[i], "n%d.pinscope.test", i);
+            f.sni = names[i];
+            f.flow_id = 100 + (uint64_t)i;
+            answers_match_and_remember(ans, &f, &am);
+        }
+        r.flow_id = 5;
+        r.client_ip = c1;
+        r.flight_bytes = 2243;
+        test_cond("ring: overwritten answers are gone, the one left matches",
+                  answers_match_and_remember(ans, &r, &am) && am.other.flow_id == 3);
+        for (int i = 0; i < DETECT_ANSWERS_MAX; i++) {
+            f.sni = names[i % (DETECT_ANSWERS_MAX - 1)];
+            answers_match_and_remember(ans, &f, &am);
+        }
+        r.flow_id = 6;
+        r.client_ip = c2;
+        r.flight_bytes = 3305;
+        test_cond("ring: a full turn later nothing is left",
+                  !answers_match_and_remember(ans, &r, &am));
+        answers_free(ans);
+    }
     struct detect *d3 = detect_new(NULL, NULL);
     k2.flow_id = 5;
     k2.ja4 = k1.ja4;

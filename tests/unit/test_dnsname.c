@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "config.h"
 #include "policy/detect.h"
 #include "testhelp.h"
 #include "util/dnsname.h"
@@ -54,6 +55,42 @@ static void *thread_lookups(void *arg)
             (*bad)++;
     }
     return NULL;
+}
+
+/* The per-thread cache answers a repeated name as the first lookup did,
+ * keeps case and trailing dot apart, honours a short buffer on a hit, and
+ * survives more names than it has slots (each replaced slot looked up
+ * again). */
+static void test_cache(void)
+{
+    char buf[DNSNAME_MAX + 1];
+    for (int round = 0; round < 3; round++) {
+        check_regdom("WWW.BBC.Co.UK.", "bbc.co.uk");
+        check_regdom("www.bbc.co.uk", "bbc.co.uk");
+        check_regdom("co.uk", NULL);
+        check_regdom("host.mylab", NULL);
+        check_public("co.uk", true);
+        check_public("Host.MyLab.", false);
+        test_cond("short buffer on a hit",
+                  dnsname_registered_domain("www.bbc.co.uk", buf, 9) == NULL);
+        test_cond("exact buffer on a hit",
+                  dnsname_registered_domain("www.bbc.co.uk", buf, 10) == buf &&
+                      strcmp(buf, "bbc.co.uk") == 0);
+    }
+    int bad = 0;
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 3 * CFG_DNSNAME_CACHE_SLOTS; i++) {
+            char name[64], want[64];
+            snprintf(name, sizeof name, "h%d.Site%d.co.uk", i, i % 977);
+            snprintf(want, sizeof want, "site%d.co.uk", i % 977);
+            const char *r = dnsname_registered_domain(name, buf, sizeof buf);
+            if (!r || strcmp(r, want) != 0 || !dnsname_public(name))
+                bad++;
+            snprintf(name, sizeof name, "h%d.lab%d", i, i);
+            if (dnsname_public(name) || dnsname_registered_domain(name, buf, sizeof buf))
+                bad++;
+        }
+    test_cond("many names through the cache", bad == 0);
 }
 
 int main(void)
@@ -218,5 +255,6 @@ int main(void)
     test_cond("not in 0", dnsname_registered_domain("www.bbc.co.uk", small, 0) == NULL);
     test_cond("no buffer", dnsname_registered_domain("www.bbc.co.uk", NULL, 10) == NULL);
 
+    test_cache();
     return test_report();
 }

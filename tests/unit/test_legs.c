@@ -149,11 +149,42 @@ static void test_connect_link(void)
     legs_free(l);
 }
 
+/* IPv6 legs: the shapes hold on whole addresses, not on parts that agree
+ * (these addresses fold alike, 32 bits at a time, yet differ). */
+static void test_ipv6(void)
+{
+    static const uint8_t c6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 },
+                         p6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01 },
+                         o6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0x01 },
+                         /* p6 with two 32-bit words swapped: the same fold */
+                         q6[16] = { 0, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0x01 };
+    struct leg_match m;
+    struct legs *l = legs_new();
+    struct detect_conn a = conn(1, 100, c6, p6, "v6.bank.test", "j1");
+    a.ip_ver = 6;
+    struct detect_conn b = conn(2, 101, p6, o6, "v6.bank.test", "j2");
+    b.ip_ver = 6;
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("IPv6 explicit shape pairs",
+              legs_match_and_remember(l, &b, "real", "Real CA", &m) && m.explicit_shape &&
+                  m.other.flow_id == 1);
+    legs_free(l);
+
+    l = legs_new();
+    struct detect_conn d = conn(3, 101, q6, o6, "v6.bank.test", "j2");
+    d.ip_ver = 6;
+    legs_match_and_remember(l, &a, "minted", "Proxy CA", &m);
+    test_cond("IPv6 addresses that fold alike but differ: no shape",
+              !legs_match_and_remember(l, &d, "real", "Real CA", &m));
+    legs_free(l);
+}
+
 int main(void)
 {
     struct legs *l = legs_new();
     struct leg_match m;
     test_cond("legs_new", l != NULL);
+    test_ipv6();
     if (!l)
         return test_report();
 

@@ -795,6 +795,29 @@ static void test_broken(void)
     test_cond("top level not an object", !db && strstr(err, "top level must be a JSON object"));
     sigdb_free(db);
 
+    /* A CA name's verdicts are kept per thread: a database loaded after
+     * another (perhaps at the same address) answers with its own entries. */
+    {
+        static char a[2048], b[2048];
+        struct x509_cert leaf = leaf_from("CN=P CA", "P CA", NULL);
+        write_file(SIGDB_FPS_FILE, wrap(b, sizeof b, FP_OK));
+        write_file(SIGDB_ISSUERS_FILE, wrap(a, sizeof a, ISS_OK));
+        db = sigdb_load(tmpdir, err, sizeof err);
+        test_streq("name cache: first database matches", db ? match1(db, &leaf, NULL) : "-",
+                   "ok-1");
+        test_streq("name cache: and again", db ? match1(db, &leaf, NULL) : "-", "ok-1");
+        sigdb_free(db);
+        write_file(SIGDB_ISSUERS_FILE,
+                   wrap(a, sizeof a,
+                        "{\"id\":\"other\",\"product\":\"Q\",\"category\":\"test\","
+                        "\"kind\":\"known-interceptor\",\"match\":{\"issuer_cn_regex\":"
+                        "\"^Q CA$\"},\"source\":\"here\"}"));
+        db = sigdb_load(tmpdir, err, sizeof err);
+        test_streq("name cache: a reloaded database answers with its own entries",
+                   db ? match1(db, &leaf, NULL) : "-", "(none)");
+        sigdb_free(db);
+    }
+
     char p[256];
     snprintf(p, sizeof p, "%s/%s", tmpdir, SIGDB_ISSUERS_FILE);
     unlink(p);
