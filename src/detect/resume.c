@@ -27,7 +27,8 @@ struct resume {
     pthread_mutex_t mu;
     struct hash_key hk;
     size_t cap, n, nb;
-    uint32_t head, tail, free_list;   /* LRU ends; unused entries by hnext */
+    uint32_t head, tail, free_list;   /* LRU ends; dropped entries by hnext */
+    uint32_t fresh;                   /* e[fresh..cap) never used yet */
     uint32_t *bucket;
     struct resume_entry *e;
 };
@@ -53,9 +54,7 @@ struct resume *resume_new(size_t cap)
     }
     for (size_t i = 0; i < t->nb; i++)
         t->bucket[i] = NIL;
-    t->free_list = cap ? 0 : NIL;
-    for (size_t i = 0; i < cap; i++)
-        t->e[i].hnext = i + 1 < cap ? (uint32_t)(i + 1) : NIL;
+    t->free_list = NIL;   /* entries are taken from e[fresh] first: none touched here */
     t->head = t->tail = NIL;
     pthread_mutex_init(&t->mu, NULL);
     hash_random_key(&t->hk);
@@ -153,12 +152,16 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
         pthread_mutex_unlock(&t->mu);
         return false;
     }
-    if (t->free_list == NIL) {
-        drop(t, t->tail);
-        evicted = true;
+    if (t->free_list == NIL && t->fresh < t->cap) {
+        i = t->fresh++;
+    } else {
+        if (t->free_list == NIL) {
+            drop(t, t->tail);
+            evicted = true;
+        }
+        i = t->free_list;
+        t->free_list = t->e[i].hnext;
     }
-    i = t->free_list;
-    t->free_list = t->e[i].hnext;
     memcpy(&t->e[i].k, &c, sizeof(c));   /* padding included: keys compare as bytes */
     t->e[i].o = *o;
     t->e[i].b = b;
