@@ -97,6 +97,7 @@ struct run {
     atomic_bool stop;
     atomic_uint stats_seq;
     atomic_int running;            /* threads still reading */
+    pthread_t main_thread;         /* woken by reading_ended() */
     bool mapped;                   /* files, several workers: each walks the files itself */
     pthread_t reader;
     bool reader_started;
@@ -441,6 +442,16 @@ static void worker_finish(struct worker *w)
     worker_snapshot(w, atomic_load(&w->run->stats_seq));
 }
 
+/* A reading thread is over: the last one wakes the main thread at once
+ * (RUN_WAKE_SIGNAL ends its sigtimedwait), so a run ends when its work
+ * does, not at the next 100 ms tick. */
+#define RUN_WAKE_SIGNAL SIGRTMIN
+static void reading_ended(struct run *r)
+{
+    if (atomic_fetch_sub(&r->running, 1) == 1)
+        pthread_kill(r->main_thread, RUN_WAKE_SIGNAL);
+}
+
 /* Live: read this worker's handle until stopped. */
 static void *live_worker(void *arg)
 {
@@ -469,7 +480,7 @@ static void *live_worker(void *arg)
     struct stats *st = pipeline_stats(w->pl);
     capture_drops(&w->cap, &st->pcap_received, &st->pcap_drops, &st->pcap_ifdrops);
     worker_finish(w);
-    atomic_fetch_sub(&r->running, 1);
+    reading_ended(r);
     return NULL;
 }
 
@@ -493,7 +504,7 @@ static void *queue_worker(void *arg)
         worker_sync(w);
     }
     worker_finish(w);
-    atomic_fetch_sub(&w->run->running, 1);
+    reading_ended(w->run);
     return NULL;
 }
 
@@ -561,7 +572,7 @@ static void *mapped_worker(void *arg)
     }
     worker_finish(w);
     atomic_store(&w->done, UINT64_MAX);
-    atomic_fetch_sub(&r->running, 1);
+    reading_ended(r);
     return NULL;
 }
 
@@ -650,7 +661,7 @@ static void *reader_main(void *arg)
         dispatch_free(dp);
     }
     atomic_store(&r->reader_done, true);
-    atomic_fetch_sub(&r->running, 1);
+    reading_ended(r);
     return NULL;
 }
 
@@ -959,6 +970,7 @@ static void control_loop(struct run *r, struct emitter *em)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, RUN_WAKE_SIGNAL);
     double next_stats = o->stats_interval ? now_s() + o->stats_interval : 0;
     while (atomic_load(&r->running) > 0) {
         /* Stopping: look again soon, to kick a reader still in read(). */
@@ -1024,7 +1036,9 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGUSR1);
+    sigaddset(&set, RUN_WAKE_SIGNAL);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    r->main_thread = pthread_self();
     signal(SIGPIPE, SIG_IGN);
     struct sigaction kick = { .sa_handler = kick_handler };   /* no SA_RESTART */
     sigemptyset(&kick.sa_mask);
@@ -1139,6 +1153,11 @@ int run_sources(const struct options *o, pipeline_report_fn consumer, void *ctx)
      * destination that is down gets a moment, then counts as it stands). */
     for (size_t i = 0; i < r->n_sinks; i++)
         sink_flush_for(r->sinks[i], CFG_SINK_CLOSE_WAIT_MS);
+    /* An output that failed on the last lines is seen here: the control
+     * loop ends as soon as the reading does, maybe before it looked. */
+    watch_outputs(r, em);
+    if (r->output_failed)
+        status = 1;
     write_stats(r, o->want_stats ? em : NULL, true, &total);
     summary = true;
     elapsed = o->deterministic ? 0 : now_s() - r->t0;
