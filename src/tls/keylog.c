@@ -213,8 +213,9 @@ static void skip_blank(struct rd *r)
 static bool next_field(struct rd *line, struct rd *f)
 {
     skip_blank(line);
-    size_t n = 0;
-    while (rd_has(line, n + 1) && !is_blank(rd_peek(line, n)))
+    const uint8_t *p = rd_ptr(line);
+    size_t left = rd_left(line), n = 0;
+    while (n < left && !is_blank(p[n]))
         n++;
     if (n == 0)
         return false;

@@ -28,13 +28,25 @@ static inline int hex_digit(int c)
  */
 static inline bool hex_decode(const uint8_t *s, size_t n, uint8_t *out)
 {
+    /* the value of each byte as a digit, 0x10 and above for a non-digit */
+#define H16(x) x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x
+    static const uint8_t val[256] = {
+        H16(0x40), H16(0x40), H16(0x40),
+        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
+        0x40, 10, 11, 12, 13, 14, 15, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
+        H16(0x40),
+        0x40, 10, 11, 12, 13, 14, 15, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40, 0x40,
+        H16(0x40), H16(0x40), H16(0x40), H16(0x40), H16(0x40), H16(0x40), H16(0x40),
+        H16(0x40), H16(0x40),
+    };
+#undef H16
     unsigned bad = 0;
     for (size_t i = 0; i < n; i++) {
-        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-        bad |= (unsigned)(hi | lo) >> 8;   /* -1 sets the high bits */
-        out[i] = (uint8_t)((unsigned)hi << 4 | ((unsigned)lo & 15));
+        unsigned hi = val[s[2 * i]], lo = val[s[2 * i + 1]];
+        bad |= hi | lo;
+        out[i] = (uint8_t)(hi << 4 | (lo & 15));
     }
-    return bad == 0;
+    return bad < 16;
 }
 
 #endif
