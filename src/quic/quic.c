@@ -5,8 +5,9 @@
  * Every read of packet bytes goes through a struct rd; lengths taken from
  * the wire are compared with what is left before anything is skipped or
  * copied, so no field can point past the datagram.  The cryptography is
- * OpenSSL's: HKDF-Extract is util/algs.c's (OpenSSL's HMAC),
- * HKDF-Expand-Label is tls/decrypt.c's, the AEADs and the header protection
+ * OpenSSL's: HKDF-Extract is util/algs.c's (HMAC over OpenSSL's SHA-256,
+ * keyed with each version's salt once), HKDF-Expand-Label is
+ * tls/decrypt.c's (each secret keyed once for all its labels), the AEADs and the header protection
  * ciphers (AES-ECB, ChaCha20) are EVP ciphers fetched once per process
  * (util/algs.c) and shared read-only.  Each struct quic_pp keys
  * its two contexts once; a packet costs one header-protection block, one
@@ -130,8 +131,31 @@ static const struct suite_info suites[] = {
     { TLS13_SUITE_AES_128_CCM_SHA256, TLS13_HASH_SHA256, 16, AEAD_CCM, ALGS_AES128CCM, ALGS_AES128ECB },
 };
 
+/* HMAC keyed with each version's initial_salt, made once: an Initial's
+ * HKDF-Extract is then one HMAC. */
+#define N_VERSIONS (sizeof versions / sizeof versions[0])
+static CRYPTO_ONCE salt_once = CRYPTO_ONCE_STATIC_INIT;
+static struct algs_hmac_key *salt_key[N_VERSIONS];
+
+static void salt_keys_make(void)
+{
+    for (size_t i = 0; i < N_VERSIONS; i++)
+        salt_key[i] = algs_hmac_key_new(ALGS_SHA256, versions[i].salt, sizeof versions[i].salt);
+}
+
+static const struct algs_hmac_key *salt_key_of(const struct ver_info *vi)
+{
+    if (CRYPTO_THREAD_run_once(&salt_once, salt_keys_make) != 1)
+        return NULL;
+    return salt_key[vi - versions];
+}
+
 void quic_crypto_cleanup(void)
 {
+    for (size_t i = 0; i < N_VERSIONS; i++) {
+        algs_hmac_key_free(salt_key[i]);
+        salt_key[i] = NULL;
+    }
     algs_cleanup();
 }
 
@@ -279,13 +303,18 @@ int quic_initial_secrets(uint32_t version, const uint8_t *dcid, size_t dcid_len,
     if (!dcid && dcid_len)
         return QUIC_E_ARG;
 
+    static const uint8_t empty[1];
     uint8_t initial[QUIC_INITIAL_SECRET_LEN];
-    int rc = quic_hkdf_extract(vi->salt, sizeof vi->salt, dcid, dcid_len, initial);
+    const struct algs_hmac_key *salt = salt_key_of(vi);
+    int rc = salt && algs_hkdf_extract_key(salt, dcid ? dcid : empty, dcid_len, initial)
+                 ? QUIC_OK
+                 : QUIC_E_CRYPTO;
+    const struct tls13_label_req req[2] = {
+        { "client in", client, QUIC_INITIAL_SECRET_LEN },
+        { "server in", server, QUIC_INITIAL_SECRET_LEN },
+    };
     if (rc == QUIC_OK &&
-        (tls13_hkdf_expand_label(TLS13_HASH_SHA256, initial, sizeof initial, "client in", NULL, 0,
-                                 client, QUIC_INITIAL_SECRET_LEN) != TLS13_OK ||
-         tls13_hkdf_expand_label(TLS13_HASH_SHA256, initial, sizeof initial, "server in", NULL, 0,
-                                 server, QUIC_INITIAL_SECRET_LEN) != TLS13_OK))
+        tls13_hkdf_expand_labels(TLS13_HASH_SHA256, initial, sizeof initial, req, 2) != TLS13_OK)
         rc = QUIC_E_CRYPTO;
     OPENSSL_cleanse(initial, sizeof initial);
     if (rc != QUIC_OK) {
@@ -327,13 +356,12 @@ int quic_pp_from_secret(struct quic_pp *pp, uint32_t version, uint16_t suite,
     pp->suite = s->id;
     pp->key_len = s->key_len;
     pp->largest_pn = -1;
-    bool ok =
-        tls13_hkdf_expand_label(hash, secret, secret_len, vi->key_label, NULL, 0, pp->key,
-                                s->key_len) == TLS13_OK &&
-        tls13_hkdf_expand_label(hash, secret, secret_len, vi->iv_label, NULL, 0, pp->iv,
-                                QUIC_IV_LEN) == TLS13_OK &&
-        tls13_hkdf_expand_label(hash, secret, secret_len, vi->hp_label, NULL, 0, pp->hp,
-                                s->key_len) == TLS13_OK;
+    const struct tls13_label_req req[3] = {
+        { vi->key_label, pp->key, s->key_len },
+        { vi->iv_label, pp->iv, QUIC_IV_LEN },
+        { vi->hp_label, pp->hp, s->key_len },
+    };
+    bool ok = tls13_hkdf_expand_labels(hash, secret, secret_len, req, 3) == TLS13_OK;
 
     if (ok) {
         pp->aead = EVP_CIPHER_CTX_new();

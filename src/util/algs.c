@@ -6,7 +6,9 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/kdf.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const names[ALGS_CIPHER_COUNT] = {
@@ -16,36 +18,74 @@ static const char *const names[ALGS_CIPHER_COUNT] = {
 
 static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_CIPHER *ciphers[ALGS_CIPHER_COUNT];
-static EVP_MD *sha1, *sha256;
-static EVP_MAC *hmac;
-static EVP_MAC_CTX *hmac_tmpl[ALGS_HASH_COUNT];   /* digest set, keyed with a zero byte (an
-                                                     unkeyed HMAC cannot be copied): only
-                                                     copied, then keyed again */
+static EVP_MD *sha1, *sha256, *sha384;
+static EVP_MD *hkdf_md[ALGS_HASH_COUNT];          /* sha256, sha384 */
 static const size_t hash_len[ALGS_HASH_COUNT] = { 32, 48 };
+static const size_t block_len[ALGS_HASH_COUNT] = { 64, 128 };
+#define BLOCK_MAX 128
+#define HASH_MAX 48
+
+/* The working digest contexts of one thread: the keyed inner and outer
+ * states, and the one each HMAC runs in. */
+struct ws {
+    EVP_MD_CTX *in, *out, *work;
+};
+static pthread_key_t ws_key;
+static bool ws_key_ok;
+
+static void ws_free(void *p)
+{
+    struct ws *w = p;
+    if (!w)
+        return;
+    EVP_MD_CTX_free(w->in);     /* each cleanses its state */
+    EVP_MD_CTX_free(w->out);
+    EVP_MD_CTX_free(w->work);
+    free(w);
+}
 
 static void fetch_all(void)
 {
-    static const char *const digests[ALGS_HASH_COUNT] = { OSSL_DIGEST_NAME_SHA2_256,
-                                                          OSSL_DIGEST_NAME_SHA2_384 };
     for (int i = 0; i < ALGS_CIPHER_COUNT; i++)
         ciphers[i] = EVP_CIPHER_fetch(NULL, names[i], NULL);
     sha1 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA1, NULL);
     sha256 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA2_256, NULL);
-    if (!(hmac = EVP_MAC_fetch(NULL, OSSL_MAC_NAME_HMAC, NULL)))
-        return;
-    for (int h = 0; h < ALGS_HASH_COUNT; h++) {
-        OSSL_PARAM params[] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digests[h], 0),
-            OSSL_PARAM_construct_end(),
-        };
-        static const unsigned char zero[1];
-        EVP_MAC_CTX *c = EVP_MAC_CTX_new(hmac);
-        if (c && EVP_MAC_init(c, zero, sizeof zero, params) == 1 &&
-            EVP_MAC_CTX_get_mac_size(c) == hash_len[h])
-            hmac_tmpl[h] = c;
-        else
-            EVP_MAC_CTX_free(c);
+    sha384 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA2_384, NULL);
+    ws_key_ok = pthread_key_create(&ws_key, ws_free) == 0;
+    const EVP_MD *md[ALGS_HASH_COUNT] = { sha256, sha384 };
+    for (int h = 0; h < ALGS_HASH_COUNT; h++)
+        if (md[h] && (size_t)EVP_MD_get_size(md[h]) == hash_len[h] &&
+            (size_t)EVP_MD_get_block_size(md[h]) == block_len[h])
+            hkdf_md[h] = (EVP_MD *)md[h];
+}
+
+/* This thread's working contexts, made on first use; NULL if that fails. */
+static struct ws *ws_get(void)
+{
+    if (!ws_key_ok)
+        return NULL;
+    struct ws *w = pthread_getspecific(ws_key);
+    if (w)
+        return w;
+    w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->in = EVP_MD_CTX_new();
+    w->out = EVP_MD_CTX_new();
+    w->work = EVP_MD_CTX_new();
+    if (!w->in || !w->out || !w->work || pthread_setspecific(ws_key, w) != 0) {
+        ws_free(w);
+        return NULL;
     }
+    return w;
+}
+
+/* Drop the key state the contexts hold (freed and cleansed by libcrypto). */
+static void ws_done(struct ws *w)
+{
+    EVP_MD_CTX_reset(w->in);
+    EVP_MD_CTX_reset(w->out);
+    EVP_MD_CTX_reset(w->work);
 }
 
 const EVP_CIPHER *algs_cipher(enum algs_cipher a)
@@ -68,62 +108,165 @@ const EVP_MD *algs_sha256(void)
 int algs_hkdf_ready(enum algs_hash h)
 {
     return (unsigned)h < ALGS_HASH_COUNT && CRYPTO_THREAD_run_once(&once, fetch_all) == 1 &&
-           hmac_tmpl[h] != NULL;
+           hkdf_md[h] != NULL && ws_key_ok;
 }
 
-/* out[hash length] = HMAC(key, a || b || c), with one byte c (skipped when
- * c is negative). */
-static int hmac3(enum algs_hash h, const unsigned char *key, size_t key_len,
-                 const unsigned char *a, size_t a_len, const unsigned char *b, size_t b_len,
-                 int c, unsigned char *out)
+/* Key an HMAC (RFC 2104): in absorbs K XOR ipad, out absorbs K XOR opad,
+ * K being the key zero-padded to the block (hashed first if longer). */
+static int key_set(enum algs_hash h, EVP_MD_CTX *in, EVP_MD_CTX *out, const unsigned char *key,
+                   size_t key_len)
 {
-    static const unsigned char empty[1];
-    unsigned char cb = (unsigned char)c;
-    size_t n = 0;
-    EVP_MAC_CTX *m = EVP_MAC_CTX_dup(hmac_tmpl[h]);
-    int ok = m && EVP_MAC_init(m, key_len ? key : empty, key_len, NULL) == 1 &&
-             (a_len == 0 || EVP_MAC_update(m, a, a_len) == 1) &&
-             (b_len == 0 || EVP_MAC_update(m, b, b_len) == 1) &&
-             (c < 0 || EVP_MAC_update(m, &cb, 1) == 1) &&
-             EVP_MAC_final(m, out, &n, hash_len[h]) == 1 && n == hash_len[h];
-    EVP_MAC_CTX_free(m);   /* clears its copy of the key */
+    const EVP_MD *md = hkdf_md[h];
+    size_t bl = block_len[h];
+    unsigned char k[BLOCK_MAX], pad[BLOCK_MAX];
+    unsigned int kn = 0;
+    int ok = 1;
+
+    memset(k, 0, sizeof k);
+    if (key_len > bl)
+        ok = EVP_Digest(key, key_len, k, &kn, md, NULL) == 1 && kn == hash_len[h];
+    else if (key_len)
+        memcpy(k, key, key_len);
+    for (size_t i = 0; i < bl; i++)
+        pad[i] = k[i] ^ 0x36;
+    ok = ok && EVP_DigestInit_ex2(in, md, NULL) == 1 && EVP_DigestUpdate(in, pad, bl) == 1;
+    for (size_t i = 0; i < bl; i++)
+        pad[i] = k[i] ^ 0x5c;
+    ok = ok && EVP_DigestInit_ex2(out, md, NULL) == 1 && EVP_DigestUpdate(out, pad, bl) == 1;
+    OPENSSL_cleanse(k, sizeof k);
+    OPENSSL_cleanse(pad, sizeof pad);
+    return ok;
+}
+
+/* out[hash length] = HMAC(key, a || b || c) from the keyed in and out
+ * states, with one byte c (skipped when c is negative). */
+static int hmac3(enum algs_hash h, EVP_MD_CTX *work, const EVP_MD_CTX *in,
+                 const EVP_MD_CTX *out_key, const unsigned char *a, size_t a_len,
+                 const unsigned char *b, size_t b_len, int c, unsigned char *out)
+{
+    unsigned char inner[HASH_MAX], cb = (unsigned char)c;
+    unsigned int n1 = 0, n2 = 0;
+    size_t hl = hash_len[h];
+    int ok = EVP_MD_CTX_copy_ex(work, in) == 1 &&
+             (a_len == 0 || EVP_DigestUpdate(work, a, a_len) == 1) &&
+             (b_len == 0 || EVP_DigestUpdate(work, b, b_len) == 1) &&
+             (c < 0 || EVP_DigestUpdate(work, &cb, 1) == 1) &&
+             EVP_DigestFinal_ex(work, inner, &n1) == 1 && n1 == hl &&
+             EVP_MD_CTX_copy_ex(work, out_key) == 1 && EVP_DigestUpdate(work, inner, hl) == 1 &&
+             EVP_DigestFinal_ex(work, out, &n2) == 1 && n2 == hl;
+    OPENSSL_cleanse(inner, sizeof inner);
     return ok;
 }
 
 int algs_hkdf_extract(enum algs_hash h, const unsigned char *salt, size_t salt_len,
                       const unsigned char *ikm, size_t ikm_len, unsigned char *out)
 {
-    if (!algs_hkdf_ready(h))
+    struct ws *w;
+    if (!algs_hkdf_ready(h) || !(w = ws_get()))
         return 0;
-    if (!hmac3(h, salt, salt_len, ikm, ikm_len, NULL, 0, -1, out)) {
+    int ok = key_set(h, w->in, w->out, salt, salt_len) &&
+             hmac3(h, w->work, w->in, w->out, ikm, ikm_len, NULL, 0, -1, out);
+    ws_done(w);
+    if (!ok)
         OPENSSL_cleanse(out, hash_len[h]);
-        return 0;
+    return ok;
+}
+
+/* T(i) = HMAC(PRK, T(i-1) || info || i), T(0) empty, with PRK keyed in w. */
+static int expand_keyed(enum algs_hash h, struct ws *w, const unsigned char *info,
+                        size_t info_len, unsigned char *out, size_t out_len)
+{
+    unsigned char t[HASH_MAX];
+    size_t done = 0, hl = hash_len[h];
+    int ok = 1;
+    for (int i = 1; ok && done < out_len; i++) {
+        ok = hmac3(h, w->work, w->in, w->out, t, i == 1 ? 0 : hl, info, info_len, i, t);
+        size_t take = out_len - done < hl ? out_len - done : hl;
+        memcpy(out + done, t, take);
+        done += take;
     }
-    return 1;
+    OPENSSL_cleanse(t, sizeof t);
+    return ok;
+}
+
+int algs_hkdf_expand_n(enum algs_hash h, const unsigned char *prk, size_t prk_len,
+                       const struct algs_expand_req *req, size_t n)
+{
+    struct ws *w = NULL;
+    if ((unsigned)h >= ALGS_HASH_COUNT || (!req && n))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!req[i].out || req[i].out_len > 255 * hash_len[h])
+            return 0;   /* nothing written */
+    int ok = algs_hkdf_ready(h) && (w = ws_get()) != NULL && (prk || !prk_len);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = req[i].info || !req[i].info_len;
+    ok = ok && key_set(h, w->in, w->out, prk, prk_len);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = expand_keyed(h, w, req[i].info, req[i].info_len, req[i].out, req[i].out_len);
+    if (w)
+        ws_done(w);
+    if (!ok)
+        for (size_t i = 0; i < n; i++)
+            OPENSSL_cleanse(req[i].out, req[i].out_len);
+    return ok;
 }
 
 int algs_hkdf_expand(enum algs_hash h, const unsigned char *prk, size_t prk_len,
                      const unsigned char *info, size_t info_len, unsigned char *out,
                      size_t out_len)
 {
-    unsigned char t[64];
-    size_t done = 0;
+    struct algs_expand_req r = { info, info_len, out, out_len };
+    return out && algs_hkdf_expand_n(h, prk, prk_len, &r, 1);
+}
 
-    if (!algs_hkdf_ready(h) || out_len > 255 * hash_len[h])
-        return 0;
-    /* T(i) = HMAC(PRK, T(i-1) || info || i), T(0) empty */
-    for (int i = 1; done < out_len; i++) {
-        if (!hmac3(h, prk, prk_len, t, i == 1 ? 0 : hash_len[h], info, info_len, i, t)) {
-            OPENSSL_cleanse(t, sizeof t);
-            OPENSSL_cleanse(out, out_len);
-            return 0;
-        }
-        size_t take = out_len - done < hash_len[h] ? out_len - done : hash_len[h];
-        memcpy(out + done, t, take);
-        done += take;
+struct algs_hmac_key {
+    enum algs_hash h;
+    EVP_MD_CTX *in, *out;
+};
+
+void algs_hmac_key_free(struct algs_hmac_key *k)
+{
+    if (!k)
+        return;
+    EVP_MD_CTX_free(k->in);
+    EVP_MD_CTX_free(k->out);
+    free(k);
+}
+
+struct algs_hmac_key *algs_hmac_key_new(enum algs_hash h, const unsigned char *key,
+                                        size_t key_len)
+{
+    if (!algs_hkdf_ready(h) || (!key && key_len))
+        return NULL;
+    struct algs_hmac_key *k = calloc(1, sizeof *k);
+    if (!k)
+        return NULL;
+    k->h = h;
+    k->in = EVP_MD_CTX_new();
+    k->out = EVP_MD_CTX_new();
+    if (!k->in || !k->out || !key_set(h, k->in, k->out, key, key_len)) {
+        algs_hmac_key_free(k);
+        return NULL;
     }
-    OPENSSL_cleanse(t, sizeof t);
-    return 1;
+    return k;
+}
+
+int algs_hkdf_extract_key(const struct algs_hmac_key *salt, const unsigned char *ikm,
+                          size_t ikm_len, unsigned char *out)
+{
+    struct ws *w;
+    if (!salt || !out)
+        return 0;
+    if ((!ikm && ikm_len) || !(w = ws_get())) {
+        OPENSSL_cleanse(out, hash_len[salt->h]);
+        return 0;
+    }
+    int ok = hmac3(salt->h, w->work, salt->in, salt->out, ikm, ikm_len, NULL, 0, -1, out);
+    EVP_MD_CTX_reset(w->work);
+    if (!ok)
+        OPENSSL_cleanse(out, hash_len[salt->h]);
+    return ok;
 }
 
 void algs_cleanup(void)
@@ -132,13 +275,16 @@ void algs_cleanup(void)
         EVP_CIPHER_free(ciphers[i]);
         ciphers[i] = NULL;
     }
-    for (int h = 0; h < ALGS_HASH_COUNT; h++) {
-        EVP_MAC_CTX_free(hmac_tmpl[h]);
-        hmac_tmpl[h] = NULL;
+    if (ws_key_ok) {
+        ws_free(pthread_getspecific(ws_key));
+        pthread_setspecific(ws_key, NULL);
+        pthread_key_delete(ws_key);
+        ws_key_ok = false;
     }
-    EVP_MAC_free(hmac);
-    hmac = NULL;
+    for (int h = 0; h < ALGS_HASH_COUNT; h++)
+        hkdf_md[h] = NULL;
     EVP_MD_free(sha1);
     EVP_MD_free(sha256);
-    sha1 = sha256 = NULL;
+    EVP_MD_free(sha384);
+    sha1 = sha256 = sha384 = NULL;
 }

@@ -41,14 +41,17 @@ enum algs_hash { ALGS_SHA256 = 0, ALGS_SHA384, ALGS_HASH_COUNT };
 int algs_hkdf_ready(enum algs_hash h);
 
 /*
- * HKDF (RFC 5869) from OpenSSL's HMAC: Extract (PRK = HMAC(salt, IKM)) into
- * out[hash length], and Expand into out[out_len] (out_len <= 255 * hash
- * length).  1 on success; 0 with out cleared otherwise.
+ * HKDF (RFC 5869) over OpenSSL's digests: Extract (PRK = HMAC(salt, IKM))
+ * into out[hash length], and Expand into out[out_len] (out_len <= 255 *
+ * hash length).  1 on success; 0 with out cleared otherwise (left as it is
+ * when out_len is over that limit).
  *
- * Not EVP_KDF "HKDF": that names its digest by string on every call, and
- * OpenSSL 3.0 looks the digest up again each time (about half of a QUIC
- * Initial's key derivation).  Here one HMAC context per hash, set up once,
- * is copied for each call (EVP_MAC_CTX_dup) and keyed.
+ * HMAC (RFC 2104) is built here from two digest contexts keyed once (the
+ * key XOR ipad and XOR opad blocks absorbed), each HMAC copying them
+ * (EVP_MD_CTX_copy_ex): a key costs two compression blocks once, an HMAC
+ * two more, and nothing is looked up by name.  The working contexts are
+ * per thread (created on first use, freed at thread exit) and reset after
+ * every call, so no key state stays behind.
  */
 int algs_hkdf_extract(enum algs_hash h, const unsigned char *salt, size_t salt_len,
                       const unsigned char *ikm, size_t ikm_len, unsigned char *out);
@@ -56,8 +59,35 @@ int algs_hkdf_expand(enum algs_hash h, const unsigned char *prk, size_t prk_len,
                      const unsigned char *info, size_t info_len, unsigned char *out,
                      size_t out_len);
 
-/* Free everything fetched.  Only at exit (for leak checkers): no call of
- * this module, tls/decrypt.c or quic/quic.c may follow. */
+/* Several Expands from one PRK, which is keyed once: req[i].out[out_len]
+ * = HKDF-Expand(PRK, req[i].info, req[i].out_len) for i < n.  1 on
+ * success; 0 with every output cleared otherwise (none written when an
+ * out is NULL or an out_len over the limit). */
+struct algs_expand_req {
+    const unsigned char *info;
+    size_t info_len;
+    unsigned char *out;
+    size_t out_len;
+};
+int algs_hkdf_expand_n(enum algs_hash h, const unsigned char *prk, size_t prk_len,
+                       const struct algs_expand_req *req, size_t n);
+
+/*
+ * An HMAC key kept keyed, for a salt used again and again (QUIC's
+ * initial_salt): Extract with it costs one HMAC, no keying.  Read-only
+ * after creation, so threads may share one.  NULL on failure.  The free
+ * wipes the key state; safe on NULL.
+ */
+struct algs_hmac_key;
+struct algs_hmac_key *algs_hmac_key_new(enum algs_hash h, const unsigned char *key,
+                                        size_t key_len);
+void algs_hmac_key_free(struct algs_hmac_key *k);
+int algs_hkdf_extract_key(const struct algs_hmac_key *salt, const unsigned char *ikm,
+                          size_t ikm_len, unsigned char *out);
+
+/* Free everything fetched, and the calling thread's working contexts.
+ * Only at exit (for leak checkers): no call of this module, tls/decrypt.c
+ * or quic/quic.c may follow. */
 void algs_cleanup(void);
 
 #endif
