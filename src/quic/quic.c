@@ -10,7 +10,8 @@
  * tls/decrypt.c's (each secret keyed once for all its labels), the AEADs and the header protection
  * ciphers (AES-ECB, ChaCha20) are EVP ciphers fetched once per process
  * (util/algs.c) and shared read-only.  Each struct quic_pp keys
- * its two contexts once; a packet costs one header-protection block, one
+ * its two contexts once (taken set up from util/algs.c's per-thread pool
+ * and handed back on release); a packet costs one header-protection block, one
  * nonce setup and one AEAD pass.
  *
  * Version differences live in one table (versions[]): salt, key labels,
@@ -328,8 +329,15 @@ void quic_pp_release(struct quic_pp *pp)
 {
     if (!pp)
         return;
-    EVP_CIPHER_CTX_free(pp->aead);    /* cleanses the expanded keys */
-    EVP_CIPHER_CTX_free(pp->hpctx);
+    const struct suite_info *s = suite_find(pp->suite);
+    if (s) {
+        /* keyed with zeros and kept for the next connection, or freed */
+        algs_ctx_put((enum algs_cipher)s->aead_alg, pp->aead);
+        algs_ctx_put((enum algs_cipher)s->hp_alg, pp->hpctx);
+    } else {
+        EVP_CIPHER_CTX_free(pp->aead);    /* cleanses the expanded keys */
+        EVP_CIPHER_CTX_free(pp->hpctx);
+    }
     OPENSSL_cleanse(pp, sizeof *pp);
 }
 
@@ -364,19 +372,18 @@ int quic_pp_from_secret(struct quic_pp *pp, uint32_t version, uint16_t suite,
     bool ok = tls13_hkdf_expand_labels(hash, secret, secret_len, req, 3) == TLS13_OK;
 
     if (ok) {
-        pp->aead = EVP_CIPHER_CTX_new();
-        pp->hpctx = EVP_CIPHER_CTX_new();
+        /* Set up for the cipher already (util/algs.c keeps them between
+         * connections); only the keys are new. */
+        pp->aead = algs_ctx_get((enum algs_cipher)s->aead_alg);
+        pp->hpctx = algs_ctx_get((enum algs_cipher)s->hp_alg);
         ok = pp->aead && pp->hpctx &&
-             EVP_DecryptInit_ex2(pp->aead, algs_cipher(s->aead_alg), NULL, NULL, NULL) == 1 &&
              EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_IVLEN, QUIC_IV_LEN, NULL) == 1;
     }
     if (ok && s->kind == AEAD_CCM)
         ok = EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, NULL) == 1;
     if (ok)
         ok = EVP_DecryptInit_ex2(pp->aead, NULL, pp->key, NULL, NULL) == 1 &&
-             EVP_EncryptInit_ex2(pp->hpctx, algs_cipher(s->hp_alg), pp->hp, NULL, NULL) == 1;
-    if (ok && s->kind != AEAD_CHACHA)
-        ok = EVP_CIPHER_CTX_set_padding(pp->hpctx, 0) == 1;
+             EVP_EncryptInit_ex2(pp->hpctx, NULL, pp->hp, NULL, NULL) == 1;
     if (!ok) {
         quic_pp_release(pp);
         return QUIC_E_CRYPTO;
@@ -717,17 +724,15 @@ bool quic_retry_verify(const uint8_t *pkt, size_t len, uint32_t version,
     memcpy(tagbuf, rd_ptr(&tag), sizeof tagbuf);
 
     /* Retry Pseudo-Packet (RFC 9001 5.8) as additional data, in pieces. */
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx = algs_ctx_get(ALGS_AES128GCM);
     int n = 0;
-    bool ok = ctx &&
-              EVP_DecryptInit_ex2(ctx, algs_cipher(ALGS_AES128GCM), vi->retry_key, vi->retry_nonce,
-                                  NULL) == 1 &&
+    bool ok = ctx && EVP_DecryptInit_ex2(ctx, NULL, vi->retry_key, vi->retry_nonce, NULL) == 1 &&
               EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, tagbuf) == 1 &&
               EVP_DecryptUpdate(ctx, NULL, &n, &odl, 1) == 1 &&
               (odcid_len == 0 || EVP_DecryptUpdate(ctx, NULL, &n, odcid, (int)odcid_len) == 1) &&
               EVP_DecryptUpdate(ctx, NULL, &n, rd_ptr(&body), (int)rd_left(&body)) == 1 &&
               EVP_DecryptFinal_ex(ctx, dummy, &n) == 1;
-    EVP_CIPHER_CTX_free(ctx);
+    algs_ctx_put(ALGS_AES128GCM, ctx);
     return ok;
 }
 

@@ -3,6 +3,8 @@
  */
 #include "util/algs.h"
 
+#include "config.h"
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -29,6 +31,8 @@ static const size_t block_len[ALGS_HASH_COUNT] = { 64, 128 };
  * states, and the one each HMAC runs in. */
 struct ws {
     EVP_MD_CTX *in, *out, *work;
+    unsigned n_pool[ALGS_CIPHER_COUNT];
+    EVP_CIPHER_CTX *pool[ALGS_CIPHER_COUNT][CFG_CIPHER_CTX_POOL];   /* unkeyed (zero key) */
 };
 static pthread_key_t ws_key;
 static bool ws_key_ok;
@@ -41,6 +45,9 @@ static void ws_free(void *p)
     EVP_MD_CTX_free(w->in);     /* each cleanses its state */
     EVP_MD_CTX_free(w->out);
     EVP_MD_CTX_free(w->work);
+    for (int a = 0; a < ALGS_CIPHER_COUNT; a++)
+        for (unsigned i = 0; i < w->n_pool[a]; i++)
+            EVP_CIPHER_CTX_free(w->pool[a][i]);
     free(w);
 }
 
@@ -267,6 +274,50 @@ int algs_hkdf_extract_key(const struct algs_hmac_key *salt, const unsigned char 
     if (!ok)
         OPENSSL_cleanse(out, hash_len[salt->h]);
     return ok;
+}
+
+/* Header protection ciphers encrypt; the AEADs decrypt. */
+static bool ctx_encrypts(enum algs_cipher a)
+{
+    return a == ALGS_AES128ECB || a == ALGS_AES256ECB || a == ALGS_CHACHA20;
+}
+
+EVP_CIPHER_CTX *algs_ctx_get(enum algs_cipher a)
+{
+    const EVP_CIPHER *ci = algs_cipher(a);
+    if (!ci)
+        return NULL;
+    struct ws *w = ws_get();
+    if (w && w->n_pool[a] > 0)
+        return w->pool[a][--w->n_pool[a]];
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    bool enc = ctx_encrypts(a);
+    int ok = c && (enc ? EVP_EncryptInit_ex2(c, ci, NULL, NULL, NULL)
+                       : EVP_DecryptInit_ex2(c, ci, NULL, NULL, NULL)) == 1;
+    if (ok && enc && a != ALGS_CHACHA20)
+        ok = EVP_CIPHER_CTX_set_padding(c, 0) == 1;
+    if (!ok) {
+        EVP_CIPHER_CTX_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void algs_ctx_put(enum algs_cipher a, EVP_CIPHER_CTX *c)
+{
+    static const unsigned char zero_key[32];
+    if (!c)
+        return;
+    struct ws *w = (unsigned)a < ALGS_CIPHER_COUNT && a != ALGS_AES128CCM ? ws_get() : NULL;
+    /* Keyed again with zeros (each cipher's key is at most 32 bytes): the
+     * last key's schedule does not stay. */
+    if (w && w->n_pool[a] < CFG_CIPHER_CTX_POOL && EVP_CIPHER_CTX_get0_cipher(c) == algs_cipher(a) &&
+        (ctx_encrypts(a) ? EVP_EncryptInit_ex2(c, NULL, zero_key, NULL, NULL)
+                         : EVP_DecryptInit_ex2(c, NULL, zero_key, NULL, NULL)) == 1) {
+        w->pool[a][w->n_pool[a]++] = c;
+        return;
+    }
+    EVP_CIPHER_CTX_free(c);   /* cleanses the expanded key */
 }
 
 void algs_cleanup(void)

@@ -85,7 +85,27 @@ void algs_hmac_key_free(struct algs_hmac_key *k);
 int algs_hkdf_extract_key(const struct algs_hmac_key *salt, const unsigned char *ikm,
                           size_t ikm_len, unsigned char *out);
 
-/* Free everything fetched, and the calling thread's working contexts.
+/*
+ * Cipher contexts for keys that change with every connection.  Making a
+ * context costs libcrypto a few allocations and a cipher set-up; handing
+ * one back keeps it, unkeyed, for the next connection of the same thread.
+ *
+ * algs_ctx_get(): a context set up for `a`, without a key: for decryption
+ * with the AEADs, for encryption with ALGS_AES128ECB, ALGS_AES256ECB and
+ * ALGS_CHACHA20 (header protection; padding off for ECB).  The caller keys
+ * it (EVP_DecryptInit_ex2 / EVP_EncryptInit_ex2 with a NULL cipher) and
+ * sets what else it needs.  NULL on failure.
+ *
+ * algs_ctx_put(): done with it.  Its key is overwritten with zeros and it
+ * joins this thread's pool (CFG_CIPHER_CTX_POOL per cipher) or is freed.
+ * AES-CCM contexts are always freed: their tag length is part of the
+ * set-up.  Safe on NULL.
+ */
+EVP_CIPHER_CTX *algs_ctx_get(enum algs_cipher a);
+void algs_ctx_put(enum algs_cipher a, EVP_CIPHER_CTX *c);
+
+/* Free everything fetched, and the calling thread's working and pooled
+ * contexts.
  * Only at exit (for leak checkers): no call of this module, tls/decrypt.c
  * or quic/quic.c may follow. */
 void algs_cleanup(void);
