@@ -1,6 +1,11 @@
 /*
  * algs.c - OpenSSL algorithms fetched once (see algs.h).
  */
+/* HMAC runs on SHA256_CTX / SHA512_CTX states, which libcrypto 3 marks
+ * deprecated but still provides: they live on the stack and copy with a
+ * memcpy, where an EVP_MD_CTX allocates on every init and copy. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "util/algs.h"
 
 #include "config.h"
@@ -8,6 +13,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,16 +27,14 @@ static const char *const names[ALGS_CIPHER_COUNT] = {
 static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_CIPHER *ciphers[ALGS_CIPHER_COUNT];
 static EVP_MD *sha1, *sha256, *sha384;
-static EVP_MD *hkdf_md[ALGS_HASH_COUNT];          /* sha256, sha384 */
+static EVP_MD *hkdf_md[ALGS_HASH_COUNT];          /* sha256, sha384: HKDF is ready */
 static const size_t hash_len[ALGS_HASH_COUNT] = { 32, 48 };
 static const size_t block_len[ALGS_HASH_COUNT] = { 64, 128 };
 #define BLOCK_MAX 128
 #define HASH_MAX 48
 
-/* The working digest contexts of one thread: the keyed inner and outer
- * states, and the one each HMAC runs in. */
+/* One thread's pooled cipher contexts (algs_ctx_get). */
 struct ws {
-    EVP_MD_CTX *in, *out, *work;
     unsigned n_pool[ALGS_CIPHER_COUNT];
     EVP_CIPHER_CTX *pool[ALGS_CIPHER_COUNT][CFG_CIPHER_CTX_POOL];   /* unkeyed (zero key) */
 };
@@ -42,9 +46,6 @@ static void ws_free(void *p)
     struct ws *w = p;
     if (!w)
         return;
-    EVP_MD_CTX_free(w->in);     /* each cleanses its state */
-    EVP_MD_CTX_free(w->out);
-    EVP_MD_CTX_free(w->work);
     for (int a = 0; a < ALGS_CIPHER_COUNT; a++)
         for (unsigned i = 0; i < w->n_pool[a]; i++)
             EVP_CIPHER_CTX_free(w->pool[a][i]);
@@ -66,7 +67,7 @@ static void fetch_all(void)
             hkdf_md[h] = (EVP_MD *)md[h];
 }
 
-/* This thread's working contexts, made on first use; NULL if that fails. */
+/* This thread's pools, made on first use; NULL if that fails. */
 static struct ws *ws_get(void)
 {
     if (!ws_key_ok)
@@ -77,22 +78,11 @@ static struct ws *ws_get(void)
     w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
-    w->in = EVP_MD_CTX_new();
-    w->out = EVP_MD_CTX_new();
-    w->work = EVP_MD_CTX_new();
-    if (!w->in || !w->out || !w->work || pthread_setspecific(ws_key, w) != 0) {
+    if (pthread_setspecific(ws_key, w) != 0) {
         ws_free(w);
         return NULL;
     }
     return w;
-}
-
-/* Drop the key state the contexts hold (freed and cleansed by libcrypto). */
-static void ws_done(struct ws *w)
-{
-    EVP_MD_CTX_reset(w->in);
-    EVP_MD_CTX_reset(w->out);
-    EVP_MD_CTX_reset(w->work);
 }
 
 const EVP_CIPHER *algs_cipher(enum algs_cipher a)
@@ -115,52 +105,79 @@ const EVP_MD *algs_sha256(void)
 int algs_hkdf_ready(enum algs_hash h)
 {
     return (unsigned)h < ALGS_HASH_COUNT && CRYPTO_THREAD_run_once(&once, fetch_all) == 1 &&
-           hkdf_md[h] != NULL && ws_key_ok;
+           hkdf_md[h] != NULL;
 }
 
-/* Key an HMAC (RFC 2104): in absorbs K XOR ipad, out absorbs K XOR opad,
- * K being the key zero-padded to the block (hashed first if longer). */
-static int key_set(enum algs_hash h, EVP_MD_CTX *in, EVP_MD_CTX *out, const unsigned char *key,
-                   size_t key_len)
+/* A SHA-256 or SHA-384 state. */
+struct hstate {
+    union {
+        SHA256_CTX s256;
+        SHA512_CTX s512;
+    } u;
+};
+
+static int hs_init(enum algs_hash h, struct hstate *st)
 {
-    const EVP_MD *md = hkdf_md[h];
+    return h == ALGS_SHA256 ? SHA256_Init(&st->u.s256) : SHA384_Init(&st->u.s512);
+}
+
+static int hs_update(enum algs_hash h, struct hstate *st, const unsigned char *p, size_t n)
+{
+    if (n == 0)
+        return 1;
+    return h == ALGS_SHA256 ? SHA256_Update(&st->u.s256, p, n) : SHA384_Update(&st->u.s512, p, n);
+}
+
+static int hs_final(enum algs_hash h, struct hstate *st, unsigned char *out)
+{
+    return h == ALGS_SHA256 ? SHA256_Final(out, &st->u.s256) : SHA384_Final(out, &st->u.s512);
+}
+
+/* A keyed HMAC (RFC 2104): in has absorbed K XOR ipad, out K XOR opad, K
+ * being the key zero-padded to the block (hashed first if longer). */
+struct hkey {
+    enum algs_hash h;
+    struct hstate in, out;
+};
+
+static int key_set(struct hkey *k, enum algs_hash h, const unsigned char *key, size_t key_len)
+{
     size_t bl = block_len[h];
-    unsigned char k[BLOCK_MAX], pad[BLOCK_MAX];
-    unsigned int kn = 0;
+    unsigned char kb[BLOCK_MAX], pad[BLOCK_MAX];
+    struct hstate t;
     int ok = 1;
 
-    memset(k, 0, sizeof k);
+    k->h = h;
+    memset(kb, 0, sizeof kb);
     if (key_len > bl)
-        ok = EVP_Digest(key, key_len, k, &kn, md, NULL) == 1 && kn == hash_len[h];
+        ok = hs_init(h, &t) && hs_update(h, &t, key, key_len) && hs_final(h, &t, kb);
     else if (key_len)
-        memcpy(k, key, key_len);
+        memcpy(kb, key, key_len);
     for (size_t i = 0; i < bl; i++)
-        pad[i] = k[i] ^ 0x36;
-    ok = ok && EVP_DigestInit_ex2(in, md, NULL) == 1 && EVP_DigestUpdate(in, pad, bl) == 1;
+        pad[i] = kb[i] ^ 0x36;
+    ok = ok && hs_init(h, &k->in) && hs_update(h, &k->in, pad, bl);
     for (size_t i = 0; i < bl; i++)
-        pad[i] = k[i] ^ 0x5c;
-    ok = ok && EVP_DigestInit_ex2(out, md, NULL) == 1 && EVP_DigestUpdate(out, pad, bl) == 1;
-    OPENSSL_cleanse(k, sizeof k);
+        pad[i] = kb[i] ^ 0x5c;
+    ok = ok && hs_init(h, &k->out) && hs_update(h, &k->out, pad, bl);
+    OPENSSL_cleanse(kb, sizeof kb);
     OPENSSL_cleanse(pad, sizeof pad);
+    if (key_len > bl)
+        OPENSSL_cleanse(&t, sizeof t);
     return ok;
 }
 
-/* out[hash length] = HMAC(key, a || b || c) from the keyed in and out
- * states, with one byte c (skipped when c is negative). */
-static int hmac3(enum algs_hash h, EVP_MD_CTX *work, const EVP_MD_CTX *in,
-                 const EVP_MD_CTX *out_key, const unsigned char *a, size_t a_len,
+/* out[hash length] = HMAC(k, a || b || c), with one byte c (skipped when
+ * c is negative).  *w is scratch (wiped by the caller). */
+static int hmac3(const struct hkey *k, struct hstate *w, const unsigned char *a, size_t a_len,
                  const unsigned char *b, size_t b_len, int c, unsigned char *out)
 {
     unsigned char inner[HASH_MAX], cb = (unsigned char)c;
-    unsigned int n1 = 0, n2 = 0;
-    size_t hl = hash_len[h];
-    int ok = EVP_MD_CTX_copy_ex(work, in) == 1 &&
-             (a_len == 0 || EVP_DigestUpdate(work, a, a_len) == 1) &&
-             (b_len == 0 || EVP_DigestUpdate(work, b, b_len) == 1) &&
-             (c < 0 || EVP_DigestUpdate(work, &cb, 1) == 1) &&
-             EVP_DigestFinal_ex(work, inner, &n1) == 1 && n1 == hl &&
-             EVP_MD_CTX_copy_ex(work, out_key) == 1 && EVP_DigestUpdate(work, inner, hl) == 1 &&
-             EVP_DigestFinal_ex(work, out, &n2) == 1 && n2 == hl;
+    enum algs_hash h = k->h;
+    *w = k->in;
+    int ok = hs_update(h, w, a, a_len) && hs_update(h, w, b, b_len) &&
+             (c < 0 || hs_update(h, w, &cb, 1)) && hs_final(h, w, inner);
+    *w = k->out;
+    ok = ok && hs_update(h, w, inner, hash_len[h]) && hs_final(h, w, out);
     OPENSSL_cleanse(inner, sizeof inner);
     return ok;
 }
@@ -168,26 +185,27 @@ static int hmac3(enum algs_hash h, EVP_MD_CTX *work, const EVP_MD_CTX *in,
 int algs_hkdf_extract(enum algs_hash h, const unsigned char *salt, size_t salt_len,
                       const unsigned char *ikm, size_t ikm_len, unsigned char *out)
 {
-    struct ws *w;
-    if (!algs_hkdf_ready(h) || !(w = ws_get()))
+    struct hkey k;
+    struct hstate w;
+    if (!algs_hkdf_ready(h))
         return 0;
-    int ok = key_set(h, w->in, w->out, salt, salt_len) &&
-             hmac3(h, w->work, w->in, w->out, ikm, ikm_len, NULL, 0, -1, out);
-    ws_done(w);
+    int ok = key_set(&k, h, salt, salt_len) && hmac3(&k, &w, ikm, ikm_len, NULL, 0, -1, out);
+    OPENSSL_cleanse(&k, sizeof k);
+    OPENSSL_cleanse(&w, sizeof w);
     if (!ok)
         OPENSSL_cleanse(out, hash_len[h]);
     return ok;
 }
 
-/* T(i) = HMAC(PRK, T(i-1) || info || i), T(0) empty, with PRK keyed in w. */
-static int expand_keyed(enum algs_hash h, struct ws *w, const unsigned char *info,
+/* T(i) = HMAC(PRK, T(i-1) || info || i), T(0) empty, with PRK keyed in k. */
+static int expand_keyed(const struct hkey *k, struct hstate *w, const unsigned char *info,
                         size_t info_len, unsigned char *out, size_t out_len)
 {
     unsigned char t[HASH_MAX];
-    size_t done = 0, hl = hash_len[h];
+    size_t done = 0, hl = hash_len[k->h];
     int ok = 1;
     for (int i = 1; ok && done < out_len; i++) {
-        ok = hmac3(h, w->work, w->in, w->out, t, i == 1 ? 0 : hl, info, info_len, i, t);
+        ok = hmac3(k, w, t, i == 1 ? 0 : hl, info, info_len, i, t);
         size_t take = out_len - done < hl ? out_len - done : hl;
         memcpy(out + done, t, take);
         done += take;
@@ -199,20 +217,21 @@ static int expand_keyed(enum algs_hash h, struct ws *w, const unsigned char *inf
 int algs_hkdf_expand_n(enum algs_hash h, const unsigned char *prk, size_t prk_len,
                        const struct algs_expand_req *req, size_t n)
 {
-    struct ws *w = NULL;
+    struct hkey k;
+    struct hstate w;
     if ((unsigned)h >= ALGS_HASH_COUNT || (!req && n))
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!req[i].out || req[i].out_len > 255 * hash_len[h])
             return 0;   /* nothing written */
-    int ok = algs_hkdf_ready(h) && (w = ws_get()) != NULL && (prk || !prk_len);
+    int ok = algs_hkdf_ready(h) && (prk || !prk_len);
     for (size_t i = 0; ok && i < n; i++)
         ok = req[i].info || !req[i].info_len;
-    ok = ok && key_set(h, w->in, w->out, prk, prk_len);
+    ok = ok && key_set(&k, h, prk, prk_len);
     for (size_t i = 0; ok && i < n; i++)
-        ok = expand_keyed(h, w, req[i].info, req[i].info_len, req[i].out, req[i].out_len);
-    if (w)
-        ws_done(w);
+        ok = expand_keyed(&k, &w, req[i].info, req[i].info_len, req[i].out, req[i].out_len);
+    OPENSSL_cleanse(&k, sizeof k);
+    OPENSSL_cleanse(&w, sizeof w);
     if (!ok)
         for (size_t i = 0; i < n; i++)
             OPENSSL_cleanse(req[i].out, req[i].out_len);
@@ -228,17 +247,13 @@ int algs_hkdf_expand(enum algs_hash h, const unsigned char *prk, size_t prk_len,
 }
 
 struct algs_hmac_key {
-    enum algs_hash h;
-    EVP_MD_CTX *in, *out;
+    struct hkey k;
 };
 
 void algs_hmac_key_free(struct algs_hmac_key *k)
 {
-    if (!k)
-        return;
-    EVP_MD_CTX_free(k->in);
-    EVP_MD_CTX_free(k->out);
-    free(k);
+    if (k)
+        OPENSSL_clear_free(k, sizeof *k);
 }
 
 struct algs_hmac_key *algs_hmac_key_new(enum algs_hash h, const unsigned char *key,
@@ -246,13 +261,8 @@ struct algs_hmac_key *algs_hmac_key_new(enum algs_hash h, const unsigned char *k
 {
     if (!algs_hkdf_ready(h) || (!key && key_len))
         return NULL;
-    struct algs_hmac_key *k = calloc(1, sizeof *k);
-    if (!k)
-        return NULL;
-    k->h = h;
-    k->in = EVP_MD_CTX_new();
-    k->out = EVP_MD_CTX_new();
-    if (!k->in || !k->out || !key_set(h, k->in, k->out, key, key_len)) {
+    struct algs_hmac_key *k = OPENSSL_zalloc(sizeof *k);
+    if (k && !key_set(&k->k, h, key, key_len)) {
         algs_hmac_key_free(k);
         return NULL;
     }
@@ -262,17 +272,13 @@ struct algs_hmac_key *algs_hmac_key_new(enum algs_hash h, const unsigned char *k
 int algs_hkdf_extract_key(const struct algs_hmac_key *salt, const unsigned char *ikm,
                           size_t ikm_len, unsigned char *out)
 {
-    struct ws *w;
+    struct hstate w;
     if (!salt || !out)
         return 0;
-    if ((!ikm && ikm_len) || !(w = ws_get())) {
-        OPENSSL_cleanse(out, hash_len[salt->h]);
-        return 0;
-    }
-    int ok = hmac3(salt->h, w->work, salt->in, salt->out, ikm, ikm_len, NULL, 0, -1, out);
-    EVP_MD_CTX_reset(w->work);
+    int ok = (ikm || !ikm_len) && hmac3(&salt->k, &w, ikm, ikm_len, NULL, 0, -1, out);
+    OPENSSL_cleanse(&w, sizeof w);
     if (!ok)
-        OPENSSL_cleanse(out, hash_len[salt->h]);
+        OPENSSL_cleanse(out, hash_len[salt->k.h]);
     return ok;
 }
 

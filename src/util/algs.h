@@ -46,12 +46,11 @@ int algs_hkdf_ready(enum algs_hash h);
  * hash length).  1 on success; 0 with out cleared otherwise (left as it is
  * when out_len is over that limit).
  *
- * HMAC (RFC 2104) is built here from two digest contexts keyed once (the
- * key XOR ipad and XOR opad blocks absorbed), each HMAC copying them
- * (EVP_MD_CTX_copy_ex): a key costs two compression blocks once, an HMAC
- * two more, and nothing is looked up by name.  The working contexts are
- * per thread (created on first use, freed at thread exit) and reset after
- * every call, so no key state stays behind.
+ * HMAC (RFC 2104) is built here on libcrypto's SHA-256 / SHA-384 block
+ * functions (SHA256_CTX, SHA512_CTX): a key is absorbed once into an inner
+ * and an outer state (two compression blocks), and each HMAC copies those
+ * states (a struct copy on the stack) and adds two more.  Nothing is
+ * allocated or looked up by name, and every state is wiped before return.
  */
 int algs_hkdf_extract(enum algs_hash h, const unsigned char *salt, size_t salt_len,
                       const unsigned char *ikm, size_t ikm_len, unsigned char *out);
@@ -104,8 +103,7 @@ int algs_hkdf_extract_key(const struct algs_hmac_key *salt, const unsigned char 
 EVP_CIPHER_CTX *algs_ctx_get(enum algs_cipher a);
 void algs_ctx_put(enum algs_cipher a, EVP_CIPHER_CTX *c);
 
-/* Free everything fetched, and the calling thread's working and pooled
- * contexts.
+/* Free everything fetched, and the calling thread's pooled contexts.
  * Only at exit (for leak checkers): no call of this module, tls/decrypt.c
  * or quic/quic.c may follow. */
 void algs_cleanup(void);
