@@ -332,8 +332,8 @@ void quic_pp_release(struct quic_pp *pp)
     const struct suite_info *s = suite_find(pp->suite);
     if (s) {
         /* keyed with zeros and kept for the next connection, or freed */
-        algs_ctx_put((enum algs_cipher)s->aead_alg, pp->aead);
-        algs_ctx_put((enum algs_cipher)s->hp_alg, pp->hpctx);
+        algs_ctx_put((enum algs_cipher)s->aead_alg, pp->aead, !pp->public_keys);
+        algs_ctx_put((enum algs_cipher)s->hp_alg, pp->hpctx, !pp->public_keys);
     } else {
         EVP_CIPHER_CTX_free(pp->aead);    /* cleanses the expanded keys */
         EVP_CIPHER_CTX_free(pp->hpctx);
@@ -376,8 +376,7 @@ int quic_pp_from_secret(struct quic_pp *pp, uint32_t version, uint16_t suite,
          * connections); only the keys are new. */
         pp->aead = algs_ctx_get((enum algs_cipher)s->aead_alg);
         pp->hpctx = algs_ctx_get((enum algs_cipher)s->hp_alg);
-        ok = pp->aead && pp->hpctx &&
-             EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_IVLEN, QUIC_IV_LEN, NULL) == 1;
+        ok = pp->aead && pp->hpctx;   /* IV length 12 (QUIC_IV_LEN) already */
     }
     if (ok && s->kind == AEAD_CCM)
         ok = EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, NULL) == 1;
@@ -400,6 +399,12 @@ int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
         rc = quic_pp_from_secret(client, version, TLS13_SUITE_AES_128_GCM_SHA256, cs, sizeof cs);
     if (rc == QUIC_OK && server)
         rc = quic_pp_from_secret(server, version, TLS13_SUITE_AES_128_GCM_SHA256, ss, sizeof ss);
+    if (rc == QUIC_OK) {
+        if (client)
+            client->public_keys = true;
+        if (server)
+            server->public_keys = true;
+    }
     OPENSSL_cleanse(cs, sizeof cs);
     OPENSSL_cleanse(ss, sizeof ss);
     if (rc != QUIC_OK) {
@@ -732,7 +737,7 @@ bool quic_retry_verify(const uint8_t *pkt, size_t len, uint32_t version,
               (odcid_len == 0 || EVP_DecryptUpdate(ctx, NULL, &n, odcid, (int)odcid_len) == 1) &&
               EVP_DecryptUpdate(ctx, NULL, &n, rd_ptr(&body), (int)rd_left(&body)) == 1 &&
               EVP_DecryptFinal_ex(ctx, dummy, &n) == 1;
-    algs_ctx_put(ALGS_AES128GCM, ctx);
+    algs_ctx_put(ALGS_AES128GCM, ctx, false);   /* the Retry key is published */
     return ok;
 }
 

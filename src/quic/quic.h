@@ -225,6 +225,8 @@ struct quic_pp {
     uint8_t key[QUIC_KEY_MAX], iv[QUIC_IV_LEN], hp[QUIC_KEY_MAX];
     int64_t largest_pn;         /* largest authenticated packet number, -1 = none */
     EVP_CIPHER_CTX *aead, *hpctx;  /* owned */
+    bool public_keys;           /* Initial keys: derived from a DCID on the wire
+                                   (RFC 9001 5.2), nothing to wipe from the contexts */
 };
 
 /*

@@ -205,7 +205,7 @@ void tls13_dir_cipher_release(struct tls13_dir_cipher *c)
         return;
     const struct suite_info *s = suite_find(c->k.suite);
     if (s)
-        algs_ctx_put((enum algs_cipher)s->alg, c->ctx);   /* zero key, then kept or freed */
+        algs_ctx_put((enum algs_cipher)s->alg, c->ctx, true);   /* zero key, then kept or freed */
     else
         EVP_CIPHER_CTX_free(c->ctx);   /* cleanses the expanded key */
     OPENSSL_cleanse(c, sizeof *c);
@@ -225,13 +225,13 @@ int tls13_dir_cipher_init(struct tls13_dir_cipher *c, const struct tls13_keys *k
     EVP_CIPHER_CTX *ctx = algs_ctx_get((enum algs_cipher)s->alg);   /* cipher set, no key */
     if (!ctx)
         return TLS13_E_CRYPTO;
-    int ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, TLS13_IV_LEN, NULL) == 1;
+    int ok = 1;   /* IV length 12 (TLS13_IV_LEN) already */
     if (ok && s->kind == AEAD_CCM)
         ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, s->tag_len, NULL) == 1;
     if (ok)
         ok = EVP_DecryptInit_ex2(ctx, NULL, k->key, NULL, NULL) == 1;
     if (!ok) {
-        algs_ctx_put((enum algs_cipher)s->alg, ctx);
+        algs_ctx_put((enum algs_cipher)s->alg, ctx, true);
         return TLS13_E_CRYPTO;
     }
     c->k = *k;

@@ -36,7 +36,7 @@ static const size_t block_len[ALGS_HASH_COUNT] = { 64, 128 };
 /* One thread's pooled cipher contexts (algs_ctx_get). */
 struct ws {
     unsigned n_pool[ALGS_CIPHER_COUNT];
-    EVP_CIPHER_CTX *pool[ALGS_CIPHER_COUNT][CFG_CIPHER_CTX_POOL];   /* unkeyed (zero key) */
+    EVP_CIPHER_CTX *pool[ALGS_CIPHER_COUNT][CFG_CIPHER_CTX_POOL];   /* zero or public key */
 };
 static pthread_key_t ws_key;
 static bool ws_key_ok;
@@ -302,6 +302,8 @@ EVP_CIPHER_CTX *algs_ctx_get(enum algs_cipher a)
                        : EVP_DecryptInit_ex2(c, ci, NULL, NULL, NULL)) == 1;
     if (ok && enc && a != ALGS_CHACHA20)
         ok = EVP_CIPHER_CTX_set_padding(c, 0) == 1;
+    if (ok && !enc)
+        ok = EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, 12, NULL) == 1;
     if (!ok) {
         EVP_CIPHER_CTX_free(c);
         return NULL;
@@ -309,17 +311,17 @@ EVP_CIPHER_CTX *algs_ctx_get(enum algs_cipher a)
     return c;
 }
 
-void algs_ctx_put(enum algs_cipher a, EVP_CIPHER_CTX *c)
+void algs_ctx_put(enum algs_cipher a, EVP_CIPHER_CTX *c, bool wipe)
 {
     static const unsigned char zero_key[32];
     if (!c)
         return;
     struct ws *w = (unsigned)a < ALGS_CIPHER_COUNT && a != ALGS_AES128CCM ? ws_get() : NULL;
-    /* Keyed again with zeros (each cipher's key is at most 32 bytes): the
-     * last key's schedule does not stay. */
+    /* Keyed again with zeros (each cipher's key is at most 32 bytes) unless
+     * the key is public: the last secret key's schedule does not stay. */
     if (w && w->n_pool[a] < CFG_CIPHER_CTX_POOL && EVP_CIPHER_CTX_get0_cipher(c) == algs_cipher(a) &&
-        (ctx_encrypts(a) ? EVP_EncryptInit_ex2(c, NULL, zero_key, NULL, NULL)
-                         : EVP_DecryptInit_ex2(c, NULL, zero_key, NULL, NULL)) == 1) {
+        (!wipe || (ctx_encrypts(a) ? EVP_EncryptInit_ex2(c, NULL, zero_key, NULL, NULL)
+                                   : EVP_DecryptInit_ex2(c, NULL, zero_key, NULL, NULL)) == 1)) {
         w->pool[a][w->n_pool[a]++] = c;
         return;
     }

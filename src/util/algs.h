@@ -11,6 +11,7 @@
 #ifndef PINSCOPE_ALGS_H
 #define PINSCOPE_ALGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <openssl/types.h>
@@ -90,18 +91,20 @@ int algs_hkdf_extract_key(const struct algs_hmac_key *salt, const unsigned char 
  * one back keeps it, unkeyed, for the next connection of the same thread.
  *
  * algs_ctx_get(): a context set up for `a`, without a key: for decryption
- * with the AEADs, for encryption with ALGS_AES128ECB, ALGS_AES256ECB and
- * ALGS_CHACHA20 (header protection; padding off for ECB).  The caller keys
- * it (EVP_DecryptInit_ex2 / EVP_EncryptInit_ex2 with a NULL cipher) and
- * sets what else it needs.  NULL on failure.
+ * with the AEADs (IV length 12, what TLS 1.3 and QUIC use), for encryption
+ * with ALGS_AES128ECB, ALGS_AES256ECB and ALGS_CHACHA20 (header protection;
+ * padding off for ECB).  The caller keys it (EVP_DecryptInit_ex2 /
+ * EVP_EncryptInit_ex2 with a NULL cipher) and sets what else it needs
+ * (CCM's tag length).  NULL on failure.
  *
- * algs_ctx_put(): done with it.  Its key is overwritten with zeros and it
- * joins this thread's pool (CFG_CIPHER_CTX_POOL per cipher) or is freed.
- * AES-CCM contexts are always freed: their tag length is part of the
- * set-up.  Safe on NULL.
+ * algs_ctx_put(): done with it.  It joins this thread's pool
+ * (CFG_CIPHER_CTX_POOL per cipher) or is freed; with `wipe` its key is
+ * first overwritten with zeros (false only for keys anyone can derive,
+ * such as QUIC Initial keys).  AES-CCM contexts are always freed: their
+ * tag length is part of the set-up.  Safe on NULL.
  */
 EVP_CIPHER_CTX *algs_ctx_get(enum algs_cipher a);
-void algs_ctx_put(enum algs_cipher a, EVP_CIPHER_CTX *c);
+void algs_ctx_put(enum algs_cipher a, EVP_CIPHER_CTX *c, bool wipe);
 
 /* Free everything fetched, and the calling thread's pooled contexts.
  * Only at exit (for leak checkers): no call of this module, tls/decrypt.c

@@ -1347,15 +1347,15 @@ static void test_rfc5869(void)
 
     /* A cipher context handed back is handed out again, set up. */
     EVP_CIPHER_CTX *x = algs_ctx_get(ALGS_AES128GCM);
-    algs_ctx_put(ALGS_AES128GCM, x);
+    algs_ctx_put(ALGS_AES128GCM, x, true);
     EVP_CIPHER_CTX *y = algs_ctx_get(ALGS_AES128GCM);
     test_cond("ctx pool: reused", x && x == y &&
                                       EVP_CIPHER_CTX_get0_cipher(y) == algs_cipher(ALGS_AES128GCM));
-    algs_ctx_put(ALGS_AES128GCM, y);
+    algs_ctx_put(ALGS_AES128GCM, y, true);
     EVP_CIPHER_CTX *z = algs_ctx_get(ALGS_AES128CCM);
-    algs_ctx_put(ALGS_AES128CCM, z);
+    algs_ctx_put(ALGS_AES128CCM, z, true);
     test_cond("ctx pool: CCM not kept", z && algs_ctx_get(ALGS_AES128GCM) == x);
-    algs_ctx_put(ALGS_AES128GCM, x);
+    algs_ctx_put(ALGS_AES128GCM, x, true);
 }
 
 int main(void)
