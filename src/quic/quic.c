@@ -465,6 +465,10 @@ struct aad_parts {
     size_t pn_len;
 };
 
+/* Headers up to this long go to the AEAD as one piece (copied on the
+ * stack); longer ones (a long Initial token) in three. */
+#define QUIC_AAD_JOIN_MAX 128
+
 static int aead_open(struct quic_pp *pp, const uint8_t nonce[QUIC_IV_LEN],
                      const struct aad_parts *a, const uint8_t *ct, size_t ct_len,
                      const uint8_t *tag, uint8_t *out)
@@ -497,11 +501,23 @@ static int aead_open(struct quic_pp *pp, const uint8_t nonce[QUIC_IV_LEN],
         return (size_t)n == ct_len ? QUIC_OK : QUIC_E_CRYPTO;
     }
     if (EVP_DecryptInit_ex2(ctx, NULL, NULL, nonce, NULL) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, tagbuf) != 1 ||
-        EVP_DecryptUpdate(ctx, NULL, &n, &a->first, 1) != 1 ||
-        (a->mid_len && EVP_DecryptUpdate(ctx, NULL, &n, a->mid, (int)a->mid_len) != 1) ||
-        EVP_DecryptUpdate(ctx, NULL, &n, a->pn, (int)a->pn_len) != 1)
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, tagbuf) != 1)
         return QUIC_E_CRYPTO;
+    size_t hl = 1 + a->mid_len + a->pn_len;
+    if (hl <= QUIC_AAD_JOIN_MAX) {
+        /* A header without a long token: one piece of additional data. */
+        uint8_t hdr[QUIC_AAD_JOIN_MAX];
+        hdr[0] = a->first;
+        if (a->mid_len)
+            memcpy(hdr + 1, a->mid, a->mid_len);
+        memcpy(hdr + 1 + a->mid_len, a->pn, a->pn_len);
+        if (EVP_DecryptUpdate(ctx, NULL, &n, hdr, (int)hl) != 1)
+            return QUIC_E_CRYPTO;
+    } else if (EVP_DecryptUpdate(ctx, NULL, &n, &a->first, 1) != 1 ||
+               (a->mid_len && EVP_DecryptUpdate(ctx, NULL, &n, a->mid, (int)a->mid_len) != 1) ||
+               EVP_DecryptUpdate(ctx, NULL, &n, a->pn, (int)a->pn_len) != 1) {
+        return QUIC_E_CRYPTO;
+    }
     n = 0;
     if (ct_len && EVP_DecryptUpdate(ctx, out, &n, ct, (int)ct_len) != 1)
         return QUIC_E_CRYPTO;
