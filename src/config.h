@@ -49,9 +49,10 @@
 #define CFG_TLS_LINGER_RECORDS  16        /* records read per direction during that watch */
 #define CFG_TLS_TUNNEL_FRAMES_MAX 1024    /* TDS packets or WebSocket frames read per direction for
                                              the TLS inside them (a handshake takes a handful) */
-#define CFG_CIPHER_CTX_POOL     256       /* unkeyed cipher contexts kept per cipher and thread for
-                                             the next connection's TLS 1.3 / QUIC keys, about 1 KiB
-                                             each (util/algs.c): handshakes in flight at once */
+#define CFG_CIPHER_CTX_POOL     256       /* cipher contexts kept per cipher and thread, keyed with
+                                             zeros (or a public QUIC Initial key), for the next
+                                             connection's TLS 1.3 / QUIC keys: 0.5 to 1.2 KiB each
+                                             (util/algs.c); handshakes in flight at once */
 
 /* Certificates */
 #define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~5 KB each */

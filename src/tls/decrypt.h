@@ -48,8 +48,9 @@
  *                  uint8  n = 6 + len(Label)  uint8  m <= 255
  *
  * Memory: a struct tls13_dir_cipher owns one EVP_CIPHER_CTX (about 1 KiB
- * inside libcrypto, outside any memcap).  Keys and IVs are wiped
- * (OPENSSL_cleanse) by tls13_keys_wipe() and tls13_dir_cipher_release().
+ * inside libcrypto, outside any memcap; from util/algs.c's per-thread pool,
+ * handed back keyed with zeros).  Keys and IVs are wiped (OPENSSL_cleanse)
+ * by tls13_keys_wipe() and tls13_dir_cipher_release().
  */
 #ifndef PINSCOPE_TLS_DECRYPT_H
 #define PINSCOPE_TLS_DECRYPT_H
