@@ -50,6 +50,10 @@
 #define CFG_TLS_LINGER_RECORDS  16        /* records read per direction during that watch */
 #define CFG_TLS_TUNNEL_FRAMES_MAX 1024    /* TDS packets or WebSocket frames read per direction for
                                              the TLS inside them (a handshake takes a handful) */
+#define CFG_CIPHER_CTX_POOL     256       /* cipher contexts kept per cipher and thread, keyed with
+                                             zeros (or a public QUIC Initial key), for the next
+                                             connection's TLS 1.3 / QUIC keys: 0.5 to 1.2 KiB each
+                                             (util/algs.c); handshakes in flight at once */
 
 /* Fingerprints (fp/fp_util.c): a per-thread memo of digest results keyed by
  * the exact input string (clients repeat the same cipher and extension lists) */

@@ -5,11 +5,13 @@
  * Every read of packet bytes goes through a struct rd; lengths taken from
  * the wire are compared with what is left before anything is skipped or
  * copied, so no field can point past the datagram.  The cryptography is
- * OpenSSL's: HKDF-Extract is util/algs.c's (OpenSSL's HMAC),
- * HKDF-Expand-Label is tls/decrypt.c's, the AEADs and the header protection
+ * OpenSSL's: HKDF-Extract is util/algs.c's (HMAC over OpenSSL's SHA-256,
+ * keyed with each version's salt once), HKDF-Expand-Label is
+ * tls/decrypt.c's (each secret keyed once for all its labels), the AEADs and the header protection
  * ciphers (AES-ECB, ChaCha20) are EVP ciphers fetched once per process
  * (util/algs.c) and shared read-only.  Each struct quic_pp keys
- * its two contexts once; a packet costs one header-protection block, one
+ * its two contexts once (taken set up from util/algs.c's per-thread pool
+ * and handed back on release); a packet costs one header-protection block, one
  * nonce setup and one AEAD pass.
  *
  * Version differences live in one table (versions[]): salt, key labels,
@@ -130,8 +132,31 @@ static const struct suite_info suites[] = {
     { TLS13_SUITE_AES_128_CCM_SHA256, TLS13_HASH_SHA256, 16, AEAD_CCM, ALGS_AES128CCM, ALGS_AES128ECB },
 };
 
+/* HMAC keyed with each version's initial_salt, made once: an Initial's
+ * HKDF-Extract is then one HMAC. */
+#define N_VERSIONS (sizeof versions / sizeof versions[0])
+static CRYPTO_ONCE salt_once = CRYPTO_ONCE_STATIC_INIT;
+static struct algs_hmac_key *salt_key[N_VERSIONS];
+
+static void salt_keys_make(void)
+{
+    for (size_t i = 0; i < N_VERSIONS; i++)
+        salt_key[i] = algs_hmac_key_new(ALGS_SHA256, versions[i].salt, sizeof versions[i].salt);
+}
+
+static const struct algs_hmac_key *salt_key_of(const struct ver_info *vi)
+{
+    if (CRYPTO_THREAD_run_once(&salt_once, salt_keys_make) != 1)
+        return NULL;
+    return salt_key[vi - versions];
+}
+
 void quic_crypto_cleanup(void)
 {
+    for (size_t i = 0; i < N_VERSIONS; i++) {
+        algs_hmac_key_free(salt_key[i]);
+        salt_key[i] = NULL;
+    }
     algs_cleanup();
 }
 
@@ -279,13 +304,18 @@ int quic_initial_secrets(uint32_t version, const uint8_t *dcid, size_t dcid_len,
     if (!dcid && dcid_len)
         return QUIC_E_ARG;
 
+    static const uint8_t empty[1];
     uint8_t initial[QUIC_INITIAL_SECRET_LEN];
-    int rc = quic_hkdf_extract(vi->salt, sizeof vi->salt, dcid, dcid_len, initial);
+    const struct algs_hmac_key *salt = salt_key_of(vi);
+    int rc = salt && algs_hkdf_extract_key(salt, dcid ? dcid : empty, dcid_len, initial)
+                 ? QUIC_OK
+                 : QUIC_E_CRYPTO;
+    const struct tls13_label_req req[2] = {
+        { "client in", client, QUIC_INITIAL_SECRET_LEN },
+        { "server in", server, QUIC_INITIAL_SECRET_LEN },
+    };
     if (rc == QUIC_OK &&
-        (tls13_hkdf_expand_label(TLS13_HASH_SHA256, initial, sizeof initial, "client in", NULL, 0,
-                                 client, QUIC_INITIAL_SECRET_LEN) != TLS13_OK ||
-         tls13_hkdf_expand_label(TLS13_HASH_SHA256, initial, sizeof initial, "server in", NULL, 0,
-                                 server, QUIC_INITIAL_SECRET_LEN) != TLS13_OK))
+        tls13_hkdf_expand_labels(TLS13_HASH_SHA256, initial, sizeof initial, req, 2) != TLS13_OK)
         rc = QUIC_E_CRYPTO;
     OPENSSL_cleanse(initial, sizeof initial);
     if (rc != QUIC_OK) {
@@ -299,8 +329,15 @@ void quic_pp_release(struct quic_pp *pp)
 {
     if (!pp)
         return;
-    EVP_CIPHER_CTX_free(pp->aead);    /* cleanses the expanded keys */
-    EVP_CIPHER_CTX_free(pp->hpctx);
+    const struct suite_info *s = suite_find(pp->suite);
+    if (s) {
+        /* keyed with zeros and kept for the next connection, or freed */
+        algs_ctx_put((enum algs_cipher)s->aead_alg, pp->aead, !pp->public_keys);
+        algs_ctx_put((enum algs_cipher)s->hp_alg, pp->hpctx, !pp->public_keys);
+    } else {
+        EVP_CIPHER_CTX_free(pp->aead);    /* cleanses the expanded keys */
+        EVP_CIPHER_CTX_free(pp->hpctx);
+    }
     OPENSSL_cleanse(pp, sizeof *pp);
 }
 
@@ -327,28 +364,25 @@ int quic_pp_from_secret(struct quic_pp *pp, uint32_t version, uint16_t suite,
     pp->suite = s->id;
     pp->key_len = s->key_len;
     pp->largest_pn = -1;
-    bool ok =
-        tls13_hkdf_expand_label(hash, secret, secret_len, vi->key_label, NULL, 0, pp->key,
-                                s->key_len) == TLS13_OK &&
-        tls13_hkdf_expand_label(hash, secret, secret_len, vi->iv_label, NULL, 0, pp->iv,
-                                QUIC_IV_LEN) == TLS13_OK &&
-        tls13_hkdf_expand_label(hash, secret, secret_len, vi->hp_label, NULL, 0, pp->hp,
-                                s->key_len) == TLS13_OK;
+    const struct tls13_label_req req[3] = {
+        { vi->key_label, pp->key, s->key_len },
+        { vi->iv_label, pp->iv, QUIC_IV_LEN },
+        { vi->hp_label, pp->hp, s->key_len },
+    };
+    bool ok = tls13_hkdf_expand_labels(hash, secret, secret_len, req, 3) == TLS13_OK;
 
     if (ok) {
-        pp->aead = EVP_CIPHER_CTX_new();
-        pp->hpctx = EVP_CIPHER_CTX_new();
-        ok = pp->aead && pp->hpctx &&
-             EVP_DecryptInit_ex2(pp->aead, algs_cipher(s->aead_alg), NULL, NULL, NULL) == 1 &&
-             EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_IVLEN, QUIC_IV_LEN, NULL) == 1;
+        /* Set up for the cipher already (util/algs.c keeps them between
+         * connections); only the keys are new. */
+        pp->aead = algs_ctx_get((enum algs_cipher)s->aead_alg);
+        pp->hpctx = algs_ctx_get((enum algs_cipher)s->hp_alg);
+        ok = pp->aead && pp->hpctx;   /* IV length 12 (QUIC_IV_LEN) already */
     }
     if (ok && s->kind == AEAD_CCM)
         ok = EVP_CIPHER_CTX_ctrl(pp->aead, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, NULL) == 1;
     if (ok)
         ok = EVP_DecryptInit_ex2(pp->aead, NULL, pp->key, NULL, NULL) == 1 &&
-             EVP_EncryptInit_ex2(pp->hpctx, algs_cipher(s->hp_alg), pp->hp, NULL, NULL) == 1;
-    if (ok && s->kind != AEAD_CHACHA)
-        ok = EVP_CIPHER_CTX_set_padding(pp->hpctx, 0) == 1;
+             EVP_EncryptInit_ex2(pp->hpctx, NULL, pp->hp, NULL, NULL) == 1;
     if (!ok) {
         quic_pp_release(pp);
         return QUIC_E_CRYPTO;
@@ -365,6 +399,12 @@ int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len,
         rc = quic_pp_from_secret(client, version, TLS13_SUITE_AES_128_GCM_SHA256, cs, sizeof cs);
     if (rc == QUIC_OK && server)
         rc = quic_pp_from_secret(server, version, TLS13_SUITE_AES_128_GCM_SHA256, ss, sizeof ss);
+    if (rc == QUIC_OK) {
+        if (client)
+            client->public_keys = true;
+        if (server)
+            server->public_keys = true;
+    }
     OPENSSL_cleanse(cs, sizeof cs);
     OPENSSL_cleanse(ss, sizeof ss);
     if (rc != QUIC_OK) {
@@ -425,6 +465,10 @@ struct aad_parts {
     size_t pn_len;
 };
 
+/* Headers up to this long go to the AEAD as one piece (copied on the
+ * stack); longer ones (a long Initial token) in three. */
+#define QUIC_AAD_JOIN_MAX 128
+
 static int aead_open(struct quic_pp *pp, const uint8_t nonce[QUIC_IV_LEN],
                      const struct aad_parts *a, const uint8_t *ct, size_t ct_len,
                      const uint8_t *tag, uint8_t *out)
@@ -457,11 +501,23 @@ static int aead_open(struct quic_pp *pp, const uint8_t nonce[QUIC_IV_LEN],
         return (size_t)n == ct_len ? QUIC_OK : QUIC_E_CRYPTO;
     }
     if (EVP_DecryptInit_ex2(ctx, NULL, NULL, nonce, NULL) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, tagbuf) != 1 ||
-        EVP_DecryptUpdate(ctx, NULL, &n, &a->first, 1) != 1 ||
-        (a->mid_len && EVP_DecryptUpdate(ctx, NULL, &n, a->mid, (int)a->mid_len) != 1) ||
-        EVP_DecryptUpdate(ctx, NULL, &n, a->pn, (int)a->pn_len) != 1)
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, tagbuf) != 1)
         return QUIC_E_CRYPTO;
+    size_t hl = 1 + a->mid_len + a->pn_len;
+    if (hl <= QUIC_AAD_JOIN_MAX) {
+        /* A header without a long token: one piece of additional data. */
+        uint8_t hdr[QUIC_AAD_JOIN_MAX];
+        hdr[0] = a->first;
+        if (a->mid_len)
+            memcpy(hdr + 1, a->mid, a->mid_len);
+        memcpy(hdr + 1 + a->mid_len, a->pn, a->pn_len);
+        if (EVP_DecryptUpdate(ctx, NULL, &n, hdr, (int)hl) != 1)
+            return QUIC_E_CRYPTO;
+    } else if (EVP_DecryptUpdate(ctx, NULL, &n, &a->first, 1) != 1 ||
+               (a->mid_len && EVP_DecryptUpdate(ctx, NULL, &n, a->mid, (int)a->mid_len) != 1) ||
+               EVP_DecryptUpdate(ctx, NULL, &n, a->pn, (int)a->pn_len) != 1) {
+        return QUIC_E_CRYPTO;
+    }
     n = 0;
     if (ct_len && EVP_DecryptUpdate(ctx, out, &n, ct, (int)ct_len) != 1)
         return QUIC_E_CRYPTO;
@@ -689,17 +745,15 @@ bool quic_retry_verify(const uint8_t *pkt, size_t len, uint32_t version,
     memcpy(tagbuf, rd_ptr(&tag), sizeof tagbuf);
 
     /* Retry Pseudo-Packet (RFC 9001 5.8) as additional data, in pieces. */
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx = algs_ctx_get(ALGS_AES128GCM);
     int n = 0;
-    bool ok = ctx &&
-              EVP_DecryptInit_ex2(ctx, algs_cipher(ALGS_AES128GCM), vi->retry_key, vi->retry_nonce,
-                                  NULL) == 1 &&
+    bool ok = ctx && EVP_DecryptInit_ex2(ctx, NULL, vi->retry_key, vi->retry_nonce, NULL) == 1 &&
               EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, QUIC_TAG_LEN, tagbuf) == 1 &&
               EVP_DecryptUpdate(ctx, NULL, &n, &odl, 1) == 1 &&
               (odcid_len == 0 || EVP_DecryptUpdate(ctx, NULL, &n, odcid, (int)odcid_len) == 1) &&
               EVP_DecryptUpdate(ctx, NULL, &n, rd_ptr(&body), (int)rd_left(&body)) == 1 &&
               EVP_DecryptFinal_ex(ctx, dummy, &n) == 1;
-    EVP_CIPHER_CTX_free(ctx);
+    algs_ctx_put(ALGS_AES128GCM, ctx, false);   /* the Retry key is published */
     return ok;
 }
 

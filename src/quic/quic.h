@@ -68,8 +68,11 @@
  *   AAD   = the unprotected header through the packet number
  *
  * Memory: a struct quic_pp owns two EVP_CIPHER_CTX (a few KiB inside
- * libcrypto, outside any memcap); nothing else here allocates.  Keys are
- * wiped by quic_pp_release().  Algorithms are fetched once per process.
+ * libcrypto, outside any memcap), taken from and handed back to
+ * util/algs.c's per-thread pool (CFG_CIPHER_CTX_POOL); nothing else here
+ * allocates.  Keys are wiped by quic_pp_release(), and the contexts keyed
+ * with zeros unless the keys were Initial keys (public_keys).  Algorithms
+ * are fetched once per process.
  */
 #ifndef PINSCOPE_QUIC_QUIC_H
 #define PINSCOPE_QUIC_QUIC_H
@@ -225,6 +228,8 @@ struct quic_pp {
     uint8_t key[QUIC_KEY_MAX], iv[QUIC_IV_LEN], hp[QUIC_KEY_MAX];
     int64_t largest_pn;         /* largest authenticated packet number, -1 = none */
     EVP_CIPHER_CTX *aead, *hpctx;  /* owned */
+    bool public_keys;           /* Initial keys: derived from a DCID on the wire
+                                   (RFC 9001 5.2), nothing to wipe from the contexts */
 };
 
 /*

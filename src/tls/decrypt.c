@@ -81,26 +81,19 @@ size_t tls13_suite_hash_len(uint16_t suite)
     return s ? tls13_hash_len((enum tls13_hash)s->hash) : 0;
 }
 
-int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t secret_len,
-                            const char *label, const uint8_t *context, size_t context_len,
-                            uint8_t *out, size_t out_len)
+/* HkdfLabel (RFC 8446 7.1): uint16 length, opaque label<7..255>, opaque
+ * context<0..255>, into info[]; its length, or 0 if an argument is out of
+ * range. */
+#define HKDF_LABEL_MAX (2 + 1 + 255 + 1 + 255)
+static size_t hkdf_label(size_t hlen, const char *label, const uint8_t *context,
+                         size_t context_len, size_t out_len, uint8_t info[HKDF_LABEL_MAX])
 {
     static const char prefix[] = "tls13 ";
     const size_t prefix_len = sizeof prefix - 1;
-    size_t hlen = tls13_hash_len(hash);
-
-    if (!out)
-        return TLS13_E_ARG;
     size_t label_len = label ? strlen(label) : 0;
-    if (!hlen || !secret || secret_len == 0 || label_len == 0 ||
-        label_len > 255 - prefix_len || context_len > 255 || (!context && context_len) ||
-        out_len == 0 || out_len > 255 * hlen) {
-        OPENSSL_cleanse(out, out_len);
-        return TLS13_E_ARG;
-    }
-
-    /* HkdfLabel: uint16 length, opaque label<7..255>, opaque context<0..255> */
-    uint8_t info[2 + 1 + 255 + 1 + 255];
+    if (!hlen || label_len == 0 || label_len > 255 - prefix_len || context_len > 255 ||
+        (!context && context_len) || out_len == 0 || out_len > 255 * hlen)
+        return 0;
     size_t n = 0;
     info[n++] = (uint8_t)(out_len >> 8);
     info[n++] = (uint8_t)out_len;
@@ -113,7 +106,23 @@ int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t 
     if (context_len)
         memcpy(info + n, context, context_len);
     n += context_len;
+    return n;
+}
 
+int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t secret_len,
+                            const char *label, const uint8_t *context, size_t context_len,
+                            uint8_t *out, size_t out_len)
+{
+    size_t hlen = tls13_hash_len(hash);
+    uint8_t info[HKDF_LABEL_MAX];
+
+    if (!out)
+        return TLS13_E_ARG;
+    size_t n = hkdf_label(hlen, label, context, context_len, out_len, info);
+    if (!secret || secret_len == 0 || n == 0) {
+        OPENSSL_cleanse(out, out_len);
+        return TLS13_E_ARG;
+    }
     int ok = algs_hkdf_expand(hash == TLS13_HASH_SHA384 ? ALGS_SHA384 : ALGS_SHA256, secret,
                               secret_len, info, n, out, out_len);
     if (!ok) {
@@ -121,6 +130,38 @@ int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t 
         return TLS13_E_CRYPTO;
     }
     return TLS13_OK;
+}
+
+int tls13_hkdf_expand_labels(enum tls13_hash hash, const uint8_t *secret, size_t secret_len,
+                             const struct tls13_label_req *req, size_t n)
+{
+    size_t hlen = tls13_hash_len(hash);
+    uint8_t info[TLS13_LABELS_MAX][HKDF_LABEL_MAX];
+    struct algs_expand_req er[TLS13_LABELS_MAX];
+    memset(er, 0, sizeof er);
+    int rc = TLS13_OK;
+
+    if (!req || n > TLS13_LABELS_MAX)
+        return TLS13_E_ARG;
+    for (size_t i = 0; i < n; i++) {
+        er[i] = (struct algs_expand_req){ info[i], 0, req[i].out, req[i].out_len };
+        if (!req[i].out)
+            rc = TLS13_E_ARG;
+        else if (!(er[i].info_len = hkdf_label(hlen, req[i].label, NULL, 0, req[i].out_len,
+                                               info[i])))
+            rc = TLS13_E_ARG;
+    }
+    if (rc == TLS13_OK && (!secret || secret_len == 0))
+        rc = TLS13_E_ARG;
+    if (rc == TLS13_OK &&
+        !algs_hkdf_expand_n(hash == TLS13_HASH_SHA384 ? ALGS_SHA384 : ALGS_SHA256, secret,
+                            secret_len, er, n))
+        rc = TLS13_E_CRYPTO;
+    if (rc != TLS13_OK)
+        for (size_t i = 0; i < n; i++)
+            if (req[i].out)
+                OPENSSL_cleanse(req[i].out, req[i].out_len);
+    return rc;
 }
 
 void tls13_keys_wipe(struct tls13_keys *k)
@@ -147,11 +188,12 @@ int tls13_keys_derive(uint16_t cipher_suite, const uint8_t *traffic_secret, size
     out->hash = s->hash;
     out->key_len = s->key_len;
     out->tag_len = s->tag_len;
-    int rc = tls13_hkdf_expand_label((enum tls13_hash)s->hash, traffic_secret, secret_len,
-                                     "key", NULL, 0, out->key, s->key_len);
-    if (rc == TLS13_OK)
-        rc = tls13_hkdf_expand_label((enum tls13_hash)s->hash, traffic_secret, secret_len,
-                                     "iv", NULL, 0, out->iv, TLS13_IV_LEN);
+    const struct tls13_label_req req[2] = {
+        { "key", out->key, s->key_len },
+        { "iv", out->iv, TLS13_IV_LEN },
+    };
+    int rc = tls13_hkdf_expand_labels((enum tls13_hash)s->hash, traffic_secret, secret_len,
+                                      req, 2);
     if (rc != TLS13_OK)
         tls13_keys_wipe(out);
     return rc;
@@ -161,7 +203,11 @@ void tls13_dir_cipher_release(struct tls13_dir_cipher *c)
 {
     if (!c)
         return;
-    EVP_CIPHER_CTX_free(c->ctx);   /* cleanses the expanded key */
+    const struct suite_info *s = suite_find(c->k.suite);
+    if (s)
+        algs_ctx_put((enum algs_cipher)s->alg, c->ctx, true);   /* zero key, then kept or freed */
+    else
+        EVP_CIPHER_CTX_free(c->ctx);   /* cleanses the expanded key */
     OPENSSL_cleanse(c, sizeof *c);
 }
 
@@ -176,17 +222,16 @@ int tls13_dir_cipher_init(struct tls13_dir_cipher *c, const struct tls13_keys *k
     if (!algs_cipher(s->alg))
         return TLS13_E_CRYPTO;
 
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    EVP_CIPHER_CTX *ctx = algs_ctx_get((enum algs_cipher)s->alg);   /* cipher set, no key */
     if (!ctx)
         return TLS13_E_CRYPTO;
-    int ok = EVP_DecryptInit_ex2(ctx, algs_cipher(s->alg), NULL, NULL, NULL) == 1 &&
-             EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, TLS13_IV_LEN, NULL) == 1;
+    int ok = 1;   /* IV length 12 (TLS13_IV_LEN) already */
     if (ok && s->kind == AEAD_CCM)
         ok = EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, s->tag_len, NULL) == 1;
     if (ok)
         ok = EVP_DecryptInit_ex2(ctx, NULL, k->key, NULL, NULL) == 1;
     if (!ok) {
-        EVP_CIPHER_CTX_free(ctx);
+        algs_ctx_put((enum algs_cipher)s->alg, ctx, true);
         return TLS13_E_CRYPTO;
     }
     c->k = *k;

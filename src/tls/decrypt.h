@@ -4,7 +4,7 @@
  * Given a traffic secret (from the key log, tls/keylog.h) and the cipher
  * suite the ServerHello selected, this module derives the record key and
  * IV and opens protected records one at a time, in order, per direction.
- * All cryptography is OpenSSL libcrypto (EVP_KDF HKDF in EXPAND_ONLY mode,
+ * All cryptography is OpenSSL libcrypto (HKDF over its digests, util/algs.h;
  * EVP AEAD ciphers); algorithms are fetched once per process, and each
  * direction keeps one EVP_CIPHER_CTX keyed once, so a record costs one
  * nonce setup and one AEAD pass.
@@ -48,8 +48,9 @@
  *                  uint8  n = 6 + len(Label)  uint8  m <= 255
  *
  * Memory: a struct tls13_dir_cipher owns one EVP_CIPHER_CTX (about 1 KiB
- * inside libcrypto, outside any memcap).  Keys and IVs are wiped
- * (OPENSSL_cleanse) by tls13_keys_wipe() and tls13_dir_cipher_release().
+ * inside libcrypto, outside any memcap; from util/algs.c's per-thread pool,
+ * handed back keyed with zeros).  Keys and IVs are wiped (OPENSSL_cleanse)
+ * by tls13_keys_wipe() and tls13_dir_cipher_release().
  */
 #ifndef PINSCOPE_TLS_DECRYPT_H
 #define PINSCOPE_TLS_DECRYPT_H
@@ -132,6 +133,19 @@ size_t tls13_hash_len(enum tls13_hash h);
 int tls13_hkdf_expand_label(enum tls13_hash hash, const uint8_t *secret, size_t secret_len,
                             const char *label, const uint8_t *context, size_t context_len,
                             uint8_t *out, size_t out_len);
+
+/* Several HKDF-Expand-Labels from one secret with an empty context, the
+ * secret keyed once: req[i].out[out_len] for each i < n.  The labels and
+ * lengths are checked as above.  Returns 0, TLS13_E_ARG or TLS13_E_CRYPTO
+ * (every output wiped then).  n <= TLS13_LABELS_MAX. */
+#define TLS13_LABELS_MAX 4
+struct tls13_label_req {
+    const char *label;
+    uint8_t *out;
+    size_t out_len;
+};
+int tls13_hkdf_expand_labels(enum tls13_hash hash, const uint8_t *secret, size_t secret_len,
+                             const struct tls13_label_req *req, size_t n);
 
 /*
  * Derive the record key and IV of `cipher_suite` from a traffic secret

@@ -284,6 +284,21 @@ static void test_rfc9001_labels(void)
     test_cond("quic: server hp",
               tls13_hkdf_expand_label(TLS13_HASH_SHA256, server, 32, "quic hp", NULL, 0, out, 16) == 0 &&
                   test_hexeq(out, 16, "c206b8d9b9f0f37644430b490eeaa314"));
+    uint8_t key[16], iv[12], hp[16];
+    const struct tls13_label_req req[3] = {
+        { "quic key", key, 16 }, { "quic iv", iv, 12 }, { "quic hp", hp, 16 } };
+    test_cond("quic: client key, iv, hp from one keying",
+              tls13_hkdf_expand_labels(TLS13_HASH_SHA256, client, 32, req, 3) == 0 &&
+                  test_hexeq(key, 16, "1f369613dd76d5467730efcbe3b1a22d") &&
+                  test_hexeq(iv, 12, "fa044b2f42a3fd3b46fb255c") &&
+                  test_hexeq(hp, 16, "9f50449e04a0e810283a1e9933adedd2"));
+    const struct tls13_label_req bad[2] = { { "quic key", key, 16 }, { "", iv, 12 } };
+    test_cond("labels: one empty label refuses all, outputs wiped",
+              tls13_hkdf_expand_labels(TLS13_HASH_SHA256, client, 32, bad, 2) == TLS13_E_ARG &&
+                  test_all_zero(key, 16) && test_all_zero(iv, 12));
+    test_cond("labels: more than TLS13_LABELS_MAX refused",
+              tls13_hkdf_expand_labels(TLS13_HASH_SHA256, client, 32, req,
+                                       TLS13_LABELS_MAX + 1) == TLS13_E_ARG);
 
     /* Argument limits. */
     char label[300];
@@ -1285,6 +1300,62 @@ static void test_rfc5869(void)
                                       "9d201395faa4b61a96c8"));
     test_cond("hkdf expand: over 255 blocks refused",
               algs_hkdf_expand(ALGS_SHA256, prk, 32, NULL, 0, okm, 255 * 32 + 1) == 0);
+
+    /* HKDF-Extract is HMAC(salt, IKM): RFC 4231 vectors for the HMAC. */
+    static const char data2[] = "what do ya want for nothing?";
+    static const char data6[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+    uint8_t longkey[131], mac[48];
+    memset(longkey, 0xaa, sizeof longkey);
+    test_cond("rfc4231 2: HMAC-SHA-384",
+              algs_hkdf_extract(ALGS_SHA384, (const uint8_t *)"Jefe", 4, (const uint8_t *)data2,
+                                sizeof data2 - 1, mac) == 1 &&
+                  test_hexeq(mac, 48, "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47"
+                                      "e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649"));
+    test_cond("rfc4231 6: HMAC-SHA-384, key over the block",
+              algs_hkdf_extract(ALGS_SHA384, longkey, 131, (const uint8_t *)data6,
+                                sizeof data6 - 1, mac) == 1 &&
+                  test_hexeq(mac, 48, "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f"
+                                      "3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952"));
+    test_cond("rfc4231 6: HMAC-SHA-256, key over the block",
+              algs_hkdf_extract(ALGS_SHA256, longkey, 131, (const uint8_t *)data6,
+                                sizeof data6 - 1, mac) == 1 &&
+                  test_hexeq(mac, 32, "60e431591ee0b67f0d8a26aacbf5b77f"
+                                      "8e0bc6213728c5140546040f0ee37f54"));
+
+    /* A salt kept keyed gives the same PRK as keying it each time. */
+    struct algs_hmac_key *sk = algs_hmac_key_new(ALGS_SHA256, salt, sizeof salt);
+    test_cond("hmac key: extract with a kept salt",
+              sk && algs_hkdf_extract_key(sk, ikm, sizeof ikm, prk) == 1 &&
+                  test_hexeq(prk, 32, "077709362c2e32df0ddc3f0dc47bba63"
+                                      "90b6c73bb50f9c3122ec844ad7c2b3e5"));
+    algs_hmac_key_free(sk);
+
+    /* Several expands from one PRK equal one expand each. */
+    uint8_t a[42], b[100], c1[42], c2[100];
+    struct algs_expand_req req[2] = { { info, sizeof info, a, sizeof a },
+                                      { NULL, 0, b, sizeof b } };
+    test_cond("hkdf expand_n: two outputs",
+              algs_hkdf_expand_n(ALGS_SHA384, prk, 32, req, 2) == 1 &&
+                  algs_hkdf_expand(ALGS_SHA384, prk, 32, info, sizeof info, c1, sizeof c1) == 1 &&
+                  algs_hkdf_expand(ALGS_SHA384, prk, 32, NULL, 0, c2, sizeof c2) == 1 &&
+                  memcmp(a, c1, sizeof a) == 0 && memcmp(b, c2, sizeof b) == 0);
+    req[1].out_len = 255 * 48 + 1;
+    memset(a, 0x5a, sizeof a);
+    test_cond("hkdf expand_n: one output over the limit, nothing written",
+              algs_hkdf_expand_n(ALGS_SHA384, prk, 32, req, 2) == 0 && a[0] == 0x5a &&
+                  a[41] == 0x5a);
+
+    /* A cipher context handed back is handed out again, set up. */
+    EVP_CIPHER_CTX *x = algs_ctx_get(ALGS_AES128GCM);
+    algs_ctx_put(ALGS_AES128GCM, x, true);
+    EVP_CIPHER_CTX *y = algs_ctx_get(ALGS_AES128GCM);
+    test_cond("ctx pool: reused", x && x == y &&
+                                      EVP_CIPHER_CTX_get0_cipher(y) == algs_cipher(ALGS_AES128GCM));
+    algs_ctx_put(ALGS_AES128GCM, y, true);
+    EVP_CIPHER_CTX *z = algs_ctx_get(ALGS_AES128CCM);
+    algs_ctx_put(ALGS_AES128CCM, z, true);
+    test_cond("ctx pool: CCM not kept", z && algs_ctx_get(ALGS_AES128GCM) == x);
+    algs_ctx_put(ALGS_AES128GCM, x, true);
 }
 
 int main(void)

@@ -671,6 +671,49 @@ static void test_chacha_short(uint32_t version, const char *key, const char *iv,
 }
 
 /* Synthetic Handshake packets sealed here, for every suite. */
+/* An Initial whose header is longer than quic.c joins into one piece of
+ * additional data (a 200-byte token): it opens, and a changed token byte
+ * fails authentication. */
+static void test_long_token(void)
+{
+    static const uint8_t dcid[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
+    static uint8_t hdr[300], payload[300], pkt[700], out[700];
+    struct quic_pp cl = { 0 }, sv = { 0 };
+    test_cond("long token: keys", quic_initial_keys(QUIC_VERSION_1, dcid, 8, &cl, &sv) == 0);
+    memset(payload, 0, sizeof payload);
+    payload[0] = 0x01;   /* PING, then PADDING */
+    for (size_t tl = 20; tl <= 200; tl += 180) {
+        size_t n = 0;
+        hdr[n++] = 0xc1;   /* Initial, 2-byte packet number */
+        hdr[n++] = 0; hdr[n++] = 0; hdr[n++] = 0; hdr[n++] = 1;
+        hdr[n++] = 8; memcpy(hdr + n, dcid, 8); n += 8;
+        hdr[n++] = 0;
+        hdr[n++] = (uint8_t)(0x40 | tl >> 8); hdr[n++] = (uint8_t)tl;
+        for (size_t i = 0; i < tl; i++)
+            hdr[n++] = (uint8_t)(i * 13 + 5);
+        size_t length = 2 + sizeof payload + 16;
+        hdr[n++] = (uint8_t)(0x40 | length >> 8); hdr[n++] = (uint8_t)length;
+        size_t pn_offset = n;
+        hdr[n++] = 0; hdr[n++] = 7;
+        size_t pl = seal(0x1301, cl.key, cl.iv, cl.hp, hdr, n, pn_offset, 7, payload,
+                         sizeof payload, 1, pkt);
+        struct quic_long_hdr h;
+        size_t out_len = 0;
+        uint64_t pn = 0;
+        int rc = quic_parse_long(pkt, pl, &h);
+        test_cond("long token: parses", rc == 0 && h.type == QUIC_PT_INITIAL &&
+                                            h.token_len == tl && h.packet_len == pl);
+        rc = quic_packet_open(&cl, pkt, pl, h.pn_offset, true, out, sizeof out, &out_len, &pn);
+        test_cond("long token: opens", rc == 0 && pn == 7 && out_len == sizeof payload &&
+                                           memcmp(out, payload, sizeof payload) == 0);
+        pkt[20] ^= 1;   /* inside the token */
+        rc = quic_packet_open(&cl, pkt, pl, h.pn_offset, true, out, sizeof out, &out_len, &pn);
+        test_cond("long token: altered token fails", rc == QUIC_E_AUTH && out_len == 0);
+    }
+    quic_pp_release(&cl);
+    quic_pp_release(&sv);
+}
+
 static void test_suites(void)
 {
     static const uint16_t suites[] = { 0x1301, 0x1302, 0x1303, 0x1304 };
@@ -1201,6 +1244,7 @@ int main(void)
                       "d659760d2ba434a226fd37b35c69e2da8211d10c4f12538787d65645d5d1b8e2",
                       "5558b1c60ae7b6b932bc27d786f4bc2bb20f2162ba");
     test_suites();
+    test_long_token();
     test_parse_hostile();
     test_frames();
     test_tp();
