@@ -65,6 +65,9 @@
 #define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~5 KB each */
 #define CFG_X509_VERIFY_CACHE   4096      /* chains whose facts and validation result are kept
                                              (direct-mapped, ~300 bytes a slot) */
+#define CFG_X509_OBJECTS_KEPT   1024      /* of those, the most recently used keep OpenSSL's X509
+                                             object; older ones are decoded again when needed */
+#define CFG_X509_OBJECTS_SLACK  64        /* objects over that before the oldest are let go */
 #define CFG_X509_BUCKET_MAX     32        /* certificates per certificate-cache bucket: a new one
                                              for a full bucket replaces an unused one there, else
                                              is used uncached (caps.x509_cache_bucket) */
@@ -122,8 +125,10 @@
 #define CFG_SINK_QUEUE_BYTES    (8u << 20) /* bytes of event lines queued per sink */
 #define CFG_SINK_BATCH_BYTES    (256u << 10) /* whole units written at once per sink */
 #define CFG_SINK_BATCH_UNITS    1024      /* ... at most this many */
-#define CFG_SINK_UNIT_POOL      16        /* spare event buffers kept per size class (4 to 64 KiB,
-                                             5 classes) per sink: at most 2 MiB */
+#define CFG_SINK_UNIT_POOL      128       /* spare event buffers kept per size class (4 to 64 KiB,
+                                             5 classes) per sink, enough for the units one
+                                             linger gathers ... */
+#define CFG_SINK_POOL_BYTES     (2u << 20) /* ... and at most this many bytes of them per sink */
 #define CFG_SINK_LINGER_US      1000      /* a lone unit waits this long for company */
 #define CFG_SINK_BACKOFF_MIN_MS 100       /* first reconnect delay (doubles each failure) */
 #define CFG_SINK_BACKOFF_MAX_MS 5000      /* longest reconnect delay */

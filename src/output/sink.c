@@ -91,6 +91,7 @@ struct sink {
     struct unit *head, *tail;
     struct unit *pool[UNIT_CLASSES];   /* spare units, at most CFG_SINK_UNIT_POOL each */
     unsigned n_pool[UNIT_CLASSES];
+    size_t pool_bytes;                 /* ... at most CFG_SINK_POOL_BYTES in all */
     size_t queued;          /* payload bytes queued, including reserved */
     uint64_t seq_in;        /* units appended */
     uint64_t seq_out;       /* units unlinked (delivered or dropped) */
@@ -203,10 +204,12 @@ static void unlink_head(struct sink *s)
         s->tail = NULL;
     s->queued -= u->len;
     s->seq_out++;
-    if (u->cls >= 0 && s->n_pool[u->cls] < CFG_SINK_UNIT_POOL) {
+    if (u->cls >= 0 && s->n_pool[u->cls] < CFG_SINK_UNIT_POOL &&
+        UNIT_CLASS_BYTES(u->cls) <= CFG_SINK_POOL_BYTES - s->pool_bytes) {
         u->next = s->pool[u->cls];
         s->pool[u->cls] = u;
         s->n_pool[u->cls]++;
+        s->pool_bytes += UNIT_CLASS_BYTES(u->cls);
     } else {
         free(u);
     }
@@ -571,6 +574,7 @@ int sink_write(struct sink *s, const char *buf, size_t len)
         u = s->pool[cls];
         s->pool[cls] = u->next;
         s->n_pool[cls]--;
+        s->pool_bytes -= UNIT_CLASS_BYTES(cls);
     }
     pthread_mutex_unlock(&s->mu);
 

@@ -57,6 +57,8 @@ struct x509_ctx {
     X509_STORE *store;
     struct x509_entry *buckets[CERT_BUCKETS];
     struct x509_entry *lru_head, *lru_tail;   /* unreferenced entries only */
+    size_t n_unref_x509;                      /* ... of them holding their X509 */
+    struct x509_entry *swept;                 /* from the tail to here: none holds it */
     size_t n_entries, n_unref, cert_cache_max;
     struct chain_slot *slots;
     size_t n_slots;
@@ -252,6 +254,10 @@ static size_t bucket_of(uint64_t h)
 
 static void lru_unlink(struct x509_ctx *ctx, struct x509_entry *e)
 {
+    if (e->x509)
+        ctx->n_unref_x509--;
+    if (ctx->swept == e)
+        ctx->swept = e->lru_next;   /* older, also swept (NULL at the tail) */
     if (e->lru_prev)
         e->lru_prev->lru_next = e->lru_next;
     else if (ctx->lru_head == e)
@@ -395,8 +401,39 @@ static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
     if (!ctx->lru_tail)
         ctx->lru_tail = e;
     ctx->n_unref++;
+    if (e->x509)
+        ctx->n_unref_x509++;
     while (ctx->n_unref > ctx->cert_cache_max && drop_unreferenced(ctx))
         ;
+    /* Only the CFG_X509_OBJECTS_KEPT most recently used of the unused
+     * certificates keep OpenSSL's object (5 to 6 KB); older ones keep their
+     * DER and decoded fields, and entry_x509() decodes them again if a
+     * chain needs one (most find their facts in the chain cache). */
+    if (ctx->n_unref_x509 > CFG_X509_OBJECTS_KEPT + CFG_X509_OBJECTS_SLACK) {
+        struct x509_entry *o = ctx->swept ? ctx->swept->lru_prev : ctx->lru_tail;
+        while (o && ctx->n_unref_x509 > CFG_X509_OBJECTS_KEPT) {
+            if (o->x509) {
+                X509_free(o->x509);
+                o->x509 = NULL;
+                ctx->n_unref_x509--;
+            }
+            ctx->swept = o;
+            o = o->lru_prev;
+        }
+    }
+}
+
+/* The entry's X509, decoded again from its DER if it was let go when the
+ * entry was last unused; NULL only if that fails (out of memory: the DER
+ * decoded once before). */
+static X509 *entry_x509(struct x509_entry *e)
+{
+    if (!e->x509) {
+        const unsigned char *p = e->der;
+        e->x509 = d2i_X509(NULL, &p, (long)e->der_len);
+        ERR_clear_error();
+    }
+    return e->x509;
 }
 
 /* ---- checks ------------------------------------------------------------ */
@@ -441,10 +478,14 @@ static void narrow_window(const X509 *x, int64_t t, int64_t *lo, int64_t *hi)
 
 /* The same for a cached certificate, from the times decoded with it (the
  * same ASN1_TIME_to_tm() reading, as seconds) when both were readable. */
-static void narrow_window_entry(const struct x509_entry *e, int64_t t, int64_t *lo, int64_t *hi)
+static void narrow_window_entry(struct x509_entry *e, int64_t t, int64_t *lo, int64_t *hi)
 {
     if (!e->info.not_before.valid || !e->info.not_after.valid) {
-        narrow_window(e->x509, t, lo, hi);
+        X509 *x = entry_x509(e);
+        if (x)
+            narrow_window(x, t, lo, hi);
+        else
+            *lo = *hi = t;   /* do not reuse this result */
         return;
     }
     const int64_t bounds[2] = { e->info.not_before.epoch, e->info.not_after.epoch };
@@ -465,6 +506,9 @@ static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_p
     c->verify_depth = 0;
     if (!untrusted || !vctx)
         goto out;
+    for (size_t i = 0; i < c->n; i++)
+        if (!entry_x509(c->e[i]))
+            goto out;
     for (size_t i = 1; i < c->n; i++)
         sk_X509_push(untrusted, (X509 *)c->e[i]->x509);
     if (!X509_STORE_CTX_init(vctx, ctx->store, (X509 *)c->e[0]->x509, untrusted))
@@ -515,7 +559,6 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
     if (out->n == 0)
         return;
 
-    X509 *leaf = out->e[0]->x509;
     bool hit;
     struct chain_slot *cs = chain_slot_of(ctx, out, purpose, &hit);
     if (!hit) {
@@ -527,13 +570,15 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
             cs->ids[i] = out->e[i]->id;
         cs->linked = true;
         for (size_t i = 0; i + 1 < out->n; i++) {
-            X509 *a = out->e[i]->x509, *b = out->e[i + 1]->x509;
-            if (X509_NAME_cmp(X509_get_issuer_name(a), X509_get_subject_name(b)) != 0)
+            X509 *a = entry_x509(out->e[i]), *b = entry_x509(out->e[i + 1]);
+            if (!a || !b ||
+                X509_NAME_cmp(X509_get_issuer_name(a), X509_get_subject_name(b)) != 0)
                 cs->linked = false;
         }
         if (out->n > 1) {
-            const EVP_PKEY *k0 = X509_get0_pubkey(leaf);
-            const EVP_PKEY *k1 = X509_get0_pubkey((X509 *)out->e[1]->x509);
+            X509 *a = entry_x509(out->e[0]), *b = entry_x509(out->e[1]);
+            const EVP_PKEY *k0 = a ? X509_get0_pubkey(a) : NULL;
+            const EVP_PKEY *k1 = b ? X509_get0_pubkey(b) : NULL;
             cs->leaf_shares_issuer_key = k0 && k1 && EVP_PKEY_eq(k0, k1) == 1;
         }
     }
@@ -547,7 +592,8 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
          * reads them: its whole days (towards zero) and seconds. */
         out->validity_days = (li->not_after.epoch - li->not_before.epoch) / 86400;
         out->not_before_age_s = (int64_t)t - li->not_before.epoch;
-    } else {
+    } else if (entry_x509(out->e[0])) {
+        X509 *leaf = out->e[0]->x509;
         int days = 0, secs = 0;
         if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), X509_get0_notAfter(leaf)))
             out->validity_days = days;
@@ -561,14 +607,17 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
         out->has_sni = true;
         if (sni_len > 0 && sni_len <= sizeof(cs->sni)) {
             if (!cs->sni_known || cs->sni_len != sni_len || memcmp(cs->sni, sni, sni_len) != 0) {
-                cs->sni_match = X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
+                X509 *leaf = entry_x509(out->e[0]);
+                cs->sni_match =
+                    leaf && X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
                 cs->sni_known = true;
                 cs->sni_len = (uint8_t)sni_len;
                 memcpy(cs->sni, sni, sni_len);
             }
             out->sni_match = cs->sni_match;
         } else {
-            out->sni_match = X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
+            X509 *leaf = entry_x509(out->e[0]);
+            out->sni_match = leaf && X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
         }
     }
 

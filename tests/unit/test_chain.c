@@ -369,9 +369,78 @@ static void test_bucket_bound(void)
     EVP_PKEY_free(k);
 }
 
+/* ---- objects let go ------------------------------------------------------ */
+
+/*
+ * More unused certificates than CFG_X509_OBJECTS_KEPT: the oldest give up
+ * OpenSSL's object and a later chain of them, whose facts the chain cache
+ * no longer holds (one slot), decodes it again: the answers still equal
+ * OpenSSL's, and no certificate counts as parsed a second time.
+ */
+#define N_RELEASED (CFG_X509_OBJECTS_KEPT + CFG_X509_OBJECTS_SLACK + 200)
+
+static void test_objects_released(void)
+{
+    EVP_PKEY *kca = p256_key(), *kleaf = p256_key();
+    if (!kca || !kleaf) {
+        test_cond("keys", false);
+        return;
+    }
+    struct der ca = make("Release CA", "Release CA", kca, kca, "20240101000000Z",
+                         "20340101000000Z", NULL, true, 1);
+    struct der *leaves = calloc(N_RELEASED, sizeof *leaves);
+    bool made = ca.p && leaves;
+    for (size_t i = 0; leaves && i < N_RELEASED; i++) {
+        char cn[64], san[80];
+        snprintf(cn, sizeof cn, "host%zu.release.test", i);
+        snprintf(san, sizeof san, "DNS:host%zu.release.test", i);
+        leaves[i] = make(cn, "Release CA", kleaf, kca, "20250101000000Z", "20270101000000Z", san,
+                         false, (long)i + 2);
+        made = made && leaves[i].p;
+    }
+    test_cond("certificates made", made);
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_add_cert(store, ca.x);
+    struct stats st;
+    memset(&st, 0, sizeof st);
+    struct x509_ctx_config xc = { .store = store, .cert_cache_max = N_RELEASED + 16,
+                                  .verify_cache_size = 1 };
+    char err[256];
+    struct x509_ctx *ctx = made ? x509_ctx_new(&xc, err, sizeof err) : NULL;
+    test_cond("context", ctx != NULL);
+    mismatches = reparsed = builds = 0;
+    for (int round = 0; ctx && round < 2; round++) {
+        for (size_t i = 0; i < N_RELEASED; i++) {
+            const struct der *chain[2] = { &leaves[i], &ca };
+            char sni[64];
+            snprintf(sni, sizeof sni, round ? "host%zu.release.test" : "other%zu.test", i);
+            check(ctx, store, chain, 2, X509_PURPOSE_SERVER_CHAIN, sni,
+                  round ? 1760000000 : 1800000000, round > 0, &st);
+        }
+    }
+    char what[128];
+    snprintf(what, sizeof what, "%u chains of %d certificates, most let go, equal OpenSSL's", builds,
+             N_RELEASED);
+    test_cond(what, ctx && mismatches == 0);
+    test_cond("a certificate let go is not parsed again", reparsed == 0 &&
+                                                          st.certs_parsed == N_RELEASED + 1);
+    x509_ctx_free(ctx);
+    X509_STORE_free(store);
+    for (size_t i = 0; leaves && i < N_RELEASED; i++) {
+        free(leaves[i].p);
+        X509_free(leaves[i].x);
+    }
+    free(leaves);
+    free(ca.p);
+    X509_free(ca.x);
+    EVP_PKEY_free(kca);
+    EVP_PKEY_free(kleaf);
+}
+
 int main(void)
 {
     test_chain_cache();
     test_bucket_bound();
+    test_objects_released();
     return test_report();
 }
