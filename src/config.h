@@ -9,6 +9,7 @@
 
 /* Flow table */
 #define CFG_FLOW_MAX            65536     /* (opt --max-flows) live flows tracked */
+#define CFG_FLOW_SPARE          256       /* removed flows kept per table for the next ones (192 B each) */
 #define CFG_PRESSURE_HIGH_PERCENT 90     /* memcap or flow table this full: evict (pressure) */
 #define CFG_PRESSURE_LOW_PERCENT  80     /* ... until both are this full again */
 #define CFG_PRESSURE_SCAN       32        /* least recently active flows weighed per eviction */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
 struct flow_table *flow_table_new(size_t max, const struct hash_key *key)
 {
     struct flow_table *ft = calloc(1, sizeof(*ft));
@@ -38,6 +40,11 @@ void flow_table_free(struct flow_table *ft)
         free(f->tun);
         free(f);
         f = next;
+    }
+    while (ft->spare) {
+        struct flow *next = ft->spare->hnext;
+        free(ft->spare);
+        ft->spare = next;
     }
     free(ft->buckets);
     free(ft);
@@ -151,9 +158,14 @@ struct flow *flow_table_insert(struct flow_table *ft, const struct flow_key *key
 {
     if (ft->count >= ft->max)
         return NULL;
-    struct flow *f = calloc(1, sizeof(*f));
-    if (!f)
+    struct flow *f = ft->spare;
+    if (f) {
+        ft->spare = f->hnext;
+        ft->n_spare--;
+        memset(f, 0, sizeof(*f));
+    } else if (!(f = calloc(1, sizeof(*f)))) {
         return NULL;
+    }
     f->key = *key;
     f->hash = key_hash(ft, key);
     f->seq = ++ft->next_seq;
@@ -186,5 +198,11 @@ void flow_table_remove(struct flow_table *ft, struct flow *f)
     lru_unlink(ft, f);
     ft->count--;
     free(f->tun);
-    free(f);
+    if (ft->n_spare < CFG_FLOW_SPARE) {
+        f->hnext = ft->spare;   /* the next insert takes it: no malloc per flow */
+        ft->spare = f;
+        ft->n_spare++;
+    } else {
+        free(f);
+    }
 }

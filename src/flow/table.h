@@ -73,6 +73,8 @@ struct flow_table {
     uint64_t next_seq;
     struct hash_key key;
     struct flow *lru_head, *lru_tail;  /* head = most recent */
+    struct flow *spare;                /* removed flows kept for reuse, by hnext */
+    size_t n_spare;                    /* at most CFG_FLOW_SPARE */
 };
 
 /* Create a table for at most `max` flows, hashing with `key`.

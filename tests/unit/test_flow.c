@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "flow/table.h"
+#include "config.h"
 #include "testhelp.h"
 
 static void mkpkt(struct pkt *p, uint8_t a, uint16_t sp, uint8_t b, uint16_t dp)
@@ -65,7 +66,31 @@ int main(void)
     struct flow *old = flow_table_oldest(ft);
     flow_table_remove(ft, old);
     test_cond("remove", ft->count == 99 && flow_table_lookup(ft, &extra) == NULL);
-    test_cond("insert after remove", flow_table_insert(ft, &extra, 600) != NULL);
+    old->app = (void *)old;   /* state a reused flow must not keep */
+    old->last_ts_us = 12345;
+    struct flow *again = flow_table_insert(ft, &extra, 600);
+    test_cond("insert after remove", again != NULL);
+    test_cond("a removed flow is reused, cleared", again == old && again->app == NULL &&
+                                                     again->last_ts_us == 600 &&
+                                                     again->first_ts_us == 600 &&
+                                                     memcmp(&again->key, &extra, sizeof extra) == 0 &&
+                                                     ft->n_spare == 0);
+
+    /* Spares are bounded: removing every flow keeps at most CFG_FLOW_SPARE. */
+    {
+        struct flow_table *t2 = flow_table_new(CFG_FLOW_SPARE + 50, &k);
+        for (int i = 0; i < CFG_FLOW_SPARE + 50; i++) {
+            struct flow_key kk;
+            int sd;
+            mkpkt(&p, 7, (uint16_t)(2000 + i), 8, 443);
+            flow_key_from_pkt(&p, &kk, &sd);
+            flow_table_insert(t2, &kk, (uint64_t)i);
+        }
+        while (flow_table_oldest(t2))
+            flow_table_remove(t2, flow_table_oldest(t2));
+        test_cond("spares capped", t2->count == 0 && t2->n_spare == CFG_FLOW_SPARE);
+        flow_table_free(t2);
+    }
 
     /* Every flow is still reachable through its bucket. */
     int lost = 0;
