@@ -84,10 +84,24 @@ void fmt_alpn(struct jw *w, const char *key, const uint8_t *p, size_t n)
 
 void fmt_addr(const struct flow *f, int side, char *buf, size_t len)
 {
-    if (f->key.ip_ver == 4)
-        inet_ntop(AF_INET, f->key.addr[side], buf, (socklen_t)len);
-    else
-        inet_ntop(AF_INET6, f->key.addr[side], buf, (socklen_t)len);
+    const uint8_t *a = f->key.addr[side];
+    if (f->key.ip_ver == 4 && len >= INET_ADDRSTRLEN) {
+        /* dotted quad as inet_ntop writes it, without its formatting */
+        char *o = buf;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *o++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *o++ = (char)('0' + v / 10 % 10);
+            *o++ = (char)('0' + v % 10);
+            *o++ = i < 3 ? '.' : '\0';
+        }
+    } else if (f->key.ip_ver == 4) {
+        inet_ntop(AF_INET, a, buf, (socklen_t)len);
+    } else {
+        inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+    }
 }
 
 /* IANA name of a cipher suite from OpenSSL's table, or "0x%04x". */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <arpa/inet.h>
 
 #include "output/eve.h"
 #include "output/fmt.h"
@@ -70,8 +71,32 @@ static void test_timestamps(void)
     test_cond("timestamps equal strftime's from 1970 to 2399", wrong == 0 && n > 400000);
 }
 
+/* fmt_addr's IPv4 against inet_ntop: every value of each byte. */
+static void test_addr4(void)
+{
+    struct flow f;
+    memset(&f, 0, sizeof f);
+    f.key.ip_ver = 4;
+    int wrong = 0;
+    for (int v = 0; v < 256; v++) {
+        for (int at = 0; at < 4; at++) {
+            uint8_t a[4] = { 198, 18, 7, 1 };
+            a[at] = (uint8_t)v;
+            memcpy(f.key.addr[0], a, 4);
+            char got[64], want[64];
+            memset(got, 'x', sizeof got);
+            fmt_addr(&f, 0, got, sizeof got);
+            inet_ntop(AF_INET, a, want, sizeof want);
+            if (strcmp(got, want) != 0)
+                wrong++;
+        }
+    }
+    test_cond("IPv4 addresses as inet_ntop writes them", wrong == 0);
+}
+
 int main(void)
 {
+    test_addr4();
     test_timestamps();
     char *a = line(named);
     test_streq("named: repaired text and the raw bytes", a,
