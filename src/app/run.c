@@ -601,8 +601,15 @@ static void *reader_main(void *arg)
         if (atomic_load_explicit(&r->stop, memory_order_relaxed))
             break;
         struct capture cap;
+        struct pcapread m;
         char err[CAPTURE_ERRBUF];
-        if (capture_open_file(&cap, r->seg[i].path, r->opt->filter, err) < 0) {
+        /* One worker on a classic pcap file: read it directly (large
+         * reads, no stdio or libpcap per packet; capture/pcapread.h reads
+         * records as libpcap does, fuzz_pcap holds both to the same
+         * packets).  pcapng and stdin go through libpcap. */
+        bool direct = solo && capture_file_format(r->seg[i].path) == CAPTURE_FORMAT_PCAP;
+        if (direct ? pcapread_open(&m, r->seg[i].path, r->opt->filter, err) < 0
+                   : capture_open_file(&cap, r->seg[i].path, r->opt->filter, err) < 0) {
             if (atomic_load_explicit(&r->stop, memory_order_relaxed))
                 break;   /* interrupted by the stop, not an error */
             log_error("%s", err);
@@ -616,14 +623,16 @@ static void *reader_main(void *arg)
         for (;;) {
             if (atomic_load_explicit(&r->stop, memory_order_relaxed))
                 break;
-            const struct pcap_pkthdr *h;
+            struct pcap_pkthdr hd;
+            const struct pcap_pkthdr *h = &hd;
             const uint8_t *d;
-            enum capture_next c = capture_next(&cap, &h, &d, err);
+            enum capture_next c = direct ? pcapread_next(&m, &hd, &d, err)
+                                         : capture_next(&cap, &h, &d, err);
             if (c == CAPTURE_PACKET) {
                 uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
                 prog_packet(r, &prog, h->caplen);
                 if (solo) {
-                    pipeline_packet(solo->pl, cap.dlt, ts, d, h->caplen, h->len);
+                    pipeline_packet(solo->pl, direct ? m.dlt : cap.dlt, ts, d, h->caplen, h->len);
                     worker_sync(solo);
                 } else {
                     dispatch_packet(dp, cap.dlt, ts, d, h->caplen, h->len);
@@ -643,7 +652,10 @@ static void *reader_main(void *arg)
             }
             break;
         }
-        capture_close(&cap);
+        if (direct)
+            pcapread_close(&m);
+        else
+            capture_close(&cap);
         prog_file_done(r, &prog, &r->seg[i]);
         if (r->seg[i].flush_after) {
             if (solo)
