@@ -70,6 +70,29 @@ struct sig_cond {
  * literal at all when the pattern has an alternation.  Shorter than 3
  * characters is not worth it: out stays "".
  */
+/* p at a bracket expression's '[': the character after its closing ']',
+ * NULL when it does not close.  A ']' first (or after '^') is a member;
+ * "[:alpha:]", "[.x.]" and "[=e=]" inside are skipped whole. */
+static const char *skip_bracket(const char *p)
+{
+    p++;
+    if (*p == '^')
+        p++;
+    if (*p == ']')
+        p++;
+    while (*p && *p != ']') {
+        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            const char *close = strstr(p + 2, (char[]){p[1], ']', '\0'});
+            if (!close)
+                return NULL;
+            p = close + 2;
+        } else {
+            p++;
+        }
+    }
+    return *p ? p + 1 : NULL;
+}
+
 void sigdb_regex_literal(const char *re, char out[SIGDB_LITERAL_MAX + 1])
 {
     char run[SIGDB_LITERAL_MAX + 1];
@@ -109,34 +132,25 @@ void sigdb_regex_literal(const char *re, char out[SIGDB_LITERAL_MAX + 1])
             p += 2;
         } else if (ch == '[') {
             END_RUN();
-            p++;
-            if (*p == '^')
-                p++;
-            if (*p == ']')
-                p++;
-            while (*p && *p != ']') {
-                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-                    const char *close = strstr(p + 2, (char[]){ p[1], ']', '\0' });
-                    if (!close)
-                        return;
-                    p = close + 2;
-                } else {
-                    p++;
-                }
-            }
-            if (!*p)
+            if (!(p = skip_bracket(p)))
                 return;
-            p++;
         } else if (ch == '(') {
             END_RUN();
+            /* Brackets are skipped whole: a ')' inside one closes nothing. */
             int depth = 0;
-            for (; *p; p++) {
+            while (*p) {
+                if (*p == '[') {
+                    if (!(p = skip_bracket(p)))
+                        return;
+                    continue;
+                }
                 if (*p == '\\' && p[1])
                     p++;
                 else if (*p == '(')
                     depth++;
                 else if (*p == ')' && --depth == 0)
                     break;
+                p++;
             }
             if (!*p)
                 return;
@@ -328,7 +342,8 @@ static cJSON *parse_envelope(struct load_ctx *c, const char *buf, size_t len,
             }
             *entries = it;
         } else {
-            load_fail(c, "unknown top-level key \"%s\"", k);
+            char kq[48];
+            load_fail(c, "unknown top-level key \"%s\"", jsonv_quote(k, kq));
             goto bad;
         }
     }
@@ -388,7 +403,8 @@ static bool parse_match(struct load_ctx *c, const cJSON *m, struct sig_issuer *e
         while (ki < N_COND_KEYS && strcmp(cond_keys[ki].key, k) != 0)
             ki++;
         if (ki == N_COND_KEYS) {
-            load_fail(c, "match: unknown key \"%s\"", k);
+            char kq[48];
+            load_fail(c, "match: unknown key \"%s\"", jsonv_quote(k, kq));
             goto bad;
         }
         if (seen & cond_keys[ki].field) {
@@ -523,7 +539,8 @@ static bool parse_issuer(struct load_ctx *c, const cJSON *o, struct sig_issuer *
             bit = IK_COMMENT;
             ok = take_str(c, it, k, SIGDB_MAX_STR, true, &e->comment);
         } else {
-            return load_fail(c, "unknown key \"%s\"", k);
+            char kq[48];
+            return load_fail(c, "unknown key \"%s\"", jsonv_quote(k, kq));
         }
         if (!ok)
             return false;
@@ -670,7 +687,8 @@ static bool parse_fp(struct load_ctx *c, const struct fp_shapes *shapes, const c
             bit = FK_COMMENT;
             ok = take_str(c, it, k, SIGDB_MAX_STR, true, &e->comment);
         } else {
-            return load_fail(c, "unknown key \"%s\"", k);
+            char kq[48];
+            return load_fail(c, "unknown key \"%s\"", jsonv_quote(k, kq));
         }
         if (!ok)
             return false;

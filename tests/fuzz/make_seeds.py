@@ -226,7 +226,7 @@ def sigdb_seeds():
         ent(3, {"subject_cn_regex": "\\.example\\.com$", "subject_o_regex": "[[:alpha:]]+Corp",
                 "subject_ou_regex": "gate", "subject_dn_regex": "CN=.*"}),
         ent(4, {"leaf_shares_issuer_key": True}),
-        ent(5, {"issuer_cn_regex": "(ab[)]cd)*efgh", "issuer_o_regex": "x{2,3}yzw"}),
+        ent(5, {"issuer_cn_regex": "(ab[)]cdef)*gh", "issuer_o_regex": "x{2,3}yzw"}),
         ent(6, {"issuer_cn_regex": "Netfil+ter|Bluecoat"}),
     ]
     fp_same = {"type": "ja3", "value": "0123456789abcdef0123456789abcdef",
