@@ -70,6 +70,29 @@ struct sig_cond {
  * literal at all when the pattern has an alternation.  Shorter than 3
  * characters is not worth it: out stays "".
  */
+/* p at a bracket expression's '[': the character after its closing ']',
+ * NULL when it does not close.  A ']' first (or after '^') is a member;
+ * "[:alpha:]", "[.x.]" and "[=e=]" inside are skipped whole. */
+static const char *skip_bracket(const char *p)
+{
+    p++;
+    if (*p == '^')
+        p++;
+    if (*p == ']')
+        p++;
+    while (*p && *p != ']') {
+        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            const char *close = strstr(p + 2, (char[]){p[1], ']', '\0'});
+            if (!close)
+                return NULL;
+            p = close + 2;
+        } else {
+            p++;
+        }
+    }
+    return *p ? p + 1 : NULL;
+}
+
 void sigdb_regex_literal(const char *re, char out[SIGDB_LITERAL_MAX + 1])
 {
     char run[SIGDB_LITERAL_MAX + 1];
@@ -109,34 +132,25 @@ void sigdb_regex_literal(const char *re, char out[SIGDB_LITERAL_MAX + 1])
             p += 2;
         } else if (ch == '[') {
             END_RUN();
-            p++;
-            if (*p == '^')
-                p++;
-            if (*p == ']')
-                p++;
-            while (*p && *p != ']') {
-                if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
-                    const char *close = strstr(p + 2, (char[]){ p[1], ']', '\0' });
-                    if (!close)
-                        return;
-                    p = close + 2;
-                } else {
-                    p++;
-                }
-            }
-            if (!*p)
+            if (!(p = skip_bracket(p)))
                 return;
-            p++;
         } else if (ch == '(') {
             END_RUN();
+            /* Brackets are skipped whole: a ')' inside one closes nothing. */
             int depth = 0;
-            for (; *p; p++) {
+            while (*p) {
+                if (*p == '[') {
+                    if (!(p = skip_bracket(p)))
+                        return;
+                    continue;
+                }
                 if (*p == '\\' && p[1])
                     p++;
                 else if (*p == '(')
                     depth++;
                 else if (*p == ')' && --depth == 0)
                     break;
+                p++;
             }
             if (!*p)
                 return;
@@ -289,16 +303,12 @@ static bool take_str(struct load_ctx *c, const cJSON *it, const char *key, size_
  * optional "comment" string and an "entries" array.  Returns the root
  * (caller deletes) and the array in *entries.
  */
-static cJSON *parse_envelope(struct load_ctx *c, size_t max_entries, const cJSON **entries)
+static cJSON *parse_envelope(struct load_ctx *c, const char *buf, size_t len,
+                             size_t max_entries, const cJSON **entries)
 {
-    size_t len;
     c->v.file = c->path;
     c->v.entry[0] = '\0';
-    char *buf = jsonv_read_file(&c->v, c->path, SIGDB_MAX_FILE_BYTES, &len);
-    if (!buf)
-        return NULL;
     cJSON *root = jsonv_parse(&c->v, buf, len, SIGDB_MAX_FILE_BYTES);
-    free(buf);
     if (!root)
         return NULL;
     if (!cJSON_IsObject(root)) {
@@ -332,7 +342,8 @@ static cJSON *parse_envelope(struct load_ctx *c, size_t max_entries, const cJSON
             }
             *entries = it;
         } else {
-            load_fail(c, "unknown top-level key \"%s\"", k);
+            char kq[48];
+            load_fail(c, "unknown top-level key \"%s\"", jsonv_quote(k, kq));
             goto bad;
         }
     }
@@ -392,7 +403,8 @@ static bool parse_match(struct load_ctx *c, const cJSON *m, struct sig_issuer *e
         while (ki < N_COND_KEYS && strcmp(cond_keys[ki].key, k) != 0)
             ki++;
         if (ki == N_COND_KEYS) {
-            load_fail(c, "match: unknown key \"%s\"", k);
+            char kq[48];
+            load_fail(c, "match: unknown key \"%s\"", jsonv_quote(k, kq));
             goto bad;
         }
         if (seen & cond_keys[ki].field) {
@@ -527,7 +539,8 @@ static bool parse_issuer(struct load_ctx *c, const cJSON *o, struct sig_issuer *
             bit = IK_COMMENT;
             ok = take_str(c, it, k, SIGDB_MAX_STR, true, &e->comment);
         } else {
-            return load_fail(c, "unknown key \"%s\"", k);
+            char kq[48];
+            return load_fail(c, "unknown key \"%s\"", jsonv_quote(k, kq));
         }
         if (!ok)
             return false;
@@ -546,10 +559,10 @@ static bool parse_issuer(struct load_ctx *c, const cJSON *o, struct sig_issuer *
     return parse_match(c, match, e);
 }
 
-static bool load_issuers(struct load_ctx *c)
+static bool load_issuers(struct load_ctx *c, const char *buf, size_t len)
 {
     const cJSON *arr;
-    cJSON *root = parse_envelope(c, SIGDB_MAX_ISSUERS, &arr);
+    cJSON *root = parse_envelope(c, buf, len, SIGDB_MAX_ISSUERS, &arr);
     if (!root)
         return false;
     size_t n = (size_t)cJSON_GetArraySize(arr);
@@ -674,7 +687,8 @@ static bool parse_fp(struct load_ctx *c, const struct fp_shapes *shapes, const c
             bit = FK_COMMENT;
             ok = take_str(c, it, k, SIGDB_MAX_STR, true, &e->comment);
         } else {
-            return load_fail(c, "unknown key \"%s\"", k);
+            char kq[48];
+            return load_fail(c, "unknown key \"%s\"", jsonv_quote(k, kq));
         }
         if (!ok)
             return false;
@@ -735,10 +749,10 @@ static int fp_cmp(const void *a, const void *b)
     return (x->index > y->index) - (x->index < y->index);
 }
 
-static bool load_fps(struct load_ctx *c)
+static bool load_fps(struct load_ctx *c, const char *buf, size_t len)
 {
     const cJSON *arr;
-    cJSON *root = parse_envelope(c, SIGDB_MAX_FPS, &arr);
+    cJSON *root = parse_envelope(c, buf, len, SIGDB_MAX_FPS, &arr);
     if (!root)
         return false;
     struct sigdb *db = c->db;
@@ -785,6 +799,49 @@ void sigdb_free(struct sigdb *db)
     free(db);
 }
 
+/* A new empty database with its own generation; NULL after load_fail(). */
+static struct sigdb *db_new(struct load_ctx *c)
+{
+    c->db = calloc(1, sizeof *c->db);
+    if (!c->db) {
+        load_fail(c, "out of memory");
+        return NULL;
+    }
+    c->db->gen = (uint64_t)atomic_fetch_add(&sigdb_gens, 1) + 1;
+    return c->db;
+}
+
+/* Document f (0: interception_issuers.json, 1: known_fingerprints.json)
+ * from memory into c->db: the one path of sigdb_load() and
+ * sigdb_load_buffers(). */
+static bool load_doc(struct load_ctx *c, int f, const char *buf, size_t len)
+{
+    return f == 0 ? load_issuers(c, buf, len) : load_fps(c, buf, len);
+}
+
+struct sigdb *sigdb_load_buffers(const char *iss_name, const char *iss, size_t iss_len,
+                                 const char *fps_name, const char *fps, size_t fps_len,
+                                 char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    const char *names[2] = {iss_name ? iss_name : SIGDB_ISSUERS_FILE,
+                            fps_name ? fps_name : SIGDB_FPS_FILE};
+    const char *bufs[2] = {iss, fps};
+    size_t lens[2] = {iss_len, fps_len};
+    struct load_ctx c = {.path = names[0], .v = {.err = err, .errlen = errlen}};
+    if (!db_new(&c))
+        return NULL;
+    for (int f = 0; f < 2; f++) {
+        c.path = names[f];
+        if (!load_doc(&c, f, bufs[f], lens[f])) {
+            sigdb_free(c.db);
+            return NULL;
+        }
+    }
+    return c.db;
+}
+
 struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen)
 {
     if (err && errlen)
@@ -798,13 +855,10 @@ struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen)
     }
     size_t dl = strlen(dir);
     const char *sep = (dir[dl - 1] == '/') ? "" : "/";
-    c.db = calloc(1, sizeof *c.db);
-    if (!c.db) {
-        c.path = dir;
-        load_fail(&c, "out of memory");
+    c.path = dir;
+    if (!db_new(&c))
         return NULL;
-    }
-    c.db->gen = (uint64_t)atomic_fetch_add(&sigdb_gens, 1) + 1;
+    c.path = path;
     static const char *const files[2] = {SIGDB_ISSUERS_FILE, SIGDB_FPS_FILE};
     for (int f = 0; f < 2; f++) {
         if ((size_t)snprintf(path, sizeof path, "%s%s%s", dir, sep, files[f]) >= sizeof path) {
@@ -812,7 +866,15 @@ struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen)
             load_fail(&c, "path too long");
             goto bad;
         }
-        if (!(f == 0 ? load_issuers(&c) : load_fps(&c)))
+        size_t len;
+        c.v.file = c.path;
+        c.v.entry[0] = '\0';
+        char *buf = jsonv_read_file(&c.v, c.path, SIGDB_MAX_FILE_BYTES, &len);
+        if (!buf)
+            goto bad;
+        bool ok = load_doc(&c, f, buf, len);
+        free(buf);
+        if (!ok)
             goto bad;
     }
     /* removed_roots.json is optional: a directory without it knows no

@@ -162,6 +162,16 @@ struct sigdb;
  */
 struct sigdb *sigdb_load(const char *dir, char *err, size_t errlen);
 
+/*
+ * The same from memory: the two documents' bytes (not NUL-terminated;
+ * iss_name and fps_name are the names error lines start with, NULL for
+ * the file names above).  It reads no removed_roots.json (sigdb_roots()
+ * is NULL).  sigdb_load() reads each file and parses it with the same code.
+ */
+struct sigdb *sigdb_load_buffers(const char *iss_name, const char *iss, size_t iss_len,
+                                 const char *fps_name, const char *fps, size_t fps_len,
+                                 char *err, size_t errlen);
+
 /* The removed public roots (removed_roots.json); NULL when the directory
  * had no such file or db is NULL. */
 struct roots;

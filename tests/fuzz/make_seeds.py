@@ -12,11 +12,16 @@ type captures, and every frame of tunnels_hostile.pcap, framed as
 fuzz_tunnel.c expects (a link type byte, then the frame).
 fuzz_frag: the fragments of each datagram of ip_fragments.pcap, and the
 start of frag_flood.pcap, framed as fuzz_frag.c expects.
+fuzz_sigdb: the shipped signatures/ files (interception_issuers.json, a NUL
+byte, known_fingerprints.json, as fuzz_sigdb.c expects) and a few small
+crafted databases (every condition kind, regexes with groups, brackets and
+intervals, repeated fingerprint values).
 
 make_seeds.py TARGET... writes only those targets' seeds.
 
 Standard library only; reads Ethernet/IPv4/IPv6 pcaps (the golden captures).
 """
+import json
 import os
 import struct
 import sys
@@ -178,7 +183,72 @@ def frag_seeds():
         f.write(b"\3" + b"".join(frag_record(fr, i) for i, fr in enumerate(flood[:40] + flood[600:640])))
 
 
-GENERATORS = {"fuzz_certmsg": certmsg_seeds, "fuzz_tunnel": tunnel_seeds, "fuzz_frag": frag_seeds}
+SIGS = os.path.join(ROOT, "signatures")
+EMPTY_FPS = {"version": 1, "entries": []}
+
+
+def sigdb_seed(name, issuers, fps):
+    """One fuzz_sigdb input: the issuer document, NUL, the fingerprint one."""
+    def doc(d):
+        return d if isinstance(d, bytes) else json.dumps(d, indent=1).encode()
+    with open(os.path.join(OUT, "fuzz_sigdb", name), "wb") as f:
+        f.write(doc(issuers) + b"\0" + doc(fps))
+
+
+def sigdb_seeds():
+    os.makedirs(os.path.join(OUT, "fuzz_sigdb"), exist_ok=True)
+    with open(os.path.join(SIGS, "interception_issuers.json"), "rb") as f:
+        iss_raw = f.read()
+    with open(os.path.join(SIGS, "known_fingerprints.json"), "rb") as f:
+        fps_raw = f.read()
+    iss = json.loads(iss_raw)
+    fps = json.loads(fps_raw)
+    # The shipped issuers with some of each fingerprint type; the shipped
+    # fingerprints with the first issuers (the whole of both is larger than
+    # fuzz_run.sh's -max_len).
+    some = []
+    for t in ("ja3", "ja3s", "ja4", "ja4s"):
+        some += [e for e in fps["entries"] if e["type"] == t][:25]
+    sigdb_seed("shipped_issuers", iss_raw, {"version": 1, "entries": some})
+    sigdb_seed("shipped_fps", {"version": 1, "entries": iss["entries"][:3]}, fps_raw)
+
+    src = "crafted seed"
+    def ent(i, match, **kw):
+        e = {"id": "e%d" % i, "product": "Product %d" % i, "category": "test",
+             "kind": "known-interceptor", "match": match, "source": src}
+        e.update(kw)
+        return e
+    crafted = [
+        ent(0, {"issuer_cn_regex": "^Acme Inspect(ion)? CA$", "issuer_o_regex": "Acme"}),
+        ent(1, {"issuer_ou_regex": "^Proxy [0-9]{2}$", "no_subject_key_identifier": True}),
+        ent(2, {"issuer_dn_regex": "O=Filter[a-z]*,", "chain_length_1": True,
+                "max_validity_days": 30}, comment=""),
+        ent(3, {"subject_cn_regex": "\\.example\\.com$", "subject_o_regex": "[[:alpha:]]+Corp",
+                "subject_ou_regex": "gate", "subject_dn_regex": "CN=.*"}),
+        ent(4, {"leaf_shares_issuer_key": True}),
+        ent(5, {"issuer_cn_regex": "(ab[)]cdef)*gh", "issuer_o_regex": "x{2,3}yzw"}),
+        ent(6, {"issuer_cn_regex": "Netfil+ter|Bluecoat"}),
+    ]
+    fp_same = {"type": "ja3", "value": "0123456789abcdef0123456789abcdef",
+               "application": "App", "category": "test", "kind": "known-good", "source": src}
+    crafted_fps = [
+        fp_same,
+        dict(fp_same, application="App 2", kind="library", comment="same value"),
+        dict(fp_same, type="ja3s", kind="suspicious"),
+        {"type": "ja4", "value": "t13d1516h2_8daaf6152771_02713d6af862", "application": "B",
+         "category": "test", "kind": "known-interceptor", "source": src},
+        {"type": "ja4s", "value": "t130200_1301_234ea6891581", "application": "C",
+         "category": "test", "kind": "library", "source": src},
+    ]
+    sigdb_seed("crafted", {"version": 1, "comment": "c", "entries": crafted},
+               {"version": 1, "entries": crafted_fps})
+    sigdb_seed("crafted_issuers_only", {"version": 1, "entries": crafted[:4]}, EMPTY_FPS)
+    with open(os.path.join(OUT, "fuzz_sigdb", "no_separator"), "wb") as f:
+        f.write(json.dumps({"version": 1, "entries": crafted[4:]}).encode())
+
+
+GENERATORS = {"fuzz_certmsg": certmsg_seeds, "fuzz_tunnel": tunnel_seeds, "fuzz_frag": frag_seeds,
+              "fuzz_sigdb": sigdb_seeds}
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
@@ -188,4 +258,5 @@ if __name__ == "__main__":
     certmsg_seeds()
     tunnel_seeds()
     frag_seeds()
+    sigdb_seeds()
     sys.exit(main())

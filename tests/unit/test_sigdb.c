@@ -26,6 +26,7 @@
 
 #include "policy/sigdb.h"
 #include "testhelp.h"
+#include "util/jsonv.h"
 #include "x509/cert.h"
 
 #define SIGDB_DIR "signatures"
@@ -863,6 +864,11 @@ static void test_regex_literal(void)
         { "ab+cde", "cde", "abbbcde" },
         { "netfil+ter", "netfil", "NetFillter" },
         { "(unclosed", "", NULL },
+        /* A ')' inside brackets closes no group (fuzz_sigdb found "cdef"
+         * required here, which "gh" lacks). */
+        { "(ab[)]cdef)*gh", "", "gh" },
+        { "(a[)]b)xyzw", "xyzw", "a)bxyzw" },
+        { "([(]ab)cdef", "cdef", "(abcdef" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char lit[SIGDB_LITERAL_MAX + 1], name[96];
@@ -885,6 +891,44 @@ static void test_regex_literal(void)
     test_cond("regex literal: capped at SIGDB_LITERAL_MAX", strlen(lit) == SIGDB_LITERAL_MAX);
 }
 
+/* sigdb_load_buffers(): the same database as the files give; an error
+ * line stays one line whatever the key holds. */
+static void test_buffers(const char *dir, const struct sigdb *files)
+{
+    char path[1024], err[512];
+    size_t il = 0, fl = 0;
+    struct jsonv v = {.err = err, .errlen = sizeof err};
+    snprintf(path, sizeof path, "%s/%s", dir, SIGDB_ISSUERS_FILE);
+    char *iss = jsonv_read_file(&v, path, SIGDB_MAX_FILE_BYTES, &il);
+    snprintf(path, sizeof path, "%s/%s", dir, SIGDB_FPS_FILE);
+    char *fps = jsonv_read_file(&v, path, SIGDB_MAX_FILE_BYTES, &fl);
+    test_cond("buffers: shipped files read", iss && fps);
+    if (iss && fps) {
+        struct sigdb *db = sigdb_load_buffers(NULL, iss, il, NULL, fps, fl, err, sizeof err);
+        test_cond("buffers: shipped documents load from memory", db != NULL);
+        test_cond("buffers: same entries as the files",
+                  db && sigdb_issuer_count(db) == sigdb_issuer_count(files) &&
+                      sigdb_fp_count(db) == sigdb_fp_count(files) && sigdb_roots(db) == NULL &&
+                      strcmp(sigdb_issuer_at(db, 0)->id, sigdb_issuer_at(files, 0)->id) == 0);
+        sigdb_free(db);
+    }
+    free(iss);
+    free(fps);
+    static const char bad[] = "{\"version\": 1, \"entries\": [], \"col\nour\": 1}";
+    static const char empty[] = "{\"version\": 1, \"entries\": []}";
+    struct sigdb *db = sigdb_load_buffers("a.json", bad, sizeof bad - 1, "b.json", empty,
+                                          sizeof empty - 1, err, sizeof err);
+    test_cond("buffers: a control character in a key is refused", db == NULL);
+    test_cond("buffers: ... in one error line (regression: fuzz_sigdb)",
+              !strchr(err, '\n') && strstr(err, "a.json: unknown top-level key \"col?our\""));
+    sigdb_free(db);
+    db = sigdb_load_buffers("a.json", empty, sizeof empty - 1, "b.json", bad, 10, err,
+                            sizeof err);
+    test_cond("buffers: the fingerprint document's errors name it",
+              db == NULL && strncmp(err, "b.json: ", 8) == 0);
+    sigdb_free(db);
+}
+
 int main(void)
 {
     const char *dir = getenv("PINSCOPE_SIGDB");
@@ -899,6 +943,7 @@ int main(void)
         test_shipped_issuers(db);
         test_real_certs(db);
         test_shipped_fps(db);
+        test_buffers(dir, db);
     }
     sigdb_free(db);
     test_broken();
