@@ -119,8 +119,6 @@ void pol_pin_format(const uint8_t in[POLICY_SPKI_LEN], char out[45]);
 enum cidr_res pol_cidr_parse(const char *s, struct policy_cidr *c);
 void pol_cidr_format(const struct policy_cidr *c, char out[64]);
 bool pol_cidr_contains(const struct policy_cidr *c, const uint8_t *ip, int ver);
-int64_t pol_days_from_civil(int64_t y, unsigned m, unsigned d);
-void pol_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 bool pol_date_parse(const char *s, int64_t *out);
 void pol_date_format(int64_t t, char out[32]);
 int64_t pol_day_of(int64_t t);

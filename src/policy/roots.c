@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "util/civil.h"
 #include "util/jsonv.h"
 #include "util/strpool.h"
 
@@ -105,17 +106,6 @@ static bool id_ok(const char *s)
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* "YYYY-MM-DD", a real calendar day from 1990 to 2199. */
 static bool parse_date(const char *s, int64_t *epoch)
 {
@@ -131,7 +121,7 @@ static bool parse_date(const char *s, int64_t *epoch)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (m == 2 && d == 29 && !leap)
         return false;
-    *epoch = days_from_civil(y, (unsigned)m, (unsigned)d) * 86400;
+    *epoch = civil_to_days(y, (unsigned)m, (unsigned)d) * 86400;
     return true;
 }
 

@@ -15,6 +15,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/civil.h"
+
 /* ---- small helpers ------------------------------------------------------ */
 
 char *pol_dup_str(const char *s)
@@ -355,30 +357,6 @@ bool pol_cidr_contains(const struct policy_cidr *c, const uint8_t *ip, int ver)
     return (ip[full] & mask) == c->addr[full];
 }
 
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-int64_t pol_days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-void pol_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 /* "YYYY-MM-DD", 1970-01-01 .. 9999-12-31 -> epoch seconds at 00:00 UTC. */
 bool pol_date_parse(const char *s, int64_t *out)
 {
@@ -396,7 +374,7 @@ bool pol_date_parse(const char *s, int64_t *out)
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (d > mdays[m - 1] + (m == 2 && leap))
         return false;
-    *out = pol_days_from_civil(y, m, d) * POLICY_DAY;
+    *out = civil_to_days(y, m, d) * POLICY_DAY;
     return true;
 }
 
@@ -404,7 +382,7 @@ void pol_date_format(int64_t t, char out[32])
 {
     int64_t y;
     unsigned m, d;
-    pol_civil_from_days(t / POLICY_DAY, &y, &m, &d);
+    civil_from_days(t / POLICY_DAY, &y, &m, &d);
     snprintf(out, 32, "%04" PRId64 "-%02u-%02u", y, m, d);
 }
 

@@ -41,6 +41,7 @@
 #include <openssl/x509v3.h>
 
 #include "fp/ja4x.h"
+#include "util/civil.h"
 #include "util/rd.h"
 #include "x509/keys.h"
 
@@ -398,21 +399,6 @@ static int cert_name(struct x509_cert *c, const X509_NAME *name, struct x509_cer
 
 /* ---- validity ----------------------------------------------------------- */
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar, for
- * 0 <= y <= 9999 (negative before 1970). */
-static int64_t cert_days_from_epoch(int64_t y, int m, int d)
-{
-    static const int before_month[12] = { 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334 };
-    /* Shift by 400 years (146097 days, a whole Gregorian cycle) so that the
-     * year arithmetic below stays positive for year 0. */
-    int64_t yy = y + 400 - 1;
-    int64_t days = 365 * yy + yy / 4 - yy / 100 + yy / 400;   /* 0001-01-01 .. Jan 1 */
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-    days += before_month[m - 1] + ((m > 2 && leap) ? 1 : 0) + (d - 1);
-    return days - 146097 - 719162;   /* 719162: days from 0001-01-01 to 1970-01-01 */
-}
-
 /* UTCTime or GeneralizedTime (with any offset OpenSSL applies) to UTC. */
 static void cert_time(const ASN1_TIME *t, struct x509_time *out)
 {
@@ -428,7 +414,7 @@ static void cert_time(const ASN1_TIME *t, struct x509_time *out)
         tm.tm_mday > 31 || tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
         tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60)
         return;
-    out->epoch = cert_days_from_epoch(y, tm.tm_mon + 1, tm.tm_mday) * 86400 +
+    out->epoch = civil_to_days(y, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) * 86400 +
                  tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
     /* "YYYY-MM-DDTHH:MM:SSZ", every field range-checked above. */
     const unsigned f[6] = { (unsigned)y, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday,
