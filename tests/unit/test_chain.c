@@ -27,19 +27,8 @@
 
 #include "config.h"
 #include "testhelp.h"
+#include "testkey.h"
 #include "x509/chain.h"
-
-static EVP_PKEY *p256_key(void)
-{
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
-    EVP_PKEY *k = NULL;
-
-    if (ctx && EVP_PKEY_keygen_init(ctx) > 0 &&
-        EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, NID_X9_62_prime256v1) > 0)
-        EVP_PKEY_keygen(ctx, &k);
-    EVP_PKEY_CTX_free(ctx);
-    return k;
-}
 
 struct der {
     uint8_t *p;

@@ -40,6 +40,7 @@
 
 #include "fp/ja4x.h"
 #include "testhelp.h"
+#include "testkey.h"
 #include "x509/cert.h"
 
 #define X509_DATA_DIR "tests/unit/data/x509"
@@ -1206,22 +1207,6 @@ static void tweak_case_subject(X509 *x)
     X509_NAME *n = X509_NAME_new();
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"  BUILDER ", -1, -1, 0);
     set_subject(x, n);
-}
-
-/* A P-256 key.  By curve NID, not EVP_EC_gen("P-256"): with x509/keys.c's
- * ENGINE registered, EC key generation takes OpenSSL 3.0's legacy method,
- * whose translation of a group *name* parameter fails (pinscope itself
- * never generates keys). */
-static EVP_PKEY *p256_key(void)
-{
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL);
-    EVP_PKEY *k = NULL;
-
-    if (ctx && EVP_PKEY_keygen_init(ctx) > 0 &&
-        EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx, NID_X9_62_prime256v1) > 0)
-        EVP_PKEY_keygen(ctx, &k);
-    EVP_PKEY_CTX_free(ctx);
-    return k;
 }
 
 static void test_built(void)
