@@ -76,6 +76,7 @@
                                              match for; longer names are matched every time */
 #define CFG_X509_OBJECT_BASE    4608      /* bytes charged per cached certificate for OpenSSL's X509 ... */
 #define CFG_X509_OBJECT_FACTOR  2         /* ... plus this many times its DER length */
+#define CFG_X509_NAME_ATTRS_STACK 16      /* name attributes read on the stack; a longer name uses the heap */
 
 /* TLS 1.2 resumption (detect/resume.h): full handshakes remembered by
  * session_id and ticket, shared by every worker */

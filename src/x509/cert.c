@@ -40,6 +40,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "config.h"
 #include "fp/ja4x.h"
 #include "util/civil.h"
 #include "util/rd.h"
@@ -196,6 +197,91 @@ static char *cert_hex_dup(const uint8_t *p, size_t n, bool neg)
 
 /* ---- names -------------------------------------------------------------- */
 
+/* One attribute of a name, read once: its type and value as OpenSSL holds
+ * them, and whether the value is `plain` (see cert_plain_value). */
+struct cert_attr {
+    const ASN1_OBJECT *obj;
+    const ASN1_STRING *v;
+    int nid, set;
+    bool plain;
+};
+
+/*
+ * A value both printers below would write as its own bytes: a string type
+ * of one byte per character (or UTF8String), every byte printable ASCII
+ * (0x20..0x7e).  (Visible-, Graphic- and GeneralString are one byte per
+ * character too, but OpenSSL refuses them in a name: d2i_X509 fails.)  OpenSSL's RFC 2253 printer and ASN1_STRING_to_UTF8() copy
+ * such bytes unchanged, so they need not be asked (test_x509 holds the
+ * two to the same output for every printable character, first, inside
+ * and last, in each of these types).  Escaping is decided separately.
+ */
+static bool cert_plain_value(const ASN1_STRING *v)
+{
+    if (!v)
+        return false;
+    switch (ASN1_STRING_type(v)) {
+    case V_ASN1_UTF8STRING:
+    case V_ASN1_PRINTABLESTRING:
+    case V_ASN1_IA5STRING:
+    case V_ASN1_T61STRING:
+    case V_ASN1_NUMERICSTRING:
+        break;
+    default:
+        return false;
+    }
+    const uint8_t *p = ASN1_STRING_get0_data(v);
+    int n = ASN1_STRING_length(v);
+    for (int i = 0; i < n; i++)
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            return false;
+    return true;
+}
+
+/* A plain value that RFC 4514 (as XN_FLAG_RFC2253 applies it) escapes
+ * somewhere: one of ,+"\<>; anywhere, '#' or ' ' first, ' ' last. */
+static bool cert_rfc2253_escapes(const ASN1_STRING *v)
+{
+    const uint8_t *p = ASN1_STRING_get0_data(v);
+    int n = ASN1_STRING_length(v);
+    if (n > 0 && (p[0] == '#' || p[0] == ' ' || p[n - 1] == ' '))
+        return true;
+    for (int i = 0; i < n; i++)
+        switch (p[i]) {
+        case ',': case '+': case '"': case '\\': case '<': case '>': case ';':
+            return true;
+        default:
+            break;
+        }
+    return false;
+}
+
+/* A growing string for the printers below; `bad` once out of memory. */
+struct cert_buf {
+    char *s;
+    size_t len, cap;
+    bool bad;
+};
+
+static void cert_buf_put(struct cert_buf *b, const void *p, size_t n)
+{
+    if (b->bad)
+        return;
+    if (n > b->cap - b->len) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (n > cap - b->len)
+            cap *= 2;
+        char *ns = realloc(b->s, cap);
+        if (!ns) {
+            b->bad = true;
+            return;
+        }
+        b->s = ns;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, p, n);
+    b->len += n;
+}
+
 /*
  * RFC 4514 string of a name.  XN_FLAG_RFC2253 (the `-nameopt RFC2253` of
  * the openssl tool: most specific RDN first, short attribute names, RFC
@@ -205,7 +291,7 @@ static char *cert_hex_dup(const uint8_t *p, size_t n, bool neg)
  * name is printed again with every value as #hex of its DER (RFC 4514
  * 2.4), and text_repaired is set.
  */
-static int cert_name_dn(struct x509_cert *c, const X509_NAME *name, char **out)
+static int cert_name_dn_openssl(struct x509_cert *c, const X509_NAME *name, char **out)
 {
     const unsigned long base = XN_FLAG_RFC2253 & ~(unsigned long)ASN1_STRFLGS_ESC_MSB;
     const unsigned long flags[2] = { base, base | ASN1_STRFLGS_DUMP_ALL };
@@ -234,6 +320,38 @@ static int cert_name_dn(struct x509_cert *c, const X509_NAME *name, char **out)
 }
 
 /*
+ * The same string written here when every attribute has a known type and
+ * a plain value that needs no escape (nearly every real name): the RDNs
+ * from last to first, "," between RDNs and "+" between the values of one,
+ * "SN=value" -- what X509_NAME_print_ex() writes for such a name, without
+ * its per-character printing through a memory BIO.  Any other name goes
+ * to OpenSSL.
+ */
+static int cert_name_dn(struct x509_cert *c, const X509_NAME *name, const struct cert_attr *a,
+                        int n, char **out)
+{
+    for (int i = 0; i < n; i++)
+        if (a[i].nid == NID_undef || !a[i].plain || cert_rfc2253_escapes(a[i].v))
+            return cert_name_dn_openssl(c, name, out);
+    struct cert_buf b = { NULL, 0, 0, false };
+    for (int i = n - 1; i >= 0; i--) {
+        if (i != n - 1)
+            cert_buf_put(&b, a[i].set == a[i + 1].set ? "+" : ",", 1);
+        const char *sn = OBJ_nid2sn(a[i].nid);
+        if (!sn) {
+            free(b.s);
+            return cert_name_dn_openssl(c, name, out);
+        }
+        cert_buf_put(&b, sn, strlen(sn));
+        cert_buf_put(&b, "=", 1);
+        cert_buf_put(&b, ASN1_STRING_get0_data(a[i].v), (size_t)ASN1_STRING_length(a[i].v));
+    }
+    *out = b.bad ? NULL : cert_text(c, b.s ? b.s : "", b.len);
+    free(b.s);
+    return *out ? X509_CERT_OK : X509_CERT_ENOMEM;
+}
+
+/*
  * The name as Suricata's EVE writes tls.subject / tls.issuerdn (the
  * rusticata x509-parser's Display of a name): RDNs in encoded order, most
  * general first, joined by ", "; the values of a multi-valued RDN joined
@@ -242,28 +360,19 @@ static int cert_name_dn(struct x509_cert *c, const X509_NAME *name, char **out)
  * escaping.  A value that is not a string type is written as upper-case
  * hex of its content bytes, as x509-parser does.
  */
-static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
+static int cert_name_eve(struct x509_cert *c, const struct cert_attr *a, int n, char **out)
 {
-    size_t cap = 256, len = 0;
-    char *s = malloc(cap);
-    int n = X509_NAME_entry_count(name), prev_set = -1;
+    struct cert_buf b = { NULL, 0, 0, false };
 
-    if (!s)
-        return X509_CERT_ENOMEM;
-    s[0] = '\0';
     for (int i = 0; i < n; i++) {
-        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
-        const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
-        const ASN1_STRING *v = X509_NAME_ENTRY_get_data(e);
-        int set = X509_NAME_ENTRY_set(e);
+        const ASN1_STRING *v = a[i].v;
         char oid[80];
         const char *key = NULL;
-        int nid = OBJ_obj2nid(obj);
 
-        if (nid != NID_undef)
-            key = OBJ_nid2sn(nid);
+        if (a[i].nid != NID_undef)
+            key = OBJ_nid2sn(a[i].nid);
         if (!key) {
-            OBJ_obj2txt(oid, sizeof(oid), obj, 1);
+            OBJ_obj2txt(oid, sizeof(oid), a[i].obj, 1);
             key = oid;
         }
         unsigned char *utf8 = NULL;
@@ -277,15 +386,20 @@ static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
                        t == V_ASN1_BMPSTRING || t == V_ASN1_UNIVERSALSTRING ||
                        t == V_ASN1_GENERALSTRING || t == V_ASN1_GRAPHICSTRING ||
                        t == V_ASN1_VIDEOTEXSTRING;
-        int un = is_text ? ASN1_STRING_to_UTF8(&utf8, v) : -1;
-        if (un >= 0) {
+        int un = a[i].plain ? ASN1_STRING_length(v)   /* UTF-8 already */
+                 : is_text  ? ASN1_STRING_to_UTF8(&utf8, v)
+                            : -1;
+        if (a[i].plain) {
+            val = ASN1_STRING_get0_data(v);
+            vlen = (size_t)un;
+        } else if (un >= 0) {
             val = utf8;
             vlen = (size_t)un;
         } else if (v) {
             size_t rn = (size_t)ASN1_STRING_length(v);
             hex = malloc(2 * rn + 1);
             if (!hex) {
-                free(s);
+                free(b.s);
                 return X509_CERT_ENOMEM;
             }
             cert_hex_into(ASN1_STRING_get0_data(v), rn, hex);
@@ -298,75 +412,57 @@ static int cert_name_eve(struct x509_cert *c, const X509_NAME *name, char **out)
             val = (const unsigned char *)"";
             vlen = 0;
         }
-        const char *sep = i == 0 ? "" : set == prev_set ? " + " : ", ";
+        const char *sep = i == 0 ? "" : a[i].set == a[i - 1].set ? " + " : ", ";
         size_t seplen = strlen(sep), keylen = strlen(key);
         size_t need = seplen + keylen + 1 + vlen + 1;
-        if (len + need > X509_CERT_MAX_TEXT + 64) {   /* cert_text cuts below */
+        if (b.len + need > X509_CERT_MAX_TEXT + 64) {   /* cert_text cuts below */
             OPENSSL_free(utf8);
             free(hex);
             break;
         }
-        if (len + need > cap) {
-            while (len + need > cap)
-                cap *= 2;
-            char *ns = realloc(s, cap);
-            if (!ns) {
-                OPENSSL_free(utf8);
-                free(hex);
-                free(s);
-                return X509_CERT_ENOMEM;
-            }
-            s = ns;
-        }
-        memcpy(s + len, sep, seplen);
-        len += seplen;
-        memcpy(s + len, key, keylen);
-        len += keylen;
-        s[len++] = '=';
-        memcpy(s + len, val, vlen);
-        len += vlen;
-        s[len] = '\0';
-        prev_set = set;
+        cert_buf_put(&b, sep, seplen);
+        cert_buf_put(&b, key, keylen);
+        cert_buf_put(&b, "=", 1);
+        cert_buf_put(&b, val, vlen);
         OPENSSL_free(utf8);
         free(hex);
     }
-    *out = cert_text(c, s, len);
-    free(s);
+    *out = b.bad ? NULL : cert_text(c, b.s ? b.s : "", b.len);
+    free(b.s);
     return *out ? X509_CERT_OK : X509_CERT_ENOMEM;
 }
 
 /*
- * Value of the name's attribute at index `last` (the last of its type, the
- * most specific, as for hostname matching; none when negative), converted
- * to UTF-8 by OpenSSL.  A
- * value OpenSSL cannot convert is stored from its raw bytes (repaired).
- * *out is NULL when the name has no such attribute.
+ * Value of one attribute (the last of its type, the most specific, as for
+ * hostname matching), converted to UTF-8 by OpenSSL unless plain.  A value
+ * OpenSSL cannot convert is stored from its raw bytes (repaired).
  */
-static int cert_name_attr(struct x509_cert *c, const X509_NAME *name, int last, char **out)
+static int cert_name_attr(struct x509_cert *c, const struct cert_attr *a, char **out)
 {
-    const ASN1_STRING *v;
     unsigned char *utf8 = NULL;
     int n;
 
     *out = NULL;
-    if (last < 0)
+    if (!a->v)
         return X509_CERT_OK;
-    v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
-    if (!v)
-        return X509_CERT_OK;
-    n = ASN1_STRING_to_UTF8(&utf8, v);
+    if (a->plain) {
+        *out = cert_text(c, ASN1_STRING_get0_data(a->v), (size_t)ASN1_STRING_length(a->v));
+        return *out ? X509_CERT_OK : X509_CERT_ENOMEM;
+    }
+    n = ASN1_STRING_to_UTF8(&utf8, a->v);
     if (n >= 0) {
         *out = cert_text(c, utf8, (size_t)n);
         OPENSSL_free(utf8);
     } else {
         c->text_repaired = true;
-        *out = cert_text(c, ASN1_STRING_get0_data(v), (size_t)ASN1_STRING_length(v));
+        *out = cert_text(c, ASN1_STRING_get0_data(a->v), (size_t)ASN1_STRING_length(a->v));
     }
     return *out ? X509_CERT_OK : X509_CERT_ENOMEM;
 }
 
 static int cert_name(struct x509_cert *c, const X509_NAME *name, struct x509_cert_name *out)
 {
+    struct cert_attr stack[CFG_X509_NAME_ATTRS_STACK], *a = stack;
     int rc;
 
     if (!name) {
@@ -374,27 +470,39 @@ static int cert_name(struct x509_cert *c, const X509_NAME *name, struct x509_cer
         out->dn_eve = cert_text(c, "", 0);
         return out->dn && out->dn_eve ? X509_CERT_OK : X509_CERT_ENOMEM;
     }
-    out->n_attrs = (size_t)X509_NAME_entry_count(name);
-    if ((rc = cert_name_dn(c, name, &out->dn)) != X509_CERT_OK)
-        return rc;
-    if ((rc = cert_name_eve(c, name, &out->dn_eve)) != X509_CERT_OK)
-        return rc;
-    /* The last attribute of each kept type, in one pass over the name. */
+    int n = X509_NAME_entry_count(name);
+    out->n_attrs = (size_t)n;
+    if (n > CFG_X509_NAME_ATTRS_STACK && !(a = malloc((size_t)n * sizeof(*a))))
+        return X509_CERT_ENOMEM;
+    for (int i = 0; i < n; i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        a[i].obj = X509_NAME_ENTRY_get_object(e);
+        a[i].v = X509_NAME_ENTRY_get_data(e);
+        a[i].nid = OBJ_obj2nid(a[i].obj);
+        a[i].set = X509_NAME_ENTRY_set(e);
+        a[i].plain = cert_plain_value(a[i].v);
+    }
+    if ((rc = cert_name_dn(c, name, a, n, &out->dn)) != X509_CERT_OK ||
+        (rc = cert_name_eve(c, a, n, &out->dn_eve)) != X509_CERT_OK)
+        goto out;
+    /* The last attribute of each kept type. */
     static const int nids[6] = { NID_commonName, NID_organizationName,
                                  NID_organizationalUnitName, NID_countryName,
                                  NID_localityName, NID_stateOrProvinceName };
     char **dst[6] = { &out->cn, &out->o, &out->ou, &out->c, &out->l, &out->st };
     int last[6] = { -1, -1, -1, -1, -1, -1 };
-    for (int i = 0; i < (int)out->n_attrs; i++) {
-        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(name, i)));
+    for (int i = 0; i < n; i++)
         for (int k = 0; k < 6; k++)
-            if (nid == nids[k])
+            if (a[i].nid == nids[k])
                 last[k] = i;
-    }
     for (int k = 0; k < 6; k++)
-        if ((rc = cert_name_attr(c, name, last[k], dst[k])) != X509_CERT_OK)
-            return rc;
-    return X509_CERT_OK;
+        if (last[k] >= 0 && (rc = cert_name_attr(c, &a[last[k]], dst[k])) != X509_CERT_OK)
+            goto out;
+    rc = X509_CERT_OK;
+out:
+    if (a != stack)
+        free(a);
+    return rc;
 }
 
 /* ---- validity ----------------------------------------------------------- */

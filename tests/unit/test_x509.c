@@ -32,12 +32,14 @@
 #include <string.h>
 
 #include <openssl/asn1.h>
+#include <openssl/bio.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "config.h"
 #include "fp/ja4x.h"
 #include "testhelp.h"
 #include "testkey.h"
@@ -1209,6 +1211,149 @@ static void tweak_case_subject(X509 *x)
     set_subject(x, n);
 }
 
+/* ---- names: the printers against OpenSSL's -------------------------------- */
+
+static X509_NAME *names_subject;   /* set by tweak_names_subject */
+
+static void tweak_names_subject(X509 *x)
+{
+    X509_set_subject_name(x, names_subject);
+}
+
+/* What the three name forms must be: RFC 2253 as X509_NAME_print_ex()
+ * writes it (without ASN1_STRFLGS_ESC_MSB), the EVE form from
+ * ASN1_STRING_to_UTF8() of each value, and the last CN so converted. */
+static void names_expect(const X509_NAME *n, char *dn, size_t dnsz, char *eve, size_t evesz,
+                         char *cn, size_t cnsz)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data = NULL;
+    long len;
+
+    X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~(unsigned long)ASN1_STRFLGS_ESC_MSB);
+    len = BIO_get_mem_data(b, &data);
+    snprintf(dn, dnsz, "%.*s", (int)len, data ? data : "");
+    BIO_free(b);
+    eve[0] = cn[0] = '\0';
+    size_t o = 0;
+    for (int i = 0; i < X509_NAME_entry_count(n); i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(n, i);
+        unsigned char *u = NULL;
+        int un = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(e));
+        int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+        const char *sep = i == 0 ? ""
+                          : X509_NAME_ENTRY_set(e) ==
+                                    X509_NAME_ENTRY_set(X509_NAME_get_entry(n, i - 1))
+                              ? " + "
+                              : ", ";
+        if (o < evesz)
+            o += (size_t)snprintf(eve + o, evesz - o, "%s%s=%.*s", sep, OBJ_nid2sn(nid), un,
+                                  (const char *)u);
+        if (nid == NID_commonName)
+            snprintf(cn, cnsz, "%.*s", un, (const char *)u);
+        OPENSSL_free(u);
+    }
+}
+
+/* One name through x509_cert_parse() against names_expect(). */
+static bool names_check(const char *what, X509_NAME *n)
+{
+    char dn[4096], eve[4096], cn[256];
+    struct x509_cert c;
+    bool ok;
+
+    names_expect(n, dn, sizeof dn, eve, sizeof eve, cn, sizeof cn);
+    names_subject = n;
+    if (build_parse(what, tweak_names_subject, key_a, &c) != X509_CERT_OK)
+        return false;
+    ok = c.subject.dn && strcmp(c.subject.dn, dn) == 0 && c.subject.dn_eve &&
+         strcmp(c.subject.dn_eve, eve) == 0 && c.subject.cn && strcmp(c.subject.cn, cn) == 0;
+    if (!ok)
+        fprintf(stderr, "%s:\n  dn  %s\n  want %s\n  eve %s\n  want %s\n  cn  %s\n  want %s\n",
+                what, c.subject.dn, dn, c.subject.dn_eve, eve, c.subject.cn, cn);
+    x509_cert_release(&c);
+    return ok;
+}
+
+/*
+ * Every character 0x01..0x7f, alone and first, inside and last in a value,
+ * in each string type the printers copy as bytes (and in BMPString and
+ * UniversalString, which go to OpenSSL), and 0x80..0xff in the one-byte
+ * types that OpenSSL converts (the types a name may hold: OpenSSL's
+ * ASN1_PRINTABLE): the subject, the EVE name and the CN match
+ * OpenSSL's own printing every time, whichever printer wrote them.
+ */
+static void test_names(void)
+{
+    static const int types[] = { V_ASN1_UTF8STRING, V_ASN1_PRINTABLESTRING, V_ASN1_IA5STRING,
+                                 V_ASN1_T61STRING,  V_ASN1_NUMERICSTRING,   V_ASN1_BMPSTRING,
+                                 V_ASN1_UNIVERSALSTRING };
+    size_t bad = 0, runs = 0;
+
+    key_a = p256_key();
+    test_cond("names: key", key_a != NULL);
+    if (!key_a)
+        return;
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        int type = types[t];
+        int width = type == V_ASN1_BMPSTRING ? 2 : type == V_ASN1_UNIVERSALSTRING ? 4 : 1;
+        int top = type == V_ASN1_UTF8STRING ? 0x7f : 0xff;
+        for (int ch = 1; ch <= top; ch++) {
+            for (int pos = 0; pos < 4; pos++) {
+                if (ch > 0x7f && pos != 1)
+                    continue;
+                /* alone, first, inside, last */
+                const char *shape[4] = { "*", "*ab", "a*b", "ab*" };
+                unsigned char v[16];
+                int vn = 0;
+                for (const char *q = shape[pos]; *q; q++) {
+                    int c = *q == '*' ? ch : *q;
+                    for (int k = 1; k < width; k++)
+                        v[vn++] = 0;
+                    v[vn++] = (unsigned char)c;
+                }
+                X509_NAME *n = X509_NAME_new();
+                X509_NAME_add_entry_by_NID(n, NID_countryName, V_ASN1_PRINTABLESTRING,
+                                           (const unsigned char *)"US", 2, -1, 0);
+                X509_NAME_add_entry_by_NID(n, NID_organizationName, type, v, vn, -1, 0);
+                X509_NAME_add_entry_by_NID(n, NID_commonName, type, v, vn, -1, 0);
+                runs++;
+                if (!names_check("names: character", n)) {
+                    bad++;
+                    fprintf(stderr, "  type %d char 0x%02x shape %s\n", type, ch, shape[pos]);
+                }
+                X509_NAME_free(n);
+            }
+        }
+    }
+    test_cond("names: every character and type as OpenSSL prints it", runs > 3000 && bad == 0);
+
+    /* Multi-valued RDNs: "+" inside one, "," between, last RDN first. */
+    X509_NAME *n = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(n, "C", MBSTRING_ASC, (const unsigned char *)"DE", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC, (const unsigned char *)"Org", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)"Unit", -1, -1, 1);
+    X509_NAME_add_entry_by_txt(n, "L", MBSTRING_ASC, (const unsigned char *)"Town", -1, -1, 1);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"a.example", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(n, "emailAddress", MBSTRING_ASC,
+                               (const unsigned char *)"x@a.example", -1, -1, 1);
+    test_cond("names: multi-valued RDNs", names_check("names: multi-valued", n));
+    X509_NAME_free(n);
+
+    /* More attributes than read on the stack. */
+    n = X509_NAME_new();
+    for (int i = 0; i < 3 * CFG_X509_NAME_ATTRS_STACK; i++) {
+        char ou[16];
+        snprintf(ou, sizeof ou, "unit %d", i);
+        X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)ou, -1, -1, 0);
+    }
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"long", -1, -1, 0);
+    test_cond("names: a long name", names_check("names: long", n));
+    X509_NAME_free(n);
+    EVP_PKEY_free(key_a);
+    key_a = NULL;
+}
+
 static void test_built(void)
 {
     struct x509_cert c;
@@ -1607,6 +1752,7 @@ int main(void)
     test_known();
     test_patched();
     test_built();
+    test_names();
     test_hostile();
     test_vectors();
     return test_report();
