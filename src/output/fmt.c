@@ -82,26 +82,83 @@ void fmt_alpn(struct jw *w, const char *key, const uint8_t *p, size_t n)
     jw_str(w, key, buf);
 }
 
+/* A dotted quad as inet_ntop() writes it; returns the end (the NUL). */
+static char *put_ipv4(char *o, const uint8_t a[4])
+{
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *o++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *o++ = (char)('0' + v / 10 % 10);
+        *o++ = (char)('0' + v % 10);
+        *o++ = i < 3 ? '.' : '\0';
+    }
+    return o - 1;
+}
+
+/*
+ * An IPv6 address as glibc's inet_ntop() writes it (RFC 5952 but for the
+ * IPv4 forms): lower-case hex words without leading zeros, the first
+ * longest run of two or more zero words as "::", and ::a.b.c.d and
+ * ::ffff:a.b.c.d for IPv4-compatible and -mapped addresses.  test_fmt
+ * compares the two over every pattern of zero words.  `o` has room for
+ * INET6_ADDRSTRLEN bytes.
+ */
+static void put_ipv6(char *o, const uint8_t a[16])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned w[8];
+    int best = -1, best_len = 0, cur = -1, cur_len = 0;
+
+    for (int i = 0; i < 8; i++) {
+        w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+        if (w[i] == 0) {
+            if (cur < 0)
+                cur = i, cur_len = 0;
+            if (++cur_len > best_len)
+                best = cur, best_len = cur_len;
+        } else {
+            cur = -1;
+        }
+    }
+    if (best_len < 2)
+        best = -1;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best)
+                *o++ = ':';
+            continue;
+        }
+        if (i != 0)
+            *o++ = ':';
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+            put_ipv4(o, a + 12);
+            return;
+        }
+        bool lead = true;
+        for (int sh = 12; sh >= 0; sh -= 4) {
+            unsigned d = (w[i] >> sh) & 0xf;
+            if (d || !lead || sh == 0) {
+                *o++ = hex[d];
+                lead = false;
+            }
+        }
+    }
+    if (best >= 0 && best + best_len == 8)
+        *o++ = ':';
+    *o = '\0';
+}
+
 void fmt_addr(const struct flow *f, int side, char *buf, size_t len)
 {
     const uint8_t *a = f->key.addr[side];
-    if (f->key.ip_ver == 4 && len >= INET_ADDRSTRLEN) {
-        /* dotted quad as inet_ntop writes it, without its formatting */
-        char *o = buf;
-        for (int i = 0; i < 4; i++) {
-            unsigned v = a[i];
-            if (v >= 100)
-                *o++ = (char)('0' + v / 100);
-            if (v >= 10)
-                *o++ = (char)('0' + v / 10 % 10);
-            *o++ = (char)('0' + v % 10);
-            *o++ = i < 3 ? '.' : '\0';
-        }
-    } else if (f->key.ip_ver == 4) {
-        inet_ntop(AF_INET, a, buf, (socklen_t)len);
-    } else {
-        inet_ntop(AF_INET6, a, buf, (socklen_t)len);
-    }
+    if (f->key.ip_ver == 4 && len >= INET_ADDRSTRLEN)
+        put_ipv4(buf, a);
+    else if (f->key.ip_ver != 4 && len >= INET6_ADDRSTRLEN)
+        put_ipv6(buf, a);
+    else
+        inet_ntop(f->key.ip_ver == 4 ? AF_INET : AF_INET6, a, buf, (socklen_t)len);
 }
 
 /* IANA name of a cipher suite from OpenSSL's table, or "0x%04x". */

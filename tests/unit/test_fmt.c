@@ -94,9 +94,51 @@ static void test_addr4(void)
     test_cond("IPv4 addresses as inet_ntop writes them", wrong == 0);
 }
 
+/* fmt_addr's IPv6 against inet_ntop: every pattern of zero words, each
+ * with non-zero words of every hex width (and 0xffff before an IPv4 tail),
+ * then random addresses with random zero words. */
+static void test_addr6(void)
+{
+    static const unsigned fills[] = { 0x1, 0xf, 0x10, 0xab, 0x100, 0xabc, 0x1000, 0xffff, 0xdb8 };
+    struct flow f;
+    memset(&f, 0, sizeof f);
+    f.key.ip_ver = 6;
+    int wrong = 0, n = 0;
+    uint32_t r = 12345;
+    for (unsigned mask = 0; mask < 256; mask++) {
+        for (size_t k = 0; k < sizeof fills / sizeof fills[0] + 2000; k++) {
+            uint8_t a[16];
+            for (int i = 0; i < 8; i++) {
+                unsigned v;
+                r = r * 1103515245u + 12345u;
+                if (mask & (1u << i))
+                    v = 0;
+                else if (k < sizeof fills / sizeof fills[0])
+                    v = fills[k];
+                else if (i == 5 && (r >> 8) % 4 == 0)
+                    v = 0xffff;
+                else
+                    v = (r >> 8) & 0xffff ? (r >> 8) & 0xffff : 1;
+                a[2 * i] = (uint8_t)(v >> 8);
+                a[2 * i + 1] = (uint8_t)v;
+            }
+            memcpy(f.key.addr[0], a, 16);
+            char got[64], want[64];
+            memset(got, 'x', sizeof got);
+            fmt_addr(&f, 0, got, sizeof got);
+            inet_ntop(AF_INET6, a, want, sizeof want);
+            n++;
+            if (strcmp(got, want) != 0 && wrong++ < 3)
+                printf("  got %s want %s\n", got, want);
+        }
+    }
+    test_cond("IPv6 addresses as inet_ntop writes them", wrong == 0 && n > 500000);
+}
+
 int main(void)
 {
     test_addr4();
+    test_addr6();
     test_timestamps();
     char *a = line(named);
     test_streq("named: repaired text and the raw bytes", a,
