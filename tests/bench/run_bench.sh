@@ -141,11 +141,12 @@ if have tshark && have editcap; then
 fi
 
 # --- measuring ---------------------------------------------------------------
-# run_timed NAME CMD...: runs once, sets NS (wall ns), RSS (KiB or "") and RC.
+# run_timed NAME CMD...: runs once, sets NS (wall ns), RSS (KiB or ""),
+# CPU (user + system ms of all its threads, or "") and RC.
 run_timed() {
     name=$1
     shift
-    RC=0 RSS=""
+    RC=0 RSS="" CPU_MS=""
     t0=$(date +%s%N)
     if [ -n "$TIMER" ]; then
         $TIMER "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || RC=$?
@@ -156,6 +157,8 @@ run_timed() {
     NS=$((t1 - t0))
     if [ -n "$TIMER" ]; then
         RSS=$(sed -n 's/.*Maximum resident set size (kbytes): *//p' "$OUT/$name.time")
+        CPU_MS=$(awk -F': *' '/User time \(seconds\)|System time \(seconds\)/ { s += $2 }
+                              END { printf "%.0f", s * 1000 }' "$OUT/$name.time")
     fi
 }
 
@@ -163,7 +166,7 @@ run_timed() {
 measure() {
     name=$1 input=$2 pk=$3 by=$4 rep=$5
     shift 5
-    best="" peak="" note=""
+    best="" peak="" note="" cpu=""
     i=0
     while [ "$i" -lt "$rep" ]; do
         i=$((i + 1))
@@ -173,10 +176,10 @@ measure() {
             STATUS=1
             break
         fi
-        if [ -z "$best" ] || [ "$NS" -lt "$best" ]; then best=$NS; fi
+        if [ -z "$best" ] || [ "$NS" -lt "$best" ]; then best=$NS cpu=$CPU_MS; fi
         if [ -n "$RSS" ] && { [ -z "$peak" ] || [ "$RSS" -gt "$peak" ]; }; then peak=$RSS; fi
     done
-    say "$name|$input|$pk|$by|${best:-0}|${peak:--}|$note" >>"$RESULTS"
+    say "$name|$input|$pk|$by|${best:-0}|${peak:--}|$note|${cpu:--}" >>"$RESULTS"
 }
 
 say "run_bench: warming the page cache"
@@ -340,11 +343,15 @@ say ""
 say "per TLS connection (1 worker; loop = pcap_loop --flows, read + decode + flow table):"
 awk -F'|' -v flows="$FLOWS" -v dflows="$DFLOWS" -v evb="$EVBYTES" -v dev="${DEVBYTES:-0}" \
     -v devents="${DEVENTS:-0}" -v dvis="${DVISIBLE:-0}" '
-    { t[$1] = $5; r[$1] = $6; ok[$1] = ($7 == "") }
-    function row(name, loop, prog, n, bytes, events, extra) {
+    { t[$1] = $5; r[$1] = $6; ok[$1] = ($7 == ""); c[$1] = $8 }
+    function row(name, loop, prog, n, bytes, events, extra,    cpu) {
         if (!(loop in t) || !(prog in t) || !ok[prog] || t[prog] <= 0) return
-        printf "  %-6s %7d conns: %.2fx the loop rate, %.1f us/conn beyond it, %.0f event bytes/conn, peak RSS %.1f MiB%s\n",
-               name, n, t[loop] / t[prog], (t[prog] - t[loop]) / 1e3 / n,
+        cpu = ""
+        if (c[prog] != "-" && c[prog] != "" && c[loop] != "-" && c[loop] != "")
+            cpu = sprintf(" (CPU time, all threads: %.1f us/conn beyond the loop)",
+                          (c[prog] - c[loop]) * 1e3 / n)
+        printf "  %-6s %7d conns: %.2fx the loop rate, %.1f us/conn beyond it%s, %.0f event bytes/conn, peak RSS %.1f MiB%s\n",
+               name, n, t[loop] / t[prog], (t[prog] - t[loop]) / 1e3 / n, cpu,
                (events > 0 ? bytes / events : 0), r[prog] / 1024, extra
     }
     END {
