@@ -324,9 +324,10 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
         }
         in_bucket++;
     }
-    struct x509_entry *e = calloc(1, sizeof(*e) + len);
+    struct x509_entry *e = malloc(sizeof(*e) + len);   /* der[] is copied below */
     if (!e)
         return NULL;
+    memset(e, 0, sizeof(*e));
     st->certs_parsed++;
     void *x = NULL;
     if (x509_cert_parse_keep(der, len, &e->info, &x) != 0) {
