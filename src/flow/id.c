@@ -46,13 +46,8 @@ void community_id(const struct flow *f, uint16_t seed, char out[COMMUNITY_ID_LEN
     in[n++] = (uint8_t)f->key.port[0];
     in[n++] = (uint8_t)(f->key.port[1] >> 8);
     in[n++] = (uint8_t)f->key.port[1];
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    const EVP_MD *sha1 = algs_sha1();
-    if (!sha1 || !EVP_Digest(in, n, md, &mdlen, sha1, NULL) || mdlen != 20) {
-        out[0] = '\0';
-        return;
-    }
+    unsigned char md[20];
+    algs_sha1_once(in, n, md);
     memcpy(out, "1:", 2);
     EVP_EncodeBlock((unsigned char *)out + 2, md, 20);   /* 28 characters and a NUL */
 }

@@ -545,10 +545,7 @@ static enum tls_event check_complete(struct tls_session *s)
 /* The SHA-256 of a session ticket: tickets are keyed by it, not kept. */
 static void ticket_digest(const uint8_t *t, size_t n, uint8_t out[32])
 {
-    unsigned int len = 32;
-    const EVP_MD *md = algs_sha256();   /* fetched once, not per ticket */
-    if (!md || EVP_Digest(t, n, out, &len, md, NULL) != 1)
-        memset(out, 0, 32);
+    algs_sha256_once(t, n, out);
 }
 
 /* A complete hello body: parse it into msg->hello. */

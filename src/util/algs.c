@@ -1,9 +1,10 @@
 /*
  * algs.c - OpenSSL algorithms fetched once (see algs.h).
  */
-/* HMAC runs on SHA256_CTX / SHA512_CTX states, which libcrypto 3 marks
- * deprecated but still provides: they live on the stack and copy with a
- * memcpy, where an EVP_MD_CTX allocates on every init and copy. */
+/* HMAC and the one-shot digests run on SHA_CTX / SHA256_CTX / SHA512_CTX
+ * states, which libcrypto 3 marks deprecated but still provides: they live
+ * on the stack and copy with a memcpy, where an EVP_MD_CTX allocates on
+ * every init and copy. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include "util/algs.h"
@@ -106,6 +107,22 @@ int algs_hkdf_ready(enum algs_hash h)
 {
     return (unsigned)h < ALGS_HASH_COUNT && CRYPTO_THREAD_run_once(&once, fetch_all) == 1 &&
            hkdf_md[h] != NULL;
+}
+
+void algs_sha1_once(const void *p, size_t n, unsigned char out[20])
+{
+    SHA_CTX c;
+    SHA1_Init(&c);
+    SHA1_Update(&c, p, n);
+    SHA1_Final(out, &c);
+}
+
+void algs_sha256_once(const void *p, size_t n, unsigned char out[32])
+{
+    SHA256_CTX c;
+    SHA256_Init(&c);
+    SHA256_Update(&c, p, n);
+    SHA256_Final(out, &c);
 }
 
 /* A SHA-256 or SHA-384 state. */

@@ -42,24 +42,18 @@
 
 #include "config.h"
 #include "fp/ja4x.h"
+#include "util/algs.h"
 #include "util/civil.h"
 #include "util/rd.h"
 #include "x509/keys.h"
 
 /* ---- digests ------------------------------------------------------------ */
 
-static pthread_once_t cert_md_once = PTHREAD_ONCE_INIT;
-static const EVP_MD *cert_md_sha1, *cert_md_sha256;
+static pthread_once_t cert_init_once = PTHREAD_ONCE_INIT;
 
-static void cert_md_fetch(void)
+static void cert_init(void)
 {
     x509_keys_init();
-    cert_md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-    cert_md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!cert_md_sha1)
-        cert_md_sha1 = EVP_sha1();
-    if (!cert_md_sha256)
-        cert_md_sha256 = EVP_sha256();
 }
 
 static const char cert_hexdig[] = "0123456789abcdef";
@@ -74,20 +68,15 @@ static void cert_hex_into(const uint8_t *p, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-/* Digest of p[0..n) as lower-case hex into out[2 * mdlen + 1], the raw
- * bytes into raw[] when given; "" on failure. */
-static void cert_digest_hex(const EVP_MD *md, const uint8_t *p, size_t n, char *out,
-                            size_t out_size, uint8_t *raw)
+/* The SHA-1 and SHA-256 fingerprints of the DER as sent. */
+static void cert_fingerprints(struct x509_cert *c, const uint8_t *der, size_t len)
 {
-    unsigned char buf[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
+    unsigned char sha1[20];
 
-    out[0] = '\0';
-    if (md && EVP_Digest(p, n, buf, &len, md, NULL) && 2 * (size_t)len + 1 <= out_size) {
-        cert_hex_into(buf, len, out);
-        if (raw)
-            memcpy(raw, buf, len);
-    }
+    algs_sha1_once(der, len, sha1);
+    cert_hex_into(sha1, sizeof sha1, c->sha1);
+    algs_sha256_once(der, len, c->sha256_raw);
+    cert_hex_into(c->sha256_raw, sizeof c->sha256_raw, c->sha256);
 }
 
 /* ---- text --------------------------------------------------------------- */
@@ -769,16 +758,15 @@ static void cert_key(struct x509_cert *c, X509 *x)
 static void cert_spki(struct x509_cert *c, X509 *x)
 {
     unsigned char *der = NULL;
-    unsigned int mdlen = 0;
     int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
 
-    if (n > 0 && cert_md_sha256 &&
-        EVP_Digest(der, (size_t)n, c->spki_sha256_raw, &mdlen, cert_md_sha256, NULL) &&
-        mdlen == sizeof c->spki_sha256_raw)
+    if (n > 0) {
+        algs_sha256_once(der, (size_t)n, c->spki_sha256_raw);
         EVP_EncodeBlock((unsigned char *)c->spki_sha256, c->spki_sha256_raw,
                         (int)sizeof c->spki_sha256_raw);
-    else
+    } else {
         memset(c->spki_sha256_raw, 0, sizeof c->spki_sha256_raw);
+    }
     OPENSSL_free(der);
 }
 
@@ -999,8 +987,7 @@ static int cert_fill(struct x509_cert *c, X509 *x, const uint8_t *der, size_t le
     cert_time(X509_get0_notBefore(x), &c->not_before);
     cert_time(X509_get0_notAfter(x), &c->not_after);
 
-    cert_digest_hex(cert_md_sha1, der, len, c->sha1, sizeof c->sha1, NULL);
-    cert_digest_hex(cert_md_sha256, der, len, c->sha256, sizeof c->sha256, c->sha256_raw);
+    cert_fingerprints(c, der, len);
     cert_spki(c, x);
     cert_key(c, x);
     cert_sig(c, x);
@@ -1026,7 +1013,7 @@ int x509_cert_parse_keep(const uint8_t *der, size_t len, struct x509_cert *out,
     memset(out, 0, sizeof *out);
     if (!der || len == 0 || len > LONG_MAX)
         return X509_CERT_EARG;
-    pthread_once(&cert_md_once, cert_md_fetch);
+    pthread_once(&cert_init_once, cert_init);
 
     ERR_set_mark();
     x = d2i_X509(NULL, &p, (long)len);
