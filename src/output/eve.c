@@ -124,9 +124,15 @@ const char *eve_unit(const struct eve *e, size_t *len)
     return e->buf;
 }
 
+void eve_unit_begin(struct eve *e)
+{
+    e->unit_start = e->len;
+}
+
 void eve_unit_reset(struct eve *e)
 {
     e->len = 0;
+    e->unit_start = 0;
 }
 
 /* ---- the event header ---------------------------------------------------- */

@@ -63,7 +63,9 @@ struct unit {
 /* Units are recycled by size class rather than malloc'd and freed per
  * event: the producer allocated and the writer thread freed, so every event
  * went through glibc's arena lock twice. */
-#define UNIT_CLASSES 5                          /* 4, 8, 16, 32, 64 KiB */
+#define UNIT_CLASSES 6                          /* 4, 8, 16, 32, 64, 128 KiB: the
+                                                   emitter's batches (CFG_EMIT_BATCH_BYTES
+                                                   and one unit) fit the last */
 #define UNIT_CLASS_BYTES(c) ((size_t)4096 << (c))
 
 static int unit_class(size_t ulen)
@@ -95,6 +97,8 @@ struct sink {
     size_t queued;          /* payload bytes queued, including reserved */
     uint64_t seq_in;        /* units appended */
     uint64_t seq_out;       /* units unlinked (delivered or dropped) */
+    bool idle;              /* the writer waits on `work` for units: only then
+                               does a producer signal it */
     bool stop;
     uint64_t stop_deadline; /* ms, monotonic: when close stops retrying */
     bool reopen_req;
@@ -378,8 +382,11 @@ static void *writer_main(void *arg)
     struct sink *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->head && !s->stop && !s->reopen_req)
+        while (!s->head && !s->stop && !s->reopen_req) {
+            s->idle = true;
             pthread_cond_wait(&s->work, &s->mu);
+            s->idle = false;
+        }
         if (s->head && !s->head->next && !s->stop && !s->reopen_req && !s->down &&
             CFG_SINK_LINGER_US > 0) {
             /* One unit waiting: let a few more join it, so one write (and
@@ -602,7 +609,8 @@ int sink_write(struct sink *s, const char *buf, size_t len)
         s->head = u;
     s->tail = u;
     s->seq_in++;
-    pthread_cond_signal(&s->work);
+    if (s->idle)   /* otherwise the writer looks at the queue before it waits */
+        pthread_cond_signal(&s->work);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
