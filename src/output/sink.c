@@ -285,9 +285,11 @@ static void reconnect_step(struct sink *s)
 /*
  * Write the head unit, and the whole units queued behind it, at once: up
  * to CFG_SINK_BATCH_BYTES are copied into one buffer for a single write
- * (one syscall for many events).  Units are never split between two
- * batches; what a failed write did not take stays at the head.  Lock held
- * on entry and exit.
+ * (one syscall for many events).  A unit of CFG_EMIT_BATCH_BYTES or more
+ * (an emitter's full batch) is written from its own buffer, alone: copying
+ * it would cost more than the write it saves.  Units are never split
+ * between two batches; what a failed write did not take stays at the
+ * head.  Lock held on entry and exit.
  */
 static void write_head(struct sink *s)
 {
@@ -300,9 +302,10 @@ static void write_head(struct sink *s)
 
     const struct unit *more[CFG_SINK_BATCH_UNITS];
     size_t n_more = 0, total = left;
-    if (s->batch && u->off == 0)
+    if (s->batch && u->off == 0 && left < CFG_EMIT_BATCH_BYTES)
         for (const struct unit *v = u->next;
-             v && n_more < CFG_SINK_BATCH_UNITS && v->len <= CFG_SINK_BATCH_BYTES - total;
+             v && n_more < CFG_SINK_BATCH_UNITS && v->len < CFG_EMIT_BATCH_BYTES &&
+             v->len <= CFG_SINK_BATCH_BYTES - total;
              v = v->next) {
             more[n_more++] = v;
             total += v->len;
