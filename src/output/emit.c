@@ -3,9 +3,10 @@
  *
  * Batching: each connection's lines (its unit) are rendered straight
  * after the units before it in the struct eve's buffer, and the whole
- * batch goes to every sink as one unit (one copy, one queue lock, at most
- * one wake-up of the writer) once it holds CFG_EMIT_BATCH_BYTES, or at a
- * flush point (emitter_flush()).  Order is kept: one worker's batches
+ * batch goes to every sink as one unit (one queue lock, at most one
+ * wake-up of the writer; no copy for the last sink, which takes the
+ * buffer) once it holds CFG_EMIT_BATCH_BYTES, or at a flush point
+ * (emitter_flush()).  Order is kept: one worker's batches
  * leave in the order they were built, a connection's alerts follow its tls
  * event within the same batch.  A sink that drops (SINK_DROP, queue full)
  * drops the batch whole and counts each of its lines.
@@ -173,16 +174,26 @@ void emitter_set_batching(struct emitter *e, bool on)
     e->unbatched = !on;
 }
 
-/* The units built so far go to every sink as one unit, whole. */
+/* The units built so far go to every sink as one unit, whole: a copy for
+ * each sink but the last, which takes the buffer itself and gives back
+ * one of its spare ones to render the next batch into. */
 void emitter_flush(struct emitter *e)
 {
     size_t len;
     const char *buf = eve_unit(e->eve, &len);
     if (len == 0)
         return;
-    for (size_t i = 0; i < e->n_sinks; i++)
+    if (e->n_sinks == 0) {
+        eve_unit_reset(e->eve);
+        return;
+    }
+    for (size_t i = 0; i + 1 < e->n_sinks; i++)
         sink_write(e->sinks[i], buf, len);
-    eve_unit_reset(e->eve);
+    char *b = NULL;
+    size_t cap = 0;
+    eve_unit_exchange(e->eve, &b, &cap);
+    sink_write_take(e->sinks[e->n_sinks - 1], &b, &cap, len);
+    eve_unit_exchange(e->eve, &b, &cap);   /* the spare, or the same buffer back */
 }
 
 void emit_report(void *ctx, const struct conn_report *r)

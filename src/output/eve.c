@@ -129,6 +129,18 @@ void eve_unit_begin(struct eve *e)
     e->unit_start = e->len;
 }
 
+void eve_unit_exchange(struct eve *e, char **buf, size_t *cap)
+{
+    char *b = e->buf;
+    size_t c = e->cap;
+    e->buf = *buf;
+    e->cap = e->buf ? *cap : 0;
+    *buf = b;
+    *cap = c;
+    e->len = 0;
+    e->unit_start = 0;
+}
+
 void eve_unit_reset(struct eve *e)
 {
     e->len = 0;

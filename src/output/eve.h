@@ -84,6 +84,11 @@ const char *eve_unit(const struct eve *e, size_t *len);
 /* The lines appended from now on form a new unit: the per-unit cap
  * (CFG_EVENT_UNIT_MAX) counts from here. */
 void eve_unit_begin(struct eve *e);
+/* Exchange the buffer for *buf (malloc'd, capacity *cap; NULL: none yet):
+ * *buf and *cap then hold the old one and its lines (eve_unit()'s), and
+ * the eve writes into the new one from its start.  For a sink that takes
+ * the buffer itself (sink_write_take()). */
+void eve_unit_exchange(struct eve *e, char **buf, size_t *cap);
 /* Empty the buffer. */
 void eve_unit_reset(struct eve *e);
 

@@ -13,7 +13,9 @@
  *     line of every batch it could not deliver (written + dropped = lines
  *     emitted, exactly);
  *   - the writer is woken for a unit queued while it waits (a sink left
- *     idle between writes delivers each one).
+ *     idle between writes delivers each one);
+ *   - sink_write_take(): the buffer is queued without a copy and a spare
+ *     one comes back, recycled once delivered; small units are copied.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -298,8 +300,57 @@ static void test_idle_writer_woken(void)
     free(g.buf);
 }
 
+/* sink_write_take(): a full buffer is queued as it is and a spare comes
+ * back (a delivered one is recycled); a buffer less than half full is
+ * copied and stays the caller's. */
+static void test_take(void)
+{
+    struct got g = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    char err[256];
+    struct sink *s = sink_open_fn("take", got_fn, &g, 0, err, sizeof(err));
+    test_cond("take: sink", s && sink_start(s, err, sizeof(err)) == 0);
+    if (!s)
+        return;
+    const size_t cap0 = 128 * 1024, n = 70000;
+    char *want = malloc(2 * n + 1000);
+    char *a = malloc(cap0);
+    if (!want || !a) {
+        test_cond("take: memory", false);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        a[i] = (i % 100 == 99) ? '\n' : (char)('a' + i % 26);
+    a[n - 1] = '\n';
+    memcpy(want, a, n);
+    char *buf = a;
+    size_t cap = cap0;
+    test_cond("take: queued", sink_write_take(s, &buf, &cap, n) == 0);
+    test_cond("take: a spare buffer came back", buf != a && buf != NULL && cap >= n);
+    sink_flush(s);
+    test_cond("take: delivered whole", got_len(&g) == n && memcmp(g.buf, want, n) == 0);
+
+    char *b = buf;
+    memcpy(b, want, n);
+    test_cond("take: second queued", sink_write_take(s, &buf, &cap, n) == 0);
+    test_cond("take: the delivered buffer is recycled", buf == a);
+    memcpy(buf, "{\"small\":1}\n", 12);
+    char *c = buf;
+    test_cond("take: small unit queued", sink_write_take(s, &buf, &cap, 12) == 0);
+    test_cond("take: a small unit is copied, the buffer stays", buf == c);
+    memcpy(want + n, want, n);
+    memcpy(want + 2 * n, "{\"small\":1}\n", 12);
+    sink_flush(s);
+    test_cond("take: everything delivered in order",
+              got_len(&g) == 2 * n + 12 && memcmp(g.buf, want, 2 * n + 12) == 0);
+    free(buf);
+    sink_close(s);
+    free(g.buf);
+    free(want);
+}
+
 int main(void)
 {
+    test_take();
     test_idle_writer_woken();   /* first: the others wait on sink_flush() */
     test_batching();
     test_free_flushes();
