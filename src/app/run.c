@@ -485,8 +485,9 @@ static void *live_worker(void *arg)
             uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
             pipeline_packet(w->pl, w->cap.dlt, ts, d, h->caplen, h->len);
         } else if (c == CAPTURE_TIMEOUT) {
-            pipeline_tick(w->pl, wall_us());
-            worker_flush(w);   /* no packet ready: nothing waits */
+            worker_flush(w);   /* no packet ready: nothing waits while this worker does */
+            if (capture_wait(&w->cap, CFG_PCAP_TIMEOUT_MS) == 0)
+                pipeline_tick(w->pl, wall_us());   /* idle: expire with the wall clock */
         } else if (c == CAPTURE_END) {
             break;
         } else {
@@ -1037,10 +1038,10 @@ static void control_loop(struct run *r, struct emitter *em)
         atomic_fetch_add_explicit(&r->flush_seq, 1, memory_order_relaxed);
         if (sig == SIGHUP) {
             log_info("SIGHUP: reopening outputs and reloading");
-            sync_workers(r);   /* the events so far go to the old files */
+            engine_reload(&r->eng);
+            sync_workers(r);   /* the events held so far go to the old files */
             for (size_t i = 0; i < r->n_sinks; i++)
                 sink_reopen(r->sinks[i]);
-            engine_reload(&r->eng);
         } else if (sig == SIGUSR1) {
             write_stats(r, em, false, NULL);
         } else if (sig == SIGINT || sig == SIGTERM) {

@@ -12,14 +12,17 @@
  * drops the batch whole and counts each of its lines.
  *
  * The worker calls emitter_flush() wherever events could otherwise wait
- * (app/run.c): when its capture or queue has no packet ready (live read
- * timeout, before blocking on its queue), at flow-timeout sweeps and
- * flushes, when the control loop asks (every CFG_EMIT_FLUSH_MS, with a
- * stats snapshot, before a SIGHUP reopen), at the end of its input, and
- * here before a stats event and before waiting on other workers.  So on a
- * live sensor an event waits at most CFG_EMIT_FLUSH_MS + CFG_PCAP_TIMEOUT_MS
- * (300 ms) before its sink has it; an input that can block (stdin, a pipe)
- * is not batched at all (emitter_set_batching()).
+ * (app/run.c): before it waits for packets (a live handle is non-blocking:
+ * no packet ready means flush, then poll; a file worker before blocking
+ * on its queue), at explicit flow-timeout sweeps and flushes, when the
+ * control loop asks (a tick every CFG_EMIT_FLUSH_MS, seen after the next
+ * packet; a stats snapshot; before a SIGHUP reopen), at the end of its
+ * input, and here before a stats event and before waiting on other
+ * workers.  So on a live sensor an event is queued to its sinks at most
+ * CFG_EMIT_FLUSH_MS (100 ms) plus one packet's processing after it was
+ * rendered: at once when the traffic pauses, at the next tick while it
+ * flows.  An input that can block in read() (stdin, a pipe) is not batched
+ * at all (emitter_set_batching()); regular files never wait.
  */
 #include "output/emit.h"
 

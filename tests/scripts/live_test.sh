@@ -152,6 +152,11 @@ done
         -alpn h2,http/1.1 -tls1_3 -CAfile "$WORK/cert.pem" -verify_return_error \
         >"$WORK/client.log" 2>&1 ||
     fail "openssl s_client handshake failed: $(tail -n 3 "$WORK/client.log")"
+# Regression (batched events): once the traffic pauses, the worker hands
+# the events it holds to the output: the s_client connection's event is in
+# the file while pinscope still runs, not only at its exit.
+for _ in $(seq 20); do [ -s "$OUT" ] && break; sleep 0.1; done
+[ -s "$OUT" ] || fail "no event in the output 2 s after the handshake, pinscope still running (events held back)"
 if command -v curl >/dev/null 2>&1; then
     cx timeout 10 curl -sS -o /dev/null --max-time 5 --tlsv1.2 --tls-max 1.2 \
         --cacert "$WORK/cert.pem" --resolve "$HOST:443:$S_IP" "https://$HOST/" \
