@@ -103,6 +103,12 @@
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */
 #define CFG_EVENT_UNIT_INITIAL  (32 * 1024) /* a worker's event buffer at start; grows */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */
+#define CFG_EMIT_BATCH_BYTES    (64u << 10) /* a worker's consecutive units handed to the sinks
+                                               at once (output/emit.c); a batch holds less
+                                               than this plus one unit */
+#define CFG_EMIT_FLUSH_MS       100         /* a worker's held events are handed over at
+                                               least this often while packets flow
+                                               (the control loop's tick, app/run.c) */
 #define CFG_CERTJSON_SLOTS      512         /* certificates whose JSON a worker keeps (output/certjson.h) */
 #define CFG_CERTJSON_SLOTS_MAX  65536       /* cap on certjson_new(slots) */
 #define CFG_CERTJSON_BYTES      (2u << 20)  /* JSON kept per worker, all certificates */
@@ -127,8 +133,8 @@
 #define CFG_SINK_QUEUE_BYTES    (8u << 20) /* bytes of event lines queued per sink */
 #define CFG_SINK_BATCH_BYTES    (256u << 10) /* whole units written at once per sink */
 #define CFG_SINK_BATCH_UNITS    1024      /* ... at most this many */
-#define CFG_SINK_UNIT_POOL      128       /* spare event buffers kept per size class (4 to 64 KiB,
-                                             5 classes) per sink, enough for the units one
+#define CFG_SINK_UNIT_POOL      128       /* spare event buffers kept per size class (4 to 128 KiB,
+                                             6 classes) per sink, enough for the units one
                                              linger gathers ... */
 #define CFG_SINK_POOL_BYTES     (2u << 20) /* ... and at most this many bytes of them per sink */
 #define CFG_SINK_LINGER_US      1000      /* a lone unit waits this long for company */

@@ -71,6 +71,7 @@ struct worker {
     bool has_cap;
     struct pktq *q;                /* files, several workers */
     unsigned snap_seen;
+    unsigned flush_seen;           /* the control loop's last flush tick seen */
     pthread_mutex_t mu;            /* guards snap */
     struct stats snap;
     uint64_t snap_last_ts;
@@ -96,6 +97,8 @@ struct run {
     void *consumer_ctx;
     atomic_bool stop;
     atomic_uint stats_seq;
+    atomic_uint flush_seq;         /* bumped every control-loop tick: workers hand
+                                      over the events they hold (emitter_flush) */
     atomic_int running;            /* threads still reading */
     pthread_t main_thread;         /* woken by reading_ended() */
     bool mapped;                   /* files, several workers: each walks the files itself */
@@ -286,8 +289,19 @@ static int worker_switch(struct worker *w)
     return 0;
 }
 
+/* The events this worker holds go to the outputs now (output/emit.c lists
+ * the flush points and the worst-case delay). */
+static inline void worker_flush(struct worker *w)
+{
+    if (w->em)
+        emitter_flush(w->em);
+}
+
 static void worker_snapshot(struct worker *w, unsigned seq)
 {
+    /* Before the counters: every event they count is queued before the
+     * stats event made of them, and before a SIGHUP reopen (sync_workers). */
+    worker_flush(w);
     struct stats *st = pipeline_stats(w->pl);
     if (w->has_cap)
         capture_drops(&w->cap, &st->pcap_received, &st->pcap_drops, &st->pcap_ifdrops);
@@ -307,6 +321,11 @@ static inline void worker_sync(struct worker *w)
     unsigned seq = atomic_load_explicit(&r->stats_seq, memory_order_relaxed);
     if (seq != w->snap_seen)
         worker_snapshot(w, seq);
+    unsigned fl = atomic_load_explicit(&r->flush_seq, memory_order_relaxed);
+    if (fl != w->flush_seen) {
+        w->flush_seen = fl;
+        worker_flush(w);
+    }
 }
 
 /*
@@ -439,7 +458,7 @@ static void worker_free(struct worker *w)
 static void worker_finish(struct worker *w)
 {
     pipeline_flush(w->pl);
-    worker_snapshot(w, atomic_load(&w->run->stats_seq));
+    worker_snapshot(w, atomic_load(&w->run->stats_seq));   /* flushes the emitter */
 }
 
 /* A reading thread is over: the last one wakes the main thread at once
@@ -466,7 +485,9 @@ static void *live_worker(void *arg)
             uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000ULL + (uint64_t)h->ts.tv_usec;
             pipeline_packet(w->pl, w->cap.dlt, ts, d, h->caplen, h->len);
         } else if (c == CAPTURE_TIMEOUT) {
-            pipeline_tick(w->pl, wall_us());
+            worker_flush(w);   /* no packet ready: nothing waits while this worker does */
+            if (capture_wait(&w->cap, CFG_PCAP_TIMEOUT_MS) == 0)
+                pipeline_tick(w->pl, wall_us());   /* idle: expire with the wall clock */
         } else if (c == CAPTURE_END) {
             break;
         } else {
@@ -490,15 +511,22 @@ static void *queue_worker(void *arg)
     struct worker *w = arg;
     struct pktq_item it;
     for (;;) {
-        enum pktq_pop p = pktq_pop(w->q, &it, 100);
+        enum pktq_pop p = pktq_pop(w->q, &it, 0);
+        if (p == PKTQ_NONE) {
+            worker_flush(w);   /* before waiting for the reader */
+            p = pktq_pop(w->q, &it, 100);
+        }
         if (p == PKTQ_CLOSED)
             break;
-        if (p == PKTQ_PACKET)
+        if (p == PKTQ_PACKET) {
             pipeline_packet(w->pl, it.dlt, it.ts_us, it.data, it.caplen, it.wirelen);
-        else if (p == PKTQ_TICK)
+        } else if (p == PKTQ_TICK) {
             pipeline_tick(w->pl, it.ts_us);
-        else if (p == PKTQ_FLUSH)
+            worker_flush(w);
+        } else if (p == PKTQ_FLUSH) {
             pipeline_flush(w->pl);
+            worker_flush(w);
+        }
         else if (p == PKTQ_FILE && w->em && it.ts_us < w->run->n_seg)
             emitter_set_pcap_filename(w->em, w->run->seg[it.ts_us].path);
         worker_sync(w);
@@ -548,8 +576,10 @@ static void *mapped_worker(void *arg)
                 if (pick == (size_t)w->id || pick == DISPATCH_ALL)
                     pipeline_packet(w->pl, m.dlt, ts, d, h.caplen, h.len);
                 expiry_clock_see(&clock, ts);
-                if (expiry_clock_due(&clock))
+                if (expiry_clock_due(&clock)) {
                     pipeline_tick(w->pl, clock.now_us);
+                    worker_flush(w);
+                }
                 worker_sync(w);
                 atomic_fetch_add(&w->done, 1);
                 continue;
@@ -567,8 +597,10 @@ static void *mapped_worker(void *arg)
         pcapread_close(&m);
         if (w->id == 0)
             prog_file_done(r, &prog, &r->seg[i]);
-        if (r->seg[i].flush_after)
+        if (r->seg[i].flush_after) {
             pipeline_flush(w->pl);
+            worker_flush(w);
+        }
     }
     worker_finish(w);
     atomic_store(&w->done, UINT64_MAX);
@@ -616,8 +648,15 @@ static void *reader_main(void *arg)
             r->reader_status = 1;
             continue;
         }
-        if (solo && solo->em)
+        if (solo && solo->em) {
             emitter_set_pcap_filename(solo->em, r->seg[i].path);
+            /* A read that can block for long (stdin, a pipe) would hold
+             * the events of the packets before it: no batching there. */
+            struct stat sb;
+            emitter_set_batching(solo->em, strcmp(r->seg[i].path, "-") != 0 &&
+                                               stat(r->seg[i].path, &sb) == 0 &&
+                                               S_ISREG(sb.st_mode));
+        }
         else if (dp)
             dispatch_file(dp, i);
         for (;;) {
@@ -658,9 +697,10 @@ static void *reader_main(void *arg)
             capture_close(&cap);
         prog_file_done(r, &prog, &r->seg[i]);
         if (r->seg[i].flush_after) {
-            if (solo)
+            if (solo) {
                 pipeline_flush(solo->pl);
-            else
+                worker_flush(solo);
+            } else
                 dispatch_flush(dp);
         }
     }
@@ -679,8 +719,9 @@ static void *reader_main(void *arg)
 
 /* ---- stats -------------------------------------------------------------- */
 
-/* Ask every worker for its counters and wait (bounded) for the answers. */
-static void collect(struct run *r, struct stats *total, struct stats *per, uint64_t *last_ts)
+/* Ask every worker for its counters and wait (bounded) for the answers;
+ * a worker that answers has handed its events to the outputs too. */
+static void sync_workers(struct run *r)
 {
     unsigned seq = atomic_fetch_add(&r->stats_seq, 1) + 1;
     double deadline = now_s() + 1.0;
@@ -695,6 +736,11 @@ static void collect(struct run *r, struct stats *total, struct stats *per, uint6
             nanosleep(&ts, NULL);
         }
     }
+}
+
+static void collect(struct run *r, struct stats *total, struct stats *per, uint64_t *last_ts)
+{
+    sync_workers(r);
     memset(total, 0, sizeof(*total));
     *last_ts = 0;
     for (int i = 0; i < r->n_workers; i++) {
@@ -986,13 +1032,16 @@ static void control_loop(struct run *r, struct emitter *em)
     double next_stats = o->stats_interval ? now_s() + o->stats_interval : 0;
     while (atomic_load(&r->running) > 0) {
         /* Stopping: look again soon, to kick a reader still in read(). */
-        struct timespec to = { 0, (atomic_load(&r->stop) ? 10 : 100) * 1000 * 1000 };
+        struct timespec to = { 0, (atomic_load(&r->stop) ? 10 : CFG_EMIT_FLUSH_MS) * 1000 * 1000 };
         int sig = sigtimedwait(&set, NULL, &to);
+        /* Workers hand over the events they hold at their next packet. */
+        atomic_fetch_add_explicit(&r->flush_seq, 1, memory_order_relaxed);
         if (sig == SIGHUP) {
             log_info("SIGHUP: reopening outputs and reloading");
+            engine_reload(&r->eng);
+            sync_workers(r);   /* the events held so far go to the old files */
             for (size_t i = 0; i < r->n_sinks; i++)
                 sink_reopen(r->sinks[i]);
-            engine_reload(&r->eng);
         } else if (sig == SIGUSR1) {
             write_stats(r, em, false, NULL);
         } else if (sig == SIGINT || sig == SIGTERM) {

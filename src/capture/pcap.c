@@ -7,6 +7,7 @@
 #include "capture/pcap.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,15 @@ int capture_open_live(struct capture *c, const char *iface, const char *filter,
         capture_close(c);
         return -1;
     }
+    /* Non-blocking: capture_next() says at once that no packet is ready
+     * (the worker hands over its held events then) and capture_wait()
+     * waits at most its timeout.  Blocking, libpcap on TPACKET_V3 waits
+     * without a timeout while no packet arrives. */
+    if (pcap_setnonblock(c->p, 1, perr) < 0) {
+        snprintf(errbuf, CAPTURE_ERRBUF, "cannot capture on %s: %s", iface, perr);
+        capture_close(c);
+        return -1;
+    }
     if (opts && opts->fanout != CAPTURE_FANOUT_NONE &&
         capture_join_fanout(c, opts->fanout, opts->fanout_group, errbuf) < 0) {
         capture_close(c);
@@ -158,6 +168,17 @@ enum capture_next capture_next(struct capture *c, const struct pcap_pkthdr **hdr
     /* libpcap says "truncated dump file" / "truncated pcapng" when the
      * file ends inside a record; anything else is an error. */
     return strstr(why, "truncated") ? CAPTURE_TRUNCATED : CAPTURE_ERROR;
+}
+
+int capture_wait(struct capture *c, int timeout_ms)
+{
+    struct pollfd pfd = { .fd = pcap_get_selectable_fd(c->p), .events = POLLIN };
+    if (pfd.fd < 0)
+        return 1;
+    int rc = poll(&pfd, 1, timeout_ms);
+    if (rc < 0)
+        return errno == EINTR ? 1 : -1;
+    return rc > 0;
 }
 
 void capture_break(struct capture *c)

@@ -26,7 +26,7 @@ struct capture {
 
 enum capture_next {
     CAPTURE_PACKET = 1,    /* *hdr and *data are valid until the next call */
-    CAPTURE_TIMEOUT = 0,   /* live: no packet within the read timeout */
+    CAPTURE_TIMEOUT = 0,   /* live: no packet ready now (capture_wait() waits) */
     CAPTURE_END = -2,      /* end of file, or capture stopped */
     CAPTURE_ERROR = -1,    /* read error or corrupt file; see errbuf */
     CAPTURE_TRUNCATED = -3,  /* the file ends inside a record: what came before is
@@ -69,6 +69,12 @@ int capture_join_fanout(struct capture *c, enum capture_fanout mode, uint16_t gr
 
 enum capture_next capture_next(struct capture *c, const struct pcap_pkthdr **hdr,
                                const uint8_t **data, char errbuf[CAPTURE_ERRBUF]);
+
+/* Live: wait until a packet may be ready, at most timeout_ms.  1: look
+ * again (capture_next), 0: the time passed without one, -1: error.  A
+ * live handle is non-blocking: capture_next() returns CAPTURE_TIMEOUT at
+ * once when no packet is ready. */
+int capture_wait(struct capture *c, int timeout_ms);
 
 /* Stop a blocking capture from a signal handler. */
 void capture_break(struct capture *c);

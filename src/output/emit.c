@@ -1,5 +1,28 @@
 /*
  * emit.c - detections, serializers, sinks (see emit.h).
+ *
+ * Batching: each connection's lines (its unit) are rendered straight
+ * after the units before it in the struct eve's buffer, and the whole
+ * batch goes to every sink as one unit (one queue lock, at most one
+ * wake-up of the writer; no copy for the last sink, which takes the
+ * buffer) once it holds CFG_EMIT_BATCH_BYTES, or at a flush point
+ * (emitter_flush()).  Order is kept: one worker's batches
+ * leave in the order they were built, a connection's alerts follow its tls
+ * event within the same batch.  A sink that drops (SINK_DROP, queue full)
+ * drops the batch whole and counts each of its lines.
+ *
+ * The worker calls emitter_flush() wherever events could otherwise wait
+ * (app/run.c): before it waits for packets (a live handle is non-blocking:
+ * no packet ready means flush, then poll; a file worker before blocking
+ * on its queue), at explicit flow-timeout sweeps and flushes, when the
+ * control loop asks (a tick every CFG_EMIT_FLUSH_MS, seen after the next
+ * packet; a stats snapshot; before a SIGHUP reopen), at the end of its
+ * input, and here before a stats event and before waiting on other
+ * workers.  So on a live sensor an event is queued to its sinks at most
+ * CFG_EMIT_FLUSH_MS (100 ms) plus one packet's processing after it was
+ * rendered: at once when the traffic pauses, at the next tick while it
+ * flows.  An input that can block in read() (stdin, a pipe) is not batched
+ * at all (emitter_set_batching()); regular files never wait.
  */
 #include "output/emit.h"
 
@@ -30,6 +53,7 @@ struct emitter {
     size_t dump_files_left, dump_bytes_left;   /* this worker's share of the caps */
     void (*resume_wait)(void *ctx);
     void *resume_wait_ctx;
+    bool unbatched;            /* every unit goes to the sinks at once */
 };
 
 void emitter_set_resume_wait(struct emitter *e, void (*wait)(void *ctx), void *ctx)
@@ -59,6 +83,7 @@ void emitter_free(struct emitter *e)
 {
     if (!e)
         return;
+    emitter_flush(e);   /* the callers flush at their end; nothing is lost if not */
     eve_free(e->eve);
     free(e->dump_dir);
     free(e->dumped);
@@ -145,15 +170,33 @@ void emitter_set_detect(struct emitter *e, struct detect *d)
     e->det = d;
 }
 
-/* The unit built so far goes to every sink, whole. */
-static void send_unit(struct emitter *e)
+void emitter_set_batching(struct emitter *e, bool on)
+{
+    if (!on)
+        emitter_flush(e);
+    e->unbatched = !on;
+}
+
+/* The units built so far go to every sink as one unit, whole: a copy for
+ * each sink but the last, which takes the buffer itself and gives back
+ * one of its spare ones to render the next batch into. */
+void emitter_flush(struct emitter *e)
 {
     size_t len;
     const char *buf = eve_unit(e->eve, &len);
-    if (len > 0)
-        for (size_t i = 0; i < e->n_sinks; i++)
-            sink_write(e->sinks[i], buf, len);
-    eve_unit_reset(e->eve);
+    if (len == 0)
+        return;
+    if (e->n_sinks == 0) {
+        eve_unit_reset(e->eve);
+        return;
+    }
+    for (size_t i = 0; i + 1 < e->n_sinks; i++)
+        sink_write(e->sinks[i], buf, len);
+    char *b = NULL;
+    size_t cap = 0;
+    eve_unit_exchange(e->eve, &b, &cap);
+    sink_write_take(e->sinks[e->n_sinks - 1], &b, &cap, len);
+    eve_unit_exchange(e->eve, &b, &cap);   /* the spare, or the same buffer back */
 }
 
 void emit_report(void *ctx, const struct conn_report *r)
@@ -204,6 +247,7 @@ void emit_report(void *ctx, const struct conn_report *r)
         size_t n_run = n_alerts;
         n_alerts = detect_resumption(e->det, &dc, alerts, n_run, DETECT_MAX_ALERTS, &res);
         if (res.unlinked && e->resume_wait) {
+            emitter_flush(e);   /* nothing waits while this worker does */
             e->resume_wait(e->resume_wait_ctx);
             n_alerts = detect_resumption(e->det, &dc, alerts, n_run, DETECT_MAX_ALERTS, &res);
         }
@@ -218,6 +262,7 @@ void emit_report(void *ctx, const struct conn_report *r)
         rep.client_app = detect_client_app(e->det, &dc);
         rep.interception_product = detect_interception_product(e->det, &dc);
     }
+    eve_unit_begin(e->eve);
     if (eve_tls(e->eve, &rep) == 0)
         e->st->tls_events++;
     else
@@ -228,7 +273,10 @@ void emit_report(void *ctx, const struct conn_report *r)
         else
             e->st->events_unwritable++;
     }
-    send_unit(e);
+    size_t held;
+    eve_unit(e->eve, &held);
+    if (held >= CFG_EMIT_BATCH_BYTES || e->unbatched)
+        emitter_flush(e);
     if (e->dump_dir) {
         dump_chain(e, r->chain);
         dump_chain(e, r->client_chain);
@@ -237,7 +285,8 @@ void emit_report(void *ctx, const struct conn_report *r)
 
 int emit_stats(struct emitter *e, const struct eve_stats_in *in)
 {
-    int rc = eve_stats(e->eve, in);
-    send_unit(e);
+    eve_unit_begin(e->eve);
+    int rc = eve_stats(e->eve, in);   /* after the events held, in order */
+    emitter_flush(e);
     return rc;
 }

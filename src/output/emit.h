@@ -3,8 +3,9 @@
  *
  *   finished connection (struct conn_report)
  *     -> detections (the worker's detector)
- *     -> serializer (output/eve.c, into the emitter's unit buffer)
- *     -> every sink (output/sink.h: bounded queue, writer thread)
+ *     -> serializer (output/eve.c, into the emitter's buffer)
+ *     -> every sink (output/sink.h: bounded queue, writer thread), in
+ *        batches of consecutive connections (CFG_EMIT_BATCH_BYTES)
  *
  * One struct emitter per worker; the sinks are shared by all emitters.
  * emit_report() is the pipeline's on_report callback.  The stats event
@@ -61,7 +62,19 @@ void emitter_set_resume_wait(struct emitter *e, void (*wait)(void *ctx), void *c
 /* pipeline_report_fn: detections, events, sinks for one connection. */
 void emit_report(void *emitter, const struct conn_report *r);
 
-/* Serialize a stats event and hand it to every sink.  0 or -1. */
+/* Serialize a stats event and hand it, after the events held, to every
+ * sink.  0 or -1. */
 int emit_stats(struct emitter *e, const struct eve_stats_in *in);
+
+/* Hand the events held (the batch being built) to every sink now.  The
+ * worker calls it wherever events could otherwise wait: no packet ready,
+ * a timeout sweep, a stats snapshot, the end of its input (see emit.c for
+ * the list and the worst-case delay). */
+void emitter_flush(struct emitter *e);
+
+/* false: every connection's events go to the sinks at once, unbatched
+ * (an input that can block for long, such as stdin or a pipe); true (the
+ * default): batched. */
+void emitter_set_batching(struct emitter *e, bool on);
 
 #endif

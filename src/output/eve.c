@@ -124,9 +124,27 @@ const char *eve_unit(const struct eve *e, size_t *len)
     return e->buf;
 }
 
+void eve_unit_begin(struct eve *e)
+{
+    e->unit_start = e->len;
+}
+
+void eve_unit_exchange(struct eve *e, char **buf, size_t *cap)
+{
+    char *b = e->buf;
+    size_t c = e->cap;
+    e->buf = *buf;
+    e->cap = e->buf ? *cap : 0;
+    *buf = b;
+    *cap = c;
+    e->len = 0;
+    e->unit_start = 0;
+}
+
 void eve_unit_reset(struct eve *e)
 {
     e->len = 0;
+    e->unit_start = 0;
 }
 
 /* ---- the event header ---------------------------------------------------- */

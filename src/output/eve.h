@@ -9,8 +9,11 @@
  * whatever the packet held.
  *
  * A struct eve belongs to one worker: serializers append complete lines to
- * its unit buffer (at most CFG_EVENT_UNIT_MAX bytes), which the caller
- * hands to the sinks and resets.  Nothing here does I/O.
+ * its buffer, which the caller hands to the sinks and resets.  The buffer
+ * may hold several units (one connection's lines each, at most
+ * CFG_EVENT_UNIT_MAX bytes a unit; eve_unit_begin() starts the next one),
+ * so the emitter batches consecutive connections without a copy.  Nothing
+ * here does I/O.
  */
 #ifndef PINSCOPE_EVE_H
 #define PINSCOPE_EVE_H
@@ -76,8 +79,17 @@ struct eve_stats_in {
 };
 int eve_stats(struct eve *e, const struct eve_stats_in *in);
 
-/* The lines appended since the last reset. */
+/* The lines appended since the last reset (every unit begun since). */
 const char *eve_unit(const struct eve *e, size_t *len);
+/* The lines appended from now on form a new unit: the per-unit cap
+ * (CFG_EVENT_UNIT_MAX) counts from here. */
+void eve_unit_begin(struct eve *e);
+/* Exchange the buffer for *buf (malloc'd, capacity *cap; NULL: none yet):
+ * *buf and *cap then hold the old one and its lines (eve_unit()'s), and
+ * the eve writes into the new one from its start.  For a sink that takes
+ * the buffer itself (sink_write_take()). */
+void eve_unit_exchange(struct eve *e, char **buf, size_t *cap);
+/* Empty the buffer. */
 void eve_unit_reset(struct eve *e);
 
 /* The text summary on stderr at exit; `unwritten`: event lines the worst

@@ -18,22 +18,25 @@ struct eve {
     const char *pcap_filename;
     SSL_CTX *ssl_ctx;         /* cipher-suite names from OpenSSL's table */
     SSL *ssl;
-    char *buf;                /* the unit: complete lines */
+    char *buf;                /* the batch: complete lines of one or more units */
     size_t len, cap;
+    size_t unit_start;        /* where the unit being built begins in buf */
     struct jw w;              /* the line being written */
     struct geoip_cache *geo;  /* this worker's answers (cfg.geoip set) */
     struct certjson *certs;   /* this worker's certificates' JSON */
 };
 
-/* Start a line at the end of the unit; the root object is open. */
+/* Start a line at the end of the buffer; the root object is open.  The
+ * unit being built (not the batch before it) is capped at
+ * CFG_EVENT_UNIT_MAX. */
 static inline struct jw *line_begin(struct eve *e)
 {
-    jw_begin(&e->w, &e->buf, &e->len, &e->cap, CFG_EVENT_UNIT_MAX);
+    jw_begin(&e->w, &e->buf, &e->len, &e->cap, e->unit_start + CFG_EVENT_UNIT_MAX);
     jw_obj_open(&e->w, NULL);
     return &e->w;
 }
 
-/* Close the root object and the line: 0, or -1 when it did not fit
+/* Close the root object and the line: 0, or -1 when the unit did not fit
  * CFG_EVENT_UNIT_MAX or memory ran out (nothing added). */
 static inline int line_end(struct eve *e)
 {

@@ -3,7 +3,9 @@
  * thread per sink (see sink.h; the transports are behind sink_impl.h).
  *
  * The queue is a FIFO list of units (one malloc'd copy of the bytes given
- * to one sink_write() call), capped by queue_bytes of payload.  A unit is
+ * to one sink_write() call, or the producer's own buffer taken by
+ * sink_write_take(), which gets a delivered unit's buffer back), capped
+ * by queue_bytes of payload.  A unit is
  * admitted when it fits or when the queue is empty, so a unit larger than
  * the cap still goes through (one at a time): memory held is at most
  * queue_bytes + one unit + a small header per unit.  A unit that does not
@@ -56,15 +58,26 @@ struct unit {
     struct unit *next;
     size_t len;         /* bytes in data, ends with '\n' */
     size_t off;         /* bytes already delivered (whole lines) */
-    int cls;            /* size class (data holds UNIT_CLASS_BYTES(cls)), -1: exact size */
-    char data[];
+    int cls;            /* size class (data holds UNIT_CLASS_BYTES(cls)), UNIT_EXACT: exact
+                           size, UNIT_TAKEN: a producer's buffer (sink_write_take) */
+    char *data;         /* inl, or the taken buffer */
+    size_t dcap;        /* UNIT_TAKEN: the bytes data holds */
+    char inl[];
 };
+#define UNIT_EXACT (-1)
+#define UNIT_TAKEN (-2)
 
 /* Units are recycled by size class rather than malloc'd and freed per
  * event: the producer allocated and the writer thread freed, so every event
  * went through glibc's arena lock twice. */
-#define UNIT_CLASSES 5                          /* 4, 8, 16, 32, 64 KiB */
+#define UNIT_CLASSES 6                          /* 4, 8, 16, 32, 64, 128 KiB: the
+                                                   emitter's batches (CFG_EMIT_BATCH_BYTES
+                                                   and one unit) fit the last */
 #define UNIT_CLASS_BYTES(c) ((size_t)4096 << (c))
+
+/* sink_write_take(): the largest buffer taken (the last class), and the
+ * size of the buffers given back. */
+#define UNIT_TAKE_MAX UNIT_CLASS_BYTES(UNIT_CLASSES - 1)
 
 static int unit_class(size_t ulen)
 {
@@ -91,10 +104,14 @@ struct sink {
     struct unit *head, *tail;
     struct unit *pool[UNIT_CLASSES];   /* spare units, at most CFG_SINK_UNIT_POOL each */
     unsigned n_pool[UNIT_CLASSES];
+    struct unit *spare;                /* taken units delivered: their buffers go back to */
+    unsigned n_spare;                  /* producers (at most CFG_SINK_UNIT_POOL) */
     size_t pool_bytes;                 /* ... at most CFG_SINK_POOL_BYTES in all */
     size_t queued;          /* payload bytes queued, including reserved */
     uint64_t seq_in;        /* units appended */
     uint64_t seq_out;       /* units unlinked (delivered or dropped) */
+    bool idle;              /* the writer waits on `work` for units: only then
+                               does a producer signal it */
     bool stop;
     uint64_t stop_deadline; /* ms, monotonic: when close stops retrying */
     bool reopen_req;
@@ -210,7 +227,15 @@ static void unlink_head(struct sink *s)
         s->pool[u->cls] = u;
         s->n_pool[u->cls]++;
         s->pool_bytes += UNIT_CLASS_BYTES(u->cls);
+    } else if (u->cls == UNIT_TAKEN && s->n_spare < CFG_SINK_UNIT_POOL &&
+               u->dcap <= CFG_SINK_POOL_BYTES - s->pool_bytes) {
+        u->next = s->spare;
+        s->spare = u;
+        s->n_spare++;
+        s->pool_bytes += u->dcap;
     } else {
+        if (u->cls == UNIT_TAKEN)
+            free(u->data);
         free(u);
     }
     if (s->dropping && s->queued == 0) {
@@ -281,9 +306,11 @@ static void reconnect_step(struct sink *s)
 /*
  * Write the head unit, and the whole units queued behind it, at once: up
  * to CFG_SINK_BATCH_BYTES are copied into one buffer for a single write
- * (one syscall for many events).  Units are never split between two
- * batches; what a failed write did not take stays at the head.  Lock held
- * on entry and exit.
+ * (one syscall for many events).  A unit of CFG_EMIT_BATCH_BYTES or more
+ * (an emitter's full batch) is written from its own buffer, alone: copying
+ * it would cost more than the write it saves.  Units are never split
+ * between two batches; what a failed write did not take stays at the
+ * head.  Lock held on entry and exit.
  */
 static void write_head(struct sink *s)
 {
@@ -296,9 +323,10 @@ static void write_head(struct sink *s)
 
     const struct unit *more[CFG_SINK_BATCH_UNITS];
     size_t n_more = 0, total = left;
-    if (s->batch && u->off == 0)
+    if (s->batch && u->off == 0 && left < CFG_EMIT_BATCH_BYTES)
         for (const struct unit *v = u->next;
-             v && n_more < CFG_SINK_BATCH_UNITS && v->len <= CFG_SINK_BATCH_BYTES - total;
+             v && n_more < CFG_SINK_BATCH_UNITS && v->len < CFG_EMIT_BATCH_BYTES &&
+             v->len <= CFG_SINK_BATCH_BYTES - total;
              v = v->next) {
             more[n_more++] = v;
             total += v->len;
@@ -378,8 +406,11 @@ static void *writer_main(void *arg)
     struct sink *s = arg;
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        while (!s->head && !s->stop && !s->reopen_req)
+        while (!s->head && !s->stop && !s->reopen_req) {
+            s->idle = true;
             pthread_cond_wait(&s->work, &s->mu);
+            s->idle = false;
+        }
         if (s->head && !s->head->next && !s->stop && !s->reopen_req && !s->down &&
             CFG_SINK_LINGER_US > 0) {
             /* One unit waiting: let a few more join it, so one write (and
@@ -543,15 +574,11 @@ int sink_start(struct sink *s, char *err, size_t errlen)
     return 0;
 }
 
-int sink_write(struct sink *s, const char *buf, size_t len)
+/* Wait for room for a unit of ulen bytes (SINK_BLOCK) and reserve it: 0
+ * with the lock still held; or drop it, counting its lines (SINK_DROP,
+ * queue full): -1 with the lock released.  Lock held on entry. */
+static int admit(struct sink *s, const char *buf, size_t len, size_t ulen)
 {
-    if (len == 0)
-        return 0;
-    size_t ulen = len + (buf[len - 1] != '\n');
-    if (ulen < len || ulen > SIZE_MAX - sizeof(struct unit))
-        return -1;
-
-    pthread_mutex_lock(&s->mu);
     while (s->queued != 0 && (s->queued >= s->cap || ulen > s->cap - s->queued)) {
         if (s->full == SINK_DROP) {
             bool first = !s->dropping;
@@ -567,7 +594,35 @@ int sink_write(struct sink *s, const char *buf, size_t len)
         }
         pthread_cond_wait(&s->room, &s->mu);
     }
-    s->queued += ulen;  /* reserved; the copy is made unlocked */
+    s->queued += ulen;
+    return 0;
+}
+
+/* Append a filled unit and wake the writer if it waits.  Lock held. */
+static void append(struct sink *s, struct unit *u)
+{
+    if (s->tail)
+        s->tail->next = u;
+    else
+        s->head = u;
+    s->tail = u;
+    s->seq_in++;
+    if (s->idle)   /* otherwise the writer looks at the queue before it waits */
+        pthread_cond_signal(&s->work);
+}
+
+int sink_write(struct sink *s, const char *buf, size_t len)
+{
+    if (len == 0)
+        return 0;
+    size_t ulen = len + (buf[len - 1] != '\n');
+    if (ulen < len || ulen > SIZE_MAX - sizeof(struct unit))
+        return -1;
+
+    pthread_mutex_lock(&s->mu);
+    if (admit(s, buf, len, ulen) < 0)
+        return -1;
+    /* reserved; the copy is made unlocked */
     int cls = unit_class(ulen);
     struct unit *u = NULL;
     if (cls >= 0 && s->pool[cls]) {
@@ -578,8 +633,10 @@ int sink_write(struct sink *s, const char *buf, size_t len)
     }
     pthread_mutex_unlock(&s->mu);
 
-    if (!u && (u = malloc(sizeof(*u) + (cls >= 0 ? UNIT_CLASS_BYTES(cls) : ulen))) != NULL)
-        u->cls = cls;
+    if (!u && (u = malloc(sizeof(*u) + (cls >= 0 ? UNIT_CLASS_BYTES(cls) : ulen))) != NULL) {
+        u->cls = cls >= 0 ? cls : UNIT_EXACT;
+        u->data = u->inl;
+    }
     if (u) {
         u->next = NULL;
         u->len = ulen;
@@ -596,13 +653,55 @@ int sink_write(struct sink *s, const char *buf, size_t len)
         pthread_mutex_unlock(&s->mu);
         return -1;
     }
-    if (s->tail)
-        s->tail->next = u;
-    else
-        s->head = u;
-    s->tail = u;
-    s->seq_in++;
-    pthread_cond_signal(&s->work);
+    append(s, u);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len)
+{
+    char *b = *buf;
+    size_t bcap = *cap;
+    if (len == 0)
+        return 0;
+    /* Only a buffer at least half full and no larger than the last size
+     * class is taken, so a taken unit holds at most twice its bytes, as a
+     * pooled one does. */
+    if (b[len - 1] != '\n' || len > bcap || bcap > UNIT_TAKE_MAX || len < bcap / 2)
+        return sink_write(s, b, len);
+
+    pthread_mutex_lock(&s->mu);
+    if (admit(s, b, len, len) < 0)
+        return -1;
+    struct unit *u = s->spare;
+    if (u) {
+        s->spare = u->next;
+        s->n_spare--;
+        s->pool_bytes -= u->dcap;
+    } else {
+        pthread_mutex_unlock(&s->mu);
+        char *nb = malloc(UNIT_TAKE_MAX);
+        u = nb ? malloc(sizeof(*u)) : NULL;
+        pthread_mutex_lock(&s->mu);
+        if (!u) {
+            free(nb);
+            s->queued -= len;
+            pthread_cond_broadcast(&s->room);
+            pthread_mutex_unlock(&s->mu);
+            return sink_write(s, b, len);   /* a copy, or dropped and counted */
+        }
+        u->data = nb;
+        u->dcap = UNIT_TAKE_MAX;
+    }
+    *buf = u->data;
+    *cap = u->dcap;
+    u->data = b;
+    u->dcap = bcap;
+    u->next = NULL;
+    u->len = len;
+    u->off = 0;
+    u->cls = UNIT_TAKEN;
+    append(s, u);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
@@ -697,6 +796,12 @@ int sink_close_stats(struct sink *s, struct sink_stats *final)
     pthread_cond_destroy(&s->room);
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
+    while (s->spare) {
+        struct unit *u = s->spare;
+        s->spare = u->next;
+        free(u->data);
+        free(u);
+    }
     for (int c = 0; c < UNIT_CLASSES; c++)
         while (s->pool[c]) {
             struct unit *u = s->pool[c];

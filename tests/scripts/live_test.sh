@@ -147,10 +147,17 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 
-{ printf 'hello\n'; sleep 0.5; } |
+{ printf 'hello\n'; sleep 2.5; } |
     cx timeout 10 openssl s_client -connect "$S_IP:443" -servername "$HOST" \
         -alpn h2,http/1.1 -tls1_3 -CAfile "$WORK/cert.pem" -verify_return_error \
-        >"$WORK/client.log" 2>&1 ||
+        >"$WORK/client.log" 2>&1 &
+SC_PID=$!
+# Regression (batched events): once the traffic pauses, the worker hands
+# the events it holds to the output: the s_client connection's event is in
+# the file while the connection idles and pinscope still runs.
+for _ in $(seq 20); do [ -s "$OUT" ] && break; sleep 0.1; done
+[ -s "$OUT" ] || fail "no event in the output 2 s after the handshake, connection idle (events held back)"
+wait "$SC_PID" ||
     fail "openssl s_client handshake failed: $(tail -n 3 "$WORK/client.log")"
 if command -v curl >/dev/null 2>&1; then
     cx timeout 10 curl -sS -o /dev/null --max-time 5 --tlsv1.2 --tls-max 1.2 \
