@@ -4,6 +4,13 @@
  * A fixed array of entries, chained buckets by index (a power of two at
  * least the cap), and a doubly linked LRU list by index: the head is the
  * most recently used, the tail is evicted first.
+ *
+ * The links live apart from the entries: link[i] (20 bytes) holds entry
+ * i's bucket chain, LRU neighbours, bucket and a 32-bit tag of its key's
+ * hash, while e[i] (the key and its ~0.7 KB origin) is read only when the
+ * tag agrees.  A probe, an eviction's bucket walk and an LRU move touch
+ * the small array; the tag only saves key comparisons (equal keys are
+ * still decided by comparing their bytes).
  */
 #include "detect/resume.h"
 
@@ -19,8 +26,13 @@
 struct resume_entry {
     struct resume_key k;
     struct resume_origin o;
-    uint32_t hnext, prev, next;
-    uint32_t b;   /* its bucket: a drop finds it without hashing the key again */
+};
+
+struct resume_link {
+    uint32_t tag;     /* the key's hash, high half: compared before the key */
+    uint32_t hnext;   /* bucket chain; the free list when dropped */
+    uint32_t prev, next;   /* LRU list */
+    uint32_t b;       /* its bucket: a drop finds it without hashing the key again */
 };
 
 struct resume {
@@ -30,6 +42,7 @@ struct resume {
     uint32_t head, tail, free_list;   /* LRU ends; dropped entries by hnext */
     uint32_t fresh;                   /* e[fresh..cap) never used yet */
     uint32_t *bucket;
+    struct resume_link *link;   /* link[i]: entry i's chains (see above) */
     struct resume_entry *e;
 };
 
@@ -45,9 +58,11 @@ struct resume *resume_new(size_t cap)
     while (t->nb < cap)
         t->nb <<= 1;
     t->bucket = malloc(t->nb * sizeof(*t->bucket));
+    t->link = cap ? malloc(cap * sizeof(*t->link)) : NULL;
     t->e = cap ? calloc(cap, sizeof(*t->e)) : NULL;
-    if (!t->bucket || (cap && !t->e)) {
+    if (!t->bucket || (cap && (!t->e || !t->link))) {
         free(t->bucket);
+        free(t->link);
         free(t->e);
         free(t);
         return NULL;
@@ -67,6 +82,7 @@ void resume_free(struct resume *t)
         return;
     pthread_mutex_destroy(&t->mu);
     free(t->bucket);
+    free(t->link);
     free(t->e);
     free(t);
 }
@@ -83,40 +99,42 @@ static void canon(struct resume_key *c, const struct resume_key *k)
     memcpy(c->id, k->id, c->id_len);
 }
 
-/* The bucket of a canonical key (hashed once per call). */
-static uint32_t bucket_of(const struct resume *t, const struct resume_key *c)
+/* A canonical key's hash (once per call): its low bits pick the bucket,
+ * its high half is the tag. */
+static uint64_t hash_of(const struct resume *t, const struct resume_key *c)
 {
-    return (uint32_t)(hash_siphash(&t->hk, c, sizeof(*c)) & (t->nb - 1));
+    return hash_siphash(&t->hk, c, sizeof(*c));
 }
 
-static uint32_t find(struct resume *t, uint32_t b, const struct resume_key *c)
+static uint32_t find(struct resume *t, uint64_t h, const struct resume_key *c)
 {
-    for (uint32_t i = t->bucket[b]; i != NIL; i = t->e[i].hnext)
-        if (memcmp(&t->e[i].k, c, sizeof(*c)) == 0)
+    uint32_t tag = (uint32_t)(h >> 32);
+    for (uint32_t i = t->bucket[h & (t->nb - 1)]; i != NIL; i = t->link[i].hnext)
+        if (t->link[i].tag == tag && memcmp(&t->e[i].k, c, sizeof(*c)) == 0)
             return i;
     return NIL;
 }
 
 static void lru_unlink(struct resume *t, uint32_t i)
 {
-    struct resume_entry *x = &t->e[i];
+    struct resume_link *x = &t->link[i];
     if (x->prev != NIL)
-        t->e[x->prev].next = x->next;
+        t->link[x->prev].next = x->next;
     else
         t->head = x->next;
     if (x->next != NIL)
-        t->e[x->next].prev = x->prev;
+        t->link[x->next].prev = x->prev;
     else
         t->tail = x->prev;
 }
 
 static void lru_front(struct resume *t, uint32_t i)
 {
-    struct resume_entry *x = &t->e[i];
+    struct resume_link *x = &t->link[i];
     x->prev = NIL;
     x->next = t->head;
     if (t->head != NIL)
-        t->e[t->head].prev = i;
+        t->link[t->head].prev = i;
     t->head = i;
     if (t->tail == NIL)
         t->tail = i;
@@ -125,12 +143,12 @@ static void lru_front(struct resume *t, uint32_t i)
 /* Take entry i out of its bucket and the LRU list, onto the free list. */
 static void drop(struct resume *t, uint32_t i)
 {
-    uint32_t *p = &t->bucket[t->e[i].b];
+    uint32_t *p = &t->bucket[t->link[i].b];
     while (*p != i)
-        p = &t->e[*p].hnext;
-    *p = t->e[i].hnext;
+        p = &t->link[*p].hnext;
+    *p = t->link[i].hnext;
     lru_unlink(t, i);
-    t->e[i].hnext = t->free_list;
+    t->link[i].hnext = t->free_list;
     t->free_list = i;
     t->n--;
 }
@@ -142,9 +160,10 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
     struct resume_key c;
     canon(&c, k);
     bool evicted = false;
-    uint32_t b = bucket_of(t, &c);
+    uint64_t h = hash_of(t, &c);
+    uint32_t b = (uint32_t)(h & (t->nb - 1));
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, b, &c);
+    uint32_t i = find(t, h, &c);
     if (i != NIL) {
         t->e[i].o = *o;
         lru_unlink(t, i);
@@ -160,12 +179,13 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
             evicted = true;
         }
         i = t->free_list;
-        t->free_list = t->e[i].hnext;
+        t->free_list = t->link[i].hnext;
     }
     memcpy(&t->e[i].k, &c, sizeof(c));   /* padding included: keys compare as bytes */
     t->e[i].o = *o;
-    t->e[i].b = b;
-    t->e[i].hnext = t->bucket[b];
+    t->link[i].tag = (uint32_t)(h >> 32);
+    t->link[i].b = b;
+    t->link[i].hnext = t->bucket[b];
     t->bucket[b] = i;
     lru_front(t, i);
     t->n++;
@@ -181,9 +201,9 @@ bool resume_get(struct resume *t, const struct resume_key *k, int64_t now_s,
     struct resume_key c;
     canon(&c, k);
     bool ok = false;
-    uint32_t b = bucket_of(t, &c);
+    uint64_t h = hash_of(t, &c);
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, b, &c);
+    uint32_t i = find(t, h, &c);
     if (i != NIL) {
         if (now_s - t->e[i].o.ts_s > CFG_RESUME_MAX_AGE_S) {
             drop(t, i);

@@ -23,8 +23,9 @@
  *             workers' flow hash usually put it on another worker than its
  *             origin); one mutex around each call.  It survives policy
  *             reloads: it holds facts of the traffic.
- *   memory    cap x sizeof(struct resume_entry) allocated at creation
- *             (about 2.9 MiB for 4096).
+ *   memory    cap x (sizeof(struct resume_entry) + 20 bytes of links)
+ *             allocated at creation (about 2.9 MiB for 4096), touched as
+ *             entries are first used.
  */
 #ifndef PINSCOPE_RESUME_H
 #define PINSCOPE_RESUME_H
