@@ -179,8 +179,55 @@ static void test_ipv6(void)
     legs_free(l);
 }
 
+/*
+ * Leaves as SHA-256 hex digits (hashed apart from other strings) and more
+ * distinct client fingerprints than the per-thread fingerprint memo
+ * holds, across two tables whose hash keys differ: each pair is told
+ * apart by what differs, and only by that.
+ */
+static void test_hash_memo(void)
+{
+    static const char leaf_a[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char leaf_b[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee";
+    struct legs *t[2] = { legs_new(), legs_new() };
+    test_cond("two tables", t[0] && t[1]);
+    if (!t[0] || !t[1])
+        return;
+    size_t bad = 0;
+    char j[20][16];
+    for (int i = 0; i < 20; i++)
+        snprintf(j[i], sizeof j[i], "t13d%02d_x", i);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 20; i++) {
+            for (int w = 0; w < 2; w++) {
+                struct leg_match m;
+                uint64_t ts = 1000 + (uint64_t)(round * 20 + i) * 100;   /* apart from before */
+                /* client -> proxy, then proxy -> origin: the explicit shape */
+                struct detect_conn a = conn(1, ts, client, proxy, "memo.bank.test", j[i]);
+                struct detect_conn same = conn(2, ts, proxy, origin, "memo.bank.test", j[i]);
+                struct detect_conn fp = conn(3, ts, proxy, origin, "memo.bank.test",
+                                             j[(i + 1) % 20]);
+                struct detect_conn leaf = conn(4, ts, proxy, origin, "memo.bank.test", j[i]);
+                if (legs_match_and_remember(t[w], &a, leaf_a, "CA", &m))
+                    bad++;
+                if (legs_match_and_remember(t[w], &same, leaf_a, "CA", &m))
+                    bad++;   /* the same leaf and fingerprint */
+                if (!legs_match_and_remember(t[w], &fp, leaf_a, "CA", &m) || m.other_leaf ||
+                    !m.other_fp)
+                    bad++;   /* another fingerprint */
+                if (!legs_match_and_remember(t[w], &leaf, leaf_b, "CA", &m) || !m.other_leaf)
+                    bad++;   /* a leaf differing in its last digit */
+            }
+        }
+    }
+    test_cond("fingerprints and digest leaves told apart in two tables, memo churned", bad == 0);
+    legs_free(t[0]);
+    legs_free(t[1]);
+}
+
 int main(void)
 {
+    test_hash_memo();
     struct legs *l = legs_new();
     struct leg_match m;
     test_cond("legs_new", l != NULL);
