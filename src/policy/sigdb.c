@@ -173,6 +173,10 @@ struct sigdb {
     struct strpool strs;    /* every string the entries point to */
     struct roots *roots;    /* removed_roots.json; NULL when the directory has none */
     uint64_t gen;           /* unique per loaded database (tags the name cache) */
+    /* Bit i: entry i has no issuer_* condition (it may match whatever
+     * names the chain carries). */
+    uint64_t no_issuer[(SIGDB_MAX_ISSUERS + 63) / 64];
+    bool any_issuer;        /* some entry has one */
 };
 
 static atomic_uint_fast64_t sigdb_gens;
@@ -581,6 +585,10 @@ static bool load_issuers(struct load_ctx *c, const char *buf, size_t len)
             break;
         }
         e->index = db->n_iss++;
+        if (e->fields & SIG_F_ISSUER_NAME)
+            db->any_issuer = true;
+        else
+            db->no_issuer[e->index / 64] |= 1ull << (e->index % 64);
         for (size_t j = 0; j + 1 < db->n_iss; j++)
             if (strcmp(db->iss[j].id, e->id) == 0) {
                 ok = load_fail(c, "id: duplicate of entry %zu", j + 1);
@@ -1151,14 +1159,34 @@ static void name_verdicts_eval(const struct sigdb *db, const struct x509_cert_na
     free(arena);
 }
 
+/* The same (CN, O, RFC 4514 string): the key of the name cache. */
+static bool opt_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_name(const struct x509_cert_name *a, const struct x509_cert_name *b)
+{
+    return opt_eq(a->dn, b->dn) && opt_eq(a->cn, b->cn) && opt_eq(a->o, b->o);
+}
+
 /* The verdicts of names[j] of the chain (j = 2k: chain[k]'s subject,
- * 2k + 1: its issuer), from the cache or evaluated into nv[j]. */
+ * 2k + 1: its issuer), from an earlier name of the chain that is the
+ * same (a certificate's issuer is usually the next one's subject), the
+ * cache, or evaluated into nv[j]. */
 static const uint64_t *issuer_bits(const struct sigdb *db, const struct x509_cert *const *chain,
                                    size_t j, struct name_verdicts *nv, const uint64_t **iv)
 {
     if (iv[j])
         return iv[j];
     const struct x509_cert_name *nm = j % 2 ? &chain[j / 2]->issuer : &chain[j / 2]->subject;
+    for (size_t p = 1; p < j; p++) {
+        if (!iv[p])
+            continue;   /* not looked up (its certificate may be missing) */
+        const struct x509_cert_name *pn = p % 2 ? &chain[p / 2]->issuer : &chain[p / 2]->subject;
+        if (same_name(nm, pn))
+            return iv[j] = iv[p];
+    }
     char key[3 * (X509_CERT_MAX_TEXT + 8)];
     size_t o = 0;
     struct name_slot *t = nc_get();
@@ -1221,8 +1249,33 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
     char *subj_arena = NULL;
     bool subj_made = false;
 
+    /* An entry with issuer_* conditions matches only when one of the
+     * chain's names holds them all: the candidates are the entries
+     * without any and those some name of the chain holds (every name is
+     * looked up, as a chain that matches nothing needs anyway), visited
+     * in file order. */
+    uint64_t cand[NV_WORDS];
+    size_t words = (db->n_iss + 63) / 64;
+    memcpy(cand, db->no_issuer, words * sizeof(uint64_t));
+    if (db->any_issuer) {
+        for (size_t j = leaf ? 1 : 2; j < 2 * n; j++) {
+            if (!chain[j / 2])
+                continue;
+            const uint64_t *b = issuer_bits(db, chain, j, nv, iv);
+            for (size_t w = 0; w < words; w++)
+                cand[w] |= b[w];
+        }
+    }
+
     const struct sig_issuer *found_sig = NULL;
     for (size_t i = 0; i < db->n_iss && !found_sig; i++) {
+        uint64_t rest = cand[i / 64] >> (i % 64);
+        if (!rest)
+            i = (i | 63);   /* none left in this word */
+        else if (!(rest & 1))
+            i += (size_t)__builtin_ctzll(rest) - 1;   /* to the next candidate */
+        if (!(rest & 1))
+            continue;
         const struct sig_issuer *e = &db->iss[i];
         if ((e->fields & SIG_F_TRAITS) && !traits_hold(e, leaf, &f))
             continue;
@@ -1232,7 +1285,7 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
             if (!subj_made) {
                 subj_arena = malloc(lname_bytes(&leaf->subject) + 1);
                 if (!subj_arena)
-                    break;
+                    goto out;
                 char *next = subj_arena;
                 lname_make(&subj, &leaf->subject, &next);
                 subj_made = true;
@@ -1266,6 +1319,7 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
             *out = m;
         found_sig = e;
     }
+out:
 #undef ISSUER_OK
     free(subj_arena);
     return found_sig;
