@@ -83,6 +83,14 @@
 #define CFG_RESUME_MAX_AGE_S    (7 * 86400) /* packet time after which one is no longer matched
                                                (RFC 8446 4.6.1's ticket lifetime cap) */
 
+/* Names and client fingerprints hashed for the legs and answers tables
+ * (detect/strhash.h): remembered per thread */
+#define CFG_DETECT_HASH_NAMES   2         /* last server names (one connection asks twice) */
+#define CFG_DETECT_HASH_FPS     8         /* last JA4s */
+#define CFG_DETECT_HASH_LEN     64        /* bytes below which a string is remembered */
+#define CFG_DETECT_FP_MEMO      8         /* JA4s, and as many JA3s, remembered per detector with
+                                             their known_fingerprints.json entries */
+
 /* Signatures: interception_issuers.json matching (policy/sigdb.c) */
 #define CFG_SIGDB_NAME_CACHE    1024      /* CA names kept per thread with every entry's issuer_*
                                              verdict on them (direct-mapped, ~150 KiB) */

@@ -16,11 +16,11 @@
 #include "detect/legs.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/strhash.h"
 #include "tls/session.h"
 #include "util/hash.h"
 
@@ -40,8 +40,7 @@ struct leg_key {
 
 struct legs {
     pthread_mutex_t mu;
-    struct hash_key key;             /* for the legs' string hashes */
-    uint64_t id;                     /* this table, for the fingerprint memo (never 0) */
+    struct hash_key key;             /* for leaves' hashes (names and fingerprints: strhash.h) */
     size_t next;
     /* ring[] indexed by name: each slot in one bucket's doubly linked list
      * (-1 ends a list), so a lookup visits only the legs of its own name. */
@@ -56,10 +55,8 @@ struct legs *legs_new(void)
     struct legs *l = calloc(1, sizeof(*l));
     if (!l)
         return NULL;
-    static atomic_uint_fast64_t ids;
     pthread_mutex_init(&l->mu, NULL);
     hash_random_key(&l->key);
-    l->id = (uint64_t)atomic_fetch_add(&ids, 1) + 1;
     for (size_t b = 0; b < LEGS_BUCKETS; b++)
         l->head[b] = -1;
     return l;
@@ -92,36 +89,6 @@ static uint64_t leaf_hash(const struct legs *l, const char *s)
 {
     size_t n = strnlen(s, 65);
     return n == 64 ? hash_fast(&l->key, s, 64) : str_hash(l, s);
-}
-
-/*
- * A client fingerprint's hash, remembered per thread: a few JA4s make up
- * most connections.  The memo holds LEGS_FP_MEMO strings of at most
- * LEGS_FP_MEMO_LEN bytes with the table they were hashed for (tables
- * differ in key); others are hashed each time.
- */
-#define LEGS_FP_MEMO 8
-#define LEGS_FP_MEMO_LEN 48
-static _Thread_local struct {
-    uint64_t table, h;   /* table 0: empty */
-    size_t len;
-    char s[LEGS_FP_MEMO_LEN];
-} fp_memo[LEGS_FP_MEMO];
-static _Thread_local unsigned fp_memo_next;
-
-static uint64_t fp_hash(const struct legs *l, const char *s)
-{
-    size_t len = strlen(s);
-    if (len >= LEGS_FP_MEMO_LEN)
-        return str_hash(l, s);
-    for (int i = 0; i < LEGS_FP_MEMO; i++)
-        if (fp_memo[i].table == l->id && fp_memo[i].len == len && memcmp(fp_memo[i].s, s, len) == 0)
-            return fp_memo[i].h;
-    unsigned i = fp_memo_next++ % LEGS_FP_MEMO;
-    fp_memo[i].table = l->id;
-    fp_memo[i].len = len;
-    memcpy(fp_memo[i].s, s, len);
-    return fp_memo[i].h = hash_siphash(&l->key, s, len);
 }
 
 /* An address folded to 32 bits: two equal addresses fold equal, so
@@ -249,9 +216,9 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
      * every connection would meet every other at the one address. */
     if (memcmp(c->client_ip, c->server_ip, alen(c->ip_ver)) == 0)
         return false;
-    uint64_t sni_h = str_hash(l, c->sni);
+    uint64_t sni_h = strhash(STRHASH_NAME, c->sni);
     uint64_t leaf_h = leaf_sha256 ? leaf_hash(l, leaf_sha256) : 0;
-    uint64_t ja4_h = c->ja4 ? fp_hash(l, c->ja4) : 0;
+    uint64_t ja4_h = c->ja4 ? strhash(STRHASH_FP, c->ja4) : 0;
     /* Through HTTP CONNECT to the name it then asked for in its SNI. */
     uint16_t connect_port = 0;
     if (c->tls && c->tls->tunnel == TLS_TUNNEL_HTTP_CONNECT && c->tls->connect_port &&

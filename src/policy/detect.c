@@ -24,7 +24,7 @@
 
 #define PRODUCT_CACHE 1024   /* chains remembered with their signature match */
 #define FP_MEMO_N 8          /* fingerprint entries remembered per JA4 or JA3 */
-#define FP_MEMO_SLOTS 8      /* JA4s remembered, and as many JA3s */
+#define FP_MEMO_SLOTS CFG_DETECT_FP_MEMO   /* JA4s remembered, and as many JA3s */
 #define FP_MEMO_LEN 64       /* a JA4 or JA3 longer than this is looked up each time */
 
 struct product_slot {

@@ -6,10 +6,13 @@
  * whose upstream leaves from another address linked by the CONNECT target,
  * and what that link never pairs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "detect/legs.h"
+#include "detect/strhash.h"
 #include "tls/session.h"
 #include "testhelp.h"
 
@@ -179,6 +182,52 @@ static void test_ipv6(void)
     legs_free(l);
 }
 
+/* strhash(): a string's hash is the same whichever memo it goes
+ * through, however many others passed since, and in another thread;
+ * strings that differ (one byte, or past the memo's length) differ. */
+#define SH_N 40
+static char sh_str[SH_N][CFG_DETECT_HASH_LEN + 8];
+static uint64_t sh_first[SH_N];
+
+static void *sh_thread(void *arg)
+{
+    size_t *bad = arg;
+    for (int round = 0; round < 3; round++)
+        for (int i = SH_N - 1; i >= 0; i--)
+            if (strhash(i % 2 ? STRHASH_NAME : STRHASH_FP, sh_str[i]) != sh_first[i])
+                (*bad)++;
+    return NULL;
+}
+
+static void test_strhash(void)
+{
+    for (int i = 0; i < SH_N; i++) {
+        if (i < SH_N / 2)
+            snprintf(sh_str[i], sizeof sh_str[i], "t13d15%02dh2_8daaf6152771_02713d6af862", i);
+        else   /* past the memo: hashed each time */
+            snprintf(sh_str[i], sizeof sh_str[i], "%0*d", CFG_DETECT_HASH_LEN + (i % 3) - 1, i);
+        sh_first[i] = strhash(STRHASH_FP, sh_str[i]);
+    }
+    size_t bad = 0;
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < SH_N; i++) {
+            if (strhash(STRHASH_NAME, sh_str[i]) != sh_first[i] ||
+                strhash(STRHASH_FP, sh_str[i]) != sh_first[i])
+                bad++;
+            for (int j = 0; j < i; j++)
+                if (sh_first[j] == sh_first[i])
+                    bad++;
+        }
+    pthread_t th;
+    size_t tbad = 0;
+    bool started = pthread_create(&th, NULL, sh_thread, &tbad) == 0;
+    if (started)
+        pthread_join(th, NULL);
+    test_cond("strhash: one value per string across memos, churn and threads",
+              bad == 0 && started && tbad == 0);
+    test_cond("strhash: the empty string hashes", strhash(STRHASH_FP, "") == strhash(STRHASH_NAME, ""));
+}
+
 /*
  * Leaves as SHA-256 hex digits (hashed apart from other strings) and more
  * distinct client fingerprints than the per-thread fingerprint memo
@@ -227,6 +276,7 @@ static void test_hash_memo(void)
 
 int main(void)
 {
+    test_strhash();
     test_hash_memo();
     struct legs *l = legs_new();
     struct leg_match m;
