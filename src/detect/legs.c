@@ -135,31 +135,32 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
     size_t al = alen(c->ip_ver);
     uint32_t c_client_f = fold(c->client_ip, al), c_server_f = fold(c->server_ip, al);
     int32_t best = -1;
+    const bool c_ja4 = c->ja4 != NULL;
+    const uint8_t c_ver = c->ip_ver;
     /* Of several matching legs the one in the lowest ring slot answers, as
      * when the ring was scanned in order. */
     for (int32_t i = l->head[sni_h & (LEGS_BUCKETS - 1)]; i >= 0; i = l->hnext[i]) {
-        /* Cheap tests first: most remembered legs are the same certificate
-         * and client fingerprint.  Keyed 64-bit hashes decide (a collision
-         * cannot be arranged from outside). */
+        /* Cheap tests first, on the packed keys: most remembered legs of a
+         * name are the same certificate, and differ in client fingerprint
+         * from clients that have nothing to do with this one.  Keyed
+         * 64-bit hashes decide (a collision cannot be arranged from
+         * outside). */
         const struct leg_key *k = &l->keys[i];
-        /* The same leaf and fingerprint (or none of either): neither
-         * differs, whatever the rest. */
-        if ((k->leaf_h == leaf_h && k->ja4_h == ja4_h) || k->sni_h != sni_h ||
-            (best >= 0 && i > best))
+        if (k->sni_h != sni_h)
             continue;
         bool other_leaf = has_leaf && k->leaf_h && k->leaf_h != leaf_h;
-        bool other_fp = c->ja4 && k->ja4_h && k->ja4_h != ja4_h;
-        if (!other_leaf && !other_fp)
-            continue;
-        if (now - k->ts_s > DETECT_LEG_WINDOW_S || k->ts_s - now > DETECT_LEG_WINDOW_S)
-            continue;
+        bool other_fp = c_ja4 && k->ja4_h && k->ja4_h != ja4_h;
         /* No shape can hold (the tests below, on folded addresses), and no
          * CONNECT link: the explicit shape needs the proxy's address on
          * both legs; the transparent shape and the CONNECT link need
          * another leaf, and the one server or one leg through CONNECT. */
-        if (k->ip_ver != c->ip_ver ||
-            (k->server_f != c_client_f && k->client_f != c_server_f &&
-             !(other_leaf && (k->server_f == c_server_f || k->via_connect != c_via))))
+        bool may_explicit = k->server_f == c_client_f || k->client_f == c_server_f;
+        if (!(other_leaf ? may_explicit || k->server_f == c_server_f || k->via_connect != c_via
+                         : other_fp && may_explicit))
+            continue;
+        if (k->ip_ver != c_ver || (best >= 0 && i > best))
+            continue;
+        if (now - k->ts_s > DETECT_LEG_WINDOW_S || k->ts_s - now > DETECT_LEG_WINDOW_S)
             continue;
         const struct leg *g = &l->ring[i];
         if (!g->used)
