@@ -111,13 +111,16 @@ static bool public_normalized(const psl_ctx_t *ctx, const char *norm)
     return false;
 }
 
-/* The answers for one name, kept per thread in a direct-mapped cache of
- * CFG_DNSNAME_CACHE_SLOTS slots: a connection's SNI is asked once by the
- * detections and once by the event's own section, and a busy network
- * names a few thousand servers.  The key is the name exactly as asked
- * (case and trailing dot kept), so a hit answers as the lookup would;
- * names longer than a host name can be are not kept.  A collision only
- * replaces the slot: the worst a crafted stream of names can do is make
+/* The answers for one name, kept per thread in a cache of
+ * CFG_DNSNAME_CACHE_SLOTS slots, DN_WAYS-way set associative (the least
+ * recently used of a set's slots is replaced): a connection's SNI is asked
+ * once by the detections and once by the event's own section, and a busy
+ * network names a few thousand servers.  The key is the name exactly as
+ * asked (case and trailing dot kept), so a hit answers as the lookup
+ * would; names longer than a host name can be are not kept.  A set keeps
+ * 32 bits of each slot's name hash beside the slots, so a lookup reads
+ * only the slot whose tag agrees (the name decides).  A collision only
+ * replaces a slot: the worst a crafted stream of names can do is make
  * every call miss, which costs what an uncached call costs. */
 #define DN_KEY_MAX (DNSNAME_MAX + 1)   /* a 253-character name and its trailing dot */
 enum { DN_NOT_PUBLIC = 0xfe, DN_NO_REGISTERED = 0xff };   /* else reg: an offset */
@@ -129,24 +132,39 @@ struct dn_slot {
                                     registered domain starts in the normalized name */
 };
 
+#define DN_WAYS 4
+#define DN_SETS (CFG_DNSNAME_CACHE_SLOTS / DN_WAYS)
+_Static_assert(DN_SETS > 0 && CFG_DNSNAME_CACHE_SLOTS % DN_WAYS == 0, "dnsname cache sets");
+
+struct dn_set {
+    uint32_t tag[DN_WAYS];    /* the name hash's high half */
+    uint32_t used[DN_WAYS];   /* the cache's clock at the last hit; 0: empty */
+};
+
+struct dn_cache {
+    uint32_t clock;
+    struct dn_set set[DN_SETS];
+    struct dn_slot slot[DN_SETS][DN_WAYS];
+};
+
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
 static bool cache_key_ok;
-static _Thread_local struct dn_slot *cache;   /* this thread's, NULL until first use */
+static _Thread_local struct dn_cache *cache;   /* this thread's, NULL until first use */
 
 static void cache_init(void)
 {
     cache_key_ok = pthread_key_create(&cache_key, free) == 0;
 }
 
-static struct dn_slot *cache_get(void)
+static struct dn_cache *cache_get(void)
 {
     if (cache)
         return cache;
     pthread_once(&cache_once, cache_init);
     if (!cache_key_ok)
         return NULL;
-    struct dn_slot *c = calloc(CFG_DNSNAME_CACHE_SLOTS, sizeof(*c));
+    struct dn_cache *c = calloc(1, sizeof(*c));
     if (!c || pthread_setspecific(cache_key, c) != 0) {
         free(c);
         return NULL;   /* no cache: every call looks up */
@@ -179,15 +197,35 @@ static uint8_t lookup(const psl_ctx_t *ctx, const char *name)
     uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
     for (; len <= DN_KEY_MAX && name[len]; len++)
         h = (h ^ (unsigned char)name[len]) * 0x100000001b3ull;
-    struct dn_slot *c = len > DN_KEY_MAX || len == 0 ? NULL : cache_get();
+    struct dn_cache *c = len > DN_KEY_MAX || len == 0 ? NULL : cache_get();
     if (!c)
         return answer(ctx, name);
-    struct dn_slot *s = &c[(h ^ (h >> 29)) % CFG_DNSNAME_CACHE_SLOTS];
-    if (memcmp(s->name, name, len + 1) == 0)
-        return s->reg;
+    size_t si = (h ^ (h >> 29)) % DN_SETS;
+    struct dn_set *set = &c->set[si];
+    uint32_t tag = (uint32_t)(h >> 32);
+    if (++c->clock == 0) {   /* wrapped: every slot equally old */
+        for (size_t i = 0; i < DN_SETS; i++)
+            for (int w = 0; w < DN_WAYS; w++)
+                if (c->set[i].used[w])
+                    c->set[i].used[w] = 1;
+        c->clock = 2;
+    }
+    int victim = 0;
+    for (int w = 0; w < DN_WAYS; w++) {
+        if (set->used[w] && set->tag[w] == tag &&
+            memcmp(c->slot[si][w].name, name, len + 1) == 0) {
+            set->used[w] = c->clock;
+            return c->slot[si][w].reg;
+        }
+        if (set->used[w] < set->used[victim])
+            victim = w;
+    }
     uint8_t a = answer(ctx, name);
+    struct dn_slot *s = &c->slot[si][victim];
     memcpy(s->name, name, len + 1);
     s->reg = a;
+    set->tag[victim] = tag;
+    set->used[victim] = c->clock;
     return a;
 }
 
