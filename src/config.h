@@ -107,6 +107,8 @@
 #define CFG_TLS_HISTORY_MAX     48          /* letters of a connection's ssl_history kept */
 #define CFG_DNSNAME_CACHE_SLOTS 4096        /* public-suffix answers kept per thread, by exact
                                                name (util/dnsname.c; 4-way sets; 1 MiB) */
+#define CFG_DNSNAME_SUFFIX_SLOTS 256        /* public-suffix verdicts on names' tails (shop.example,
+                                               example) kept per thread, by exact suffix (64 KiB) */
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */
 #define CFG_EVENT_UNIT_INITIAL  (32 * 1024) /* a worker's event buffer at start; grows */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */

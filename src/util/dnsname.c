@@ -98,19 +98,6 @@ static bool reserved(const char *name)
     return false;
 }
 
-/* `norm` is normalized: public when a proper suffix of it is an explicit
- * ICANN rule.  Every suffix is tried, not only the last label, because
- * the list does not always carry the TLD itself (it has co.za, not za). */
-static bool public_normalized(const psl_ctx_t *ctx, const char *norm)
-{
-    if (reserved(norm))
-        return false;
-    for (const char *p = strchr(norm, '.'); p; p = strchr(p + 1, '.'))
-        if (psl_is_public_suffix2(ctx, p + 1, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE))
-            return true;
-    return false;
-}
-
 /* The answers for one name, kept per thread in a cache of
  * CFG_DNSNAME_CACHE_SLOTS slots, DN_WAYS-way set associative (the least
  * recently used of a set's slots is replaced): a connection's SNI is asked
@@ -141,10 +128,20 @@ struct dn_set {
     uint32_t used[DN_WAYS];   /* the cache's clock at the last hit; 0: empty */
 };
 
+/* What the list says of one suffix (a name's tail after a dot): many
+ * names share theirs (shop.example, example), so a name not seen before
+ * asks libpsl only of suffixes not seen before.  Direct-mapped by the
+ * exact suffix, CFG_DNSNAME_SUFFIX_SLOTS per thread. */
+struct sfx_slot {
+    char s[DNSNAME_MAX + 1];   /* "" when empty */
+    bool is_public;
+};
+
 struct dn_cache {
     uint32_t clock;
     struct dn_set set[DN_SETS];
     struct dn_slot slot[DN_SETS][DN_WAYS];
+    struct sfx_slot sfx[CFG_DNSNAME_SUFFIX_SLOTS];
 };
 
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
@@ -172,11 +169,45 @@ static struct dn_cache *cache_get(void)
     return cache = c;
 }
 
-/* The answer for `name`, looked up in the list. */
-static uint8_t answer(const psl_ctx_t *ctx, const char *name)
+/* Suffix sfx (of a normalized name) is an explicit ICANN rule, from c's
+ * suffix slots when they hold it (c NULL: asked each time). */
+static bool suffix_public(const psl_ctx_t *ctx, struct dn_cache *c, const char *sfx)
+{
+    if (!c)
+        return psl_is_public_suffix2(ctx, sfx, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+    size_t len = 0;
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+    for (; sfx[len]; len++)
+        h = (h ^ (unsigned char)sfx[len]) * 0x100000001b3ull;
+    if (len > DNSNAME_MAX)   /* a normalized name never is; a suffix neither */
+        return psl_is_public_suffix2(ctx, sfx, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+    struct sfx_slot *sl = &c->sfx[(h ^ (h >> 29)) % CFG_DNSNAME_SUFFIX_SLOTS];
+    if (memcmp(sl->s, sfx, len + 1) == 0)
+        return sl->is_public;
+    bool pub = psl_is_public_suffix2(ctx, sfx, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+    memcpy(sl->s, sfx, len + 1);
+    sl->is_public = pub;
+    return pub;
+}
+
+/* `norm` is normalized: public when a proper suffix of it is an explicit
+ * ICANN rule.  Every suffix is tried, not only the last label, because
+ * the list does not always carry the TLD itself (it has co.za, not za). */
+static bool public_normalized(const psl_ctx_t *ctx, struct dn_cache *c, const char *norm)
+{
+    if (reserved(norm))
+        return false;
+    for (const char *p = strchr(norm, '.'); p; p = strchr(p + 1, '.'))
+        if (suffix_public(ctx, c, p + 1))
+            return true;
+    return false;
+}
+
+/* The answer for `name`, looked up in the list (with c's suffix slots). */
+static uint8_t answer(const psl_ctx_t *ctx, struct dn_cache *c, const char *name)
 {
     char norm[DNSNAME_MAX + 1];
-    if (!normalize(name, norm) || !public_normalized(ctx, norm))
+    if (!normalize(name, norm) || !public_normalized(ctx, c, norm))
         return DN_NOT_PUBLIC;
     /* Both sections.  The walk from the left stops at the first suffix
      * and a public name has a listed one before its last label, so the
@@ -199,7 +230,7 @@ static uint8_t lookup(const psl_ctx_t *ctx, const char *name)
         h = (h ^ (unsigned char)name[len]) * 0x100000001b3ull;
     struct dn_cache *c = len > DN_KEY_MAX || len == 0 ? NULL : cache_get();
     if (!c)
-        return answer(ctx, name);
+        return answer(ctx, NULL, name);
     size_t si = (h ^ (h >> 29)) % DN_SETS;
     struct dn_set *set = &c->set[si];
     uint32_t tag = (uint32_t)(h >> 32);
@@ -220,7 +251,7 @@ static uint8_t lookup(const psl_ctx_t *ctx, const char *name)
         if (set->used[w] < set->used[victim])
             victim = w;
     }
-    uint8_t a = answer(ctx, name);
+    uint8_t a = answer(ctx, c, name);
     struct dn_slot *s = &c->slot[si][victim];
     memcpy(s->name, name, len + 1);
     s->reg = a;
