@@ -100,10 +100,20 @@ static void canon(struct resume_key *c, const struct resume_key *k)
 }
 
 /* A canonical key's hash (once per call): its low bits pick the bucket,
- * its high half is the tag. */
+ * its high half is the tag.  The bytes hashed are the ones a key uses
+ * (kind, version, port, length, the address, the id's length), which
+ * decide the rest (zero). */
 static uint64_t hash_of(const struct resume *t, const struct resume_key *c)
 {
-    return hash_siphash(&t->hk, c, sizeof(*c));
+    uint8_t b[5 + 16 + 32];
+    size_t al = c->ip_ver == 4 ? 4 : 16;
+    b[0] = c->kind;
+    b[1] = c->ip_ver;
+    memcpy(b + 2, &c->port, 2);
+    b[4] = c->id_len;
+    memcpy(b + 5, c->server_ip, al);
+    memcpy(b + 5 + al, c->id, c->id_len);
+    return hash_siphash(&t->hk, b, 5 + al + c->id_len);
 }
 
 static uint32_t find(struct resume *t, uint64_t h, const struct resume_key *c)

@@ -19,7 +19,8 @@ static void key_init(void)
 
 struct memo_slot {
     uint64_t h;
-    size_t len;   /* 0: empty (the empty string is hashed each time) */
+    uint64_t head;   /* s's first 8 bytes (zero padded): compared first */
+    size_t len;      /* 0: empty (the empty string is hashed each time) */
     char s[CFG_DETECT_HASH_LEN];
 };
 
@@ -38,12 +39,15 @@ uint64_t strhash(enum strhash_kind kind, const char *s)
         return hash_siphash(&key, s, len);
     struct memo_slot *m = kind == STRHASH_FP ? fps : names;
     unsigned n = kind == STRHASH_FP ? CFG_DETECT_HASH_FPS : CFG_DETECT_HASH_NAMES;
+    uint64_t head = 0;
+    memcpy(&head, s, len < 8 ? len : 8);
     for (unsigned i = 0; i < n; i++)
-        if (m[i].len == len && memcmp(m[i].s, s, len) == 0)
+        if (m[i].head == head && m[i].len == len && memcmp(m[i].s, s, len) == 0)
             return m[i].h;
     unsigned *next = kind == STRHASH_FP ? &next_fp : &next_name;
     struct memo_slot *sl = &m[(*next)++ % n];
     sl->len = len;
+    sl->head = head;
     memcpy(sl->s, s, len);
     return sl->h = hash_siphash(&key, s, len);
 }
