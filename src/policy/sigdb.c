@@ -1099,11 +1099,30 @@ struct name_slot {
     struct name_verdicts v;
 };
 
+/*
+ * In front of those slots, CFG_SIGDB_NAME_MEMO more keep the key itself
+ * (up to CFG_SIGDB_NAME_MEMO_KEY bytes): they are found by hash_fast()
+ * and decided by comparing the key's bytes, so a name a chain repeats
+ * (the few issuing CAs of a network) costs no SipHash.  Direct-mapped:
+ * a collision only replaces the slot.
+ */
+struct name_memo {
+    uint64_t gen;        /* 0: empty */
+    size_t len;
+    struct name_verdicts v;
+    char key[CFG_SIGDB_NAME_MEMO_KEY];
+};
+
+struct name_tables {
+    struct name_slot slot[CFG_SIGDB_NAME_CACHE];
+    struct name_memo memo[CFG_SIGDB_NAME_MEMO];
+};
+
 static pthread_once_t nc_once = PTHREAD_ONCE_INIT;
 static pthread_key_t nc_key;
 static bool nc_key_ok;
 static struct hash_key nc_hk;
-static _Thread_local struct name_slot *nc;
+static _Thread_local struct name_tables *nc;
 
 static void nc_init(void)
 {
@@ -1111,14 +1130,14 @@ static void nc_init(void)
     nc_key_ok = pthread_key_create(&nc_key, free) == 0;
 }
 
-static struct name_slot *nc_get(void)
+static struct name_tables *nc_get(void)
 {
     if (nc)
         return nc;
     pthread_once(&nc_once, nc_init);
     if (!nc_key_ok)
         return NULL;
-    struct name_slot *t = calloc(CFG_SIGDB_NAME_CACHE, sizeof(*t));
+    struct name_tables *t = calloc(1, sizeof(*t));
     if (!t || pthread_setspecific(nc_key, t) != 0) {
         free(t);
         return NULL;
@@ -1189,18 +1208,34 @@ static const uint64_t *issuer_bits(const struct sigdb *db, const struct x509_cer
     }
     char key[3 * (X509_CERT_MAX_TEXT + 8)];
     size_t o = 0;
-    struct name_slot *t = nc_get();
+    struct name_tables *t = nc_get();
+    size_t words = (db->n_iss + 63) / 64;
     if (t && key_put(key, sizeof key, &o, nm->cn) && key_put(key, sizeof key, &o, nm->o) &&
         key_put(key, sizeof key, &o, nm->dn)) {
+        struct name_memo *mm = NULL;
+        if (o <= CFG_SIGDB_NAME_MEMO_KEY) {
+            uint64_t fh = hash_fast(&nc_hk, key, o);
+            mm = &t->memo[(fh ^ (fh >> 32)) % CFG_SIGDB_NAME_MEMO];
+            if (mm->gen == db->gen && mm->len == o && memcmp(mm->key, key, o) == 0) {
+                memcpy(nv[j].bits, mm->v.bits, words * sizeof(uint64_t));
+                return iv[j] = nv[j].bits;
+            }
+        }
         uint64_t h = hash_siphash(&nc_hk, key, o);
-        struct name_slot *sl = &t[(h ^ (h >> 32)) % CFG_SIGDB_NAME_CACHE];
+        struct name_slot *sl = &t->slot[(h ^ (h >> 32)) % CFG_SIGDB_NAME_CACHE];
         if (sl->gen != db->gen || sl->tag != h) {
             name_verdicts_eval(db, nm, &sl->v);
             sl->gen = db->gen;
             sl->tag = h;
         }
+        if (mm) {
+            mm->gen = db->gen;
+            mm->len = o;
+            memcpy(mm->key, key, o);
+            memcpy(mm->v.bits, sl->v.bits, words * sizeof(uint64_t));
+        }
         /* A copy: another name of this chain may take the slot. */
-        memcpy(nv[j].bits, sl->v.bits, (db->n_iss + 63) / 64 * sizeof(uint64_t));
+        memcpy(nv[j].bits, sl->v.bits, words * sizeof(uint64_t));
         return iv[j] = nv[j].bits;
     }
     name_verdicts_eval(db, nm, &nv[j]);

@@ -995,6 +995,28 @@ static void test_candidates(void)
     struct x509_cert mid99 = mkcert("CN=CA 99", "CA 99", NULL, "CN=CA 98", "CA 98", NULL);
     const struct x509_cert *chain2[2] = {&none, &mid99};
     test_cond("candidates: no name holds: none", !sigdb_match_chain_ex(db, chain2, 2, NULL, &m));
+
+    /* The per-thread name memo and cache belong to one database: another
+     * one, asked about the same names in turn, answers for itself. */
+    static char doc2[512];
+    wrap(doc2, sizeof doc2,
+         "{\"id\":\"other\",\"product\":\"Q\",\"category\":\"test\","
+         "\"kind\":\"known-interceptor\",\"match\":{\"issuer_cn_regex\":\"^CA 98$\"},"
+         "\"source\":\"t\"}");
+    struct sigdb *db2 = sigdb_load_buffers("a.json", doc2, strlen(doc2), "b.json", empty,
+                                           sizeof empty - 1, err, sizeof err);
+    size_t bad = 0;
+    chain[0] = &leaf;
+    for (int round = 0; round < 4 && db2; round++) {
+        const struct sig_issuer *a = sigdb_match_chain_ex(db, chain, 1, NULL, &m);
+        const struct sig_issuer *b = sigdb_match_chain_ex(db2, chain, 1, NULL, &m);
+        const struct sig_issuer *c = sigdb_match_chain_ex(db, chain2, 2, NULL, &m);
+        const struct sig_issuer *d = sigdb_match_chain_ex(db2, chain2, 2, NULL, &m);
+        if (!a || strcmp(a->id, "e65") != 0 || b || c || !d || strcmp(d->id, "other") != 0)
+            bad++;
+    }
+    test_cond("candidates: two databases on the same names, in turn", db2 && bad == 0);
+    sigdb_free(db2);
     sigdb_free(db);
 }
 
