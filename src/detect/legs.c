@@ -146,15 +146,19 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
          * 64-bit hashes decide (a collision cannot be arranged from
          * outside). */
         const struct leg_key *k = &l->keys[i];
-        if (k->sni_h != sni_h)
-            continue;
-        bool other_leaf = has_leaf && k->leaf_h && k->leaf_h != leaf_h;
-        bool other_fp = c_ja4 && k->ja4_h && k->ja4_h != ja4_h;
         /* No shape can hold (the tests below, on folded addresses), and no
          * CONNECT link: the explicit shape needs the proxy's address on
          * both legs; the transparent shape and the CONNECT link need
-         * another leaf, and the one server or one leg through CONNECT. */
+         * another leaf, and the one server or one leg through CONNECT.
+         * A leg with the same leaf and no address in common, the most
+         * common by far, is passed over on these two tests. */
         bool may_explicit = k->server_f == c_client_f || k->client_f == c_server_f;
+        bool other_leaf = has_leaf && k->leaf_h && k->leaf_h != leaf_h;
+        if (!may_explicit && !other_leaf)
+            continue;
+        if (k->sni_h != sni_h)
+            continue;
+        bool other_fp = c_ja4 && k->ja4_h && k->ja4_h != ja4_h;
         if (!(other_leaf ? may_explicit || k->server_f == c_server_f || k->via_connect != c_via
                          : other_fp && may_explicit))
             continue;
