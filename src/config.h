@@ -94,8 +94,8 @@
 /* Signatures: interception_issuers.json matching (policy/sigdb.c) */
 #define CFG_SIGDB_NAME_CACHE    1024      /* CA names kept per thread with every entry's issuer_*
                                              verdict on them (direct-mapped, ~150 KiB) */
-#define CFG_SIGDB_NAME_MEMO     64        /* ... and in front of them, names kept with their key
-                                             (direct-mapped, ~25 KiB) ... */
+#define CFG_SIGDB_NAME_MEMO     128       /* ... and in front of them, names kept with their key
+                                             (2-way sets, ~50 KiB) ... */
 #define CFG_SIGDB_NAME_MEMO_KEY 256       /* ... when the key (CN, O, DN) is this short */
 
 /* Signatures: signatures/removed_roots.json (policy/roots.c) */

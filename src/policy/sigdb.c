@@ -1103,8 +1103,8 @@ struct name_slot {
  * In front of those slots, CFG_SIGDB_NAME_MEMO more keep the key itself
  * (up to CFG_SIGDB_NAME_MEMO_KEY bytes): they are found by hash_fast()
  * and decided by comparing the key's bytes, so a name a chain repeats
- * (the few issuing CAs of a network) costs no SipHash.  Direct-mapped:
- * a collision only replaces the slot.
+ * (the few issuing CAs of a network) costs no SipHash.  Two ways per set
+ * (the one not used last is replaced): a collision only replaces a slot.
  */
 struct name_memo {
     uint64_t gen;        /* 0: empty */
@@ -1113,9 +1113,13 @@ struct name_memo {
     char key[CFG_SIGDB_NAME_MEMO_KEY];
 };
 
+#define NAME_MEMO_SETS (CFG_SIGDB_NAME_MEMO / 2)
+_Static_assert(NAME_MEMO_SETS > 0 && CFG_SIGDB_NAME_MEMO % 2 == 0, "CFG_SIGDB_NAME_MEMO");
+
 struct name_tables {
     struct name_slot slot[CFG_SIGDB_NAME_CACHE];
-    struct name_memo memo[CFG_SIGDB_NAME_MEMO];
+    struct name_memo memo[NAME_MEMO_SETS][2];
+    uint8_t memo_last[NAME_MEMO_SETS];   /* the way used last */
 };
 
 static pthread_once_t nc_once = PTHREAD_ONCE_INIT;
@@ -1215,11 +1219,18 @@ static const uint64_t *issuer_bits(const struct sigdb *db, const struct x509_cer
         struct name_memo *mm = NULL;
         if (o <= CFG_SIGDB_NAME_MEMO_KEY) {
             uint64_t fh = hash_fast(&nc_hk, key, o);
-            mm = &t->memo[(fh ^ (fh >> 32)) % CFG_SIGDB_NAME_MEMO];
-            if (mm->gen == db->gen && mm->len == o && memcmp(mm->key, key, o) == 0) {
-                memcpy(nv[j].bits, mm->v.bits, words * sizeof(uint64_t));
-                return iv[j] = nv[j].bits;
+            size_t set = (fh ^ (fh >> 32)) % NAME_MEMO_SETS;
+            for (int w = 0; w < 2; w++) {
+                mm = &t->memo[set][w];
+                if (mm->gen == db->gen && mm->len == o && memcmp(mm->key, key, o) == 0) {
+                    t->memo_last[set] = (uint8_t)w;
+                    memcpy(nv[j].bits, mm->v.bits, words * sizeof(uint64_t));
+                    return iv[j] = nv[j].bits;
+                }
             }
+            int w = t->memo_last[set] ^ 1;
+            mm = &t->memo[set][w];
+            t->memo_last[set] = (uint8_t)w;
         }
         uint64_t h = hash_siphash(&nc_hk, key, o);
         struct name_slot *sl = &t->slot[(h ^ (h >> 32)) % CFG_SIGDB_NAME_CACHE];
