@@ -1,16 +1,20 @@
 /*
  * resume.c - the shared resumption table (see resume.h).
  *
- * A fixed array of entries, chained buckets by index (a power of two at
- * least the cap), and a doubly linked LRU list by index: the head is the
- * most recently used, the tail is evicted first.
+ * A fixed array of entries, an index of them by key hash, and a doubly
+ * linked LRU list by entry: the head is the most recently used, the tail
+ * is evicted first.
  *
- * The links live apart from the entries: link[i] (20 bytes) holds entry
- * i's bucket chain, LRU neighbours, bucket and a 32-bit tag of its key's
- * hash, while e[i] (the key and its ~0.7 KB origin) is read only when the
- * tag agrees.  A probe, an eviction's bucket walk and an LRU move touch
- * the small array; the tag only saves key comparisons (equal keys are
- * still decided by comparing their bytes).
+ * The index is open addressing with linear probing in a power-of-two
+ * array of slots at least twice the cap (so at most half full, and a run
+ * of slots ends at an empty one): a slot is 8 bytes, the entry's number
+ * and the low 32 bits of its key's hash, which give its home slot and
+ * are compared before the key, so a probe reads one or two lines of
+ * slots and the entry (the key and its ~0.7 KB origin) only when they
+ * agree.  Equal keys are decided by comparing their bytes.  A removal
+ * shifts the following slots of its run back (Knuth's algorithm R), so
+ * no tombstones build up.  link[i] holds entry i's LRU neighbours and
+ * slot: an eviction and an LRU move touch these small arrays only.
  */
 #include "detect/resume.h"
 
@@ -28,47 +32,50 @@ struct resume_entry {
     struct resume_origin o;
 };
 
+struct resume_slot {
+    uint32_t tag;   /* the key's hash, low half: its home is tag & (ns - 1) */
+    uint32_t idx;   /* the entry; NIL: empty */
+};
+
 struct resume_link {
-    uint32_t tag;     /* the key's hash, high half: compared before the key */
-    uint32_t hnext;   /* bucket chain; the free list when dropped */
-    uint32_t prev, next;   /* LRU list */
-    uint32_t b;       /* its bucket: a drop finds it without hashing the key again */
+    uint32_t prev, next;   /* LRU list; next: the free list when dropped */
+    uint32_t pos;          /* its slot */
 };
 
 struct resume {
     pthread_mutex_t mu;
     struct hash_key hk;
-    size_t cap, n, nb;
-    uint32_t head, tail, free_list;   /* LRU ends; dropped entries by hnext */
+    size_t cap, n, ns;
+    uint32_t head, tail, free_list;   /* LRU ends; dropped entries by next */
     uint32_t fresh;                   /* e[fresh..cap) never used yet */
-    uint32_t *bucket;
-    struct resume_link *link;   /* link[i]: entry i's chains (see above) */
+    struct resume_slot *slot;         /* ns slots */
+    struct resume_link *link;         /* link[i]: entry i's (see above) */
     struct resume_entry *e;
 };
 
 struct resume *resume_new(size_t cap)
 {
-    if (cap >= NIL)
+    if (cap >= NIL / 2)
         return NULL;
     struct resume *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
     t->cap = cap;
-    t->nb = 1;
-    while (t->nb < cap)
-        t->nb <<= 1;
-    t->bucket = malloc(t->nb * sizeof(*t->bucket));
+    t->ns = 2;
+    while (t->ns < 2 * cap)
+        t->ns <<= 1;
+    t->slot = malloc(t->ns * sizeof(*t->slot));
     t->link = cap ? malloc(cap * sizeof(*t->link)) : NULL;
     t->e = cap ? calloc(cap, sizeof(*t->e)) : NULL;
-    if (!t->bucket || (cap && (!t->e || !t->link))) {
-        free(t->bucket);
+    if (!t->slot || (cap && (!t->e || !t->link))) {
+        free(t->slot);
         free(t->link);
         free(t->e);
         free(t);
         return NULL;
     }
-    for (size_t i = 0; i < t->nb; i++)
-        t->bucket[i] = NIL;
+    for (size_t i = 0; i < t->ns; i++)
+        t->slot[i].idx = NIL;
     t->free_list = NIL;   /* entries are taken from e[fresh] first: none touched here */
     t->head = t->tail = NIL;
     pthread_mutex_init(&t->mu, NULL);
@@ -81,7 +88,7 @@ void resume_free(struct resume *t)
     if (!t)
         return;
     pthread_mutex_destroy(&t->mu);
-    free(t->bucket);
+    free(t->slot);
     free(t->link);
     free(t->e);
     free(t);
@@ -99,8 +106,7 @@ static void canon(struct resume_key *c, const struct resume_key *k)
     memcpy(c->id, k->id, c->id_len);
 }
 
-/* A canonical key's hash (once per call): its low bits pick the bucket,
- * its high half is the tag.  The bytes hashed are the ones a key uses
+/* A canonical key's hash (once per call): its low half is the tag.  The bytes hashed are the ones a key uses
  * (kind, version, port, length, the address, the id's length), which
  * decide the rest (zero). */
 static uint64_t hash_of(const struct resume *t, const struct resume_key *c)
@@ -116,13 +122,43 @@ static uint64_t hash_of(const struct resume *t, const struct resume_key *c)
     return hash_siphash(&t->hk, b, 5 + al + c->id_len);
 }
 
-static uint32_t find(struct resume *t, uint64_t h, const struct resume_key *c)
+static uint32_t find(struct resume *t, uint32_t tag, const struct resume_key *c)
 {
-    uint32_t tag = (uint32_t)(h >> 32);
-    for (uint32_t i = t->bucket[h & (t->nb - 1)]; i != NIL; i = t->link[i].hnext)
-        if (t->link[i].tag == tag && memcmp(&t->e[i].k, c, sizeof(*c)) == 0)
-            return i;
-    return NIL;
+    size_t mask = t->ns - 1;
+    for (size_t p = tag & mask;; p = (p + 1) & mask) {
+        const struct resume_slot *s = &t->slot[p];
+        if (s->idx == NIL)
+            return NIL;
+        if (s->tag == tag && memcmp(&t->e[s->idx].k, c, sizeof(*c)) == 0)
+            return s->idx;
+    }
+}
+
+/* Index entry i under tag (its key is not there: the run ends empty). */
+static void slot_add(struct resume *t, uint32_t i, uint32_t tag)
+{
+    size_t mask = t->ns - 1, p = tag & mask;
+    while (t->slot[p].idx != NIL)
+        p = (p + 1) & mask;
+    t->slot[p] = (struct resume_slot){ .tag = tag, .idx = i };
+    t->link[i].pos = (uint32_t)p;
+}
+
+/* Take slot p out of the index, moving back the slots after it in its
+ * run that may take its place (their home is not within (p, q]). */
+static void slot_remove(struct resume *t, size_t p)
+{
+    size_t mask = t->ns - 1;
+    for (size_t q = (p + 1) & mask; t->slot[q].idx != NIL; q = (q + 1) & mask) {
+        size_t home = t->slot[q].tag & mask;
+        bool stays = p <= q ? (p < home && home <= q) : (p < home || home <= q);
+        if (stays)
+            continue;
+        t->slot[p] = t->slot[q];
+        t->link[t->slot[p].idx].pos = (uint32_t)p;
+        p = q;
+    }
+    t->slot[p].idx = NIL;
 }
 
 static void lru_unlink(struct resume *t, uint32_t i)
@@ -150,15 +186,12 @@ static void lru_front(struct resume *t, uint32_t i)
         t->tail = i;
 }
 
-/* Take entry i out of its bucket and the LRU list, onto the free list. */
+/* Take entry i out of the index and the LRU list, onto the free list. */
 static void drop(struct resume *t, uint32_t i)
 {
-    uint32_t *p = &t->bucket[t->link[i].b];
-    while (*p != i)
-        p = &t->link[*p].hnext;
-    *p = t->link[i].hnext;
+    slot_remove(t, t->link[i].pos);
     lru_unlink(t, i);
-    t->link[i].hnext = t->free_list;
+    t->link[i].next = t->free_list;
     t->free_list = i;
     t->n--;
 }
@@ -170,10 +203,9 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
     struct resume_key c;
     canon(&c, k);
     bool evicted = false;
-    uint64_t h = hash_of(t, &c);
-    uint32_t b = (uint32_t)(h & (t->nb - 1));
+    uint32_t tag = (uint32_t)hash_of(t, &c);
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, h, &c);
+    uint32_t i = find(t, tag, &c);
     if (i != NIL) {
         t->e[i].o = *o;
         lru_unlink(t, i);
@@ -189,14 +221,11 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
             evicted = true;
         }
         i = t->free_list;
-        t->free_list = t->link[i].hnext;
+        t->free_list = t->link[i].next;
     }
     memcpy(&t->e[i].k, &c, sizeof(c));   /* padding included: keys compare as bytes */
     t->e[i].o = *o;
-    t->link[i].tag = (uint32_t)(h >> 32);
-    t->link[i].b = b;
-    t->link[i].hnext = t->bucket[b];
-    t->bucket[b] = i;
+    slot_add(t, i, tag);
     lru_front(t, i);
     t->n++;
     pthread_mutex_unlock(&t->mu);
@@ -211,9 +240,9 @@ bool resume_get(struct resume *t, const struct resume_key *k, int64_t now_s,
     struct resume_key c;
     canon(&c, k);
     bool ok = false;
-    uint64_t h = hash_of(t, &c);
+    uint32_t tag = (uint32_t)hash_of(t, &c);
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, h, &c);
+    uint32_t i = find(t, tag, &c);
     if (i != NIL) {
         if (now_s - t->e[i].o.ts_s > CFG_RESUME_MAX_AGE_S) {
             drop(t, i);

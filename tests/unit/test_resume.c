@@ -108,12 +108,13 @@ static void test_table(void)
 /*
  * The table against a plain model (an array in recency order): a long
  * random run of puts and gets over keys that differ in one byte of the
- * id, the kind, the port or the address, in tables whose few buckets make
- * every chain long.  Each answer, each eviction and the count must agree:
- * the links and tags kept beside the entries change no result and no
- * eviction order.
+ * id, the kind, the port or the address, in tables from 1 to 300 entries
+ * (small ones wrap their probe runs, gets of aged entries remove from the
+ * middle of runs).  Each answer, each eviction and the count must agree:
+ * the index, its tags and the links kept beside the entries change no
+ * result and no eviction order.
  */
-#define MODEL_MAX 64
+#define MODEL_MAX 300
 struct model {
     size_t n;
     struct resume_key k[MODEL_MAX];   /* k[0]: most recently used */
@@ -186,7 +187,7 @@ static struct resume_key model_key(unsigned r)
 
 static void test_model(void)
 {
-    static const size_t caps[] = { 1, 2, 3, 7, 64 };
+    static const size_t caps[] = { 1, 2, 3, 7, 64, 300 };
     uint32_t seed = 12345;
     size_t bad = 0, evictions = 0, hits = 0;
     for (size_t ci = 0; ci < sizeof(caps) / sizeof(caps[0]); ci++) {
