@@ -84,9 +84,20 @@
 #define CFG_RESUME_MAX_AGE_S    (7 * 86400) /* packet time after which one is no longer matched
                                                (RFC 8446 4.6.1's ticket lifetime cap) */
 
+/* Names and client fingerprints hashed for the legs and answers tables
+ * (detect/strhash.h): remembered per thread */
+#define CFG_DETECT_HASH_NAMES   2         /* last server names (one connection asks twice) */
+#define CFG_DETECT_HASH_FPS     8         /* last JA4s */
+#define CFG_DETECT_HASH_LEN     64        /* bytes below which a string is remembered */
+#define CFG_DETECT_FP_MEMO      8         /* JA4s, and as many JA3s, remembered per detector with
+                                             their known_fingerprints.json entries */
+
 /* Signatures: interception_issuers.json matching (policy/sigdb.c) */
 #define CFG_SIGDB_NAME_CACHE    1024      /* CA names kept per thread with every entry's issuer_*
                                              verdict on them (direct-mapped, ~150 KiB) */
+#define CFG_SIGDB_NAME_MEMO     128       /* ... and in front of them, names kept with their key
+                                             (2-way sets, ~50 KiB) ... */
+#define CFG_SIGDB_NAME_MEMO_KEY 256       /* ... when the key (CN, O, DN) is this short */
 
 /* Signatures: signatures/removed_roots.json (policy/roots.c) */
 #define CFG_ROOTS_MAX           4096      /* removed-root entries in the file */
@@ -99,7 +110,9 @@
 /* Events */
 #define CFG_TLS_HISTORY_MAX     48          /* letters of a connection's ssl_history kept */
 #define CFG_DNSNAME_CACHE_SLOTS 4096        /* public-suffix answers kept per thread, by exact
-                                               name (util/dnsname.c; 1 MiB) */
+                                               name (util/dnsname.c; 4-way sets; 1 MiB) */
+#define CFG_DNSNAME_SUFFIX_SLOTS 256        /* public-suffix verdicts on names' tails (shop.example,
+                                               example) kept per thread, by exact suffix (64 KiB) */
 #define CFG_GEOIP_CACHE_SLOTS   4096        /* GeoIP answers kept per worker (1.5 MiB) */
 #define CFG_EVENT_UNIT_INITIAL  (32 * 1024) /* a worker's event buffer at start; grows */
 #define CFG_EVENT_UNIT_MAX      (4u << 20) /* one connection's lines (tls event + alerts) */

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/hash.h"
+#include "detect/strhash.h"
 
 #define ANSWERS_BUCKETS 2048   /* power of two, at least DETECT_ANSWERS_MAX */
 _Static_assert((ANSWERS_BUCKETS & (ANSWERS_BUCKETS - 1)) == 0 &&
@@ -16,7 +16,6 @@ _Static_assert((ANSWERS_BUCKETS & (ANSWERS_BUCKETS - 1)) == 0 &&
 
 struct answers {
     pthread_mutex_t mu;
-    struct hash_key key;
     size_t next;
     /* ring[] indexed by (name, JA4): each used slot in one bucket's doubly
      * linked list (-1 ends a list), so a lookup visits only the answers
@@ -32,7 +31,6 @@ struct answers *answers_new(void)
     if (!a)
         return NULL;
     pthread_mutex_init(&a->mu, NULL);
-    hash_random_key(&a->key);
     for (size_t b = 0; b < ANSWERS_BUCKETS; b++)
         a->head[b] = -1;
     return a;
@@ -90,8 +88,8 @@ bool answers_match_and_remember(struct answers *a, const struct detect_conn *c,
         (!c->has_flight_bytes && !c->hello_retry))
         return false;
     size_t al = alen(c->ip_ver);
-    uint64_t sni_h = hash_siphash(&a->key, c->sni, strlen(c->sni));
-    uint64_t ja4_h = hash_siphash(&a->key, c->ja4, strlen(c->ja4));
+    uint64_t sni_h = strhash(STRHASH_NAME, c->sni);   /* as the legs' (one memo) */
+    uint64_t ja4_h = strhash(STRHASH_FP, c->ja4);
     int64_t now = (int64_t)(c->ts_us / 1000000);
     size_t b = bucket_of(sni_h, ja4_h);
     int32_t best = -1;

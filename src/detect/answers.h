@@ -18,7 +18,7 @@
  *   window    DETECT_ANSWERS_WINDOW_S seconds between the two connections.
  *   locking   one mutex; answers_match_and_remember() looks up and records
  *             in one critical section.  Keyed 64-bit hashes of the name and
- *             the JA4 (SipHash, per-run key) decide equality.
+ *             the JA4 (SipHash, per-run key, detect/strhash.h) decide equality.
  *   order     the connection that finishes second carries the alert.
  */
 #ifndef PINSCOPE_ANSWERS_H

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "detect/strhash.h"
 #include "tls/session.h"
 #include "util/hash.h"
 
@@ -39,7 +40,7 @@ struct leg_key {
 
 struct legs {
     pthread_mutex_t mu;
-    struct hash_key key;             /* for the legs' string hashes */
+    struct hash_key key;             /* for leaves' hashes (names and fingerprints: strhash.h) */
     size_t next;
     /* ring[] indexed by name: each slot in one bucket's doubly linked list
      * (-1 ends a list), so a lookup visits only the legs of its own name. */
@@ -77,6 +78,17 @@ static size_t alen(uint8_t ver)
 static uint64_t str_hash(const struct legs *l, const char *s)
 {
     return hash_siphash(&l->key, s, strlen(s));
+}
+
+/* A leaf's hash.  Its SHA-256 (64 hex digits) is our own digest of the
+ * certificate, which nobody outside can steer, so the cheaper hash_fast()
+ * (all 64 digits, seeded with the table's key) decides as well as SipHash
+ * does: two leaves are one only if their digests are, or by a 2^-64 chance
+ * no input can arrange.  Anything else is hashed with SipHash. */
+static uint64_t leaf_hash(const struct legs *l, const char *s)
+{
+    size_t n = strnlen(s, 65);
+    return n == 64 ? hash_fast(&l->key, s, 64) : str_hash(l, s);
 }
 
 /* An address folded to 32 bits: two equal addresses fold equal, so
@@ -123,26 +135,36 @@ static bool find(const struct legs *l, const struct detect_conn *c, uint64_t sni
     size_t al = alen(c->ip_ver);
     uint32_t c_client_f = fold(c->client_ip, al), c_server_f = fold(c->server_ip, al);
     int32_t best = -1;
+    const bool c_ja4 = c->ja4 != NULL;
+    const uint8_t c_ver = c->ip_ver;
     /* Of several matching legs the one in the lowest ring slot answers, as
      * when the ring was scanned in order. */
     for (int32_t i = l->head[sni_h & (LEGS_BUCKETS - 1)]; i >= 0; i = l->hnext[i]) {
-        /* Cheap tests first: most remembered legs are the same certificate
-         * and client fingerprint.  Keyed 64-bit hashes decide (a collision
-         * cannot be arranged from outside). */
+        /* Cheap tests first, on the packed keys: most remembered legs of a
+         * name are the same certificate, and differ in client fingerprint
+         * from clients that have nothing to do with this one.  Keyed
+         * 64-bit hashes decide (a collision cannot be arranged from
+         * outside). */
         const struct leg_key *k = &l->keys[i];
-        if (k->sni_h != sni_h || (best >= 0 && i > best))
-            continue;
+        /* No shape can hold (the tests below, on folded addresses), and no
+         * CONNECT link: the explicit shape needs the proxy's address on
+         * both legs; the transparent shape and the CONNECT link need
+         * another leaf, and the one server or one leg through CONNECT.
+         * A leg with the same leaf and no address in common, the most
+         * common by far, is passed over on these two tests. */
+        bool may_explicit = k->server_f == c_client_f || k->client_f == c_server_f;
         bool other_leaf = has_leaf && k->leaf_h && k->leaf_h != leaf_h;
-        bool other_fp = c->ja4 && k->ja4_h && k->ja4_h != ja4_h;
-        if (!other_leaf && !other_fp)
+        if (!may_explicit && !other_leaf)
+            continue;
+        if (k->sni_h != sni_h)
+            continue;
+        bool other_fp = c_ja4 && k->ja4_h && k->ja4_h != ja4_h;
+        if (!(other_leaf ? may_explicit || k->server_f == c_server_f || k->via_connect != c_via
+                         : other_fp && may_explicit))
+            continue;
+        if (k->ip_ver != c_ver || (best >= 0 && i > best))
             continue;
         if (now - k->ts_s > DETECT_LEG_WINDOW_S || k->ts_s - now > DETECT_LEG_WINDOW_S)
-            continue;
-        /* No shape can hold (the tests below, on folded addresses), and no
-         * CONNECT link (it needs another leaf and one leg through CONNECT). */
-        if (k->ip_ver != c->ip_ver ||
-            (k->server_f != c_client_f && k->client_f != c_server_f &&
-             k->server_f != c_server_f && !(other_leaf && k->via_connect != c_via)))
             continue;
         const struct leg *g = &l->ring[i];
         if (!g->used)
@@ -199,9 +221,9 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
      * every connection would meet every other at the one address. */
     if (memcmp(c->client_ip, c->server_ip, alen(c->ip_ver)) == 0)
         return false;
-    uint64_t sni_h = str_hash(l, c->sni);
-    uint64_t leaf_h = leaf_sha256 ? str_hash(l, leaf_sha256) : 0;
-    uint64_t ja4_h = c->ja4 ? str_hash(l, c->ja4) : 0;
+    uint64_t sni_h = strhash(STRHASH_NAME, c->sni);
+    uint64_t leaf_h = leaf_sha256 ? leaf_hash(l, leaf_sha256) : 0;
+    uint64_t ja4_h = c->ja4 ? strhash(STRHASH_FP, c->ja4) : 0;
     /* Through HTTP CONNECT to the name it then asked for in its SNI. */
     uint16_t connect_port = 0;
     if (c->tls && c->tls->tunnel == TLS_TUNNEL_HTTP_CONNECT && c->tls->connect_port &&

@@ -15,7 +15,8 @@
  *             one critical section, so of two legs finishing at once on two
  *             workers exactly one sees the other.  The work inside is a
  *             walk of the legs with the same name's bucket (2048
- *             buckets of the 64-bit keyed name hash: SipHash, per-run key).
+ *             buckets of the 64-bit keyed name hash: SipHash, per-run key,
+ *             detect/strhash.h).
  *   order     which leg carries the alert is the one that finishes second;
  *             with several workers that can be either.
  */

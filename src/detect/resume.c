@@ -1,9 +1,20 @@
 /*
  * resume.c - the shared resumption table (see resume.h).
  *
- * A fixed array of entries, chained buckets by index (a power of two at
- * least the cap), and a doubly linked LRU list by index: the head is the
- * most recently used, the tail is evicted first.
+ * A fixed array of entries, an index of them by key hash, and a doubly
+ * linked LRU list by entry: the head is the most recently used, the tail
+ * is evicted first.
+ *
+ * The index is open addressing with linear probing in a power-of-two
+ * array of slots at least twice the cap (so at most half full, and a run
+ * of slots ends at an empty one): a slot is 8 bytes, the entry's number
+ * and the low 32 bits of its key's hash, which give its home slot and
+ * are compared before the key, so a probe reads one or two lines of
+ * slots and the entry (the key and its ~0.7 KB origin) only when they
+ * agree.  Equal keys are decided by comparing their bytes.  A removal
+ * shifts the following slots of its run back (Knuth's algorithm R), so
+ * no tombstones build up.  link[i] holds entry i's LRU neighbours and
+ * slot: an eviction and an LRU move touch these small arrays only.
  */
 #include "detect/resume.h"
 
@@ -19,41 +30,52 @@
 struct resume_entry {
     struct resume_key k;
     struct resume_origin o;
-    uint32_t hnext, prev, next;
-    uint32_t b;   /* its bucket: a drop finds it without hashing the key again */
+};
+
+struct resume_slot {
+    uint32_t tag;   /* the key's hash, low half: its home is tag & (ns - 1) */
+    uint32_t idx;   /* the entry; NIL: empty */
+};
+
+struct resume_link {
+    uint32_t prev, next;   /* LRU list; next: the free list when dropped */
+    uint32_t pos;          /* its slot */
 };
 
 struct resume {
     pthread_mutex_t mu;
     struct hash_key hk;
-    size_t cap, n, nb;
-    uint32_t head, tail, free_list;   /* LRU ends; dropped entries by hnext */
+    size_t cap, n, ns;
+    uint32_t head, tail, free_list;   /* LRU ends; dropped entries by next */
     uint32_t fresh;                   /* e[fresh..cap) never used yet */
-    uint32_t *bucket;
+    struct resume_slot *slot;         /* ns slots */
+    struct resume_link *link;         /* link[i]: entry i's (see above) */
     struct resume_entry *e;
 };
 
 struct resume *resume_new(size_t cap)
 {
-    if (cap >= NIL)
+    if (cap >= NIL / 2)
         return NULL;
     struct resume *t = calloc(1, sizeof(*t));
     if (!t)
         return NULL;
     t->cap = cap;
-    t->nb = 1;
-    while (t->nb < cap)
-        t->nb <<= 1;
-    t->bucket = malloc(t->nb * sizeof(*t->bucket));
+    t->ns = 2;
+    while (t->ns < 2 * cap)
+        t->ns <<= 1;
+    t->slot = malloc(t->ns * sizeof(*t->slot));
+    t->link = cap ? malloc(cap * sizeof(*t->link)) : NULL;
     t->e = cap ? calloc(cap, sizeof(*t->e)) : NULL;
-    if (!t->bucket || (cap && !t->e)) {
-        free(t->bucket);
+    if (!t->slot || (cap && (!t->e || !t->link))) {
+        free(t->slot);
+        free(t->link);
         free(t->e);
         free(t);
         return NULL;
     }
-    for (size_t i = 0; i < t->nb; i++)
-        t->bucket[i] = NIL;
+    for (size_t i = 0; i < t->ns; i++)
+        t->slot[i].idx = NIL;
     t->free_list = NIL;   /* entries are taken from e[fresh] first: none touched here */
     t->head = t->tail = NIL;
     pthread_mutex_init(&t->mu, NULL);
@@ -66,7 +88,8 @@ void resume_free(struct resume *t)
     if (!t)
         return;
     pthread_mutex_destroy(&t->mu);
-    free(t->bucket);
+    free(t->slot);
+    free(t->link);
     free(t->e);
     free(t);
 }
@@ -83,54 +106,92 @@ static void canon(struct resume_key *c, const struct resume_key *k)
     memcpy(c->id, k->id, c->id_len);
 }
 
-/* The bucket of a canonical key (hashed once per call). */
-static uint32_t bucket_of(const struct resume *t, const struct resume_key *c)
+/* A canonical key's hash (once per call): its low half is the tag.  The bytes hashed are the ones a key uses
+ * (kind, version, port, length, the address, the id's length), which
+ * decide the rest (zero). */
+static uint64_t hash_of(const struct resume *t, const struct resume_key *c)
 {
-    return (uint32_t)(hash_siphash(&t->hk, c, sizeof(*c)) & (t->nb - 1));
+    uint8_t b[5 + 16 + 32];
+    size_t al = c->ip_ver == 4 ? 4 : 16;
+    b[0] = c->kind;
+    b[1] = c->ip_ver;
+    memcpy(b + 2, &c->port, 2);
+    b[4] = c->id_len;
+    memcpy(b + 5, c->server_ip, al);
+    memcpy(b + 5 + al, c->id, c->id_len);
+    return hash_siphash(&t->hk, b, 5 + al + c->id_len);
 }
 
-static uint32_t find(struct resume *t, uint32_t b, const struct resume_key *c)
+static uint32_t find(struct resume *t, uint32_t tag, const struct resume_key *c)
 {
-    for (uint32_t i = t->bucket[b]; i != NIL; i = t->e[i].hnext)
-        if (memcmp(&t->e[i].k, c, sizeof(*c)) == 0)
-            return i;
-    return NIL;
+    size_t mask = t->ns - 1;
+    for (size_t p = tag & mask;; p = (p + 1) & mask) {
+        const struct resume_slot *s = &t->slot[p];
+        if (s->idx == NIL)
+            return NIL;
+        if (s->tag == tag && memcmp(&t->e[s->idx].k, c, sizeof(*c)) == 0)
+            return s->idx;
+    }
+}
+
+/* Index entry i under tag (its key is not there: the run ends empty). */
+static void slot_add(struct resume *t, uint32_t i, uint32_t tag)
+{
+    size_t mask = t->ns - 1, p = tag & mask;
+    while (t->slot[p].idx != NIL)
+        p = (p + 1) & mask;
+    t->slot[p] = (struct resume_slot){ .tag = tag, .idx = i };
+    t->link[i].pos = (uint32_t)p;
+}
+
+/* Take slot p out of the index, moving back the slots after it in its
+ * run that may take its place (their home is not within (p, q]). */
+static void slot_remove(struct resume *t, size_t p)
+{
+    size_t mask = t->ns - 1;
+    for (size_t q = (p + 1) & mask; t->slot[q].idx != NIL; q = (q + 1) & mask) {
+        size_t home = t->slot[q].tag & mask;
+        bool stays = p <= q ? (p < home && home <= q) : (p < home || home <= q);
+        if (stays)
+            continue;
+        t->slot[p] = t->slot[q];
+        t->link[t->slot[p].idx].pos = (uint32_t)p;
+        p = q;
+    }
+    t->slot[p].idx = NIL;
 }
 
 static void lru_unlink(struct resume *t, uint32_t i)
 {
-    struct resume_entry *x = &t->e[i];
+    struct resume_link *x = &t->link[i];
     if (x->prev != NIL)
-        t->e[x->prev].next = x->next;
+        t->link[x->prev].next = x->next;
     else
         t->head = x->next;
     if (x->next != NIL)
-        t->e[x->next].prev = x->prev;
+        t->link[x->next].prev = x->prev;
     else
         t->tail = x->prev;
 }
 
 static void lru_front(struct resume *t, uint32_t i)
 {
-    struct resume_entry *x = &t->e[i];
+    struct resume_link *x = &t->link[i];
     x->prev = NIL;
     x->next = t->head;
     if (t->head != NIL)
-        t->e[t->head].prev = i;
+        t->link[t->head].prev = i;
     t->head = i;
     if (t->tail == NIL)
         t->tail = i;
 }
 
-/* Take entry i out of its bucket and the LRU list, onto the free list. */
+/* Take entry i out of the index and the LRU list, onto the free list. */
 static void drop(struct resume *t, uint32_t i)
 {
-    uint32_t *p = &t->bucket[t->e[i].b];
-    while (*p != i)
-        p = &t->e[*p].hnext;
-    *p = t->e[i].hnext;
+    slot_remove(t, t->link[i].pos);
     lru_unlink(t, i);
-    t->e[i].hnext = t->free_list;
+    t->link[i].next = t->free_list;
     t->free_list = i;
     t->n--;
 }
@@ -142,9 +203,9 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
     struct resume_key c;
     canon(&c, k);
     bool evicted = false;
-    uint32_t b = bucket_of(t, &c);
+    uint32_t tag = (uint32_t)hash_of(t, &c);
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, b, &c);
+    uint32_t i = find(t, tag, &c);
     if (i != NIL) {
         t->e[i].o = *o;
         lru_unlink(t, i);
@@ -160,13 +221,11 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
             evicted = true;
         }
         i = t->free_list;
-        t->free_list = t->e[i].hnext;
+        t->free_list = t->link[i].next;
     }
     memcpy(&t->e[i].k, &c, sizeof(c));   /* padding included: keys compare as bytes */
     t->e[i].o = *o;
-    t->e[i].b = b;
-    t->e[i].hnext = t->bucket[b];
-    t->bucket[b] = i;
+    slot_add(t, i, tag);
     lru_front(t, i);
     t->n++;
     pthread_mutex_unlock(&t->mu);
@@ -181,9 +240,9 @@ bool resume_get(struct resume *t, const struct resume_key *k, int64_t now_s,
     struct resume_key c;
     canon(&c, k);
     bool ok = false;
-    uint32_t b = bucket_of(t, &c);
+    uint32_t tag = (uint32_t)hash_of(t, &c);
     pthread_mutex_lock(&t->mu);
-    uint32_t i = find(t, b, &c);
+    uint32_t i = find(t, tag, &c);
     if (i != NIL) {
         if (now_s - t->e[i].o.ts_s > CFG_RESUME_MAX_AGE_S) {
             drop(t, i);

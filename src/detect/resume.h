@@ -15,7 +15,7 @@
  *             digest, server address, server port); a full table evicts
  *             the least recently used entry (resume_put() says so, the
  *             caller counts caps.tls_resume_evicted).  Lookups and inserts
- *             are O(1): chained buckets, SipHash with a per-run key.
+ *             are O(1): open addressing at most half full, SipHash with a per-run key.
  *   age       an entry whose origin started more than CFG_RESUME_MAX_AGE_S
  *             (packet time) before the lookup is dropped, not matched.
  *   sharing   one table per process, shared by every worker (a resumed
@@ -23,8 +23,10 @@
  *             workers' flow hash usually put it on another worker than its
  *             origin); one mutex around each call.  It survives policy
  *             reloads: it holds facts of the traffic.
- *   memory    cap x sizeof(struct resume_entry) allocated at creation
- *             (about 2.9 MiB for 4096).
+ *   memory    cap x sizeof(struct resume_entry) and 12 bytes of links,
+ *             and an index of 8-byte slots at least twice the cap,
+ *             allocated at creation (about 2.9 MiB for 4096); entries are
+ *             touched as they are first used.
  */
 #ifndef PINSCOPE_RESUME_H
 #define PINSCOPE_RESUME_H

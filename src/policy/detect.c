@@ -23,7 +23,8 @@
 #include "util/dnsname.h"
 
 #define PRODUCT_CACHE 1024   /* chains remembered with their signature match */
-#define FP_MEMO_N 8          /* fingerprint entries remembered for the last client */
+#define FP_MEMO_N 8          /* fingerprint entries remembered per JA4 or JA3 */
+#define FP_MEMO_SLOTS CFG_DETECT_FP_MEMO   /* JA4s remembered, and as many JA3s */
 #define FP_MEMO_LEN 64       /* a JA4 or JA3 longer than this is looked up each time */
 
 struct product_slot {
@@ -41,15 +42,19 @@ struct detect {
     struct answers *answers;         /* shared too */
     bool own_answers;
     struct product_slot products[PRODUCT_CACHE];
-    /* The last client fingerprints looked up and what they found: the
+    /* Fingerprint entries found for the last few JA4s and JA3s: the
      * detections and the event's client_app ask for the same connection,
-     * and most connections share their client's JA4 and JA3. */
-    struct {
-        bool valid, has_ja4, has_ja3;
-        char ja4[FP_MEMO_LEN], ja3[FP_MEMO_LEN];
-        size_t n;
-        const struct sig_fp *fps[FP_MEMO_N];
-    } fp_memo;
+     * and most connections share one of a few JA4s (JA3s differ more:
+     * clients that shuffle their extensions make a new one each time). */
+    struct fp_memo {
+        struct fp_memo_slot {
+            bool used;
+            char v[FP_MEMO_LEN];
+            size_t n;                          /* entries found (may exceed FP_MEMO_N) */
+            const struct sig_fp *fps[FP_MEMO_N];
+        } s[FP_MEMO_SLOTS];
+        unsigned next;
+    } fp_memo[2];                              /* [0]: JA4, [1]: JA3 */
 };
 
 struct detect *detect_new_shared(const struct policy *pol, const struct sigdb *sigs,
@@ -780,49 +785,45 @@ const char *detect_interception_product(const struct detect *d, const struct det
     return sig ? sig->product : NULL;
 }
 
-/* Fingerprint entries for the client: JA4 first, then JA3. */
-static size_t client_fps_lookup(const struct detect *d, const struct detect_conn *c,
-                                const struct sig_fp **out, size_t max)
+/* Entries for one fingerprint (up to FP_MEMO_N into out), and how many
+ * there are, from the memo of its type when it holds it. */
+static size_t fp_find(struct detect *d, enum sig_fp_type type, const char *v,
+                      const struct sig_fp **out)
 {
-    size_t n = 0;
-    if (c->ja4)
-        n = sigdb_find_fingerprint(d->sigs, SIG_FP_JA4, c->ja4, out, max);
-    if (n == 0 && c->ja3)
-        n = sigdb_find_fingerprint(d->sigs, SIG_FP_JA3, c->ja3, out, max);
-    return n < max ? n : max;
+    size_t len = strlen(v);
+    if (len >= FP_MEMO_LEN)
+        return sigdb_find_fingerprint(d->sigs, type, v, out, FP_MEMO_N);
+    struct fp_memo *m = &d->fp_memo[type == SIG_FP_JA4 ? 0 : 1];
+    struct fp_memo_slot *sl = m->s;
+    for (int i = 0; i < FP_MEMO_SLOTS; i++, sl++)
+        if (sl->used && memcmp(sl->v, v, len + 1) == 0)
+            goto hit;
+    sl = &m->s[m->next++ % FP_MEMO_SLOTS];
+    sl->used = true;
+    memcpy(sl->v, v, len + 1);
+    sl->n = sigdb_find_fingerprint(d->sigs, type, v, sl->fps, FP_MEMO_N);
+hit:
+    memcpy(out, sl->fps, (sl->n < FP_MEMO_N ? sl->n : FP_MEMO_N) * sizeof(*out));
+    return sl->n;
 }
 
-/* True when memo string m (present: has) stands for s. */
-static bool memo_same(bool has, const char *m, const char *s)
-{
-    return s ? has && strcmp(m, s) == 0 : !has;
-}
-
+/* Fingerprint entries for the client (at most max <= FP_MEMO_N): JA4
+ * first, then JA3. */
 static size_t client_fps(const struct detect *dc, const struct detect_conn *c,
                          const struct sig_fp **out, size_t max)
 {
     struct detect *d = (struct detect *)dc;   /* the memo is not observable state */
     if (!d->sigs)
         return 0;
-    bool fits = (!c->ja4 || strlen(c->ja4) < FP_MEMO_LEN) &&
-                (!c->ja3 || strlen(c->ja3) < FP_MEMO_LEN) && max <= FP_MEMO_N;
-    if (!fits)
-        return client_fps_lookup(d, c, out, max);
-    if (d->fp_memo.valid && memo_same(d->fp_memo.has_ja4, d->fp_memo.ja4, c->ja4) &&
-        memo_same(d->fp_memo.has_ja3, d->fp_memo.ja3, c->ja3)) {
-        size_t n = d->fp_memo.n < max ? d->fp_memo.n : max;
-        memcpy(out, d->fp_memo.fps, n * sizeof(*out));
-        return n;
-    }
-    size_t n = client_fps_lookup(d, c, d->fp_memo.fps, FP_MEMO_N);
-    d->fp_memo.valid = true;
-    d->fp_memo.has_ja4 = c->ja4 != NULL;
-    d->fp_memo.has_ja3 = c->ja3 != NULL;
-    strcpy(d->fp_memo.ja4, c->ja4 ? c->ja4 : "");
-    strcpy(d->fp_memo.ja3, c->ja3 ? c->ja3 : "");
-    d->fp_memo.n = n;
+    const struct sig_fp *fps[FP_MEMO_N];
+    size_t n = 0;
+    if (c->ja4)
+        n = fp_find(d, SIG_FP_JA4, c->ja4, fps);
+    if (n == 0 && c->ja3)
+        n = fp_find(d, SIG_FP_JA3, c->ja3, fps);
     n = n < max ? n : max;
-    memcpy(out, d->fp_memo.fps, n * sizeof(*out));
+    n = n < FP_MEMO_N ? n : FP_MEMO_N;
+    memcpy(out, fps, n * sizeof(*out));
     return n;
 }
 

@@ -173,6 +173,10 @@ struct sigdb {
     struct strpool strs;    /* every string the entries point to */
     struct roots *roots;    /* removed_roots.json; NULL when the directory has none */
     uint64_t gen;           /* unique per loaded database (tags the name cache) */
+    /* Bit i: entry i has no issuer_* condition (it may match whatever
+     * names the chain carries). */
+    uint64_t no_issuer[(SIGDB_MAX_ISSUERS + 63) / 64];
+    bool any_issuer;        /* some entry has one */
 };
 
 static atomic_uint_fast64_t sigdb_gens;
@@ -581,6 +585,10 @@ static bool load_issuers(struct load_ctx *c, const char *buf, size_t len)
             break;
         }
         e->index = db->n_iss++;
+        if (e->fields & SIG_F_ISSUER_NAME)
+            db->any_issuer = true;
+        else
+            db->no_issuer[e->index / 64] |= 1ull << (e->index % 64);
         for (size_t j = 0; j + 1 < db->n_iss; j++)
             if (strcmp(db->iss[j].id, e->id) == 0) {
                 ok = load_fail(c, "id: duplicate of entry %zu", j + 1);
@@ -1091,11 +1099,34 @@ struct name_slot {
     struct name_verdicts v;
 };
 
+/*
+ * In front of those slots, CFG_SIGDB_NAME_MEMO more keep the key itself
+ * (up to CFG_SIGDB_NAME_MEMO_KEY bytes): they are found by hash_fast()
+ * and decided by comparing the key's bytes, so a name a chain repeats
+ * (the few issuing CAs of a network) costs no SipHash.  Two ways per set
+ * (the one not used last is replaced): a collision only replaces a slot.
+ */
+struct name_memo {
+    uint64_t gen;        /* 0: empty */
+    size_t len;
+    struct name_verdicts v;
+    char key[CFG_SIGDB_NAME_MEMO_KEY];
+};
+
+#define NAME_MEMO_SETS (CFG_SIGDB_NAME_MEMO / 2)
+_Static_assert(NAME_MEMO_SETS > 0 && CFG_SIGDB_NAME_MEMO % 2 == 0, "CFG_SIGDB_NAME_MEMO");
+
+struct name_tables {
+    struct name_slot slot[CFG_SIGDB_NAME_CACHE];
+    struct name_memo memo[NAME_MEMO_SETS][2];
+    uint8_t memo_last[NAME_MEMO_SETS];   /* the way used last */
+};
+
 static pthread_once_t nc_once = PTHREAD_ONCE_INIT;
 static pthread_key_t nc_key;
 static bool nc_key_ok;
 static struct hash_key nc_hk;
-static _Thread_local struct name_slot *nc;
+static _Thread_local struct name_tables *nc;
 
 static void nc_init(void)
 {
@@ -1103,14 +1134,14 @@ static void nc_init(void)
     nc_key_ok = pthread_key_create(&nc_key, free) == 0;
 }
 
-static struct name_slot *nc_get(void)
+static struct name_tables *nc_get(void)
 {
     if (nc)
         return nc;
     pthread_once(&nc_once, nc_init);
     if (!nc_key_ok)
         return NULL;
-    struct name_slot *t = calloc(CFG_SIGDB_NAME_CACHE, sizeof(*t));
+    struct name_tables *t = calloc(1, sizeof(*t));
     if (!t || pthread_setspecific(nc_key, t) != 0) {
         free(t);
         return NULL;
@@ -1151,28 +1182,71 @@ static void name_verdicts_eval(const struct sigdb *db, const struct x509_cert_na
     free(arena);
 }
 
+/* The same (CN, O, RFC 4514 string): the key of the name cache. */
+static bool opt_eq(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_name(const struct x509_cert_name *a, const struct x509_cert_name *b)
+{
+    return opt_eq(a->dn, b->dn) && opt_eq(a->cn, b->cn) && opt_eq(a->o, b->o);
+}
+
 /* The verdicts of names[j] of the chain (j = 2k: chain[k]'s subject,
- * 2k + 1: its issuer), from the cache or evaluated into nv[j]. */
+ * 2k + 1: its issuer), from an earlier name of the chain that is the
+ * same (a certificate's issuer is usually the next one's subject), the
+ * cache, or evaluated into nv[j]. */
 static const uint64_t *issuer_bits(const struct sigdb *db, const struct x509_cert *const *chain,
                                    size_t j, struct name_verdicts *nv, const uint64_t **iv)
 {
     if (iv[j])
         return iv[j];
     const struct x509_cert_name *nm = j % 2 ? &chain[j / 2]->issuer : &chain[j / 2]->subject;
+    for (size_t p = 1; p < j; p++) {
+        if (!iv[p])
+            continue;   /* not looked up (its certificate may be missing) */
+        const struct x509_cert_name *pn = p % 2 ? &chain[p / 2]->issuer : &chain[p / 2]->subject;
+        if (same_name(nm, pn))
+            return iv[j] = iv[p];
+    }
     char key[3 * (X509_CERT_MAX_TEXT + 8)];
     size_t o = 0;
-    struct name_slot *t = nc_get();
+    struct name_tables *t = nc_get();
+    size_t words = (db->n_iss + 63) / 64;
     if (t && key_put(key, sizeof key, &o, nm->cn) && key_put(key, sizeof key, &o, nm->o) &&
         key_put(key, sizeof key, &o, nm->dn)) {
+        struct name_memo *mm = NULL;
+        if (o <= CFG_SIGDB_NAME_MEMO_KEY) {
+            uint64_t fh = hash_fast(&nc_hk, key, o);
+            size_t set = (fh ^ (fh >> 32)) % NAME_MEMO_SETS;
+            for (int w = 0; w < 2; w++) {
+                mm = &t->memo[set][w];
+                if (mm->gen == db->gen && mm->len == o && memcmp(mm->key, key, o) == 0) {
+                    t->memo_last[set] = (uint8_t)w;
+                    memcpy(nv[j].bits, mm->v.bits, words * sizeof(uint64_t));
+                    return iv[j] = nv[j].bits;
+                }
+            }
+            int w = t->memo_last[set] ^ 1;
+            mm = &t->memo[set][w];
+            t->memo_last[set] = (uint8_t)w;
+        }
         uint64_t h = hash_siphash(&nc_hk, key, o);
-        struct name_slot *sl = &t[(h ^ (h >> 32)) % CFG_SIGDB_NAME_CACHE];
+        struct name_slot *sl = &t->slot[(h ^ (h >> 32)) % CFG_SIGDB_NAME_CACHE];
         if (sl->gen != db->gen || sl->tag != h) {
             name_verdicts_eval(db, nm, &sl->v);
             sl->gen = db->gen;
             sl->tag = h;
         }
+        if (mm) {
+            mm->gen = db->gen;
+            mm->len = o;
+            memcpy(mm->key, key, o);
+            memcpy(mm->v.bits, sl->v.bits, words * sizeof(uint64_t));
+        }
         /* A copy: another name of this chain may take the slot. */
-        memcpy(nv[j].bits, sl->v.bits, (db->n_iss + 63) / 64 * sizeof(uint64_t));
+        memcpy(nv[j].bits, sl->v.bits, words * sizeof(uint64_t));
         return iv[j] = nv[j].bits;
     }
     name_verdicts_eval(db, nm, &nv[j]);
@@ -1221,8 +1295,33 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
     char *subj_arena = NULL;
     bool subj_made = false;
 
+    /* An entry with issuer_* conditions matches only when one of the
+     * chain's names holds them all: the candidates are the entries
+     * without any and those some name of the chain holds (every name is
+     * looked up, as a chain that matches nothing needs anyway), visited
+     * in file order. */
+    uint64_t cand[NV_WORDS];
+    size_t words = (db->n_iss + 63) / 64;
+    memcpy(cand, db->no_issuer, words * sizeof(uint64_t));
+    if (db->any_issuer) {
+        for (size_t j = leaf ? 1 : 2; j < 2 * n; j++) {
+            if (!chain[j / 2])
+                continue;
+            const uint64_t *b = issuer_bits(db, chain, j, nv, iv);
+            for (size_t w = 0; w < words; w++)
+                cand[w] |= b[w];
+        }
+    }
+
     const struct sig_issuer *found_sig = NULL;
     for (size_t i = 0; i < db->n_iss && !found_sig; i++) {
+        uint64_t rest = cand[i / 64] >> (i % 64);
+        if (!rest)
+            i = (i | 63);   /* none left in this word */
+        else if (!(rest & 1))
+            i += (size_t)__builtin_ctzll(rest) - 1;   /* to the next candidate */
+        if (!(rest & 1))
+            continue;
         const struct sig_issuer *e = &db->iss[i];
         if ((e->fields & SIG_F_TRAITS) && !traits_hold(e, leaf, &f))
             continue;
@@ -1232,7 +1331,7 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
             if (!subj_made) {
                 subj_arena = malloc(lname_bytes(&leaf->subject) + 1);
                 if (!subj_arena)
-                    break;
+                    goto out;
                 char *next = subj_arena;
                 lname_make(&subj, &leaf->subject, &next);
                 subj_made = true;
@@ -1266,6 +1365,7 @@ const struct sig_issuer *sigdb_match_chain_ex(const struct sigdb *db,
             *out = m;
         found_sig = e;
     }
+out:
 #undef ISSUER_OK
     free(subj_arena);
     return found_sig;

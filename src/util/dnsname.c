@@ -98,26 +98,16 @@ static bool reserved(const char *name)
     return false;
 }
 
-/* `norm` is normalized: public when a proper suffix of it is an explicit
- * ICANN rule.  Every suffix is tried, not only the last label, because
- * the list does not always carry the TLD itself (it has co.za, not za). */
-static bool public_normalized(const psl_ctx_t *ctx, const char *norm)
-{
-    if (reserved(norm))
-        return false;
-    for (const char *p = strchr(norm, '.'); p; p = strchr(p + 1, '.'))
-        if (psl_is_public_suffix2(ctx, p + 1, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE))
-            return true;
-    return false;
-}
-
-/* The answers for one name, kept per thread in a direct-mapped cache of
- * CFG_DNSNAME_CACHE_SLOTS slots: a connection's SNI is asked once by the
- * detections and once by the event's own section, and a busy network
- * names a few thousand servers.  The key is the name exactly as asked
- * (case and trailing dot kept), so a hit answers as the lookup would;
- * names longer than a host name can be are not kept.  A collision only
- * replaces the slot: the worst a crafted stream of names can do is make
+/* The answers for one name, kept per thread in a cache of
+ * CFG_DNSNAME_CACHE_SLOTS slots, DN_WAYS-way set associative (the least
+ * recently used of a set's slots is replaced): a connection's SNI is asked
+ * once by the detections and once by the event's own section, and a busy
+ * network names a few thousand servers.  The key is the name exactly as
+ * asked (case and trailing dot kept), so a hit answers as the lookup
+ * would; names longer than a host name can be are not kept.  A set keeps
+ * 32 bits of each slot's name hash beside the slots, so a lookup reads
+ * only the slot whose tag agrees (the name decides).  A collision only
+ * replaces a slot: the worst a crafted stream of names can do is make
  * every call miss, which costs what an uncached call costs. */
 #define DN_KEY_MAX (DNSNAME_MAX + 1)   /* a 253-character name and its trailing dot */
 enum { DN_NOT_PUBLIC = 0xfe, DN_NO_REGISTERED = 0xff };   /* else reg: an offset */
@@ -129,24 +119,49 @@ struct dn_slot {
                                     registered domain starts in the normalized name */
 };
 
+#define DN_WAYS 4
+#define DN_SETS (CFG_DNSNAME_CACHE_SLOTS / DN_WAYS)
+_Static_assert(DN_SETS > 0 && CFG_DNSNAME_CACHE_SLOTS % DN_WAYS == 0, "dnsname cache sets");
+
+struct dn_set {
+    uint32_t tag[DN_WAYS];    /* the name hash's high half */
+    uint32_t used[DN_WAYS];   /* the cache's clock at the last hit; 0: empty */
+};
+
+/* What the list says of one suffix (a name's tail after a dot): many
+ * names share theirs (shop.example, example), so a name not seen before
+ * asks libpsl only of suffixes not seen before.  Direct-mapped by the
+ * exact suffix, CFG_DNSNAME_SUFFIX_SLOTS per thread. */
+struct sfx_slot {
+    char s[DNSNAME_MAX + 1];   /* "" when empty */
+    bool is_public;
+};
+
+struct dn_cache {
+    uint32_t clock;
+    struct dn_set set[DN_SETS];
+    struct dn_slot slot[DN_SETS][DN_WAYS];
+    struct sfx_slot sfx[CFG_DNSNAME_SUFFIX_SLOTS];
+};
+
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 static pthread_key_t cache_key;
 static bool cache_key_ok;
-static _Thread_local struct dn_slot *cache;   /* this thread's, NULL until first use */
+static _Thread_local struct dn_cache *cache;   /* this thread's, NULL until first use */
 
 static void cache_init(void)
 {
     cache_key_ok = pthread_key_create(&cache_key, free) == 0;
 }
 
-static struct dn_slot *cache_get(void)
+static struct dn_cache *cache_get(void)
 {
     if (cache)
         return cache;
     pthread_once(&cache_once, cache_init);
     if (!cache_key_ok)
         return NULL;
-    struct dn_slot *c = calloc(CFG_DNSNAME_CACHE_SLOTS, sizeof(*c));
+    struct dn_cache *c = calloc(1, sizeof(*c));
     if (!c || pthread_setspecific(cache_key, c) != 0) {
         free(c);
         return NULL;   /* no cache: every call looks up */
@@ -154,11 +169,45 @@ static struct dn_slot *cache_get(void)
     return cache = c;
 }
 
-/* The answer for `name`, looked up in the list. */
-static uint8_t answer(const psl_ctx_t *ctx, const char *name)
+/* Suffix sfx (of a normalized name) is an explicit ICANN rule, from c's
+ * suffix slots when they hold it (c NULL: asked each time). */
+static bool suffix_public(const psl_ctx_t *ctx, struct dn_cache *c, const char *sfx)
+{
+    if (!c)
+        return psl_is_public_suffix2(ctx, sfx, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+    size_t len = 0;
+    uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+    for (; sfx[len]; len++)
+        h = (h ^ (unsigned char)sfx[len]) * 0x100000001b3ull;
+    if (len > DNSNAME_MAX)   /* a normalized name never is; a suffix neither */
+        return psl_is_public_suffix2(ctx, sfx, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+    struct sfx_slot *sl = &c->sfx[(h ^ (h >> 29)) % CFG_DNSNAME_SUFFIX_SLOTS];
+    if (memcmp(sl->s, sfx, len + 1) == 0)
+        return sl->is_public;
+    bool pub = psl_is_public_suffix2(ctx, sfx, PSL_TYPE_ICANN | PSL_TYPE_NO_STAR_RULE);
+    memcpy(sl->s, sfx, len + 1);
+    sl->is_public = pub;
+    return pub;
+}
+
+/* `norm` is normalized: public when a proper suffix of it is an explicit
+ * ICANN rule.  Every suffix is tried, not only the last label, because
+ * the list does not always carry the TLD itself (it has co.za, not za). */
+static bool public_normalized(const psl_ctx_t *ctx, struct dn_cache *c, const char *norm)
+{
+    if (reserved(norm))
+        return false;
+    for (const char *p = strchr(norm, '.'); p; p = strchr(p + 1, '.'))
+        if (suffix_public(ctx, c, p + 1))
+            return true;
+    return false;
+}
+
+/* The answer for `name`, looked up in the list (with c's suffix slots). */
+static uint8_t answer(const psl_ctx_t *ctx, struct dn_cache *c, const char *name)
 {
     char norm[DNSNAME_MAX + 1];
-    if (!normalize(name, norm) || !public_normalized(ctx, norm))
+    if (!normalize(name, norm) || !public_normalized(ctx, c, norm))
         return DN_NOT_PUBLIC;
     /* Both sections.  The walk from the left stops at the first suffix
      * and a public name has a listed one before its last label, so the
@@ -179,15 +228,35 @@ static uint8_t lookup(const psl_ctx_t *ctx, const char *name)
     uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
     for (; len <= DN_KEY_MAX && name[len]; len++)
         h = (h ^ (unsigned char)name[len]) * 0x100000001b3ull;
-    struct dn_slot *c = len > DN_KEY_MAX || len == 0 ? NULL : cache_get();
+    struct dn_cache *c = len > DN_KEY_MAX || len == 0 ? NULL : cache_get();
     if (!c)
-        return answer(ctx, name);
-    struct dn_slot *s = &c[(h ^ (h >> 29)) % CFG_DNSNAME_CACHE_SLOTS];
-    if (memcmp(s->name, name, len + 1) == 0)
-        return s->reg;
-    uint8_t a = answer(ctx, name);
+        return answer(ctx, NULL, name);
+    size_t si = (h ^ (h >> 29)) % DN_SETS;
+    struct dn_set *set = &c->set[si];
+    uint32_t tag = (uint32_t)(h >> 32);
+    if (++c->clock == 0) {   /* wrapped: every slot equally old */
+        for (size_t i = 0; i < DN_SETS; i++)
+            for (int w = 0; w < DN_WAYS; w++)
+                if (c->set[i].used[w])
+                    c->set[i].used[w] = 1;
+        c->clock = 2;
+    }
+    int victim = 0;
+    for (int w = 0; w < DN_WAYS; w++) {
+        if (set->used[w] && set->tag[w] == tag &&
+            memcmp(c->slot[si][w].name, name, len + 1) == 0) {
+            set->used[w] = c->clock;
+            return c->slot[si][w].reg;
+        }
+        if (set->used[w] < set->used[victim])
+            victim = w;
+    }
+    uint8_t a = answer(ctx, c, name);
+    struct dn_slot *s = &c->slot[si][victim];
     memcpy(s->name, name, len + 1);
     s->reg = a;
+    set->tag[victim] = tag;
+    set->used[victim] = c->clock;
     return a;
 }
 

@@ -49,9 +49,10 @@
  * The list is set up once per process (pthread_once) and only read after
  * that; libpsl lookups on ASCII input allocate nothing and keep no state,
  * so every function here may be called from any thread.  No I/O per call.
- * Each thread keeps its own answers for the last names asked (direct-
- * mapped, CFG_DNSNAME_CACHE_SLOTS, allocated on its first call, freed when
- * it exits): a hit answers exactly as a lookup of that name would.
+ * Each thread keeps its own answers for the last names asked (4-way set
+ * associative, least recently used replaced, CFG_DNSNAME_CACHE_SLOTS,
+ * allocated on its first call, freed when it exits): a hit answers
+ * exactly as a lookup of that name would.
  */
 #ifndef PINSCOPE_DNSNAME_H
 #define PINSCOPE_DNSNAME_H

@@ -126,6 +126,53 @@ int main(void)
     const char *app = detect_client_app(d, &probe);
     test_cond("client_app names the browser", app && strstr(app, "Chrom") != NULL);
 
+    /* More JA4s and JA3s than the memo holds, in turn: each answer is the
+     * database's (listed JA4s, unlisted ones falling back to a listed or
+     * an unlisted JA3). */
+    {
+        const char *ja4s[12], *ja3s[3] = { "c3ca411515180e79c765dc2c3c8cea88",
+                                           "00000000000000000000000000000000", NULL };
+        static char unlisted[4][40];
+        size_t nj = 0;
+        static const char *const listed[8] = {
+            "t13i181000_85036bcba153_d41ae481755e",
+            "t13d1517h2_8daaf6152771_b0da82dd1658",
+            "t13i1516h2_8daaf6152771_b1ff8ab2d16f",
+            "t13d190900_9dc949149365_97f8aa674fd9",
+            "t12i190700_d83cc789557e_16bbda4055b2",
+            "t13d1412h2_e33ad33b3d25_6b314db333b6",
+            "t12d350600_9d4c96c0953b_0a9c83bf8b96",
+            "t12d1208h2_0cf722e5493e_34e421c2ef05",
+        };
+        for (; nj < 8; nj++)
+            ja4s[nj] = listed[nj];
+        for (int i = 0; i < 4; i++) {
+            snprintf(unlisted[i], sizeof unlisted[i], "t13d99%02dh2_000000000000_00000000000%d", i, i);
+            ja4s[nj++] = unlisted[i];
+        }
+        size_t bad = 0;
+        for (int round = 0; round < 5; round++)
+            for (size_t i = 0; i < nj; i++)
+                for (int k = 0; k < 3; k++) {
+                    struct detect_conn pc = { .ja4 = ja4s[(i * 5 + (size_t)round) % nj],
+                                              .ja3 = ja3s[k], .tls = &t };
+                    const struct sig_fp *want[8];
+                    size_t wn = sigdb_find_fingerprint(sigs, SIG_FP_JA4, pc.ja4, want, 8);
+                    if (wn == 0 && pc.ja3)
+                        wn = sigdb_find_fingerprint(sigs, SIG_FP_JA3, pc.ja3, want, 8);
+                    const char *wapp = NULL;
+                    for (size_t w = 0; w < wn && w < 8 && !wapp; w++)
+                        if (want[w]->kind == SIG_KIND_KNOWN_GOOD)
+                            wapp = want[w]->application;
+                    if (!wapp && wn)
+                        wapp = want[0]->application;
+                    const char *got = detect_client_app(d, &pc);
+                    if (got != wapp)
+                        bad++;
+                }
+        test_cond("client_app from the fingerprint memo: as the database answers", bad == 0 && nj == 12);
+    }
+
     /* TLS 1.3 without keys: an alert-sized record instead of the Finished. */
     struct tls_session t13;
     tls_session_init(&t13);

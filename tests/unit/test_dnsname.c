@@ -2,6 +2,7 @@
  * test_dnsname.c - unit tests for util/dnsname.c: which names are public by
  * the Public Suffix List, their registered domains, and hostile input.
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
@@ -91,6 +92,41 @@ static void test_cache(void)
                 bad++;
         }
     test_cond("many names through the cache", bad == 0);
+
+    /* Names of one set (the cache's FNV-1a index, 4 ways): more of them
+     * than the set holds, asked in turn and repeated, answer every time
+     * as the list does. */
+    const char *same[8];
+    static char names[8][64];
+    size_t ns = 0;
+    uint64_t want_set = 0;
+    for (int i = 0; i < 2000000 && ns < 8; i++) {
+        snprintf(names[ns], sizeof names[ns], "n%d.Site%d.co.uk", i, i % 7);
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (const char *p = names[ns]; *p; p++)
+            h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+        uint64_t set = (h ^ (h >> 29)) % (CFG_DNSNAME_CACHE_SLOTS / 4);
+        if (ns == 0)
+            want_set = set;
+        if (set == want_set) {
+            same[ns] = names[ns];
+            ns++;
+        }
+    }
+    bad = 0;
+    for (int round = 0; round < 4; round++)
+        for (size_t i = 0; i < ns; i++) {
+            size_t k = round % 2 ? i : (i * 3) % ns;   /* two orders */
+            char want[64];
+            const char *site = strchr(same[k], '.') + 1;
+            snprintf(want, sizeof want, "%s", site);
+            for (char *p = want; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            const char *r = dnsname_registered_domain(same[k], buf, sizeof buf);
+            if (!r || strcmp(r, want) != 0 || !dnsname_public(same[k]))
+                bad++;
+        }
+    test_cond("eight names of one set, in turn", ns == 8 && bad == 0);
 }
 
 int main(void)

@@ -6,10 +6,13 @@
  * whose upstream leaves from another address linked by the CONNECT target,
  * and what that link never pairs.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "config.h"
 #include "detect/legs.h"
+#include "detect/strhash.h"
 #include "tls/session.h"
 #include "testhelp.h"
 
@@ -179,8 +182,102 @@ static void test_ipv6(void)
     legs_free(l);
 }
 
+/* strhash(): a string's hash is the same whichever memo it goes
+ * through, however many others passed since, and in another thread;
+ * strings that differ (one byte, or past the memo's length) differ. */
+#define SH_N 40
+static char sh_str[SH_N][CFG_DETECT_HASH_LEN + 8];
+static uint64_t sh_first[SH_N];
+
+static void *sh_thread(void *arg)
+{
+    size_t *bad = arg;
+    for (int round = 0; round < 3; round++)
+        for (int i = SH_N - 1; i >= 0; i--)
+            if (strhash(i % 2 ? STRHASH_NAME : STRHASH_FP, sh_str[i]) != sh_first[i])
+                (*bad)++;
+    return NULL;
+}
+
+static void test_strhash(void)
+{
+    for (int i = 0; i < SH_N; i++) {
+        if (i < SH_N / 2)
+            snprintf(sh_str[i], sizeof sh_str[i], "t13d15%02dh2_8daaf6152771_02713d6af862", i);
+        else   /* past the memo: hashed each time */
+            snprintf(sh_str[i], sizeof sh_str[i], "%0*d", CFG_DETECT_HASH_LEN + (i % 3) - 1, i);
+        sh_first[i] = strhash(STRHASH_FP, sh_str[i]);
+    }
+    size_t bad = 0;
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < SH_N; i++) {
+            if (strhash(STRHASH_NAME, sh_str[i]) != sh_first[i] ||
+                strhash(STRHASH_FP, sh_str[i]) != sh_first[i])
+                bad++;
+            for (int j = 0; j < i; j++)
+                if (sh_first[j] == sh_first[i])
+                    bad++;
+        }
+    pthread_t th;
+    size_t tbad = 0;
+    bool started = pthread_create(&th, NULL, sh_thread, &tbad) == 0;
+    if (started)
+        pthread_join(th, NULL);
+    test_cond("strhash: one value per string across memos, churn and threads",
+              bad == 0 && started && tbad == 0);
+    test_cond("strhash: the empty string hashes", strhash(STRHASH_FP, "") == strhash(STRHASH_NAME, ""));
+}
+
+/*
+ * Leaves as SHA-256 hex digits (hashed apart from other strings) and more
+ * distinct client fingerprints than the per-thread fingerprint memo
+ * holds, across two tables whose hash keys differ: each pair is told
+ * apart by what differs, and only by that.
+ */
+static void test_hash_memo(void)
+{
+    static const char leaf_a[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char leaf_b[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdee";
+    struct legs *t[2] = { legs_new(), legs_new() };
+    test_cond("two tables", t[0] && t[1]);
+    if (!t[0] || !t[1])
+        return;
+    size_t bad = 0;
+    char j[20][16];
+    for (int i = 0; i < 20; i++)
+        snprintf(j[i], sizeof j[i], "t13d%02d_x", i);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 20; i++) {
+            for (int w = 0; w < 2; w++) {
+                struct leg_match m;
+                uint64_t ts = 1000 + (uint64_t)(round * 20 + i) * 100;   /* apart from before */
+                /* client -> proxy, then proxy -> origin: the explicit shape */
+                struct detect_conn a = conn(1, ts, client, proxy, "memo.bank.test", j[i]);
+                struct detect_conn same = conn(2, ts, proxy, origin, "memo.bank.test", j[i]);
+                struct detect_conn fp = conn(3, ts, proxy, origin, "memo.bank.test",
+                                             j[(i + 1) % 20]);
+                struct detect_conn leaf = conn(4, ts, proxy, origin, "memo.bank.test", j[i]);
+                if (legs_match_and_remember(t[w], &a, leaf_a, "CA", &m))
+                    bad++;
+                if (legs_match_and_remember(t[w], &same, leaf_a, "CA", &m))
+                    bad++;   /* the same leaf and fingerprint */
+                if (!legs_match_and_remember(t[w], &fp, leaf_a, "CA", &m) || m.other_leaf ||
+                    !m.other_fp)
+                    bad++;   /* another fingerprint */
+                if (!legs_match_and_remember(t[w], &leaf, leaf_b, "CA", &m) || !m.other_leaf)
+                    bad++;   /* a leaf differing in its last digit */
+            }
+        }
+    }
+    test_cond("fingerprints and digest leaves told apart in two tables, memo churned", bad == 0);
+    legs_free(t[0]);
+    legs_free(t[1]);
+}
+
 int main(void)
 {
+    test_strhash();
+    test_hash_memo();
     struct legs *l = legs_new();
     struct leg_match m;
     test_cond("legs_new", l != NULL);

@@ -105,6 +105,130 @@ static void test_table(void)
     resume_free(z);
 }
 
+/*
+ * The table against a plain model (an array in recency order): a long
+ * random run of puts and gets over keys that differ in one byte of the
+ * id, the kind, the port or the address, in tables from 1 to 300 entries
+ * (small ones wrap their probe runs, gets of aged entries remove from the
+ * middle of runs).  Each answer, each eviction and the count must agree:
+ * the index, its tags and the links kept beside the entries change no
+ * result and no eviction order.
+ */
+#define MODEL_MAX 300
+struct model {
+    size_t n;
+    struct resume_key k[MODEL_MAX];   /* k[0]: most recently used */
+    struct resume_origin o[MODEL_MAX];
+};
+
+static int model_find(const struct model *m, const struct resume_key *k)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (memcmp(&m->k[i], k, sizeof(*k)) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void model_front(struct model *m, size_t i, const struct resume_key *k,
+                        const struct resume_origin *o)
+{
+    memmove(&m->k[1], &m->k[0], i * sizeof(m->k[0]));
+    memmove(&m->o[1], &m->o[0], i * sizeof(m->o[0]));
+    m->k[0] = *k;
+    m->o[0] = *o;
+}
+
+static bool model_put(struct model *m, size_t cap, const struct resume_key *k,
+                      const struct resume_origin *o)
+{
+    int i = model_find(m, k);
+    if (i >= 0) {
+        model_front(m, (size_t)i, k, o);
+        return false;
+    }
+    bool evicted = m->n == cap;
+    if (!evicted)
+        m->n++;
+    model_front(m, m->n - 1, k, o);
+    return evicted;
+}
+
+static bool model_get(struct model *m, const struct resume_key *k, int64_t now,
+                      struct resume_origin *o)
+{
+    int i = model_find(m, k);
+    if (i < 0)
+        return false;
+    if (now - m->o[i].ts_s > CFG_RESUME_MAX_AGE_S) {
+        memmove(&m->k[i], &m->k[i + 1], (m->n - (size_t)i - 1) * sizeof(m->k[0]));
+        memmove(&m->o[i], &m->o[i + 1], (m->n - (size_t)i - 1) * sizeof(m->o[0]));
+        m->n--;
+        return false;
+    }
+    *o = m->o[i];
+    struct resume_key kk = m->k[i];
+    model_front(m, (size_t)i, &kk, o);
+    return true;
+}
+
+static struct resume_key model_key(unsigned r)
+{
+    struct resume_key k = key(r & 1 ? RESUME_TICKET : RESUME_SESSION_ID, (uint8_t)(r >> 1 & 7),
+                              r >> 4 & 1 ? 8443 : 443);
+    k.id_len = r >> 10 & 1 ? 32 : 31;   /* a shorter id: its last byte zero */
+    k.id[31] = 0;
+    k.id[k.id_len - 1] = (uint8_t)(r >> 5 & 15);   /* one byte apart */
+    if (r >> 9 & 1) {
+        k.ip_ver = 6;
+        k.server_ip[15] = 1;
+    }
+    return k;
+}
+
+static void test_model(void)
+{
+    static const size_t caps[] = { 1, 2, 3, 7, 64, 300 };
+    uint32_t seed = 12345;
+    size_t bad = 0, evictions = 0, hits = 0;
+    for (size_t ci = 0; ci < sizeof(caps) / sizeof(caps[0]); ci++) {
+        size_t cap = caps[ci];
+        struct resume *t = resume_new(cap);
+        static struct model m;
+        m.n = 0;
+        if (!t) {
+            bad++;
+            continue;
+        }
+        for (unsigned step = 0; step < 20000; step++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = seed >> 8;
+            /* keys from a space of 2048 (pairs of which differ in one
+             * byte), clustered so that gets find entries */
+            struct resume_key k = model_key(r % (cap < 8 ? 16 : 2048));
+            int64_t now = 1000 + (int64_t)(step / 64) * 3600;   /* entries age out */
+            struct resume_origin in = origin(step + 1, now), got, want;
+            if (r >> 20 & 1) {
+                bool ev = resume_put(t, &k, &in);
+                if (ev != model_put(&m, cap, &k, &in))
+                    bad++;
+                evictions += ev;
+            } else {
+                memset(&got, 0, sizeof(got));
+                bool a = resume_get(t, &k, now, &got), b = model_get(&m, &k, now, &want);
+                if (a != b || (a && got.flow_id != want.flow_id))
+                    bad++;
+                hits += a;
+            }
+            if (resume_count(t) != m.n)
+                bad++;
+        }
+        resume_free(t);
+    }
+    test_cond("random puts and gets agree with the LRU model (answers, evictions, counts)",
+              bad == 0);
+    test_cond("the run evicted and hit", evictions > 1000 && hits > 1000);
+}
+
 static void test_ticket_parse(void)
 {
     static const uint8_t ok[] = { 0, 0, 0x1c, 0x20, 0, 3, 'a', 'b', 'c' };
@@ -259,6 +383,7 @@ static void test_detect(void)
 int main(void)
 {
     test_table();
+    test_model();
     test_ticket_parse();
     test_detect();
     return test_report();

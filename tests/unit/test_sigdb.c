@@ -929,8 +929,100 @@ static void test_buffers(const char *dir, const struct sigdb *files)
     sigdb_free(db);
 }
 
+/*
+ * File order decides among candidates: 70 entries (two words of the
+ * candidate bits), the ones without issuer_* conditions candidates for
+ * every chain, the others only when a name of the chain holds them; a
+ * name repeated in the chain (an issuer that is the next certificate's
+ * subject) answers as itself.
+ */
+static void test_candidates(void)
+{
+    static char entries[70 * 200], doc[70 * 200 + 64];
+    size_t o = 0;
+    for (int i = 0; i < 70; i++) {
+        const char *m;
+        char buf[64];
+        if (i == 3)
+            m = "\"subject_cn_regex\":\"^plain[.]\"";   /* no issuer condition */
+        else if (i == 66)
+            m = "\"subject_cn_regex\":\"^late[.]\"";   /* the same, second word */
+        else {
+            snprintf(buf, sizeof buf, "\"issuer_cn_regex\":\"^CA %d$\"", i);
+            m = buf;
+        }
+        o += (size_t)snprintf(entries + o, sizeof entries - o,
+                              "%s{\"id\":\"e%d\",\"product\":\"P%d\",\"category\":\"test\","
+                              "\"kind\":\"known-interceptor\",\"match\":{%s},\"source\":\"t\"}",
+                              i ? "," : "", i, i, m);
+    }
+    static const char empty[] = "{\"version\": 1, \"entries\": []}";
+    wrap(doc, sizeof doc, entries);
+    char err[512];
+    struct sigdb *db = sigdb_load_buffers("a.json", doc, strlen(doc), "b.json", empty,
+                                          sizeof empty - 1, err, sizeof err);
+    test_cond("candidates: 70 entries load", db && sigdb_issuer_count(db) == 70);
+    if (!db) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    struct x509_cert leaf = mkcert("CN=x.test", "x.test", NULL, "CN=CA 65", "CA 65", NULL);
+    struct x509_cert mid = mkcert("CN=CA 65", "CA 65", NULL, "CN=CA 2", "CA 2", NULL);
+    struct x509_cert root = mkcert("CN=CA 2", "CA 2", NULL, "CN=CA 2", "CA 2", NULL);
+    const struct x509_cert *chain[3] = {&leaf, &mid, &root};
+    struct sig_match m;
+    const struct sig_issuer *s = sigdb_match_chain_ex(db, chain, 3, NULL, &m);
+    test_cond("candidates: the first in file order (CA 2, the middle's issuer) answers",
+              s && strcmp(s->id, "e2") == 0 && m.role == SIG_NAME_CHAIN_ISSUER &&
+                  m.cert_index == 1);
+    s = sigdb_match_chain_ex(db, chain, 2, NULL, &m);
+    test_cond("candidates: without the root, the same (the middle's issuer)",
+              s && strcmp(s->id, "e2") == 0);
+    s = sigdb_match_chain_ex(db, chain, 1, NULL, &m);
+    test_cond("candidates: the leaf alone: its issuer CA 65, in the second word",
+              s && strcmp(s->id, "e65") == 0 && m.role == SIG_NAME_LEAF_ISSUER);
+    struct x509_cert plain = mkcert("CN=plain.test", "plain.test", NULL, "CN=CA 65", "CA 65", NULL);
+    chain[0] = &plain;
+    s = sigdb_match_chain_ex(db, chain, 1, NULL, &m);
+    test_cond("candidates: an entry without issuer conditions before them answers",
+              s && strcmp(s->id, "e3") == 0 && m.role == SIG_NAME_NONE);
+    struct x509_cert late = mkcert("CN=late.test", "late.test", NULL, "CN=CA 99", "CA 99", NULL);
+    chain[0] = &late;
+    s = sigdb_match_chain_ex(db, chain, 1, NULL, &m);
+    test_cond("candidates: one in the second word without issuer conditions",
+              s && strcmp(s->id, "e66") == 0);
+    struct x509_cert none = mkcert("CN=n.test", "n.test", NULL, "CN=CA 99", "CA 99", NULL);
+    struct x509_cert mid99 = mkcert("CN=CA 99", "CA 99", NULL, "CN=CA 98", "CA 98", NULL);
+    const struct x509_cert *chain2[2] = {&none, &mid99};
+    test_cond("candidates: no name holds: none", !sigdb_match_chain_ex(db, chain2, 2, NULL, &m));
+
+    /* The per-thread name memo and cache belong to one database: another
+     * one, asked about the same names in turn, answers for itself. */
+    static char doc2[512];
+    wrap(doc2, sizeof doc2,
+         "{\"id\":\"other\",\"product\":\"Q\",\"category\":\"test\","
+         "\"kind\":\"known-interceptor\",\"match\":{\"issuer_cn_regex\":\"^CA 98$\"},"
+         "\"source\":\"t\"}");
+    struct sigdb *db2 = sigdb_load_buffers("a.json", doc2, strlen(doc2), "b.json", empty,
+                                           sizeof empty - 1, err, sizeof err);
+    size_t bad = 0;
+    chain[0] = &leaf;
+    for (int round = 0; round < 4 && db2; round++) {
+        const struct sig_issuer *a = sigdb_match_chain_ex(db, chain, 1, NULL, &m);
+        const struct sig_issuer *b = sigdb_match_chain_ex(db2, chain, 1, NULL, &m);
+        const struct sig_issuer *c = sigdb_match_chain_ex(db, chain2, 2, NULL, &m);
+        const struct sig_issuer *d = sigdb_match_chain_ex(db2, chain2, 2, NULL, &m);
+        if (!a || strcmp(a->id, "e65") != 0 || b || c || !d || strcmp(d->id, "other") != 0)
+            bad++;
+    }
+    test_cond("candidates: two databases on the same names, in turn", db2 && bad == 0);
+    sigdb_free(db2);
+    sigdb_free(db);
+}
+
 int main(void)
 {
+    test_candidates();
     const char *dir = getenv("PINSCOPE_SIGDB");
     if (!dir)
         dir = SIGDB_DIR;
