@@ -14,16 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Longest decimal text of a uint64_t. */
-#define FP_DEC_MAX 20
+#include "util/dec.h"
 
-/* "00".."99" and "00".."ff": two characters per table lookup. */
-static const char fp_dec2[200] =
-    "0001020304050607080910111213141516171819"
-    "2021222324252627282930313233343536373839"
-    "4041424344454647484950515253545556575859"
-    "6061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899";
+/* Longest decimal text of a uint64_t. */
+#define FP_DEC_MAX DEC_MAX
+
+/* "00".."ff": two characters per table lookup. */
 static const char fp_hex2[512] =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
     "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
@@ -38,28 +34,7 @@ static const char fp_hex2[512] =
  * returns the end (no NUL written). */
 static inline char *fp_put_dec_w(char *p, uint64_t v, unsigned width)
 {
-    char tmp[FP_DEC_MAX];
-    char *end = tmp + FP_DEC_MAX, *q = end;
-
-    while (v >= 100) {
-        unsigned r = (unsigned)(v % 100);
-        v /= 100;
-        q -= 2;
-        q[0] = fp_dec2[2 * r];
-        q[1] = fp_dec2[2 * r + 1];
-    }
-    if (v >= 10) {
-        q -= 2;
-        q[0] = fp_dec2[2 * v];
-        q[1] = fp_dec2[2 * v + 1];
-    } else {
-        *--q = (char)('0' + v);
-    }
-    while ((unsigned)(end - q) < width && q > tmp)
-        *--q = '0';
-    while (q < end)
-        *p++ = *q++;
-    return p;
+    return dec_put_w(p, v, width);
 }
 
 /* v in decimal at p; returns the end (no NUL written). */

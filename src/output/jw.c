@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/dec.h"
+
 
 void jw_begin(struct jw *w, char **buf, size_t *len, size_t *cap, size_t max)
 {
@@ -199,14 +201,7 @@ void jw_k_strn(struct jw *w, const char *key, size_t klen, const char *v, size_t
 
 static char *put_u64(char *o, uint64_t v)
 {
-    char buf[24], *p = buf + sizeof(buf);
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    size_t n = (size_t)(buf + sizeof(buf) - p);
-    memcpy(o, p, n);
-    return o + n;
+    return dec_put(o, v);
 }
 
 void jw_k_uint(struct jw *w, const char *key, size_t klen, uint64_t v)
