@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "util/tstate.h"
 
 _Static_assert((CFG_FP_MEMO_SETS & (CFG_FP_MEMO_SETS - 1)) == 0,
                "CFG_FP_MEMO_SETS must be a power of two");
@@ -52,47 +53,34 @@ struct fp_thread {
     struct fp_memo_slot slot[CFG_FP_MEMO_SETS * CFG_FP_MEMO_WAYS];
 };
 
-/* The thread's state: found through a thread-local pointer, freed at thread
- * exit through the key's destructor.  The main thread's lives until exit. */
 static _Thread_local struct fp_thread *fp_self;
 static _Thread_local bool fp_self_failed;
-static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static pthread_key_t fp_key;
-static bool fp_key_ok;
 
-static void fp_thread_free(void *p)
+static bool fp_thread_setup(void *p)
 {
     struct fp_thread *t = p;
+    return (t->ctx = EVP_MD_CTX_new()) != NULL;
+}
 
-    if (!t)
-        return;
+static void fp_thread_destroy(void *p)
+{
+    struct fp_thread *t = p;
     EVP_MD_CTX_free(t->ctx);
-    free(t);
     fp_self = NULL;
 }
 
-static void key_create(void)
-{
-    fp_key_ok = pthread_key_create(&fp_key, fp_thread_free) == 0;
-}
+/* The thread's state, found through a thread-local pointer; freed at
+ * thread exit.  The main thread's lives until exit. */
+static struct tstate fp_state =
+    TSTATE_INIT(sizeof(struct fp_thread), NULL, fp_thread_setup, fp_thread_destroy);
 
 static struct fp_thread *fp_thread_get(void)
 {
     if (fp_self || fp_self_failed)
         return fp_self;
-    pthread_once(&key_once, key_create);
-    struct fp_thread *t = calloc(1, sizeof(*t));
-    if (t)
-        t->ctx = EVP_MD_CTX_new();
-    if (!t || !t->ctx || !fp_key_ok || pthread_setspecific(fp_key, t) != 0) {
-        if (t)
-            EVP_MD_CTX_free(t->ctx);
-        free(t);
+    if (!(fp_self = tstate_get(&fp_state)))
         fp_self_failed = true;     /* digest without the memo from now on */
-        return NULL;
-    }
-    fp_self = t;
-    return t;
+    return fp_self;
 }
 
 /* 32-bit hash of s[0..len): eight bytes per step (a multiply-xorshift mix). */

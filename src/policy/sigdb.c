@@ -46,6 +46,7 @@
 #include "util/hex.h"
 #include "util/jsonv.h"
 #include "util/strpool.h"
+#include "util/tstate.h"
 
 /* Which part of a name a regex condition looks at. */
 enum sig_attr { SIG_ATTR_NONE = 0, SIG_ATTR_CN, SIG_ATTR_O, SIG_ATTR_OU, SIG_ATTR_DN };
@@ -1122,31 +1123,19 @@ struct name_tables {
     uint8_t memo_last[NAME_MEMO_SETS];   /* the way used last */
 };
 
-static pthread_once_t nc_once = PTHREAD_ONCE_INIT;
-static pthread_key_t nc_key;
-static bool nc_key_ok;
 static struct hash_key nc_hk;
 static _Thread_local struct name_tables *nc;
 
 static void nc_init(void)
 {
     hash_random_key(&nc_hk);
-    nc_key_ok = pthread_key_create(&nc_key, free) == 0;
 }
+
+static struct tstate nc_state = TSTATE_INIT(sizeof(struct name_tables), nc_init, NULL, NULL);
 
 static struct name_tables *nc_get(void)
 {
-    if (nc)
-        return nc;
-    pthread_once(&nc_once, nc_init);
-    if (!nc_key_ok)
-        return NULL;
-    struct name_tables *t = calloc(1, sizeof(*t));
-    if (!t || pthread_setspecific(nc_key, t) != 0) {
-        free(t);
-        return NULL;
-    }
-    return nc = t;
+    return nc ? nc : (nc = tstate_get(&nc_state));
 }
 
 /* Append "present" and s (NUL ended) to key[*o..cap); false when it does

@@ -10,6 +10,7 @@
 #include "util/algs.h"
 
 #include "config.h"
+#include "util/tstate.h"
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -39,19 +40,17 @@ struct ws {
     unsigned n_pool[ALGS_CIPHER_COUNT];
     EVP_CIPHER_CTX *pool[ALGS_CIPHER_COUNT][CFG_CIPHER_CTX_POOL];   /* zero or public key */
 };
-static pthread_key_t ws_key;
-static bool ws_key_ok;
 
-static void ws_free(void *p)
+/* Releases the pooled contexts (the block itself is tstate's). */
+static void ws_destroy(void *p)
 {
     struct ws *w = p;
-    if (!w)
-        return;
     for (int a = 0; a < ALGS_CIPHER_COUNT; a++)
         for (unsigned i = 0; i < w->n_pool[a]; i++)
             EVP_CIPHER_CTX_free(w->pool[a][i]);
-    free(w);
 }
+
+static struct tstate ws_state = TSTATE_INIT(sizeof(struct ws), NULL, NULL, ws_destroy);
 
 static void fetch_all(void)
 {
@@ -60,7 +59,6 @@ static void fetch_all(void)
     sha1 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA1, NULL);
     sha256 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA2_256, NULL);
     sha384 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA2_384, NULL);
-    ws_key_ok = pthread_key_create(&ws_key, ws_free) == 0;
     const EVP_MD *md[ALGS_HASH_COUNT] = { sha256, sha384 };
     for (int h = 0; h < ALGS_HASH_COUNT; h++)
         if (md[h] && (size_t)EVP_MD_get_size(md[h]) == hash_len[h] &&
@@ -71,19 +69,7 @@ static void fetch_all(void)
 /* This thread's pools, made on first use; NULL if that fails. */
 static struct ws *ws_get(void)
 {
-    if (!ws_key_ok)
-        return NULL;
-    struct ws *w = pthread_getspecific(ws_key);
-    if (w)
-        return w;
-    w = calloc(1, sizeof *w);
-    if (!w)
-        return NULL;
-    if (pthread_setspecific(ws_key, w) != 0) {
-        ws_free(w);
-        return NULL;
-    }
-    return w;
+    return tstate_get(&ws_state);
 }
 
 const EVP_CIPHER *algs_cipher(enum algs_cipher a)
@@ -351,12 +337,7 @@ void algs_cleanup(void)
         EVP_CIPHER_free(ciphers[i]);
         ciphers[i] = NULL;
     }
-    if (ws_key_ok) {
-        ws_free(pthread_getspecific(ws_key));
-        pthread_setspecific(ws_key, NULL);
-        pthread_key_delete(ws_key);
-        ws_key_ok = false;
-    }
+    tstate_release(&ws_state);
     for (int h = 0; h < ALGS_HASH_COUNT; h++)
         hkdf_md[h] = NULL;
     EVP_MD_free(sha1);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "util/tstate.h"
 
 #define DNSNAME_LABEL_MAX 63
 
@@ -144,29 +145,13 @@ struct dn_cache {
     struct sfx_slot sfx[CFG_DNSNAME_SUFFIX_SLOTS];
 };
 
-static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
-static pthread_key_t cache_key;
-static bool cache_key_ok;
+static struct tstate cache_state = TSTATE_INIT(sizeof(struct dn_cache), NULL, NULL, NULL);
 static _Thread_local struct dn_cache *cache;   /* this thread's, NULL until first use */
 
-static void cache_init(void)
-{
-    cache_key_ok = pthread_key_create(&cache_key, free) == 0;
-}
-
+/* This thread's cache; NULL without one (every call then looks up). */
 static struct dn_cache *cache_get(void)
 {
-    if (cache)
-        return cache;
-    pthread_once(&cache_once, cache_init);
-    if (!cache_key_ok)
-        return NULL;
-    struct dn_cache *c = calloc(1, sizeof(*c));
-    if (!c || pthread_setspecific(cache_key, c) != 0) {
-        free(c);
-        return NULL;   /* no cache: every call looks up */
-    }
-    return cache = c;
+    return cache ? cache : (cache = tstate_get(&cache_state));
 }
 
 /* Suffix sfx (of a normalized name) is an explicit ICANN rule, from c's
