@@ -253,7 +253,7 @@ struct cert_buf {
 
 static void cert_buf_put(struct cert_buf *b, const void *p, size_t n)
 {
-    if (b->bad)
+    if (b->bad || n == 0)
         return;
     if (n > b->cap - b->len) {
         size_t cap = b->cap ? b->cap : 256;
