@@ -75,12 +75,11 @@ static inline bool word_needs_escape(uint64_t x)
     return ((lt | zq | zb) & highs) != 0;
 }
 
-/* A JSON string: '"', the text escaped as cJSON escapes it, '"'.  The
- * caller has reserved 6 * n + 2 bytes at o; returns the end. */
-static char *escape(char *o, const char *s, size_t n)
+/* The text escaped as cJSON escapes it, after the opening '"' at o;
+ * returns the end (the closing '"' not yet written). */
+static char *escape_slow(char *o, const char *s, size_t n)
 {
     static const char digits[] = "0123456789abcdef";
-    *o++ = '"';
     size_t i = 0;
     while (i < n) {
         size_t run = i;
@@ -116,6 +115,46 @@ static char *escape(char *o, const char *s, size_t n)
             break;
         }
     }
+    return o;
+}
+
+/* A JSON string: '"', the text escaped as cJSON escapes it, '"'.  The
+ * caller has reserved 6 * n + 2 bytes at o; returns the end.  Most
+ * strings need no escape: they are checked and copied in the same pass,
+ * eight bytes at a time (the last eight overlapping the ones before) or
+ * byte by byte when shorter, with no call; any escape found starts over
+ * in escape_slow(). */
+static char *escape(char *o, const char *s, size_t n)
+{
+    *o++ = '"';
+    if (n >= 8) {
+        size_t i = 0;
+        uint64_t x;
+        for (; n - i >= 8; i += 8) {
+            memcpy(&x, s + i, 8);
+            if (word_needs_escape(x))
+                goto slow;
+            memcpy(o + i, &x, 8);
+        }
+        if (i < n) {
+            memcpy(&x, s + n - 8, 8);
+            if (word_needs_escape(x))
+                goto slow;
+            memcpy(o + n - 8, &x, 8);
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if (!plain[c])
+                goto slow;
+            o[i] = (char)c;
+        }
+    }
+    o += n;
+    *o++ = '"';
+    return o;
+slow:
+    o = escape_slow(o, s, n);
     *o++ = '"';
     return o;
 }

@@ -87,6 +87,48 @@ static void test_escapes(void)
     out_free(&o);
 }
 
+/* Every length up to 40 with one byte of each kind at every position, as
+ * key and as value: the writer's fast and slow paths against cJSON. */
+static void test_escape_positions(void)
+{
+    static const unsigned char kinds[] = { 'a', '"', '\\', '\n', 0x01, 0x1f, 0x7f, 0x20, 0xc3 };
+    int wrong = 0, n = 0;
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t pos = 0; pos < (len ? len : 1); pos++) {
+            for (size_t k = 0; k < sizeof kinds; k++) {
+                char s[48];
+                for (size_t i = 0; i < len; i++)
+                    s[i] = (char)('b' + i % 20);
+                if (len)
+                    s[pos] = (char)kinds[k];
+                if (kinds[k] == 0xc3 && len && pos + 1 < len)
+                    s[pos + 1] = (char)0xa9;   /* a whole UTF-8 character */
+                else if (kinds[k] == 0xc3)
+                    continue;
+                s[len] = '\0';
+                cJSON *root = cJSON_CreateObject();
+                cJSON_AddItemToObject(root, s, cJSON_CreateString(s));
+                char *c = cJSON_PrintUnformatted(root);
+                struct out o = { 0 };
+                struct jw w;
+                jw_begin(&w, &o.buf, &o.len, &o.cap, 1 << 20);
+                jw_obj_open(&w, NULL);
+                jw_str(&w, s, s);
+                jw_obj_close(&w);
+                n++;
+                if (jw_end(&w) != 0 || !c || strcmp(line(&o), c) != 0) {
+                    if (wrong++ < 3)
+                        fprintf(stderr, "jw:    %s\ncJSON: %s\n", line(&o), c ? c : "(null)");
+                }
+                cJSON_free(c);
+                cJSON_Delete(root);
+                out_free(&o);
+            }
+        }
+    }
+    test_cond("escapes at every position of every length up to 40", wrong == 0 && n > 5000);
+}
+
 static void test_caps(void)
 {
     struct out o = { 0 };
@@ -370,6 +412,7 @@ int main(void)
 {
     test_shapes();
     test_escapes();
+    test_escape_positions();
     test_caps();
     test_vs_cjson();
     test_escape_words();
