@@ -57,6 +57,9 @@
 #   BENCH_LIVE      0 to skip the live replay measurement (default 1; root,
 #                   network namespaces and tcpreplay needed)
 #   BENCH_INSTALL   0 to never run apt-get (default 1)
+#   BENCH_BASE      another pinscope build (a previous commit's, say) timed
+#                   on dense.pcap beside PINSCOPE, run for run: this host's
+#                   timings drift minutes apart, so builds are compared this way
 #   BENCH_TLS_MATCH grep -F pattern that marks a TLS event line in pinscope's
 #                   output (default "event_type":"tls")
 set -eu
@@ -237,6 +240,20 @@ if [ "$BENCH_DENSE_FLOWS" -gt 0 ]; then
     measure pcap_loop_flows_dense dense.pcap "$DPK" "$DBY" "$BENCH_REPEAT" "$OUT/pcap_loop" --flows "$DPCAP"
     measure pinscope_dense dense.pcap "$DPK" "$DBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$DPCAP" \
         --keylog "$OUT/dense.keylog" -o /dev/null
+    if [ -n "${BENCH_BASE:-}" ]; then
+        say "run_bench: timing $BENCH_BASE and $PINSCOPE on dense.pcap, alternating"
+        bw="" bc="" pw="" pc="" i=0
+        while [ "$i" -lt "$BENCH_REPEAT" ]; do
+            i=$((i + 1))
+            run_timed base_dense "$BENCH_BASE" -r "$DPCAP" --keylog "$OUT/dense.keylog" -o /dev/null
+            [ "$RC" -ne 0 ] && { STATUS=1; break; }
+            if [ -z "$bw" ] || [ "$NS" -lt "$bw" ]; then bw=$NS bc=$CPU_MS; fi
+            run_timed pair_dense "$PINSCOPE" -r "$DPCAP" --keylog "$OUT/dense.keylog" -o /dev/null
+            [ "$RC" -ne 0 ] && { STATUS=1; break; }
+            if [ -z "$pw" ] || [ "$NS" -lt "$pw" ]; then pw=$NS pc=$CPU_MS; fi
+        done
+        PAIR="${bw:-0} ${bc:--} ${pw:-0} ${pc:--}"
+    fi
     rm -f "$OUT/dense.jsonl"
     "$PINSCOPE" -r "$DPCAP" --keylog "$OUT/dense.keylog" -o "$OUT/dense.jsonl" 2>/dev/null || STATUS=1
     DEVENTS=$(grep -cF -- "$BENCH_TLS_MATCH" "$OUT/dense.jsonl" || true)
@@ -364,6 +381,16 @@ if [ "$DFLOWS" -gt 0 ]; then
     if [ "${DEVENTS:-0}" = "$DFLOWS" ]; then dv=OK; else dv=MISMATCH; STATUS=1; fi
     say "  dense.pcap: $DGEN"
     say "  pinscope TLS events on dense.pcap: ${DEVENTS:-0} for $DFLOWS generated flows: $dv"
+    if [ -n "${PAIR:-}" ]; then
+        set -- $PAIR
+        awk -v bw="$1" -v bc="$2" -v pw="$3" -v pc="$4" -v n="$DFLOWS" -v rep="$BENCH_REPEAT" \
+            -v base="$BENCH_BASE" 'BEGIN {
+            if (bw <= 0 || pw <= 0) { print "  BENCH_BASE comparison failed"; exit }
+            printf "  dense.pcap, %s and this build alternating (best of %d): %.3f s vs %.3f s wall (%+.1f%%)", base, rep, bw / 1e9, pw / 1e9, 100 * (pw - bw) / bw
+            if (bc != "-" && pc != "-")
+                printf ", %.2f s vs %.2f s CPU (%+.1f us/conn)", bc / 1e3, pc / 1e3, (pc - bc) * 1e3 / n
+            printf "\n" }'
+    fi
 fi
 
 # Memory pressure (tests/bench/gen_pressure.c): each attack with real TLS
