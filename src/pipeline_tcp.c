@@ -7,7 +7,8 @@
  * reported, its buffers are freed and the flow stays in the table only as
  * a key: later packets cost one lookup.  A closed flow lingers
  * CFG_FLOW_TIMEOUT_CLOSED seconds to absorb retransmissions, unless a new
- * SYN reuses its ports.
+ * SYN reuses its ports; it keeps only its sides' initial sequence numbers
+ * (struct flow's closed_*), its connection state is freed.
  *
  * Directions are numbered by flow key side (0/1), which the TLS session
  * uses as its own direction numbers; the client is whichever side sent the
@@ -67,13 +68,14 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
     tracker_seen(&pl->tr, f, side, p);
 
     struct conn *c = f->app;
-    if (c->closed) {
-        /* Port reuse: a new connection on the same addresses.  A SYN with
-         * the closed connection's own ISN is a retransmission of it; any
-         * other SYN opens a new connection (RFC 9293 3.10.7.4 allows a
-         * new SYN in TIME-WAIT with a new sequence number). */
+    if (!c) {
+        /* Closed (below).  Port reuse: a new connection on the same
+         * addresses.  A SYN with the closed connection's own ISN is a
+         * retransmission of it; any other SYN opens a new connection
+         * (RFC 9293 3.10.7.4 allows a new SYN in TIME-WAIT with a new
+         * sequence number). */
         bool fresh_syn = (fl & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
-                         (!c->syn[side] || p->seq + 1 != c->isn1[side]);
+                         (!((f->closed_syn >> side) & 1) || p->seq + 1 != f->closed_isn1[side]);
         if (fresh_syn) {
             tracker_remove(&pl->tr, f, EV_END_FIN);
             pl_handle_tcp(pl, p);
@@ -122,7 +124,15 @@ void pl_handle_tcp(struct pipeline *pl, const struct pkt *p)
         c->rst = true;
     if (c->rst || (c->fin[0] && c->fin[1])) {
         tracker_finish(&pl->tr, f, c, c->rst ? EV_END_RST : EV_END_FIN);
-        c->closed = true;
+        /* Reported and released: while the flow lingers it keeps only
+         * what tells a retransmitted SYN from a new connection, and the
+         * connection's state goes (144 bytes for each of the many flows
+         * a busy link closes within CFG_FLOW_TIMEOUT_CLOSED). */
+        f->closed_syn = (uint8_t)((c->syn[0] ? 1 : 0) | (c->syn[1] ? 2 : 0));
+        f->closed_isn1[0] = c->isn1[0];
+        f->closed_isn1[1] = c->isn1[1];
+        conn_free(&pl->env, c);
+        f->app = NULL;
     }
 }
 

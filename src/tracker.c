@@ -166,7 +166,7 @@ static bool over_mark(const struct tracker *t, unsigned percent)
 static unsigned evict_class(const struct flow *f, uint64_t now)
 {
     const struct conn *c = f->app;
-    if (!c || c->done || c->closed)
+    if (!c || c->done)
         return 0;
     if (c->transport == FP_TRANSPORT_TCP && !c->rs[0] && !c->rs[1])
         return 1;
@@ -325,7 +325,7 @@ static uint64_t flow_timeout_us(const struct flow *f)
 {
     const struct conn *c = f->app;
     uint64_t s;
-    if (!c || c->closed)
+    if (!c)   /* a closed TCP connection (pipeline_tcp.c) */
         s = CFG_FLOW_TIMEOUT_CLOSED;
     else if (!c->done && tls_session_is_tls(c->tls))
         s = CFG_FLOW_TIMEOUT_EST;
@@ -353,8 +353,7 @@ void tracker_expire(struct tracker *t, uint64_t now)
         if (idle < min_us)
             break;   /* everything newer is younger still */
         if (idle >= flow_timeout_us(f)) {
-            const struct conn *c = f->app;
-            tracker_remove(t, f, c && c->closed ? EV_END_FIN : EV_END_TIMEOUT);
+            tracker_remove(t, f, f->app ? EV_END_TIMEOUT : EV_END_FIN);
         } else {
             examined++;
         }
@@ -383,8 +382,7 @@ void tracker_flush(struct tracker *t)
     if (i > 1)
         qsort(all, i, sizeof(*all), cmp_seq);
     for (size_t k = 0; k < i; k++) {
-        const struct conn *c = all[k]->app;
-        tracker_remove(t, all[k], c && c->closed ? EV_END_FIN : EV_END_EOF);
+        tracker_remove(t, all[k], all[k]->app ? EV_END_EOF : EV_END_FIN);
     }
     free(all);
 }

@@ -57,7 +57,6 @@ struct conn {
     bool fin[2];
     bool rst;
     int8_t closed_by; /* flow key side of the first FIN or RST, -1 none yet */
-    bool closed;      /* FIN both ways or RST: event written, lingering */
     bool done;        /* analysis over: no more buffering */
     bool emitted;
     bool waiting;     /* TCP: handshake complete, on the tracker's wait list */

@@ -54,15 +54,22 @@ struct flow {
     struct flow *hnext;                /* bucket chain */
     struct flow *lru_prev, *lru_next;  /* prev = more recent */
     struct flow_key key;
+    uint32_t src_slot;                 /* the owner's per-source list (tracker.c) */
     uint64_t hash;
     uint64_t seq;                      /* creation order, 1-based */
     uint64_t first_ts_us, last_ts_us;
     uint64_t pkts[2], bytes[2];        /* per key side */
-    void *app;                         /* owned by the pipeline */
+    void *app;                         /* owned by the pipeline; NULL once a closed TCP
+                                          connection has given up its state */
     uint16_t vlan[DECODE_MAX_VLAN];    /* the first packet's 802.1Q/ad ids, outer first */
     uint8_t n_vlan;
+    /* What a closed TCP connection keeps while its flow lingers (app
+     * NULL): each side's first data sequence number, valid for the sides
+     * whose SYN was seen (bit 0: key side 0, bit 1: side 1), which tell a
+     * retransmitted SYN from a new connection on the same ports. */
+    uint8_t closed_syn;
     struct flow_tunnel *tun;           /* NULL unless the first packet was tunnelled; owned */
-    uint32_t src_slot;                 /* the owner's per-source list (tracker.c) */
+    uint32_t closed_isn1[2];
     struct flow *src_prev, *src_next;  /* that list, in creation order */
 };
 
