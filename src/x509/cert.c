@@ -198,11 +198,12 @@ struct cert_attr {
 /*
  * A value both printers below would write as its own bytes: a string type
  * of one byte per character (or UTF8String), every byte printable ASCII
- * (0x20..0x7e).  (Visible-, Graphic- and GeneralString are one byte per
- * character too, but OpenSSL refuses them in a name: d2i_X509 fails.)  OpenSSL's RFC 2253 printer and ASN1_STRING_to_UTF8() copy
- * such bytes unchanged, so they need not be asked (test_x509 holds the
- * two to the same output for every printable character, first, inside
- * and last, in each of these types).  Escaping is decided separately.
+ * (0x20..0x7e).  OpenSSL's RFC 2253 printer and ASN1_STRING_to_UTF8()
+ * copy such bytes unchanged, so they need not be asked (test_x509 holds
+ * the two to the same output for every character, alone, first, inside
+ * and last, in each type a name may hold).  Escaping is decided
+ * separately.  (Visible-, Graphic- and GeneralString are one byte per
+ * character too, but OpenSSL refuses them in a name: d2i_X509 fails.)
  */
 static bool cert_plain_value(const ASN1_STRING *v)
 {
