@@ -1,9 +1,9 @@
 /*
  * fp_util.h - helpers shared by the fingerprint builders (private to fp/).
  *
- * Straight-line writers of decimal and hex numbers into buffers the caller
- * has sized for the longest possible result (each builder states that bound
- * with a static assertion), and hex digests through OpenSSL EVP with the
+ * Straight-line writers of hex numbers (decimal ones are util/dec.h's) into
+ * buffers the caller has sized for the longest possible result (each
+ * builder states that bound with a static assertion), and hex digests through OpenSSL EVP with the
  * implementations fetched once per process, one reused digest context per
  * thread and a small per-thread memo of recent results.
  */
@@ -16,9 +16,6 @@
 
 #include "util/dec.h"
 
-/* Longest decimal text of a uint64_t. */
-#define FP_DEC_MAX DEC_MAX
-
 /* "00".."ff": two characters per table lookup. */
 static const char fp_hex2[512] =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
@@ -29,19 +26,6 @@ static const char fp_hex2[512] =
     "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
     "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
     "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-
-/* v in decimal at p, at least `width` digits (zero-padded, width <= 20);
- * returns the end (no NUL written). */
-static inline char *fp_put_dec_w(char *p, uint64_t v, unsigned width)
-{
-    return dec_put_w(p, v, width);
-}
-
-/* v in decimal at p; returns the end (no NUL written). */
-static inline char *fp_put_dec(char *p, uint64_t v)
-{
-    return fp_put_dec_w(p, v, 1);
-}
 
 /* v as exactly four lower-case hex digits at p; returns the end. */
 static inline char *fp_put_hex4(char *p, unsigned v)

@@ -36,7 +36,7 @@ static char *ja3_put_u16_list(char *p, const uint16_t *v, size_t n, size_t cap)
             continue;
         if (!first)
             *p++ = '-';
-        p = fp_put_dec(p, v[i]);
+        p = dec_put(p, v[i]);
         first = false;
     }
     return p;
@@ -61,7 +61,7 @@ void fp_ja3(const struct tls_hello *ch, struct fp_ja3 *out)
     char *p = out->str;
     size_t npf = ch->n_point_formats;
 
-    p = fp_put_dec(p, ch->legacy_version);
+    p = dec_put(p, ch->legacy_version);
     *p++ = ',';
     p = ja3_put_u16_list(p, ch->ciphers, ch->n_ciphers, TLS_HELLO_MAX_CIPHERS);
     *p++ = ',';
@@ -74,7 +74,7 @@ void fp_ja3(const struct tls_hello *ch, struct fp_ja3 *out)
     for (size_t i = 0; i < npf; i++) {
         if (i)
             *p++ = '-';
-        p = fp_put_dec(p, ch->point_formats[i]);
+        p = dec_put(p, ch->point_formats[i]);
     }
     *p = '\0';
     ja3_md5_hex(out->str, (size_t)(p - out->str), out->hash);
@@ -89,10 +89,10 @@ void fp_ja3s(const struct tls_hello *sh, struct fp_ja3 *out)
 {
     char *p = out->str;
 
-    p = fp_put_dec(p, sh->legacy_version);
+    p = dec_put(p, sh->legacy_version);
     *p++ = ',';
     if (sh->n_ciphers > 0)
-        p = fp_put_dec(p, sh->ciphers[0]);
+        p = dec_put(p, sh->ciphers[0]);
     *p++ = ',';
     p = ja3_put_u16_list(p, sh->exts, sh->n_exts, TLS_HELLO_MAX_EXTS);
     *p = '\0';

@@ -200,9 +200,9 @@ static char *ja4_put_a(char *p, const struct tls_hello *ch, enum fp_transport t)
     *p++ = ver[0];
     *p++ = ver[1];
     *p++ = ch->has_sni ? 'd' : 'i';
-    p = fp_put_dec_w(p, ja4_count(ch->ciphers, ch->n_ciphers, ch->total_ciphers,
+    p = dec_put_w(p, ja4_count(ch->ciphers, ch->n_ciphers, ch->total_ciphers,
                                   TLS_HELLO_MAX_CIPHERS), 2);
-    p = fp_put_dec_w(p, ja4_count(ch->exts, ch->n_exts, ch->total_exts, TLS_HELLO_MAX_EXTS),
+    p = dec_put_w(p, ja4_count(ch->exts, ch->n_exts, ch->total_exts, TLS_HELLO_MAX_EXTS),
                      2);
     *p++ = alpn[0];
     *p++ = alpn[1];
@@ -319,7 +319,7 @@ void fp_ja4s(const struct tls_hello *sh, enum fp_transport t, struct fp_ja4s *ou
     *p++ = ja4_transport_char(t);
     *p++ = ver[0];
     *p++ = ver[1];
-    p = fp_put_dec_w(p, ja4_count(sh->exts, sh->n_exts, sh->total_exts, TLS_HELLO_MAX_EXTS),
+    p = dec_put_w(p, ja4_count(sh->exts, sh->n_exts, sh->total_exts, TLS_HELLO_MAX_EXTS),
                      2);
     *p++ = alpn[0];
     *p++ = alpn[1];

@@ -43,7 +43,7 @@ void ja4t_read(struct ja4t_syn *s, uint16_t window, uint8_t ttl, const uint8_t *
  * the event. */
 static size_t put_dec(char *out, unsigned v, unsigned width)
 {
-    return (size_t)(fp_put_dec_w(out, v, width) - out);
+    return (size_t)(dec_put_w(out, v, width) - out);
 }
 
 /* JA4T_STR_MAX holds the longest: 5 + 1 + JA4T_MAX_KINDS * 4 + 1 + 5 + 1 + 3 + NUL. */
@@ -72,7 +72,7 @@ bool ja4t_server_stack(const struct tcp_handshake *h, char ja4ts[JA4T_STR_MAX], 
     if (!h || !h->synack.seen)
         return false;
     ja4t_format(&h->synack, ja4ts);
-    *fp_put_dec(ttl, h->synack.ttl) = '\0';    /* at most "255" */
+    *dec_put(ttl, h->synack.ttl) = '\0';    /* at most "255" */
     return true;
 }
 
@@ -102,11 +102,11 @@ bool ja4l_format(const struct tcp_handshake *h, char client[32], char server[32]
     if (!h->t_ack || h->t_synack < h->t_syn || h->t_ack < h->t_synack)
         return false;
     /* at most 20 digits, '_', 3 digits: 24 < 32 */
-    char *p = fp_put_dec(client, (h->t_ack - h->t_synack) / 2);
+    char *p = dec_put(client, (h->t_ack - h->t_synack) / 2);
     *p++ = '_';
-    *fp_put_dec(p, h->ttl_syn) = '\0';
-    p = fp_put_dec(server, (h->t_synack - h->t_syn) / 2);
+    *dec_put(p, h->ttl_syn) = '\0';
+    p = dec_put(server, (h->t_synack - h->t_syn) / 2);
     *p++ = '_';
-    *fp_put_dec(p, h->ttl_synack) = '\0';
+    *dec_put(p, h->ttl_synack) = '\0';
     return true;
 }

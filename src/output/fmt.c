@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "quic/quic.h"
+#include "util/dec.h"
 #include "util/dnsname.h"
 
 /* Validate UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
@@ -86,12 +87,7 @@ void fmt_alpn(struct jw *w, const char *key, const uint8_t *p, size_t n)
 static char *put_ipv4(char *o, const uint8_t a[4])
 {
     for (int i = 0; i < 4; i++) {
-        unsigned v = a[i];
-        if (v >= 100)
-            *o++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *o++ = (char)('0' + v / 10 % 10);
-        *o++ = (char)('0' + v % 10);
+        o = dec_put(o, a[i]);
         *o++ = i < 3 ? '.' : '\0';
     }
     return o - 1;

@@ -238,16 +238,11 @@ void jw_k_strn(struct jw *w, const char *key, size_t klen, const char *v, size_t
         done(w, escape(o, v, n));
 }
 
-static char *put_u64(char *o, uint64_t v)
-{
-    return dec_put(o, v);
-}
-
 void jw_k_uint(struct jw *w, const char *key, size_t klen, uint64_t v)
 {
     char *o = value_start(w, key, klen, 20);
     if (o)
-        done(w, put_u64(o, v));
+        done(w, dec_put(o, v));
 }
 
 void jw_k_int(struct jw *w, const char *key, size_t klen, int64_t v)
@@ -257,9 +252,9 @@ void jw_k_int(struct jw *w, const char *key, size_t klen, int64_t v)
         return;
     if (v < 0) {
         *o++ = '-';
-        done(w, put_u64(o, (uint64_t)0 - (uint64_t)v));
+        done(w, dec_put(o, (uint64_t)0 - (uint64_t)v));
     } else {
-        done(w, put_u64(o, (uint64_t)v));
+        done(w, dec_put(o, (uint64_t)v));
     }
 }
 
@@ -394,7 +389,7 @@ void jw_k_u16_array(struct jw *w, const char *key, size_t klen, const uint16_t *
     for (size_t i = 0; i < n; i++) {
         if (i)
             *o++ = ',';
-        o = put_u64(o, v[i]);
+        o = dec_put(o, v[i]);
     }
     *o++ = ']';
     done(w, o);
