@@ -28,7 +28,7 @@ static const char *const names[ALGS_CIPHER_COUNT] = {
 
 static CRYPTO_ONCE once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_CIPHER *ciphers[ALGS_CIPHER_COUNT];
-static EVP_MD *sha1, *sha256, *sha384;
+static EVP_MD *sha256, *sha384;
 static EVP_MD *hkdf_md[ALGS_HASH_COUNT];          /* sha256, sha384: HKDF is ready */
 static const size_t hash_len[ALGS_HASH_COUNT] = { 32, 48 };
 static const size_t block_len[ALGS_HASH_COUNT] = { 64, 128 };
@@ -56,7 +56,6 @@ static void fetch_all(void)
 {
     for (int i = 0; i < ALGS_CIPHER_COUNT; i++)
         ciphers[i] = EVP_CIPHER_fetch(NULL, names[i], NULL);
-    sha1 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA1, NULL);
     sha256 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA2_256, NULL);
     sha384 = EVP_MD_fetch(NULL, OSSL_DIGEST_NAME_SHA2_384, NULL);
     const EVP_MD *md[ALGS_HASH_COUNT] = { sha256, sha384 };
@@ -77,16 +76,6 @@ const EVP_CIPHER *algs_cipher(enum algs_cipher a)
     if ((unsigned)a >= ALGS_CIPHER_COUNT || CRYPTO_THREAD_run_once(&once, fetch_all) != 1)
         return NULL;
     return ciphers[a];
-}
-
-const EVP_MD *algs_sha1(void)
-{
-    return CRYPTO_THREAD_run_once(&once, fetch_all) == 1 ? sha1 : NULL;
-}
-
-const EVP_MD *algs_sha256(void)
-{
-    return CRYPTO_THREAD_run_once(&once, fetch_all) == 1 ? sha256 : NULL;
 }
 
 int algs_hkdf_ready(enum algs_hash h)
@@ -340,8 +329,7 @@ void algs_cleanup(void)
     tstate_release(&ws_state);
     for (int h = 0; h < ALGS_HASH_COUNT; h++)
         hkdf_md[h] = NULL;
-    EVP_MD_free(sha1);
     EVP_MD_free(sha256);
     EVP_MD_free(sha384);
-    sha1 = sha256 = sha384 = NULL;
+    sha256 = sha384 = NULL;
 }

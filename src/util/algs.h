@@ -30,11 +30,6 @@ enum algs_cipher {
 /* The cipher, or NULL when libcrypto does not provide it. */
 const EVP_CIPHER *algs_cipher(enum algs_cipher a);
 
-/* SHA-1 and SHA-256, for EVP_Digest() (NULL when libcrypto lacks them).
- * EVP_sha1() and EVP_sha256() would be looked up again on every call. */
-const EVP_MD *algs_sha1(void);
-const EVP_MD *algs_sha256(void);
-
 /* SHA-1 and SHA-256 of p[0..n) into out, on a stack state: no EVP context
  * allocated, no provider looked up (52 ns instead of 188 for 40 bytes on
  * this project's machines).  For the digests taken per connection and per
