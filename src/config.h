@@ -65,7 +65,8 @@
 /* Certificates */
 #define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~5 KB each */
 #define CFG_X509_VERIFY_CACHE   4096      /* chains whose facts and validation result are kept
-                                             (direct-mapped, ~300 bytes a slot) */
+                                             (~310 bytes a slot) ... */
+#define CFG_X509_VERIFY_WAYS    4         /* ... in sets of this many slots, LRU within a set */
 #define CFG_X509_OBJECTS_KEPT   1024      /* of those, the most recently used keep OpenSSL's X509
                                              object; older ones are decoded again when needed */
 #define CFG_X509_OBJECTS_SLACK  64        /* objects over that before the oldest are let go */

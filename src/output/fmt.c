@@ -516,6 +516,7 @@ void fmt_stats_fields(struct jw *w, const struct stats *st)
     jw_uint(w, "tls_complete", st->tls_complete);
     jw_uint(w, "tls_certificate_msgs", st->tls_certificate_msgs);
     jw_uint(w, "certs_parsed", st->certs_parsed);
+    jw_uint(w, "chains_validated", st->chains_validated);
     jw_uint(w, "frag_reassembled", st->frag_reassembled);
     jw_uint(w, "dtls_multiplexed", st->dtls_multiplexed);
     jw_uint(w, "tls_tunnelled", st->tls_tunnelled);

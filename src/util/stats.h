@@ -109,6 +109,7 @@ struct stats {
     uint64_t tls_complete;
     uint64_t tls_certificate_msgs; /* Certificate messages seen (clear or decrypted) */
     uint64_t certs_parsed;    /* certificates decoded (not found in the cache) */
+    uint64_t chains_validated; /* chain validations run (not found in the chain cache) */
     uint64_t frag_reassembled; /* IP datagrams reassembled from fragments */
     uint64_t dtls_multiplexed; /* STUN/TURN/ZRTP/RTP datagrams on a DTLS flow, skipped */
     uint64_t tls_tunnelled;   /* TLS after CONNECT/SOCKS/STARTTLS/... */

@@ -38,9 +38,12 @@
 
 /* One chain: the key (entry ids and purpose), what depends on the
  * certificates alone, the validation result with the capture times it
- * holds for, and the leaf's match against the last SNI. */
+ * holds for, and the leaf's match against the last SNI.  Slots form sets
+ * of CFG_X509_VERIFY_WAYS; a new chain takes its set's least recently
+ * used slot. */
 struct chain_slot {
     uint64_t ids[TLS_CERTMSG_MAX_CERTS];
+    uint64_t used;                    /* x509_ctx.tick when last found or filled */
     uint8_t n;                        /* 0: free */
     uint8_t purpose;
     bool linked, leaf_shares_issuer_key;
@@ -61,7 +64,8 @@ struct x509_ctx {
     struct x509_entry *swept;                 /* from the tail to here: none holds it */
     size_t n_entries, n_unref, cert_cache_max;
     struct chain_slot *slots;
-    size_t n_slots;
+    size_t n_slots, n_sets;                   /* sets of CFG_X509_VERIFY_WAYS slots */
+    uint64_t tick;                            /* chain lookups: the slots' LRU clock */
     uint64_t next_id;                         /* entry ids, from 1 */
     struct hash_key hkey;                     /* per context: the caches' hash */
     struct memcap *mc;                        /* entries are charged here; may be NULL */
@@ -197,6 +201,7 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
     else
         hash_random_key(&ctx->hkey);
     ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
+    ctx->n_sets = (ctx->n_slots + CFG_X509_VERIFY_WAYS - 1) / CFG_X509_VERIFY_WAYS;
     ctx->slots = calloc(ctx->n_slots, sizeof(*ctx->slots));
     if (!ctx->slots) {
         snprintf(err, errlen, "out of memory");
@@ -439,8 +444,9 @@ static X509 *entry_x509(struct x509_entry *e)
 
 /* ---- checks ------------------------------------------------------------ */
 
-/* The chain's slot: where a chain of these entries for `purpose` is, or
- * would go. */
+/* The chain's slot: where a chain of these entries for `purpose` is
+ * (*hit), or the slot of its set it should replace: a free one, else the
+ * least recently used.  The caller fills a slot it did not hit. */
 static struct chain_slot *chain_slot_of(struct x509_ctx *ctx, const struct x509_chain *c,
                                         enum x509_purpose purpose, bool *hit)
 {
@@ -448,11 +454,25 @@ static struct chain_slot *chain_slot_of(struct x509_ctx *ctx, const struct x509_
     for (size_t i = 0; i < c->n; i++)
         key[i] = c->e[i]->id;
     key[c->n] = (uint64_t)purpose;
-    struct chain_slot *cs =
-        &ctx->slots[hash_fast(&ctx->hkey, key, (c->n + 1) * sizeof(key[0])) % ctx->n_slots];
-    *hit = cs->n == c->n && cs->purpose == (uint8_t)purpose &&
-           memcmp(cs->ids, key, c->n * sizeof(key[0])) == 0;
-    return cs;
+    size_t first = (size_t)(hash_fast(&ctx->hkey, key, (c->n + 1) * sizeof(key[0])) %
+                            ctx->n_sets) * CFG_X509_VERIFY_WAYS;
+    size_t end = first + CFG_X509_VERIFY_WAYS < ctx->n_slots ? first + CFG_X509_VERIFY_WAYS
+                                                             : ctx->n_slots;
+    struct chain_slot *victim = &ctx->slots[first];
+    ctx->tick++;
+    for (size_t i = first; i < end; i++) {
+        struct chain_slot *cs = &ctx->slots[i];
+        if (cs->n == c->n && cs->purpose == (uint8_t)purpose &&
+            memcmp(cs->ids, key, c->n * sizeof(key[0])) == 0) {
+            cs->used = ctx->tick;
+            *hit = true;
+            return cs;
+        }
+        if (victim->n != 0 && (cs->n == 0 || cs->used < victim->used))
+            victim = cs;
+    }
+    *hit = false;
+    return victim;
 }
 
 /* Narrow [*lo, *hi) around t so that no validity bound of `x` lies inside:
@@ -565,6 +585,7 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
     if (!hit) {
         /* What depends on the certificates alone, once per chain. */
         memset(cs, 0, sizeof(*cs));
+        cs->used = ctx->tick;
         cs->n = (uint8_t)out->n;
         cs->purpose = (uint8_t)purpose;
         for (size_t i = 0; i < out->n; i++)
@@ -628,6 +649,7 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
     } else {
         int64_t lo = INT64_MIN, hi = INT64_MAX;
         verify_chain(ctx, out, purpose, t, &lo, &hi);
+        st->chains_validated++;
         cs->verified = true;
         cs->error = out->verify_error;
         cs->depth = out->verify_depth;

@@ -426,10 +426,92 @@ static void test_objects_released(void)
     EVP_PKEY_free(kleaf);
 }
 
+/* Chains of one set share its CFG_X509_VERIFY_WAYS slots, least recently
+ * used out first; a partial last set stays inside the slots. */
+static void test_chain_sets(void)
+{
+    enum { N = CFG_X509_VERIFY_WAYS + 1 };
+    EVP_PKEY *kca = p256_key(), *kleaf = p256_key();
+    if (!kca || !kleaf) {
+        test_cond("keys", false);
+        return;
+    }
+    struct der ca = make("Sets CA", "Sets CA", kca, kca, "20240101000000Z", "20340101000000Z",
+                         NULL, true, 1);
+    struct der leaves[N];
+    bool made = ca.p != NULL;
+    for (size_t i = 0; i < N; i++) {
+        char cn[64], san[80];
+        snprintf(cn, sizeof cn, "host%zu.sets.test", i);
+        snprintf(san, sizeof san, "DNS:host%zu.sets.test", i);
+        leaves[i] = make(cn, "Sets CA", kleaf, kca, "20250101000000Z", "20270101000000Z", san,
+                         false, (long)i + 2);
+        made = made && leaves[i].p;
+    }
+    test_cond("certificates made", made);
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_add_cert(store, ca.x);
+    char err[256];
+    for (int partial = 0; made && partial < 2; partial++) {
+        struct stats st;
+        memset(&st, 0, sizeof st);
+        /* One whole set, or one set and a partial one of a single slot. */
+        struct x509_ctx_config xc = { .store = store, .cert_cache_max = 64,
+                                      .verify_cache_size = CFG_X509_VERIFY_WAYS + partial };
+        struct x509_ctx *ctx = x509_ctx_new(&xc, err, sizeof err);
+        test_cond("context", ctx != NULL);
+        if (!ctx)
+            break;
+        mismatches = reparsed = builds = 0;
+        const char *sni = "host0.sets.test";
+        uint64_t v[6];
+        for (size_t i = 0; i < N - 1; i++) {   /* fill: one validation each */
+            const struct der *chain[2] = { &leaves[i], &ca };
+            check(ctx, store, chain, 2, X509_PURPOSE_SERVER_CHAIN, sni, 1760000000, false, &st);
+        }
+        v[0] = st.chains_validated;
+        for (size_t i = 0; i < N - 1; i++) {   /* all found again */
+            const struct der *chain[2] = { &leaves[i], &ca };
+            check(ctx, store, chain, 2, X509_PURPOSE_SERVER_CHAIN, sni, 1760000000, true, &st);
+        }
+        v[1] = st.chains_validated;
+        for (size_t i = 1; i < N; i++) {       /* 1.. found; the last new: 0 goes */
+            const struct der *chain[2] = { &leaves[i], &ca };
+            check(ctx, store, chain, 2, X509_PURPOSE_SERVER_CHAIN, sni, 1760000000, i < N - 1,
+                  &st);
+        }
+        v[2] = st.chains_validated;
+        {
+            const struct der *chain[2] = { &leaves[0], &ca };
+            check(ctx, store, chain, 2, X509_PURPOSE_SERVER_CHAIN, sni, 1760000000, true, &st);
+        }
+        v[3] = st.chains_validated;
+        if (!partial) {
+            test_cond("a set holds CFG_X509_VERIFY_WAYS chains", v[0] == N - 1 && v[1] == v[0]);
+            test_cond("the least recently used chain of a set goes first",
+                      v[2] == v[1] + 1 && v[3] == v[2] + 1);
+        } else {
+            test_cond("a partial set: every answer still OpenSSL's", mismatches == 0);
+        }
+        test_cond("set chains equal OpenSSL's answers", mismatches == 0);
+        x509_ctx_free(ctx);
+    }
+    X509_STORE_free(store);
+    for (size_t i = 0; i < N; i++) {
+        free(leaves[i].p);
+        X509_free(leaves[i].x);
+    }
+    free(ca.p);
+    X509_free(ca.x);
+    EVP_PKEY_free(kca);
+    EVP_PKEY_free(kleaf);
+}
+
 int main(void)
 {
     test_chain_cache();
     test_bucket_bound();
     test_objects_released();
+    test_chain_sets();
     return test_report();
 }
