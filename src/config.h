@@ -124,6 +124,7 @@
                                                least this often while packets flow
                                                (the control loop's tick, app/run.c) */
 #define CFG_CERTJSON_SLOTS      512         /* certificates whose JSON a worker keeps (output/certjson.h) */
+#define CFG_CERTJSON_WAYS       4           /* ... in sets of this many slots, LRU within a set */
 #define CFG_CERTJSON_SLOTS_MAX  65536       /* cap on certjson_new(slots) */
 #define CFG_CERTJSON_BYTES      (2u << 20)  /* JSON kept per worker, all certificates */
 #define CFG_CERTJSON_FRAGMENT_MAX (16 * 1024) /* one certificate's fragment; larger is not kept */

@@ -12,6 +12,7 @@
 struct slot {
     uint8_t key[32];
     bool used;
+    uint64_t stamp;                /* certjson.tick when last found or filled */
     char *json[CERTJSON_KINDS];   /* buffers kept for reuse, cap[] bytes */
     size_t len[CERTJSON_KINDS];   /* 0: this kind is not kept */
     size_t cap[CERTJSON_KINDS];
@@ -19,7 +20,8 @@ struct slot {
 
 struct certjson {
     struct slot *slots;
-    size_t n_slots;
+    size_t n_slots, n_sets;   /* sets of CFG_CERTJSON_WAYS slots, the last maybe partial */
+    uint64_t tick;            /* lookups: the slots' LRU clock */
     size_t bytes;   /* buffer bytes held, all slots */
     char *scratch;  /* certjson_scratch()'s line */
     size_t s_len, s_cap;
@@ -39,6 +41,7 @@ struct certjson *certjson_new(size_t slots)
         return NULL;
     }
     cj->n_slots = slots;
+    cj->n_sets = (slots + CFG_CERTJSON_WAYS - 1) / CFG_CERTJSON_WAYS;
     return cj;
 }
 
@@ -62,19 +65,38 @@ void certjson_free(struct certjson *cj)
     free(cj);
 }
 
-/* The digest is uniform: its first bytes pick the slot. */
-static struct slot *slot_of(struct certjson *cj, const uint8_t sha256[32])
+/* The certificate's slot if it has one; else NULL, and *victim (if
+ * asked) is the slot of its set it should take: a free one, else the least
+ * recently used.  The digest is uniform: its first bytes pick the set. */
+static struct slot *slot_find(struct certjson *cj, const uint8_t sha256[32],
+                              struct slot **victim)
 {
     uint64_t h;
     memcpy(&h, sha256, sizeof(h));
-    return &cj->slots[h % cj->n_slots];
+    size_t first = (size_t)(h % cj->n_sets) * CFG_CERTJSON_WAYS;
+    size_t end = first + CFG_CERTJSON_WAYS < cj->n_slots ? first + CFG_CERTJSON_WAYS
+                                                         : cj->n_slots;
+    struct slot *v = &cj->slots[first];
+    cj->tick++;
+    for (size_t i = first; i < end; i++) {
+        struct slot *s = &cj->slots[i];
+        if (s->used && memcmp(s->key, sha256, 32) == 0) {
+            s->stamp = cj->tick;
+            return s;
+        }
+        if (v->used && (!s->used || s->stamp < v->stamp))
+            v = s;
+    }
+    if (victim)
+        *victim = v;
+    return NULL;
 }
 
 const char *certjson_get(struct certjson *cj, const uint8_t sha256[32], enum certjson_kind kind,
                          size_t *len)
 {
-    struct slot *s = slot_of(cj, sha256);
-    if (!s->used || !s->len[kind] || memcmp(s->key, sha256, 32) != 0)
+    struct slot *s = slot_find(cj, sha256, NULL);
+    if (!s || !s->len[kind])
         return NULL;
     *len = s->len[kind];
     return s->json[kind];
@@ -85,9 +107,14 @@ void certjson_put(struct certjson *cj, const uint8_t sha256[32], enum certjson_k
 {
     if (n == 0 || n > CFG_CERTJSON_FRAGMENT_MAX)
         return;
-    struct slot *s = slot_of(cj, sha256);
-    if (s->used && memcmp(s->key, sha256, 32) != 0)
+    struct slot *v = NULL, *s = slot_find(cj, sha256, &v);
+    if (!s) {   /* a new certificate takes its set's free or least recently used slot */
+        s = v;
         slot_clear(s);
+        memcpy(s->key, sha256, 32);
+        s->used = true;
+        s->stamp = cj->tick;
+    }
     s->len[kind] = 0;
     if (s->cap[kind] < n) {
         if (cj->bytes - s->cap[kind] + n > CFG_CERTJSON_BYTES)
@@ -100,8 +127,6 @@ void certjson_put(struct certjson *cj, const uint8_t sha256[32], enum certjson_k
         s->cap[kind] = n;
     }
     memcpy(s->json[kind], json, n);
-    memcpy(s->key, sha256, 32);
-    s->used = true;
     s->len[kind] = n;
 }
 

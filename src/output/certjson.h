@@ -8,8 +8,10 @@
  * keeps the bytes here and copies them afterwards.
  *
  * Keyed by the certificate's SHA-256 (x509_entry.sha256), so equal keys
- * are equal certificates.  Direct-mapped: a slot holds one certificate and
- * a new one replaces it; nothing is walked, whatever the input.  Caps:
+ * are equal certificates.  Slots form sets of CFG_CERTJSON_WAYS picked by
+ * the digest; a new certificate takes its set's free or least recently
+ * used slot, so a lookup compares at most CFG_CERTJSON_WAYS keys, whatever
+ * the input.  Caps:
  * `slots` (CFG_CERTJSON_SLOTS) and CFG_CERTJSON_BYTES of buffers in all (a
  * slot's buffers are reused by the next certificate it holds); a fragment
  * over CFG_CERTJSON_FRAGMENT_MAX, or one that would pass the byte cap, is

@@ -1,6 +1,6 @@
 /*
  * test_certjson.c - the per-worker cache of certificates' JSON: hits,
- * replacement in a shared slot, the caps, and the scratch writer.
+ * replacement within a set, the caps, and the scratch writer.
  */
 #include <stdlib.h>
 
@@ -17,10 +17,10 @@ static void key(uint8_t k[32], uint8_t tag)
 
 static void test_get_put(void)
 {
-    struct certjson *cj = certjson_new(4);
-    uint8_t a[32], b[32];
+    struct certjson *cj = certjson_new(CFG_CERTJSON_WAYS);   /* one set */
+    uint8_t a[32], b[32], k[CFG_CERTJSON_WAYS][32];
     key(a, 1);
-    key(b, 5);   /* 5 % 4 == 1: the same slot as a */
+    key(b, 5);
     size_t n = 0;
     test_cond("empty: miss", certjson_get(cj, a, CERTJSON_OBJECT, &n) == NULL);
     certjson_put(cj, a, CERTJSON_OBJECT, "{\"x\":1}", 7);
@@ -30,19 +30,50 @@ static void test_get_put(void)
     test_cond("other kind kept", certjson_get(cj, a, CERTJSON_BASE64, &n) && n == 6);
     test_cond("kind not put: miss", certjson_get(cj, a, CERTJSON_EVE_LEAF, &n) == NULL);
     test_cond("bytes counted", certjson_bytes(cj) == 13);
-    test_cond("other key, same slot: miss", certjson_get(cj, b, CERTJSON_OBJECT, &n) == NULL);
+    test_cond("other key: miss", certjson_get(cj, b, CERTJSON_OBJECT, &n) == NULL);
     certjson_put(cj, b, CERTJSON_OBJECT, "{}", 2);
-    test_cond("replaced: old key gone", certjson_get(cj, a, CERTJSON_OBJECT, &n) == NULL &&
-                                            certjson_get(cj, a, CERTJSON_BASE64, &n) == NULL);
-    test_cond("replaced: new key there", certjson_get(cj, b, CERTJSON_OBJECT, &n) && n == 2);
-    test_cond("replaced: buffers kept for reuse", certjson_bytes(cj) == 13);
-    test_cond("replaced: other kinds forgotten", certjson_get(cj, b, CERTJSON_BASE64, &n) == NULL);
-    certjson_put(cj, b, CERTJSON_OBJECT, "{\"y\":2}", 7);
-    j = certjson_get(cj, b, CERTJSON_OBJECT, &n);
-    test_cond("reused buffer holds the new bytes", j && memcmp(j, "{\"y\":2}", 7) == 0);
-    certjson_put(cj, b, CERTJSON_EVE_LEAF, "\"s\":\"0123456789\"", 16);
-    test_cond("a larger fragment grows its buffer", certjson_bytes(cj) == 29);
-    test_cond("same kind again: replaced", certjson_get(cj, b, CERTJSON_OBJECT, &n) && n == 7);
+    test_cond("a set holds both", certjson_get(cj, a, CERTJSON_OBJECT, &n) && n == 7 &&
+                                      certjson_get(cj, b, CERTJSON_OBJECT, &n) && n == 2);
+    test_cond("bytes of both", certjson_bytes(cj) == 15);
+
+    /* Fill the set: a (just used), b, and others; then one more certificate
+     * takes the least recently used slot, b's, and reuses its buffer. */
+    for (int i = 0; i < CFG_CERTJSON_WAYS - 2; i++) {
+        key(k[i], (uint8_t)(9 + i));
+        certjson_put(cj, k[i], CERTJSON_OBJECT, "{}", 2);
+    }
+    test_cond("a still there", certjson_get(cj, a, CERTJSON_OBJECT, &n) && n == 7);
+    size_t bytes = certjson_bytes(cj);
+    uint8_t c[32];
+    key(c, 200);
+    certjson_put(cj, c, CERTJSON_OBJECT, "{\"y\"}", 6);
+    test_cond("replaced: least recently used gone", certjson_get(cj, b, CERTJSON_OBJECT, &n) == NULL);
+    test_cond("replaced: recently used kept", certjson_get(cj, a, CERTJSON_OBJECT, &n) && n == 7 &&
+                                                 certjson_get(cj, a, CERTJSON_BASE64, &n) && n == 6);
+    bool others = true;
+    for (int i = 0; i < CFG_CERTJSON_WAYS - 2; i++)
+        others = others && certjson_get(cj, k[i], CERTJSON_OBJECT, &n) && n == 2;
+    test_cond("replaced: the rest of the set kept", others);
+    j = certjson_get(cj, c, CERTJSON_OBJECT, &n);
+    test_cond("replaced: new key there", j && n == 6 && memcmp(j, "{\"y\"}", 6) == 0);
+    test_cond("replaced: buffer grown in place of the old one", certjson_bytes(cj) == bytes + 4);
+    test_cond("replaced: other kinds forgotten", certjson_get(cj, c, CERTJSON_BASE64, &n) == NULL);
+    certjson_put(cj, c, CERTJSON_OBJECT, "{\"z\":2}", 7);
+    j = certjson_get(cj, c, CERTJSON_OBJECT, &n);
+    test_cond("same kind again: replaced", j && n == 7 && memcmp(j, "{\"z\":2}", 7) == 0);
+    certjson_put(cj, c, CERTJSON_EVE_LEAF, "\"s\":\"0123456789\"", 16);
+    test_cond("a new kind adds its buffer", certjson_bytes(cj) == bytes + 5 + 16);
+    certjson_free(cj);
+
+    /* One whole set and a partial one of a single slot: odd keys share it. */
+    cj = certjson_new(CFG_CERTJSON_WAYS + 1);
+    uint8_t o1[32], o2[32];
+    key(o1, 1);
+    key(o2, 3);
+    certjson_put(cj, o1, CERTJSON_OBJECT, "{}", 2);
+    certjson_put(cj, o2, CERTJSON_OBJECT, "{}", 2);
+    test_cond("partial set: one slot", !certjson_get(cj, o1, CERTJSON_OBJECT, &n) &&
+                                           certjson_get(cj, o2, CERTJSON_OBJECT, &n));
     certjson_free(cj);
     test_cond("no slots: refused", certjson_new(0) == NULL);
     test_cond("too many slots: refused", certjson_new(CFG_CERTJSON_SLOTS_MAX + 1) == NULL);
