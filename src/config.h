@@ -67,7 +67,7 @@
 #define CFG_X509_VERIFY_CACHE   4096      /* chains whose facts and validation result are kept
                                              (~310 bytes a slot) ... */
 #define CFG_X509_VERIFY_WAYS    4         /* ... in sets of this many slots, LRU within a set */
-#define CFG_X509_OBJECTS_KEPT   1024      /* of those, the most recently used keep OpenSSL's X509
+#define CFG_X509_OBJECTS_KEPT   128       /* of those, the most recently used keep OpenSSL's X509
                                              object; older ones are decoded again when needed */
 #define CFG_X509_OBJECTS_SLACK  64        /* objects over that before the oldest are let go */
 #define CFG_X509_BUCKET_MAX     32        /* certificates per certificate-cache bucket: a new one
