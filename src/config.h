@@ -63,7 +63,8 @@
 #define CFG_FP_MEMO_KEY_MAX     512       /* longest input remembered; longer ones are digested each time */
 
 /* Certificates */
-#define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~5 KB each */
+#define CFG_X509_CERT_CACHE     4096      /* unreferenced parsed certificates kept (LRU): ~1.5 KB
+                                             each, ~6 KB while holding OpenSSL's object */
 #define CFG_X509_VERIFY_CACHE   4096      /* chains whose facts and validation result are kept
                                              (~310 bytes a slot) ... */
 #define CFG_X509_VERIFY_WAYS    4         /* ... in sets of this many slots, LRU within a set */
@@ -75,7 +76,7 @@
                                              is used uncached (caps.x509_cache_bucket) */
 #define CFG_X509_SNI_MEMO       128       /* bytes of the last SNI a chain slot remembers the leaf's
                                              match for; longer names are matched every time */
-#define CFG_X509_OBJECT_BASE    4608      /* bytes charged per cached certificate for OpenSSL's X509 ... */
+#define CFG_X509_OBJECT_BASE    4608      /* bytes charged while a certificate holds OpenSSL's X509 ... */
 #define CFG_X509_OBJECT_FACTOR  2         /* ... plus this many times its DER length */
 #define CFG_X509_NAME_ATTRS_STACK 16      /* name attributes read on the stack; a longer name uses the heap */
 

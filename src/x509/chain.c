@@ -219,11 +219,31 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
     return ctx;
 }
 
+/* OpenSSL's X509 object of a certificate, as charged while an entry holds
+ * it: CFG_X509_OBJECT_FACTOR times the DER length plus CFG_X509_OBJECT_BASE
+ * (measured with mallinfo2() over 5,000 decodes of the golden
+ * certificates: 5.4 to 6.4 KB for 730 to 880-byte RSA and EC
+ * certificates). */
+static size_t x509_cost(const struct x509_entry *e)
+{
+    return CFG_X509_OBJECT_BASE + CFG_X509_OBJECT_FACTOR * e->der_len;
+}
+
+/* Free the entry's X509 object and its charge. */
+static void entry_drop_x509(struct x509_ctx *ctx, struct x509_entry *e)
+{
+    if (e->x509_charged && ctx->mc)
+        memcap_uncharge(ctx->mc, x509_cost(e));
+    e->x509_charged = false;
+    X509_free(e->x509);
+    e->x509 = NULL;
+}
+
 static void entry_free(struct x509_ctx *ctx, struct x509_entry *e)
 {
     if (ctx->mc)
         memcap_uncharge(ctx->mc, e->cost);
-    X509_free(e->x509);
+    entry_drop_x509(ctx, e);
     x509_cert_release(&e->info);
     free(e);
 }
@@ -297,15 +317,11 @@ static bool drop_unreferenced(struct x509_ctx *ctx)
     return true;
 }
 
-/* What one entry holds on the heap, as charged to the memcap: the entry and
- * its DER, the decoded fields' strings, and OpenSSL's X509 object, which
- * CFG_X509_OBJECT_FACTOR times the DER length plus CFG_X509_OBJECT_BASE
- * covers (measured with mallinfo2() over 5,000 decodes of the golden
- * certificates: 5.4 to 6.4 KB for 730 to 880-byte RSA and EC certificates). */
+/* What one entry holds on the heap besides OpenSSL's object, as charged to
+ * the memcap: the entry and its DER and the decoded fields' strings. */
 static size_t entry_cost(const struct x509_entry *e)
 {
-    return sizeof(*e) + e->der_len + x509_cert_heap_bytes(&e->info) +
-           CFG_X509_OBJECT_BASE + CFG_X509_OBJECT_FACTOR * e->der_len;
+    return sizeof(*e) + e->der_len + x509_cert_heap_bytes(&e->info);
 }
 
 
@@ -343,7 +359,7 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
     e->der_len = len;
     e->cost = entry_cost(e);
     if (ctx->mc) {
-        while (!memcap_charge(ctx->mc, e->cost))
+        while (!memcap_charge(ctx->mc, e->cost + x509_cost(e)))
             if (!drop_unreferenced(ctx)) {
                 *capped = true;
                 x509_cert_release(&e->info);
@@ -351,6 +367,7 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
                 free(e);
                 return NULL;
             }
+        e->x509_charged = true;
     }
     memcpy(e->sha256, e->info.sha256_raw, 32);
     memcpy(e->der, der, len);
@@ -419,8 +436,7 @@ static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
         struct x509_entry *o = ctx->swept ? ctx->swept->lru_prev : ctx->lru_tail;
         while (o && ctx->n_unref_x509 > CFG_X509_OBJECTS_KEPT) {
             if (o->x509) {
-                X509_free(o->x509);
-                o->x509 = NULL;
+                entry_drop_x509(ctx, o);
                 ctx->n_unref_x509--;
             }
             ctx->swept = o;
@@ -431,13 +447,22 @@ static void entry_put(struct x509_ctx *ctx, struct x509_entry *e)
 
 /* The entry's X509, decoded again from its DER if it was let go when the
  * entry was last unused; NULL only if that fails (out of memory: the DER
- * decoded once before). */
-static X509 *entry_x509(struct x509_entry *e)
+ * decoded once before).  The object is charged to the memcap, unreferenced
+ * entries dropped to make room; when none is left it is decoded anyway,
+ * uncharged: a chain's own certificates, a bounded excess, rather than a
+ * validation result that says "unspecified" for want of memory. */
+static X509 *entry_x509(struct x509_ctx *ctx, struct x509_entry *e)
 {
     if (!e->x509) {
         const unsigned char *p = e->der;
         e->x509 = d2i_X509(NULL, &p, (long)e->der_len);
         ERR_clear_error();
+        if (e->x509 && ctx->mc) {
+            bool charged;
+            while (!(charged = memcap_charge(ctx->mc, x509_cost(e))) && drop_unreferenced(ctx))
+                ;
+            e->x509_charged = charged;
+        }
     }
     return e->x509;
 }
@@ -499,10 +524,11 @@ static void narrow_window(const X509 *x, int64_t t, int64_t *lo, int64_t *hi)
 
 /* The same for a cached certificate, from the times decoded with it (the
  * same ASN1_TIME_to_tm() reading, as seconds) when both were readable. */
-static void narrow_window_entry(struct x509_entry *e, int64_t t, int64_t *lo, int64_t *hi)
+static void narrow_window_entry(struct x509_ctx *ctx, struct x509_entry *e, int64_t t,
+                                int64_t *lo, int64_t *hi)
 {
     if (!e->info.not_before.valid || !e->info.not_after.valid) {
-        X509 *x = entry_x509(e);
+        X509 *x = entry_x509(ctx, e);
         if (x)
             narrow_window(x, t, lo, hi);
         else
@@ -528,7 +554,7 @@ static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_p
     if (!untrusted || !vctx)
         goto out;
     for (size_t i = 0; i < c->n; i++)
-        if (!entry_x509(c->e[i]))
+        if (!entry_x509(ctx, c->e[i]))
             goto out;
     for (size_t i = 1; i < c->n; i++)
         sk_X509_push(untrusted, (X509 *)c->e[i]->x509);
@@ -549,7 +575,7 @@ static void verify_chain(struct x509_ctx *ctx, struct x509_chain *c, enum x509_p
     for (int i = 0; built && i < sk_X509_num(built); i++)
         narrow_window(sk_X509_value(built, i), (int64_t)t, lo, hi);
     for (size_t i = 0; i < c->n; i++)
-        narrow_window_entry(c->e[i], (int64_t)t, lo, hi);
+        narrow_window_entry(ctx, c->e[i], (int64_t)t, lo, hi);
 out:
     X509_STORE_CTX_free(vctx);
     sk_X509_free(untrusted);
@@ -592,13 +618,13 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
             cs->ids[i] = out->e[i]->id;
         cs->linked = true;
         for (size_t i = 0; i + 1 < out->n; i++) {
-            X509 *a = entry_x509(out->e[i]), *b = entry_x509(out->e[i + 1]);
+            X509 *a = entry_x509(ctx, out->e[i]), *b = entry_x509(ctx, out->e[i + 1]);
             if (!a || !b ||
                 X509_NAME_cmp(X509_get_issuer_name(a), X509_get_subject_name(b)) != 0)
                 cs->linked = false;
         }
         if (out->n > 1) {
-            X509 *a = entry_x509(out->e[0]), *b = entry_x509(out->e[1]);
+            X509 *a = entry_x509(ctx, out->e[0]), *b = entry_x509(ctx, out->e[1]);
             const EVP_PKEY *k0 = a ? X509_get0_pubkey(a) : NULL;
             const EVP_PKEY *k1 = b ? X509_get0_pubkey(b) : NULL;
             cs->leaf_shares_issuer_key = k0 && k1 && EVP_PKEY_eq(k0, k1) == 1;
@@ -614,7 +640,7 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
          * reads them: its whole days (towards zero) and seconds. */
         out->validity_days = (li->not_after.epoch - li->not_before.epoch) / 86400;
         out->not_before_age_s = (int64_t)t - li->not_before.epoch;
-    } else if (entry_x509(out->e[0])) {
+    } else if (entry_x509(ctx, out->e[0])) {
         X509 *leaf = out->e[0]->x509;
         int days = 0, secs = 0;
         if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(leaf), X509_get0_notAfter(leaf)))
@@ -629,7 +655,7 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
         out->has_sni = true;
         if (sni_len > 0 && sni_len <= sizeof(cs->sni)) {
             if (!cs->sni_known || cs->sni_len != sni_len || memcmp(cs->sni, sni, sni_len) != 0) {
-                X509 *leaf = entry_x509(out->e[0]);
+                X509 *leaf = entry_x509(ctx, out->e[0]);
                 cs->sni_match =
                     leaf && X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
                 cs->sni_known = true;
@@ -638,7 +664,7 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
             }
             out->sni_match = cs->sni_match;
         } else {
-            X509 *leaf = entry_x509(out->e[0]);
+            X509 *leaf = entry_x509(ctx, out->e[0]);
             out->sni_match = leaf && X509_check_host(leaf, (const char *)sni, sni_len, 0, NULL) == 1;
         }
     }

@@ -65,7 +65,8 @@ struct x509_entry {
     uint64_t h;                /* keyed hash of the DER: the cache key with der[] */
     uint64_t id;               /* unique per context: chain cache keys */
     bool cached;               /* in the cache; false: freed on its last release */
-    size_t cost;               /* bytes charged to the memcap */
+    bool x509_charged;         /* x509's estimate is charged to the memcap too */
+    size_t cost;               /* bytes charged to the memcap for the rest */
     size_t der_len;
     uint8_t der[];             /* the certificate as sent (EVE tls.chain) */
 };

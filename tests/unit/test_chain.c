@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "testhelp.h"
+#include "util/memcap.h"
 #include "testkey.h"
 #include "x509/chain.h"
 
@@ -397,6 +398,10 @@ static void test_objects_released(void)
     char err[256];
     struct x509_ctx *ctx = made ? x509_ctx_new(&xc, err, sizeof err) : NULL;
     test_cond("context", ctx != NULL);
+    struct memcap mc;
+    memcap_init(&mc, 1u << 30);
+    if (ctx)
+        x509_ctx_set_memcap(ctx, &mc);
     mismatches = reparsed = builds = 0;
     for (int round = 0; ctx && round < 2; round++) {
         for (size_t i = 0; i < N_RELEASED; i++) {
@@ -406,6 +411,11 @@ static void test_objects_released(void)
             check(ctx, store, chain, 2, X509_PURPOSE_SERVER_CHAIN, sni,
                   round ? 1760000000 : 1800000000, round > 0, &st);
         }
+        /* Every certificate still counted with an object would cost more
+         * than N_RELEASED objects' base alone; those let go are not. */
+        if (round == 0)
+            test_cond("objects let go give their charge back",
+                      mc.used > 0 && mc.used < (size_t)N_RELEASED * CFG_X509_OBJECT_BASE);
     }
     char what[128];
     snprintf(what, sizeof what, "%u chains of %d certificates, most let go, equal OpenSSL's", builds,
@@ -414,6 +424,10 @@ static void test_objects_released(void)
     test_cond("a certificate let go is not parsed again", reparsed == 0 &&
                                                           st.certs_parsed == N_RELEASED + 1);
     x509_ctx_free(ctx);
+    /* Round 1 decoded objects again (one chain slot: each chain validated
+     * anew); all charges, those too, are given back with the context. */
+    test_cond("memcap back to zero", mc.used == 0);
+    memcap_destroy(&mc);
     X509_STORE_free(store);
     for (size_t i = 0; leaves && i < N_RELEASED; i++) {
         free(leaves[i].p);
