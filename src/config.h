@@ -82,7 +82,8 @@
 
 /* TLS 1.2 resumption (detect/resume.h): full handshakes remembered by
  * session_id and ticket, shared by every worker */
-#define CFG_RESUME_MAX          4096        /* session ids and tickets held (~0.7 KB each), LRU */
+#define CFG_RESUME_MAX          4096        /* session ids and tickets held (~0.4 KB each, at
+                                               most 0.7 KB), LRU */
 #define CFG_RESUME_MAX_AGE_S    (7 * 86400) /* packet time after which one is no longer matched
                                                (RFC 8446 4.6.1's ticket lifetime cap) */
 

@@ -10,15 +10,22 @@
  * of slots ends at an empty one): a slot is 8 bytes, the entry's number
  * and the low 32 bits of its key's hash, which give its home slot and
  * are compared before the key, so a probe reads one or two lines of
- * slots and the entry (the key and its ~0.7 KB origin) only when they
- * agree.  Equal keys are decided by comparing their bytes.  A removal
- * shifts the following slots of its run back (Knuth's algorithm R), so
- * no tombstones build up.  link[i] holds entry i's LRU neighbours and
- * slot: an eviction and an LRU move touch these small arrays only.
+ * slots and the entry (the key and its origin's numbers) only when
+ * they agree.  Equal keys are decided by comparing their bytes.  A
+ * removal shifts the following slots of its run back (Knuth's algorithm
+ * R), so no tombstones build up.  link[i] holds entry i's LRU neighbours
+ * and slot: an eviction and an LRU move touch these small arrays only.
+ *
+ * An origin's eight strings (fingerprint to confidence) are kept apart
+ * from its entry, packed without terminators in one allocation of their
+ * total length (about 250 bytes for a typical leaf, at most the 566 of
+ * the fixed fields), with their lengths in the entry; resume_get() puts
+ * them back into the fixed fields.
  */
 #include "detect/resume.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +34,26 @@
 
 #define NIL UINT32_MAX
 
+/* The strings of struct resume_origin, in the order they are packed. */
+#define RESUME_FIELD(f) { offsetof(struct resume_origin, f), sizeof(((struct resume_origin *)0)->f) }
+static const struct {
+    size_t off, size;
+} str_field[] = {
+    RESUME_FIELD(fingerprint), RESUME_FIELD(leaf_sha256), RESUME_FIELD(spki_sha256),
+    RESUME_FIELD(subject),     RESUME_FIELD(issuer),      RESUME_FIELD(product),
+    RESUME_FIELD(category),    RESUME_FIELD(confidence),
+};
+#define RESUME_STRS (sizeof str_field / sizeof str_field[0])
+
 struct resume_entry {
     struct resume_key k;
-    struct resume_origin o;
+    uint8_t n_sids;
+    uint8_t len[RESUME_STRS];      /* the strings' lengths (each under 256) */
+    int severity;
+    uint64_t flow_id;
+    int64_t ts_s;
+    uint32_t sids[RESUME_SIDS];
+    char *str;                     /* the strings, packed; NULL when all are empty */
 };
 
 struct resume_slot {
@@ -88,6 +112,8 @@ void resume_free(struct resume *t)
     if (!t)
         return;
     pthread_mutex_destroy(&t->mu);
+    for (size_t i = 0; i < t->fresh; i++)
+        free(t->e[i].str);
     free(t->slot);
     free(t->link);
     free(t->e);
@@ -191,9 +217,69 @@ static void drop(struct resume *t, uint32_t i)
 {
     slot_remove(t, t->link[i].pos);
     lru_unlink(t, i);
+    free(t->e[i].str);
+    t->e[i].str = NULL;
     t->link[i].next = t->free_list;
     t->free_list = i;
     t->n--;
+}
+
+/* o's strings packed into *str (NULL when all are empty), their lengths
+ * into len[]; each is cut at its field's size less one, as it is read
+ * back.  False when memory is short. */
+static bool pack(const struct resume_origin *o, uint8_t len[RESUME_STRS], char **str)
+{
+    const char *base = (const char *)o;
+    size_t total = 0;
+    for (size_t f = 0; f < RESUME_STRS; f++) {
+        len[f] = (uint8_t)strnlen(base + str_field[f].off, str_field[f].size - 1);
+        total += len[f];
+    }
+    *str = NULL;
+    if (total == 0)
+        return true;
+    char *p = malloc(total);
+    if (!p)
+        return false;
+    *str = p;
+    for (size_t f = 0; f < RESUME_STRS; f++) {
+        memcpy(p, base + str_field[f].off, len[f]);
+        p += len[f];
+    }
+    return true;
+}
+
+/* Entry i's origin, numbers and packed strings (str, len[]) of o.  Returns
+ * the strings it held before, for the caller to free. */
+static char *set_origin(struct resume_entry *e, const struct resume_origin *o,
+                        const uint8_t len[RESUME_STRS], char *str)
+{
+    char *old = e->str;
+    e->flow_id = o->flow_id;
+    e->ts_s = o->ts_s;
+    memcpy(e->sids, o->sids, sizeof(e->sids));
+    e->n_sids = o->n_sids;
+    e->severity = o->severity;
+    memcpy(e->len, len, sizeof(e->len));
+    e->str = str;
+    return old;
+}
+
+/* Entry e's origin into *o, zero padded as origin_of() fills it. */
+static void get_origin(const struct resume_entry *e, struct resume_origin *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->flow_id = e->flow_id;
+    o->ts_s = e->ts_s;
+    memcpy(o->sids, e->sids, sizeof(o->sids));
+    o->n_sids = e->n_sids;
+    o->severity = e->severity;
+    const char *p = e->str;
+    for (size_t f = 0; f < RESUME_STRS; f++) {
+        if (e->len[f])
+            memcpy((char *)o + str_field[f].off, p, e->len[f]);
+        p += e->len[f];
+    }
 }
 
 bool resume_put(struct resume *t, const struct resume_key *k, const struct resume_origin *o)
@@ -204,13 +290,24 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
     canon(&c, k);
     bool evicted = false;
     uint32_t tag = (uint32_t)hash_of(t, &c);
+    uint8_t len[RESUME_STRS];
+    char *str;
+    bool packed = pack(o, len, &str);
     pthread_mutex_lock(&t->mu);
     uint32_t i = find(t, tag, &c);
+    if (!packed) {
+        /* No room for the strings: o is lost, and so is what k held. */
+        if (i != NIL)
+            drop(t, i);
+        pthread_mutex_unlock(&t->mu);
+        return true;
+    }
     if (i != NIL) {
-        t->e[i].o = *o;
+        char *old = set_origin(&t->e[i], o, len, str);
         lru_unlink(t, i);
         lru_front(t, i);
         pthread_mutex_unlock(&t->mu);
+        free(old);
         return false;
     }
     if (t->free_list == NIL && t->fresh < t->cap) {
@@ -224,7 +321,7 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
         t->free_list = t->link[i].next;
     }
     memcpy(&t->e[i].k, &c, sizeof(c));   /* padding included: keys compare as bytes */
-    t->e[i].o = *o;
+    set_origin(&t->e[i], o, len, str);   /* a fresh or dropped entry holds no strings */
     slot_add(t, i, tag);
     lru_front(t, i);
     t->n++;
@@ -244,10 +341,10 @@ bool resume_get(struct resume *t, const struct resume_key *k, int64_t now_s,
     pthread_mutex_lock(&t->mu);
     uint32_t i = find(t, tag, &c);
     if (i != NIL) {
-        if (now_s - t->e[i].o.ts_s > CFG_RESUME_MAX_AGE_S) {
+        if (now_s - t->e[i].ts_s > CFG_RESUME_MAX_AGE_S) {
             drop(t, i);
         } else {
-            *o = t->e[i].o;
+            get_origin(&t->e[i], o);
             lru_unlink(t, i);
             lru_front(t, i);
             ok = true;

@@ -152,17 +152,17 @@ void quic_conn_server_hello(struct quic_conn *q, const struct quic_conn_io *io)
     const struct keylog_entry *e = keylog_find(io->keylog, t->client_random);
     if (!e)
         return;
-    const struct keylog_secret *sec[2];
-    sec[q->client] = &e->secret[KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET];
-    sec[q->client ^ 1] = &e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET];
-    if (!sec[0]->len && !sec[1]->len)
+    struct keylog_secret sec[2];
+    sec[q->client] = keylog_entry_secret(e, KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET);
+    sec[q->client ^ 1] = keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET);
+    if (!sec[0].len && !sec[1].len)
         return;
     t->keys_found = true;
     for (int s = 0; s < 2; s++) {
-        if (!sec[s]->len)
+        if (!sec[s].len)
             continue;
         int rc = quic_pp_from_secret(&q->pp[SPACE_HANDSHAKE][s], q->version, t->cipher,
-                                     sec[s]->v, sec[s]->len);
+                                     sec[s].v, sec[s].len);
         if (rc != 0) {
             quic_pp_release(&q->pp[SPACE_HANDSHAKE][s]);
             if (!t->decrypt_error)

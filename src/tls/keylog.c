@@ -5,13 +5,18 @@
  * through the bounds-checked reader; nothing here indexes the input
  * directly.  The store is a chained hash table keyed by SipHash of the
  * client random, grown by doubling up to the power of two that covers
- * max_entries.  It does not know what the secrets are for.
+ * max_entries.  An entry is one allocation holding only the secrets known
+ * for its random, packed in label order after a header that says which
+ * labels are present and which of them are 48 bytes long; a new label
+ * moves the entry to a larger allocation and wipes the old one.  It does
+ * not know what the secrets are for.
  */
 #include "tls/keylog.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +29,18 @@
 
 #define KEYLOG_BUCKETS_MIN  256           /* initial bucket array */
 #define KEYLOG_READ_CHUNK   (64 * 1024)   /* file read buffer */
+#define KEYLOG_SECRET_SHORT 32            /* a SHA-256 suite's secret; the long one is 48 */
+
+/* All secrets known for one client random. */
+struct keylog_entry {
+    struct keylog_entry *next;            /* hash chain */
+    uint8_t client_random[KEYLOG_RANDOM_LEN];
+    uint8_t present;                      /* bit l: label l is known */
+    uint8_t wide;                         /* bit l: its secret is 48 bytes (else 32) */
+    uint8_t v[];                          /* the known secrets, packed in label order */
+};
+
+#define KEYLOG_ENTRY_HEAD offsetof(struct keylog_entry, v)
 
 struct keylog {
     struct keylog_entry **b;
@@ -90,6 +107,22 @@ struct keylog *keylog_new(size_t max_entries)
     return kl;
 }
 
+/* Bytes of the secrets of labels below `label` that e holds: the offset of
+ * label's secret in e->v (KEYLOG_LABEL_COUNT: all of them). */
+static size_t secrets_below(const struct keylog_entry *e, int label)
+{
+    size_t n = 0;
+    for (int l = 0; l < label; l++)
+        if (e->present & (1u << l))
+            n += e->wide & (1u << l) ? KEYLOG_SECRET_MAX : KEYLOG_SECRET_SHORT;
+    return n;
+}
+
+static size_t entry_size(const struct keylog_entry *e)
+{
+    return KEYLOG_ENTRY_HEAD + secrets_below(e, KEYLOG_LABEL_COUNT);
+}
+
 void keylog_free(struct keylog *kl)
 {
     if (!kl)
@@ -98,7 +131,7 @@ void keylog_free(struct keylog *kl)
         struct keylog_entry *e = kl->b[i];
         while (e) {
             struct keylog_entry *next = e->next;
-            OPENSSL_cleanse(e, sizeof *e);
+            OPENSSL_cleanse(e, entry_size(e));
             free(e);
             e = next;
         }
@@ -122,6 +155,21 @@ const struct keylog_entry *keylog_find(const struct keylog *kl,
         if (memcmp(e->client_random, client_random, KEYLOG_RANDOM_LEN) == 0)
             return e;
     return NULL;
+}
+
+struct keylog_secret keylog_entry_secret(const struct keylog_entry *e, enum keylog_label l)
+{
+    struct keylog_secret s = { 0, NULL };
+    if (!e || (unsigned)l >= KEYLOG_LABEL_COUNT || !(e->present & (1u << l)))
+        return s;
+    s.len = e->wide & (1u << l) ? KEYLOG_SECRET_MAX : KEYLOG_SECRET_SHORT;
+    s.v = e->v + secrets_below(e, (int)l);
+    return s;
+}
+
+const uint8_t *keylog_entry_random(const struct keylog_entry *e)
+{
+    return e ? e->client_random : NULL;
 }
 
 size_t keylog_size(const struct keylog *kl)
@@ -165,36 +213,52 @@ static int store(struct keylog *kl, const uint8_t *cr, int label, const uint8_t 
                  size_t len)
 {
     size_t h = bucket_of(kl, cr);
-    struct keylog_entry *e;
-    for (e = kl->b[h]; e; e = e->next)
-        if (memcmp(e->client_random, cr, KEYLOG_RANDOM_LEN) == 0)
+    struct keylog_entry **pe;
+    for (pe = &kl->b[h]; *pe; pe = &(*pe)->next)
+        if (memcmp((*pe)->client_random, cr, KEYLOG_RANDOM_LEN) == 0)
             break;
-    if (!e) {
-        if (kl->n >= kl->max) {
-            kl->c.capped++;
-            return 0;
-        }
-        e = calloc(1, sizeof *e);
-        if (!e)
-            return KEYLOG_E_NOMEM;
-        memcpy(e->client_random, cr, KEYLOG_RANDOM_LEN);
-        e->next = kl->b[h];
-        kl->b[h] = e;
-        kl->n++;
-        if (kl->n > kl->nb && kl->nb < kl->nb_max)
-            grow(kl);
-    }
-    struct keylog_secret *s = &e->secret[label];
-    if (s->len) {
-        if (s->len == len && CRYPTO_memcmp(s->v, secret, len) == 0)
+    struct keylog_entry *e = *pe;
+    if (e && (e->present & (1u << label))) {
+        struct keylog_secret s = keylog_entry_secret(e, (enum keylog_label)label);
+        if (s.len == len && CRYPTO_memcmp(s.v, secret, len) == 0)
             kl->c.duplicates++;
         else
             kl->c.conflicts++;
         return 0;
     }
-    memcpy(s->v, secret, len);
-    s->len = (uint8_t)len;
+    if (!e && kl->n >= kl->max) {
+        kl->c.capped++;
+        return 0;
+    }
+
+    /* The entry with the new secret in its place: the old one's header and
+     * secrets around it, or a new header. */
+    size_t old = e ? entry_size(e) : KEYLOG_ENTRY_HEAD;
+    size_t at = e ? secrets_below(e, label) : 0;
+    struct keylog_entry *ne = malloc(old + len);
+    if (!ne)
+        return KEYLOG_E_NOMEM;
+    if (e) {
+        memcpy(ne, e, KEYLOG_ENTRY_HEAD + at);
+        memcpy(ne->v + at + len, e->v + at, old - KEYLOG_ENTRY_HEAD - at);
+        *pe = ne;
+        OPENSSL_cleanse(e, old);
+        free(e);
+    } else {
+        memcpy(ne->client_random, cr, KEYLOG_RANDOM_LEN);
+        ne->present = 0;
+        ne->wide = 0;
+        ne->next = kl->b[h];
+        kl->b[h] = ne;
+        kl->n++;
+    }
+    memcpy(ne->v + at, secret, len);
+    ne->present |= (uint8_t)(1u << label);
+    if (len == KEYLOG_SECRET_MAX)
+        ne->wide |= (uint8_t)(1u << label);
     kl->c.secrets++;
+    if (!e && kl->n > kl->nb && kl->nb < kl->nb_max)
+        grow(kl);
     return 1;
 }
 

@@ -30,10 +30,15 @@
  *                 KEYLOG_MAX_ENTRIES_LIMIT).  Secrets for a new client random
  *                 beyond the cap are dropped and counted (counts.capped);
  *                 secrets for a known random are still added.
- *   memory        sizeof(struct keylog_entry) (384 bytes on LP64) per client
- *                 random plus a bucket array (a power of two, grown with the
- *                 entries, at most the next power of two >= max_entries).
- *                 With the default cap that is about 50 MiB at most.  The
+ *   memory        one allocation per client random: a 42-byte header (on
+ *                 LP64) and the secrets present, packed (32 or 48 bytes
+ *                 each): 90 bytes for a TLS 1.2 master secret, 106 for the
+ *                 two TLS 1.3 handshake secrets, 378 with all seven; plus a
+ *                 bucket array (a power of two, grown with the entries, at
+ *                 most the next power of two >= max_entries).  With the
+ *                 default cap that is about 50 MiB at most, about 17 MiB for
+ *                 TLS 1.3 handshake secrets only.  An entry is reallocated
+ *                 (the old copy wiped) when a label is added to it.  The
  *                 store is filled at startup from user-supplied files, so it
  *                 uses the system allocator, not a packet-path memcap.
  *   eviction      none: entries live until keylog_free().
@@ -60,7 +65,7 @@
 #define KEYLOG_RANDOM_LEN           32        /* ClientHello.random */
 #define KEYLOG_SECRET_MAX           48        /* longest secret (SHA-384, TLS 1.2 master) */
 
-/* The labels kept, as indexes into keylog_entry.secret[]. */
+/* The labels kept (keylog_entry_secret()). */
 enum keylog_label {
     KEYLOG_CLIENT_RANDOM = 0,                /* TLS 1.2 master secret, 48 bytes */
     KEYLOG_CLIENT_EARLY_TRAFFIC_SECRET,
@@ -84,17 +89,14 @@ enum keylog_err {
 
 #define KEYLOG_FILE_MAX ((uint64_t)512 << 20)   /* bytes read of one key log file */
 
+/* One secret of an entry, as keylog_entry_secret() gives it. */
 struct keylog_secret {
     uint8_t len;                      /* 0: not known; else 32 or 48 */
-    uint8_t v[KEYLOG_SECRET_MAX];
+    const uint8_t *v;                 /* len bytes in the store; NULL if len is 0 */
 };
 
-/* All secrets known for one client random. */
-struct keylog_entry {
-    uint8_t client_random[KEYLOG_RANDOM_LEN];
-    struct keylog_secret secret[KEYLOG_LABEL_COUNT];   /* by enum keylog_label */
-    struct keylog_entry *next;        /* private: hash chain */
-};
+/* All secrets known for one client random (opaque: keylog_entry_secret()). */
+struct keylog_entry;
 
 /* Cumulative counts over every load into one store. */
 struct keylog_counts {
@@ -147,11 +149,23 @@ int keylog_load_buffer(struct keylog *kl, const uint8_t *data, size_t len);
 
 /*
  * The secrets known for client_random, or NULL if none.  The entry belongs
- * to the store and stays valid until keylog_free().  Check
- * entry->secret[label].len before use (0: not known).
+ * to the store and stays valid until keylog_free() or the next load into
+ * the store (adding a label moves an entry).  Read its secrets with
+ * keylog_entry_secret().
  */
 const struct keylog_entry *keylog_find(const struct keylog *kl,
                                        const uint8_t client_random[KEYLOG_RANDOM_LEN]);
+
+/*
+ * The secret of entry e for label l: len 0 (and v NULL) when it is not
+ * known, when l is not a kept label, or when e is NULL.  v points into the
+ * entry, valid as long as it is.
+ */
+struct keylog_secret keylog_entry_secret(const struct keylog_entry *e, enum keylog_label l);
+
+/* The client random entry e is kept under (KEYLOG_RANDOM_LEN bytes), or
+ * NULL if e is NULL. */
+const uint8_t *keylog_entry_random(const struct keylog_entry *e);
 
 /* Number of client randoms stored. */
 size_t keylog_size(const struct keylog *kl);

@@ -582,13 +582,13 @@ static void setup_tls13_keys(struct tls_session *s, struct memcap *mc, struct st
     const struct keylog_entry *e = keylog_find(s->keylog, s->client_random);
     if (!e)
         return;
-    const struct keylog_secret *ss = &e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET];
-    const struct keylog_secret *cs = &e->secret[KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET];
-    if (!ss->len && !cs->len)
+    struct keylog_secret ss = keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET);
+    struct keylog_secret cs = keylog_entry_secret(e, KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET);
+    if (!ss.len && !cs.len)
         return;
     s->keys_found = true;
-    start_cipher(s, mc, st, &s->d[server_dir], ss);
-    start_cipher(s, mc, st, &s->d[server_dir ^ 1], cs);
+    start_cipher(s, mc, st, &s->d[server_dir], &ss);
+    start_cipher(s, mc, st, &s->d[server_dir ^ 1], &cs);
 }
 
 static enum tls_event finish_hello(struct tls_session *s, struct memcap *mc, struct stats *st,

@@ -36,7 +36,7 @@ static void check(bool cond)
 static void check_entry(const struct keylog_entry *e)
 {
     for (int l = 0; l < KEYLOG_LABEL_COUNT; l++) {
-        uint8_t len = e->secret[l].len;
+        uint8_t len = keylog_entry_secret(e, (enum keylog_label)l).len;
         if (l == KEYLOG_CLIENT_RANDOM)
             check(len == 0 || len == 48);
         else
@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i + KEYLOG_RANDOM_LEN <= size && i < 4096; i++) {
         const struct keylog_entry *e = keylog_find(kl, data + i);
         if (e) {
-            check(memcmp(e->client_random, data + i, KEYLOG_RANDOM_LEN) == 0);
+            check(memcmp(keylog_entry_random(e), data + i, KEYLOG_RANDOM_LEN) == 0);
             check_entry(e);
             found++;
         }

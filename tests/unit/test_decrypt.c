@@ -507,9 +507,10 @@ static void test_openssl_vectors(void)
             keylog_free(kl);
             continue;
         }
-        const struct keylog_secret *shs = &e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET];
-        const struct keylog_secret *sap = &e->secret[KEYLOG_SERVER_TRAFFIC_SECRET_0];
-        const struct keylog_secret *chs = &e->secret[KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET];
+        struct keylog_secret shs_s = keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET);
+        struct keylog_secret sap_s = keylog_entry_secret(e, KEYLOG_SERVER_TRAFFIC_SECRET_0);
+        struct keylog_secret chs_s = keylog_entry_secret(e, KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET);
+        const struct keylog_secret *shs = &shs_s, *sap = &sap_s, *chs = &chs_s;
         test_cond("secret length is the suite's hash length",
                   shs->len == tls13_suite_hash_len(v->suite) &&
                       sap->len == shs->len && chs->len == shs->len);
@@ -732,19 +733,21 @@ static void test_keylog_parse(void)
     test_unhex(cr_a, cr, 32);
     const struct keylog_entry *e = keylog_find(kl, cr);
     test_cond("keylog: find a", e != NULL);
+    test_cond("keylog: found under its random",
+              e && memcmp(keylog_entry_random(e), cr, 32) == 0 && !keylog_entry_random(NULL));
     test_cond("keylog: CLIENT_RANDOM 48",
-              e && e->secret[KEYLOG_CLIENT_RANDOM].len == 48 &&
-                  test_hexeq(e->secret[KEYLOG_CLIENT_RANDOM].v, 48, s48));
+              e && keylog_entry_secret(e, KEYLOG_CLIENT_RANDOM).len == 48 &&
+                  test_hexeq(keylog_entry_secret(e, KEYLOG_CLIENT_RANDOM).v, 48, s48));
     test_cond("keylog: SHTS via CRLF",
-              e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
-                  test_hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32, s32));
-    test_cond("keylog: CHTS via tabs", e && e->secret[KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET].len == 32);
-    test_cond("keylog: unknown secret has len 0", e && e->secret[KEYLOG_EXPORTER_SECRET].len == 0);
+              e && keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET).len == 32 &&
+                  test_hexeq(keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET).v, 32, s32));
+    test_cond("keylog: CHTS via tabs", e && keylog_entry_secret(e, KEYLOG_CLIENT_HANDSHAKE_TRAFFIC_SECRET).len == 32);
+    test_cond("keylog: unknown secret has len 0", e && keylog_entry_secret(e, KEYLOG_EXPORTER_SECRET).len == 0);
     test_unhex(cr_b, cr, 32);
     e = keylog_find(kl, cr);
     test_cond("keylog: mixed-case random found", e != NULL);
-    test_cond("keylog: 48-byte traffic secret", e && e->secret[KEYLOG_SERVER_TRAFFIC_SECRET_0].len == 48);
-    test_cond("keylog: last line without LF", e && e->secret[KEYLOG_EXPORTER_SECRET].len == 32);
+    test_cond("keylog: 48-byte traffic secret", e && keylog_entry_secret(e, KEYLOG_SERVER_TRAFFIC_SECRET_0).len == 48);
+    test_cond("keylog: last line without LF", e && keylog_entry_secret(e, KEYLOG_EXPORTER_SECRET).len == 32);
     cr[0] ^= 1;
     test_cond("keylog: other random not found", keylog_find(kl, cr) == NULL);
     test_cond("keylog: NULL store finds nothing", keylog_find(NULL, cr) == NULL);
@@ -807,8 +810,8 @@ static void test_keylog_parse(void)
     test_unhex(cr_a, cr, 32);
     e = keylog_find(kl, cr);
     test_cond("keylog: first value kept",
-              e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
-                  test_hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32, s32));
+              e && keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET).len == 32 &&
+                  test_hexeq(keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET).v, 32, s32));
 
     char sum[256];
     keylog_summary(kl, sum, sizeof sum);
@@ -875,6 +878,119 @@ static void test_keylog_cap(void)
         found += keylog_find(kl, cr) != NULL;
     }
     test_cond("keylog: 5000 stored and found", stored == N && found == N && keylog_size(kl) == N);
+    keylog_free(kl);
+}
+
+/* The secret test_keylog_subsets() gives label l of subset m (32 or 48
+ * bytes, CLIENT_RANDOM always 48), into out[]; returns its length. */
+static size_t subset_secret(unsigned m, int l, int salt, uint8_t out[48])
+{
+    size_t len = l == KEYLOG_CLIENT_RANDOM || ((m >> l) ^ (unsigned)l ^ m) & 1 ? 48 : 32;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (uint8_t)(m * 31 + (unsigned)l * 7 + i * 13 + (unsigned)salt);
+    return len;
+}
+
+static void subset_line(char *buf, size_t cap, int l, const uint8_t cr[32], const uint8_t *v,
+                        size_t len)
+{
+    int n = snprintf(buf, cap, "%s ", keylog_label_name((enum keylog_label)l));
+    for (int i = 0; i < 32; i++)
+        n += snprintf(buf + n, cap - (size_t)n, "%02x", cr[i]);
+    buf[n++] = ' ';
+    for (size_t i = 0; i < len; i++)
+        n += snprintf(buf + n, cap - (size_t)n, "%02x", v[i]);
+    snprintf(buf + n, cap - (size_t)n, "\n");
+}
+
+/* Every subset of the seven labels, added in three orders (ascending,
+ * descending, odd labels first), each its own client random: every
+ * secret is found with its length and bytes, every other label is
+ * absent; then a repeat of each is a duplicate and another value a
+ * conflict, and neither changes what is stored. */
+static void test_keylog_subsets(void)
+{
+    enum { ORDERS = 3, SUBSETS = 1 << KEYLOG_LABEL_COUNT };
+    struct keylog *kl = keylog_new(ORDERS * SUBSETS);
+    char line[256];
+    uint8_t v[48], cr[32];
+    int stored = 0, bad = 0, wanted = 0, repeats = 0;
+    for (int o = 0; o < ORDERS; o++) {
+        for (unsigned m = 1; m < SUBSETS; m++) {
+            memset(cr, 0, sizeof cr);
+            cr[0] = (uint8_t)o;
+            cr[1] = (uint8_t)m;
+            for (int k = 0; k < KEYLOG_LABEL_COUNT; k++) {
+                int l = o == 0 ? k : o == 1 ? KEYLOG_LABEL_COUNT - 1 - k
+                                   : k < KEYLOG_LABEL_COUNT / 2 ? 2 * k + 1
+                                                                : 2 * (k - KEYLOG_LABEL_COUNT / 2);
+                if (!(m & (1u << l)))
+                    continue;
+                wanted++;
+                size_t len = subset_secret(m, l, 0, v);
+                subset_line(line, sizeof line, l, cr, v, len);
+                stored += load_str(kl, line);
+            }
+        }
+    }
+    for (int o = 0; o < ORDERS; o++) {
+        for (unsigned m = 1; m < SUBSETS; m++) {
+            memset(cr, 0, sizeof cr);
+            cr[0] = (uint8_t)o;
+            cr[1] = (uint8_t)m;
+            const struct keylog_entry *e = keylog_find(kl, cr);
+            if (!e) {
+                bad++;
+                continue;
+            }
+            for (int l = 0; l < KEYLOG_LABEL_COUNT; l++) {
+                struct keylog_secret s = keylog_entry_secret(e, (enum keylog_label)l);
+                if (!(m & (1u << l))) {
+                    bad += s.len != 0 || s.v != NULL;
+                    continue;
+                }
+                size_t len = subset_secret(m, l, 0, v);
+                bad += s.len != len || !s.v || memcmp(s.v, v, len) != 0;
+                /* The same value again, then another one of the same length. */
+                subset_line(line, sizeof line, l, cr, v, len);
+                repeats += load_str(kl, line);
+                subset_secret(m, l, 1, v);
+                subset_line(line, sizeof line, l, cr, v, len);
+                repeats += load_str(kl, line);
+            }
+        }
+    }
+    const struct keylog_counts *c = keylog_counts(kl);
+    test_cond("keylog subsets: every secret stored once",
+              stored == wanted && c->secrets == (uint64_t)wanted &&
+                  keylog_size(kl) == ORDERS * (SUBSETS - 1));
+    test_cond("keylog subsets: every secret found, others absent", bad == 0);
+    test_cond("keylog subsets: repeats stored nothing", repeats == 0);
+    test_cond("keylog subsets: a duplicate and a conflict each",
+              c->duplicates == (uint64_t)wanted && c->conflicts == (uint64_t)wanted);
+    bad = 0;
+    for (int o = 0; o < ORDERS; o++) {
+        for (unsigned m = 1; m < SUBSETS; m++) {
+            memset(cr, 0, sizeof cr);
+            cr[0] = (uint8_t)o;
+            cr[1] = (uint8_t)m;
+            const struct keylog_entry *e = keylog_find(kl, cr);
+            for (int l = 0; e && l < KEYLOG_LABEL_COUNT; l++) {
+                if (!(m & (1u << l)))
+                    continue;
+                struct keylog_secret s = keylog_entry_secret(e, (enum keylog_label)l);
+                size_t len = subset_secret(m, l, 0, v);
+                bad += s.len != len || memcmp(s.v, v, len) != 0;
+            }
+        }
+    }
+    test_cond("keylog subsets: first values kept", bad == 0);
+    struct keylog_secret none = keylog_entry_secret(NULL, KEYLOG_CLIENT_RANDOM);
+    cr[0] = 0;
+    cr[1] = 1;
+    struct keylog_secret out = keylog_entry_secret(keylog_find(kl, cr), KEYLOG_LABEL_COUNT);
+    test_cond("keylog subsets: NULL entry and label out of range are absent",
+              none.len == 0 && !none.v && out.len == 0 && !out.v);
     keylog_free(kl);
 }
 
@@ -1082,8 +1198,8 @@ static int has_key(const struct keylog *kl, int i)
     snprintf(r, sizeof r, "%064x", 0x5000 + i);
     test_unhex(r, cr, 32);
     const struct keylog_entry *e = keylog_find(kl, cr);
-    return e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
-           e->secret[KEYLOG_CLIENT_TRAFFIC_SECRET_0].len == 48;
+    return e && keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET).len == 32 &&
+           keylog_entry_secret(e, KEYLOG_CLIENT_TRAFFIC_SECRET_0).len == 48;
 }
 
 static void test_pcapng(void)
@@ -1264,8 +1380,8 @@ static void test_corpus(void)
     test_unhex("a8ba73151e99d1a071af2e07e67c8b38f14914d8757d56f0f1d85a5a3372f741", cr, 32);
     const struct keylog_entry *e = keylog_find(kl, cr);
     test_cond("corpus: SERVER_HANDSHAKE_TRAFFIC_SECRET of the first connection",
-              e && e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].len == 32 &&
-                  test_hexeq(e->secret[KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET].v, 32,
+              e && keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET).len == 32 &&
+                  test_hexeq(keylog_entry_secret(e, KEYLOG_SERVER_HANDSHAKE_TRAFFIC_SECRET).v, 32,
                         "e669c56fb9f4933a70c3a33dd1014e0145b9f283edd5023839f474017a06ccb0"));
     keylog_free(kl);
 }
@@ -1368,6 +1484,7 @@ int main(void)
     test_limits();
     test_keylog_parse();
     test_keylog_cap();
+    test_keylog_subsets();
     test_keylog_file();
     test_pcapng();
     test_corpus();

@@ -32,13 +32,86 @@ static struct resume_key key(uint8_t kind, uint8_t id0, uint16_t port)
     return k;
 }
 
+/* field[0..n) filled with c, cut to its size less one. */
+static void fill(char *field, size_t size, size_t n, char c)
+{
+    if (n > size - 1)
+        n = size - 1;
+    memset(field, c, n);
+    field[n] = '\0';
+}
+
+/* An origin whose strings and verdict vary with `flow`: every fifth has
+ * only empty strings, the others lengths from 0 up to their fields' size
+ * less one, as origin_of() fills them (zero padded). */
 static struct resume_origin origin(uint64_t flow, int64_t ts)
 {
     struct resume_origin o;
     memset(&o, 0, sizeof(o));
     o.flow_id = flow;
     o.ts_s = ts;
+    if (flow % 5 == 0)
+        return o;
+    char c = (char)('a' + flow % 26);
+    fill(o.fingerprint, sizeof(o.fingerprint), flow % 2 ? 59 : 0, c);
+    fill(o.leaf_sha256, sizeof(o.leaf_sha256), 64, (char)(c + 1));
+    fill(o.spki_sha256, sizeof(o.spki_sha256), flow % 45, (char)(c - 32));
+    fill(o.subject, sizeof(o.subject), flow * 7 % 170, c);
+    fill(o.issuer, sizeof(o.issuer), flow * 13 % 170, (char)(c + 1));
+    fill(o.product, sizeof(o.product), flow % 3 ? 0 : flow % 70, 'P');
+    o.n_sids = (uint8_t)(flow % (RESUME_SIDS + 1));
+    for (uint8_t i = 0; i < o.n_sids; i++)
+        o.sids[i] = 9100000u + (uint32_t)flow + i;
+    o.severity = o.n_sids ? (int)(flow % 3) + 1 : 0;
+    fill(o.category, sizeof(o.category), o.n_sids ? flow % 24 : 0, 'g');
+    fill(o.confidence, sizeof(o.confidence), o.n_sids ? flow % 8 : 0, 'h');
     return o;
+}
+
+/* The origin's strings come back as they went in: every length up to the
+ * fields' size less one, empty ones, a field without a terminator (cut
+ * and terminated), and a replacement by shorter strings (nothing of the
+ * longer ones left). */
+static void test_strings(void)
+{
+    struct resume *t = resume_new(8);
+    test_cond("strings: table made", t != NULL);
+    if (!t)
+        return;
+    struct resume_origin in, got;
+    size_t bad = 0;
+    for (uint64_t f = 1; f <= 400; f++) {
+        struct resume_key k = key(RESUME_SESSION_ID, (uint8_t)f, 443);
+        in = origin(f, 1000);
+        resume_put(t, &k, &in);
+        memset(&got, 0xA5, sizeof(got));
+        if (!resume_get(t, &k, 1000, &got) || memcmp(&got, &in, sizeof(in)) != 0)
+            bad++;
+    }
+    test_cond("strings: 400 origins come back byte for byte", bad == 0);
+
+    struct resume_key k = key(RESUME_TICKET, 1, 443);
+    in = origin(1, 1000);
+    memset(in.subject, 'S', sizeof(in.subject));   /* no terminator */
+    memset(in.confidence, 'C', sizeof(in.confidence));
+    resume_put(t, &k, &in);
+    bool ok = resume_get(t, &k, 1000, &got);
+    test_cond("strings: an unterminated field is cut and terminated",
+              ok && strlen(got.subject) == sizeof(got.subject) - 1 && got.subject[0] == 'S' &&
+                  strlen(got.confidence) == sizeof(got.confidence) - 1 &&
+                  strcmp(got.issuer, in.issuer) == 0);
+
+    in = origin(3, 1000);
+    fill(in.subject, sizeof(in.subject), 159, 's');
+    fill(in.issuer, sizeof(in.issuer), 159, 'i');
+    resume_put(t, &k, &in);
+    struct resume_origin shorter = origin(10, 1000);   /* all strings empty */
+    test_cond("strings: replaced", !resume_put(t, &k, &shorter));
+    memset(&got, 0xA5, sizeof(got));
+    ok = resume_get(t, &k, 1000, &got);
+    test_cond("strings: the replacement's, zero padded",
+              ok && memcmp(&got, &shorter, sizeof(got)) == 0);
+    resume_free(t);
 }
 
 static void test_table(void)
@@ -215,7 +288,7 @@ static void test_model(void)
             } else {
                 memset(&got, 0, sizeof(got));
                 bool a = resume_get(t, &k, now, &got), b = model_get(&m, &k, now, &want);
-                if (a != b || (a && got.flow_id != want.flow_id))
+                if (a != b || (a && memcmp(&got, &want, sizeof(got)) != 0))
                     bad++;
                 hits += a;
             }
@@ -383,6 +456,7 @@ static void test_detect(void)
 int main(void)
 {
     test_table();
+    test_strings();
     test_model();
     test_ticket_parse();
     test_detect();
