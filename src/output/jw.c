@@ -269,6 +269,22 @@ void jw_k_strn(struct jw *w, const char *key, size_t klen, const char *v, size_t
         done(w, escape(o, v, n));
 }
 
+void jw_k_plain(struct jw *w, const char *key, size_t klen, const char *v, size_t n)
+{
+    if (n > SIZE_MAX / 2) {
+        w->failed = true;
+        return;
+    }
+    char *o = value_start(w, key, klen, n + 2);
+    if (!o)
+        return;
+    *o++ = '"';
+    memcpy(o, v, n);
+    o += n;
+    *o++ = '"';
+    done(w, o);
+}
+
 void jw_k_uint(struct jw *w, const char *key, size_t klen, uint64_t v)
 {
     char *o = value_start(w, key, klen, 20);
