@@ -282,18 +282,11 @@ static void add_quic(struct jw *w, const struct conn_report *ev)
     if (ch && ch->has_sni)
         fmt_wire_string(w, "sni", ch->sni, ch->sni_len);
     if (ch) {
-        jw_obj_open(w, "ja3");
-        jw_str(w, "hash", ch->ja3_hash);
-        jw_str(w, "string", ch->ja3_str ? ch->ja3_str : "");
-        jw_obj_close(w);
-        jw_str(w, "ja4", ch->ja4);
+        fmt_ja3(w, "ja3", ch->ja3_hash, ch->ja3_str, ch->ja3_str_len);
+        fmt_fp(w, "ja4", ch->ja4);
     }
-    if (sh) {
-        jw_obj_open(w, "ja3s");
-        jw_str(w, "hash", sh->ja3s_hash);
-        jw_str(w, "string", sh->ja3s_str ? sh->ja3s_str : "");
-        jw_obj_close(w);
-    }
+    if (sh)
+        fmt_ja3(w, "ja3s", sh->ja3s_hash, sh->ja3s_str, sh->ja3s_str_len);
     if (ch && ch->lists && ch->n_exts) {
         jw_arr_open(w, "extensions");
         const uint16_t *ex = ch->lists + ch->n_ciphers;
@@ -344,20 +337,12 @@ static void add_tls(struct eve *e, const struct conn_report *ev)
     jw_str(w, "version", fmt_version(v, vb));
     if (t->resumed)
         jw_bool(w, "session_resumed", true);
-    if (ch) {
-        jw_obj_open(w, "ja3");
-        jw_str(w, "hash", ch->ja3_hash);
-        jw_str(w, "string", ch->ja3_str ? ch->ja3_str : "");
-        jw_obj_close(w);
-    }
-    if (sh) {
-        jw_obj_open(w, "ja3s");
-        jw_str(w, "hash", sh->ja3s_hash);
-        jw_str(w, "string", sh->ja3s_str ? sh->ja3s_str : "");
-        jw_obj_close(w);
-    }
     if (ch)
-        jw_str(w, "ja4", ch->ja4);
+        fmt_ja3(w, "ja3", ch->ja3_hash, ch->ja3_str, ch->ja3_str_len);
+    if (sh)
+        fmt_ja3(w, "ja3s", sh->ja3s_hash, sh->ja3s_str, sh->ja3s_str_len);
+    if (ch)
+        fmt_fp(w, "ja4", ch->ja4);
     if (ch && ch->has_alpn && ch->n_alpn)
         fmt_alpn_list(w, "client_alpns", ch);
     if (final_sh && final_sh->has_alpn) {

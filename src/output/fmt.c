@@ -185,26 +185,28 @@ const char *fmt_end_name(enum ev_end e)
     }
 }
 
+void fmt_ja3(struct jw *w, const char *key, const char *hash, const char *str, size_t len)
+{
+    jw_obj_open(w, key);
+    fmt_fp(w, "hash", hash);
+    jw_plain(w, "string", str ? str : "", len);
+    jw_obj_close(w);
+}
+
 void fmt_client_fps(struct jw *w, const struct ev_client_hello *c)
 {
-    jw_obj_open(w, "ja3");
-    jw_str(w, "hash", c->ja3_hash);
-    jw_str(w, "string", c->ja3_str ? c->ja3_str : "");
-    jw_obj_close(w);
-    jw_str(w, "ja4", c->ja4);
-    jw_str(w, "ja4_r", c->ja4_r ? c->ja4_r : "");
-    jw_str(w, "ja4_o", c->ja4_o);
-    jw_str(w, "ja4_ro", c->ja4_ro ? c->ja4_ro : "");
+    fmt_ja3(w, "ja3", c->ja3_hash, c->ja3_str, c->ja3_str_len);
+    fmt_fp(w, "ja4", c->ja4);
+    jw_plain(w, "ja4_r", c->ja4_r ? c->ja4_r : "", c->ja4_r_len);
+    fmt_fp(w, "ja4_o", c->ja4_o);
+    jw_plain(w, "ja4_ro", c->ja4_ro ? c->ja4_ro : "", c->ja4_ro_len);
 }
 
 void fmt_server_fps(struct jw *w, const struct ev_server_hello *s)
 {
-    jw_obj_open(w, "ja3s");
-    jw_str(w, "hash", s->ja3s_hash);
-    jw_str(w, "string", s->ja3s_str ? s->ja3s_str : "");
-    jw_obj_close(w);
-    jw_str(w, "ja4s", s->ja4s);
-    jw_str(w, "ja4s_r", s->ja4s_r ? s->ja4s_r : "");
+    fmt_ja3(w, "ja3s", s->ja3s_hash, s->ja3s_str, s->ja3s_str_len);
+    fmt_fp(w, "ja4s", s->ja4s);
+    jw_plain(w, "ja4s_r", s->ja4s_r ? s->ja4s_r : "", s->ja4s_r_len);
 }
 
 /* ---- certificates ------------------------------------------------------ */
@@ -632,15 +634,15 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev, struct ce
         jw_str(w, "cipher", fmt_cipher_name(ssl, t->cipher, cb));
     }
     if (ch) {
-        jw_str(w, "ja4_r", ch->ja4_r ? ch->ja4_r : "");
-        jw_str(w, "ja4_o", ch->ja4_o);
-        jw_str(w, "ja4_ro", ch->ja4_ro ? ch->ja4_ro : "");
+        jw_plain(w, "ja4_r", ch->ja4_r ? ch->ja4_r : "", ch->ja4_r_len);
+        fmt_fp(w, "ja4_o", ch->ja4_o);
+        jw_plain(w, "ja4_ro", ch->ja4_ro ? ch->ja4_ro : "", ch->ja4_ro_len);
     } else if (!t->sslv2_version) {
         jw_bool(w, "client_hello_seen", false);
     }
     if (sh) {
-        jw_str(w, "ja4s", sh->ja4s);
-        jw_str(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "");
+        fmt_fp(w, "ja4s", sh->ja4s);
+        jw_plain(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "", sh->ja4s_r_len);
     }
     if (ch && ch->ech.present) {   /* encrypted_client_hello: the outer hello's view */
         jw_obj_open(w, "ech");
