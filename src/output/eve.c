@@ -164,7 +164,7 @@ static void envelope(struct eve *e, const struct conn_report *ev, const char *ty
     int cs = ev->client_side, ss = cs ^ 1;
     char ts[40], a[INET6_ADDRSTRLEN];
     event_format_ts(f->first_ts_us, ts);
-    jw_str(w, "timestamp", ts);
+    jw_plain(w, "timestamp", ts, strlen(ts));   /* digits and -T:.+ */
     jw_uint(w, "flow_id", flow_id(f));
     if (e->cfg.in_iface)
         jw_str(w, "in_iface", e->cfg.in_iface);
@@ -177,18 +177,18 @@ static void envelope(struct eve *e, const struct conn_report *ev, const char *ty
             jw_uint(w, NULL, f->vlan[i]);
         jw_arr_close(w);
     }
-    fmt_addr(f, cs, a, sizeof(a));
-    jw_str(w, "src_ip", a);
+    fmt_addr(f, cs, a, sizeof(a));   /* digits, hex, '.' and ':' */
+    jw_plain(w, "src_ip", a, strlen(a));
     jw_uint(w, "src_port", f->key.port[cs]);
     fmt_addr(f, ss, a, sizeof(a));
-    jw_str(w, "dest_ip", a);
+    jw_plain(w, "dest_ip", a, strlen(a));
     jw_uint(w, "dest_port", f->key.port[ss]);
     jw_str(w, "proto", f->key.proto == IPPROTO_UDP ? "UDP" : "TCP");
     fmt_tunnel(w, f, cs);
     char cid[COMMUNITY_ID_LEN];
     community_id(f, e->cfg.community_id_seed, cid);
     if (cid[0])
-        jw_str(w, "community_id", cid);
+        fmt_fp(w, "community_id", cid);   /* "1:" and base64 */
     jw_str(w, "app_proto", app_name[app_of(ev)]);
     if (e->cfg.host)
         jw_str(w, "host", e->cfg.host);
@@ -224,7 +224,7 @@ static void suricata_leaf(struct jw *w, const struct x509_entry *e)
         jw_str(w, "serial", buf);
     }
     fmt_colon_hex(x->sha1, false, buf, sizeof(buf));
-    jw_str(w, "fingerprint", buf);
+    fmt_fp(w, "fingerprint", buf);
     if (x->not_before.valid)
         jw_strn(w, "notbefore", x->not_before.iso, 19);
     if (x->not_after.valid)

@@ -249,9 +249,9 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
         add_string_list(w, "uri", &x->san_uri);
         jw_obj_close(w);
     }
-    jw_str(w, "sha1", x->sha1);
-    jw_str(w, "sha256", x->sha256);
-    jw_str(w, "spki_sha256", x->spki_sha256);
+    fmt_fp(w, "sha1", x->sha1);
+    fmt_fp(w, "sha256", x->sha256);
+    fmt_fp(w, "spki_sha256", x->spki_sha256);
     jw_obj_open(w, "key");
     jw_str(w, "algorithm", x->key_alg);
     if (x->key_bits > 0)
@@ -273,8 +273,8 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
         jw_uint(w, "exponent", x->rsa_exponent);
     if (x->is_ca && x->path_len >= 0)
         jw_uint(w, "path_len", (uint64_t)x->path_len);
-    jw_str(w, "ja4x", x->ja4x);
-    jw_str(w, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
+    fmt_fp(w, "ja4x", x->ja4x);
+    fmt_fp(w, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
     if (x->text_cut)
         jw_bool(w, "text_cut", true);
     jw_obj_close(w);
@@ -662,15 +662,15 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev, struct ce
         char b[JA4T_STR_MAX], lc[32], ls[32];
         if (ev->tcp->syn.seen) {
             ja4t_format(&ev->tcp->syn, b);
-            jw_str(w, "ja4t", b);
+            fmt_fp(w, "ja4t", b);
         }
         if (ev->tcp->synack.seen) {
             ja4t_format(&ev->tcp->synack, b);
-            jw_str(w, "ja4ts", b);
+            fmt_fp(w, "ja4ts", b);
         }
         if (ja4l_format(ev->tcp, lc, ls)) {
-            jw_str(w, "ja4l", lc);
-            jw_str(w, "ja4ls", ls);
+            fmt_fp(w, "ja4l", lc);
+            fmt_fp(w, "ja4ls", ls);
         }
         if (ev->tcp->t_client_hello && ev->tcp->t_server_hello >= ev->tcp->t_client_hello)
             jw_uint(w, "server_hello_delay_us",
