@@ -221,14 +221,14 @@ static void suricata_leaf(struct jw *w, const struct x509_entry *e)
     jw_str(w, "issuerdn", x->issuer.dn_eve ? x->issuer.dn_eve : "");
     if (x->serial && x->serial[0] != '-' && strlen(x->serial) <= 2 * 64) {
         fmt_colon_hex(x->serial, true, buf, sizeof(buf));
-        jw_str(w, "serial", buf);
+        fmt_fp(w, "serial", buf);
     }
     fmt_colon_hex(x->sha1, false, buf, sizeof(buf));
     fmt_fp(w, "fingerprint", buf);
-    if (x->not_before.valid)
-        jw_strn(w, "notbefore", x->not_before.iso, 19);
+    if (x->not_before.valid)   /* the ISO time without its 'Z' */
+        jw_plain(w, "notbefore", x->not_before.iso, sizeof(x->not_before.iso) - 2);
     if (x->not_after.valid)
-        jw_strn(w, "notafter", x->not_after.iso, 19);
+        jw_plain(w, "notafter", x->not_after.iso, sizeof(x->not_after.iso) - 2);
     add_subjectaltname(w, x);
 }
 

@@ -236,11 +236,13 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
     add_opt_string(w, "subject_o", x->subject.o);
     add_opt_string(w, "issuer_cn", x->issuer.cn);
     add_opt_string(w, "issuer_o", x->issuer.o);
-    add_opt_string(w, "serial", x->serial);
+    if (x->serial)   /* hex, '-' first if negative */
+        fmt_fp(w, "serial", x->serial);
+    /* "YYYY-MM-DDTHH:MM:SSZ", digits made by x509/cert.c */
     if (x->not_before.valid)
-        jw_str(w, "not_before", x->not_before.iso);
+        jw_plain(w, "not_before", x->not_before.iso, sizeof(x->not_before.iso) - 1);
     if (x->not_after.valid)
-        jw_str(w, "not_after", x->not_after.iso);
+        jw_plain(w, "not_after", x->not_after.iso, sizeof(x->not_after.iso) - 1);
     if (x->has_san) {
         jw_obj_open(w, "san");
         add_string_list(w, "dns", &x->san_dns);
@@ -264,8 +266,10 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
     jw_str(w, "signature_algorithm", x->sig_alg);
     jw_bool(w, "is_ca", x->is_ca);
     jw_bool(w, "self_signed", x->self_signed);
-    add_opt_string(w, "ski", x->skid);
-    add_opt_string(w, "aki", x->akid);
+    if (x->skid)   /* hex */
+        fmt_fp(w, "ski", x->skid);
+    if (x->akid)
+        fmt_fp(w, "aki", x->akid);
     jw_uint(w, "sct_count", x->sct_count);
     if (x->version > 0)
         jw_uint(w, "version", (uint64_t)x->version);
