@@ -141,9 +141,16 @@ void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end en
 
 /* ---- hellos -> fingerprints -------------------------------------------- */
 
-static char *dup_str(const char *s)
+/* A heap copy of s, its length in *len (0 on failure: NULL, and output
+ * writes "" then). */
+static char *dup_str(const char *s, size_t *len)
 {
-    return strdup(s);   /* NULL on failure; output writes "" then */
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    *len = d ? n : 0;
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
 }
 
 static void record_client_hello(struct conn_env *env, struct conn *c, int idx,
@@ -161,11 +168,11 @@ static void record_client_hello(struct conn_env *env, struct conn *c, int idx,
     fp_ja4(h, (enum fp_transport)c->transport, &env->ja4);
     e->present = true;
     memcpy(e->ja3_hash, env->ja3.hash, sizeof(e->ja3_hash));
-    e->ja3_str = dup_str(env->ja3.str);
+    e->ja3_str = dup_str(env->ja3.str, &e->ja3_str_len);
     memcpy(e->ja4, env->ja4.ja4, sizeof(e->ja4));
     memcpy(e->ja4_o, env->ja4.ja4_o, sizeof(e->ja4_o));
-    e->ja4_r = dup_str(env->ja4.ja4_r);
-    e->ja4_ro = dup_str(env->ja4.ja4_ro);
+    e->ja4_r = dup_str(env->ja4.ja4_r, &e->ja4_r_len);
+    e->ja4_ro = dup_str(env->ja4.ja4_ro, &e->ja4_ro_len);
     e->has_sni = h->has_sni;
     e->sni_len = h->sni_len;
     memcpy(e->sni, h->sni, h->sni_len);
@@ -226,9 +233,9 @@ static void record_server_hello(struct conn_env *env, struct conn *c, int idx,
     e->hrr = h->is_hrr;
     e->ech_confirmation = h->is_hrr && h->has_ech && !h->ech_bad;
     memcpy(e->ja3s_hash, env->ja3.hash, sizeof(e->ja3s_hash));
-    e->ja3s_str = dup_str(env->ja3.str);
+    e->ja3s_str = dup_str(env->ja3.str, &e->ja3s_str_len);
     memcpy(e->ja4s, env->ja4s.ja4s, sizeof(e->ja4s));
-    e->ja4s_r = dup_str(env->ja4s.ja4s_r);
+    e->ja4s_r = dup_str(env->ja4s.ja4s_r, &e->ja4s_r_len);
     if (h->has_alpn && h->n_alpn > 0) {
         e->has_alpn = true;
         e->alpn_len = h->alpn[0].len;

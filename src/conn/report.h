@@ -30,6 +30,7 @@ struct ev_client_hello {
     char *ja3_str;           /* heap */
     char ja4[64], ja4_o[64];
     char *ja4_r, *ja4_ro;    /* heap */
+    size_t ja3_str_len, ja4_r_len, ja4_ro_len;   /* 0 for a NULL string */
     bool has_sni;
     uint16_t sni_len;
     uint8_t sni[TLS_HELLO_MAX_SNI];
@@ -58,6 +59,7 @@ struct ev_server_hello {
     char *ja3s_str;          /* heap */
     char ja4s[64];
     char *ja4s_r;            /* heap */
+    size_t ja3s_str_len, ja4s_r_len;   /* 0 for a NULL string */
     bool has_alpn;
     uint8_t alpn_len;
     uint8_t alpn[255];

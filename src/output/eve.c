@@ -164,7 +164,7 @@ static void envelope(struct eve *e, const struct conn_report *ev, const char *ty
     int cs = ev->client_side, ss = cs ^ 1;
     char ts[40], a[INET6_ADDRSTRLEN];
     event_format_ts(f->first_ts_us, ts);
-    jw_str(w, "timestamp", ts);
+    jw_plain(w, "timestamp", ts, strlen(ts));   /* digits and -T:.+ */
     jw_uint(w, "flow_id", flow_id(f));
     if (e->cfg.in_iface)
         jw_str(w, "in_iface", e->cfg.in_iface);
@@ -177,18 +177,18 @@ static void envelope(struct eve *e, const struct conn_report *ev, const char *ty
             jw_uint(w, NULL, f->vlan[i]);
         jw_arr_close(w);
     }
-    fmt_addr(f, cs, a, sizeof(a));
-    jw_str(w, "src_ip", a);
+    fmt_addr(f, cs, a, sizeof(a));   /* digits, hex, '.' and ':' */
+    jw_plain(w, "src_ip", a, strlen(a));
     jw_uint(w, "src_port", f->key.port[cs]);
     fmt_addr(f, ss, a, sizeof(a));
-    jw_str(w, "dest_ip", a);
+    jw_plain(w, "dest_ip", a, strlen(a));
     jw_uint(w, "dest_port", f->key.port[ss]);
     jw_str(w, "proto", f->key.proto == IPPROTO_UDP ? "UDP" : "TCP");
     fmt_tunnel(w, f, cs);
     char cid[COMMUNITY_ID_LEN];
     community_id(f, e->cfg.community_id_seed, cid);
     if (cid[0])
-        jw_str(w, "community_id", cid);
+        fmt_fp(w, "community_id", cid);   /* "1:" and base64 */
     jw_str(w, "app_proto", app_name[app_of(ev)]);
     if (e->cfg.host)
         jw_str(w, "host", e->cfg.host);
@@ -221,14 +221,14 @@ static void suricata_leaf(struct jw *w, const struct x509_entry *e)
     jw_str(w, "issuerdn", x->issuer.dn_eve ? x->issuer.dn_eve : "");
     if (x->serial && x->serial[0] != '-' && strlen(x->serial) <= 2 * 64) {
         fmt_colon_hex(x->serial, true, buf, sizeof(buf));
-        jw_str(w, "serial", buf);
+        fmt_fp(w, "serial", buf);
     }
     fmt_colon_hex(x->sha1, false, buf, sizeof(buf));
-    jw_str(w, "fingerprint", buf);
-    if (x->not_before.valid)
-        jw_strn(w, "notbefore", x->not_before.iso, 19);
+    fmt_fp(w, "fingerprint", buf);
+    if (x->not_before.valid)   /* the ISO time without its 'Z' */
+        jw_plain(w, "notbefore", x->not_before.iso, sizeof(x->not_before.iso) - 2);
     if (x->not_after.valid)
-        jw_strn(w, "notafter", x->not_after.iso, 19);
+        jw_plain(w, "notafter", x->not_after.iso, sizeof(x->not_after.iso) - 2);
     add_subjectaltname(w, x);
 }
 
@@ -282,18 +282,11 @@ static void add_quic(struct jw *w, const struct conn_report *ev)
     if (ch && ch->has_sni)
         fmt_wire_string(w, "sni", ch->sni, ch->sni_len);
     if (ch) {
-        jw_obj_open(w, "ja3");
-        jw_str(w, "hash", ch->ja3_hash);
-        jw_str(w, "string", ch->ja3_str ? ch->ja3_str : "");
-        jw_obj_close(w);
-        jw_str(w, "ja4", ch->ja4);
+        fmt_ja3(w, "ja3", ch->ja3_hash, ch->ja3_str, ch->ja3_str_len);
+        fmt_fp(w, "ja4", ch->ja4);
     }
-    if (sh) {
-        jw_obj_open(w, "ja3s");
-        jw_str(w, "hash", sh->ja3s_hash);
-        jw_str(w, "string", sh->ja3s_str ? sh->ja3s_str : "");
-        jw_obj_close(w);
-    }
+    if (sh)
+        fmt_ja3(w, "ja3s", sh->ja3s_hash, sh->ja3s_str, sh->ja3s_str_len);
     if (ch && ch->lists && ch->n_exts) {
         jw_arr_open(w, "extensions");
         const uint16_t *ex = ch->lists + ch->n_ciphers;
@@ -344,20 +337,12 @@ static void add_tls(struct eve *e, const struct conn_report *ev)
     jw_str(w, "version", fmt_version(v, vb));
     if (t->resumed)
         jw_bool(w, "session_resumed", true);
-    if (ch) {
-        jw_obj_open(w, "ja3");
-        jw_str(w, "hash", ch->ja3_hash);
-        jw_str(w, "string", ch->ja3_str ? ch->ja3_str : "");
-        jw_obj_close(w);
-    }
-    if (sh) {
-        jw_obj_open(w, "ja3s");
-        jw_str(w, "hash", sh->ja3s_hash);
-        jw_str(w, "string", sh->ja3s_str ? sh->ja3s_str : "");
-        jw_obj_close(w);
-    }
     if (ch)
-        jw_str(w, "ja4", ch->ja4);
+        fmt_ja3(w, "ja3", ch->ja3_hash, ch->ja3_str, ch->ja3_str_len);
+    if (sh)
+        fmt_ja3(w, "ja3s", sh->ja3s_hash, sh->ja3s_str, sh->ja3s_str_len);
+    if (ch)
+        fmt_fp(w, "ja4", ch->ja4);
     if (ch && ch->has_alpn && ch->n_alpn)
         fmt_alpn_list(w, "client_alpns", ch);
     if (final_sh && final_sh->has_alpn) {

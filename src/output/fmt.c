@@ -185,26 +185,28 @@ const char *fmt_end_name(enum ev_end e)
     }
 }
 
+void fmt_ja3(struct jw *w, const char *key, const char *hash, const char *str, size_t len)
+{
+    jw_obj_open(w, key);
+    fmt_fp(w, "hash", hash);
+    jw_plain(w, "string", str ? str : "", len);
+    jw_obj_close(w);
+}
+
 void fmt_client_fps(struct jw *w, const struct ev_client_hello *c)
 {
-    jw_obj_open(w, "ja3");
-    jw_str(w, "hash", c->ja3_hash);
-    jw_str(w, "string", c->ja3_str ? c->ja3_str : "");
-    jw_obj_close(w);
-    jw_str(w, "ja4", c->ja4);
-    jw_str(w, "ja4_r", c->ja4_r ? c->ja4_r : "");
-    jw_str(w, "ja4_o", c->ja4_o);
-    jw_str(w, "ja4_ro", c->ja4_ro ? c->ja4_ro : "");
+    fmt_ja3(w, "ja3", c->ja3_hash, c->ja3_str, c->ja3_str_len);
+    fmt_fp(w, "ja4", c->ja4);
+    jw_plain(w, "ja4_r", c->ja4_r ? c->ja4_r : "", c->ja4_r_len);
+    fmt_fp(w, "ja4_o", c->ja4_o);
+    jw_plain(w, "ja4_ro", c->ja4_ro ? c->ja4_ro : "", c->ja4_ro_len);
 }
 
 void fmt_server_fps(struct jw *w, const struct ev_server_hello *s)
 {
-    jw_obj_open(w, "ja3s");
-    jw_str(w, "hash", s->ja3s_hash);
-    jw_str(w, "string", s->ja3s_str ? s->ja3s_str : "");
-    jw_obj_close(w);
-    jw_str(w, "ja4s", s->ja4s);
-    jw_str(w, "ja4s_r", s->ja4s_r ? s->ja4s_r : "");
+    fmt_ja3(w, "ja3s", s->ja3s_hash, s->ja3s_str, s->ja3s_str_len);
+    fmt_fp(w, "ja4s", s->ja4s);
+    jw_plain(w, "ja4s_r", s->ja4s_r ? s->ja4s_r : "", s->ja4s_r_len);
 }
 
 /* ---- certificates ------------------------------------------------------ */
@@ -234,11 +236,13 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
     add_opt_string(w, "subject_o", x->subject.o);
     add_opt_string(w, "issuer_cn", x->issuer.cn);
     add_opt_string(w, "issuer_o", x->issuer.o);
-    add_opt_string(w, "serial", x->serial);
+    if (x->serial)   /* hex, '-' first if negative */
+        fmt_fp(w, "serial", x->serial);
+    /* "YYYY-MM-DDTHH:MM:SSZ", digits made by x509/cert.c */
     if (x->not_before.valid)
-        jw_str(w, "not_before", x->not_before.iso);
+        jw_plain(w, "not_before", x->not_before.iso, sizeof(x->not_before.iso) - 1);
     if (x->not_after.valid)
-        jw_str(w, "not_after", x->not_after.iso);
+        jw_plain(w, "not_after", x->not_after.iso, sizeof(x->not_after.iso) - 1);
     if (x->has_san) {
         jw_obj_open(w, "san");
         add_string_list(w, "dns", &x->san_dns);
@@ -247,9 +251,9 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
         add_string_list(w, "uri", &x->san_uri);
         jw_obj_close(w);
     }
-    jw_str(w, "sha1", x->sha1);
-    jw_str(w, "sha256", x->sha256);
-    jw_str(w, "spki_sha256", x->spki_sha256);
+    fmt_fp(w, "sha1", x->sha1);
+    fmt_fp(w, "sha256", x->sha256);
+    fmt_fp(w, "spki_sha256", x->spki_sha256);
     jw_obj_open(w, "key");
     jw_str(w, "algorithm", x->key_alg);
     if (x->key_bits > 0)
@@ -262,8 +266,10 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
     jw_str(w, "signature_algorithm", x->sig_alg);
     jw_bool(w, "is_ca", x->is_ca);
     jw_bool(w, "self_signed", x->self_signed);
-    add_opt_string(w, "ski", x->skid);
-    add_opt_string(w, "aki", x->akid);
+    if (x->skid)   /* hex */
+        fmt_fp(w, "ski", x->skid);
+    if (x->akid)
+        fmt_fp(w, "aki", x->akid);
     jw_uint(w, "sct_count", x->sct_count);
     if (x->version > 0)
         jw_uint(w, "version", (uint64_t)x->version);
@@ -271,8 +277,8 @@ static void cert_object(struct jw *w, const struct x509_cert *x)
         jw_uint(w, "exponent", x->rsa_exponent);
     if (x->is_ca && x->path_len >= 0)
         jw_uint(w, "path_len", (uint64_t)x->path_len);
-    jw_str(w, "ja4x", x->ja4x);
-    jw_str(w, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
+    fmt_fp(w, "ja4x", x->ja4x);
+    fmt_fp(w, "ja4x_r", x->ja4x_r ? x->ja4x_r : "");
     if (x->text_cut)
         jw_bool(w, "text_cut", true);
     jw_obj_close(w);
@@ -633,15 +639,15 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev, struct ce
         jw_str(w, "cipher", fmt_cipher_name(ssl, t->cipher, cb));
     }
     if (ch) {
-        jw_str(w, "ja4_r", ch->ja4_r ? ch->ja4_r : "");
-        jw_str(w, "ja4_o", ch->ja4_o);
-        jw_str(w, "ja4_ro", ch->ja4_ro ? ch->ja4_ro : "");
+        jw_plain(w, "ja4_r", ch->ja4_r ? ch->ja4_r : "", ch->ja4_r_len);
+        fmt_fp(w, "ja4_o", ch->ja4_o);
+        jw_plain(w, "ja4_ro", ch->ja4_ro ? ch->ja4_ro : "", ch->ja4_ro_len);
     } else if (!t->sslv2_version) {
         jw_bool(w, "client_hello_seen", false);
     }
     if (sh) {
-        jw_str(w, "ja4s", sh->ja4s);
-        jw_str(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "");
+        fmt_fp(w, "ja4s", sh->ja4s);
+        jw_plain(w, "ja4s_r", sh->ja4s_r ? sh->ja4s_r : "", sh->ja4s_r_len);
     }
     if (ch && ch->ech.present) {   /* encrypted_client_hello: the outer hello's view */
         jw_obj_open(w, "ech");
@@ -661,15 +667,15 @@ void fmt_tls_own(struct jw *w, SSL *ssl, const struct conn_report *ev, struct ce
         char b[JA4T_STR_MAX], lc[32], ls[32];
         if (ev->tcp->syn.seen) {
             ja4t_format(&ev->tcp->syn, b);
-            jw_str(w, "ja4t", b);
+            fmt_fp(w, "ja4t", b);
         }
         if (ev->tcp->synack.seen) {
             ja4t_format(&ev->tcp->synack, b);
-            jw_str(w, "ja4ts", b);
+            fmt_fp(w, "ja4ts", b);
         }
         if (ja4l_format(ev->tcp, lc, ls)) {
-            jw_str(w, "ja4l", lc);
-            jw_str(w, "ja4ls", ls);
+            fmt_fp(w, "ja4l", lc);
+            fmt_fp(w, "ja4ls", ls);
         }
         if (ev->tcp->t_client_hello && ev->tcp->t_server_hello >= ev->tcp->t_client_hello)
             jw_uint(w, "server_hello_delay_us",

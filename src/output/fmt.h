@@ -67,6 +67,18 @@ void fmt_alpn(struct jw *w, const char *key, const uint8_t *p, size_t n);
 void fmt_alpn_list(struct jw *w, const char *key, const struct ev_client_hello *c);
 /* An array of integers; nothing when n is 0 (Suricata: minItems 1). */
 void fmt_u16_list(struct jw *w, const char *key, const uint16_t *v, size_t n);
+/* Text the program made from numbers: JA3/JA4/JA4T/JA4X strings
+ * (decimal, lower-case hex, '_', ',', '-', and JA4's [0-9A-Za-z] ALPN
+ * characters), hex, colon hex or base64 digests, certificate serials and
+ * key identifiers in hex, the Community ID.  None can hold '"', '\\' or
+ * a control character: written unescaped. */
+static inline void fmt_fp(struct jw *w, const char *key, const char *s)
+{
+    jw_plain(w, key, s, strlen(s));
+}
+/* {"hash":..., "string":...} under key ("ja3", "ja3s"); str may be NULL
+ * (written as ""), len its length. */
+void fmt_ja3(struct jw *w, const char *key, const char *hash, const char *str, size_t len);
 /* ja3{hash,string}, ja4, ja4_r, ja4_o, ja4_ro / ja3s{}, ja4s, ja4s_r. */
 void fmt_client_fps(struct jw *w, const struct ev_client_hello *c);
 void fmt_server_fps(struct jw *w, const struct ev_server_hello *s);

@@ -118,15 +118,12 @@ static char *escape_slow(char *o, const char *s, size_t n)
     return o;
 }
 
-/* A JSON string: '"', the text escaped as cJSON escapes it, '"'.  The
- * caller has reserved 6 * n + 2 bytes at o; returns the end.  Most
- * strings need no escape: they are checked and copied in the same pass,
- * eight bytes at a time (the last eight overlapping the ones before) or
- * byte by byte when shorter, with no call; any escape found starts over
- * in escape_slow(). */
-static char *escape(char *o, const char *s, size_t n)
+/* The rest of escape(): the text after the opening '"' at o, checked
+ * and copied eight bytes at a time (the last eight overlapping the ones
+ * before), or byte by byte when shorter than four; any escape found
+ * starts over in escape_slow().  Returns the end, after the closing '"'. */
+static char *escape_rest(char *o, const char *s, size_t n)
 {
-    *o++ = '"';
     if (n >= 8) {
         size_t i = 0;
         uint64_t x;
@@ -157,6 +154,40 @@ slow:
     o = escape_slow(o, s, n);
     *o++ = '"';
     return o;
+}
+
+/* A JSON string: '"', the text escaped as cJSON escapes it, '"'.  The
+ * caller has reserved 6 * n + 2 bytes at o; returns the end.  Most keys
+ * and many values are 4 to 16 bytes with nothing to escape: those are
+ * checked as two overlapping words (of four bytes or of eight) and copied
+ * here, inline in the caller; the rest goes to escape_rest(). */
+static inline __attribute__((always_inline)) char *escape(char *o, const char *s, size_t n)
+{
+    *o++ = '"';
+    if (n >= 8 && n <= 16) {
+        uint64_t x, y;
+        memcpy(&x, s, 8);
+        memcpy(&y, s + n - 8, 8);
+        if (!word_needs_escape(x) && !word_needs_escape(y)) {
+            memcpy(o, &x, 8);
+            memcpy(o + n - 8, &y, 8);
+            o += n;
+            *o++ = '"';
+            return o;
+        }
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        if (!word_needs_escape((uint64_t)a << 32 | b)) {
+            memcpy(o, &a, 4);
+            memcpy(o + n - 4, &b, 4);
+            o += n;
+            *o++ = '"';
+            return o;
+        }
+    }
+    return escape_rest(o, s, n);
 }
 
 /*
@@ -236,6 +267,22 @@ void jw_k_strn(struct jw *w, const char *key, size_t klen, const char *v, size_t
     char *o = value_start(w, key, klen, 6 * n + 2);
     if (o)
         done(w, escape(o, v, n));
+}
+
+void jw_k_plain(struct jw *w, const char *key, size_t klen, const char *v, size_t n)
+{
+    if (n > SIZE_MAX / 2) {
+        w->failed = true;
+        return;
+    }
+    char *o = value_start(w, key, klen, n + 2);
+    if (!o)
+        return;
+    *o++ = '"';
+    memcpy(o, v, n);
+    o += n;
+    *o++ = '"';
+    done(w, o);
 }
 
 void jw_k_uint(struct jw *w, const char *key, size_t klen, uint64_t v)

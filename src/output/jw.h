@@ -58,6 +58,7 @@ int jw_end(struct jw *w);
  */
 void jw_k_open(struct jw *w, const char *key, size_t klen, char c);
 void jw_k_strn(struct jw *w, const char *key, size_t klen, const char *v, size_t n);
+void jw_k_plain(struct jw *w, const char *key, size_t klen, const char *v, size_t n);
 void jw_k_uint(struct jw *w, const char *key, size_t klen, uint64_t v);
 void jw_k_int(struct jw *w, const char *key, size_t klen, int64_t v);
 void jw_k_bool(struct jw *w, const char *key, size_t klen, bool v);
@@ -94,6 +95,14 @@ static inline void jw_strn(struct jw *w, const char *key, const char *v, size_t 
 static inline void jw_str(struct jw *w, const char *key, const char *v)
 {
     jw_k_strn(w, key, JW_KLEN(key), v, strlen(v));
+}
+/* A string copied between the quotes as it is, unchecked: only for text
+ * the program made that cannot hold '"', '\\' or a control character
+ * (lower-case hex, decimal, base64, JA3/JA4 strings).  Anything from the
+ * wire or from a file goes through jw_strn(), which escapes. */
+static inline void jw_plain(struct jw *w, const char *key, const char *v, size_t n)
+{
+    jw_k_plain(w, key, JW_KLEN(key), v, n);
 }
 static inline void jw_uint(struct jw *w, const char *key, uint64_t v)
 {

@@ -408,6 +408,67 @@ static void test_raw(void)
     out_free(&o);
 }
 
+/* Unescaped strings: for text with nothing to escape, the same bytes as
+ * the escaping writer and as cJSON, under a key and in an array, at every
+ * length up to 300; the cap still holds. */
+static void test_plain(void)
+{
+    static const char set[] = "0123456789abcdefABCDEF,_-+/=.: tlsq";
+    unsigned seed = 7;
+    int bad = 0;
+    for (size_t len = 0; len <= 300; len++) {
+        char s[301];
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 1103515245u + 12345u;
+            s[i] = set[(seed >> 16) % (sizeof(set) - 1)];
+        }
+        s[len] = '\0';
+        struct out a = { 0 }, b = { 0 };
+        struct jw wa, wb;
+        jw_begin(&wa, &a.buf, &a.len, &a.cap, 1 << 20);
+        jw_begin(&wb, &b.buf, &b.len, &b.cap, 1 << 20);
+        jw_obj_open(&wa, NULL);
+        jw_obj_open(&wb, NULL);
+        jw_plain(&wa, "k", s, len);
+        jw_strn(&wb, "k", s, len);
+        jw_arr_open(&wa, "a");
+        jw_arr_open(&wb, "a");
+        jw_plain(&wa, NULL, s, len);
+        jw_plain(&wa, NULL, s, len);
+        jw_strn(&wb, NULL, s, len);
+        jw_strn(&wb, NULL, s, len);
+        jw_arr_close(&wa);
+        jw_arr_close(&wb);
+        jw_obj_close(&wa);
+        jw_obj_close(&wb);
+        cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+        cJSON_AddItemToObject(root, "k", cJSON_CreateString(s));
+        cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+        cJSON_AddItemToArray(arr, cJSON_CreateString(s));
+        cJSON_AddItemToObject(root, "a", arr);
+        char *c = cJSON_PrintUnformatted(root);
+        if (jw_end(&wa) != 0 || jw_end(&wb) != 0 || a.len != b.len ||
+            memcmp(a.buf, b.buf, a.len) != 0 || !c || strcmp(line(&a), c) != 0) {
+            if (bad++ < 3)
+                fprintf(stderr, "plain: %s\ncJSON: %s\n", line(&a), c ? c : "(null)");
+        }
+        cJSON_free(c);
+        cJSON_Delete(root);
+        out_free(&a);
+        out_free(&b);
+    }
+    test_cond("plain strings: same bytes as jw_strn and cJSON, lengths 0..300", bad == 0);
+
+    struct out o = { 0 };
+    struct jw w;
+    jw_begin(&w, &o.buf, &o.len, &o.cap, 16);
+    jw_obj_open(&w, NULL);
+    jw_plain(&w, "k", "0123456789abcdef", 16);
+    jw_obj_close(&w);
+    test_cond("plain over the cap: -1", jw_end(&w) == -1 && o.len == 0);
+    out_free(&o);
+}
+
 int main(void)
 {
     test_shapes();
@@ -418,5 +479,6 @@ int main(void)
     test_escape_words();
     test_base64();
     test_raw();
+    test_plain();
     return test_report();
 }
