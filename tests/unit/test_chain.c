@@ -361,6 +361,23 @@ static void test_bucket_bound(void)
 
 /* ---- objects let go ------------------------------------------------------ */
 
+/* n leaves hostI.<label>.test (SAN the same), keys `kleaf`, issued by
+ * `issuer` with `kca`, serials 2.. ; false if one was not made. */
+static bool make_leaves(struct der *out, size_t n, const char *label, const char *issuer,
+                        EVP_PKEY *kleaf, EVP_PKEY *kca)
+{
+    bool made = true;
+    for (size_t i = 0; i < n; i++) {
+        char cn[64], san[80];
+        snprintf(cn, sizeof cn, "host%zu.%s.test", i, label);
+        snprintf(san, sizeof san, "DNS:%s", cn);
+        out[i] = make(cn, issuer, kleaf, kca, "20250101000000Z", "20270101000000Z", san, false,
+                      (long)i + 2);
+        made = made && out[i].p;
+    }
+    return made;
+}
+
 /*
  * More unused certificates than CFG_X509_OBJECTS_KEPT: the oldest give up
  * OpenSSL's object and a later chain of them, whose facts the chain cache
@@ -379,15 +396,7 @@ static void test_objects_released(void)
     struct der ca = make("Release CA", "Release CA", kca, kca, "20240101000000Z",
                          "20340101000000Z", NULL, true, 1);
     struct der *leaves = calloc(N_RELEASED, sizeof *leaves);
-    bool made = ca.p && leaves;
-    for (size_t i = 0; leaves && i < N_RELEASED; i++) {
-        char cn[64], san[80];
-        snprintf(cn, sizeof cn, "host%zu.release.test", i);
-        snprintf(san, sizeof san, "DNS:host%zu.release.test", i);
-        leaves[i] = make(cn, "Release CA", kleaf, kca, "20250101000000Z", "20270101000000Z", san,
-                         false, (long)i + 2);
-        made = made && leaves[i].p;
-    }
+    bool made = ca.p && leaves && make_leaves(leaves, N_RELEASED, "release", "Release CA", kleaf, kca);
     test_cond("certificates made", made);
     X509_STORE *store = X509_STORE_new();
     X509_STORE_add_cert(store, ca.x);
@@ -453,15 +462,8 @@ static void test_chain_sets(void)
     struct der ca = make("Sets CA", "Sets CA", kca, kca, "20240101000000Z", "20340101000000Z",
                          NULL, true, 1);
     struct der leaves[N];
-    bool made = ca.p != NULL;
-    for (size_t i = 0; i < N; i++) {
-        char cn[64], san[80];
-        snprintf(cn, sizeof cn, "host%zu.sets.test", i);
-        snprintf(san, sizeof san, "DNS:host%zu.sets.test", i);
-        leaves[i] = make(cn, "Sets CA", kleaf, kca, "20250101000000Z", "20270101000000Z", san,
-                         false, (long)i + 2);
-        made = made && leaves[i].p;
-    }
+    memset(leaves, 0, sizeof leaves);
+    bool made = ca.p && make_leaves(leaves, N, "sets", "Sets CA", kleaf, kca);
     test_cond("certificates made", made);
     X509_STORE *store = X509_STORE_new();
     X509_STORE_add_cert(store, ca.x);
