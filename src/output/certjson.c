@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "util/sets.h"
 
 struct slot {
     uint8_t key[32];
@@ -20,7 +21,7 @@ struct slot {
 
 struct certjson {
     struct slot *slots;
-    size_t n_slots, n_sets;   /* sets of CFG_CERTJSON_WAYS slots, the last maybe partial */
+    size_t n_slots;           /* in sets of CFG_CERTJSON_WAYS (util/sets.h) */
     uint64_t tick;            /* lookups: the slots' LRU clock */
     size_t bytes;   /* buffer bytes held, all slots */
     char *scratch;  /* certjson_scratch()'s line */
@@ -41,7 +42,6 @@ struct certjson *certjson_new(size_t slots)
         return NULL;
     }
     cj->n_slots = slots;
-    cj->n_sets = (slots + CFG_CERTJSON_WAYS - 1) / CFG_CERTJSON_WAYS;
     return cj;
 }
 
@@ -73,12 +73,10 @@ static struct slot *slot_find(struct certjson *cj, const uint8_t sha256[32],
 {
     uint64_t h;
     memcpy(&h, sha256, sizeof(h));
-    size_t first = (size_t)(h % cj->n_sets) * CFG_CERTJSON_WAYS;
-    size_t end = first + CFG_CERTJSON_WAYS < cj->n_slots ? first + CFG_CERTJSON_WAYS
-                                                         : cj->n_slots;
-    struct slot *v = &cj->slots[first];
+    struct set_span set = set_span_of(h, cj->n_slots, CFG_CERTJSON_WAYS);
+    struct slot *v = &cj->slots[set.first];
     cj->tick++;
-    for (size_t i = first; i < end; i++) {
+    for (size_t i = set.first; i < set.end; i++) {
         struct slot *s = &cj->slots[i];
         if (s->used && memcmp(s->key, sha256, 32) == 0) {
             s->stamp = cj->tick;

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "util/hash.h"
 #include "util/memcap.h"
+#include "util/sets.h"
 #include "x509/keys.h"
 
 #include <openssl/err.h>
@@ -64,7 +65,7 @@ struct x509_ctx {
     struct x509_entry *swept;                 /* from the tail to here: none holds it */
     size_t n_entries, n_unref, cert_cache_max;
     struct chain_slot *slots;
-    size_t n_slots, n_sets;                   /* sets of CFG_X509_VERIFY_WAYS slots */
+    size_t n_slots;                           /* in sets of CFG_X509_VERIFY_WAYS (util/sets.h) */
     uint64_t tick;                            /* chain lookups: the slots' LRU clock */
     uint64_t next_id;                         /* entry ids, from 1 */
     struct hash_key hkey;                     /* per context: the caches' hash */
@@ -201,7 +202,6 @@ struct x509_ctx *x509_ctx_new(const struct x509_ctx_config *cfg, char *err, size
     else
         hash_random_key(&ctx->hkey);
     ctx->n_slots = cfg->verify_cache_size ? cfg->verify_cache_size : 1;
-    ctx->n_sets = (ctx->n_slots + CFG_X509_VERIFY_WAYS - 1) / CFG_X509_VERIFY_WAYS;
     ctx->slots = calloc(ctx->n_slots, sizeof(*ctx->slots));
     if (!ctx->slots) {
         snprintf(err, errlen, "out of memory");
@@ -479,13 +479,11 @@ static struct chain_slot *chain_slot_of(struct x509_ctx *ctx, const struct x509_
     for (size_t i = 0; i < c->n; i++)
         key[i] = c->e[i]->id;
     key[c->n] = (uint64_t)purpose;
-    size_t first = (size_t)(hash_fast(&ctx->hkey, key, (c->n + 1) * sizeof(key[0])) %
-                            ctx->n_sets) * CFG_X509_VERIFY_WAYS;
-    size_t end = first + CFG_X509_VERIFY_WAYS < ctx->n_slots ? first + CFG_X509_VERIFY_WAYS
-                                                             : ctx->n_slots;
-    struct chain_slot *victim = &ctx->slots[first];
+    struct set_span set = set_span_of(hash_fast(&ctx->hkey, key, (c->n + 1) * sizeof(key[0])),
+                                      ctx->n_slots, CFG_X509_VERIFY_WAYS);
+    struct chain_slot *victim = &ctx->slots[set.first];
     ctx->tick++;
-    for (size_t i = first; i < end; i++) {
+    for (size_t i = set.first; i < set.end; i++) {
         struct chain_slot *cs = &ctx->slots[i];
         if (cs->n == c->n && cs->purpose == (uint8_t)purpose &&
             memcmp(cs->ids, key, c->n * sizeof(key[0])) == 0) {
