@@ -903,6 +903,14 @@ static void subset_line(char *buf, size_t cap, int l, const uint8_t cr[32], cons
     snprintf(buf + n, cap - (size_t)n, "\n");
 }
 
+/* The client random of subset m added in order o. */
+static void subset_random(uint8_t cr[32], int o, unsigned m)
+{
+    memset(cr, 0, 32);
+    cr[0] = (uint8_t)o;
+    cr[1] = (uint8_t)m;
+}
+
 /* Every subset of the seven labels, added in three orders (ascending,
  * descending, odd labels first), each its own client random: every
  * secret is found with its length and bytes, every other label is
@@ -917,9 +925,7 @@ static void test_keylog_subsets(void)
     int stored = 0, bad = 0, wanted = 0, repeats = 0;
     for (int o = 0; o < ORDERS; o++) {
         for (unsigned m = 1; m < SUBSETS; m++) {
-            memset(cr, 0, sizeof cr);
-            cr[0] = (uint8_t)o;
-            cr[1] = (uint8_t)m;
+            subset_random(cr, o, m);
             for (int k = 0; k < KEYLOG_LABEL_COUNT; k++) {
                 int l = o == 0 ? k : o == 1 ? KEYLOG_LABEL_COUNT - 1 - k
                                    : k < KEYLOG_LABEL_COUNT / 2 ? 2 * k + 1
@@ -935,9 +941,7 @@ static void test_keylog_subsets(void)
     }
     for (int o = 0; o < ORDERS; o++) {
         for (unsigned m = 1; m < SUBSETS; m++) {
-            memset(cr, 0, sizeof cr);
-            cr[0] = (uint8_t)o;
-            cr[1] = (uint8_t)m;
+            subset_random(cr, o, m);
             const struct keylog_entry *e = keylog_find(kl, cr);
             if (!e) {
                 bad++;
@@ -971,9 +975,7 @@ static void test_keylog_subsets(void)
     bad = 0;
     for (int o = 0; o < ORDERS; o++) {
         for (unsigned m = 1; m < SUBSETS; m++) {
-            memset(cr, 0, sizeof cr);
-            cr[0] = (uint8_t)o;
-            cr[1] = (uint8_t)m;
+            subset_random(cr, o, m);
             const struct keylog_entry *e = keylog_find(kl, cr);
             for (int l = 0; e && l < KEYLOG_LABEL_COUNT; l++) {
                 if (!(m & (1u << l)))
@@ -986,8 +988,7 @@ static void test_keylog_subsets(void)
     }
     test_cond("keylog subsets: first values kept", bad == 0);
     struct keylog_secret none = keylog_entry_secret(NULL, KEYLOG_CLIENT_RANDOM);
-    cr[0] = 0;
-    cr[1] = 1;
+    subset_random(cr, 0, 1);
     struct keylog_secret out = keylog_entry_secret(keylog_find(kl, cr), KEYLOG_LABEL_COUNT);
     test_cond("keylog subsets: NULL entry and label out of range are absent",
               none.len == 0 && !none.v && out.len == 0 && !out.v);
