@@ -453,7 +453,8 @@ static int parse_version_random(struct rd *r, struct tls_hello *h)
 /* ---- entry points ------------------------------------------------------ */
 
 /*
- * Contract in hello.h: `out` is cleared first, then filled part by part;
+ * Contract in hello.h: `out` is cleared up to its lists first, then filled
+ * part by part;
  * returns TLS_HELLO_OK or the first part's negative error.
  * Note: a DTLS ClientHello is recognised by legacy_version 0xfeXX alone.
  */
@@ -462,7 +463,7 @@ int tls_client_hello_parse(const uint8_t *body, size_t len, struct tls_hello *ou
     struct rd r;
     int rc;
 
-    memset(out, 0, sizeof *out);
+    memset(out, 0, TLS_HELLO_LISTS);
     rd_init(&r, body, len);
 
     if ((rc = parse_version_random(&r, out)) < 0)
@@ -491,7 +492,7 @@ int tls_server_hello_parse(const uint8_t *body, size_t len, struct tls_hello *ou
     struct rd r;
     int rc;
 
-    memset(out, 0, sizeof *out);
+    memset(out, 0, TLS_HELLO_LISTS);
     out->is_server = true;
     rd_init(&r, body, len);
 

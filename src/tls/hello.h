@@ -74,30 +74,21 @@ struct tls_hello {
     uint8_t session_id_len;
     uint8_t session_id[32];    /* the first session_id_len bytes */
 
-    /* ClientHello: offered suites in order.  ServerHello: n_ciphers == 1,
-     * ciphers[0] is the selected suite. */
-    uint16_t ciphers[TLS_HELLO_MAX_CIPHERS];
+    /* The lists below (after the counts): n_* entries kept in order,
+     * total_* entries seen.  ClientHello: offered suites in order.
+     * ServerHello: n_ciphers == 1, ciphers[0] is the selected suite. */
     size_t n_ciphers, total_ciphers;
 
     uint8_t n_compression;     /* ClientHello: count; ServerHello: 1 */
     uint8_t compression;       /* ServerHello: selected method */
 
     bool has_extensions;       /* the extensions block was present */
-    uint16_t exts[TLS_HELLO_MAX_EXTS];
     size_t n_exts, total_exts;
-
-    uint16_t groups[TLS_HELLO_MAX_GROUPS];
     size_t n_groups, total_groups;
-
-    uint8_t point_formats[TLS_HELLO_MAX_POINTFMTS];
     size_t n_point_formats, total_point_formats;
-
-    uint16_t sig_algs[TLS_HELLO_MAX_SIGALGS];
     size_t n_sig_algs, total_sig_algs;
-
     /* supported_versions: ClientHello list in order; ServerHello: the one
      * selected_version (n_versions == 1). */
-    uint16_t versions[TLS_HELLO_MAX_VERSIONS];
     size_t n_versions, total_versions;
 
     /* key_share in a ServerHello (the group of its KeyShareEntry) or a
@@ -105,17 +96,15 @@ struct tls_hello {
      * in a ClientHello. */
     uint16_t key_share_group;
 
-    /* server_name: the first host_name entry, raw bytes (untrusted: may hold
-     * any byte value; output escapes it).  has_sni is true when the
-     * extension is present even if its list is empty. */
+    /* server_name: the first host_name entry, raw bytes in sni[] (untrusted:
+     * may hold any byte value; output escapes it).  has_sni is true when
+     * the extension is present even if its list is empty. */
     bool has_sni;
     uint16_t sni_len;
-    uint8_t sni[TLS_HELLO_MAX_SNI];
 
     /* ALPN: ClientHello: offered names in order; ServerHello: the one
      * selected name (n_alpn == 1). */
     bool has_alpn;
-    struct tls_alpn alpn[TLS_HELLO_MAX_ALPN];
     size_t n_alpn, total_alpn;
 
     /* encrypted_client_hello (draft-ietf-tls-esni, as Chromium and Firefox
@@ -141,7 +130,23 @@ struct tls_hello {
     bool has_ticket;
     const uint8_t *ticket;
     uint16_t ticket_len;
+
+    /* ---- the lists' storage (TLS_HELLO_LISTS onwards): a parse writes
+     * the first n_* entries (sni_len bytes of sni) and leaves the rest as
+     * it was, so nothing past a count may be read.  8 KB: clearing it for
+     * every hello cost more than parsing one. */
+    uint16_t ciphers[TLS_HELLO_MAX_CIPHERS];
+    uint16_t exts[TLS_HELLO_MAX_EXTS];
+    uint16_t groups[TLS_HELLO_MAX_GROUPS];
+    uint16_t sig_algs[TLS_HELLO_MAX_SIGALGS];
+    uint16_t versions[TLS_HELLO_MAX_VERSIONS];
+    uint8_t point_formats[TLS_HELLO_MAX_POINTFMTS];
+    uint8_t sni[TLS_HELLO_MAX_SNI];
+    struct tls_alpn alpn[TLS_HELLO_MAX_ALPN];
 };
+
+/* Where the lists' storage starts: a parse clears the struct up to here. */
+#define TLS_HELLO_LISTS offsetof(struct tls_hello, ciphers)
 
 /* GREASE values (RFC 8701): 0x0a0a, 0x1a1a, ... 0xfafa. */
 static inline bool tls_is_grease(uint16_t v)
@@ -150,7 +155,8 @@ static inline bool tls_is_grease(uint16_t v)
 }
 
 /*
- * Parse a ClientHello body of `len` bytes.  `out` is fully overwritten.
+ * Parse a ClientHello body of `len` bytes.  Every field of `out` before
+ * TLS_HELLO_LISTS is overwritten, and each list's first n_* entries.
  * Returns TLS_HELLO_OK or a negative enum tls_hello_err; on failure `out`
  * holds what was parsed before the error (callers must not fingerprint it).
  * Note: unknown extensions are listed in exts[] and otherwise skipped; a

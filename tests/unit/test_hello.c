@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "testhelp.h"
+#include "fp/fp.h"
 #include "tls/hello.h"
 
 /* ---- a small writer with back-patched length prefixes ------------------- */
@@ -351,7 +352,7 @@ static struct tls_hello *new_hello(void)
         perror("malloc");
         exit(1);
     }
-    memset(h, 0xa5, sizeof *h);  /* the parser must overwrite everything */
+    memset(h, 0xa5, sizeof *h);  /* the parser must overwrite every field before its lists */
     return h;
 }
 
@@ -403,6 +404,52 @@ static void test_tls13_client(void)
                                 h->alpn[1].len == 8 &&
                                 memcmp(h->alpn[1].name, "http/1.1", 8) == 0);
     test_cond("tls13 version", tls_hello_version(h) == 0x0304);
+    free(h);
+}
+
+/* A parse leaves the lists past their counts as they were: fingerprints
+ * and kept fields of a hello parsed over another (longer lists, SNI, ALPN)
+ * equal those of the same hello parsed into a cleared struct. */
+static bool same_fingerprints(const struct tls_hello *a, const struct tls_hello *b)
+{
+    static struct fp_ja3 ja, jb;
+    static struct fp_ja4 fa, fb;
+    fp_ja3(a, &ja);
+    fp_ja3(b, &jb);
+    fp_ja4(a, FP_TRANSPORT_TCP, &fa);
+    fp_ja4(b, FP_TRANSPORT_TCP, &fb);
+    return strcmp(ja.str, jb.str) == 0 && strcmp(ja.hash, jb.hash) == 0 &&
+           strcmp(fa.ja4, fb.ja4) == 0 && strcmp(fa.ja4_r, fb.ja4_r) == 0 &&
+           strcmp(fa.ja4_o, fb.ja4_o) == 0 && strcmp(fa.ja4_ro, fb.ja4_ro) == 0;
+}
+
+static void test_reused(void)
+{
+    static struct wb w;
+    size_t n = build_tls13_client(&w);
+    struct tls_hello *fresh = calloc(1, sizeof *fresh), *h = new_hello();
+    if (!fresh)
+        exit(1);
+
+    /* long lists, then short ones over them */
+    test_cond("reuse: fresh sslv3", parse_exact(false, sslv3_client, sizeof sslv3_client,
+                                                fresh) == TLS_HELLO_OK);
+    test_cond("reuse: tls13 first", parse_exact(false, w.b, n, h) == TLS_HELLO_OK);
+    test_cond("reuse: sslv3 over tls13", parse_exact(false, sslv3_client, sizeof sslv3_client,
+                                                     h) == TLS_HELLO_OK);
+    test_cond("reuse: sslv3 fingerprints as fresh", same_fingerprints(h, fresh));
+    test_cond("reuse: sslv3 keeps no sni, alpn, versions",
+              !h->has_sni && h->sni_len == 0 && !h->has_alpn && h->n_alpn == 0 &&
+                  h->n_versions == 0 && h->n_groups == 0 && h->quic_tp == NULL);
+
+    /* and the other way round */
+    memset(fresh, 0, sizeof *fresh);
+    test_cond("reuse: fresh tls13", parse_exact(false, w.b, n, fresh) == TLS_HELLO_OK);
+    test_cond("reuse: tls13 over sslv3", parse_exact(false, w.b, n, h) == TLS_HELLO_OK);
+    test_cond("reuse: tls13 fingerprints as fresh", same_fingerprints(h, fresh));
+    test_cond("reuse: tls13 sni as fresh",
+              h->sni_len == fresh->sni_len && memcmp(h->sni, fresh->sni, h->sni_len) == 0);
+    free(fresh);
     free(h);
 }
 
@@ -915,6 +962,7 @@ int main(void)
 {
     test_ech();
     test_tls13_client();
+    test_reused();
     test_sslv3();
     test_hrr();
     test_tls12_server();
