@@ -43,6 +43,7 @@
 #include "output/sink.h"
 #include "policy/detect.h"
 #include "enrich/geoip.h"
+#include "util/heap.h"
 #include "util/log.h"
 #include "util/pidfile.h"
 #include "x509/chain.h"
@@ -471,11 +472,21 @@ static void reading_ended(struct run *r)
         pthread_kill(r->main_thread, RUN_WAKE_SIGNAL);
 }
 
+/* A packet thread's malloc arena grown once at its start (util/heap.h)
+ * where the run repays it: a live capture, or input files of
+ * CFG_HEAP_RESERVE_INPUT bytes or more (growing costs about 10 ms). */
+static void reserve_heap(const struct run *r)
+{
+    if (r->opt->iface || r->total_bytes >= CFG_HEAP_RESERVE_INPUT)
+        heap_reserve(CFG_HEAP_RESERVE);
+}
+
 /* Live: read this worker's handle until stopped. */
 static void *live_worker(void *arg)
 {
     struct worker *w = arg;
     struct run *r = w->run;
+    reserve_heap(r);
     char err[CAPTURE_ERRBUF];
     while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
         const struct pcap_pkthdr *h;
@@ -509,6 +520,7 @@ static void *live_worker(void *arg)
 static void *queue_worker(void *arg)
 {
     struct worker *w = arg;
+    reserve_heap(w->run);
     struct pktq_item it;
     for (;;) {
         enum pktq_pop p = pktq_pop(w->q, &it, 0);
@@ -544,6 +556,7 @@ static void *mapped_worker(void *arg)
 {
     struct worker *w = arg;
     struct run *r = w->run;
+    reserve_heap(r);
     size_t n = (size_t)r->n_workers;
     struct stats scratch;
     struct expiry_clock clock = { 0, 0 };
@@ -618,6 +631,8 @@ static void *reader_main(void *arg)
     pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
     struct dispatch *dp = NULL;
     struct worker *solo = r->n_workers == 1 ? &r->w[0] : NULL;
+    if (solo)
+        reserve_heap(r);
     if (!solo) {
         struct pktq *qs[CFG_WORKERS_MAX];
         for (int i = 0; i < r->n_workers; i++)
