@@ -141,15 +141,12 @@ void conn_report_fill(const struct conn *c, const struct flow *f, enum ev_end en
 
 /* ---- hellos -> fingerprints -------------------------------------------- */
 
-/* A heap copy of s, its length in *len (0 on failure: NULL, and output
- * writes "" then). */
-static char *dup_str(const char *s, size_t *len)
+/* s (n bytes) and its NUL at *at, which moves past them; the copy. */
+static char *put_str(uint8_t **at, const char *s, size_t n)
 {
-    size_t n = strlen(s);
-    char *d = malloc(n + 1);
-    *len = d ? n : 0;
-    if (d)
-        memcpy(d, s, n + 1);
+    char *d = (char *)*at;
+    memcpy(d, s, n + 1);
+    *at += n + 1;
     return d;
 }
 
@@ -168,31 +165,12 @@ static void record_client_hello(struct conn_env *env, struct conn *c, int idx,
     fp_ja4(h, (enum fp_transport)c->transport, &env->ja4);
     e->present = true;
     memcpy(e->ja3_hash, env->ja3.hash, sizeof(e->ja3_hash));
-    e->ja3_str = dup_str(env->ja3.str, &e->ja3_str_len);
     memcpy(e->ja4, env->ja4.ja4, sizeof(e->ja4));
     memcpy(e->ja4_o, env->ja4.ja4_o, sizeof(e->ja4_o));
-    e->ja4_r = dup_str(env->ja4.ja4_r, &e->ja4_r_len);
-    e->ja4_ro = dup_str(env->ja4.ja4_ro, &e->ja4_ro_len);
     e->has_sni = h->has_sni;
     e->sni_len = h->sni_len;
     memcpy(e->sni, h->sni, h->sni_len);
     e->has_alpn = h->has_alpn;
-    if (h->n_alpn > 0) {
-        size_t total = 0;
-        for (size_t i = 0; i < h->n_alpn; i++)
-            total += 1 + (size_t)h->alpn[i].len;
-        e->alpn = malloc(total);
-        if (e->alpn) {
-            size_t off = 0;
-            for (size_t i = 0; i < h->n_alpn; i++) {
-                e->alpn[off++] = h->alpn[i].len;
-                memcpy(e->alpn + off, h->alpn[i].name, h->alpn[i].len);
-                off += h->alpn[i].len;
-            }
-            e->n_alpn = (uint8_t)h->n_alpn;
-            e->alpn_bytes = (uint16_t)total;
-        }
-    }
     e->ech.present = h->has_ech;
     e->ech.bad = h->ech_bad;
     e->ech.type = h->ech_type;
@@ -202,17 +180,44 @@ static void record_client_hello(struct conn_env *env, struct conn *c, int idx,
     e->ech.enc_len = h->ech_enc_len;
     e->ech.payload_len = h->ech_payload_len;
     e->version = h->legacy_version;
+
+    /* The lists, the ALPN names and the strings, in one allocation. */
     size_t nl = h->n_ciphers + h->n_exts + h->n_sig_algs;
-    e->lists = nl ? malloc(nl * sizeof(uint16_t)) : NULL;
-    if (e->lists) {
-        uint16_t *l = e->lists;
+    size_t alpn_total = 0;
+    for (size_t i = 0; i < h->n_alpn; i++)
+        alpn_total += 1 + (size_t)h->alpn[i].len;
+    size_t l3 = strlen(env->ja3.str), lr = strlen(env->ja4.ja4_r),
+           lro = strlen(env->ja4.ja4_ro);
+    uint8_t *at = malloc(nl * sizeof(uint16_t) + alpn_total + l3 + lr + lro + 3);
+    if (!at) {
+        c->ch[idx] = e;   /* the strings are written as "", the lists left out */
+        return;
+    }
+    e->heap = at;
+    if (nl) {   /* first: the block's alignment */
+        uint16_t *l = (uint16_t *)at;
         memcpy(l, h->ciphers, h->n_ciphers * sizeof(uint16_t));
         memcpy(l + h->n_ciphers, h->exts, h->n_exts * sizeof(uint16_t));
         memcpy(l + h->n_ciphers + h->n_exts, h->sig_algs, h->n_sig_algs * sizeof(uint16_t));
+        e->lists = l;
         e->n_ciphers = (uint16_t)h->n_ciphers;
         e->n_exts = (uint16_t)h->n_exts;
         e->n_sig_algs = (uint16_t)h->n_sig_algs;
+        at += nl * sizeof(uint16_t);
     }
+    if (h->n_alpn > 0) {
+        e->alpn = at;
+        for (size_t i = 0; i < h->n_alpn; i++) {
+            *at++ = h->alpn[i].len;
+            memcpy(at, h->alpn[i].name, h->alpn[i].len);
+            at += h->alpn[i].len;
+        }
+        e->n_alpn = (uint8_t)h->n_alpn;
+        e->alpn_bytes = (uint16_t)alpn_total;
+    }
+    e->ja3_str = put_str(&at, env->ja3.str, e->ja3_str_len = l3);
+    e->ja4_r = put_str(&at, env->ja4.ja4_r, e->ja4_r_len = lr);
+    e->ja4_ro = put_str(&at, env->ja4.ja4_ro, e->ja4_ro_len = lro);
     c->ch[idx] = e;
 }
 
@@ -233,9 +238,7 @@ static void record_server_hello(struct conn_env *env, struct conn *c, int idx,
     e->hrr = h->is_hrr;
     e->ech_confirmation = h->is_hrr && h->has_ech && !h->ech_bad;
     memcpy(e->ja3s_hash, env->ja3.hash, sizeof(e->ja3s_hash));
-    e->ja3s_str = dup_str(env->ja3.str, &e->ja3s_str_len);
     memcpy(e->ja4s, env->ja4s.ja4s, sizeof(e->ja4s));
-    e->ja4s_r = dup_str(env->ja4s.ja4s_r, &e->ja4s_r_len);
     if (h->has_alpn && h->n_alpn > 0) {
         e->has_alpn = true;
         e->alpn_len = h->alpn[0].len;
@@ -244,10 +247,19 @@ static void record_server_hello(struct conn_env *env, struct conn *c, int idx,
     e->version = h->legacy_version;
     e->selected_version = h->n_versions ? h->versions[0] : 0;
     e->cipher = h->n_ciphers ? h->ciphers[0] : 0;
-    e->exts = h->n_exts ? malloc(h->n_exts * sizeof(uint16_t)) : NULL;
-    if (e->exts) {
-        memcpy(e->exts, h->exts, h->n_exts * sizeof(uint16_t));
-        e->n_exts = (uint16_t)h->n_exts;
+    /* The extensions and the strings, in one allocation. */
+    size_t l3 = strlen(env->ja3.str), lr = strlen(env->ja4s.ja4s_r);
+    uint8_t *at = malloc(h->n_exts * sizeof(uint16_t) + l3 + lr + 2);
+    if (at) {
+        e->heap = at;
+        if (h->n_exts) {
+            e->exts = (uint16_t *)at;
+            memcpy(e->exts, h->exts, h->n_exts * sizeof(uint16_t));
+            e->n_exts = (uint16_t)h->n_exts;
+            at += h->n_exts * sizeof(uint16_t);
+        }
+        e->ja3s_str = put_str(&at, env->ja3.str, e->ja3s_str_len = l3);
+        e->ja4s_r = put_str(&at, env->ja4s.ja4s_r, e->ja4s_r_len = lr);
     }
     c->sh[idx] = e;
 }

@@ -8,19 +8,13 @@
 
 void ev_client_hello_release(struct ev_client_hello *c)
 {
-    free(c->ja3_str);
-    free(c->ja4_r);
-    free(c->ja4_ro);
-    free(c->alpn);
-    free(c->lists);
+    free(c->heap);
     memset(c, 0, sizeof(*c));
 }
 
 void ev_server_hello_release(struct ev_server_hello *s)
 {
-    free(s->ja3s_str);
-    free(s->ja4s_r);
-    free(s->exts);
+    free(s->heap);
     memset(s, 0, sizeof(*s));
 }
 

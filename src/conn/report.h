@@ -27,23 +27,26 @@
 struct ev_client_hello {
     bool present;
     char ja3_hash[33];
-    char *ja3_str;           /* heap */
+    char *ja3_str;           /* in heap */
     char ja4[64], ja4_o[64];
-    char *ja4_r, *ja4_ro;    /* heap */
+    char *ja4_r, *ja4_ro;    /* in heap */
     size_t ja3_str_len, ja4_r_len, ja4_ro_len;   /* 0 for a NULL string */
     bool has_sni;
     uint16_t sni_len;
     uint8_t sni[TLS_HELLO_MAX_SNI];
     bool has_alpn;
     uint8_t n_alpn;
-    uint8_t *alpn;           /* heap: n_alpn x (len byte, bytes) */
+    uint8_t *alpn;           /* in heap: n_alpn x (len byte, bytes) */
     uint16_t alpn_bytes;
     /* The hello as sent, for Suricata's client_handshake: legacy_version
      * and the lists in wire order (GREASE included, capped as tls/hello.h
-     * caps them), in one heap block: ciphers, then exts, then sig_algs. */
+     * caps them), in heap: ciphers, then exts, then sig_algs. */
     uint16_t version;
     uint16_t *lists;
     uint16_t n_ciphers, n_exts, n_sig_algs;
+    /* One allocation holding lists, alpn and the three strings (NULL, and
+     * they with it, when it failed). */
+    void *heap;
     struct {                 /* encrypted_client_hello (tls/hello.h) */
         bool present, bad;
         uint8_t type, config_id;
@@ -56,19 +59,20 @@ struct ev_server_hello {
     bool present;
     bool hrr;
     char ja3s_hash[33];
-    char *ja3s_str;          /* heap */
+    char *ja3s_str;          /* in heap */
     char ja4s[64];
-    char *ja4s_r;            /* heap */
+    char *ja4s_r;            /* in heap */
     size_t ja3s_str_len, ja4s_r_len;   /* 0 for a NULL string */
     bool has_alpn;
     uint8_t alpn_len;
     uint8_t alpn[255];
     /* For Suricata's server_handshake: legacy_version, the selected
      * supported_versions entry (0 if none), the suite, the extensions in
-     * wire order (heap). */
+     * wire order (in heap). */
     uint16_t version, selected_version, cipher;
     uint16_t *exts;
     uint16_t n_exts;
+    void *heap;              /* one allocation holding exts and the two strings */
     bool ech_confirmation;   /* HelloRetryRequest: the server accepted ECH */
 };
 
