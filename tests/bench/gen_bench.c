@@ -35,7 +35,8 @@
  * flows): 6000 servers with their own leaves under 32 intermediates of 2
  * roots (Zipf popularity, so popular servers are visited again and
  * again), 60% of servers on TLS 1.3, and an application phase of one short
- * request and response, so a TLS handshake every ~25 packets.  A third
+ * request and response, so a TLS handshake every ~17 packets (with
+ * --exchanges N, N of them: 5 gives one every ~35 packets).  A third
  * of the TLS 1.3 connections are really encrypted: their server flight
  * (EncryptedExtensions, Certificate, CertificateVerify, Finished) and the
  * client's Finished are sealed with handshake traffic keys (RFC 8446 7.3,
@@ -1453,11 +1454,15 @@ static void send_app(struct flow *f, int dir, size_t n, bool final_ack)
     flush(f, dir, final_ack);
 }
 
-/* --dense: one short request and its response. */
+/* --dense: short requests and their responses (--exchanges, default 1). */
+static unsigned dense_exchanges = 1;
+
 static void phase_min(struct flow *f)
 {
-    send_app(f, 0, rnd_range(150, 700), false);
-    send_app(f, 1, rnd_range(200, 4000), true);
+    for (unsigned i = 0; i < dense_exchanges; i++) {
+        send_app(f, 0, rnd_range(150, 700), false);
+        send_app(f, 1, rnd_range(200, 4000), true);
+    }
 }
 
 /* Request/response exchanges, as a browser loading a page. */
@@ -1951,7 +1956,7 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: gen_bench [--small] OUT.pcap [n_flows] [seed]\n"
-            "       gen_bench --dense --keylog OUT.keylog OUT.pcap [n_flows] [seed]\n"
+            "       gen_bench --dense [--exchanges N] --keylog OUT.keylog OUT.pcap [n_flows] [seed]\n"
             "       gen_bench --version\n");
     exit(2);
 }
@@ -1981,6 +1986,11 @@ int main(int argc, char **argv)
             small = true;
         } else if (!strcmp(argv[i], "--dense")) {
             dense = true;
+        } else if (!strcmp(argv[i], "--exchanges") && i + 1 < argc) {
+            unsigned long v = parse_num(argv[++i]);
+            if (v == 0 || v > 100)
+                die("--exchanges must be 1..100");
+            dense_exchanges = (unsigned)v;
         } else if (!strcmp(argv[i], "--keylog") && i + 1 < argc) {
             keylog_path = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {

@@ -25,6 +25,11 @@
 # (BENCH_DENSE_FLOWS TLS connections, a handshake every ~17 packets,
 # thousands of distinct leaves under 32 intermediates, a third of the TLS
 # 1.3 connections really encrypted with their secrets in dense.keylog).
+# dense35.pcap is the same world with five request/response exchanges per
+# connection instead of one (gen_bench --exchanges 5): a handshake every
+# ~34 packets, the least dense capture "at least one handshake per 35
+# packets" allows, and the density of the capture the goals were first
+# measured on (58,000 TLS flows in 1.9 M packets).
 # pinscope reads it with the key log and the default trust store.  The
 # report gives, for it and for bench.pcap, the ratio to the plain read +
 # decode + flow-table loop (pcap_loop --flows) measured side by side, the
@@ -50,6 +55,7 @@
 #   BENCH_SLICE     packets in the tshark slice (default 200000)
 #   BENCH_QUIC_FLOWS QUIC connections in quic.pcap (default 20000, 0: skip)
 #   BENCH_DENSE_FLOWS TLS connections in dense.pcap (default 60000, 0: skip)
+#   BENCH_DENSE35   0 to skip dense35.pcap (default 1)
 #   BENCH_WORKERS   worker count of the multi-worker row (default 2)
 #   BENCH_PRESSURE  0 to skip the memory-pressure rows (gen_pressure.c)
 #   BENCH_REPORT    0 to skip the `pinscope report` rows (report_bench.py;
@@ -219,27 +225,46 @@ if [ "$HAVE_TSHARK" = 1 ]; then
         -T fields -e tls.handshake.ja3
 fi
 
+# A handshake-dense capture: NAME.pcap and NAME.keylog from gen_bench
+# --dense with EXTRA options, generated when missing or stale, then the
+# loop and pinscope timed on it.  Sets G_FLOWS, G_GEN, G_EVENTS, G_VISIBLE,
+# G_EVBYTES (and dc, dp, dk, dpk, dby: sh has no locals, and measure()
+# uses name and i).
+dense_capture() {
+    dc=$1; shift
+    dp=$OUT/$dc.pcap
+    dk="$("$OUT/gen_bench" --version) dense $* flows=$BENCH_DENSE_FLOWS seed=$BENCH_SEED src=$(cksum <tests/bench/gen_bench.c | cut -d' ' -f1)"
+    dk=$(printf '%s' "$dk" | tr -s ' ')
+    if [ ! -f "$dp" ] || [ "$(sed -n 1p "$dp.stamp" 2>/dev/null)" != "$dk" ]; then
+        say "run_bench: generating $dp ($BENCH_DENSE_FLOWS handshake-dense flows${*:+, $*})"
+        "$OUT/gen_bench" --dense "$@" --keylog "$OUT/$dc.keylog" "$dp.tmp" "$BENCH_DENSE_FLOWS" \
+            "$BENCH_SEED" >"$OUT/gen_$dc.txt"
+        mv "$dp.tmp" "$dp"
+        { say "$dk"; cat "$OUT/gen_$dc.txt"; } >"$dp.stamp"
+    fi
+    G_GEN=$(sed -n 2p "$dp.stamp")
+    G_FLOWS=$(field "$G_GEN" flows)
+    cat "$dp" >/dev/null
+    "$OUT/pcap_loop" "$dp" >"$OUT/count_$dc.txt"
+    dpk=$(field "$(cat "$OUT/count_$dc.txt")" packets)
+    dby=$(field "$(cat "$OUT/count_$dc.txt")" bytes)
+    say "run_bench: timing $dc.pcap"
+    measure "pcap_loop_flows_$dc" "$dc.pcap" "$dpk" "$dby" "$BENCH_REPEAT" "$OUT/pcap_loop" --flows "$dp"
+    measure "pinscope_$dc" "$dc.pcap" "$dpk" "$dby" "$BENCH_REPEAT" "$PINSCOPE" -r "$dp" \
+        --keylog "$OUT/$dc.keylog" -o /dev/null
+    rm -f "$OUT/$dc.jsonl"
+    "$PINSCOPE" -r "$dp" --keylog "$OUT/$dc.keylog" -o "$OUT/$dc.jsonl" 2>/dev/null || STATUS=1
+    G_EVENTS=$(grep -cF -- "$BENCH_TLS_MATCH" "$OUT/$dc.jsonl" || true)
+    G_VISIBLE=$(grep -cF '"chain_visible":true' "$OUT/$dc.jsonl" || true)
+    G_EVBYTES=$(wc -c <"$OUT/$dc.jsonl")
+}
+
 DPCAP=$OUT/dense.pcap
 DFLOWS=0
+D35FLOWS=0
 if [ "$BENCH_DENSE_FLOWS" -gt 0 ]; then
-    DKEY="$("$OUT/gen_bench" --version) dense flows=$BENCH_DENSE_FLOWS seed=$BENCH_SEED src=$(cksum <tests/bench/gen_bench.c | cut -d' ' -f1)"
-    if [ ! -f "$DPCAP" ] || [ "$(sed -n 1p "$DPCAP.stamp" 2>/dev/null)" != "$DKEY" ]; then
-        say "run_bench: generating $DPCAP ($BENCH_DENSE_FLOWS handshake-dense flows)"
-        "$OUT/gen_bench" --dense --keylog "$OUT/dense.keylog" "$DPCAP.tmp" "$BENCH_DENSE_FLOWS" \
-            "$BENCH_SEED" >"$OUT/gend.txt"
-        mv "$DPCAP.tmp" "$DPCAP"
-        { say "$DKEY"; cat "$OUT/gend.txt"; } >"$DPCAP.stamp"
-    fi
-    DGEN=$(sed -n 2p "$DPCAP.stamp")
-    DFLOWS=$(field "$DGEN" flows)
-    cat "$DPCAP" >/dev/null
-    "$OUT/pcap_loop" "$DPCAP" >"$OUT/count_dense.txt"
-    DPK=$(field "$(cat "$OUT/count_dense.txt")" packets)
-    DBY=$(field "$(cat "$OUT/count_dense.txt")" bytes)
-    say "run_bench: timing the handshake-dense capture"
-    measure pcap_loop_flows_dense dense.pcap "$DPK" "$DBY" "$BENCH_REPEAT" "$OUT/pcap_loop" --flows "$DPCAP"
-    measure pinscope_dense dense.pcap "$DPK" "$DBY" "$BENCH_REPEAT" "$PINSCOPE" -r "$DPCAP" \
-        --keylog "$OUT/dense.keylog" -o /dev/null
+    dense_capture dense
+    DGEN=$G_GEN DFLOWS=$G_FLOWS DEVENTS=$G_EVENTS DVISIBLE=$G_VISIBLE DEVBYTES=$G_EVBYTES
     if [ -n "${BENCH_BASE:-}" ]; then
         say "run_bench: timing $BENCH_BASE and $PINSCOPE on dense.pcap, alternating"
         bw="" bc="" pw="" pc="" i=0
@@ -254,11 +279,10 @@ if [ "$BENCH_DENSE_FLOWS" -gt 0 ]; then
         done
         PAIR="${bw:-0} ${bc:--} ${pw:-0} ${pc:--}"
     fi
-    rm -f "$OUT/dense.jsonl"
-    "$PINSCOPE" -r "$DPCAP" --keylog "$OUT/dense.keylog" -o "$OUT/dense.jsonl" 2>/dev/null || STATUS=1
-    DEVENTS=$(grep -cF -- "$BENCH_TLS_MATCH" "$OUT/dense.jsonl" || true)
-    DVISIBLE=$(grep -cF '"chain_visible":true' "$OUT/dense.jsonl" || true)
-    DEVBYTES=$(wc -c <"$OUT/dense.jsonl")
+    if [ "${BENCH_DENSE35:-1}" = 1 ]; then
+        dense_capture dense35 --exchanges 5
+        D35GEN=$G_GEN D35FLOWS=$G_FLOWS D35EVENTS=$G_EVENTS D35VISIBLE=$G_VISIBLE D35EVBYTES=$G_EVBYTES
+    fi
 fi
 
 QPCAP=$OUT/quic.pcap
@@ -359,7 +383,8 @@ EVBYTES=$(wc -c <"$OUT/pinscope.jsonl" 2>/dev/null || echo 0)
 say ""
 say "per TLS connection (1 worker; loop = pcap_loop --flows, read + decode + flow table):"
 awk -F'|' -v flows="$FLOWS" -v dflows="$DFLOWS" -v evb="$EVBYTES" -v dev="${DEVBYTES:-0}" \
-    -v devents="${DEVENTS:-0}" -v dvis="${DVISIBLE:-0}" '
+    -v devents="${DEVENTS:-0}" -v dvis="${DVISIBLE:-0}" -v d35flows="$D35FLOWS" \
+    -v d35ev="${D35EVBYTES:-0}" -v d35events="${D35EVENTS:-0}" -v d35vis="${D35VISIBLE:-0}" '
     { t[$1] = $5; r[$1] = $6; ok[$1] = ($7 == ""); c[$1] = $8 }
     function row(name, loop, prog, n, bytes, events, extra,    cpu) {
         if (!(loop in t) || !(prog in t) || !ok[prog] || t[prog] <= 0) return
@@ -367,7 +392,7 @@ awk -F'|' -v flows="$FLOWS" -v dflows="$DFLOWS" -v evb="$EVBYTES" -v dev="${DEVB
         if (c[prog] != "-" && c[prog] != "" && c[loop] != "-" && c[loop] != "")
             cpu = sprintf(" (CPU time, all threads: %.1f us/conn beyond the loop)",
                           (c[prog] - c[loop]) * 1e3 / n)
-        printf "  %-6s %7d conns: %.2fx the loop rate, %.1f us/conn beyond it%s, %.0f event bytes/conn, peak RSS %.1f MiB%s\n",
+        printf "  %-7s %7d conns: %.2fx the loop rate, %.1f us/conn beyond it%s, %.0f event bytes/conn, peak RSS %.1f MiB%s\n",
                name, n, t[loop] / t[prog], (t[prog] - t[loop]) / 1e3 / n, cpu,
                (events > 0 ? bytes / events : 0), r[prog] / 1024, extra
     }
@@ -376,11 +401,19 @@ awk -F'|' -v flows="$FLOWS" -v dflows="$DFLOWS" -v evb="$EVBYTES" -v dev="${DEVB
         if (dflows > 0)
             row("dense", "pcap_loop_flows_dense", "pinscope_dense", dflows, dev, devents,
                 sprintf("  (%d of %d chains visible)", dvis, devents))
+        if (d35flows > 0)
+            row("dense35", "pcap_loop_flows_dense35", "pinscope_dense35", d35flows, d35ev, d35events,
+                sprintf("  (%d of %d chains visible)", d35vis, d35events))
     }' "$RESULTS"
 if [ "$DFLOWS" -gt 0 ]; then
     if [ "${DEVENTS:-0}" = "$DFLOWS" ]; then dv=OK; else dv=MISMATCH; STATUS=1; fi
     say "  dense.pcap: $DGEN"
     say "  pinscope TLS events on dense.pcap: ${DEVENTS:-0} for $DFLOWS generated flows: $dv"
+    if [ "$D35FLOWS" -gt 0 ]; then
+        if [ "${D35EVENTS:-0}" = "$D35FLOWS" ]; then dv=OK; else dv=MISMATCH; STATUS=1; fi
+        say "  dense35.pcap: $D35GEN"
+        say "  pinscope TLS events on dense35.pcap: ${D35EVENTS:-0} for $D35FLOWS generated flows: $dv"
+    fi
     if [ -n "${PAIR:-}" ]; then
         set -- $PAIR
         awk -v bw="$1" -v bc="$2" -v pw="$3" -v pc="$4" -v n="$DFLOWS" -v rep="$BENCH_REPEAT" \
