@@ -9,7 +9,8 @@
 
 /* Flow table */
 #define CFG_FLOW_MAX            65536     /* (opt --max-flows) live flows tracked */
-#define CFG_HEAP_RESERVE        (48u << 20) /* a packet thread's malloc arena grown once at its start (util/heap.h) ... */
+#define CFG_HEAP_RESERVE        (48u << 20) /* a packet thread's malloc arena made writable, and advised for huge
+                                             pages, once at its start (util/heap.h) ... */
 #define CFG_HEAP_RESERVE_INPUT  (256ull << 20) /* ... when live, or when the input files total this many bytes */
 #define CFG_FLOW_SPARE          256       /* removed flows kept per table for the next ones (192 B each) */
 #define CFG_PRESSURE_HIGH_PERCENT 90     /* memcap or flow table this full: evict (pressure) */

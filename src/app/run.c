@@ -472,9 +472,10 @@ static void reading_ended(struct run *r)
         pthread_kill(r->main_thread, RUN_WAKE_SIGNAL);
 }
 
-/* A packet thread's malloc arena grown once at its start (util/heap.h)
+/* A packet thread's malloc arena made ready at its start (util/heap.h)
  * where the run repays it: a live capture, or input files of
- * CFG_HEAP_RESERVE_INPUT bytes or more (growing costs about 10 ms). */
+ * CFG_HEAP_RESERVE_INPUT bytes or more.  A short run would pay for huge
+ * pages it barely uses (each resident whole once touched). */
 static void reserve_heap(const struct run *r)
 {
     if (r->opt->iface || r->total_bytes >= CFG_HEAP_RESERVE_INPUT)
