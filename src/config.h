@@ -74,6 +74,9 @@
 #define CFG_X509_OBJECTS_KEPT   128       /* of those, the most recently used keep OpenSSL's X509
                                              object; older ones are decoded again when needed */
 #define CFG_X509_OBJECTS_SLACK  64        /* objects over that before the oldest are let go */
+#define CFG_X509_SPARE          8         /* freed certificate entries kept for reuse, per class of
+                                             DER capacity (512-byte steps) ... */
+#define CFG_X509_SPARE_DER_MAX  8192      /* ... up to this capacity (at most 1.2 MB kept) */
 #define CFG_X509_BUCKET_MAX     32        /* certificates per certificate-cache bucket: a new one
                                              for a full bucket replaces an unused one there, else
                                              is used uncached (caps.x509_cache_bucket) */

@@ -24,18 +24,24 @@
 #include <stddef.h>
 #include <stdlib.h>   /* __GLIBC__ */
 
-/* Whether heap_reserve() does anything here: glibc's malloc, not a
- * sanitizer's allocator in its place. */
+/* HEAP_SANITIZED: a sanitizer's allocator stands in for malloc.  Pools
+ * that keep freed memory for reuse give it back at once then, so that the
+ * sanitizer still sees every use after free. */
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define HEAP_RESERVE_WORKS 0
+#define HEAP_SANITIZED 1
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-#define HEAP_RESERVE_WORKS 0
+#define HEAP_SANITIZED 1
 #endif
 #endif
-#if !defined(HEAP_RESERVE_WORKS) && defined(__GLIBC__)
+#ifndef HEAP_SANITIZED
+#define HEAP_SANITIZED 0
+#endif
+
+/* Whether heap_reserve() does anything here: glibc's malloc, unsanitized. */
+#if defined(__GLIBC__) && !HEAP_SANITIZED
 #define HEAP_RESERVE_WORKS 1
-#elif !defined(HEAP_RESERVE_WORKS)
+#else
 #define HEAP_RESERVE_WORKS 0
 #endif
 

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "util/hash.h"
+#include "util/heap.h"
 #include "util/memcap.h"
 #include "util/sets.h"
 #include "x509/keys.h"
@@ -57,6 +58,20 @@ struct chain_slot {
     uint8_t sni[CFG_X509_SNI_MEMO];
 };
 
+/*
+ * Freed entries are kept for the next certificates, in classes of DER
+ * capacity (512-byte steps, CFG_X509_SPARE each): a new certificate
+ * usually follows an eviction, and glibc serves a request of a kilobyte
+ * or more from its sorted bins after merging every small free chunk
+ * (malloc_consolidate(), after OpenSSL's frees there are many), which took
+ * 1.4% of dense.pcap's time.  Not charged to the memcap: at most
+ * SPARE_CLASSES x CFG_X509_SPARE entries of 1 KB plus their capacity.
+ * None are kept under a sanitizer (util/heap.h), which then sees every use
+ * of a freed entry.
+ */
+#define SPARE_STEP 512
+#define SPARE_CLASSES (CFG_X509_SPARE_DER_MAX / SPARE_STEP)
+
 struct x509_ctx {
     X509_STORE *store;
     struct x509_entry *buckets[CERT_BUCKETS];
@@ -70,6 +85,8 @@ struct x509_ctx {
     uint64_t next_id;                         /* entry ids, from 1 */
     struct hash_key hkey;                     /* per context: the caches' hash */
     struct memcap *mc;                        /* entries are charged here; may be NULL */
+    struct x509_entry *spare[SPARE_CLASSES];  /* freed entries by DER capacity, by hnext */
+    unsigned n_spare[SPARE_CLASSES];
 };
 
 /* A --ca-bundle must be a readable file, a --ca-path a directory: say
@@ -239,13 +256,43 @@ static void entry_drop_x509(struct x509_ctx *ctx, struct x509_entry *e)
     e->x509 = NULL;
 }
 
+/* An entry with room for `len` bytes of DER, cleared up to der[]. */
+static struct x509_entry *entry_alloc(struct x509_ctx *ctx, size_t len)
+{
+    size_t cap = (len + SPARE_STEP - 1) / SPARE_STEP * SPARE_STEP;
+    size_t k = cap / SPARE_STEP - 1;   /* len > 0: a certificate is never empty */
+    struct x509_entry *e;
+    if (cap && k < SPARE_CLASSES && (e = ctx->spare[k])) {
+        ctx->spare[k] = e->hnext;
+        ctx->n_spare[k]--;
+    } else if (!(e = malloc(sizeof(*e) + cap))) {
+        return NULL;
+    }
+    memset(e, 0, sizeof(*e));
+    e->der_cap = cap;
+    return e;
+}
+
+/* Keep a freed entry for the next certificate of its class, or free it. */
+static void entry_dealloc(struct x509_ctx *ctx, struct x509_entry *e)
+{
+    size_t k = e->der_cap / SPARE_STEP - 1;
+    if (!HEAP_SANITIZED && e->der_cap && k < SPARE_CLASSES && ctx->n_spare[k] < CFG_X509_SPARE) {
+        e->hnext = ctx->spare[k];
+        ctx->spare[k] = e;
+        ctx->n_spare[k]++;
+    } else {
+        free(e);
+    }
+}
+
 static void entry_free(struct x509_ctx *ctx, struct x509_entry *e)
 {
     if (ctx->mc)
         memcap_uncharge(ctx->mc, e->cost);
     entry_drop_x509(ctx, e);
     x509_cert_release(&e->info);
-    free(e);
+    entry_dealloc(ctx, e);
 }
 
 void x509_ctx_set_memcap(struct x509_ctx *ctx, struct memcap *mc)
@@ -265,6 +312,12 @@ void x509_ctx_free(struct x509_ctx *ctx)
             e = n;
         }
     }
+    for (size_t k = 0; k < SPARE_CLASSES; k++)
+        while (ctx->spare[k]) {
+            struct x509_entry *n = ctx->spare[k]->hnext;
+            free(ctx->spare[k]);
+            ctx->spare[k] = n;
+        }
     X509_STORE_free(ctx->store);
     free(ctx->slots);
     free(ctx);
@@ -345,14 +398,13 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
         }
         in_bucket++;
     }
-    struct x509_entry *e = malloc(sizeof(*e) + len);   /* der[] is copied below */
+    struct x509_entry *e = entry_alloc(ctx, len);   /* der[] is copied below */
     if (!e)
         return NULL;
-    memset(e, 0, sizeof(*e));
     st->certs_parsed++;
     void *x = NULL;
     if (x509_cert_parse_keep(der, len, &e->info, &x) != 0) {
-        free(e);
+        entry_dealloc(ctx, e);
         ERR_clear_error();
         return NULL;
     }
@@ -364,7 +416,7 @@ static struct x509_entry *entry_get(struct x509_ctx *ctx, const uint8_t *der, si
                 *capped = true;
                 x509_cert_release(&e->info);
                 X509_free(x);
-                free(e);
+                entry_dealloc(ctx, e);
                 return NULL;
             }
         e->x509_charged = true;

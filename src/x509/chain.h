@@ -68,6 +68,7 @@ struct x509_entry {
     bool x509_charged;         /* x509's estimate is charged to the memcap too */
     size_t cost;               /* bytes charged to the memcap for the rest */
     size_t der_len;
+    size_t der_cap;            /* room in der[]: der_len rounded up to 512 (chain.c) */
     uint8_t der[];             /* the certificate as sent (EVE tls.chain) */
 };
 

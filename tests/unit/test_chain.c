@@ -449,6 +449,75 @@ static void test_objects_released(void)
     EVP_PKEY_free(kleaf);
 }
 
+/*
+ * A cache of 4 unused certificates for 120 leaves: nearly every chain
+ * evicts one, and the new certificate takes a freed entry (chain.c keeps
+ * them for reuse outside sanitizer builds).  Every answer still equals
+ * OpenSSL's: nothing of the entry's last certificate survives in it.
+ * Leaves with names of three lengths fill different capacity classes.
+ */
+#define N_CHURN 120
+
+static void test_entries_reused(void)
+{
+    EVP_PKEY *kca = p256_key(), *kleaf = p256_key();
+    if (!kca || !kleaf) {
+        test_cond("keys", false);
+        return;
+    }
+    struct der ca = make("Churn CA", "Churn CA", kca, kca, "20240101000000Z", "20340101000000Z",
+                         NULL, true, 1);
+    /* about 450, 750 and 1,300 bytes of DER: three capacity classes */
+    struct der *leaves = calloc(N_CHURN, sizeof *leaves);
+    bool made = ca.p && leaves;
+    for (size_t i = 0; made && i < N_CHURN; i++) {
+        char cn[64], san[1200];
+        snprintf(cn, sizeof cn, "churn%zu.test", i);
+        int o = snprintf(san, sizeof san, "DNS:%s", cn);
+        for (size_t j = 0; j < (i % 3) * 6; j++)
+            o += snprintf(san + o, sizeof san - (size_t)o,
+                          ",DNS:name%zu.a-label-that-takes-room-in-the-certificate.%s", j, cn);
+        leaves[i] = make(cn, "Churn CA", kleaf, kca, "20250101000000Z", "20270101000000Z", san,
+                         false, (long)i + 2);
+        made = leaves[i].p != NULL;
+    }
+    made = made && leaves[0].n < 512 && leaves[1].n > 512 && leaves[1].n < 1024 &&
+           leaves[2].n > 1024;
+    test_cond("certificates made", made);
+    X509_STORE *store = X509_STORE_new();
+    X509_STORE_add_cert(store, ca.x);
+    struct stats st;
+    memset(&st, 0, sizeof st);
+    struct x509_ctx_config xc = { .store = store, .cert_cache_max = 4, .verify_cache_size = 8 };
+    char err[256];
+    struct x509_ctx *ctx = made ? x509_ctx_new(&xc, err, sizeof err) : NULL;
+    test_cond("context", ctx != NULL);
+    mismatches = reparsed = builds = 0;
+    for (int round = 0; ctx && round < 3; round++)
+        for (size_t i = 0; i < N_CHURN; i++) {
+            size_t k = round == 1 ? N_CHURN - 1 - i : i;   /* also backwards */
+            const struct der *chain[2] = { &leaves[k], &ca };
+            char sni[64];
+            snprintf(sni, sizeof sni, "churn%zu.test", round == 2 ? k + 1 : k);
+            check(ctx, store, chain, 2, X509_PURPOSE_SERVER_CHAIN, sni, 1760000000, false, &st);
+        }
+    char what[128];
+    snprintf(what, sizeof what, "%u chains through a 4-certificate cache equal OpenSSL's", builds);
+    test_cond(what, ctx && builds == 3 * N_CHURN && mismatches == 0);
+    test_cond("evicted certificates are parsed again", st.certs_parsed > 2 * N_CHURN);
+    x509_ctx_free(ctx);
+    X509_STORE_free(store);
+    for (size_t i = 0; leaves && i < N_CHURN; i++) {
+        free(leaves[i].p);
+        X509_free(leaves[i].x);
+    }
+    free(leaves);
+    free(ca.p);
+    X509_free(ca.x);
+    EVP_PKEY_free(kca);
+    EVP_PKEY_free(kleaf);
+}
+
 /* Chains of one set share its CFG_X509_VERIFY_WAYS slots, least recently
  * used out first; a partial last set stays inside the slots. */
 static void test_chain_sets(void)
@@ -528,6 +597,7 @@ int main(void)
     test_chain_cache();
     test_bucket_bound();
     test_objects_released();
+    test_entries_reused();
     test_chain_sets();
     return test_report();
 }
