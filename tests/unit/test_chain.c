@@ -378,6 +378,21 @@ static bool make_leaves(struct der *out, size_t n, const char *label, const char
     return made;
 }
 
+/* Free what make_leaves() and make() gave, the store and the two keys. */
+static void free_made(X509_STORE *store, struct der *leaves, size_t n, struct der *ca,
+                      EVP_PKEY *kca, EVP_PKEY *kleaf)
+{
+    X509_STORE_free(store);
+    for (size_t i = 0; leaves && i < n; i++) {
+        free(leaves[i].p);
+        X509_free(leaves[i].x);
+    }
+    free(ca->p);
+    X509_free(ca->x);
+    EVP_PKEY_free(kca);
+    EVP_PKEY_free(kleaf);
+}
+
 /*
  * More unused certificates than CFG_X509_OBJECTS_KEPT: the oldest give up
  * OpenSSL's object and a later chain of them, whose facts the chain cache
@@ -437,16 +452,8 @@ static void test_objects_released(void)
      * anew); all charges, those too, are given back with the context. */
     test_cond("memcap back to zero", mc.used == 0);
     memcap_destroy(&mc);
-    X509_STORE_free(store);
-    for (size_t i = 0; leaves && i < N_RELEASED; i++) {
-        free(leaves[i].p);
-        X509_free(leaves[i].x);
-    }
+    free_made(store, leaves, N_RELEASED, &ca, kca, kleaf);
     free(leaves);
-    free(ca.p);
-    X509_free(ca.x);
-    EVP_PKEY_free(kca);
-    EVP_PKEY_free(kleaf);
 }
 
 /*
@@ -506,16 +513,8 @@ static void test_entries_reused(void)
     test_cond(what, ctx && builds == 3 * N_CHURN && mismatches == 0);
     test_cond("evicted certificates are parsed again", st.certs_parsed > 2 * N_CHURN);
     x509_ctx_free(ctx);
-    X509_STORE_free(store);
-    for (size_t i = 0; leaves && i < N_CHURN; i++) {
-        free(leaves[i].p);
-        X509_free(leaves[i].x);
-    }
+    free_made(store, leaves, N_CHURN, &ca, kca, kleaf);
     free(leaves);
-    free(ca.p);
-    X509_free(ca.x);
-    EVP_PKEY_free(kca);
-    EVP_PKEY_free(kleaf);
 }
 
 /* Chains of one set share its CFG_X509_VERIFY_WAYS slots, least recently
@@ -581,15 +580,7 @@ static void test_chain_sets(void)
         test_cond("set chains equal OpenSSL's answers", mismatches == 0);
         x509_ctx_free(ctx);
     }
-    X509_STORE_free(store);
-    for (size_t i = 0; i < N; i++) {
-        free(leaves[i].p);
-        X509_free(leaves[i].x);
-    }
-    free(ca.p);
-    X509_free(ca.x);
-    EVP_PKEY_free(kca);
-    EVP_PKEY_free(kleaf);
+    free_made(store, leaves, N, &ca, kca, kleaf);
 }
 
 int main(void)
