@@ -23,9 +23,11 @@ void heap_reserve(size_t bytes)
     if (bytes < 2 * huge || bytes > (size_t)INT32_MAX / 2)
         return;
     pthread_mutex_lock(&mu);
-    mallopt(M_MMAP_THRESHOLD, (int)(bytes + huge));
-    void *p = malloc(bytes);
-    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    void *p = NULL;
+    if (mallopt(M_MMAP_THRESHOLD, (int)(bytes + huge)) == 1) {   /* 0: over glibc's limit */
+        p = malloc(bytes);
+        mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    }
     pthread_mutex_unlock(&mu);
     if (!p)
         return;
