@@ -133,8 +133,8 @@ struct tls_hello {
 
     /* ---- the lists' storage (TLS_HELLO_LISTS onwards): a parse writes
      * the first n_* entries (sni_len bytes of sni) and leaves the rest as
-     * it was, so nothing past a count may be read.  8 KB: clearing it for
-     * every hello cost more than parsing one. */
+     * it was, so nothing past a count may be read (8 KB, not worth
+     * clearing twice per connection). */
     uint16_t ciphers[TLS_HELLO_MAX_CIPHERS];
     uint16_t exts[TLS_HELLO_MAX_EXTS];
     uint16_t groups[TLS_HELLO_MAX_GROUPS];
