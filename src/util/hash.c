@@ -19,12 +19,24 @@
         v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);               \
     } while (0)
 
-static uint64_t load_le64(const uint8_t *p)
+/* Eight bytes as a little-endian word: one load (byte-swapped on a
+ * big-endian host). */
+static inline uint64_t load_le64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
     return v;
+}
+
+/* The last len % 8 (0..7) bytes as a little-endian word, zero-padded. */
+static inline uint64_t load_le_tail(const uint8_t *p, size_t n)
+{
+    uint8_t b[8] = { 0 };
+    memcpy(b, p, n);
+    return load_le64(b);
 }
 
 uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len)
@@ -43,9 +55,7 @@ uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len)
         SIPROUND;
         v0 ^= m;
     }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < len % 8; i++)
-        b |= (uint64_t)in[full + i] << (8 * i);
+    uint64_t b = (uint64_t)len << 56 | load_le_tail(in + full, len % 8);
     v3 ^= b;
     SIPROUND;
     SIPROUND;

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct rd {
     const uint8_t *p;
@@ -132,11 +133,31 @@ static inline uint8_t rd_peek(const struct rd *r, size_t i)
     return rd_has(r, i + 1) ? r->p[r->off + i] : 0;
 }
 
-/* Copy n bytes out.  On failure `out` is zeroed. */
-bool rd_copy(struct rd *r, void *out, size_t n);
+/* Copy n bytes out.  On failure `out` is zeroed.  (Inline: the decoder
+ * copies both addresses of every packet with it.) */
+static inline bool rd_copy(struct rd *r, void *out, size_t n)
+{
+    if (!rd_has(r, n)) {
+        memset(out, 0, n);
+        return rd_fail(r);
+    }
+    memcpy(out, r->p + r->off, n);
+    r->off += n;
+    return true;
+}
 
 /* Child view over the next n bytes, consumed from the parent. */
-bool rd_sub(struct rd *r, size_t n, struct rd *out);
+static inline bool rd_sub(struct rd *r, size_t n, struct rd *out)
+{
+    if (!rd_has(r, n)) {
+        rd_init(out, NULL, 0);
+        out->bad = true;
+        return rd_fail(r);
+    }
+    rd_init(out, r->p + r->off, n);
+    r->off += n;
+    return true;
+}
 
 /* TLS opaque vectors: a 1-, 2- or 3-byte length, then that many bytes,
  * returned as a child reader. */

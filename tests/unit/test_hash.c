@@ -2,7 +2,8 @@
  * test_hash.c - unit tests for util/hash.c.
  *
  * SipHash-2-4 against the reference vector of its paper (key 00..0f,
- * message 00..0e), and hash_fast() against the published test vectors of
+ * message 00..0e) and vectors of its reference code (every tail length,
+ * aligned or not), and hash_fast() against the published test vectors of
  * wyhash final version 4 with the default secret (message i hashed with
  * seed i), plus every length from 0 to 300 through each of its code paths
  * (0, 1-3, 4-16, 17-48, more than 48 bytes): a change in any byte or in
@@ -29,6 +30,32 @@ static void test_siphash(void)
     }
     test_cond("SipHash-2-4 reference vector", hash_siphash(&k, msg, sizeof msg) ==
                                                   0xa129ca6149be45e5ULL);
+
+    /* The reference implementation's vectors.h (vectors_sip64, read as
+     * little-endian words): message 00 01 02 .. of each length, so every
+     * tail length 0..7 and one to seven whole words are taken. */
+    static const struct {
+        size_t len;
+        uint64_t h;
+    } v[] = {
+        { 0, 0x726fdb47dd0e0e31ULL },  { 1, 0x74f839c593dc67fdULL },
+        { 7, 0xab0200f58b01d137ULL },  { 8, 0x93f5f5799a932462ULL },
+        { 9, 0x9e0082df0ba9e4b0ULL },  { 16, 0x3f2acc7f57c29bdbULL },
+        { 17, 0x699ae9f52cbe4794ULL }, { 37, 0x027990f029623981ULL },
+        { 63, 0x958a324ceb064572ULL },
+    };
+    uint8_t m[64];
+    for (int i = 0; i < 64; i++)
+        m[i] = (uint8_t)i;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "SipHash-2-4 vector, %zu bytes", v[i].len);
+        /* From an odd address too: the loads must not assume alignment. */
+        uint8_t odd[65];
+        memcpy(odd + 1, m, v[i].len);
+        test_cond(what, hash_siphash(&k, m, v[i].len) == v[i].h &&
+                            hash_siphash(&k, odd + 1, v[i].len) == v[i].h);
+    }
 }
 
 static void test_fast_vectors(void)
