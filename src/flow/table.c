@@ -117,7 +117,7 @@ static uint64_t key_hash(const struct flow_table *ft, const struct flow_key *key
     b[n++] = key->ip_ver;
     memcpy(b + n, &key->zone, sizeof(key->zone));
     n += sizeof(key->zone);
-    return hash_siphash(&ft->key, b, n);
+    return hash_siphash13(&ft->key, b, n);   /* internal: never written out */
 }
 
 struct flow *flow_table_lookup(struct flow_table *ft, const struct flow_key *key)

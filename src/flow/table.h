@@ -15,7 +15,7 @@
  *                 and is accounted by its owner.
  *   order         an LRU list by last packet; flow_table_oldest() is the
  *                 least recently active flow (timeouts and eviction walk it).
- *   hashing       SipHash-2-4 with a key drawn per run.
+ *   hashing       SipHash-1-3 with a key drawn per run (util/hash.h).
  *
  * The table owns the struct flow allocations; it knows nothing of what
  * hangs off flow->app.  flow_table_remove() unlinks and frees only the

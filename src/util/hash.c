@@ -1,5 +1,6 @@
 /*
- * hash.c - SipHash-2-4, the seeded wyhash of hash_fast(), and per-run keys
+ * hash.c - SipHash-2-4 and -1-3, the seeded wyhash of hash_fast(), and
+ * per-run keys
  * (see hash.h).
  */
 #include "util/hash.h"
@@ -39,7 +40,10 @@ static inline uint64_t load_le_tail(const uint8_t *p, size_t n)
     return load_le64(b);
 }
 
-uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len)
+/* SipHash-c-d: c rounds per word, d to finish. */
+static inline __attribute__((always_inline)) uint64_t siphash_cd(const struct hash_key *key,
+                                                                 const void *data, size_t len,
+                                                                 int c, int d)
 {
     const uint8_t *in = data;
     uint64_t v0 = 0x736f6d6570736575ULL ^ key->k0;
@@ -51,21 +55,29 @@ uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len)
     for (size_t i = 0; i < full; i += 8) {
         uint64_t m = load_le64(in + i);
         v3 ^= m;
-        SIPROUND;
-        SIPROUND;
+        for (int r = 0; r < c; r++)
+            SIPROUND;
         v0 ^= m;
     }
     uint64_t b = (uint64_t)len << 56 | load_le_tail(in + full, len % 8);
     v3 ^= b;
-    SIPROUND;
-    SIPROUND;
+    for (int r = 0; r < c; r++)
+        SIPROUND;
     v0 ^= b;
     v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
+    for (int r = 0; r < d; r++)
+        SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len)
+{
+    return siphash_cd(key, data, len, 2, 4);
+}
+
+uint64_t hash_siphash13(const struct hash_key *key, const void *data, size_t len)
+{
+    return siphash_cd(key, data, len, 1, 3);
 }
 
 /* ---- hash_fast: wyhash, final version 4 -------------------------------- */

@@ -28,6 +28,14 @@ struct hash_key {
 
 uint64_t hash_siphash(const struct hash_key *key, const void *data, size_t len);
 
+/* SipHash-1-3: the same function with one round per word and three to
+ * finish (the variant CPython and Rust's HashMap use for table keys),
+ * about half the work of SipHash-2-4 on a flow key.  For tables keyed
+ * per run whose hashes never leave the process (the flow table); values
+ * that are written out or must be reproducible (flow_id) keep
+ * hash_siphash(). */
+uint64_t hash_siphash13(const struct hash_key *key, const void *data, size_t len);
+
 /* wyhash (final 4, default secret) of data[0..len) with the seed
  * key->k0 ^ key->k1 (see above for where it may be used). */
 uint64_t hash_fast(const struct hash_key *key, const void *data, size_t len);

@@ -3,7 +3,7 @@
  *
  * SipHash-2-4 against the reference vector of its paper (key 00..0f,
  * message 00..0e) and vectors of its reference code (every tail length,
- * aligned or not), and hash_fast() against the published test vectors of
+ * aligned or not); SipHash-1-3 against CPython's hash() of bytes; and hash_fast() against the published test vectors of
  * wyhash final version 4 with the default secret (message i hashed with
  * seed i), plus every length from 0 to 300 through each of its code paths
  * (0, 1-3, 4-16, 17-48, more than 48 bytes): a change in any byte or in
@@ -56,6 +56,40 @@ static void test_siphash(void)
         test_cond(what, hash_siphash(&k, m, v[i].len) == v[i].h &&
                             hash_siphash(&k, odd + 1, v[i].len) == v[i].h);
     }
+}
+
+/* SipHash-1-3 with key 0 against CPython's own hash() of bytes (its
+ * algorithm since 3.11, with PYTHONHASHSEED=0: a zero key; CPython maps
+ * -1 to -2, which none of these hits), and with key 00..0f. */
+static void test_siphash13(void)
+{
+    static const struct {
+        size_t len;
+        uint64_t key0, key_seq;
+    } v[] = {
+        { 1, 0x68a914128e01e473ULL, 0xc9f49bf37d57ca93ULL },
+        { 7, 0x2f098ab0c751325aULL, 0xd3927d989bb11140ULL },
+        { 8, 0xead411e67ebe2eeaULL, 0x369095118d299a8eULL },
+        { 9, 0x75927f9d95124362ULL, 0x25a48eb36c063de4ULL },
+        { 15, 0xf30eb725bb91c9eaULL, 0xd320d86d2a519956ULL },
+        { 16, 0x8972188433a5c5b7ULL, 0xcc4fdd1a7d908b66ULL },
+        { 17, 0x4883c49a2c009c1dULL, 0x9cf2689063dbd80cULL },
+        { 37, 0x422a9751192ff266ULL, 0xb6101c2da3c33057ULL },
+        { 63, 0x385d3e39e5f37359ULL, 0x9d199062b7bbb3a8ULL },
+    };
+    struct hash_key zero = { 0, 0 }, seq = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
+    uint8_t m[64];
+    for (int i = 0; i < 64; i++)
+        m[i] = (uint8_t)i;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char what[64];
+        snprintf(what, sizeof what, "SipHash-1-3, %zu bytes, key 0 (CPython)", v[i].len);
+        test_cond(what, hash_siphash13(&zero, m, v[i].len) == v[i].key0);
+        snprintf(what, sizeof what, "SipHash-1-3, %zu bytes, key 00..0f", v[i].len);
+        test_cond(what, hash_siphash13(&seq, m, v[i].len) == v[i].key_seq);
+    }
+    test_cond("SipHash-1-3 is not SipHash-2-4",
+              hash_siphash13(&seq, m, 15) != hash_siphash(&seq, m, 15));
 }
 
 static void test_fast_vectors(void)
@@ -121,6 +155,7 @@ static void test_fast_sensitivity(void)
 int main(void)
 {
     test_siphash();
+    test_siphash13();
     test_fast_vectors();
     test_fast_sensitivity();
     return test_report();
