@@ -24,13 +24,10 @@ void jw_begin(struct jw *w, char **buf, size_t *len, size_t *cap, size_t max)
 }
 
 /* Room for n more bytes; false (and failed) when it cannot be had. */
-static bool reserve(struct jw *w, size_t n)
+/* reserve() past the buffer's end: grow it (doubling, up to max). */
+static __attribute__((noinline)) bool grow(struct jw *w, size_t n)
 {
-    if (w->failed)
-        return false;
     size_t len = *w->len, cap = *w->cap;
-    if (n <= cap - len)
-        return true;
     if (n > w->max - len) {
         w->failed = true;
         return false;
@@ -48,6 +45,16 @@ static bool reserve(struct jw *w, size_t n)
     *w->buf = b;
     *w->cap = ncap;
     return true;
+}
+
+/* Room for n more bytes (inline: nearly every value fits). */
+static inline bool reserve(struct jw *w, size_t n)
+{
+    if (w->failed)
+        return false;
+    if (n <= *w->cap - *w->len)
+        return true;
+    return grow(w, n);
 }
 
 /* Bytes copied as they are: all but '"', '\\' and the C0 controls. */
