@@ -6,11 +6,14 @@
  * packet.  A UDP datagram is offered to tunnel.c before it is final, so a
  * VXLAN, Geneve or GTP-U payload goes round again.  Depth is bounded by
  * tunnel.c (DECODE_MAX_TUNNEL layers): every round past the first IP
- * header records one.
+ * header records one.  Before the stages, fast_ether_tcp() takes the
+ * packet nearly every capture is made of (Ethernet, IPv4 or IPv6, TCP) in
+ * one pass and hands anything else to them.
  */
 #include "decode/decode_int.h"
 
 #include <netinet/in.h>
+#include <pcap/dlt.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -51,8 +54,99 @@ static enum decode_result run(struct pkt *p, struct next *nx, struct stats *st)
     }
 }
 
-enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
-                                 size_t wirelen, struct pkt *out, struct stats *st)
+static inline unsigned be16(const uint8_t *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * The common case in one pass: Ethernet, at most one 802.1Q tag, IPv4
+ * without options and not a fragment, or IPv6 with TCP as its first next
+ * header, then TCP with a sane data offset, all inside the captured bytes
+ * and the IP length.  Fills `out` exactly as the stages would and returns
+ * true; anything else (a tunnel, UDP, an anomaly to count, a length to
+ * cut) returns false with `out` untouched, and the stages decode it.
+ * fuzz_tunnel holds both ways to the same result.
+ */
+static bool fast_ether_tcp(const uint8_t *d, size_t n, struct pkt *out)
+{
+    if (n < 14 + 20)
+        return false;
+    size_t l3 = 14;
+    unsigned type = be16(d + 12), vlan = 0;
+    bool tagged = type == 0x8100;   /* 802.1Q */
+    if (tagged) {
+        if (n < 18 + 20)
+            return false;
+        vlan = be16(d + 14) & 0x0fff;
+        type = be16(d + 16);
+        l3 = 18;
+    }
+    const uint8_t *ip = d + l3, *tcp;
+    size_t left = n - l3, body;
+    if (type == 0x0800) {
+        /* version 4, IHL 5; total length covers the header and fits what
+         * was captured; no MF, no offset; protocol TCP */
+        if (ip[0] != 0x45 || ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff))
+            return false;
+        size_t tot = be16(ip + 2);
+        if (tot < 20 || tot > left)
+            return false;
+        body = tot - 20;
+        tcp = ip + 20;
+    } else if (type == 0x86dd) {
+        if (left < 40 || (ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP)
+            return false;
+        size_t plen = be16(ip + 4);
+        if (plen == 0 || plen > left - 40)
+            return false;
+        body = plen;
+        tcp = ip + 40;
+    } else {
+        return false;
+    }
+    if (body < 20)
+        return false;
+    size_t off = (size_t)(tcp[12] >> 4) * 4;
+    if (off < 20 || off > body)
+        return false;
+
+    if (tagged) {
+        out->vlan[0] = (uint16_t)vlan;
+        out->n_vlan = 1;
+    }
+    if (type == 0x0800) {
+        out->ip_ver = 4;
+        out->ttl = ip[8];
+        memcpy(out->src, ip + 12, 4);
+        memcpy(out->dst, ip + 16, 4);
+    } else {
+        out->ip_ver = 6;
+        out->ttl = ip[7];
+        memcpy(out->src, ip + 8, 16);
+        memcpy(out->dst, ip + 24, 16);
+    }
+    out->proto = IPPROTO_TCP;
+    out->sport = (uint16_t)be16(tcp);
+    out->dport = (uint16_t)be16(tcp + 2);
+    out->seq = be32(tcp + 4);
+    out->ack = be32(tcp + 8);
+    out->tcp_flags = tcp[13];
+    out->tcp_window = (uint16_t)be16(tcp + 14);
+    out->tcp_opts = tcp + 20;
+    out->tcp_opts_len = (uint8_t)(off - 20);
+    out->payload = tcp + off;
+    out->payload_len = body - off;
+    return true;
+}
+
+enum decode_result decode_packet_stages(int dlt, const uint8_t *data, size_t caplen,
+                                        size_t wirelen, struct pkt *out, struct stats *st)
 {
     memset(out, 0, offsetof(struct pkt, payload));
     out->payload = NULL;
@@ -62,6 +156,19 @@ enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
     struct next nx;
     enum decode_result r = link_decode(dlt, data, caplen, out, &nx, st);
     return r == DECODE_NEXT ? run(out, &nx, st) : r;
+}
+
+enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
+                                 size_t wirelen, struct pkt *out, struct stats *st)
+{
+    if (dlt == DLT_EN10MB) {
+        memset(out, 0, offsetof(struct pkt, payload));
+        out->caplen = caplen;
+        out->wirelen = wirelen;
+        if (fast_ether_tcp(data, caplen, out))
+            return DECODE_OK;
+    }
+    return decode_packet_stages(dlt, data, caplen, wirelen, out, st);
 }
 
 enum decode_result decode_ip(struct pkt *p, const uint8_t *data, size_t len,

@@ -50,6 +50,11 @@ bool decode_linktype_supported(int dlt);
 enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
                                  size_t wirelen, struct pkt *out, struct stats *st);
 
+/* decode_packet() without its one-pass case for Ethernet, IP and TCP:
+ * the stages alone (tests hold both to the same result). */
+enum decode_result decode_packet_stages(int dlt, const uint8_t *data, size_t caplen,
+                                        size_t wirelen, struct pkt *out, struct stats *st);
+
 /* Internal stages, exported for unit tests. */
 enum decode_result decode_ip(struct pkt *p, const uint8_t *data, size_t len,
                              unsigned ethertype_or_ver, struct stats *st);

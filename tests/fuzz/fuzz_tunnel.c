@@ -9,6 +9,8 @@
  * wire length is then 100 bytes more).  The packet is copied to an
  * exact-size buffer so ASan catches any read past it.
  *
+ * decode_packet() and decode_packet_stages() (no one-pass case for
+ * Ethernet, IP and TCP) must give the same result, counts and packet.
  * What the decoder returns must hold together: a payload or a fragment
  * inside the packet, at most DECODE_MAX_TUNNEL layers each of a known
  * kind, TCP or UDP over IPv4 or IPv6; a DECODE_BAD always counted.
@@ -56,10 +58,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data + 1, len);
 
-    static struct stats st;
+    static struct stats st, st2;
     memset(&st, 0, sizeof(st));
-    struct pkt p;
+    memset(&st2, 0, sizeof(st2));
+    struct pkt p, p2;
+    memset(&p, 0xa5, sizeof(p));
+    memset(&p2, 0xa5, sizeof(p2));
     enum decode_result r = decode_packet(dlt, buf, len, wirelen, &p, &st);
+    /* The one-pass case and the stages: the same answer, the same bytes
+     * written (both start from the same garbage), the same counts. */
+    enum decode_result r2 = decode_packet_stages(dlt, buf, len, wirelen, &p2, &st2);
+    if (r != r2 || memcmp(&st, &st2, sizeof(st)) != 0 ||
+        (r == DECODE_OK && memcmp(&p, &p2, sizeof(p)) != 0))
+        abort();
     if (p.n_tun > DECODE_MAX_TUNNEL)
         abort();
     for (unsigned i = 0; i < p.n_tun; i++)
