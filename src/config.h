@@ -71,7 +71,7 @@
 #define CFG_X509_VERIFY_CACHE   4096      /* chains whose facts and validation result are kept
                                              (~310 bytes a slot) ... */
 #define CFG_X509_VERIFY_WAYS    4         /* ... in sets of this many slots, LRU within a set */
-#define CFG_X509_OBJECTS_KEPT   128       /* of those, the most recently used keep OpenSSL's X509
+#define CFG_X509_OBJECTS_KEPT   384       /* of those, the most recently used keep OpenSSL's X509
                                              object; older ones are decoded again when needed */
 #define CFG_X509_OBJECTS_SLACK  64        /* objects over that before the oldest are let go */
 #define CFG_X509_SPARE          8         /* freed certificate entries kept for reuse, per class of
@@ -131,10 +131,10 @@
 #define CFG_EMIT_FLUSH_MS       100         /* a worker's held events are handed over at
                                                least this often while packets flow
                                                (the control loop's tick, app/run.c) */
-#define CFG_CERTJSON_SLOTS      512         /* certificates whose JSON a worker keeps (output/certjson.h) */
+#define CFG_CERTJSON_SLOTS      1024        /* certificates whose JSON a worker keeps (output/certjson.h) */
 #define CFG_CERTJSON_WAYS       4           /* ... in sets of this many slots, LRU within a set */
 #define CFG_CERTJSON_SLOTS_MAX  65536       /* cap on certjson_new(slots) */
-#define CFG_CERTJSON_BYTES      (2u << 20)  /* JSON kept per worker, all certificates */
+#define CFG_CERTJSON_BYTES      (4u << 20)  /* JSON kept per worker, all certificates */
 #define CFG_CERTJSON_FRAGMENT_MAX (16 * 1024) /* one certificate's fragment; larger is not kept */
 
 #define CFG_DUMP_SEEN           4096      /* --dump-certs: certificates remembered as written, per worker */
