@@ -22,7 +22,7 @@
 #include "policy/sigdb.h"
 #include "util/dnsname.h"
 
-#define PRODUCT_CACHE 1024   /* chains remembered with their signature match */
+#define PRODUCT_CACHE 4096   /* chains remembered with their signature match (80 B each) */
 #define FP_MEMO_N 8          /* fingerprint entries remembered per JA4 or JA3 */
 #define FP_MEMO_SLOTS CFG_DETECT_FP_MEMO   /* JA4s remembered, and as many JA3s */
 #define FP_MEMO_LEN 64       /* a JA4 or JA3 longer than this is looked up each time */

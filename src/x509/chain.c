@@ -732,7 +732,8 @@ void x509_chain_build(struct x509_ctx *ctx, const struct tls_cert_list *list,
         cs->lo = lo;
         cs->hi = hi;
     }
-    ERR_clear_error();
+    if (ERR_peek_error())   /* what OpenSSL refused; a cache hit called nothing */
+        ERR_clear_error();
 }
 
 void x509_chain_release(struct x509_ctx *ctx, struct x509_chain *c)
