@@ -190,12 +190,13 @@ void emitter_flush(struct emitter *e)
         eve_unit_reset(e->eve);
         return;
     }
+    uint64_t lines = eve_unit_lines(e->eve);
     for (size_t i = 0; i + 1 < e->n_sinks; i++)
-        sink_write(e->sinks[i], buf, len);
+        sink_write_lines(e->sinks[i], buf, len, lines);
     char *b = NULL;
     size_t cap = 0;
     eve_unit_exchange(e->eve, &b, &cap);
-    sink_write_take(e->sinks[e->n_sinks - 1], &b, &cap, len);
+    sink_write_take(e->sinks[e->n_sinks - 1], &b, &cap, len, lines);
     eve_unit_exchange(e->eve, &b, &cap);   /* the spare, or the same buffer back */
 }
 

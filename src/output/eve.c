@@ -124,6 +124,11 @@ const char *eve_unit(const struct eve *e, size_t *len)
     return e->buf;
 }
 
+size_t eve_unit_lines(const struct eve *e)
+{
+    return e->lines;
+}
+
 void eve_unit_begin(struct eve *e)
 {
     e->unit_start = e->len;
@@ -138,12 +143,14 @@ void eve_unit_exchange(struct eve *e, char **buf, size_t *cap)
     *buf = b;
     *cap = c;
     e->len = 0;
+    e->lines = 0;
     e->unit_start = 0;
 }
 
 void eve_unit_reset(struct eve *e)
 {
     e->len = 0;
+    e->lines = 0;
     e->unit_start = 0;
 }
 

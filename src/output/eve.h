@@ -81,6 +81,8 @@ int eve_stats(struct eve *e, const struct eve_stats_in *in);
 
 /* The lines appended since the last reset (every unit begun since). */
 const char *eve_unit(const struct eve *e, size_t *len);
+/* The lines (events) in that batch. */
+size_t eve_unit_lines(const struct eve *e);
 /* The lines appended from now on form a new unit: the per-unit cap
  * (CFG_EVENT_UNIT_MAX) counts from here. */
 void eve_unit_begin(struct eve *e);

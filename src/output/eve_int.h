@@ -20,6 +20,7 @@ struct eve {
     SSL *ssl;
     char *buf;                /* the batch: complete lines of one or more units */
     size_t len, cap;
+    size_t lines;             /* complete lines in buf */
     size_t unit_start;        /* where the unit being built begins in buf */
     struct jw w;              /* the line being written */
     struct geoip_cache *geo;  /* this worker's answers (cfg.geoip set) */
@@ -41,7 +42,10 @@ static inline struct jw *line_begin(struct eve *e)
 static inline int line_end(struct eve *e)
 {
     jw_obj_close(&e->w);
-    return jw_end(&e->w);
+    if (jw_end(&e->w) < 0)
+        return -1;
+    e->lines++;
+    return 0;
 }
 
 enum app { APP_TLS, APP_QUIC, APP_DTLS };

@@ -58,6 +58,8 @@ struct unit {
     struct unit *next;
     size_t len;         /* bytes in data, ends with '\n' */
     size_t off;         /* bytes already delivered (whole lines) */
+    uint64_t lines;     /* '\n's in data[0..len): the producer knows them, so the
+                           writer need not read the bytes to count what it wrote */
     int cls;            /* size class (data holds UNIT_CLASS_BYTES(cls)), UNIT_EXACT: exact
                            size, UNIT_TAKEN: a producer's buffer (sink_write_take) */
     char *data;         /* inl, or the taken buffer */
@@ -151,6 +153,12 @@ uint64_t sink_count_lines(const char *buf, size_t len)
         p++;
     }
     return n;
+}
+
+/* The lines of a unit not yet delivered. */
+static uint64_t unit_lines_left(const struct unit *u)
+{
+    return u->off == 0 ? u->lines : sink_count_lines(u->data + u->off, u->len - u->off);
 }
 
 /* ---- spec parsing ---- */
@@ -254,7 +262,7 @@ static void drop_all(struct sink *s)
     s->dropping = false;    /* no "room again" line while emptying */
     while (s->head) {
         struct unit *u = s->head;
-        lines += sink_count_lines(u->data + u->off, u->len - u->off);
+        lines += unit_lines_left(u);
         unlink_head(s);
     }
     if (lines) {
@@ -349,7 +357,16 @@ static void write_head(struct sink *s)
         done = left;
     else if (done > left)
         done = left;
-    uint64_t lines = sink_count_lines(p, done);
+    /* What was written, in lines: known from the units when they all went
+     * whole, counted in the bytes when a write stopped inside them. */
+    uint64_t lines = 0;
+    if (done == left) {
+        lines = unit_lines_left(u);
+        for (size_t i = 0; i < n_more; i++)
+            lines += more[i]->lines;
+    } else {
+        lines = sink_count_lines(p, done);
+    }
     pthread_mutex_lock(&s->mu);
 
     /* Every unit of the batch but the last that the write took whole
@@ -393,7 +410,7 @@ static void write_head(struct sink *s)
         return;
     }
     /* A file: nothing to retry, drop the rest of this unit. */
-    s->stats.dropped += sink_count_lines(u->data + u->off, u->len - u->off);
+    s->stats.dropped += unit_lines_left(u);
     if (!s->write_failing)
         log_warn("sink %s: write failed (%s), dropping events until it works again", s->name,
                  err[0] ? err : "error");
@@ -577,7 +594,7 @@ int sink_start(struct sink *s, char *err, size_t errlen)
 /* Wait for room for a unit of ulen bytes (SINK_BLOCK) and reserve it: 0
  * with the lock still held; or drop it, counting its lines (SINK_DROP,
  * queue full): -1 with the lock released.  Lock held on entry. */
-static int admit(struct sink *s, const char *buf, size_t len, size_t ulen)
+static int admit(struct sink *s, uint64_t lines, size_t ulen)
 {
     while (s->queued != 0 && (s->queued >= s->cap || ulen > s->cap - s->queued)) {
         if (s->full == SINK_DROP) {
@@ -586,7 +603,7 @@ static int admit(struct sink *s, const char *buf, size_t len, size_t ulen)
                 s->dropping = true;
                 s->drop_mark = s->stats.dropped;
             }
-            s->stats.dropped += sink_count_lines(buf, len) + (ulen != len);
+            s->stats.dropped += lines;
             pthread_mutex_unlock(&s->mu);
             if (first)
                 log_warn("sink %s: queue full (%zu bytes), dropping events", s->name, s->cap);
@@ -611,16 +628,19 @@ static void append(struct sink *s, struct unit *u)
         pthread_cond_signal(&s->work);
 }
 
-int sink_write(struct sink *s, const char *buf, size_t len)
+int sink_write_lines(struct sink *s, const char *buf, size_t len, uint64_t lines)
 {
     if (len == 0)
         return 0;
     size_t ulen = len + (buf[len - 1] != '\n');
     if (ulen < len || ulen > SIZE_MAX - sizeof(struct unit))
         return -1;
+    if (lines == SINK_LINES_UNKNOWN)
+        lines = sink_count_lines(buf, len);
+    lines += ulen != len;   /* the '\n' added */
 
     pthread_mutex_lock(&s->mu);
-    if (admit(s, buf, len, ulen) < 0)
+    if (admit(s, lines, ulen) < 0)
         return -1;
     /* reserved; the copy is made unlocked */
     int cls = unit_class(ulen);
@@ -641,6 +661,7 @@ int sink_write(struct sink *s, const char *buf, size_t len)
         u->next = NULL;
         u->len = ulen;
         u->off = 0;
+        u->lines = lines;
         memcpy(u->data, buf, len);
         u->data[ulen - 1] = '\n';
     }
@@ -648,7 +669,7 @@ int sink_write(struct sink *s, const char *buf, size_t len)
     pthread_mutex_lock(&s->mu);
     if (!u) {
         s->queued -= ulen;
-        s->stats.dropped += sink_count_lines(buf, len) + (ulen != len);
+        s->stats.dropped += lines;
         pthread_cond_broadcast(&s->room);
         pthread_mutex_unlock(&s->mu);
         return -1;
@@ -658,7 +679,12 @@ int sink_write(struct sink *s, const char *buf, size_t len)
     return 0;
 }
 
-int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len)
+int sink_write(struct sink *s, const char *buf, size_t len)
+{
+    return sink_write_lines(s, buf, len, SINK_LINES_UNKNOWN);
+}
+
+int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len, uint64_t lines)
 {
     char *b = *buf;
     size_t bcap = *cap;
@@ -668,10 +694,12 @@ int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len)
      * class is taken, so a taken unit holds at most twice its bytes, as a
      * pooled one does. */
     if (b[len - 1] != '\n' || len > bcap || bcap > UNIT_TAKE_MAX || len < bcap / 2)
-        return sink_write(s, b, len);
+        return sink_write_lines(s, b, len, lines);
+    if (lines == SINK_LINES_UNKNOWN)
+        lines = sink_count_lines(b, len);
 
     pthread_mutex_lock(&s->mu);
-    if (admit(s, b, len, len) < 0)
+    if (admit(s, lines, len) < 0)
         return -1;
     struct unit *u = s->spare;
     if (u) {
@@ -688,7 +716,7 @@ int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len)
             s->queued -= len;
             pthread_cond_broadcast(&s->room);
             pthread_mutex_unlock(&s->mu);
-            return sink_write(s, b, len);   /* a copy, or dropped and counted */
+            return sink_write_lines(s, b, len, lines);   /* a copy, or dropped and counted */
         }
         u->data = nb;
         u->dcap = UNIT_TAKE_MAX;
@@ -700,6 +728,7 @@ int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len)
     u->next = NULL;
     u->len = len;
     u->off = 0;
+    u->lines = lines;
     u->cls = UNIT_TAKEN;
     append(s, u);
     pthread_mutex_unlock(&s->mu);

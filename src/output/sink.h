@@ -69,14 +69,21 @@ int sink_start(struct sink *s, char *err, size_t errlen);
  * (counted) or after the sink failed for good. */
 int sink_write(struct sink *s, const char *buf, size_t len);
 
+/* The same when the caller knows how many lines ('\n's) buf holds: the
+ * sink counts written and dropped events without reading the bytes again
+ * (SINK_LINES_UNKNOWN: it counts them, as sink_write() does). */
+#define SINK_LINES_UNKNOWN UINT64_MAX
+int sink_write_lines(struct sink *s, const char *buf, size_t len, uint64_t lines);
+
 /* The same without a copy: the sink takes the malloc'd buffer *buf
  * (capacity *cap, holding `len` bytes of complete lines ending in '\n')
  * as the unit, and leaves in *buf and *cap a spare buffer of its own (that
  * of a unit delivered earlier, or a new one) for the caller to fill next.
  * A buffer that is larger than 128 KiB, less than half full or not ending
  * in '\n' is copied as by sink_write() and stays the caller's, as it does
- * when the unit is dropped.  0 when queued, -1 when dropped (counted). */
-int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len);
+ * when the unit is dropped.  `lines` as for sink_write_lines().  0 when
+ * queued, -1 when dropped (counted). */
+int sink_write_take(struct sink *s, char **buf, size_t *cap, size_t len, uint64_t lines);
 
 /* Ask the writer to reopen a file sink (a no-op for the others) before
  * the next write.  Async-signal-unsafe: call from a normal thread. */
