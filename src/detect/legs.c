@@ -238,7 +238,12 @@ bool legs_match_and_remember(struct legs *l, const struct detect_conn *c, const 
     l->next = (l->next + 1) % DETECT_LEGS_MAX;
     if (g->used)
         unlink_slot(l, slot);
-    memset(g, 0, sizeof(*g));
+    /* Field by field rather than a memset of the ~600 bytes: only the
+     * strings' bytes in use are written (the rest of each array is never
+     * read past its NUL). */
+    memset(g->client_ip, 0, sizeof(g->client_ip));
+    memset(g->server_ip, 0, sizeof(g->server_ip));
+    g->leaf_sha256[0] = g->issuer[0] = g->ja4[0] = '\0';
     g->used = true;
     g->flow_id = c->flow_id;
     g->ts_s = (int64_t)(c->ts_us / 1000000);
