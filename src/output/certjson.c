@@ -23,6 +23,8 @@ struct certjson {
     struct slot *slots;
     size_t n_slots;           /* in sets of CFG_CERTJSON_WAYS (util/sets.h) */
     uint64_t tick;            /* lookups: the slots' LRU clock */
+    struct slot *last;        /* the slot found last: an event asks for each of its
+                                 certificates two or three times (kinds) in a row */
     size_t bytes;   /* buffer bytes held, all slots */
     char *scratch;  /* certjson_scratch()'s line */
     size_t s_len, s_cap;
@@ -71,15 +73,21 @@ void certjson_free(struct certjson *cj)
 static struct slot *slot_find(struct certjson *cj, const uint8_t sha256[32],
                               struct slot **victim)
 {
+    cj->tick++;
+    struct slot *l = cj->last;
+    if (l && l->used && memcmp(l->key, sha256, 32) == 0) {
+        l->stamp = cj->tick;
+        return l;
+    }
     uint64_t h;
     memcpy(&h, sha256, sizeof(h));
     struct set_span set = set_span_of(h, cj->n_slots, CFG_CERTJSON_WAYS);
     struct slot *v = &cj->slots[set.first];
-    cj->tick++;
     for (size_t i = set.first; i < set.end; i++) {
         struct slot *s = &cj->slots[i];
         if (s->used && memcmp(s->key, sha256, 32) == 0) {
             s->stamp = cj->tick;
+            cj->last = s;
             return s;
         }
         if (v->used && (!s->used || s->stamp < v->stamp))
@@ -112,6 +120,7 @@ void certjson_put(struct certjson *cj, const uint8_t sha256[32], enum certjson_k
         memcpy(s->key, sha256, 32);
         s->used = true;
         s->stamp = cj->tick;
+        cj->last = s;
     }
     s->len[kind] = 0;
     if (s->cap[kind] < n) {
