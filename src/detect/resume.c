@@ -49,11 +49,13 @@ struct resume_entry {
     struct resume_key k;
     uint8_t n_sids;
     uint8_t len[RESUME_STRS];      /* the strings' lengths (each under 256) */
+    uint16_t str_cap;              /* bytes at str */
     int severity;
     uint64_t flow_id;
     int64_t ts_s;
     uint32_t sids[RESUME_SIDS];
-    char *str;                     /* the strings, packed; NULL when all are empty */
+    char *str;                     /* the strings, packed; kept when the entry is dropped,
+                                      for the next origin it holds */
 };
 
 struct resume_slot {
@@ -217,17 +219,14 @@ static void drop(struct resume *t, uint32_t i)
 {
     slot_remove(t, t->link[i].pos);
     lru_unlink(t, i);
-    free(t->e[i].str);
-    t->e[i].str = NULL;
-    t->link[i].next = t->free_list;
+    t->link[i].next = t->free_list;   /* its string buffer stays for the next origin */
     t->free_list = i;
     t->n--;
 }
 
-/* o's strings packed into *str (NULL when all are empty), their lengths
- * into len[]; each is cut at its field's size less one, as it is read
- * back.  False when memory is short. */
-static bool pack(const struct resume_origin *o, uint8_t len[RESUME_STRS], char **str)
+/* The lengths of o's strings into len[], each cut at its field's size
+ * less one, as it is read back; their total. */
+static size_t measure(const struct resume_origin *o, uint8_t len[RESUME_STRS])
 {
     const char *base = (const char *)o;
     size_t total = 0;
@@ -235,34 +234,39 @@ static bool pack(const struct resume_origin *o, uint8_t len[RESUME_STRS], char *
         len[f] = (uint8_t)strnlen(base + str_field[f].off, str_field[f].size - 1);
         total += len[f];
     }
-    *str = NULL;
-    if (total == 0)
-        return true;
-    char *p = malloc(total);
-    if (!p)
-        return false;
-    *str = p;
-    for (size_t f = 0; f < RESUME_STRS; f++) {
-        memcpy(p, base + str_field[f].off, len[f]);
-        p += len[f];
-    }
-    return true;
+    return total;
 }
 
-/* Entry i's origin, numbers and packed strings (str, len[]) of o.  Returns
- * the strings it held before, for the caller to free. */
-static char *set_origin(struct resume_entry *e, const struct resume_origin *o,
-                        const uint8_t len[RESUME_STRS], char *str)
+/* Entry e takes o's numbers and its strings (measured into len[], `total`
+ * bytes), packed into the entry's buffer, grown when too small (in
+ * 64-byte steps: an entry's buffer is reused for origin after origin).
+ * False when memory is short (the entry is then unchanged). */
+static bool set_origin(struct resume_entry *e, const struct resume_origin *o,
+                       const uint8_t len[RESUME_STRS], size_t total)
 {
-    char *old = e->str;
+    if (total > e->str_cap) {
+        size_t cap = (total + 63) & ~(size_t)63;
+        char *p = malloc(cap);
+        if (!p)
+            return false;
+        free(e->str);
+        e->str = p;
+        e->str_cap = (uint16_t)cap;
+    }
     e->flow_id = o->flow_id;
     e->ts_s = o->ts_s;
     memcpy(e->sids, o->sids, sizeof(e->sids));
     e->n_sids = o->n_sids;
     e->severity = o->severity;
     memcpy(e->len, len, sizeof(e->len));
-    e->str = str;
-    return old;
+    char *p = e->str;
+    const char *base = (const char *)o;
+    for (size_t f = 0; total && f < RESUME_STRS; f++) {
+        if (len[f])
+            memcpy(p, base + str_field[f].off, len[f]);
+        p += len[f];
+    }
+    return true;
 }
 
 /* Entry e's origin into *o, zero padded as origin_of() fills it. */
@@ -291,23 +295,18 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
     bool evicted = false;
     uint32_t tag = (uint32_t)hash_of(t, &c);
     uint8_t len[RESUME_STRS];
-    char *str;
-    bool packed = pack(o, len, &str);
+    size_t total = measure(o, len);
     pthread_mutex_lock(&t->mu);
     uint32_t i = find(t, tag, &c);
-    if (!packed) {
-        /* No room for the strings: o is lost, and so is what k held. */
-        if (i != NIL)
-            drop(t, i);
-        pthread_mutex_unlock(&t->mu);
-        return true;
-    }
     if (i != NIL) {
-        char *old = set_origin(&t->e[i], o, len, str);
+        if (!set_origin(&t->e[i], o, len, total)) {
+            drop(t, i);   /* no room for the strings: o is lost, and so is what k held */
+            pthread_mutex_unlock(&t->mu);
+            return true;
+        }
         lru_unlink(t, i);
         lru_front(t, i);
         pthread_mutex_unlock(&t->mu);
-        free(old);
         return false;
     }
     if (t->free_list == NIL && t->fresh < t->cap) {
@@ -320,8 +319,13 @@ bool resume_put(struct resume *t, const struct resume_key *k, const struct resum
         i = t->free_list;
         t->free_list = t->link[i].next;
     }
+    if (!set_origin(&t->e[i], o, len, total)) {
+        t->link[i].next = t->free_list;   /* back to the free entries */
+        t->free_list = i;
+        pthread_mutex_unlock(&t->mu);
+        return true;
+    }
     memcpy(&t->e[i].k, &c, sizeof(c));   /* padding included: keys compare as bytes */
-    set_origin(&t->e[i], o, len, str);   /* a fresh or dropped entry holds no strings */
     slot_add(t, i, tag);
     lru_front(t, i);
     t->n++;
