@@ -21,7 +21,7 @@
     } while (0)
 
 /* Eight bytes as a little-endian word: one load (byte-swapped on a
- * big-endian host). */
+ * big-endian host).  SipHash and wyhash both read their input so. */
 static inline uint64_t load_le64(const uint8_t *p)
 {
     uint64_t v;
@@ -109,16 +109,6 @@ static inline uint64_t wy_fold(uint64_t a, uint64_t b)
     return a ^ b;
 }
 
-static inline uint64_t wy_le64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
 static inline uint64_t wy_le32(const uint8_t *p)
 {
     uint32_t v;
@@ -153,21 +143,21 @@ uint64_t hash_fast(const struct hash_key *key, const void *data, size_t len)
         if (i > 48) {
             uint64_t s1 = seed, s2 = seed;
             do {
-                seed = wy_fold(wy_le64(p) ^ s[1], wy_le64(p + 8) ^ seed);
-                s1 = wy_fold(wy_le64(p + 16) ^ s[2], wy_le64(p + 24) ^ s1);
-                s2 = wy_fold(wy_le64(p + 32) ^ s[3], wy_le64(p + 40) ^ s2);
+                seed = wy_fold(load_le64(p) ^ s[1], load_le64(p + 8) ^ seed);
+                s1 = wy_fold(load_le64(p + 16) ^ s[2], load_le64(p + 24) ^ s1);
+                s2 = wy_fold(load_le64(p + 32) ^ s[3], load_le64(p + 40) ^ s2);
                 p += 48;
                 i -= 48;
             } while (i > 48);
             seed ^= s1 ^ s2;
         }
         while (i > 16) {
-            seed = wy_fold(wy_le64(p) ^ s[1], wy_le64(p + 8) ^ seed);
+            seed = wy_fold(load_le64(p) ^ s[1], load_le64(p + 8) ^ seed);
             i -= 16;
             p += 16;
         }
-        a = wy_le64(p + i - 16);
-        b = wy_le64(p + i - 8);
+        a = load_le64(p + i - 16);
+        b = load_le64(p + i - 8);
     }
     a ^= s[1];
     b ^= seed;
