@@ -145,30 +145,38 @@ static bool fast_ether_tcp(const uint8_t *d, size_t n, struct pkt *out)
     return true;
 }
 
-enum decode_result decode_packet_stages(int dlt, const uint8_t *data, size_t caplen,
-                                        size_t wirelen, struct pkt *out, struct stats *st)
+/* An empty packet of these lengths, as both ways start from. */
+static void pkt_start(struct pkt *out, size_t caplen, size_t wirelen)
 {
     memset(out, 0, offsetof(struct pkt, payload));
     out->payload = NULL;
     out->payload_len = 0;
     out->caplen = caplen;
     out->wirelen = wirelen;
+}
+
+static enum decode_result stages(int dlt, const uint8_t *data, size_t caplen, struct pkt *out,
+                                 struct stats *st)
+{
     struct next nx;
     enum decode_result r = link_decode(dlt, data, caplen, out, &nx, st);
     return r == DECODE_NEXT ? run(out, &nx, st) : r;
 }
 
+enum decode_result decode_packet_stages(int dlt, const uint8_t *data, size_t caplen,
+                                        size_t wirelen, struct pkt *out, struct stats *st)
+{
+    pkt_start(out, caplen, wirelen);
+    return stages(dlt, data, caplen, out, st);
+}
+
 enum decode_result decode_packet(int dlt, const uint8_t *data, size_t caplen,
                                  size_t wirelen, struct pkt *out, struct stats *st)
 {
-    if (dlt == DLT_EN10MB) {
-        memset(out, 0, offsetof(struct pkt, payload));
-        out->caplen = caplen;
-        out->wirelen = wirelen;
-        if (fast_ether_tcp(data, caplen, out))
-            return DECODE_OK;
-    }
-    return decode_packet_stages(dlt, data, caplen, wirelen, out, st);
+    pkt_start(out, caplen, wirelen);
+    if (dlt == DLT_EN10MB && fast_ether_tcp(data, caplen, out))
+        return DECODE_OK;
+    return stages(dlt, data, caplen, out, st);   /* out as pkt_start() left it */
 }
 
 enum decode_result decode_ip(struct pkt *p, const uint8_t *data, size_t len,
