@@ -23,7 +23,6 @@ void jw_begin(struct jw *w, char **buf, size_t *len, size_t *cap, size_t max)
     w->first[0] = true;
 }
 
-/* Room for n more bytes; false (and failed) when it cannot be had. */
 /* reserve() past the buffer's end: grow it (doubling, up to max). */
 static __attribute__((noinline)) bool grow(struct jw *w, size_t n)
 {
@@ -47,7 +46,8 @@ static __attribute__((noinline)) bool grow(struct jw *w, size_t n)
     return true;
 }
 
-/* Room for n more bytes (inline: nearly every value fits). */
+/* Room for n more bytes; false (and failed) when it cannot be had.
+ * Inline: nearly every value fits. */
 static inline bool reserve(struct jw *w, size_t n)
 {
     if (w->failed)
