@@ -4,8 +4,6 @@
  */
 #include "util/rd.h"
 
-#include <string.h>
-
 bool rd_vec8(struct rd *r, struct rd *out)
 {
     size_t n = rd_u8(r);
