@@ -216,6 +216,36 @@ static void pressure_change(struct tracker *t, bool on, uint64_t now)
     }
 }
 
+static bool same_source(const struct flow *a, const struct flow *b)
+{
+    return a->key.ip_ver == b->key.ip_ver && a->key.zone == b->key.zone &&
+           memcmp(a->key.addr[a->src_side], b->key.addr[b->src_side], 16) == 0;
+}
+
+/* The hog's flow to evict.  A slot is a hash of the source address, so a
+ * real client may share the hog's: its oldest flow goes only if it is
+ * the slot's majority source, voted (Boyer-Moore) over the slot's oldest
+ * CFG_PRESSURE_SCAN flows; otherwise the majority's oldest flow goes. */
+static struct flow *hog_victim(const struct tracker_source *h)
+{
+    const struct flow *cand = NULL;
+    unsigned votes = 0, n = 0;
+    for (const struct flow *f = h->head; f && n < CFG_PRESSURE_SCAN; f = f->src_next, n++) {
+        if (votes == 0) {
+            cand = f;
+            votes = 1;
+        } else if (same_source(f, cand)) {
+            votes++;
+        } else {
+            votes--;
+        }
+    }
+    struct flow *f = h->head;
+    while (f && !same_source(f, cand))
+        f = f->src_next;   /* cand is among the scanned: a bounded walk */
+    return f ? f : h->head;
+}
+
 /* Evict the flow whose loss costs least (tracker.h); false when the table
  * is empty. */
 static bool evict_one(struct tracker *t, uint64_t now)
@@ -236,7 +266,7 @@ static bool evict_one(struct tracker *t, uint64_t now)
         return false;
     struct tracker_source *h;
     if (best_cls >= 2 && (h = hog(t)) != NULL)
-        best = h->head;
+        best = hog_victim(h);
     if (best_cls == 0) {
         /* Its event is written: dropping it early loses nothing. */
         stats_cap(t->st, STATS_FLOW_RECLAIMED);
@@ -306,6 +336,7 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
         }
     }
     size_t alen = p->ip_ver == 4 ? 4 : 16;
+    f->src_side = memcmp(p->src, key->addr[0], 16) == 0 ? 0 : 1;
     f->src_slot = (uint32_t)(hash_siphash(&t->ft->key, p->src, alen) & (CFG_SOURCE_SLOTS - 1));
     struct tracker_source *src = &t->src[f->src_slot];
     f->src_prev = src->tail;

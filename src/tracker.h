@@ -20,11 +20,13 @@
  *   2. TCP without a payload byte yet (half-open, SYN floods);
  *   3. a handshake idle for CFG_PRESSURE_STALL_S or more (stalled);
  *   4. a handshake in progress;
- * then the least recently active.  Before classes 2 to 4, though, a
+ * then the least recently active.  Before classes 3 and 4, though, a
  * source (the address that opened the flow, hashed into CFG_SOURCE_SLOTS
  * lists) holding more than CFG_SOURCE_SHARE_PERCENT of all flows loses its
  * oldest flow, so one flooding host cannot starve the others, however
- * slow their handshakes.  An evicted TLS
+ * slow their handshakes.  Another address hashed into the flooder's list
+ * keeps its flows: the list's majority address (voted over its oldest
+ * CFG_PRESSURE_SCAN flows) is the one that loses them.  An evicted TLS
  * connection's event is written with end "evicted".  Dropping a flow of
  * class 1 loses nothing (counted as flow_reclaimed); the first eviction of
  * any other enters pressure, and CFG_PRESSURE_CALM_S of packet time without

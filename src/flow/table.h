@@ -68,6 +68,8 @@ struct flow {
      * whose SYN was seen (bit 0: key side 0, bit 1: side 1), which tell a
      * retransmitted SYN from a new connection on the same ports. */
     uint8_t closed_syn;
+    uint8_t src_side;                  /* key side of the address src_slot hashes: the
+                                          first packet's source (tracker.c) */
     struct flow_tunnel *tun;           /* NULL unless the first packet was tunnelled; owned */
     uint32_t closed_isn1[2];
     struct flow *src_prev, *src_next;  /* that list, in creation order */
