@@ -81,7 +81,7 @@ struct stats *pipeline_stats(struct pipeline *pl)
 
 uint64_t pipeline_last_ts(const struct pipeline *pl)
 {
-    return pl->clock.now_us;
+    return pl->clock.now_us > pl->ts_before_us ? pl->clock.now_us : pl->ts_before_us;
 }
 
 static void expire(struct pipeline *pl)
@@ -157,5 +157,10 @@ void pipeline_packet(struct pipeline *pl, int dlt, uint64_t ts_us, const uint8_t
 void pipeline_flush(struct pipeline *pl)
 {
     tracker_flush(&pl->tr);
-    pl->clock.next_sweep_us = 0;
+    frag_flush(pl->frag);
+    /* The next input's clock starts afresh: its packets may be older than
+     * this one's (several -r captures in any order), and a clock kept at
+     * this input's latest time would expire their flows at once. */
+    pl->ts_before_us = pipeline_last_ts(pl);
+    pl->clock = (struct expiry_clock){ 0, 0 };
 }

@@ -22,7 +22,8 @@ struct pipeline {
     struct frag_table *frag;
     struct stats frag_st;     /* its counters when another worker counts fragments */
     struct stats st;
-    struct expiry_clock clock;
+    struct expiry_clock clock;   /* of the current input: pipeline_flush() restarts it */
+    uint64_t ts_before_us;       /* the latest packet time of the inputs before it */
     struct conn_env env;      /* last: its scratch buffers are large */
 };
 

@@ -115,8 +115,7 @@ void frag_free(struct frag_table *t)
 {
     if (!t)
         return;
-    while (t->oldest)
-        drop(t, t->oldest);
+    frag_flush(t);
     if (t->done)
         dgram_free(t, t->done);
     free(t);
@@ -129,6 +128,12 @@ void frag_expire(struct frag_table *t, uint64_t now_us)
         stats_anomaly(t->st, STATS_FRAG_TIMEOUT);
         drop(t, t->oldest);
     }
+}
+
+void frag_flush(struct frag_table *t)
+{
+    while (t->oldest)
+        drop(t, t->oldest);
 }
 
 /* Room for `need` more bytes within the fragments' share of the memcap

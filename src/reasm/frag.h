@@ -19,7 +19,8 @@
  *   pieces     at most CFG_FRAG_MAX_PIECES separate ranges per datagram
  *              (caps.frag_pieces: the datagram is dropped)
  *   time       a datagram still incomplete CFG_FRAG_TIMEOUT seconds (packet
- *              time) after its first fragment is dropped (anomalies.frag_timeout)
+ *              time) after its first fragment is dropped (anomalies.frag_timeout);
+ *              one still incomplete when its input ends is dropped then
  *   size       payload beyond 65,535 bytes drops the datagram
  *              (anomalies.frag_too_large)
  *
@@ -54,5 +55,9 @@ const uint8_t *frag_add(struct frag_table *t, const struct pkt *p, uint64_t now_
 
 /* Drop datagrams whose time is up at now_us. */
 void frag_expire(struct frag_table *t, uint64_t now_us);
+
+/* The input ended: drop every datagram still incomplete (no fragment of
+ * a later input completes it); not counted, as at the end of the run. */
+void frag_flush(struct frag_table *t);
 
 #endif

@@ -298,6 +298,29 @@ if command -v editcap >/dev/null 2>&1; then
     fi
     if grep -q '"pcap_filename":"cap-0002.pcap"' "$T/dir.json"; then ok; else ko "-r DIR: pcap_filename is not the file that completed the handshake"; fi
     if ! grep -q '"chain":\[' "$T/two.json"; then ok; else ko "two -r inputs: the flow should end with the first"; fi
+    # Regression: two -r inputs whose clock goes backwards (the second
+    # capture is a day older than the first).  The clock the first left
+    # expired the second's flows at their first packet, which lost the TCP
+    # opening (ja4t, ja4l) and split the flow.  The second's event is now
+    # that of the capture read alone: one reader, workers reading the file
+    # themselves (classic pcap), and workers fed by the reader (pcapng).
+    editcap -t 86400 tests/golden/certs_rsa_san.pcap "$T/late.pcap" >/dev/null 2>&1
+    editcap -F pcapng -t 86400 tests/golden/certs_rsa_san.pcap "$T/late.pcapng" >/dev/null 2>&1
+    editcap -F pcapng tests/golden/certs_rsa_san.pcap "$T/early.pcapng" >/dev/null 2>&1
+    for ext in pcap pcapng; do
+        early=tests/golden/certs_rsa_san.pcap
+        [ $ext = pcapng ] && early="$T/early.pcapng"
+        "$PINSCOPE" --deterministic -r "$early" > "$T/early.json" 2>/dev/null
+        for w in 1 2; do
+            "$PINSCOPE" --deterministic --workers $w -r "$T/late.$ext" -r "$early" > "$T/back.json" 2>/dev/null
+            if [ "$(grep -c . "$T/back.json")" = 2 ] && grep -q '"ja4t"' "$T/early.json" &&
+               [ "$(tail -n 1 "$T/back.json")" = "$(cat "$T/early.json")" ]; then
+                ok
+            else
+                ko "two -r inputs, the second older ($ext, --workers $w): its event differs from the capture alone"
+            fi
+        done
+    done
     for w in 2 3; do
         "$PINSCOPE" --deterministic --workers $w -r "$T/rot" > "$T/dirw.json" 2>/dev/null
         if [ "$(nofile "$T/dir.json")" = "$(nofile "$T/dirw.json")" ] && cmp -s "$T/dir.json" "$T/dirw.json"; then ok; else ko "-r DIR --workers $w differs"; fi

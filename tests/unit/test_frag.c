@@ -2,7 +2,7 @@
  * test_frag.c - unit tests for reasm/frag.c: in order and out of order,
  * IPv4 and IPv6, first-copy-wins overlaps, the attacks it refuses, its
  * caps (pieces, datagrams, size, memcap, the fragments' share of the
- * memcap) and the timeout.
+ * memcap), the timeout and the end of an input.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -166,6 +166,29 @@ static void test_flood(void)
     test_cond("flood: memcap given back", mc.used == 0);
 }
 
+/* The end of an input: what is incomplete goes, uncounted, and a datagram
+ * of the next input (its clock older) starts afresh. */
+static void test_flush(void)
+{
+    struct memcap mc;
+    memcap_init(&mc, 4u << 20);
+    struct frag_table *t = frag_new(&mc, &st);
+    size_t len = 0;
+    struct pkt a = frag(4, 77, 0, 1000, true, IPPROTO_UDP);
+    struct pkt b = frag(4, 77, 1000, 500, false, IPPROTO_UDP);
+    frag_add(t, &a, 5000000, &len);
+    unsigned long to = st.anomalies[STATS_FRAG_TIMEOUT];
+    frag_flush(t);
+    test_cond("flush: memcap given back, nothing counted",
+              mc.used == 0 && st.anomalies[STATS_FRAG_TIMEOUT] == to);
+    test_cond("flush: the second half alone does not complete it",
+              frag_add(t, &b, 1, &len) == NULL);
+    test_cond("flush: the next input's datagram completes",
+              frag_add(t, &a, 2, &len) != NULL && len == 20 + 1500);
+    frag_free(t);
+    test_cond("flush: memcap given back at the end", mc.used == 0);
+}
+
 int main(void)
 {
     for (size_t i = 0; i < sizeof(payload); i++)
@@ -174,5 +197,6 @@ int main(void)
     test_overlap_and_attacks();
     test_caps();
     test_flood();
+    test_flush();
     return test_report();
 }
