@@ -23,6 +23,7 @@
 #include "flow/table.h"
 #include "pipeline.h"
 #include "util/hash.h"
+#include "util/rd.h"
 
 enum rec_kind { REC_PACKET = 1, REC_TICK, REC_FLUSH, REC_FILE };
 
@@ -286,12 +287,12 @@ static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
     if (dlt != DLT_EN10MB || n < 14)
         return false;
     size_t off = 12;
-    unsigned type = (unsigned)d[off] << 8 | d[off + 1];
+    unsigned type = rd_load_be16(d + off);
     for (int tags = 0; (type == 0x8100 || type == 0x88a8 || type == 0x9100) && tags < 4; tags++) {
         off += 4;
         if (off + 2 > n)
             return false;
-        type = (unsigned)d[off] << 8 | d[off + 1];
+        type = rd_load_be16(d + off);
     }
     off += 2;
     const uint8_t *ip = d + off;
@@ -321,8 +322,8 @@ static bool fast_endpoints(int dlt, const uint8_t *d, size_t n, struct pkt *p)
     }
     if ((p->proto != 6 && p->proto != 17) || left < l4 + 4)
         return false;
-    p->sport = (uint16_t)(ip[l4] << 8 | ip[l4 + 1]);
-    p->dport = (uint16_t)(ip[l4 + 2] << 8 | ip[l4 + 3]);
+    p->sport = rd_load_be16(ip + l4);
+    p->dport = rd_load_be16(ip + l4 + 2);
     if (p->proto == 17 && decode_tunnel_port(p->dport))
         return false;   /* maybe a tunnel: the flow is the one inside */
     return true;

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "util/rd.h"
+
 static enum decode_result run(struct pkt *p, struct next *nx, struct stats *st)
 {
     for (;;) {
@@ -54,16 +56,6 @@ static enum decode_result run(struct pkt *p, struct next *nx, struct stats *st)
     }
 }
 
-static inline unsigned be16(const uint8_t *p)
-{
-    return (unsigned)p[0] << 8 | p[1];
-}
-
-static inline uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /*
  * The common case in one pass: Ethernet, at most one 802.1Q tag, IPv4
  * without options and not a fragment, or IPv6 with TCP as its first next
@@ -78,13 +70,13 @@ static bool fast_ether_tcp(const uint8_t *d, size_t n, struct pkt *out)
     if (n < 14 + 20)
         return false;
     size_t l3 = 14;
-    unsigned type = be16(d + 12), vlan = 0;
+    unsigned type = rd_load_be16(d + 12), vlan = 0;
     bool tagged = type == 0x8100;   /* 802.1Q */
     if (tagged) {
         if (n < 18 + 20)
             return false;
-        vlan = be16(d + 14) & 0x0fff;
-        type = be16(d + 16);
+        vlan = rd_load_be16(d + 14) & 0x0fff;
+        type = rd_load_be16(d + 16);
         l3 = 18;
     }
     const uint8_t *ip = d + l3, *tcp;
@@ -92,9 +84,9 @@ static bool fast_ether_tcp(const uint8_t *d, size_t n, struct pkt *out)
     if (type == 0x0800) {
         /* version 4, IHL 5; total length covers the header and fits what
          * was captured; no MF, no offset; protocol TCP */
-        if (ip[0] != 0x45 || ip[9] != IPPROTO_TCP || (be16(ip + 6) & 0x3fff))
+        if (ip[0] != 0x45 || ip[9] != IPPROTO_TCP || (rd_load_be16(ip + 6) & 0x3fff))
             return false;
-        size_t tot = be16(ip + 2);
+        size_t tot = rd_load_be16(ip + 2);
         if (tot < 20 || tot > left)
             return false;
         body = tot - 20;
@@ -102,7 +94,7 @@ static bool fast_ether_tcp(const uint8_t *d, size_t n, struct pkt *out)
     } else if (type == 0x86dd) {
         if (left < 40 || (ip[0] >> 4) != 6 || ip[6] != IPPROTO_TCP)
             return false;
-        size_t plen = be16(ip + 4);
+        size_t plen = rd_load_be16(ip + 4);
         if (plen == 0 || plen > left - 40)
             return false;
         body = plen;
@@ -132,12 +124,12 @@ static bool fast_ether_tcp(const uint8_t *d, size_t n, struct pkt *out)
         memcpy(out->dst, ip + 24, 16);
     }
     out->proto = IPPROTO_TCP;
-    out->sport = (uint16_t)be16(tcp);
-    out->dport = (uint16_t)be16(tcp + 2);
-    out->seq = be32(tcp + 4);
-    out->ack = be32(tcp + 8);
+    out->sport = rd_load_be16(tcp);
+    out->dport = rd_load_be16(tcp + 2);
+    out->seq = rd_load_be32(tcp + 4);
+    out->ack = rd_load_be32(tcp + 8);
     out->tcp_flags = tcp[13];
-    out->tcp_window = (uint16_t)be16(tcp + 14);
+    out->tcp_window = rd_load_be16(tcp + 14);
     out->tcp_opts = tcp + 20;
     out->tcp_opts_len = (uint8_t)(off - 20);
     out->payload = tcp + off;

@@ -42,14 +42,14 @@ bool tls_hello_record_prefix(const uint8_t *p, size_t n)
     if (n == 2 && p[1] != 3)
         return false;
     if (n >= 5) {
-        unsigned rlen = (unsigned)p[3] << 8 | p[4];
+        unsigned rlen = rd_load_be16(p + 3);
         if (rlen < 4 || rlen > TLS_RECORD_MAX)
             return false;
     }
     if (n >= 6 && p[5] != 1 && p[5] != 2)
         return false;
     if (n >= 9) {
-        uint32_t hlen = (uint32_t)p[6] << 16 | (uint32_t)p[7] << 8 | p[8];
+        uint32_t hlen = rd_load_be24(p + 6);
         if (hlen < 38 || hlen > CFG_TLS_HS_MSG_MAX)
             return false;
     }

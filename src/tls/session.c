@@ -245,7 +245,7 @@ static int detect(struct tls_dir *d, const uint8_t *p, size_t n)
     /* RDP: a TPKT (RFC 1006: version 3, reserved 0, length) holding an
      * X.224 Connection Request (0xe0) or Confirm (0xd0); TLS follows when
      * the confirm selects PROTOCOL_SSL or HYBRID (MS-RDPBCGR 2.2.1.2). */
-    if (p[0] == 0x03 && p[1] == 0x00 && ((size_t)p[2] << 8 | p[3]) >= 11) {
+    if (p[0] == 0x03 && p[1] == 0x00 && rd_load_be16(p + 2) >= 11) {
         if (n < 6)
             return -1;
         if ((p[5] & 0xf0) == 0xe0 || (p[5] & 0xf0) == 0xd0) {
@@ -751,7 +751,7 @@ static void server_key_exchange(struct tls_session *s, const uint8_t *b, size_t 
     bool ecdhe = ((c >> 8) == 0xc0 && !(c >= 0xc033 && c <= 0xc03b)) ||
                  c == 0xcca8 || c == 0xcca9;
     if (ecdhe && n >= 3 && b[0] == 3 && s->group == 0)
-        s->group = (uint16_t)(b[1] << 8 | b[2]);
+        s->group = rd_load_be16(b + 1);
 }
 
 /* A handshake message header arrived: decide to buffer or skip it. */
@@ -759,7 +759,7 @@ static void start_message(struct tls_session *s, struct stats *st, int dir)
 {
     struct tls_dir *d = &s->d[dir];
     uint8_t type = d->hs_hdr[0];
-    uint32_t len = (uint32_t)d->hs_hdr[1] << 16 | (uint32_t)d->hs_hdr[2] << 8 | d->hs_hdr[3];
+    uint32_t len = rd_load_be24(d->hs_hdr + 1);
 
     d->last_hs_type = type;
     history_add(s, dir, history_letter(type), type == TLS_HS_CLIENT_HELLO);
@@ -973,7 +973,7 @@ static enum tls_event feed_records(struct tls_session *s, struct memcap *mc, str
         if (n < 5)
             return TLS_EV_NEED_MORE;
         uint8_t type = p[0];
-        unsigned rlen = (unsigned)p[3] << 8 | p[4];
+        unsigned rlen = rd_load_be16(p + 3);
         if (type < TLS_CT_CCS || type > TLS_CT_HEARTBEAT || p[1] != 3 ||
             rlen > TLS_RECORD_MAX || (rlen == 0 && type != TLS_CT_APPDATA)) {
             stats_anomaly(st, STATS_TLS_RECORD_INVALID);
@@ -1114,7 +1114,7 @@ enum tls_event tls_session_feed(struct tls_session *s, struct memcap *mc,
                 /* SSLv2-format CLIENT-HELLO: reported, not fingerprinted. */
                 if (s->client < 0)
                     s->client = (int8_t)dir;
-                s->sslv2_version = (uint16_t)(p[3] << 8 | p[4]);
+                s->sslv2_version = rd_load_be16(p + 3);
                 set_progress(s, TLS_PROGRESS_SSLV2_HELLO);
                 stats_anomaly(st, STATS_TLS_SSLV2_HELLO);
                 d->mode = TLS_DIR_DONE;
@@ -1261,7 +1261,7 @@ size_t tls_session_watch(struct tls_session *s, int dir, const uint8_t *data, si
             break;
         const uint8_t *h = data + off;
         uint8_t type = h[0];
-        unsigned rlen = (unsigned)h[3] << 8 | h[4];
+        unsigned rlen = rd_load_be16(h + 3);
         if (type < TLS_CT_CCS || type > TLS_CT_HEARTBEAT || h[1] != 3 || rlen > TLS_RECORD_MAX) {
             w->dead[dir] = true;   /* not a record: this direction is not read further */
             break;

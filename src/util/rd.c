@@ -7,32 +7,17 @@
 bool rd_vec8(struct rd *r, struct rd *out)
 {
     size_t n = rd_u8(r);
-    if (r->bad) {
-        rd_init(out, NULL, 0);
-        out->bad = true;
-        return false;
-    }
-    return rd_sub(r, n, out);
+    return rd_sub(r, n, out);   /* a bad length read leaves r bad: out bad too */
 }
 
 bool rd_vec16(struct rd *r, struct rd *out)
 {
     size_t n = rd_u16(r);
-    if (r->bad) {
-        rd_init(out, NULL, 0);
-        out->bad = true;
-        return false;
-    }
-    return rd_sub(r, n, out);
+    return rd_sub(r, n, out);   /* a bad length read leaves r bad: out bad too */
 }
 
 bool rd_vec24(struct rd *r, struct rd *out)
 {
     size_t n = rd_u24(r);
-    if (r->bad) {
-        rd_init(out, NULL, 0);
-        out->bad = true;
-        return false;
-    }
-    return rd_sub(r, n, out);
+    return rd_sub(r, n, out);   /* a bad length read leaves r bad: out bad too */
 }

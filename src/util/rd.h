@@ -69,6 +69,24 @@ static inline bool rd_skip(struct rd *r, size_t n)
     return true;
 }
 
+/* Big-endian loads from bytes whose bounds the caller has checked once for
+ * a whole fixed header (the one-pass decode, the reader's choice of
+ * worker); every other read goes through a struct rd. */
+static inline uint16_t rd_load_be16(const uint8_t *p)
+{
+    return (uint16_t)((uint16_t)p[0] << 8 | p[1]);
+}
+
+static inline uint32_t rd_load_be24(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+}
+
+static inline uint32_t rd_load_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 static inline uint8_t rd_u8(struct rd *r)
 {
     if (!rd_has(r, 1)) {
@@ -84,7 +102,7 @@ static inline uint16_t rd_u16(struct rd *r)
         rd_fail(r);
         return 0;
     }
-    uint16_t v = (uint16_t)((uint16_t)r->p[r->off] << 8 | r->p[r->off + 1]);
+    uint16_t v = rd_load_be16(r->p + r->off);
     r->off += 2;
     return v;
 }
@@ -95,8 +113,7 @@ static inline uint32_t rd_u24(struct rd *r)
         rd_fail(r);
         return 0;
     }
-    uint32_t v = (uint32_t)r->p[r->off] << 16 | (uint32_t)r->p[r->off + 1] << 8 |
-                 r->p[r->off + 2];
+    uint32_t v = rd_load_be24(r->p + r->off);
     r->off += 3;
     return v;
 }
@@ -107,8 +124,7 @@ static inline uint32_t rd_u32(struct rd *r)
         rd_fail(r);
         return 0;
     }
-    uint32_t v = (uint32_t)r->p[r->off] << 24 | (uint32_t)r->p[r->off + 1] << 16 |
-                 (uint32_t)r->p[r->off + 2] << 8 | r->p[r->off + 3];
+    uint32_t v = rd_load_be32(r->p + r->off);
     r->off += 4;
     return v;
 }
