@@ -222,15 +222,16 @@ static bool same_source(const struct flow *a, const struct flow *b)
            memcmp(a->key.addr[a->src_side], b->key.addr[b->src_side], 16) == 0;
 }
 
-/* The hog's flow to evict.  A slot is a hash of the source address, so a
- * real client may share the hog's: its oldest flow goes only if it is
- * the slot's majority source, voted (Boyer-Moore) over the slot's oldest
- * CFG_PRESSURE_SCAN flows; otherwise the majority's oldest flow goes. */
+/* The hog's flow to evict.  A slot is a hash of the source address, so
+ * real clients may share the hog's: the flooder is the address most of
+ * the slot's newest CFG_PRESSURE_SCAN flows come from (Boyer-Moore vote),
+ * and its oldest flow goes: the oldest of the slot's first
+ * CFG_PRESSURE_SCAN, else the oldest of the newest it voted with. */
 static struct flow *hog_victim(const struct tracker_source *h)
 {
     const struct flow *cand = NULL;
     unsigned votes = 0, n = 0;
-    for (const struct flow *f = h->head; f && n < CFG_PRESSURE_SCAN; f = f->src_next, n++) {
+    for (const struct flow *f = h->tail; f && n < CFG_PRESSURE_SCAN; f = f->src_prev, n++) {
         if (votes == 0) {
             cand = f;
             votes = 1;
@@ -240,10 +241,18 @@ static struct flow *hog_victim(const struct tracker_source *h)
             votes--;
         }
     }
-    struct flow *f = h->head;
-    while (f && !same_source(f, cand))
-        f = f->src_next;   /* cand is among the scanned: a bounded walk */
-    return f ? f : h->head;
+    if (!cand)
+        return h->head;
+    n = 0;
+    for (struct flow *f = h->head; f && n < CFG_PRESSURE_SCAN; f = f->src_next, n++)
+        if (same_source(f, cand))
+            return f;
+    struct flow *oldest = NULL;
+    n = 0;
+    for (struct flow *f = h->tail; f && n < CFG_PRESSURE_SCAN; f = f->src_prev, n++)
+        if (same_source(f, cand))
+            oldest = f;
+    return oldest;   /* cand itself at least */
 }
 
 /* Evict the flow whose loss costs least (tracker.h); false when the table

@@ -25,8 +25,8 @@
  * lists) holding more than CFG_SOURCE_SHARE_PERCENT of all flows loses its
  * oldest flow, so one flooding host cannot starve the others, however
  * slow their handshakes.  Another address hashed into the flooder's list
- * keeps its flows: the list's majority address (voted over its oldest
- * CFG_PRESSURE_SCAN flows) is the one that loses them.  An evicted TLS
+ * keeps its flows: the address most of the list's newest CFG_PRESSURE_SCAN
+ * flows come from is the one that loses its oldest.  An evicted TLS
  * connection's event is written with end "evicted".  Dropping a flow of
  * class 1 loses nothing (counted as flow_reclaimed); the first eviction of
  * any other enters pressure, and CFG_PRESSURE_CALM_S of packet time without
