@@ -158,9 +158,8 @@ void pipeline_flush(struct pipeline *pl)
 {
     tracker_flush(&pl->tr);
     frag_flush(pl->frag);
-    /* The next input's clock starts afresh: its packets may be older than
-     * this one's (several -r captures in any order), and a clock kept at
-     * this input's latest time would expire their flows at once. */
+    /* A clock kept at this input's latest time would expire an older
+     * input's flows at once. */
     pl->ts_before_us = pipeline_last_ts(pl);
-    pl->clock = (struct expiry_clock){ 0, 0 };
+    expiry_clock_restart(&pl->clock);
 }

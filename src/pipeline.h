@@ -74,6 +74,15 @@ static inline bool expiry_clock_due(struct expiry_clock *c)
     return true;
 }
 
+/* The end of an input: the next one's clock starts afresh (its packets
+ * may be older: several -r captures in any order), and a sweep is due at
+ * its first packet. */
+static inline void expiry_clock_restart(struct expiry_clock *c)
+{
+    c->now_us = 0;
+    c->next_sweep_us = 0;
+}
+
 /* Create a pipeline handing finished connections to cfg->on_report.
  * NULL on failure. */
 struct pipeline *pipeline_new(const struct pipeline_config *cfg);

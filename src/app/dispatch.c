@@ -375,7 +375,7 @@ void dispatch_flush(struct dispatch *d)
 {
     for (size_t i = 0; i < d->n; i++)
         put(d, i, REC_FLUSH, 0, 0, NULL, 0, 0);
-    d->clock = (struct expiry_clock){ 0, 0 };   /* as the workers' (pipeline_flush) */
+    expiry_clock_restart(&d->clock);   /* as the workers' (pipeline_flush) */
 }
 
 void dispatch_file(struct dispatch *d, size_t index)

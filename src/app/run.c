@@ -614,7 +614,7 @@ static void *mapped_worker(void *arg)
         if (r->seg[i].flush_after) {
             pipeline_flush(w->pl);
             worker_flush(w);
-            clock = (struct expiry_clock){ 0, 0 };   /* as the pipeline's (pipeline_flush) */
+            expiry_clock_restart(&clock);   /* as the pipeline's (pipeline_flush) */
         }
     }
     worker_finish(w);
