@@ -330,14 +330,15 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
         stats_cap(t->st, STATS_FLOW_TABLE_FULL);
         return NULL;
     }
+    /* The key side the first packet came from: its source opened the flow. */
+    uint8_t side = memcmp(p->src, key->addr[0], 16) == 0 && p->sport == key->port[0] ? 0 : 1;
     f->app = c;
     f->n_vlan = p->n_vlan;
     memcpy(f->vlan, p->vlan, sizeof(f->vlan));
     if (p->n_tun && (f->tun = malloc(sizeof(*f->tun)))) {
         f->tun->outer = p->tun[0];
         f->tun->n = p->n_tun;
-        f->tun->first_side = memcmp(p->src, key->addr[0], 16) == 0 && p->sport == key->port[0]
-                                 ? 0 : 1;
+        f->tun->first_side = side;
         for (unsigned i = 0; i < p->n_tun; i++) {
             f->tun->kind[i] = p->tun[i].kind;
             f->tun->has_id[i] = p->tun[i].has_id;
@@ -345,7 +346,7 @@ struct flow *tracker_create(struct tracker *t, const struct flow_key *key, struc
         }
     }
     size_t alen = p->ip_ver == 4 ? 4 : 16;
-    f->src_side = memcmp(p->src, key->addr[0], 16) == 0 ? 0 : 1;
+    f->src_side = side;
     f->src_slot = (uint32_t)(hash_siphash(&t->ft->key, p->src, alen) & (CFG_SOURCE_SLOTS - 1));
     struct tracker_source *src = &t->src[f->src_slot];
     f->src_prev = src->tail;
